@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs the bridge locally: the Worker in workerd (wrangler dev) on
+# http://127.0.0.1:8787, delivering to a local LaunchDarkly stand-in on http://127.0.0.1:8799
+# that prints every payload it receives. No LaunchDarkly account needed. Ctrl-C stops both.
+#
+#   curl -s localhost:8787/segment -H 'content-type: application/json' \
+#     -d '{"type":"track","event":"Order Completed","userId":"u-1","properties":{"revenue":9.5}}'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+BRIDGE_PORT="${BRIDGE_PORT:-8787}"
+STANDIN_PORT="${STANDIN_PORT:-8799}"
+CLIENT_SIDE_ID="${LD_CLIENT_SIDE_ID:-local-dev-environment}"
+EVENTS_HOST="${LD_EVENTS_HOST:-http://127.0.0.1:$STANDIN_PORT}"
+
+node tests/support/launchdarkly-standin.mjs --port "$STANDIN_PORT" &
+standin=$!
+trap 'kill $standin 2>/dev/null || true' EXIT
+
+echo "[dev] bridge: http://127.0.0.1:$BRIDGE_PORT (POST /segment, GET /health); events go to $EVENTS_HOST"
+npx wrangler dev --ip 127.0.0.1 --port "$BRIDGE_PORT" \
+  --var "LD_CLIENT_SIDE_ID:$CLIENT_SIDE_ID" --var "LD_EVENTS_HOST:$EVENTS_HOST" "$@"

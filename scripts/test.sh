@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of segment-ld-bridge: formatting and lints, the native core and CLI, the core
+# compiled to wasm (Node and headless Chromium), and the Worker end to end in workerd.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy (native, all targets)"
+cargo clippy --all-targets -- -D warnings
+step "cargo clippy (wasm32: Worker adapter)"
+cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests (core, conformance, CLI)"
+cargo test
+
+step "core compiled to wasm, in Node (wasm-pack test --node)"
+wasm-pack test --node --mode no-install -- --no-default-features --test wasm_node
+step "core compiled to wasm, in headless Chromium (wasm-pack test --headless --chrome)"
+wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" --mode no-install \
+  -- --no-default-features --test wasm_browser
+
+step "build the Worker"
+bash scripts/build-worker.sh
+step "Worker end to end in workerd (Miniflare) against a stand-in LaunchDarkly on 127.0.0.1"
+node --test --test-concurrency=1 tests/e2e/

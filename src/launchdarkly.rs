@@ -1,0 +1,267 @@
+//! LaunchDarkly's client-side event ingestion: custom events, bulk payloads and their headers.
+//!
+//! Payloads go to `POST {events base}/events/bulk/{clientSideId}` with no `Authorization`
+//! header: the client-side ID in the path names the environment.
+
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+use std::fmt;
+use uuid::Uuid;
+
+/// The bridge's `User-Agent`, naming it and its version.
+pub const USER_AGENT: &str = concat!("segment-ld-bridge/", env!("CARGO_PKG_VERSION"));
+
+/// The event schema version sent in `X-LaunchDarkly-Event-Schema`.
+pub const EVENT_SCHEMA: &str = "4";
+
+/// Namespace of the UUIDv5 payload ids (a fixed, random UUID that belongs to this project).
+const PAYLOAD_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_3a52_9d0e_4c1b_8a47_2e5b_d9c0_1f63);
+
+/// Where a LaunchDarkly environment receives events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventsBase {
+    /// `https://events.launchdarkly.com` (commercial, the default).
+    Us,
+    /// `https://events.eu.launchdarkly.com`.
+    Eu,
+    /// `https://events.launchdarkly.us` (federal).
+    Federal,
+    /// Any other base URL without a trailing slash (a private instance, a relay, a test server).
+    Custom(String),
+}
+
+/// Why an events base could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidEventsBase(pub String);
+
+impl fmt::Display for InvalidEventsBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidEventsBase {}
+
+impl EventsBase {
+    /// Reads `us`, `eu`, `federal`, a base URL (`https://…` or `http://…`) or a bare host name
+    /// (Segment's `events_host_name` setting, served over HTTPS).
+    pub fn parse(text: &str) -> Result<EventsBase, InvalidEventsBase> {
+        let text = text.trim();
+        match text.to_ascii_lowercase().as_str() {
+            "" | "us" | "commercial" | "events.launchdarkly.com" => return Ok(EventsBase::Us),
+            "eu" | "events.eu.launchdarkly.com" => return Ok(EventsBase::Eu),
+            "federal" | "fed" | "events.launchdarkly.us" => return Ok(EventsBase::Federal),
+            _ => {}
+        }
+        let url = if text.starts_with("https://") || text.starts_with("http://") {
+            text.trim_end_matches('/').to_string()
+        } else if text.contains("://") {
+            return Err(InvalidEventsBase(format!(
+                "events host {text:?} must use http:// or https://"
+            )));
+        } else {
+            format!("https://{}", text.trim_end_matches('/'))
+        };
+        let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if host.is_empty() || host.contains(char::is_whitespace) || rest.contains(['?', '#']) {
+            return Err(InvalidEventsBase(format!(
+                "events host {text:?} is not a valid base URL or host name"
+            )));
+        }
+        Ok(EventsBase::Custom(url))
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn url(&self) -> &str {
+        match self {
+            EventsBase::Us => "https://events.launchdarkly.com",
+            EventsBase::Eu => "https://events.eu.launchdarkly.com",
+            EventsBase::Federal => "https://events.launchdarkly.us",
+            EventsBase::Custom(url) => url,
+        }
+    }
+
+    /// A short name for summaries: `us`, `eu`, `federal` or `custom`.
+    pub fn region(&self) -> &'static str {
+        match self {
+            EventsBase::Us => "us",
+            EventsBase::Eu => "eu",
+            EventsBase::Federal => "federal",
+            EventsBase::Custom(_) => "custom",
+        }
+    }
+
+    /// `{base}/events/bulk/{clientSideId}`.
+    pub fn bulk_url(&self, client_side_id: &str) -> String {
+        format!("{}/events/bulk/{}", self.url(), client_side_id)
+    }
+}
+
+/// One LaunchDarkly custom event (event schema 4, `contextKeys` form).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomEvent {
+    /// Always `"custom"`.
+    pub kind: &'static str,
+    /// The metric event key: the Segment event name, byte for byte.
+    pub key: String,
+    /// Context kind → context key.
+    pub context_keys: Map<String, Value>,
+    /// Unix milliseconds.
+    pub creation_date: i64,
+    /// The numeric metric value, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_value: Option<Number>,
+    /// Extra attributes (the Segment `properties`), always present.
+    pub data: Map<String, Value>,
+}
+
+/// An HTTP request ready to send: what the Worker fetches and what `preview` prints.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OutboundRequest {
+    /// Always `POST`.
+    pub method: &'static str,
+    /// The bulk events URL.
+    pub url: String,
+    /// Header name → value, in sending order.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON array of custom events.
+    pub body: String,
+}
+
+impl OutboundRequest {
+    /// The value of a header, by its exact name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Builds the bulk request for `events` of one environment.
+///
+/// `identities` holds one string per event that identifies it across retries (its Segment
+/// `messageId`, or its original JSON when it has none); the payload id is a UUIDv5 over the
+/// client-side ID and those strings, so a retry of the same events (ours or Segment's) carries the
+/// same `X-LaunchDarkly-Payload-ID` and LaunchDarkly processes it once.
+pub fn bulk_request<'a>(
+    base: &EventsBase,
+    client_side_id: &str,
+    events: &[CustomEvent],
+    identities: impl IntoIterator<Item = &'a str>,
+) -> OutboundRequest {
+    let body = serde_json::to_string(events).unwrap_or_else(|_| "[]".to_string()); // ok: maps of JSON values always serialise
+    OutboundRequest {
+        method: "POST",
+        url: base.bulk_url(client_side_id),
+        headers: vec![
+            ("Content-Type", "application/json".to_string()),
+            ("User-Agent", USER_AGENT.to_string()),
+            ("X-LaunchDarkly-Event-Schema", EVENT_SCHEMA.to_string()),
+            (
+                "X-LaunchDarkly-Payload-ID",
+                payload_id(client_side_id, identities).to_string(),
+            ),
+        ],
+        body,
+    }
+}
+
+/// The deterministic payload id of a set of events (see [`bulk_request`]).
+pub fn payload_id<'a>(client_side_id: &str, identities: impl IntoIterator<Item = &'a str>) -> Uuid {
+    let mut name = Vec::with_capacity(64);
+    name.extend_from_slice(client_side_id.as_bytes());
+    for identity in identities {
+        name.push(0);
+        name.extend_from_slice(identity.as_bytes());
+    }
+    Uuid::new_v5(&PAYLOAD_ID_NAMESPACE, &name)
+}
+
+/// What to do after LaunchDarkly answered a payload, as LaunchDarkly's SDKs decide it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryVerdict {
+    /// 2xx: done.
+    Delivered,
+    /// 400, 408, 429, 5xx or a network error: try again later with the same payload id.
+    Retry,
+    /// 413: the payload must be split before it is sent again.
+    TooLarge,
+    /// 401, 403, 404 and other 4xx: the configuration (client-side ID, events host) is wrong.
+    ConfigurationError,
+}
+
+impl DeliveryVerdict {
+    /// Classifies an HTTP status (`None` = no response: network error or timeout).
+    pub fn from_status(status: Option<u16>) -> DeliveryVerdict {
+        match status {
+            None => DeliveryVerdict::Retry,
+            Some(200..=299) => DeliveryVerdict::Delivered,
+            Some(413) => DeliveryVerdict::TooLarge,
+            Some(400 | 408 | 429) => DeliveryVerdict::Retry,
+            Some(400..=499) => DeliveryVerdict::ConfigurationError,
+            Some(_) => DeliveryVerdict::Retry,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_bases() {
+        assert_eq!(EventsBase::parse("").unwrap(), EventsBase::Us);
+        assert_eq!(EventsBase::parse("EU").unwrap(), EventsBase::Eu);
+        assert_eq!(EventsBase::parse("federal").unwrap(), EventsBase::Federal);
+        assert_eq!(
+            EventsBase::parse("events2.launchdarkly.com").unwrap().url(),
+            "https://events2.launchdarkly.com"
+        );
+        assert_eq!(
+            EventsBase::parse("http://127.0.0.1:8787/").unwrap().url(),
+            "http://127.0.0.1:8787"
+        );
+        assert!(EventsBase::parse("ftp://x").is_err());
+        assert!(EventsBase::parse("https://").is_err());
+        assert!(EventsBase::parse("https://a b").is_err());
+        assert_eq!(
+            EventsBase::Eu.bulk_url("abc"),
+            "https://events.eu.launchdarkly.com/events/bulk/abc"
+        );
+    }
+
+    #[test]
+    fn payload_ids_are_deterministic_and_distinct() {
+        let a = payload_id("env", ["m1", "m2"]);
+        assert_eq!(a, payload_id("env", ["m1", "m2"]));
+        assert_ne!(a, payload_id("env", ["m2", "m1"]));
+        assert_ne!(a, payload_id("env", ["m1m2"]));
+        assert_ne!(a, payload_id("other", ["m1", "m2"]));
+        assert_eq!(a.get_version_num(), 5);
+    }
+
+    #[test]
+    fn verdicts_follow_the_sdks() {
+        use DeliveryVerdict::*;
+        for (status, verdict) in [
+            (Some(202), Delivered),
+            (Some(204), Delivered),
+            (Some(400), Retry),
+            (Some(408), Retry),
+            (Some(429), Retry),
+            (Some(500), Retry),
+            (Some(503), Retry),
+            (None, Retry),
+            (Some(413), TooLarge),
+            (Some(401), ConfigurationError),
+            (Some(403), ConfigurationError),
+            (Some(404), ConfigurationError),
+        ] {
+            assert_eq!(DeliveryVerdict::from_status(status), verdict, "{status:?}");
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! Resolution of compiled nodes against a payload (Segment's `resolve` and the directives).
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::compile::{ArrayRoot, CaseOp, Condition, JsonMode, Node, Replace, StrArg};
+use super::path::PathSpec;
+use super::replace::replace_literal;
+use super::template::Template;
+use super::value::{
+    json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget, ObjectBuilder, Res,
+};
+use super::{MappingError, MAX_PAYLOAD_DEPTH};
+
+fn runtime(message: impl Into<String>) -> MappingError {
+    MappingError::Runtime(message.into())
+}
+
+/// Resolves `node` against `payload` (`None` is an `undefined` payload, as an `@arrayPath`
+/// item can be). Recursion follows the compiled mapping, whose depth is bounded.
+pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut Budget) -> Result<Res<'a>, MappingError> {
+    budget.nodes(1)?;
+    Ok(match node {
+        Node::Raw(v) => Res::Ref(v),
+        Node::Undefined => Res::Undefined,
+        Node::Fail(message) => return Err(runtime(message.as_str())),
+        Node::Object(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, n) in entries {
+                out.push((Cow::Borrowed(k.as_str()), eval(n, payload, budget)?));
+            }
+            Res::Obj(out)
+        }
+        Node::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for n in items {
+                out.push(eval(n, payload, budget)?);
+            }
+            Res::Arr(out)
+        }
+        Node::Path(StrArg::Static(path)) => lookup(path, payload),
+        Node::Path(StrArg::Dynamic(n)) => {
+            let r = eval(n, payload, budget)?;
+            let Some(s) = r.as_str() else {
+                return Err(runtime(format!("@path: expected string, got {}", r.type_name())));
+            };
+            lookup(&PathSpec::parse_directive_path(s), payload)
+        }
+        Node::Template(StrArg::Static(t)) => Res::Val(Value::String(t.render(payload, budget)?)),
+        Node::Template(StrArg::Dynamic(n)) => {
+            let r = eval(n, payload, budget)?;
+            let Some(s) = r.as_str() else {
+                return Err(runtime(format!("@template: expected string, got {}", r.type_name())));
+            };
+            if s.len() > super::MAX_TEMPLATE_LEN {
+                return Err(MappingError::LimitExceeded {
+                    what: "template length in bytes",
+                    max: super::MAX_TEMPLATE_LEN,
+                });
+            }
+            Res::Val(Value::String(Template::parse(s).render(payload, budget)?))
+        }
+        Node::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            let holds = match condition.as_ref() {
+                Condition::Exists(n) => {
+                    let v = eval(n, payload, budget)?;
+                    !v.is_undefined() && !v.is_null()
+                }
+                Condition::Blank(n) => {
+                    let v = eval(n, payload, budget)?;
+                    !v.is_undefined() && !v.is_null() && !loosely_equals_empty_string(&v)
+                }
+            };
+            match (holds, then, otherwise) {
+                (true, Some(n), _) => eval(n, payload, budget)?,
+                (false, _, Some(n)) => eval(n, payload, budget)?,
+                _ => Res::Undefined,
+            }
+        }
+        Node::Case { op, value } => {
+            let v = eval(value, payload, budget)?;
+            match (v.as_str(), op) {
+                (Some(s), CaseOp::Lower) => Res::Val(Value::String(s.to_lowercase())),
+                (Some(s), CaseOp::Upper) => Res::Val(Value::String(s.to_uppercase())),
+                (Some(_), CaseOp::Invalid) => {
+                    return Err(runtime("operator key should have a value of \"lower\" or \"upper\""))
+                }
+                (None, _) => v,
+            }
+        }
+        Node::Replace(r) => eval_replace(r, payload, budget)?,
+        Node::ArrayPath { root, shape } => eval_array_path(root, shape.as_deref(), payload, budget)?,
+        Node::Json { mode, value } => {
+            let v = eval(value, payload, budget)?;
+            match mode {
+                JsonMode::Encode => match json_stringify(&v)? {
+                    Some(s) => {
+                        budget.bytes(s.len())?;
+                        Res::Val(Value::String(s))
+                    }
+                    None => Res::Undefined,
+                },
+                JsonMode::Decode => match v.as_str() {
+                    Some(s) => match serde_json::from_str::<Value>(s) {
+                        Ok(parsed) => {
+                            budget.bytes(s.len())?;
+                            Res::Val(parsed)
+                        }
+                        Err(_) => v,
+                    },
+                    None => v,
+                },
+                JsonMode::Other => Res::Undefined,
+            }
+        }
+        Node::Flatten {
+            separator,
+            value,
+            omit_arrays,
+        } => {
+            let sep = eval(separator, payload, budget)?;
+            let Some(sep) = sep.as_str() else {
+                return Err(runtime("@flatten requires a string separator"));
+            };
+            let sep = sep.to_string();
+            let v = eval(value, payload, budget)?;
+            let mut out = ObjectBuilder::new();
+            flatten_into(&mut out, v, String::new(), &sep, *omit_arrays, budget, 0)?;
+            out.finish()
+        }
+        Node::Merge { direction, objects } => {
+            let direction = eval(direction, payload, budget)?;
+            let objects = objects.as_ref().map_err(|m| runtime(m.as_str()))?;
+            let mut resolved = Vec::with_capacity(objects.len());
+            for n in objects {
+                resolved.push(eval(n, payload, budget)?);
+            }
+            if direction.as_str() == Some("left") {
+                resolved.reverse();
+            }
+            let mut out = ObjectBuilder::new();
+            for source in resolved {
+                assign(&mut out, source, budget)?;
+            }
+            out.finish()
+        }
+        Node::Transform { apply, mapping } => {
+            let Some(Value::Object(_)) = payload else {
+                let t = payload.map_or("undefined", super::value::type_name);
+                return Err(runtime(format!("data must be an object, got {t}")));
+            };
+            let apply = apply.as_ref().map_err(Clone::clone)?;
+            let new_payload = eval(&apply.node, payload, budget)?.into_value(budget)?;
+            eval(mapping, new_payload.as_ref(), budget)?.detach(budget)?
+        }
+        Node::ExcludeWhenNull(value) => {
+            let v = eval(value, payload, budget)?;
+            if v.is_null() {
+                Res::Undefined
+            } else {
+                clean_nulls(v, budget, 0)?
+            }
+        }
+        Node::Liquid(t) => Res::Val(Value::String(t.render(payload, budget)?)),
+    })
+}
+
+fn lookup<'a>(path: &PathSpec, payload: Option<&'a Value>) -> Res<'a> {
+    path.lookup(payload).map_or(Res::Undefined, Res::Ref)
+}
+
+/// Evaluates `node` against a payload built during resolution, detaching the result from it.
+fn eval_owned<'a>(node: &'a Node, payload: Option<Value>, budget: &mut Budget) -> Result<Res<'a>, MappingError> {
+    let r = eval(node, payload.as_ref(), budget)?;
+    r.detach(budget)
+}
+
+fn eval_replace<'a>(r: &'a Replace, payload: Option<&'a Value>, budget: &mut Budget) -> Result<Res<'a>, MappingError> {
+    let v = eval(&r.value, payload, budget)?;
+    let mut text = String::new();
+    let is_text = match v.as_value() {
+        Some(Value::String(s)) => {
+            text.push_str(s);
+            true
+        }
+        Some(b @ (Value::Bool(_) | Value::Number(_))) => {
+            push_js_string(&mut text, b, 0)?;
+            true
+        }
+        _ => false,
+    };
+    let Some(steps) = r.steps.as_ref().filter(|_| is_text) else {
+        return Ok(Res::Val(Value::String(String::new())));
+    };
+    for step in steps {
+        if let Some(message) = step.too_long {
+            return Err(runtime(message));
+        }
+        text = replace_literal(&text, step, r.global, r.ignore_case);
+        budget.bytes(text.len())?;
+    }
+    Ok(Res::Val(Value::String(text)))
+}
+
+fn eval_array_path<'a>(
+    root: &'a ArrayRoot,
+    shape: Option<&'a Node>,
+    payload: Option<&'a Value>,
+    budget: &mut Budget,
+) -> Result<Res<'a>, MappingError> {
+    let root = match root {
+        ArrayRoot::Path(path) => lookup(path, payload),
+        ArrayRoot::Node(n) => eval(n, payload, budget)?,
+    };
+    let Some(shape) = shape else {
+        return Ok(root);
+    };
+    if !matches!(root.type_name(), "object" | "array") {
+        return Ok(root);
+    }
+    let mut out = Vec::new();
+    match root {
+        Res::Ref(Value::Array(items)) => {
+            for item in items {
+                out.push(eval(shape, Some(item), budget)?);
+            }
+        }
+        Res::Ref(item @ Value::Object(_)) => out.push(eval(shape, Some(item), budget)?),
+        Res::Val(Value::Array(items)) => {
+            for item in items {
+                out.push(eval_owned(shape, Some(item), budget)?);
+            }
+        }
+        Res::Arr(items) => {
+            for item in items {
+                out.push(match item {
+                    Res::Ref(v) => eval(shape, Some(v), budget)?,
+                    other => eval_owned(shape, other.into_value(budget)?, budget)?,
+                });
+            }
+        }
+        other => {
+            let item = other.into_value(budget)?;
+            out.push(eval_owned(shape, item, budget)?);
+        }
+    }
+    Ok(Res::Arr(out))
+}
+
+fn join_key(prefix: &str, sep: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        let mut s = String::with_capacity(prefix.len() + sep.len() + key.len());
+        s.push_str(prefix);
+        s.push_str(sep);
+        s.push_str(key);
+        s
+    }
+}
+
+/// `flattenObject(value, prefix, separator, omitArrays)`.
+fn flatten_into<'a>(
+    out: &mut ObjectBuilder<'a>,
+    v: Res<'a>,
+    prefix: String,
+    sep: &str,
+    omit_arrays: bool,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<(), MappingError> {
+    if depth > MAX_PAYLOAD_DEPTH {
+        return Err(too_deep());
+    }
+    budget.nodes(1)?;
+    match v {
+        Res::Ref(Value::Object(m)) => {
+            for (k, item) in m {
+                let key = join_key(&prefix, sep, k);
+                flatten_into(out, Res::Ref(item), key, sep, omit_arrays, budget, depth + 1)?;
+            }
+        }
+        Res::Ref(Value::Array(items)) if !omit_arrays => {
+            for (i, item) in items.iter().enumerate() {
+                let key = join_key(&prefix, sep, &i.to_string());
+                flatten_into(out, Res::Ref(item), key, sep, omit_arrays, budget, depth + 1)?;
+            }
+        }
+        Res::Val(Value::Object(m)) => {
+            for (k, item) in m {
+                let key = join_key(&prefix, sep, &k);
+                flatten_into(out, Res::Val(item), key, sep, omit_arrays, budget, depth + 1)?;
+            }
+        }
+        Res::Val(Value::Array(items)) if !omit_arrays => {
+            for (i, item) in items.into_iter().enumerate() {
+                let key = join_key(&prefix, sep, &i.to_string());
+                flatten_into(out, Res::Val(item), key, sep, omit_arrays, budget, depth + 1)?;
+            }
+        }
+        Res::Obj(entries) => {
+            for (k, item) in entries {
+                let key = join_key(&prefix, sep, &k);
+                flatten_into(out, item, key, sep, omit_arrays, budget, depth + 1)?;
+            }
+        }
+        Res::Arr(items) if !omit_arrays => {
+            for (i, item) in items.into_iter().enumerate() {
+                let key = join_key(&prefix, sep, &i.to_string());
+                flatten_into(out, item, key, sep, omit_arrays, budget, depth + 1)?;
+            }
+        }
+        leaf => {
+            budget.bytes(prefix.len())?;
+            out.set(Cow::Owned(prefix), leaf);
+        }
+    }
+    Ok(())
+}
+
+/// One source of `Object.assign({}, ...objects)`.
+fn assign<'a>(out: &mut ObjectBuilder<'a>, source: Res<'a>, budget: &mut Budget) -> Result<(), MappingError> {
+    match source {
+        Res::Undefined => {}
+        Res::Ref(Value::Object(m)) => {
+            budget.nodes(m.len())?;
+            for (k, v) in m {
+                out.set(Cow::Borrowed(k.as_str()), Res::Ref(v));
+            }
+        }
+        Res::Ref(Value::Array(items)) => {
+            budget.nodes(items.len())?;
+            for (i, v) in items.iter().enumerate() {
+                out.set(Cow::Owned(i.to_string()), Res::Ref(v));
+            }
+        }
+        Res::Ref(Value::String(s)) => spread_string(out, s, budget)?,
+        Res::Val(Value::Object(m)) => {
+            budget.nodes(m.len())?;
+            for (k, v) in m {
+                out.set(Cow::Owned(k), Res::Val(v));
+            }
+        }
+        Res::Val(Value::Array(items)) => {
+            budget.nodes(items.len())?;
+            for (i, v) in items.into_iter().enumerate() {
+                out.set(Cow::Owned(i.to_string()), Res::Val(v));
+            }
+        }
+        Res::Val(Value::String(s)) => spread_string(out, &s, budget)?,
+        Res::Obj(entries) => {
+            budget.nodes(entries.len())?;
+            for (k, v) in entries {
+                out.set(k, v);
+            }
+        }
+        Res::Arr(items) => {
+            budget.nodes(items.len())?;
+            for (i, v) in items.into_iter().enumerate() {
+                out.set(Cow::Owned(i.to_string()), v);
+            }
+        }
+        // null, booleans and numbers have no own enumerable properties.
+        Res::Ref(_) | Res::Val(_) => {}
+    }
+    Ok(())
+}
+
+fn spread_string<'a>(out: &mut ObjectBuilder<'a>, s: &str, budget: &mut Budget) -> Result<(), MappingError> {
+    budget.nodes(s.len())?;
+    for (i, c) in s.chars().enumerate() {
+        out.set(Cow::Owned(i.to_string()), Res::Val(Value::String(c.to_string())));
+    }
+    Ok(())
+}
+
+/// `cleanNulls`: removes null-valued keys of an object, recursively through nested objects
+/// (arrays are left as they are).
+fn clean_nulls<'a>(v: Res<'a>, budget: &mut Budget, depth: usize) -> Result<Res<'a>, MappingError> {
+    if depth > MAX_PAYLOAD_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(match v {
+        Res::Ref(Value::Object(m)) => {
+            budget.nodes(m.len())?;
+            let mut out = Vec::with_capacity(m.len());
+            for (k, item) in m {
+                if item.is_null() {
+                    continue;
+                }
+                out.push((Cow::Borrowed(k.as_str()), clean_nulls(Res::Ref(item), budget, depth + 1)?));
+            }
+            Res::Obj(out)
+        }
+        Res::Val(Value::Object(m)) => {
+            budget.nodes(m.len())?;
+            let mut out = Vec::with_capacity(m.len());
+            for (k, item) in m {
+                if item.is_null() {
+                    continue;
+                }
+                out.push((Cow::Owned(k), clean_nulls(Res::Val(item), budget, depth + 1)?));
+            }
+            Res::Obj(out)
+        }
+        Res::Obj(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, item) in entries {
+                if item.is_null() {
+                    continue;
+                }
+                out.push((k, clean_nulls(item, budget, depth + 1)?));
+            }
+            Res::Obj(out)
+        }
+        other => other,
+    })
+}

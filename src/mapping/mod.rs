@@ -1,0 +1,313 @@
+//! Segment's mapping language (mapping-kit): directives, path lookups, validation.
+//!
+//! A [`Mapping`] is validated with Segment's rules and messages, then compiled once (paths and
+//! templates parsed, directive-free subtrees kept as plain JSON) and applied to many payloads.
+//! Results follow Segment's `transform` (`packages/core/src/mapping-kit`): `undefined` values
+//! are removed from objects and become `null` in arrays. Every input is bounded: nesting depth,
+//! mapping size, template length and the work and output of one `apply` are limited, and
+//! exceeding a limit is an error, never a panic or a stack overflow.
+//!
+//! Deliberate differences from Segment's JavaScript (none is relied on by a real mapping):
+//! - Paths do not see JavaScript properties of strings or prototypes (`"abc".length`,
+//!   `"abc"[0]`, `constructor`): they give `undefined`.
+//! - Object key order follows insertion; JavaScript moves integer-like keys first.
+//! - Strings are sequences of Unicode scalar values, not UTF-16 code units (matters only for
+//!   characters outside the Basic Multilingual Plane when spreading or flattening strings).
+
+mod compile;
+mod eval;
+mod liquid;
+mod path;
+mod replace;
+mod template;
+mod validate;
+mod value;
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use compile::Root;
+use value::Budget;
+
+/// Deepest nesting of objects and arrays accepted in a mapping.
+pub const MAX_MAPPING_DEPTH: usize = 64;
+/// Most JSON nodes (values of any kind) accepted in a mapping.
+pub const MAX_MAPPING_NODES: usize = 50_000;
+/// Deepest nesting the engine walks in a payload or a produced value.
+pub const MAX_PAYLOAD_DEPTH: usize = 128;
+/// Longest `@template` string, in bytes.
+pub const MAX_TEMPLATE_LEN: usize = 64 * 1024;
+/// Longest `@liquid` template, in UTF-16 code units (Segment's limit).
+pub const MAX_LIQUID_TEMPLATE_LEN: usize = 1000;
+/// Most units of work (evaluated nodes and produced values) one `apply` may spend.
+pub const MAX_OUTPUT_NODES: usize = 2_000_000;
+/// Most bytes of strings one `apply` may produce.
+pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The mapping key that holds a root-level directive (`__segment_internal_directive`).
+pub const ROOT_DIRECTIVE_KEY: &str = "__segment_internal_directive";
+
+/// One problem found in a mapping: the path of the bad node (`/a/@if/then`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// Path of the node, `/` joined as Segment prints it (`/` is the root); empty for errors
+    /// about the mapping as a whole (the root directive).
+    pub path: String,
+    /// What is wrong, without the final period.
+    pub message: String,
+}
+
+impl fmt::Display for ValidationError {
+    /// Segment's text: `/hash/@template should be a string or a mapping directive but it is an object.`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{} {}.", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Every problem found in a mapping, in Segment's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationErrors(pub Vec<ValidationError>);
+
+impl fmt::Display for ValidationErrors {
+    /// One error per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Why a mapping could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MappingError {
+    /// The mapping is invalid (also raised at run time by `@transform`'s nested mapping).
+    Invalid(ValidationErrors),
+    /// An error Segment's engine throws while resolving, with its message
+    /// (`data must be an object, got array`, `@case requires a "operator" key`, ...).
+    Runtime(String),
+    /// An error of a `@liquid` template.
+    Liquid(String),
+    /// A safety limit was exceeded.
+    LimitExceeded {
+        /// What was limited.
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl fmt::Display for MappingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MappingError::Invalid(errors) => write!(f, "{errors}"),
+            MappingError::Runtime(message) | MappingError::Liquid(message) => write!(f, "{message}"),
+            MappingError::LimitExceeded { what, max } => {
+                write!(f, "mapping limit exceeded: {what} (at most {max})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for MappingError {}
+
+impl From<ValidationErrors> for MappingError {
+    fn from(errors: ValidationErrors) -> Self {
+        MappingError::Invalid(errors)
+    }
+}
+
+/// A validated, compiled mapping; cheap to apply many times.
+#[derive(Debug)]
+pub struct Mapping {
+    root: Root,
+}
+
+impl Mapping {
+    /// Validates (all errors at once, Segment's messages and node paths) and compiles.
+    pub fn compile(mapping: &Value) -> Result<Mapping, ValidationErrors> {
+        compile_root(mapping).map(|root| Mapping { root })
+    }
+
+    /// Runs the mapping on one payload, as Segment's `transform` does (undefined values
+    /// removed). A mapping whose top level resolves to `undefined` gives `null`; see
+    /// [`Mapping::apply_optional`] to tell the two apart.
+    pub fn apply(&self, payload: &Value) -> Result<Value, MappingError> {
+        self.apply_optional(payload).map(|v| v.unwrap_or(Value::Null))
+    }
+
+    /// Like [`Mapping::apply`], with `None` when the top level resolves to `undefined`
+    /// (e.g. `{"@path": "$.missing"}`).
+    pub fn apply_optional(&self, payload: &Value) -> Result<Option<Value>, MappingError> {
+        if !payload.is_object() {
+            return Err(MappingError::Runtime(format!(
+                "data must be an object, got {}",
+                value::type_name(payload)
+            )));
+        }
+        let mut budget = Budget::new();
+        let resolved = eval::eval(&self.root.node, Some(payload), &mut budget)?;
+        resolved.into_value(&mut budget)
+    }
+}
+
+/// compile + apply in one call.
+pub fn transform(mapping: &Value, payload: &Value) -> Result<Value, MappingError> {
+    if !payload.is_object() {
+        return Err(MappingError::Runtime(format!(
+            "data must be an object, got {}",
+            value::type_name(payload)
+        )));
+    }
+    Mapping::compile(mapping)?.apply(payload)
+}
+
+/// Validates a mapping as Segment does before using it; all errors at once.
+pub fn validate(mapping: &Value) -> Result<(), ValidationErrors> {
+    check_limits(mapping)?;
+    let processed = mapping_to_process(mapping)?;
+    validate::validate(Some(&processed), &[]).map_err(ValidationErrors)
+}
+
+/// Segment's path lookup (`get`), for `get_cases`: `''` and `'.'` are the root, `a.b[0].c`,
+/// `['a'].b` and `a.b.0.c` walk keys, a falsy intermediate value is returned as it is.
+/// `None` is JavaScript's `undefined`. No `$.` prefix is stripped here.
+pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path::PathSpec::parse(path).lookup(Some(value))
+}
+
+/// [`get`] with a path already split into keys (Segment's array form of a path).
+pub fn get_keys<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    let keys = keys.iter().map(|k| path::Key::new((*k).to_string())).collect();
+    path::PathSpec::Keys(keys).lookup(Some(value))
+}
+
+/// Segment's `render` of `{{placeholders}}`, for `render_cases`.
+pub fn render(template: &str, payload: &Value) -> Result<String, MappingError> {
+    if template.len() > MAX_TEMPLATE_LEN {
+        return Err(MappingError::LimitExceeded {
+            what: "template length in bytes",
+            max: MAX_TEMPLATE_LEN,
+        });
+    }
+    template::Template::parse(template).render(Some(payload), &mut Budget::new())
+}
+
+fn whole_mapping_error(message: impl Into<String>) -> ValidationErrors {
+    ValidationErrors(vec![ValidationError {
+        path: String::new(),
+        message: message.into(),
+    }])
+}
+
+/// Checks depth and size without recursion, before anything recursive touches the mapping.
+fn check_limits(mapping: &Value) -> Result<(), ValidationErrors> {
+    let mut stack: Vec<(&Value, usize)> = vec![(mapping, 0)];
+    let mut nodes = 0usize;
+    while let Some((v, depth)) = stack.pop() {
+        nodes += 1;
+        if nodes > MAX_MAPPING_NODES {
+            return Err(whole_mapping_error(format!(
+                "The mapping is too large: more than {MAX_MAPPING_NODES} values"
+            )));
+        }
+        if depth > MAX_MAPPING_DEPTH {
+            return Err(whole_mapping_error(format!(
+                "The mapping is nested too deeply: more than {MAX_MAPPING_DEPTH} levels"
+            )));
+        }
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+            Value::Object(m) => stack.extend(m.values().map(|i| (i, depth + 1))),
+            Value::String(s) if s.len() > MAX_TEMPLATE_LEN => {
+                return Err(whole_mapping_error(format!(
+                    "The mapping has a string longer than {MAX_TEMPLATE_LEN} bytes"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Segment's `getMappingToProcess`: `{...mapping}`, then the root directive, if any, receives
+/// every other top-level key as its `mapping` option.
+fn mapping_to_process(mapping: &Value) -> Result<Value, ValidationErrors> {
+    let spread: Map<String, Value> = match mapping {
+        Value::Object(m) => {
+            if let Some(root) = m.get(ROOT_DIRECTIVE_KEY) {
+                return root_directive(m, root);
+            }
+            m.clone()
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v.clone()))
+            .collect(),
+        Value::String(s) => s
+            .chars()
+            .enumerate()
+            .map(|(i, c)| (i.to_string(), Value::String(c.to_string())))
+            .collect(),
+        _ => Map::new(),
+    };
+    Ok(Value::Object(spread))
+}
+
+fn root_directive(mapping: &Map<String, Value>, root: &Value) -> Result<Value, ValidationErrors> {
+    let customer: Map<String, Value> = mapping
+        .iter()
+        .filter(|(k, _)| *k != ROOT_DIRECTIVE_KEY)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let key_count = match root {
+        Value::Null => return Err(whole_mapping_error("Cannot convert undefined or null to object")),
+        Value::Object(m) => m.len(),
+        Value::Array(a) => a.len(),
+        Value::String(s) => value::js_len(s),
+        Value::Bool(_) | Value::Number(_) => 0,
+    };
+    if key_count > 1 {
+        return Err(whole_mapping_error(
+            "The root mapping must only have a single directive object",
+        ));
+    }
+    let mut processed = root.clone();
+    let directive = match &mut processed {
+        Value::Object(m) => m.values_mut().next(),
+        Value::Array(a) => a.first_mut(),
+        _ => None,
+    };
+    match directive {
+        Some(Value::Object(d)) => {
+            d.insert("mapping".to_string(), Value::Object(customer));
+        }
+        Some(Value::Array(_)) => {}
+        _ => return Err(whole_mapping_error("The root directive must be an object")),
+    }
+    Ok(processed)
+}
+
+/// Segment's `transform` up to resolution: limits, root directive, validation, compilation.
+pub(crate) fn compile_root(mapping: &Value) -> Result<Root, ValidationErrors> {
+    check_limits(mapping)?;
+    let processed = mapping_to_process(mapping)?;
+    validate::validate(Some(&processed), &[]).map_err(ValidationErrors)?;
+    Ok(Root {
+        node: compile::compile(&processed),
+    })
+}

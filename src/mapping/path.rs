@@ -1,0 +1,142 @@
+//! Segment's path lookup (`packages/core/src/get.ts`): parsing a path once, walking it many times.
+
+use serde_json::Value;
+
+use super::value::falsy_value;
+
+/// One key of a parsed path, with its array index precomputed when it is a canonical index.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Key {
+    pub(crate) name: String,
+    index: Option<usize>,
+}
+
+impl Key {
+    pub(crate) fn new(name: String) -> Key {
+        let index = array_index(&name);
+        Key { name, index }
+    }
+}
+
+/// A parsed path: the root itself (`''`, `'.'`), or a list of keys.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum PathSpec {
+    Root,
+    Keys(Box<[Key]>),
+}
+
+impl PathSpec {
+    /// Parses a path the way `get` does (no `$.` handling).
+    pub(crate) fn parse(path: &str) -> PathSpec {
+        if path.is_empty() || path == "." {
+            return PathSpec::Root;
+        }
+        PathSpec::Keys(split_path(path).into_iter().map(Key::new).collect())
+    }
+
+    /// Parses the argument of `@path` or `@arrayPath`: the first `$.` anywhere is removed
+    /// (`path.replace('$.', '')`), then the path is parsed as `get` does.
+    pub(crate) fn parse_directive_path(path: &str) -> PathSpec {
+        match path.find("$.") {
+            Some(at) => {
+                let mut stripped = String::with_capacity(path.len() - 2);
+                stripped.push_str(&path[..at]);
+                stripped.push_str(&path[at + 2..]);
+                PathSpec::parse(&stripped)
+            }
+            None => PathSpec::parse(path),
+        }
+    }
+
+    /// Walks the path as `pathArray.reduce((prev, key) => prev && prev[key], obj)` does:
+    /// a falsy intermediate value (`null`, `false`, `0`, `''`) is itself the result.
+    /// `None` is `undefined`. JavaScript property semantics on strings (`.length`, indexing)
+    /// and inherited properties are deliberately not reproduced: they give `undefined`.
+    pub(crate) fn lookup<'v>(&self, root: Option<&'v Value>) -> Option<&'v Value> {
+        let keys = match self {
+            PathSpec::Root => return root,
+            PathSpec::Keys(keys) => keys,
+        };
+        let mut cur = root?;
+        for key in keys.iter() {
+            if falsy_value(cur) {
+                return Some(cur);
+            }
+            cur = match cur {
+                Value::Object(map) => map.get(&key.name)?,
+                Value::Array(items) => items.get(key.index?)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+}
+
+/// A canonical array index (`"0"`, `"12"`, not `"01"` or `"+1"`), as JavaScript arrays accept.
+fn array_index(key: &str) -> Option<usize> {
+    let bytes = key.as_bytes();
+    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) || (bytes.len() > 1 && bytes[0] == b'0') {
+        return None;
+    }
+    key.parse().ok()
+}
+
+fn is_quote_or_digit(c: char) -> bool {
+    c == '"' || c == '\'' || c.is_ascii_digit()
+}
+
+/// `path.split(/\[(?="|'|\d)|\.|(?<="|'|\d)]+/g)`, empty chunks dropped, quotes removed.
+pub(crate) fn split_path(path: &str) -> Vec<String> {
+    let chars: Vec<char> = path.chars().collect();
+    let mut chunks: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        let prev = if i > 0 { chars.get(i - 1).copied() } else { None };
+        let delimiter_len = if (c == '[' && next.is_some_and(is_quote_or_digit)) || c == '.' {
+            1
+        } else if c == ']' && prev.is_some_and(is_quote_or_digit) {
+            chars[i..].iter().take_while(|&&c| c == ']').count()
+        } else {
+            0
+        };
+        if delimiter_len > 0 {
+            chunks.push(std::mem::take(&mut cur));
+            i += delimiter_len;
+        } else {
+            cur.push(c);
+            i += 1;
+        }
+    }
+    chunks.push(cur);
+    chunks
+        .into_iter()
+        .filter(|chunk| !chunk.is_empty())
+        .map(|chunk| chunk.chars().filter(|c| *c != '\'' && *c != '"').collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_like_segment() {
+        assert_eq!(split_path("a.b[0].c"), ["a", "b", "0", "c"]);
+        assert_eq!(split_path("['a'].b"), ["a", "b"]);
+        assert_eq!(split_path("[\"a\"].b"), ["a", "b"]);
+        assert_eq!(split_path("a[b]"), ["a[b]"]);
+        assert_eq!(split_path("[txt] nest.inner"), ["[txt] nest", "inner"]);
+        assert_eq!(split_path("a.b.f[0]"), ["a", "b", "f", "0"]);
+        assert_eq!(split_path("integrations.Actions Amplitude.session_id"), ["integrations", "Actions Amplitude", "session_id"]);
+    }
+
+    #[test]
+    fn directive_path_strips_first_dollar_dot() {
+        assert_eq!(PathSpec::parse_directive_path("$."), PathSpec::Root);
+        assert_eq!(PathSpec::parse_directive_path(""), PathSpec::Root);
+        assert_eq!(PathSpec::parse_directive_path("$"), PathSpec::Keys(vec![Key::new("$".into())].into()));
+    }
+}

@@ -1,0 +1,174 @@
+//! Segment's `{{placeholder}}` templates (`placeholders.ts`), used by `@template`.
+//!
+//! Upstream runs two regex passes: `/\{\{\{([^}]+)\}\}\}/g`, then `/\{\{([^}]+)\}\}/g` over
+//! the result of the first. Each match is replaced by `get(data, inner.trim()) ?? ''` coerced
+//! with `String(...)`; there is no HTML escaping.
+
+use serde_json::Value;
+
+use super::path::PathSpec;
+use super::value::{push_js_string, Budget};
+use super::MappingError;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Segment {
+    Text(String),
+    Placeholder(PathSpec),
+}
+
+/// A template parsed once.
+#[derive(Debug, Clone)]
+pub(crate) enum Template {
+    /// No `{{{…}}}` placeholder: the first pass changes nothing, so the second pass is
+    /// precompiled into segments.
+    Segments(Vec<Segment>),
+    /// Has `{{{…}}}` placeholders: their values are rescanned by the second pass, so both
+    /// passes run at render time.
+    TwoPass(String),
+}
+
+/// Finds the next `{`×n, a run of at least one non-`}` character, then `}`×n, starting the
+/// search at byte `from`. Returns (match start, inner start, inner end, match end).
+fn find_placeholder(s: &str, from: usize, n: usize) -> Option<(usize, usize, usize, usize)> {
+    let bytes = s.as_bytes();
+    let mut i = from;
+    // Position of the next '}' at or after some index; cached so the scan stays linear.
+    let mut next_close: Option<usize> = None;
+    while i + n <= bytes.len() {
+        let open = bytes[i..].iter().position(|&b| b == b'{')? + i;
+        i = open;
+        if i + n > bytes.len() {
+            return None;
+        }
+        if bytes[i..i + n].iter().all(|&b| b == b'{') {
+            let inner_start = i + n;
+            let close = match next_close {
+                Some(c) if c >= inner_start => c,
+                _ => {
+                    let c = bytes[inner_start..]
+                        .iter()
+                        .position(|&b| b == b'}')
+                        .map_or(bytes.len(), |p| p + inner_start);
+                    next_close = Some(c);
+                    c
+                }
+            };
+            if close > inner_start
+                && close + n <= bytes.len()
+                && bytes[close..close + n].iter().all(|&b| b == b'}')
+            {
+                return Some((i, inner_start, close, close + n));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// JavaScript's `String.prototype.trim` whitespace set.
+fn js_trim(s: &str) -> &str {
+    fn is_js_space(c: char) -> bool {
+        matches!(
+            c,
+            '\u{9}'..='\u{d}'
+                | ' '
+                | '\u{a0}'
+                | '\u{1680}'
+                | '\u{2000}'..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+        )
+    }
+    s.trim_matches(is_js_space)
+}
+
+fn push_value(out: &mut String, value: Option<&Value>) -> Result<(), MappingError> {
+    match value {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) => push_js_string(out, v, 0),
+    }
+}
+
+/// One regex pass with `n` braces, looking values up at render time.
+fn render_pass(s: &str, n: usize, payload: Option<&Value>, budget: &mut Budget) -> Result<String, MappingError> {
+    let mut out = String::with_capacity(s.len());
+    let mut pos = 0;
+    while let Some((start, inner_start, inner_end, end)) = find_placeholder(s, pos, n) {
+        out.push_str(&s[pos..start]);
+        let path = PathSpec::parse(js_trim(&s[inner_start..inner_end]));
+        push_value(&mut out, path.lookup(payload))?;
+        pos = end;
+    }
+    out.push_str(&s[pos..]);
+    budget.bytes(out.len())?;
+    Ok(out)
+}
+
+impl Template {
+    /// Parses a template.
+    pub(crate) fn parse(template: &str) -> Template {
+        if find_placeholder(template, 0, 3).is_some() {
+            return Template::TwoPass(template.to_string());
+        }
+        let mut segments = Vec::new();
+        let mut pos = 0;
+        while let Some((start, inner_start, inner_end, end)) = find_placeholder(template, pos, 2) {
+            if start > pos {
+                segments.push(Segment::Text(template[pos..start].to_string()));
+            }
+            let path = PathSpec::parse(js_trim(&template[inner_start..inner_end]));
+            segments.push(Segment::Placeholder(path));
+            pos = end;
+        }
+        if pos < template.len() {
+            segments.push(Segment::Text(template[pos..].to_string()));
+        }
+        Template::Segments(segments)
+    }
+
+    /// Renders the template against a payload.
+    pub(crate) fn render(&self, payload: Option<&Value>, budget: &mut Budget) -> Result<String, MappingError> {
+        match self {
+            Template::Segments(segments) => {
+                let mut out = String::new();
+                for segment in segments {
+                    match segment {
+                        Segment::Text(text) => out.push_str(text),
+                        Segment::Placeholder(path) => push_value(&mut out, path.lookup(payload))?,
+                    }
+                }
+                budget.bytes(out.len())?;
+                Ok(out)
+            }
+            Template::TwoPass(template) => {
+                let first = render_pass(template, 3, payload, budget)?;
+                render_pass(&first, 2, payload, budget)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render(t: &str, data: Value) -> String {
+        Template::parse(t).render(Some(&data), &mut Budget::new()).unwrap_or_default()
+    }
+
+    #[test]
+    fn renders_like_segment() {
+        assert_eq!(render("{{foo}}}", json!({"foo": "hello"})), "hello}");
+        assert_eq!(render("x{{}}y", json!({})), "x{{}}y");
+        assert_eq!(render("{{ a }}", json!({"a": [1, "x", null]})), "1,x,");
+        assert_eq!(render("<b>{{a}} {{{a}}}</b>", json!({"a": "<i>"})), "<b><i> <i></b>");
+        assert_eq!(render("{{{a}}}", json!({"a": "{{b}}", "b": 2})), "2");
+        assert_eq!(render("{{$.a}}", json!({"a": 1})), "");
+        assert_eq!(render("{{{{{{{{", json!({})), "{{{{{{{{");
+    }
+}

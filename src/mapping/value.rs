@@ -1,0 +1,572 @@
+//! Intermediate results of resolution and the JavaScript value semantics mapping-kit relies on
+//! (`undefined`, truthiness, `String(v)`, `JSON.stringify`, loose `!= ''`).
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Number, Value};
+
+use super::{MappingError, MAX_PAYLOAD_DEPTH};
+
+/// A resolved mapping value. `Undefined` is JavaScript's `undefined` (the "absent" signal);
+/// `Ref` borrows from the payload or the mapping, so nothing is cloned until the final output;
+/// `Obj`/`Arr` are structures built by the mapping and may still hold `Undefined` members,
+/// exactly as Segment's intermediate values do (they are removed by [`Res::into_value`]).
+#[derive(Debug, Clone)]
+pub(crate) enum Res<'a> {
+    Undefined,
+    Ref(&'a Value),
+    Val(Value),
+    Obj(Vec<(Cow<'a, str>, Res<'a>)>),
+    Arr(Vec<Res<'a>>),
+}
+
+/// Output budget shared by one `apply`: bounds the work and memory a mapping can cause.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    pub(crate) nodes_left: usize,
+    pub(crate) bytes_left: usize,
+}
+
+impl Budget {
+    pub(crate) fn new() -> Self {
+        Budget {
+            nodes_left: super::MAX_OUTPUT_NODES,
+            bytes_left: super::MAX_OUTPUT_BYTES,
+        }
+    }
+
+    /// Charges `n` units of work (evaluated nodes, cloned values).
+    pub(crate) fn nodes(&mut self, n: usize) -> Result<(), MappingError> {
+        match self.nodes_left.checked_sub(n) {
+            Some(left) => {
+                self.nodes_left = left;
+                Ok(())
+            }
+            None => Err(MappingError::LimitExceeded {
+                what: "work (evaluated and produced values)",
+                max: super::MAX_OUTPUT_NODES,
+            }),
+        }
+    }
+
+    /// Charges `n` bytes of produced string data.
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<(), MappingError> {
+        match self.bytes_left.checked_sub(n) {
+            Some(left) => {
+                self.bytes_left = left;
+                Ok(())
+            }
+            None => Err(MappingError::LimitExceeded {
+                what: "bytes of produced strings",
+                max: super::MAX_OUTPUT_BYTES,
+            }),
+        }
+    }
+}
+
+pub(crate) fn too_deep() -> MappingError {
+    MappingError::LimitExceeded {
+        what: "payload nesting depth",
+        max: MAX_PAYLOAD_DEPTH,
+    }
+}
+
+/// Clones a payload value, charging the budget and refusing values nested too deeply.
+pub(crate) fn clone_value(v: &Value, budget: &mut Budget, depth: usize) -> Result<Value, MappingError> {
+    if depth > MAX_PAYLOAD_DEPTH {
+        return Err(too_deep());
+    }
+    budget.nodes(1)?;
+    Ok(match v {
+        Value::String(s) => {
+            budget.bytes(s.len())?;
+            Value::String(s.clone())
+        }
+        Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len());
+            for item in a {
+                out.push(clone_value(item, budget, depth + 1)?);
+            }
+            Value::Array(out)
+        }
+        Value::Object(m) => {
+            let mut out = Map::with_capacity(m.len());
+            for (k, item) in m {
+                budget.bytes(k.len())?;
+                out.insert(k.clone(), clone_value(item, budget, depth + 1)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
+impl<'a> Res<'a> {
+    /// The value, when this is a plain JSON value (not undefined, not a mapping-built structure).
+    pub(crate) fn as_value(&self) -> Option<&Value> {
+        match self {
+            Res::Ref(v) => Some(v),
+            Res::Val(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_undefined(&self) -> bool {
+        matches!(self, Res::Undefined)
+    }
+
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self.as_value(), Some(Value::Null))
+    }
+
+    /// `realTypeOf` of Segment: `undefined`, `null`, `boolean`, `number`, `string`, `array`, `object`.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Res::Undefined => "undefined",
+            Res::Obj(_) => "object",
+            Res::Arr(_) => "array",
+            Res::Ref(v) => type_name(v),
+            Res::Val(v) => type_name(v),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self.as_value() {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Removes `undefined` as Segment's `removeUndefined` does: object keys are dropped, array
+    /// slots become `null`. A top-level `undefined` gives `None`.
+    pub(crate) fn into_value(self, budget: &mut Budget) -> Result<Option<Value>, MappingError> {
+        self.into_value_at(budget, 0)
+    }
+
+    fn into_value_at(self, budget: &mut Budget, depth: usize) -> Result<Option<Value>, MappingError> {
+        if depth > MAX_PAYLOAD_DEPTH {
+            return Err(too_deep());
+        }
+        Ok(match self {
+            Res::Undefined => None,
+            Res::Ref(v) => Some(clone_value(v, budget, depth)?),
+            Res::Val(v) => Some(v),
+            Res::Obj(entries) => {
+                let mut map = Map::with_capacity(entries.len());
+                for (k, v) in entries {
+                    if let Some(v) = v.into_value_at(budget, depth + 1)? {
+                        map.insert(k.into_owned(), v);
+                    }
+                }
+                Some(Value::Object(map))
+            }
+            Res::Arr(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for v in items {
+                    out.push(v.into_value_at(budget, depth + 1)?.unwrap_or(Value::Null));
+                }
+                Some(Value::Array(out))
+            }
+        })
+    }
+
+    /// Detaches the result from borrowed data of a shorter-lived payload (keeps `undefined`s).
+    pub(crate) fn detach<'b>(self, budget: &mut Budget) -> Result<Res<'b>, MappingError> {
+        self.detach_at(budget, 0)
+    }
+
+    fn detach_at<'b>(self, budget: &mut Budget, depth: usize) -> Result<Res<'b>, MappingError> {
+        if depth > MAX_PAYLOAD_DEPTH {
+            return Err(too_deep());
+        }
+        Ok(match self {
+            Res::Undefined => Res::Undefined,
+            Res::Ref(v) => Res::Val(clone_value(v, budget, depth)?),
+            Res::Val(v) => Res::Val(v),
+            Res::Obj(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    out.push((Cow::Owned(k.into_owned()), v.detach_at(budget, depth + 1)?));
+                }
+                Res::Obj(out)
+            }
+            Res::Arr(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for v in items {
+                    out.push(v.detach_at(budget, depth + 1)?);
+                }
+                Res::Arr(out)
+            }
+        })
+    }
+}
+
+/// `realTypeOf` of a JSON value.
+pub(crate) fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// JavaScript truthiness of a mapping value (`None` is a missing key, i.e. `undefined`).
+pub(crate) fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(_)) | Some(Value::Object(_)) => true,
+    }
+}
+
+/// JavaScript falsiness of a payload value, as `prev && prev[key]` sees it.
+pub(crate) fn falsy_value(v: &Value) -> bool {
+    !truthy(Some(v))
+}
+
+/// Length of a string in UTF-16 code units (JavaScript's `.length`).
+pub(crate) fn js_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+/// `String(n)` for a JSON number, as JavaScript prints it (integers beyond 2^53 are first
+/// rounded to the nearest double, as `JSON.parse` would have done).
+pub(crate) fn number_to_js_string(n: &Number) -> String {
+    const SAFE: u64 = 1 << 53;
+    if let Some(u) = n.as_u64() {
+        if u <= SAFE {
+            return u.to_string();
+        }
+    } else if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() <= SAFE {
+            return i.to_string();
+        }
+    }
+    f64_to_js_string(n.as_f64().unwrap_or(0.0))
+}
+
+/// ECMAScript `Number::toString(x)` for a finite double.
+pub(crate) fn f64_to_js_string(x: f64) -> String {
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "NaN".to_string()
+        } else if x > 0.0 {
+            "Infinity".to_string()
+        } else {
+            "-Infinity".to_string()
+        };
+    }
+    if x < 0.0 {
+        return format!("-{}", f64_to_js_string(-x));
+    }
+    // Shortest round-trip digits: "d.ddddde<exp>".
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exp: i64 = exp.parse().unwrap_or(0);
+    let k = digits.len() as i64;
+    let n = exp + 1;
+    if k <= n && n <= 21 {
+        let mut s = digits;
+        s.extend(std::iter::repeat_n('0', (n - k) as usize));
+        s
+    } else if 0 < n && n <= 21 {
+        let (a, b) = digits.split_at(n as usize);
+        format!("{a}.{b}")
+    } else if -6 < n && n <= 0 {
+        let mut s = String::from("0.");
+        s.extend(std::iter::repeat_n('0', (-n) as usize));
+        s.push_str(&digits);
+        s
+    } else {
+        let e = n - 1;
+        let sign = if e < 0 { '-' } else { '+' };
+        let (first, rest) = digits.split_at(1);
+        if rest.is_empty() {
+            format!("{first}e{sign}{}", e.abs())
+        } else {
+            format!("{first}.{rest}e{sign}{}", e.abs())
+        }
+    }
+}
+
+/// Appends JavaScript's `String(v)` of a JSON value (`null` → `"null"`, arrays joined with `,`
+/// and `null` elements as `""`, objects as `"[object Object]"`).
+pub(crate) fn push_js_string(out: &mut String, v: &Value, depth: usize) -> Result<(), MappingError> {
+    if depth > MAX_PAYLOAD_DEPTH {
+        return Err(too_deep());
+    }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&number_to_js_string(n)),
+        Value::String(s) => out.push_str(s),
+        Value::Object(_) => out.push_str("[object Object]"),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if !item.is_null() {
+                    push_js_string(out, item, depth + 1)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// JavaScript's `v == ''` for a value that is neither `null` nor `undefined`: true for `''`,
+/// `0`, `false`, and arrays whose `join(',')` is empty (`[]`, `['']`, `[null]`, `[[]]`).
+pub(crate) fn loosely_equals_empty_string(v: &Res<'_>) -> bool {
+    match v {
+        Res::Undefined => true,
+        Res::Obj(_) => false,
+        Res::Arr(items) => res_array_joins_empty(items),
+        Res::Ref(v) => value_loosely_empty(v),
+        Res::Val(v) => value_loosely_empty(v),
+    }
+}
+
+fn value_loosely_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !*b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Object(_) => false,
+        Value::Array(items) => array_joins_empty(items),
+    }
+}
+
+/// Whether `items.join(',')` is `''` (walked in a loop, never recursively).
+fn array_joins_empty(items: &[Value]) -> bool {
+    let mut cur = items;
+    loop {
+        match cur {
+            [] => return true,
+            [Value::Null] => return true,
+            [Value::String(s)] => return s.is_empty(),
+            [Value::Array(inner)] => cur = inner,
+            _ => return false,
+        }
+    }
+}
+
+fn res_array_joins_empty(items: &[Res<'_>]) -> bool {
+    match items {
+        [] => true,
+        [Res::Undefined] => true,
+        [Res::Arr(inner)] => res_array_joins_empty(inner),
+        [only] => match only.as_value() {
+            Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(Value::Array(inner)) => array_joins_empty(inner),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Appends a JSON string literal escaped as `JSON.stringify` does.
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `JSON.stringify(v)`; `None` when `v` is `undefined`.
+pub(crate) fn json_stringify(v: &Res<'_>) -> Result<Option<String>, MappingError> {
+    if v.is_undefined() {
+        return Ok(None);
+    }
+    let mut out = String::new();
+    stringify_res(&mut out, v, 0)?;
+    Ok(Some(out))
+}
+
+fn stringify_res(out: &mut String, v: &Res<'_>, depth: usize) -> Result<(), MappingError> {
+    if depth > MAX_PAYLOAD_DEPTH {
+        return Err(too_deep());
+    }
+    match v {
+        Res::Undefined => out.push_str("null"),
+        Res::Ref(v) => stringify_value(out, v, depth)?,
+        Res::Val(v) => stringify_value(out, v, depth)?,
+        Res::Obj(entries) => {
+            out.push('{');
+            let mut first = true;
+            for (k, v) in entries {
+                if v.is_undefined() {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                push_json_string(out, k);
+                out.push(':');
+                stringify_res(out, v, depth + 1)?;
+            }
+            out.push('}');
+        }
+        Res::Arr(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                stringify_res(out, item, depth + 1)?;
+            }
+            out.push(']');
+        }
+    }
+    Ok(())
+}
+
+fn stringify_value(out: &mut String, v: &Value, depth: usize) -> Result<(), MappingError> {
+    if depth > MAX_PAYLOAD_DEPTH {
+        return Err(too_deep());
+    }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&number_to_js_string(n)),
+        Value::String(s) => push_json_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                stringify_value(out, item, depth + 1)?;
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_string(out, k);
+                out.push(':');
+                stringify_value(out, item, depth + 1)?;
+            }
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+/// Builds an object with unique keys where a later key overwrites the value of an earlier one
+/// but keeps its position, as JavaScript property assignment does.
+pub(crate) struct ObjectBuilder<'a> {
+    entries: Vec<(Cow<'a, str>, Res<'a>)>,
+    index: Option<std::collections::HashMap<String, usize>>,
+}
+
+impl<'a> ObjectBuilder<'a> {
+    const INDEX_FROM: usize = 16;
+
+    pub(crate) fn new() -> Self {
+        ObjectBuilder {
+            entries: Vec::new(),
+            index: None,
+        }
+    }
+
+    pub(crate) fn set(&mut self, key: Cow<'a, str>, value: Res<'a>) {
+        if let Some(index) = &mut self.index {
+            if let Some(&i) = index.get(key.as_ref()) {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    slot.1 = value;
+                }
+                return;
+            }
+            index.insert(key.to_string(), self.entries.len());
+            self.entries.push((key, value));
+            return;
+        }
+        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value;
+            return;
+        }
+        self.entries.push((key, value));
+        if self.entries.len() >= Self::INDEX_FROM {
+            let index = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.to_string(), i))
+                .collect();
+            self.index = Some(index);
+        }
+    }
+
+    pub(crate) fn finish(self) -> Res<'a> {
+        Res::Obj(self.entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn js_number_formatting() {
+        let cases = [
+            (1.0, "1"),
+            (0.5, "0.5"),
+            (-2.25, "-2.25"),
+            (1e21, "1e+21"),
+            (1.5e21, "1.5e+21"),
+            (1e20, "100000000000000000000"),
+            (1e-7, "1e-7"),
+            (1.5e-7, "1.5e-7"),
+            (0.000001, "0.000001"),
+            (123.456, "123.456"),
+            (0.1 + 0.2, "0.30000000000000004"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(f64_to_js_string(x), want, "{x}");
+        }
+    }
+
+    #[test]
+    fn loose_blank() {
+        let blank = |v: Value| loosely_equals_empty_string(&Res::Val(v));
+        assert!(blank(serde_json::json!(0)));
+        assert!(blank(serde_json::json!(false)));
+        assert!(blank(serde_json::json!([])));
+        assert!(blank(serde_json::json!([""])));
+        assert!(blank(serde_json::json!([[null]])));
+        assert!(!blank(serde_json::json!("0")));
+        assert!(!blank(serde_json::json!(" ")));
+        assert!(!blank(serde_json::json!({})));
+        assert!(!blank(serde_json::json!([0])));
+        assert!(!blank(serde_json::json!([false])));
+    }
+}

@@ -1,0 +1,229 @@
+//! Segment timestamps to LaunchDarkly `creationDate` (Unix milliseconds).
+//!
+//! Segment sends ISO-8601 strings (`2022-03-30T17:24:58Z`, `2024-05-06T07:08:09.123+02:00`);
+//! Segment's destination parses them with dayjs and falls back to "now" when they do not parse.
+//! Accepted here: a date (`2024-05-06`), optionally followed by `T` or a space, a time with
+//! minutes or seconds and any number of fractional digits, and an optional `Z`, `±hh`, `±hhmm` or
+//! `±hh:mm` offset (no offset means UTC, the Worker's time zone). A JSON number is taken as Unix
+//! milliseconds, as dayjs does.
+
+use serde_json::Value;
+use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
+
+/// Unix milliseconds for a Segment `timestamp` value, or `None` when it is absent or unparsable.
+pub fn unix_millis(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::String(text) => parse_iso8601_millis(text),
+        Value::Number(number) => number
+            .as_f64()
+            .filter(|ms| ms.is_finite() && ms.abs() < 8.64e15)
+            .map(|ms| ms.trunc() as i64),
+        _ => None,
+    }
+}
+
+/// Unix milliseconds for an ISO-8601 date-time string, or `None` when it does not parse.
+pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
+    let mut cursor = Cursor::new(text.trim());
+    let year = cursor.digits(4, 4)? as i32;
+    cursor.expect(b'-')?;
+    let month = Month::try_from(cursor.digits(1, 2)? as u8).ok()?;
+    cursor.expect(b'-')?;
+    let day = cursor.digits(1, 2)? as u8;
+    let date = Date::from_calendar_date(year, month, day).ok()?;
+    let (time, offset) = if cursor.at_end() {
+        (Time::MIDNIGHT, UtcOffset::UTC)
+    } else {
+        if !(cursor.eat(b'T') || cursor.eat(b't') || cursor.eat(b' ')) {
+            return None;
+        }
+        let time = parse_time(&mut cursor)?;
+        let offset = parse_offset(&mut cursor)?;
+        if !cursor.at_end() {
+            return None;
+        }
+        (time, offset)
+    };
+    let moment = PrimitiveDateTime::new(date, time).assume_offset(offset);
+    i64::try_from(moment.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+fn parse_time(cursor: &mut Cursor<'_>) -> Option<Time> {
+    let hour = cursor.digits(2, 2)? as u8;
+    cursor.expect(b':')?;
+    let minute = cursor.digits(2, 2)? as u8;
+    let mut second = 0;
+    let mut nanos = 0u32;
+    if cursor.eat(b':') {
+        second = cursor.digits(2, 2)? as u8;
+        if cursor.eat(b'.') || cursor.eat(b',') {
+            let fraction = cursor.take_while(|b| b.is_ascii_digit());
+            if fraction.is_empty() {
+                return None;
+            }
+            for (place, digit) in fraction.iter().take(9).enumerate() {
+                nanos += u32::from(digit - b'0') * 10u32.pow(8 - place as u32);
+            }
+        }
+    }
+    Time::from_hms_nano(hour, minute, second, nanos).ok()
+}
+
+fn parse_offset(cursor: &mut Cursor<'_>) -> Option<UtcOffset> {
+    if cursor.at_end() {
+        return Some(UtcOffset::UTC);
+    }
+    if cursor.eat(b'Z') || cursor.eat(b'z') {
+        return Some(UtcOffset::UTC);
+    }
+    let sign: i8 = if cursor.eat(b'+') {
+        1
+    } else if cursor.eat(b'-') {
+        -1
+    } else {
+        return None;
+    };
+    let hours = cursor.digits(2, 2)? as i8;
+    let minutes = if cursor.at_end() {
+        0
+    } else {
+        cursor.eat(b':');
+        cursor.digits(2, 2)? as i8
+    };
+    UtcOffset::from_hms(sign * hours, sign * minutes, 0).ok()
+}
+
+/// A byte cursor over an ASCII date-time string.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    position: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str) -> Self {
+        Cursor {
+            bytes: text.as_bytes(),
+            position: 0,
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        self.position >= self.bytes.len()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        if self.bytes.get(self.position) == Some(&byte) {
+            self.position += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.eat(byte).then_some(())
+    }
+
+    fn take_while(&mut self, keep: impl Fn(u8) -> bool) -> &'a [u8] {
+        let start = self.position;
+        while self.bytes.get(self.position).is_some_and(|b| keep(*b)) {
+            self.position += 1;
+        }
+        &self.bytes[start..self.position]
+    }
+
+    /// Reads between `min` and `max` ASCII digits as a number.
+    fn digits(&mut self, min: usize, max: usize) -> Option<u32> {
+        let start = self.position;
+        let mut number = 0u32;
+        while self.position - start < max {
+            match self.bytes.get(self.position) {
+                Some(b) if b.is_ascii_digit() => {
+                    number = number * 10 + u32::from(b - b'0');
+                    self.position += 1;
+                }
+                _ => break,
+            }
+        }
+        (self.position - start >= min).then_some(number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_utc_with_and_without_fraction() {
+        assert_eq!(
+            parse_iso8601_millis("2022-03-30T17:24:58Z"),
+            Some(1_648_661_098_000)
+        );
+        assert_eq!(
+            parse_iso8601_millis("2024-05-06T07:08:09.123Z"),
+            Some(1_714_979_289_123)
+        );
+        assert_eq!(
+            parse_iso8601_millis("2024-05-06T07:08:09.123456789Z"),
+            Some(1_714_979_289_123)
+        );
+    }
+
+    #[test]
+    fn applies_offsets() {
+        assert_eq!(
+            parse_iso8601_millis("2024-05-06T09:08:09.123+02:00"),
+            Some(1_714_979_289_123)
+        );
+        assert_eq!(
+            parse_iso8601_millis("2024-05-06T02:08:09.123-0500"),
+            Some(1_714_979_289_123)
+        );
+        assert_eq!(
+            parse_iso8601_millis("2024-05-06T09:08:09.123+02"),
+            Some(1_714_979_289_123)
+        );
+    }
+
+    #[test]
+    fn accepts_date_only_space_separator_and_no_offset() {
+        assert_eq!(parse_iso8601_millis("2024-01-01"), Some(1_704_067_200_000));
+        assert_eq!(
+            parse_iso8601_millis("2024-01-01 00:00:00"),
+            Some(1_704_067_200_000)
+        );
+        assert_eq!(
+            parse_iso8601_millis("2024-01-01T00:00"),
+            Some(1_704_067_200_000)
+        );
+    }
+
+    #[test]
+    fn rejects_garbage_and_impossible_dates() {
+        for text in [
+            "",
+            "yesterday",
+            "2024-13-01T00:00:00Z",
+            "2024-02-30T00:00:00Z",
+            "2024-01-01T25:00:00Z",
+            "2024-01-01T00:00:00Zjunk",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01X00:00:00Z",
+        ] {
+            assert_eq!(parse_iso8601_millis(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_milliseconds_and_other_types_are_absent() {
+        assert_eq!(
+            unix_millis(Some(&json!(1_648_661_098_000u64))),
+            Some(1_648_661_098_000)
+        );
+        assert_eq!(unix_millis(Some(&json!(null))), None);
+        assert_eq!(unix_millis(Some(&json!({"a": 1}))), None);
+        assert_eq!(unix_millis(Some(&json!(1e300))), None);
+        assert_eq!(unix_millis(None), None);
+    }
+}

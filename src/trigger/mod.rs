@@ -1,0 +1,430 @@
+//! Segment's trigger (subscription) language, with the semantics of Segment's Actions runtime
+//! (`@segment/destination-subscriptions` 3.41.0 with the `@segment/fql-ts` 1.10.1 lexer), not
+//! of the full FQL used by Destination Filters. See `shared/spec/mapping-kit.md` §2.
+//!
+//! ```
+//! use segment_ld_bridge::trigger::{evaluate, Trigger};
+//! use serde_json::json;
+//!
+//! let t = Trigger::parse(r#"type = "track" and event = "Order Completed""#).unwrap();
+//! assert!(t.matches(&json!({"type": "track", "event": "Order Completed"})));
+//! assert_eq!(evaluate("properties.total > 100", &json!({"properties": {"total": "150"}})), Ok(false));
+//! ```
+//!
+//! What users may find surprising, all copied from Segment on purpose:
+//! - No precedence: one flat group per level, whose operator is the last `and`/`or` at that
+//!   level (`a and b or c` is `a or b or c`). Parentheses do not nest.
+//! - `=` is type-strict (`properties.n = "1"` does not match the number 1); `properties.x = 5`
+//!   compares numbers; `<`, `<=`, `>`, `>=` only match numbers; `!=` is true for a missing
+//!   field (except `!= <number>` on properties, traits and context).
+//! - Single-quoted strings keep their quotes; `match()` is a prefix (`"a*"`) or suffix test,
+//!   not a glob; `properties.price>10` (no space) and `\r` are syntax errors.
+//! - `traits.*` reads the top-level `traits`, not `context.traits`.
+//!
+//! [`Trigger::warnings`] names the constructs that parse but cannot do what they seem to.
+//! Limits: a trigger has at most [`MAX_SOURCE_CHARS`] characters and a parse tree at most
+//! [`MAX_AST_DEPTH`] levels (Segment's own parser cannot nest parentheses at all).
+
+mod eval;
+mod js;
+mod lexer;
+mod parser;
+mod tree;
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// The longest trigger accepted, in characters (Segment has no overall limit; real
+/// triggers are well under 1,000 characters).
+pub const MAX_SOURCE_CHARS: usize = 65_536;
+
+/// The deepest parse tree [`Trigger::from_ast`] accepts (trigger text yields at most 2).
+pub const MAX_AST_DEPTH: usize = 32;
+
+/// A parsed trigger, ready to be matched against many events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trigger {
+    source: String,
+    root: tree::Group,
+    warnings: Vec<String>,
+}
+
+/// Why a trigger was rejected. Segment's runtime treats every such trigger as matching
+/// nothing ("Invalid subscription").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TriggerParseError {
+    /// 0-based character offset in the trigger text (0 for parse-tree errors).
+    pub position: usize,
+    /// What the parser expected there.
+    pub expected: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for TriggerParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at position {} (expected {})",
+            self.message, self.position, self.expected
+        )
+    }
+}
+
+impl std::error::Error for TriggerParseError {}
+
+/// Why an event does not match a trigger: see [`Trigger::explain`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The number of conditions that would have to hold for the event to match (at least 1;
+    /// `usize::MAX` when no value of the event could make it match).
+    pub score: usize,
+    /// Those conditions, in trigger order.
+    pub failed: Vec<FailedCondition>,
+}
+
+/// One condition an event failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedCondition {
+    /// The condition as trigger text, e.g. `event = "Order Completed"`.
+    pub condition: String,
+    /// The event's value there (JSON, shortened), or `missing`.
+    pub actual: String,
+}
+
+impl fmt::Display for FailedCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (actual: {})", self.condition, self.actual)
+    }
+}
+
+impl Trigger {
+    /// Parses a trigger such as `type = "track" and event = "Order Completed"`.
+    pub fn parse(source: &str) -> Result<Trigger, TriggerParseError> {
+        let mut warnings = Vec::new();
+        let root = parser::parse_fql(source, &mut warnings)?;
+        lint(&root, &mut warnings);
+        Ok(Trigger {
+            source: source.to_owned(),
+            root,
+            warnings,
+        })
+    }
+
+    /// Builds a trigger from Segment's JSON parse tree (the `ast` form used in
+    /// segment-fql.json). Unknown condition types and operators are accepted and never match,
+    /// as in Segment; a tree with an `error`, a root that is not a group, or a malformed node
+    /// is rejected. [`Trigger::source`] is then trigger text generated from the tree.
+    pub fn from_ast(ast: &Value) -> Result<Trigger, TriggerParseError> {
+        let root = tree::root_from_ast(ast)?;
+        let mut warnings = Vec::new();
+        lint(&root, &mut warnings);
+        Ok(Trigger {
+            source: tree::group_to_fql(&root, false),
+            root,
+            warnings,
+        })
+    }
+
+    /// True when the Segment event matches, with Segment's Actions runtime semantics.
+    /// Where Segment's evaluation throws (a `null` event, an empty `()` reached during
+    /// evaluation), this is false.
+    pub fn matches(&self, event: &Value) -> bool {
+        eval::group(&self.root, event).unwrap_or(false)
+    }
+
+    /// The source text (as given to [`Trigger::parse`]).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Segment's JSON parse tree for this trigger (what `parseFql` returns).
+    pub fn to_ast(&self) -> Value {
+        tree::group_to_ast(&self.root)
+    }
+
+    /// How far the event is from matching: 0 when it matches, otherwise the smallest number
+    /// of leaf conditions that would have to become true (`and` adds up its children, `or`
+    /// takes its closest child), `usize::MAX` when nothing in the event could make it match.
+    /// Lower is closer: use it to name the closest trigger an event failed.
+    pub fn mismatch_score(&self, event: &Value) -> usize {
+        self.explain(event).map_or(0, |m| m.score)
+    }
+
+    /// `None` when the event matches; otherwise the conditions that failed on the closest
+    /// way to a match (see [`Trigger::mismatch_score`]).
+    pub fn explain(&self, event: &Value) -> Option<Mismatch> {
+        if self.matches(event) {
+            return None;
+        }
+        let mut failures = Vec::new();
+        let score = eval::closest(&self.root, event, &mut failures).max(1);
+        let mut failed: Vec<FailedCondition> = failures
+            .into_iter()
+            .map(|f| FailedCondition {
+                condition: f.leaf.map_or_else(|| "()".to_owned(), tree::leaf_to_fql),
+                actual: f.actual,
+            })
+            .collect();
+        if failed.is_empty() {
+            failed.push(FailedCondition {
+                condition: self.source.clone(),
+                actual: "Segment's evaluation fails for this event".to_owned(),
+            });
+        }
+        Some(Mismatch { score, failed })
+    }
+
+    /// Constructs that parse but do not do what they seem to (e.g. `type == "track"` or
+    /// `event = 'A'`, which never match, or `a and b or c`, which means `a or b or c`).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl std::str::FromStr for Trigger {
+    type Err = TriggerParseError;
+    fn from_str(s: &str) -> Result<Trigger, TriggerParseError> {
+        Trigger::parse(s)
+    }
+}
+
+impl TryFrom<String> for Trigger {
+    type Error = TriggerParseError;
+    fn try_from(s: String) -> Result<Trigger, TriggerParseError> {
+        Trigger::parse(&s)
+    }
+}
+
+impl From<Trigger> for String {
+    fn from(t: Trigger) -> String {
+        t.source
+    }
+}
+
+/// Parse + evaluate in one call.
+pub fn evaluate(source: &str, event: &Value) -> Result<bool, TriggerParseError> {
+    Ok(Trigger::parse(source)?.matches(event))
+}
+
+const EVENT_TYPES: &[&str] = &["track", "identify", "page", "screen", "group", "alias"];
+
+/// Warnings about conditions of the parsed tree.
+fn lint(g: &tree::Group, out: &mut Vec<String>) {
+    use tree::{Field, GroupOp, Lit, Node, Op};
+    if let GroupOp::Other(_) | GroupOp::Missing = g.op {
+        out.push("a group whose operator is neither `and` nor `or` never matches".to_owned());
+    }
+    for child in &g.children {
+        let leaf = match child {
+            Node::Group(inner) => {
+                lint(inner, out);
+                continue;
+            }
+            Node::Undefined => {
+                out.push(
+                    "empty parentheses `()` make Segment's evaluation fail: the trigger \
+                     matches only events decided before reaching them"
+                        .to_owned(),
+                );
+                continue;
+            }
+            Node::Leaf(l) => l,
+        };
+        let cond = tree::leaf_to_fql(leaf);
+        let text = &leaf.text.rest;
+        match &leaf.op {
+            Op::Other(op) => out.push(format!(
+                "`{cond}` never matches: `{op}` is not an operator (use =, !=, <, <=, >, >=)"
+            )),
+            Op::Missing => out.push(format!("`{cond}` has no operator and never matches")),
+            Op::Eq | Op::Ne if &**text == "=" => out.push(format!(
+                "`{cond}` compares with the text \"=\": `==` is not an operator, write `=`"
+            )),
+            Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::NumberEquals if leaf.number.is_nan() => out
+                .push(format!(
+                    "`{cond}` never matches: the value is not a number (write `>= 5` with \
+                     spaces on both sides of the operator)"
+                )),
+            _ => {}
+        }
+        if let Field::Unknown(t) = &leaf.field {
+            out.push(format!("condition type `{t}` is unknown and never matches"));
+        }
+        if let Lit::Str(_) = leaf.value {
+            if text.len() >= 2 && text.starts_with('\'') && text.ends_with('\'') {
+                out.push(format!(
+                    "`{cond}`: single quotes are part of the value in Segment's trigger \
+                     language; use double quotes"
+                ));
+            }
+        }
+        if leaf.field == Field::Type
+            && matches!(leaf.op, Op::Eq | Op::Ne)
+            && !EVENT_TYPES.contains(&&**text)
+            && !text.starts_with('\'')
+            && &**text != "="
+        {
+            let hint = if EVENT_TYPES.contains(&text.to_ascii_lowercase().as_str()) {
+                "event types are lowercase"
+            } else {
+                "Segment's event types are track, identify, page, screen, group and alias"
+            };
+            out.push(format!("`{cond}`: {hint}"));
+        }
+        if matches!(leaf.op, Op::EndsWith | Op::NotEndsWith) && text.contains('*') {
+            out.push(format!(
+                "`{cond}`: match() is not a glob; only a leading `*` (ends with) or a \
+                 trailing `*` (starts with) is understood"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ok(src: &str, event: Value) -> bool {
+        match evaluate(src, &event) {
+            Ok(b) => b,
+            Err(e) => panic!("{src}: {e}"),
+        }
+    }
+
+    #[test]
+    fn quirks_from_the_spec() {
+        let track =
+            json!({"type": "track", "event": "Order Completed", "properties": {"price": 12}});
+        // No precedence: the last conditional wins.
+        assert!(ok(
+            r#"type = "page" and event = "x" or type = "track""#,
+            track.clone()
+        ));
+        assert!(!ok(
+            r#"type = "track" or event = "x" and type = "page""#,
+            track.clone()
+        ));
+        // Bare identifiers are values; commas are skipped.
+        assert!(ok(
+            r#"type=track and event="Order Completed""#,
+            track.clone()
+        ));
+        assert!(ok(
+            r#"type = "track", event = "Order Completed""#,
+            track.clone()
+        ));
+        // Never-matching forms that ship in real subscriptions.
+        assert!(!ok(
+            r#"type = "track" and event == "Order Completed""#,
+            track.clone()
+        ));
+        assert!(!ok(r#"type = "Identify""#, json!({"type": "identify"})));
+        assert!(!ok(r#"event "Order Completed""#, track.clone()));
+        assert!(!ok("properties.price >=5", track.clone()));
+        assert!(ok("properties.price >= 5", track.clone()));
+        // match() is not a glob.
+        assert!(ok(r#"match(event, "Xrder Completed")"#, track.clone()));
+        assert!(ok(r#"match(event, "Order*")"#, track.clone()));
+        assert!(!ok(r#"match(event, "O*d")"#, track.clone()));
+        // contains() first inside parentheses ends the group early: flat OR.
+        assert!(ok(
+            r#"type = "page" and (contains(event, "Order") or event = "B")"#,
+            track.clone()
+        ));
+        // `!` before parentheses is dropped.
+        assert!(ok(r#"!(type = "track")"#, track.clone()));
+        // Nested parentheses and brackets are errors.
+        assert!(evaluate(
+            r#"(type = "track" and (event = "a" or event = "b"))"#,
+            &track
+        )
+        .is_err());
+        assert!(evaluate(r#"properties.items[0].id = "a""#, &track).is_err());
+        // traits read top-level traits only.
+        assert!(!ok(
+            r#"traits.email != null"#,
+            json!({"context": {"traits": {"email": "a"}}})
+        ));
+        // `.length` and indexes work like JavaScript.
+        let items = json!({"properties": {"items": [1, 2], "s": "abc"}});
+        assert!(ok("properties.items.length = 2", items.clone()));
+        assert!(ok(r"properties.items.\1 = 2", items.clone()));
+        assert!(ok(r#"properties.s.\0 = "a""#, items.clone()));
+        assert!(ok("properties.s.length > 2", items.clone()));
+        assert!(ok("properties.constructor != null", items.clone()));
+        // A falsy value ends the walk and is the result.
+        assert!(ok("properties.a.b = 0", json!({"properties": {"a": 0}})));
+    }
+
+    #[test]
+    fn errors_name_position_and_expectation() {
+        let e = Trigger::parse("properties.price>10").unwrap_err();
+        assert_eq!(e.position, 16);
+        assert!(e.to_string().contains("position 16"), "{e}");
+        let e = Trigger::parse(r#"type = "track" and ("#).unwrap_err();
+        assert_eq!(e.expected, "')'");
+        let e = Trigger::parse("type").unwrap_err();
+        assert!(e.message.contains("Value token is missing"), "{e}");
+        assert_eq!(e.position, 4);
+        let e = Trigger::parse("").unwrap_err();
+        assert!(e.message.contains("empty"), "{e}");
+        let e = Trigger::parse("x\u{1F600}").unwrap_err();
+        assert_eq!(e.position, 1);
+    }
+
+    #[test]
+    fn explains_the_closest_way_to_match() {
+        let t = Trigger::parse(
+            r#"type = "track" and (event = "Order Completed" or event = "Checkout") and properties.total > 100"#,
+        )
+        .unwrap();
+        let event = json!({"type": "track", "event": "Order Placed", "properties": {"total": 5}});
+        let m = t.explain(&event).unwrap();
+        assert_eq!(m.score, 2);
+        assert_eq!(m.failed.len(), 2);
+        assert_eq!(m.failed[0].condition, r#"event = "Order Completed""#);
+        assert_eq!(m.failed[0].actual, r#""Order Placed""#);
+        assert_eq!(m.failed[1].condition, "properties.total > 100");
+        assert_eq!(m.failed[1].actual, "5");
+        assert_eq!(t.mismatch_score(&event), 2);
+        let good = json!({"type": "track", "event": "Checkout", "properties": {"total": 500}});
+        assert_eq!(t.mismatch_score(&good), 0);
+        assert!(t.explain(&good).is_none());
+        let never = Trigger::parse(r#"event "track""#).unwrap();
+        assert_eq!(never.mismatch_score(&json!({"type": "track"})), usize::MAX);
+    }
+
+    #[test]
+    fn warns_about_constructs_that_never_match() {
+        for (src, needle) in [
+            (r#"type == "track""#, "=="),
+            (r#"event = 'A'"#, "single quotes"),
+            (r#"type = "Identify""#, "lowercase"),
+            (r#"event "A""#, "not an operator"),
+            ("properties.x >=5", "not a number"),
+            (r#"match(event, "a*d")"#, "not a glob"),
+            (r#"type = "a" and type = "b" or type = "c""#, "precedence"),
+            (r#"!(type = "track")"#, "negat"),
+        ] {
+            let t = Trigger::parse(src).unwrap();
+            assert!(
+                t.warnings().iter().any(|w| w.contains(needle)),
+                "{src}: {:?}",
+                t.warnings()
+            );
+        }
+        assert!(Trigger::parse(r#"type = "track" and event = "A""#)
+            .unwrap()
+            .warnings()
+            .is_empty());
+    }
+}

@@ -1,0 +1,185 @@
+//! The native CLI, run as a process.
+#![cfg(not(target_arch = "wasm32"))]
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_segment-ld-bridge"))
+        .args(args)
+        .env_remove("LD_CLIENT_SIDE_ID")
+        .env_remove("LD_EVENTS_HOST")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("the CLI ends")
+}
+
+fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("segment-ld-bridge-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("temp file");
+    path
+}
+
+const EVENTS: &str = r#"{"batch": [
+  {"type": "track", "event": "Order Completed", "userId": "u-1", "messageId": "m-1",
+   "timestamp": "2024-05-06T07:08:09.123Z", "properties": {"revenue": 10}},
+  {"type": "page", "userId": "u-1"}
+]}"#;
+
+#[test]
+fn preview_prints_the_requests_and_outcomes_without_sending() {
+    let output = run(
+        &[
+            "preview",
+            "--client-side-id",
+            "env-9",
+            "--events-base",
+            "eu",
+            "--received-at",
+            "5",
+        ],
+        EVENTS,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    let request = &printed["requests"][0];
+    assert_eq!(
+        request["url"],
+        "https://events.eu.launchdarkly.com/events/bulk/env-9"
+    );
+    assert_eq!(request["headers"]["X-LaunchDarkly-Event-Schema"], "4");
+    assert_eq!(request["headers"]["Content-Type"], "application/json");
+    assert_eq!(request["headers"]["User-Agent"], "segment-ld-bridge/0.1.0");
+    assert_eq!(
+        request["body"],
+        json!([{"kind": "custom", "key": "Order Completed", "contextKeys": {"user": "u-1"},
+                "creationDate": 1_714_979_289_123i64, "metricValue": 10, "data": {"revenue": 10}}])
+    );
+    let outcomes: Vec<_> = printed["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .map(|o| (o["index"].clone(), o["status"].clone(), o["reason"].clone()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (json!(0), json!("accepted"), json!("track_event")),
+            (json!(1), json!("skipped"), json!("not_a_track_event"))
+        ]
+    );
+}
+
+#[test]
+fn preview_reads_a_file_and_a_mapping() {
+    let events = temp_file(
+        "events.json",
+        r#"{"type":"track","event":"E","userId":"u","properties":{"plan":"pro"}}"#,
+    );
+    let mapping = temp_file(
+        "mapping.json",
+        r#"{"event_name": {"@if": {"exists": {"@path": "$.properties.plan"},
+              "then": {"@template": "{{event}} ({{properties.plan}})"}, "else": {"@path": "$.event"}}},
+            "context_kind": "account"}"#,
+    );
+    let output = run(
+        &[
+            "preview",
+            events.to_str().expect("path"),
+            "--client-side-id=env",
+            "--mapping",
+            mapping.to_str().expect("path"),
+        ],
+        "",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    assert_eq!(printed["requests"][0]["body"][0]["key"], "E (pro)");
+    assert_eq!(
+        printed["requests"][0]["body"][0]["contextKeys"],
+        json!({"account": "u"})
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_status_2() {
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&["preview"], "{}", "--client-side-id"),
+        (
+            &["preview", "--client-side-id", "e"],
+            "{not json",
+            "not valid JSON",
+        ),
+        (
+            &["preview", "--client-side-id", "e", "--bogus", "1"],
+            "{}",
+            "unknown option --bogus",
+        ),
+        (
+            &[
+                "preview",
+                "--client-side-id",
+                "e",
+                "--events-base",
+                "ftp://x",
+            ],
+            "{}",
+            "http",
+        ),
+        (&["frobnicate"], "", "unknown command"),
+    ];
+    for (args, stdin, expected) in cases {
+        let output = run(args, stdin);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let mapping = temp_file(
+        "bad-mapping.json",
+        r#"{"event_name": {"@unknownDirective": 1}}"#,
+    );
+    let output = run(
+        &[
+            "preview",
+            "--client-side-id",
+            "e",
+            "--mapping",
+            mapping.to_str().expect("path"),
+        ],
+        "{}",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad-mapping.json"));
+}
+
+#[test]
+fn help_and_version() {
+    let output = run(&["--help"], "");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("preview"));
+    let output = run(&["--version"], "");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "segment-ld-bridge 0.1.0"
+    );
+}

@@ -1,0 +1,233 @@
+// End to end: the built Worker in workerd (Miniflare), a stand-in LaunchDarkly on 127.0.0.1,
+// Segment events posted to /segment; asserts exactly what reaches LaunchDarkly and what the
+// bridge answers.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStandIn } from '../support/launchdarkly-standin.mjs';
+import { startBridge } from '../support/worker.mjs';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const CLIENT_SIDE_ID = 'e2e-env-1';
+
+let ld;
+let bridge;
+
+before(async () => {
+  ld = await startStandIn();
+  bridge = await startBridge({ LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID, LD_EVENTS_HOST: ld.baseUrl });
+});
+after(async () => {
+  await bridge?.close();
+  await ld?.close();
+});
+beforeEach(() => ld.reset());
+
+const purchase = {
+  type: 'track',
+  event: 'Order Completed',
+  userId: 'user-42',
+  anonymousId: 'anon-42',
+  messageId: 'ajs-msg-1',
+  timestamp: '2024-05-06T07:08:09.123Z',
+  properties: { revenue: 39.95, currency: 'USD', products: [{ sku: 'A-1', price: 39.95 }] },
+};
+
+test('a track event reaches LaunchDarkly with the exact URL, headers and body', async () => {
+  const response = await bridge.post('/segment', purchase);
+  assert.equal(response.status, 200, response.text);
+  assert.equal(ld.received.length, 1);
+  const [sent] = ld.received;
+  assert.equal(sent.method, 'POST');
+  assert.equal(sent.url, `/events/bulk/${CLIENT_SIDE_ID}`);
+  assert.equal(sent.headers['content-type'], 'application/json');
+  assert.equal(sent.headers['x-launchdarkly-event-schema'], '4');
+  assert.match(sent.headers['x-launchdarkly-payload-id'], UUID);
+  assert.equal(sent.headers['user-agent'], 'segment-ld-bridge/0.1.0');
+  assert.equal(sent.headers.authorization, undefined);
+  assert.equal(
+    sent.text,
+    JSON.stringify([
+      {
+        kind: 'custom',
+        key: 'Order Completed',
+        contextKeys: { unauthenticatedUser: 'anon-42', user: 'user-42' },
+        creationDate: 1714979289123,
+        metricValue: 39.95,
+        data: { revenue: 39.95, currency: 'USD', products: [{ sku: 'A-1', price: 39.95 }] },
+      },
+    ]),
+  );
+  assert.deepEqual(response.json.outcomes, [
+    {
+      index: 0,
+      status: 'accepted',
+      reason: 'track_event',
+      message: 'metric event "Order Completed" for unauthenticatedUser "anon-42", user "user-42"',
+    },
+  ]);
+  assert.equal(response.json.deliveries[0].status, 202);
+  assert.equal(response.json.deliveries[0].result, 'delivered');
+  assert.equal(response.json.deliveries[0].payload_id, sent.headers['x-launchdarkly-payload-id']);
+});
+
+test('a mixed array: accepted events share one payload, the others are skipped or rejected alone', async () => {
+  const events = [
+    purchase,
+    { type: 'page', name: 'Home', userId: 'user-42' },
+    { type: 'track', event: 'Signed Up', anonymousId: 'anon-7', userId: '', properties: { value: '3' } },
+    { type: 'track', event: 'Orphan' },
+    { type: 'track', event: 'Bad Value', userId: 'u', properties: { revenue: 'lots' } },
+    42,
+    { type: 'track', userId: 'u' },
+  ];
+  const response = await bridge.post('/segment', events);
+  assert.equal(response.status, 200, response.text);
+  assert.deepEqual(
+    response.json.outcomes.map((o) => [o.index, o.status, o.reason]),
+    [
+      [0, 'accepted', 'track_event'],
+      [1, 'skipped', 'not_a_track_event'],
+      [2, 'accepted', 'track_event'],
+      [3, 'rejected', 'missing_context_key'],
+      [4, 'rejected', 'invalid_metric_value'],
+      [5, 'rejected', 'invalid_event'],
+      [6, 'rejected', 'missing_event_name'],
+    ],
+  );
+  assert.match(response.json.outcomes[1].message, /only track events/);
+  assert.equal(response.json.accepted, 2);
+  assert.equal(response.json.skipped, 1);
+  assert.equal(response.json.rejected, 4);
+  assert.equal(ld.received.length, 1, 'one payload for the accepted events');
+  const body = ld.received[0].json;
+  assert.equal(body.length, 2);
+  assert.equal(body[0].key, 'Order Completed');
+  assert.deepEqual(body[1].contextKeys, { unauthenticatedUser: 'anon-7', user: 'anon-7' });
+  assert.equal(body[1].metricValue, 3);
+  assert.equal(typeof body[1].creationDate, 'number');
+});
+
+test('the {"batch": [...]} envelope is read like an array', async () => {
+  const response = await bridge.post('/segment', { batch: [purchase, { ...purchase, messageId: 'ajs-msg-2' }] });
+  assert.equal(response.status, 200, response.text);
+  assert.equal(ld.received[0].json.length, 2);
+});
+
+test('the payload id is derived from the messageIds, so a retried request carries the same id', async () => {
+  await bridge.post('/segment', purchase);
+  await bridge.post('/segment', purchase);
+  await bridge.post('/segment', { ...purchase, messageId: 'ajs-msg-other' });
+  const ids = ld.received.map((r) => r.headers['x-launchdarkly-payload-id']);
+  assert.equal(ids[0], ids[1]);
+  assert.notEqual(ids[0], ids[2]);
+});
+
+test('LaunchDarkly failing makes the bridge answer 502 so Segment retries', async () => {
+  ld.respondWith(() => ({ status: 503 }));
+  const response = await bridge.post('/segment', purchase);
+  assert.equal(response.status, 502, response.text);
+  assert.equal(response.json.error.code, 'delivery_failed');
+  assert.equal(response.json.deliveries[0].status, 503);
+  ld.respondWith(() => ({ status: 401 }));
+  const refused = await bridge.post('/segment', purchase);
+  assert.equal(refused.status, 502);
+  assert.equal(refused.json.error.code, 'launchdarkly_configuration_error');
+});
+
+test('bad requests get clear JSON errors', async () => {
+  const malformed = await bridge.post('/segment', '{"type": "track",');
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.json.error.code, 'malformed_json');
+  assert.match(malformed.json.error.message, /not valid JSON/);
+  const notEvents = await bridge.post('/segment', '"hello"');
+  assert.equal(notEvents.status, 400);
+  assert.equal(notEvents.json.error.code, 'invalid_body');
+  const wrongMethod = await bridge.get('/segment');
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.json.error.code, 'method_not_allowed');
+  assert.equal(wrongMethod.headers.get('allow'), 'POST');
+  const unknown = await bridge.post('/v2/whatever', purchase);
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.json.error.code, 'not_found');
+  const allRejected = await bridge.post('/segment', { type: 'track', event: 'No Ids' });
+  assert.equal(allRejected.status, 400);
+  assert.equal(allRejected.json.error.code, 'all_events_rejected');
+  assert.equal(ld.received.length, 0, 'nothing reached LaunchDarkly');
+});
+
+test('/health reports the version and configuration', async () => {
+  const health = await bridge.get('/health');
+  assert.equal(health.status, 200);
+  assert.equal(health.json.status, 'ok');
+  assert.equal(health.json.version, '0.1.0');
+  assert.equal(health.json.config.destination.client_side_id, CLIENT_SIDE_ID);
+  assert.equal(health.json.config.destination.events_host, 'custom');
+  assert.equal(health.json.config.track_event_mapping, 'preset');
+});
+
+test('a custom Track Event mapping from the configuration is applied', async () => {
+  const custom = await startBridge({
+    LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID,
+    LD_EVENTS_HOST: ld.baseUrl,
+    TRACK_EVENT_MAPPING: JSON.stringify({
+      context_kind: 'account',
+      user_key: { '@path': '$.properties.accountId' },
+      additional_context_keys: { user: { '@path': '$.userId' } },
+      event_name: { '@template': 'checkout:{{properties.step}}' },
+      metric_value: { '@path': '$.properties.total' },
+      event_properties: null,
+    }),
+  });
+  try {
+    const response = await custom.post('/segment', {
+      type: 'track',
+      event: 'Checkout Step',
+      userId: 'u-1',
+      timestamp: '2024-01-01T00:00:00+01:00',
+      properties: { accountId: 'acct-9', step: 'payment', total: '12.5' },
+    });
+    assert.equal(response.status, 200, response.text);
+    assert.equal(
+      ld.received[0].text,
+      JSON.stringify([
+        {
+          kind: 'custom',
+          key: 'checkout:payment',
+          contextKeys: { user: 'u-1', account: 'acct-9' },
+          creationDate: 1704063600000,
+          metricValue: 12.5,
+          data: {},
+        },
+      ]),
+    );
+    const health = await custom.get('/health');
+    assert.deepEqual(health.json.config.track_event_mapping.customized_fields, [
+      'context_kind',
+      'user_key',
+      'additional_context_keys',
+      'event_name',
+      'metric_value',
+      'event_properties',
+    ]);
+  } finally {
+    await custom.close();
+  }
+});
+
+test('without a client-side ID the bridge refuses events with 503 and lists the problems', async () => {
+  const unconfigured = await startBridge({ LD_EVENTS_HOST: 'ftp://nowhere' });
+  try {
+    const response = await unconfigured.post('/segment', purchase);
+    assert.equal(response.status, 503);
+    assert.equal(response.json.error.code, 'invalid_configuration');
+    assert.deepEqual(
+      response.json.problems.map((p) => p.location),
+      ['LD_CLIENT_SIDE_ID', 'LD_EVENTS_HOST'],
+    );
+    const health = await unconfigured.get('/health');
+    assert.equal(health.status, 503);
+    assert.equal(ld.received.length, 0);
+  } finally {
+    await unconfigured.close();
+  }
+});

@@ -1,0 +1,278 @@
+//! The Track Event rules of issue #2, one test per rule, through the whole pipeline.
+#![cfg(not(target_arch = "wasm32"))]
+
+use segment_ld_bridge::config::{BridgeConfig, Destination};
+use segment_ld_bridge::pipeline::{self, OutcomeStatus, Processed};
+use segment_ld_bridge::track_event::TrackEventMapping;
+use serde_json::{json, Value};
+
+const RECEIVED_AT: i64 = 1_700_000_000_000;
+
+fn process_with(events: &[Value], overrides: Option<Value>) -> Processed {
+    let mapping = match overrides {
+        Some(overrides) => TrackEventMapping::with_overrides(&overrides).expect("valid mapping"),
+        None => TrackEventMapping::preset().expect("preset"),
+    };
+    let config = BridgeConfig {
+        destination: Destination::new("env-1", "").expect("destination"),
+        mapping,
+    };
+    pipeline::process(&config, events, RECEIVED_AT)
+}
+
+fn process(events: &[Value]) -> Processed {
+    process_with(events, None)
+}
+
+/// The single LaunchDarkly event produced for one Segment event.
+fn sent(event: Value) -> Value {
+    let processed = process(&[event]);
+    assert_eq!(
+        processed.outcomes[0].status,
+        OutcomeStatus::Accepted,
+        "{:?}",
+        processed.outcomes
+    );
+    let body: Value = serde_json::from_str(&processed.deliveries[0].request.body).expect("JSON");
+    body[0].clone()
+}
+
+fn rejection(event: Value) -> (String, String) {
+    let processed = process(&[event]);
+    let outcome = &processed.outcomes[0];
+    assert_eq!(outcome.status, OutcomeStatus::Rejected, "{outcome:?}");
+    assert!(processed.deliveries.is_empty());
+    (outcome.reason.to_string(), outcome.message.clone())
+}
+
+fn track(extra: Value) -> Value {
+    let mut event = json!({"type": "track", "event": "E", "userId": "u"});
+    for (key, value) in extra.as_object().expect("object") {
+        if value.is_null() && key.starts_with('-') {
+            event.as_object_mut().expect("object").remove(&key[1..]);
+        } else {
+            event[key] = value.clone();
+        }
+    }
+    event
+}
+
+#[test]
+fn only_track_events_produce_metric_events() {
+    for kind in ["page", "screen", "identify", "group", "alias"] {
+        let processed = process(&[json!({"type": kind, "userId": "u", "event": "E"})]);
+        let outcome = &processed.outcomes[0];
+        assert_eq!(outcome.status, OutcomeStatus::Skipped, "{kind}");
+        assert_eq!(outcome.reason, "not_a_track_event");
+        assert!(
+            outcome.message.contains("custom metrics"),
+            "{}",
+            outcome.message
+        );
+        assert!(outcome.message.contains("page views, screens and clicks"));
+        assert!(processed.deliveries.is_empty());
+    }
+    let (reason, _) = rejection(json!({"event": "E", "userId": "u"}));
+    assert_eq!(reason, "missing_type");
+}
+
+#[test]
+fn the_event_key_is_the_event_name_byte_for_byte() {
+    for name in [" Order  Completed ", "order completed", "Ünïcödé ✓", "a\tb"] {
+        assert_eq!(sent(track(json!({"event": name})))["key"], name);
+    }
+    assert_eq!(
+        rejection(track(json!({"event": ""}))).0,
+        "missing_event_name"
+    );
+    assert_eq!(
+        rejection(track(json!({"-event": null}))).0,
+        "missing_event_name"
+    );
+    assert_eq!(
+        rejection(track(json!({"event": null}))).0,
+        "missing_event_name"
+    );
+    assert_eq!(
+        rejection(track(json!({"event": {"a": 1}}))).0,
+        "invalid_event_name"
+    );
+    // Segment's string coercion: a numeric event name becomes its string.
+    assert_eq!(sent(track(json!({"event": 42})))["key"], "42");
+}
+
+#[test]
+fn the_context_key_is_user_id_else_anonymous_id() {
+    let both = sent(track(json!({"userId": "u-1", "anonymousId": "a-1"})));
+    assert_eq!(
+        both["contextKeys"],
+        json!({"unauthenticatedUser": "a-1", "user": "u-1"})
+    );
+    for missing in [
+        json!({"-userId": null}),
+        json!({"userId": null}),
+        json!({"userId": ""}),
+    ] {
+        let mut extra = missing.clone();
+        extra["anonymousId"] = json!("a-2");
+        let event = sent(track(extra));
+        assert_eq!(
+            event["contextKeys"],
+            json!({"unauthenticatedUser": "a-2", "user": "a-2"}),
+            "{missing}"
+        );
+    }
+    let only_user = sent(track(json!({"userId": "u-3"})));
+    assert_eq!(only_user["contextKeys"], json!({"user": "u-3"}));
+    for empty_anonymous in [json!(null), json!("")] {
+        let event = sent(track(
+            json!({"userId": "u-4", "anonymousId": empty_anonymous}),
+        ));
+        assert_eq!(
+            event["contextKeys"],
+            json!({"user": "u-4"}),
+            "never \"null\" or empty"
+        );
+    }
+    let (reason, message) = rejection(track(json!({"-userId": null, "anonymousId": ""})));
+    assert_eq!(reason, "missing_context_key");
+    assert!(message.contains("userId") && message.contains("anonymousId"));
+}
+
+#[test]
+fn non_string_ids_become_strings_as_segment_does() {
+    let event = sent(track(json!({"userId": 123, "anonymousId": 4.5})));
+    assert_eq!(
+        event["contextKeys"],
+        json!({"unauthenticatedUser": "4.5", "user": "123"})
+    );
+    let event = sent(track(json!({"userId": true})));
+    assert_eq!(event["contextKeys"]["user"], "true");
+    assert_eq!(
+        rejection(track(json!({"userId": {"id": 1}}))).0,
+        "invalid_context_key"
+    );
+    assert_eq!(
+        rejection(track(json!({"userId": [1]}))).0,
+        "invalid_context_key"
+    );
+}
+
+#[test]
+fn the_metric_value_is_revenue_else_value() {
+    let value_of =
+        |properties: Value| sent(track(json!({"properties": properties})))["metricValue"].clone();
+    assert_eq!(
+        value_of(json!({"revenue": 19.99, "value": 3})),
+        json!(19.99)
+    );
+    assert_eq!(value_of(json!({"value": 3})), json!(3));
+    assert_eq!(value_of(json!({"revenue": null, "value": 3})), json!(3));
+    assert_eq!(value_of(json!({"revenue": "39.95"})), json!(39.95));
+    assert_eq!(value_of(json!({"value": "-2"})), json!(-2));
+    assert_eq!(value_of(json!({"value": "1e3"})), json!(1000.0));
+    assert_eq!(value_of(json!({"revenue": 0})), json!(0));
+    let absent = sent(track(json!({"properties": {"plan": "pro"}})));
+    assert!(absent.get("metricValue").is_none(), "left out when absent");
+    for bad in [
+        json!("lots"),
+        json!(true),
+        json!({"amount": 1}),
+        json!([1]),
+        json!("0x10"),
+    ] {
+        let (reason, message) = rejection(track(json!({"properties": {"revenue": bad}})));
+        assert_eq!(reason, "invalid_metric_value");
+        assert!(
+            message.starts_with("Metric Value must be a number"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn creation_date_is_the_timestamp_in_ms_or_the_receive_time() {
+    let date_of =
+        |timestamp: Value| sent(track(json!({"timestamp": timestamp})))["creationDate"].clone();
+    assert_eq!(
+        date_of(json!("2022-03-30T17:24:58Z")),
+        json!(1_648_661_098_000i64)
+    );
+    assert_eq!(
+        date_of(json!("2024-05-06T09:08:09.123+02:00")),
+        json!(1_714_979_289_123i64)
+    );
+    assert_eq!(
+        date_of(json!("2024-05-06T07:08:09.123456Z")),
+        json!(1_714_979_289_123i64)
+    );
+    assert_eq!(date_of(json!("not a date")), json!(RECEIVED_AT));
+    assert_eq!(date_of(json!(null)), json!(RECEIVED_AT));
+    let missing = sent(track(json!({})));
+    assert_eq!(missing["creationDate"], json!(RECEIVED_AT));
+}
+
+#[test]
+fn data_is_the_properties_or_an_empty_object() {
+    let properties = json!({"b": 1, "a": {"nested": [1, 2]}, "revenue": 5});
+    let event = sent(track(json!({"properties": properties.clone()})));
+    assert_eq!(event["data"], properties);
+    assert_eq!(
+        serde_json::to_string(&event["data"]).expect("JSON"),
+        r#"{"b":1,"a":{"nested":[1,2]},"revenue":5}"#,
+        "key order kept"
+    );
+    assert_eq!(sent(track(json!({})))["data"], json!({}));
+    assert_eq!(sent(track(json!({"properties": null})))["data"], json!({}));
+    let (reason, _) = rejection(track(json!({"properties": "text"})));
+    assert_eq!(reason, "invalid_event_properties");
+}
+
+#[test]
+fn several_accepted_events_go_out_in_one_payload_and_bad_ones_do_not_block_them() {
+    let events = [
+        track(json!({"event": "A", "messageId": "m-1"})),
+        json!("not an event"),
+        track(json!({"event": "B", "messageId": "m-2"})),
+        track(json!({"event": ""})),
+        track(json!({"event": "C"})),
+    ];
+    let processed = process(&events);
+    assert_eq!(processed.deliveries.len(), 1);
+    assert_eq!(processed.deliveries[0].event_indexes, [0, 2, 4]);
+    let body: Value = serde_json::from_str(&processed.deliveries[0].request.body).expect("JSON");
+    let keys: Vec<_> = body
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["key"].clone())
+        .collect();
+    assert_eq!(keys, [json!("A"), json!("B"), json!("C")]);
+    let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
+    use OutcomeStatus::*;
+    assert_eq!(statuses, [Accepted, Rejected, Accepted, Rejected, Accepted]);
+}
+
+#[test]
+fn invalid_context_kinds_are_rejected_before_they_reach_launchdarkly() {
+    let processed = process_with(&[track(json!({}))], Some(json!({"context_kind": "multi"})));
+    assert_eq!(processed.outcomes[0].reason, "invalid_context_kind");
+    let processed = process_with(
+        &[track(json!({"properties": {"org": "o-1"}}))],
+        Some(json!({"additional_context_keys": {"my org": {"@path": "$.properties.org"}}})),
+    );
+    assert_eq!(processed.outcomes[0].reason, "invalid_context_kind");
+    // An empty context kind means "user", as in Segment (`context_kind || 'user'`).
+    let processed = process_with(&[track(json!({}))], Some(json!({"context_kind": ""})));
+    assert_eq!(processed.outcomes[0].status, OutcomeStatus::Accepted);
+}
+
+#[test]
+fn mapping_overrides_are_checked() {
+    assert!(
+        TrackEventMapping::with_overrides(&json!({"eventName": {"@path": "$.event"}})).is_err()
+    );
+    assert!(TrackEventMapping::with_overrides(&json!({"event_name": null})).is_err());
+    assert!(TrackEventMapping::with_overrides(&json!(["not", "an", "object"])).is_err());
+    assert!(TrackEventMapping::with_overrides(&json!({"event_name": {"@nope": 1}})).is_err());
+}

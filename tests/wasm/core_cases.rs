@@ -1,0 +1,74 @@
+// The core's wasm test cases, included by tests/wasm_node.rs and tests/wasm_browser.rs.
+
+use segment_ld_bridge::config::{BridgeConfig, Destination};
+use segment_ld_bridge::pipeline::{self, OutcomeStatus};
+use segment_ld_bridge::segment;
+use segment_ld_bridge::track_event::TrackEventMapping;
+use serde_json::{json, Value};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const DESTINATION_VECTORS: &str =
+    include_str!("../../../shared/conformance/segment-launchdarkly-destination.json");
+
+fn config(client_side_id: &str, host: &str, mapping: Option<&Value>) -> BridgeConfig {
+    let mapping = match mapping {
+        Some(overrides) => TrackEventMapping::with_overrides(overrides),
+        None => TrackEventMapping::preset(),
+    };
+    BridgeConfig {
+        destination: Destination::new(client_side_id, host).expect("valid destination"),
+        mapping: mapping.expect("valid mapping"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn destination_vectors_that_segment_accepts_map_identically_in_wasm() {
+    let vectors: Value = serde_json::from_str(DESTINATION_VECTORS).expect("vectors are JSON");
+    let mut compared = 0;
+    for case in vectors["cases"].as_array().expect("cases") {
+        let expect = &case["expect"];
+        if expect.get("rejected").is_some() || case.get("mapping").is_some() {
+            continue;
+        }
+        let settings = &case["settings"];
+        let config = config(
+            settings["client_id"].as_str().expect("client_id"),
+            settings["events_host_name"].as_str().unwrap_or(""),
+            None,
+        );
+        let processed = pipeline::process(&config, std::slice::from_ref(&case["event"]), 0);
+        let request = &processed.deliveries[0].request;
+        assert_eq!(request.url, expect["url"].as_str().expect("url"), "{}", case["name"]);
+        let body: Value = serde_json::from_str(&request.body).expect("body is JSON");
+        assert_eq!(body, expect["body"], "{}", case["name"]);
+        compared += 1;
+    }
+    assert!(compared >= 6, "compared {compared} cases");
+}
+
+#[wasm_bindgen_test]
+fn a_batch_is_read_and_each_event_gets_an_outcome() {
+    let body = br#"{"batch":[{"type":"track","event":"A","userId":"u"},{"type":"page","userId":"u"},7]}"#;
+    let events = segment::parse_events(body).expect("a batch");
+    let processed = pipeline::process(&config("env", "eu", None), &events, 1_700_000_000_000);
+    let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
+    assert_eq!(
+        statuses,
+        [OutcomeStatus::Accepted, OutcomeStatus::Skipped, OutcomeStatus::Rejected]
+    );
+    let request = &processed.deliveries[0].request;
+    assert_eq!(request.url, "https://events.eu.launchdarkly.com/events/bulk/env");
+    let body: Value = serde_json::from_str(&request.body).expect("body is JSON");
+    assert_eq!(body[0]["creationDate"], json!(1_700_000_000_000i64));
+}
+
+#[wasm_bindgen_test]
+fn a_custom_mapping_runs_in_wasm() {
+    let overrides = json!({"event_name": {"@template": "{{event}}:{{properties.plan}}"}});
+    let events = [json!({"type":"track","event":"Signed Up","userId":"u","properties":{"plan":"pro","value":2}})];
+    let processed = pipeline::process(&config("env", "", Some(&overrides)), &events, 0);
+    let body: Value =
+        serde_json::from_str(&processed.deliveries[0].request.body).expect("body is JSON");
+    assert_eq!(body[0]["key"], "Signed Up:pro");
+    assert_eq!(body[0]["metricValue"], 2);
+}
