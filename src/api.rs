@@ -41,12 +41,15 @@ fn error_body(code: &str, message: &str) -> Value {
 }
 
 /// What a request asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     /// `GET /health`.
     Health,
-    /// `POST /segment`: Segment events in.
-    Ingest,
+    /// `POST /segment` or `POST /segment/{source_id}`: Segment events in.
+    Ingest {
+        /// The source named in the path.
+        source_id: Option<String>,
+    },
 }
 
 /// Routes a request by method and path; unknown paths get 404, wrong methods 405.
@@ -57,12 +60,18 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
     };
     let (route, allowed): (Route, &[&str]) = match path {
         "/health" => (Route::Health, &["GET", "HEAD"]),
-        "/segment" => (Route::Ingest, &["POST"]),
+        "/segment" => (Route::Ingest { source_id: None }, &["POST"]),
+        _ if path.starts_with("/segment/") && !path["/segment/".len()..].contains('/') => (
+            Route::Ingest {
+                source_id: Some(path["/segment/".len()..].to_string()),
+            },
+            &["POST"],
+        ),
         _ => {
             return Err(ApiResponse::error(
                 404,
                 "not_found",
-                format!("no route {path}; send Segment events to POST /segment (GET /health reports status)"),
+                format!("no route {path}; send Segment events to POST /segment or /segment/{{source_id}} (GET /health reports status)"),
             ))
         }
     };
@@ -127,6 +136,7 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
         .map(|(planned, report)| {
             let verdict = DeliveryVerdict::from_status(report.status);
             let mut entry = json!({
+                "destination": planned.destination,
                 "url": planned.request.url,
                 "payload_id": planned.request.header("X-LaunchDarkly-Payload-ID"),
                 "events": planned.event_indexes.len(),
@@ -189,8 +199,21 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route("POST", "/segment"), Ok(Route::Ingest));
-        assert_eq!(route("POST", "/segment/"), Ok(Route::Ingest));
+        assert_eq!(
+            route("POST", "/segment"),
+            Ok(Route::Ingest { source_id: None })
+        );
+        assert_eq!(
+            route("POST", "/segment/"),
+            Ok(Route::Ingest { source_id: None })
+        );
+        assert_eq!(
+            route("POST", "/segment/web"),
+            Ok(Route::Ingest {
+                source_id: Some("web".to_string())
+            })
+        );
+        assert_eq!(route("POST", "/segment/a/b").unwrap_err().status, 404);
         assert_eq!(route("GET", "/health"), Ok(Route::Health));
         let wrong = route("GET", "/segment").unwrap_err();
         assert_eq!(wrong.status, 405);

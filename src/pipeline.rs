@@ -1,7 +1,7 @@
 //! From received Segment events to an outcome per event and the LaunchDarkly requests to send.
 //! Pure: the adapters send the requests and report what LaunchDarkly answered.
 
-use crate::config::BridgeConfig;
+use crate::config::{BridgeConfig, Destination, KeyCheck, Route, Subscription, UnknownKeyPolicy};
 use crate::launchdarkly::{bulk_request, CustomEvent, OutboundRequest};
 use crate::segment;
 use serde::Serialize;
@@ -31,14 +31,36 @@ pub struct Outcome {
     pub reason: &'static str,
     /// What happened, for people.
     pub message: String,
+    /// The subscriptions that produced LaunchDarkly events from it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<String>,
+    /// The destinations its LaunchDarkly events go to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<String>,
+    /// Things worth knowing that did not stop it (an unknown metric event key, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// Something about an event that did not stop it but probably needs attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// A stable snake_case code: `unknown_event_key`, `event_key_near_miss`, or a rejection code
+    /// from one subscription when another one accepted the event.
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
 }
 
 /// A request to LaunchDarkly and the events it carries.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlannedDelivery {
+    /// The destination's name.
+    pub destination: String,
     /// The HTTP request to send.
     pub request: OutboundRequest,
-    /// The positions (in the received request) of the events in this payload.
+    /// The positions (in the received request) of the events in this payload; an event that
+    /// several subscriptions matched appears once per LaunchDarkly event.
     pub event_indexes: Vec<usize>,
 }
 
@@ -47,7 +69,7 @@ pub struct PlannedDelivery {
 pub struct Processed {
     /// One per received event, in order.
     pub outcomes: Vec<Outcome>,
-    /// The requests to send (at most one per destination).
+    /// The requests to send: one per destination that has events.
     pub deliveries: Vec<PlannedDelivery>,
 }
 
@@ -58,69 +80,270 @@ impl Processed {
     }
 }
 
-/// Processes the events of one request. `received_at_ms` stands in for missing timestamps.
+/// Processes the events of one request that may reach every destination.
+/// `received_at_ms` stands in for missing timestamps.
 pub fn process(config: &BridgeConfig, events: &[Value], received_at_ms: i64) -> Processed {
-    let mut outcomes = Vec::with_capacity(events.len());
-    let mut accepted: Vec<CustomEvent> = Vec::new();
-    let mut identities: Vec<Cow<'_, str>> = Vec::new();
-    let mut event_indexes = Vec::new();
-    for (index, event) in events.iter().enumerate() {
-        let outcome = match classify(event) {
-            Err((status, reason, message)) => Outcome {
-                index,
-                status,
-                reason,
-                message,
-            },
-            Ok(()) => match config.mapping.map_event(event, received_at_ms) {
-                Ok(custom) => {
-                    let message = format!(
-                        "metric event {:?} for {}",
-                        custom.key,
-                        describe_context_keys(&custom)
-                    );
-                    identities.push(identity(event));
-                    accepted.push(custom);
-                    event_indexes.push(index);
-                    Outcome {
-                        index,
-                        status: OutcomeStatus::Accepted,
-                        reason: "track_event",
-                        message,
-                    }
-                }
-                Err(rejection) => Outcome {
-                    index,
-                    status: OutcomeStatus::Rejected,
-                    reason: rejection.code,
-                    message: rejection.message,
-                },
-            },
-        };
-        outcomes.push(outcome);
-    }
-    let mut deliveries = Vec::new();
-    if !accepted.is_empty() {
-        let destination = &config.destination;
-        let request = bulk_request(
-            &destination.events_base,
-            &destination.client_side_id,
-            &accepted,
-            identities.iter().map(|identity| identity.as_ref()),
-        );
-        deliveries.push(PlannedDelivery {
-            request,
-            event_indexes,
-        });
-    }
+    let route = Route {
+        source: None,
+        destinations: (0..config.destinations.len()).collect(),
+    };
+    process_routed(config, &route, events, received_at_ms)
+}
+
+/// The LaunchDarkly events bound for one destination.
+#[derive(Default)]
+struct Batch {
+    events: Vec<CustomEvent>,
+    identities: Vec<String>,
+    indexes: Vec<usize>,
+}
+
+/// Processes the events of one request whose source was routed to `route`.
+pub fn process_routed(
+    config: &BridgeConfig,
+    route: &Route,
+    events: &[Value],
+    received_at_ms: i64,
+) -> Processed {
+    let mut batches: Vec<Batch> = config
+        .destinations
+        .iter()
+        .map(|_| Batch::default())
+        .collect();
+    let outcomes = events
+        .iter()
+        .enumerate()
+        .map(|(index, event)| {
+            process_event(config, route, index, event, received_at_ms, &mut batches)
+        })
+        .collect();
+    let deliveries = batches
+        .into_iter()
+        .enumerate()
+        .filter(|(_, batch)| !batch.events.is_empty())
+        .filter_map(|(position, batch)| {
+            let destination = config.destinations.get(position)?;
+            let request = bulk_request(
+                &destination.events_base,
+                &destination.client_side_id,
+                &batch.events,
+                batch.identities.iter().map(String::as_str),
+            );
+            Some(PlannedDelivery {
+                destination: destination.name.clone(),
+                request,
+                event_indexes: batch.indexes,
+            })
+        })
+        .collect();
     Processed {
         outcomes,
         deliveries,
     }
 }
 
-/// Only track events feed custom metrics; everything else is skipped or rejected here.
-fn classify(event: &Value) -> Result<(), (OutcomeStatus, &'static str, String)> {
+fn outcome(index: usize, status: OutcomeStatus, reason: &'static str, message: String) -> Outcome {
+    Outcome {
+        index,
+        status,
+        reason,
+        message,
+        subscriptions: Vec::new(),
+        destinations: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+fn process_event(
+    config: &BridgeConfig,
+    route: &Route,
+    index: usize,
+    event: &Value,
+    received_at_ms: i64,
+    batches: &mut [Batch],
+) -> Outcome {
+    if let Err((status, reason, message)) = check_shape(event) {
+        return outcome(index, status, reason, message);
+    }
+    let reachable = |subscription: &&Subscription| {
+        subscription.enabled
+            && subscription
+                .destinations
+                .iter()
+                .any(|d| route.destinations.contains(d))
+    };
+    let candidates: Vec<&Subscription> = config.subscriptions.iter().filter(reachable).collect();
+    let matched: Vec<&Subscription> = candidates
+        .iter()
+        .copied()
+        .filter(|s| s.trigger.matches(event))
+        .collect();
+    if matched.is_empty() {
+        return unmatched(index, event, &candidates);
+    }
+    let mut accepted = outcome(index, OutcomeStatus::Accepted, "track_event", String::new());
+    let mut descriptions = Vec::new();
+    let mut rejections = Vec::new();
+    let mut dropped = Vec::new();
+    for subscription in matched {
+        let custom = match subscription.mapping.map_event(event, received_at_ms) {
+            Ok(custom) => custom,
+            Err(rejection) => {
+                rejections.push((subscription, rejection));
+                continue;
+            }
+        };
+        let mut sent_to = Vec::new();
+        for &position in subscription
+            .destinations
+            .iter()
+            .filter(|d| route.destinations.contains(d))
+        {
+            let (Some(destination), Some(batch)) =
+                (config.destinations.get(position), batches.get_mut(position))
+            else {
+                continue;
+            };
+            if !check_catalogue(destination, &custom.key, &mut accepted.warnings) {
+                dropped.push(destination.name.clone());
+                continue;
+            }
+            batch.identities.push(identity(event, &subscription.name));
+            batch.events.push(custom.clone());
+            batch.indexes.push(index);
+            sent_to.push(destination.name.clone());
+            if !accepted.destinations.contains(&destination.name) {
+                accepted.destinations.push(destination.name.clone());
+            }
+        }
+        if !sent_to.is_empty() {
+            descriptions.push(format!(
+                "metric event {:?} for {} to {}",
+                custom.key,
+                describe_context_keys(&custom),
+                sent_to.join(", ")
+            ));
+            accepted.subscriptions.push(subscription.name.clone());
+        }
+    }
+    let several = config.subscriptions.len() > 1;
+    let label = |subscription: &Subscription, message: &str| {
+        if several {
+            format!("subscription {:?}: {message}", subscription.name)
+        } else {
+            message.to_string()
+        }
+    };
+    if !descriptions.is_empty() {
+        accepted.message = descriptions.join("; ");
+        for (subscription, rejection) in rejections {
+            accepted.warnings.push(Warning {
+                code: rejection.code,
+                message: label(subscription, &rejection.message),
+            });
+        }
+        return accepted;
+    }
+    if let Some((subscription, rejection)) = rejections.first() {
+        let mut rejected = outcome(
+            index,
+            OutcomeStatus::Rejected,
+            rejection.code,
+            label(subscription, &rejection.message),
+        );
+        rejected.warnings = accepted.warnings;
+        for (subscription, rejection) in rejections.iter().skip(1) {
+            rejected.warnings.push(Warning {
+                code: rejection.code,
+                message: label(subscription, &rejection.message),
+            });
+        }
+        return rejected;
+    }
+    let mut skipped = outcome(
+        index,
+        OutcomeStatus::Skipped,
+        "unknown_event_key",
+        format!(
+            "not sent: the event key is not a known metric event key of {} (unknown_event_keys = \"drop\")",
+            dropped.join(", ")
+        ),
+    );
+    skipped.warnings = accepted.warnings;
+    skipped
+}
+
+/// Checks an event key against a destination's catalogue; false when it must not be sent.
+fn check_catalogue(destination: &Destination, key: &str, warnings: &mut Vec<Warning>) -> bool {
+    let Some(catalogue) = &destination.catalogue else {
+        return true;
+    };
+    let warning = match catalogue.check(key) {
+        KeyCheck::Known => return true,
+        KeyCheck::NearMiss { suggestion, difference } => Warning {
+            code: "event_key_near_miss",
+            message: format!(
+                "{key:?} is not a metric event key of {:?}, but {suggestion:?} is (differs in {difference}); LaunchDarkly matches event keys exactly",
+                destination.name
+            ),
+        },
+        KeyCheck::Unknown => Warning {
+            code: "unknown_event_key",
+            message: format!(
+                "{key:?} is not a metric event key of {:?}: no metric will count it",
+                destination.name
+            ),
+        },
+    };
+    warnings.push(warning);
+    catalogue.unknown_keys == UnknownKeyPolicy::Send
+}
+
+/// The outcome of an event that no subscription matched, naming the closest trigger.
+fn unmatched(index: usize, event: &Value, candidates: &[&Subscription]) -> Outcome {
+    let closest = candidates
+        .iter()
+        .filter_map(|s| s.trigger.explain(event).map(|mismatch| (s, mismatch)))
+        .min_by_key(|(_, mismatch)| mismatch.score);
+    let Some((subscription, mismatch)) = closest else {
+        return outcome(
+            index,
+            OutcomeStatus::Skipped,
+            "no_subscription",
+            "no enabled subscription feeds the destinations of this request's source".to_string(),
+        );
+    };
+    let failed = mismatch
+        .failed
+        .iter()
+        .map(|condition| condition.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let closest = format!(
+        "closest trigger: {:?} ({}), which failed on {failed}",
+        subscription.name,
+        subscription.trigger.source()
+    );
+    match segment::event_type(event) {
+        Some(kind) if kind != "track" => outcome(
+            index,
+            OutcomeStatus::Skipped,
+            "not_a_track_event",
+            format!(
+                "{kind:?} events cannot feed LaunchDarkly custom metrics; only track events become metric events (page views, screens and clicks cannot); {closest}"
+            ),
+        ),
+        _ => outcome(
+            index,
+            OutcomeStatus::Skipped,
+            "no_matching_subscription",
+            format!("no subscription's trigger matches this event; {closest}"),
+        ),
+    }
+}
+
+/// Events must be objects with a `type`.
+fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, &'static str, String)> {
     if !event.is_object() {
         return Err((
             OutcomeStatus::Rejected,
@@ -131,30 +354,25 @@ fn classify(event: &Value) -> Result<(), (OutcomeStatus, &'static str, String)> 
             ),
         ));
     }
-    match segment::event_type(event) {
-        Some("track") => Ok(()),
-        Some(other) => Err((
-            OutcomeStatus::Skipped,
-            "not_a_track_event",
-            format!(
-                "{other:?} events cannot feed LaunchDarkly custom metrics; only track events become metric events (page views, screens and clicks cannot)"
-            ),
-        )),
-        None => Err((
+    if segment::event_type(event).is_none() {
+        return Err((
             OutcomeStatus::Rejected,
             "missing_type",
             "the event has no \"type\"; Segment events carry one (\"track\" for metric events)"
                 .to_string(),
-        )),
+        ));
     }
+    Ok(())
 }
 
-/// What identifies an event across retries: its `messageId`, else its JSON.
-fn identity(event: &Value) -> Cow<'_, str> {
-    match segment::message_id(event) {
+/// What identifies one LaunchDarkly event across retries: the Segment event's `messageId` (else
+/// its JSON) and the subscription that produced it.
+fn identity(event: &Value, subscription: &str) -> String {
+    let id: Cow<'_, str> = match segment::message_id(event) {
         Some(id) => Cow::Borrowed(id),
         None => Cow::Owned(event.to_string()),
-    }
+    };
+    format!("{id}\u{1f}{subscription}")
 }
 
 fn describe_context_keys(event: &CustomEvent) -> String {

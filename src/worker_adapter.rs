@@ -2,9 +2,7 @@
 //! sends LaunchDarkly requests with `fetch`, and writes JSON responses. No decisions live here.
 
 use crate::api::{self, ApiResponse, DeliveryReport, Route};
-use crate::config::{
-    BridgeConfig, ConfigProblem, VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST, VAR_TRACK_EVENT_MAPPING,
-};
+use crate::config::{BridgeConfig, ConfigProblem, SourceHint, CONFIG_VARS};
 use crate::launchdarkly::OutboundRequest;
 use crate::{pipeline, segment};
 use serde_json::json;
@@ -33,9 +31,9 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
             let config = load_config(&env);
             api::health(config.as_ref().as_ref().map_err(Vec::as_slice))
         }
-        Ok(Route::Ingest) => {
+        Ok(Route::Ingest { source_id }) => {
             let body = request.bytes().await?;
-            ingest(&env, &body, started).await
+            ingest(&env, source_id.as_deref(), &body, started).await
         }
     };
     log(json!({
@@ -53,22 +51,33 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
     to_response(&response)
 }
 
-async fn ingest(env: &Env, body: &[u8], received_at_ms: u64) -> ApiResponse {
+async fn ingest(
+    env: &Env,
+    source_id: Option<&str>,
+    body: &[u8],
+    received_at_ms: u64,
+) -> ApiResponse {
     let config = load_config(env);
     let config = match config.as_ref() {
         Ok(config) => config,
         Err(problems) => return api::misconfigured(problems),
     };
+    let hint = source_id.map_or(SourceHint::None, SourceHint::SourceId);
+    let route = match config.route(hint) {
+        Ok(route) => route,
+        Err(error) => return ApiResponse::error(error.status, error.code, error.message),
+    };
     let events = match segment::parse_events(body) {
         Ok(events) => events,
         Err(error) => return ApiResponse::error(400, error.code(), error.to_string()),
     };
-    let processed = pipeline::process(config, &events, received_at_ms as i64);
+    let processed = pipeline::process_routed(config, &route, &events, received_at_ms as i64);
     let mut reports = Vec::with_capacity(processed.deliveries.len());
     for planned in &processed.deliveries {
         let report = deliver(&planned.request).await;
         log(json!({
                 "log": "delivery",
+                "destination": planned.destination,
                 "url": planned.request.url,
                 "payload_id": planned.request.header("X-LaunchDarkly-Payload-ID"),
                 "events": planned.event_indexes.len(),
@@ -109,7 +118,7 @@ async fn send(outbound: &OutboundRequest) -> Result<u16> {
 }
 
 fn load_config(env: &Env) -> LoadedConfig {
-    let names = [VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST, VAR_TRACK_EVENT_MAPPING];
+    let names = CONFIG_VARS;
     let values: Vec<Option<String>> = names.iter().map(|name| read_var(env, name)).collect();
     CONFIG.with(|cache| {
         let mut cache = cache.borrow_mut();
@@ -129,12 +138,17 @@ fn load_config(env: &Env) -> LoadedConfig {
     })
 }
 
-/// A `[vars]` value or a secret, by name.
+/// A `[vars]` value or a secret, by name; an object var (a TOML table) as its JSON text.
 fn read_var(env: &Env, name: &str) -> Option<String> {
     env.var(name)
         .map(|value| value.to_string())
         .or_else(|_| env.secret(name).map(|value| value.to_string()))
         .ok()
+        .or_else(|| {
+            env.object_var::<serde_json::Value>(name)
+                .ok()
+                .map(|value| value.to_string())
+        })
 }
 
 /// Writes one structured JSON log line, leaving out empty fields. Never given secrets.

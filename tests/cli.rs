@@ -15,12 +15,12 @@ fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the CLI starts");
-    child
+    // The CLI may exit before it reads its input (a bad argument): a broken pipe is fine.
+    let _ = child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
+        .write_all(stdin.as_bytes());
     child.wait_with_output().expect("the CLI ends")
 }
 
@@ -182,4 +182,144 @@ fn help_and_version() {
         String::from_utf8_lossy(&output.stdout).trim(),
         "segment-ld-bridge 0.1.0"
     );
+}
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_segment-ld-bridge"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the CLI runs")
+}
+
+#[test]
+fn check_validates_a_document_and_lists_every_problem() {
+    let good = temp_file(
+        "good-config.json",
+        r#"{"destinations": [{"name": "prod", "client_side_id": "abc"}],
+            "subscriptions": [{"name": "Orders", "trigger": "type = \"track\" and event = \"Order Completed\""}]}"#,
+    );
+    let output = run(&["check", "--config", good.to_str().expect("path")], "");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout)
+        .contains("ok (1 destinations, 1 subscriptions, 0 sources)"));
+    let bad = temp_file(
+        "bad-config.json",
+        r#"{"destinations": [{"name": "prod", "client_side_id": ""}],
+            "subscriptions": [{"name": "Orders", "trigger": "type = \"track\" and (", "destinations": ["dev"]}]}"#,
+    );
+    let output = run(&["check", "--config", bad.to_str().expect("path")], "");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("3 problems"), "{stderr}");
+    assert!(
+        stderr.contains("destinations[0].client_side_id: must not be empty"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("subscriptions[0].trigger:"), "{stderr}");
+    assert!(
+        stderr.contains("subscriptions[0].destinations[0]: no destination is named \"dev\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_reads_wrangler_toml_by_default() {
+    let dir =
+        std::env::temp_dir().join(format!("segment-ld-bridge-wrangler-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("wrangler.toml"),
+        "name = \"x\"\n[vars]\nLD_EVENTS_HOST = \"eu\"\n",
+    )
+    .expect("write");
+    let output = run_in(&dir, &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("LD_CLIENT_SIDE_ID: missing"));
+    std::fs::write(
+        dir.join("wrangler.toml"),
+        "name = \"x\"\n[vars.BRIDGE_CONFIG]\ndestinations = [{ name = \"prod\", client_side_id = \"abc\" }]\n",
+    )
+    .expect("write");
+    let output = run_in(&dir, &["check"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The project's own wrangler.toml must pass its own check.
+    let output = run_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), &["check"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the shipped wrangler.toml has no client-side ID yet"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("LD_CLIENT_SIDE_ID"));
+}
+
+#[test]
+fn trigger_prints_true_or_false() {
+    let event = r#"{"type": "track", "event": "Order Completed", "properties": {"total": 150}}"#;
+    let matches = run(
+        &[
+            "trigger",
+            r#"event = "Order Completed" and properties.total > 100"#,
+        ],
+        event,
+    );
+    assert!(matches.status.success());
+    assert_eq!(String::from_utf8_lossy(&matches.stdout).trim(), "true");
+    let misses = run(&["trigger", r#"properties.total > 200"#], event);
+    assert_eq!(String::from_utf8_lossy(&misses.stdout).trim(), "false");
+    let file = temp_file("trigger-event.json", event);
+    let from_file = run(
+        &["trigger", r#"type = "track""#, file.to_str().expect("path")],
+        "",
+    );
+    assert_eq!(String::from_utf8_lossy(&from_file.stdout).trim(), "true");
+    let invalid = run(&["trigger", r#"type = "track" and ("#], event);
+    assert_eq!(invalid.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&invalid.stderr).contains("invalid trigger"));
+}
+
+#[test]
+fn preview_with_a_document_routes_by_source() {
+    let config = temp_file(
+        "routing-config.json",
+        r#"{"destinations": [{"name": "staging", "client_side_id": "s"}, {"name": "prod", "client_side_id": "p"}],
+            "sources": [{"name": "web", "source_ids": ["web"], "destinations": ["prod"]}]}"#,
+    );
+    let output = run(
+        &[
+            "preview",
+            "--config",
+            config.to_str().expect("path"),
+            "--source",
+            "web",
+        ],
+        r#"{"type":"track","event":"E","userId":"u"}"#,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(printed["requests"].as_array().expect("requests").len(), 1);
+    assert_eq!(printed["requests"][0]["destination"], "prod");
+    let unknown = run(
+        &[
+            "preview",
+            "--config",
+            config.to_str().expect("path"),
+            "--source",
+            "ios",
+        ],
+        "{}",
+    );
+    assert_eq!(unknown.status.code(), Some(2));
 }

@@ -38,10 +38,7 @@ fn run(case: &Value, mapping_override: Option<Value>) -> pipeline::Processed {
         Some(overrides) => TrackEventMapping::with_overrides(overrides).expect("valid mapping"),
         None => TrackEventMapping::preset().expect("preset"),
     };
-    let config = BridgeConfig {
-        destination,
-        mapping,
-    };
+    let config = BridgeConfig::single(destination, mapping);
     // A fixed receive time, distinct from every timestamp in the file.
     pipeline::process(&config, std::slice::from_ref(&case["event"]), 1)
 }

@@ -251,13 +251,20 @@ fn non_object_payloads_are_rejected_with_segments_message() {
     }
 }
 
+/// `{key: v}` built by moving `v` (the `json!` macro would serialise it recursively).
+fn wrap(key: &str, v: Value) -> Value {
+    let mut m = Map::new();
+    m.insert(key.to_string(), v);
+    Value::Object(m)
+}
+
 fn nested_mapping(levels: usize) -> Value {
     let mut v = json!({"@path": "$.a"});
     for i in 0..levels {
         v = match i % 3 {
-            0 => json!({"k": v}),
-            1 => json!([v]),
-            _ => json!({"@literal": v}),
+            0 => wrap("k", v),
+            1 => Value::Array(vec![v]),
+            _ => wrap("@literal", v),
         };
     }
     v
@@ -266,9 +273,9 @@ fn nested_mapping(levels: usize) -> Value {
 fn nested_payload(levels: usize) -> Value {
     let mut v = json!("leaf");
     for i in 0..levels {
-        v = if i % 2 == 0 { json!({"a": v}) } else { json!([v]) };
+        v = if i % 2 == 0 { wrap("a", v) } else { Value::Array(vec![v]) };
     }
-    json!({"a": v})
+    wrap("a", v)
 }
 
 #[test]

@@ -13,10 +13,7 @@ fn process_with(events: &[Value], overrides: Option<Value>) -> Processed {
         Some(overrides) => TrackEventMapping::with_overrides(&overrides).expect("valid mapping"),
         None => TrackEventMapping::preset().expect("preset"),
     };
-    let config = BridgeConfig {
-        destination: Destination::new("env-1", "").expect("destination"),
-        mapping,
-    };
+    let config = BridgeConfig::single(Destination::new("env-1", "").expect("destination"), mapping);
     pipeline::process(&config, events, RECEIVED_AT)
 }
 

@@ -69,6 +69,16 @@ pub(crate) enum ArrayRoot {
     Node(Node),
 }
 
+/// A plain object of the mapping whose values hold directives.
+#[derive(Debug)]
+pub(crate) struct ObjectNode {
+    /// Keys and values, in the iteration order of `skeleton`.
+    pub(crate) entries: Vec<(String, Node)>,
+    /// The output object with every key and `null` values: cloning it and filling the values
+    /// in place avoids hashing the keys again for every payload.
+    pub(crate) skeleton: Map<String, Value>,
+}
+
 /// A compiled mapping root (as Segment's `transform` processes it).
 #[derive(Debug)]
 pub(crate) struct Root {
@@ -82,7 +92,7 @@ pub(crate) enum Node {
     Raw(Value),
     /// Always `undefined`.
     Undefined,
-    Object(Vec<(String, Node)>),
+    Object(Box<ObjectNode>),
     Array(Vec<Node>),
     Path(StrArg<PathSpec>),
     Template(StrArg<Template>),
@@ -143,7 +153,17 @@ pub(crate) fn compile(v: &Value) -> Node {
                 }
                 Node::Raw(Value::Object(raw))
             } else {
-                Node::Object(entries)
+                let skeleton: Map<String, Value> = entries.iter().map(|(k, _)| (k.clone(), Value::Null)).collect();
+                let mut entries: Vec<Option<(String, Node)>> = entries.into_iter().map(Some).collect();
+                let position: std::collections::HashMap<&str, usize> = entries
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| e.as_ref().map(|(k, _)| (k.as_str(), i)))
+                    .collect();
+                let order: Vec<usize> = skeleton.keys().filter_map(|k| position.get(k.as_str()).copied()).collect();
+                drop(position);
+                let entries = order.into_iter().filter_map(|i| entries.get_mut(i).and_then(Option::take)).collect();
+                Node::Object(Box::new(ObjectNode { entries, skeleton }))
             }
         }
         Value::Array(items) => {

@@ -9,7 +9,8 @@ use super::path::PathSpec;
 use super::replace::replace_literal;
 use super::template::Template;
 use super::value::{
-    json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget, ObjectBuilder, Res,
+    clone_value, json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget, ObjectBuilder,
+    Res,
 };
 use super::{MappingError, MAX_PAYLOAD_DEPTH};
 
@@ -25,9 +26,9 @@ pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut 
         Node::Raw(v) => Res::Ref(v),
         Node::Undefined => Res::Undefined,
         Node::Fail(message) => return Err(runtime(message.as_str())),
-        Node::Object(entries) => {
-            let mut out = Vec::with_capacity(entries.len());
-            for (k, n) in entries {
+        Node::Object(object) => {
+            let mut out = Vec::with_capacity(object.entries.len());
+            for (k, n) in &object.entries {
                 out.push((Cow::Borrowed(k.as_str()), eval(n, payload, budget)?));
             }
             Res::Obj(out)
@@ -155,7 +156,7 @@ pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut 
                 return Err(runtime(format!("data must be an object, got {t}")));
             };
             let apply = apply.as_ref().map_err(Clone::clone)?;
-            let new_payload = eval(&apply.node, payload, budget)?.into_value(budget)?;
+            let new_payload = eval_value(&apply.node, payload, budget)?;
             eval(mapping, new_payload.as_ref(), budget)?.detach(budget)?
         }
         Node::ExcludeWhenNull(value) => {
@@ -168,6 +169,57 @@ pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut 
         }
         Node::Liquid(t) => Res::Val(Value::String(t.render(payload, budget)?)),
     })
+}
+
+/// Resolves `node` straight into the final output (undefined removed), building JSON values
+/// directly for objects, arrays, paths and raw values instead of an intermediate [`Res`].
+pub(crate) fn eval_value(node: &Node, payload: Option<&Value>, budget: &mut Budget) -> Result<Option<Value>, MappingError> {
+    match node {
+        Node::Object(object) => {
+            budget.nodes(1)?;
+            let mut map = object.skeleton.clone();
+            let mut undefined: Vec<bool> = Vec::new();
+            for (i, ((_, n), slot)) in object.entries.iter().zip(map.values_mut()).enumerate() {
+                match eval_value(n, payload, budget)? {
+                    Some(v) => *slot = v,
+                    None => {
+                        if undefined.is_empty() {
+                            undefined = vec![false; object.entries.len()];
+                        }
+                        if let Some(flag) = undefined.get_mut(i) {
+                            *flag = true;
+                        }
+                    }
+                }
+            }
+            if !undefined.is_empty() {
+                let mut i = 0;
+                map.retain(|_, _| {
+                    let keep = !undefined.get(i).copied().unwrap_or(false);
+                    i += 1;
+                    keep
+                });
+            }
+            Ok(Some(Value::Object(map)))
+        }
+        Node::Array(items) => {
+            budget.nodes(1)?;
+            let mut out = Vec::with_capacity(items.len());
+            for n in items {
+                out.push(eval_value(n, payload, budget)?.unwrap_or(Value::Null));
+            }
+            Ok(Some(Value::Array(out)))
+        }
+        Node::Raw(v) => Ok(Some(clone_value(v, budget, 0)?)),
+        Node::Path(StrArg::Static(path)) => {
+            budget.nodes(1)?;
+            match path.lookup(payload) {
+                Some(v) => Ok(Some(clone_value(v, budget, 0)?)),
+                None => Ok(None),
+            }
+        }
+        other => eval(other, payload, budget)?.into_value(budget),
+    }
 }
 
 fn lookup<'a>(path: &PathSpec, payload: Option<&'a Value>) -> Res<'a> {

@@ -815,7 +815,7 @@ fn render_nodes(nodes: &[LNode], scope: &mut Scope<'_>, out: &mut String, budget
             LNode::Text(t) => out.push_str(t),
             LNode::Output(o) => {
                 let v = eval_output(o, scope)?;
-                stringify(&v, out, 0);
+                stringify(&v, out)?;
                 if out.len() > budget.bytes_left {
                     return Err(MappingError::LimitExceeded {
                         what: "bytes of produced strings",
@@ -868,15 +868,21 @@ fn num_value(n: f64) -> Value {
 }
 
 /// liquidjs `stringify`: nil is `''`, arrays are joined without separator.
-fn stringify(v: &LV<'_>, out: &mut String, depth: usize) {
+fn stringify(v: &LV<'_>, out: &mut String) -> Result<(), MappingError> {
     match v {
-        LV::Undef | LV::Nil | LV::Empty | LV::Blank => {}
-        LV::Num(n) => out.push_str(&f64_to_js_string(*n)),
-        LV::V(v) => stringify_value(v, out, depth),
+        LV::Undef | LV::Nil | LV::Empty | LV::Blank => Ok(()),
+        LV::Num(n) => {
+            out.push_str(&f64_to_js_string(*n));
+            Ok(())
+        }
+        LV::V(v) => stringify_value(v, out, 0),
     }
 }
 
-fn stringify_value(v: &Value, out: &mut String, depth: usize) {
+fn stringify_value(v: &Value, out: &mut String, depth: usize) -> Result<(), MappingError> {
+    if depth > super::MAX_PAYLOAD_DEPTH {
+        return Err(super::value::too_deep());
+    }
     match v {
         Value::Null => {}
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -884,19 +890,24 @@ fn stringify_value(v: &Value, out: &mut String, depth: usize) {
         Value::String(s) => out.push_str(s),
         Value::Object(_) => out.push_str("[object Object]"),
         Value::Array(items) => {
-            if depth < super::MAX_PAYLOAD_DEPTH {
-                for item in items {
-                    stringify_value(item, out, depth + 1);
-                }
+            for item in items {
+                stringify_value(item, out, depth + 1)?;
             }
         }
     }
+    Ok(())
 }
 
-fn to_str(v: &LV<'_>) -> String {
+fn try_str(v: &LV<'_>) -> Result<String, MappingError> {
     let mut s = String::new();
-    stringify(v, &mut s, 0);
-    s
+    stringify(v, &mut s)?;
+    Ok(s)
+}
+
+/// `stringify` for keys and comparisons, where only scalars matter (an over-deep array
+/// stringifies as `''`).
+fn to_str(v: &LV<'_>) -> String {
+    try_str(v).unwrap_or_default()
 }
 
 fn lookup<'a>(scope: &Scope<'a>, name: &str) -> LV<'a> {
@@ -904,7 +915,7 @@ fn lookup<'a>(scope: &Scope<'a>, name: &str) -> LV<'a> {
         return LV::V(Cow::Owned(v.clone()));
     }
     match scope.payload {
-        Some(Value::Object(m)) => m.get(name).map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v))),
+        Some(Value::Object(m)) => super::path::object_get(m, name).map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v))),
         _ => LV::Undef,
     }
 }
@@ -1004,7 +1015,10 @@ fn eval_output<'a>(o: &Output, scope: &Scope<'a>) -> Result<LV<'a>, MappingError
         for a in &f.args {
             args.push(eval_expr(a, scope, 0)?);
         }
-        v = apply_filter(&f.name, v, &args).map_err(|e| liquid_error(format!("{e}, {}", o.at)))?;
+        v = apply_filter(&f.name, v, &args).map_err(|e| match e {
+            MappingError::Liquid(message) => liquid_error(format!("{message}, {}", o.at)),
+            other => other,
+        })?;
     }
     Ok(v)
 }
@@ -1107,13 +1121,19 @@ fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
             return match l.value() {
                 Some(Value::Array(items)) => items.iter().any(|i| equals(&LV::V(Cow::Borrowed(i)), r)),
                 Some(Value::String(s)) => {
+                    // `indexOf` converts its argument with `String(...)`.
                     let needle = match r {
-                        LV::Undef => "undefined".to_string(),
-                        LV::Nil => "null".to_string(),
-                        LV::V(v) if v.is_null() => "null".to_string(),
-                        other => to_str(other),
+                        LV::Undef => Some("undefined".to_string()),
+                        LV::Nil => Some("null".to_string()),
+                        LV::Empty | LV::Blank => Some(String::new()),
+                        LV::Num(n) => Some(f64_to_js_string(*n)),
+                        LV::V(v) => {
+                            let mut text = String::new();
+                            super::value::push_js_string(&mut text, v, 0).ok().map(|()| text)
+                        }
                     };
-                    s.contains(&needle)
+                    // An over-deep needle cannot occur in a string of this size anyway.
+                    needle.is_some_and(|n| s.contains(&n))
                 }
                 _ => false,
             };
@@ -1313,48 +1333,50 @@ fn array_of<'a>(v: &LV<'a>) -> Vec<Value> {
 /// replace replace_first replace_last remove remove_first remove_last truncate truncatewords
 /// split slice size default join first last compact json jsonify plus minus times divided_by
 /// modulo abs ceil floor round at_least at_most`.
-fn apply_filter<'a>(name: &str, input: LV<'a>, args: &[LV<'_>]) -> Result<LV<'a>, String> {
-    let s = || to_str(&input);
-    let a = |i: usize| to_str(arg(args, i));
+fn apply_filter<'a>(name: &str, input: LV<'a>, args: &[LV<'_>]) -> Result<LV<'a>, MappingError> {
+    let s = || try_str(&input);
+    let a = |i: usize| try_str(arg(args, i));
     let num = |v: f64| LV::Num(v);
     Ok(match name {
-        n if DISABLED_FILTERS.contains(&n) => return Err(format!("filter \"{n}\" is disabled")),
+        n if DISABLED_FILTERS.contains(&n) => return Err(liquid_error(format!("filter \"{n}\" is disabled"))),
         n if UNSUPPORTED_FILTERS.contains(&n) => {
-            return Err(format!("filter \"{n}\" is not supported by this Liquid engine"))
+            return Err(liquid_error(format!(
+                "filter \"{n}\" is not supported by this Liquid engine"
+            )))
         }
-        "append" => string(s() + &a(0)),
-        "prepend" => string(a(0) + &s()),
-        "upcase" => string(s().to_uppercase()),
-        "downcase" => string(s().to_lowercase()),
+        "append" => string(s()? + &a(0)?),
+        "prepend" => string(a(0)? + &s()?),
+        "upcase" => string(s()?.to_uppercase()),
+        "downcase" => string(s()?.to_lowercase()),
         "capitalize" => {
-            let text = s();
+            let text = s()?;
             let mut chars = text.chars();
             match chars.next() {
                 Some(first) => string(first.to_uppercase().collect::<String>() + &chars.as_str().to_lowercase()),
                 None => string(String::new()),
             }
         }
-        "strip" => string(s().trim().to_string()),
-        "lstrip" => string(s().trim_start().to_string()),
-        "rstrip" => string(s().trim_end().to_string()),
-        "strip_newlines" => string(s().replace("\r\n", "").replace('\n', "")),
-        "strip_html" => string(strip_html(&s())),
-        "escape" => string(html_escape(&s())),
-        "escape_once" => string(html_escape(&html_unescape(&s()))),
-        "url_encode" => string(url_encode(&s())),
-        "url_decode" => string(url_decode(&s())?),
-        "replace" => string(s().replace(&a(0), &a(1))),
-        "replace_first" => string(s().replacen(&a(0), &a(1), 1)),
-        "replace_last" => string(replace_last(&s(), &a(0), &a(1))),
-        "remove" => string(s().replace(&a(0), "")),
-        "remove_first" => string(s().replacen(&a(0), "", 1)),
-        "remove_last" => string(replace_last(&s(), &a(0), "")),
+        "strip" => string(s()?.trim().to_string()),
+        "lstrip" => string(s()?.trim_start().to_string()),
+        "rstrip" => string(s()?.trim_end().to_string()),
+        "strip_newlines" => string(s()?.replace("\r\n", "").replace('\n', "")),
+        "strip_html" => string(strip_html(&s()?)),
+        "escape" => string(html_escape(&s()?)),
+        "escape_once" => string(html_escape(&html_unescape(&s()?))),
+        "url_encode" => string(url_encode(&s()?)),
+        "url_decode" => string(url_decode(&s()?).map_err(liquid_error)?),
+        "replace" => string(s()?.replace(&a(0)?, &a(1)?)),
+        "replace_first" => string(s()?.replacen(&a(0)?, &a(1)?, 1)),
+        "replace_last" => string(replace_last(&s()?, &a(0)?, &a(1)?)),
+        "remove" => string(s()?.replace(&a(0)?, "")),
+        "remove_first" => string(s()?.replacen(&a(0)?, "", 1)),
+        "remove_last" => string(replace_last(&s()?, &a(0)?, "")),
         "truncate" => {
-            let text = s();
+            let text = s()?;
             let len = int_arg(args, 0, 50);
             let ellipsis = match arg(args, 1) {
                 LV::Undef => "...".to_string(),
-                v => to_str(v),
+                v => try_str(v)?,
             };
             if (text.chars().count() as i64) <= len {
                 string(text)
@@ -1364,11 +1386,11 @@ fn apply_filter<'a>(name: &str, input: LV<'a>, args: &[LV<'_>]) -> Result<LV<'a>
             }
         }
         "truncatewords" => {
-            let text = s();
+            let text = s()?;
             let words = int_arg(args, 0, 15).max(1) as usize;
             let ellipsis = match arg(args, 1) {
                 LV::Undef => "...".to_string(),
-                v => to_str(v),
+                v => try_str(v)?,
             };
             let parts: Vec<&str> = text.split(' ').collect();
             if parts.len() <= words {
@@ -1378,8 +1400,8 @@ fn apply_filter<'a>(name: &str, input: LV<'a>, args: &[LV<'_>]) -> Result<LV<'a>
             }
         }
         "split" => {
-            let text = s();
-            let sep = a(0);
+            let text = s()?;
+            let sep = a(0)?;
             let mut parts: Vec<Value> = if sep.is_empty() {
                 text.chars().map(|c| Value::String(c.to_string())).collect()
             } else {
@@ -1401,7 +1423,7 @@ fn apply_filter<'a>(name: &str, input: LV<'a>, args: &[LV<'_>]) -> Result<LV<'a>
                     let to = (from + len.max(0)).min(n);
                     LV::V(Cow::Owned(Value::Array(items[from as usize..to as usize].to_vec())))
                 }
-                _ => string(slice_chars(&s(), start, len)),
+                _ => string(slice_chars(&s()?, start, len)),
             }
         }
         "size" => match input.value() {
@@ -1432,7 +1454,7 @@ fn apply_filter<'a>(name: &str, input: LV<'a>, args: &[LV<'_>]) -> Result<LV<'a>
         "join" => {
             let sep = match arg(args, 0) {
                 LV::Undef => " ".to_string(),
-                v => to_str(v),
+                v => try_str(v)?,
             };
             match input.value() {
                 Some(Value::Array(items)) => {
@@ -1473,7 +1495,7 @@ fn apply_filter<'a>(name: &str, input: LV<'a>, args: &[LV<'_>]) -> Result<LV<'a>
                 LV::Num(n) => Res::Val(num_value(*n)),
                 LV::V(v) => Res::Ref(v.as_ref()),
             };
-            match json_stringify(&res).map_err(|e| e.to_string())? {
+            match json_stringify(&res)? {
                 Some(text) => string(text),
                 None => LV::Undef,
             }

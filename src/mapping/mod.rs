@@ -159,8 +159,7 @@ impl Mapping {
             )));
         }
         let mut budget = Budget::new();
-        let resolved = eval::eval(&self.root.node, Some(payload), &mut budget)?;
-        resolved.into_value(&mut budget)
+        eval::eval_value(&self.root.node, Some(payload), &mut budget)
     }
 }
 

@@ -71,34 +71,58 @@ pub(crate) fn too_deep() -> MappingError {
     }
 }
 
-/// Clones a payload value, charging the budget and refusing values nested too deeply.
-pub(crate) fn clone_value(v: &Value, budget: &mut Budget, depth: usize) -> Result<Value, MappingError> {
+/// Size of a value (nodes, string bytes), or `None` when it is nested deeper than the limit.
+/// Recursion is bounded by that limit.
+fn measure(v: &Value, depth: usize, nodes: &mut usize, bytes: &mut usize) -> bool {
     if depth > MAX_PAYLOAD_DEPTH {
-        return Err(too_deep());
+        return false;
     }
-    budget.nodes(1)?;
-    Ok(match v {
-        Value::String(s) => {
-            budget.bytes(s.len())?;
-            Value::String(s.clone())
-        }
-        Value::Array(a) => {
-            let mut out = Vec::with_capacity(a.len());
-            for item in a {
-                out.push(clone_value(item, budget, depth + 1)?);
+    *nodes += 1;
+    match v {
+        Value::String(s) => *bytes += s.len(),
+        Value::Array(items) => {
+            for item in items {
+                if !measure(item, depth + 1, nodes, bytes) {
+                    return false;
+                }
             }
-            Value::Array(out)
         }
         Value::Object(m) => {
-            let mut out = Map::with_capacity(m.len());
             for (k, item) in m {
-                budget.bytes(k.len())?;
-                out.insert(k.clone(), clone_value(item, budget, depth + 1)?);
+                *bytes += k.len();
+                if !measure(item, depth + 1, nodes, bytes) {
+                    return false;
+                }
             }
-            Value::Object(out)
         }
-        other => other.clone(),
-    })
+        _ => {}
+    }
+    true
+}
+
+/// Clones a payload value, charging the budget and refusing values nested too deeply.
+/// Once measured, the clone itself is `Value::clone` (which copies object indexes without
+/// rehashing their keys).
+pub(crate) fn clone_value(v: &Value, budget: &mut Budget, depth: usize) -> Result<Value, MappingError> {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Number(_) => {
+            budget.nodes(1)?;
+            return Ok(v.clone());
+        }
+        Value::String(s) => {
+            budget.nodes(1)?;
+            budget.bytes(s.len())?;
+            return Ok(v.clone());
+        }
+        _ => {}
+    }
+    let (mut nodes, mut bytes) = (0, 0);
+    if !measure(v, depth, &mut nodes, &mut bytes) {
+        return Err(too_deep());
+    }
+    budget.nodes(nodes)?;
+    budget.bytes(bytes)?;
+    Ok(v.clone())
 }
 
 impl<'a> Res<'a> {

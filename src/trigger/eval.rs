@@ -105,28 +105,50 @@ impl<'a> Js<'a> {
 
     /// A short description of the value for explanations.
     pub(crate) fn describe(self) -> String {
-        const MAX: usize = 80;
-        let text = match self {
-            Js::Undefined => return "missing".to_owned(),
+        match self {
+            Js::Undefined => "missing".to_owned(),
             Js::Null => "null".to_owned(),
             Js::Bool(b) => b.to_string(),
             Js::Num(n) => super::js::number_to_string(n),
-            Js::Str(s) => Value::from(s).to_string(),
+            Js::Str(s) => preview(&s),
             Js::Unit(_) => "\"\u{fffd}\"".to_owned(),
-            Js::Arr(a) => Value::Array(a.to_vec()).to_string(),
-            Js::Obj(o) => Value::Object(o.clone()).to_string(),
-            Js::Opaque => return "a built-in function".to_owned(),
-        };
-        if text.len() > MAX {
-            let mut end = MAX;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            format!("{}…", &text[..end])
-        } else {
-            text
+            Js::Arr(a) => preview(&a),
+            Js::Obj(o) => preview(o),
+            Js::Opaque => "a built-in function".to_owned(),
         }
     }
+}
+
+/// JSON text of `v`, cut after about 80 bytes without serializing the rest.
+fn preview<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    const MAX: usize = 80;
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = (MAX + 4).saturating_sub(self.0.len());
+            if room == 0 {
+                return Err(std::io::Error::other("preview is long enough"));
+            }
+            let n = buf.len().min(room);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new());
+    let complete = serde_json::to_writer(&mut out, v).is_ok() && out.0.len() <= MAX;
+    let mut text = String::from_utf8_lossy(&out.0).into_owned();
+    if !complete {
+        let mut end = MAX.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }
 
 /// `m[key]`: a linear scan beats hashing the key on the small objects events are made of.

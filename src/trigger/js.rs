@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 /// `Number::toString(x)` (ECMAScript 6.1.6.1.20): shortest round-trip digits, plain notation
-/// for exponents in (-7, 21], exponent notation (`1e+21`, `1.5e-7`) outside.
+/// for exponents in (-7, 21], exponent notation (`1e+21`, `1.5e-7`) outside. The digits come
+/// from serde_json's float printer (ryu), which the crate carries anyway.
 pub(crate) fn number_to_string(x: f64) -> String {
     if x.is_nan() {
         return "NaN".to_owned();
@@ -15,35 +16,38 @@ pub(crate) fn number_to_string(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
     }
-    let sci = format!("{:e}", x.abs());
-    let Some((mantissa, exponent)) = sci.split_once('e') else {
-        return x.to_string();
+    let Some(printed) = serde_json::Number::from_f64(x.abs()).map(|n| n.to_string()) else {
+        return "NaN".to_owned();
     };
-    let Ok(exponent) = exponent.parse::<i32>() else {
-        return x.to_string();
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let n = exponent + 1;
+    // `printed` is `123.45`, `1e23` or `1.5e-7`: take its digits and decimal exponent.
+    let (mantissa, exponent) = printed.split_once('e').unwrap_or((&printed, "0"));
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let leading = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_matches('0');
+    let k = digits.len() as i64;
+    // The value is 0.<digits> × 10^n.
+    let n = int.len() as i64 - leading as i64 + exponent;
     let mut out = String::with_capacity(digits.len() + 8);
     if x < 0.0 {
         out.push('-');
     }
     if k <= n && n <= 21 {
-        out.push_str(&digits);
+        out.push_str(digits);
         out.extend(std::iter::repeat_n('0', (n - k) as usize));
     } else if 0 < n && n <= 21 {
-        let (int, frac) = digits.split_at(n as usize);
-        out.push_str(int);
+        let (head, tail) = digits.split_at(n as usize);
+        out.push_str(head);
         out.push('.');
-        out.push_str(frac);
+        out.push_str(tail);
     } else if -6 < n && n <= 0 {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', (-n) as usize));
-        out.push_str(&digits);
+        out.push_str(digits);
     } else {
         let e = n - 1;
-        let (first, rest) = digits.split_at(1);
+        let (first, rest) = digits.split_at(1.min(digits.len()));
         out.push_str(first);
         if !rest.is_empty() {
             out.push('.');
@@ -104,7 +108,7 @@ pub(crate) fn string_to_number(s: &str) -> f64 {
     let magnitude = if unsigned == "Infinity" {
         f64::INFINITY
     } else if is_decimal_literal(unsigned) {
-        unsigned.parse::<f64>().unwrap_or(f64::NAN)
+        parse_decimal(unsigned)
     } else {
         return f64::NAN;
     };
@@ -142,6 +146,26 @@ fn is_decimal_literal(s: &str) -> bool {
         i += exp_digits;
     }
     i == b.len()
+}
+
+/// Reads a checked decimal literal with serde_json's number parser, the one that reads the
+/// events' numbers, so that a trigger's `0.3` and an event's `0.3` are the same double.
+fn parse_decimal(s: &str) -> f64 {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(at) => (&s[..at], &s[at..]),
+        None => (s, ""),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let int = int.trim_start_matches('0');
+    let mut json = String::with_capacity(s.len() + 2);
+    json.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        json.push('.');
+        json.push_str(frac);
+    }
+    json.push_str(exponent);
+    // The only way a checked literal fails is overflow: JavaScript gives Infinity.
+    serde_json::from_str::<f64>(&json).unwrap_or(f64::INFINITY)
 }
 
 fn count_digits(b: &[u8]) -> usize {
@@ -230,6 +254,10 @@ mod tests {
             ("0o17", 15.0),
             ("-Infinity", f64::NEG_INFINITY),
             ("007", 7.0),
+            ("1e400", f64::INFINITY),
+            ("1e-400", 0.0),
+            ("0.3", 0.3),
+            ("123456789.125", 123456789.125),
         ];
         for (s, want) in cases {
             assert_eq!(string_to_number(s), *want, "{s:?}");

@@ -67,7 +67,7 @@ fn is_terminator(c: Option<char>) -> bool {
 fn describe(c: Option<char>) -> String {
     match c {
         None => "the end of the trigger".to_owned(),
-        Some(c) if c.is_control() => format!("{:?}", c),
+        Some(c) if c.is_control() => format!("U+{:04X}", u32::from(c)),
         Some(c) => format!("'{c}'"),
     }
 }
@@ -83,6 +83,8 @@ fn err(position: usize, expected: &str, message: String) -> TriggerParseError {
 struct Lexer<'a> {
     s: &'a [char],
     pos: usize,
+    /// Where a closing quote was left unconsumed (it then opens the next string).
+    reopened: Option<usize>,
 }
 
 impl Lexer<'_> {
@@ -316,10 +318,22 @@ impl Lexer<'_> {
         let mut units = 0usize;
         while self.peek() != Some(quote) {
             let Some(c) = self.next() else {
+                let hint = if self.reopened == Some(start) {
+                    format!(
+                        " (the quote at position {start} closes the previous string but is \
+                         followed by {}, not by white space, ',', ')' or the end, so Segment \
+                         reads it as opening a new string)",
+                        describe(self.s.get(start + 1).copied())
+                    )
+                } else if self.s.contains(&'\r') {
+                    " (the trigger contains a carriage return, which Segment rejects)".to_owned()
+                } else {
+                    String::new()
+                };
                 return Err(err(
-                    self.pos,
+                    start,
                     &format!("a closing {quote}"),
-                    format!("unterminated string starting at position {start}"),
+                    format!("unterminated string{hint}"),
                 ));
             };
             out.push(c);
@@ -334,7 +348,9 @@ impl Lexer<'_> {
         }
         // Eats the closing quote only when a terminator follows it.
         let mut q = [0u8; 4];
-        self.accept(quote.encode_utf8(&mut q));
+        if !self.accept(quote.encode_utf8(&mut q)) {
+            self.reopened = Some(self.pos);
+        }
         out.push(quote);
         Ok(Token::new(Kind::Str, out, start))
     }
@@ -342,7 +358,12 @@ impl Lexer<'_> {
 
 /// Tokenizes `src` (as characters); the last token is always `Eos`.
 pub(crate) fn lex(src: &[char]) -> Result<Vec<Token>, TriggerParseError> {
-    Lexer { s: src, pos: 0 }.lex()
+    Lexer {
+        s: src,
+        pos: 0,
+        reopened: None,
+    }
+    .lex()
 }
 
 #[cfg(test)]

@@ -20,6 +20,20 @@
 //! - Single-quoted strings keep their quotes; `match()` is a prefix (`"a*"`) or suffix test,
 //!   not a glob; `properties.price>10` (no space) and `\r` are syntax errors.
 //! - `traits.*` reads the top-level `traits`, not `context.traits`.
+//! - Paths read like JavaScript: `properties.items.length`, `properties.items.\0` (an index
+//!   must be escaped, `.0` lexes as a number), and a falsy value ends the walk
+//!   (`properties.a.b` is `0` when `properties.a` is `0`).
+//!
+//! Deliberate differences from Segment (none shows in the conformance vectors):
+//! - Triggers longer than [`MAX_SOURCE_CHARS`] are rejected.
+//! - Where Segment's evaluation throws (a `null` event, an empty `()` group, a path made only
+//!   of `.`/`[`/`]`), [`Trigger::matches`] is false; Segment fails the event, so neither
+//!   delivers it.
+//! - A function found on a built-in prototype (`properties.constructor`) exists but has no
+//!   properties of its own (upstream `properties.constructor.name` is `"Object"`).
+//! - [`Trigger::from_ast`] rejects malformed trees (no `children`, non-object nodes, non-string
+//!   `name`) that Segment would evaluate to false or throw on.
+//! - Error messages are the bridge's own (upstream's are mostly JavaScript `TypeError`s).
 //!
 //! [`Trigger::warnings`] names the constructs that parse but cannot do what they seem to.
 //! Limits: a trigger has at most [`MAX_SOURCE_CHARS`] characters and a parse tree at most
@@ -266,11 +280,21 @@ fn lint(g: &tree::Group, out: &mut Vec<String>) {
                 ));
             }
         }
+        let null_text = matches!(leaf.field, Field::Type | Field::Event)
+            && matches!(leaf.op, Op::Eq | Op::Ne)
+            && &**text == "null";
+        if null_text {
+            out.push(format!(
+                "`{cond}` compares with the text \"null\": Segment turns `= null` and `!= null` \
+                 into missing/present tests only for name, userId, properties, traits and context"
+            ));
+        }
         if leaf.field == Field::Type
             && matches!(leaf.op, Op::Eq | Op::Ne)
             && !EVENT_TYPES.contains(&&**text)
             && !text.starts_with('\'')
             && &**text != "="
+            && !null_text
         {
             let hint = if EVENT_TYPES.contains(&text.to_ascii_lowercase().as_str()) {
                 "event types are lowercase"
@@ -366,6 +390,62 @@ mod tests {
     }
 
     #[test]
+    fn utf16_semantics_of_match_and_indexes() {
+        // `match(f, "😀abc")` is ends_with of "\uDE00abc" (slice(1) cuts the surrogate pair).
+        let t = Trigger::parse(r#"match(event, "😀abc")"#).unwrap();
+        assert!(t.matches(&json!({"event": "x😀abc"})));
+        assert!(t.matches(&json!({"event": "\u{10600}abc"}))); // same low surrogate
+        assert!(!t.matches(&json!({"event": "x😁abc"})));
+        assert!(!t.matches(&json!({"event": "abc"})));
+        let s = json!({"properties": {"s": "😀", "t": "é"}});
+        assert!(ok(r"properties.s.length = 2", s.clone()));
+        assert!(ok(r"properties.s.\1 != null", s.clone()));
+        assert!(!ok(r#"properties.s.\0 = "😀""#, s.clone()));
+        assert!(ok(r#"properties.t.\0 = "é""#, s.clone()));
+        assert!(!ok(r"properties.t.\1 != null", s));
+    }
+
+    #[test]
+    fn trees_round_trip_and_render() {
+        let ast = json!({"type": "group", "operator": "or", "children": [
+            {"type": "event-property", "name": "a b", "operator": "number_equals", "value": "5"},
+            {"type": "group", "operator": "and", "children": [
+                {"type": "event", "operator": "starts_with", "value": "Order"},
+                {"type": "userId", "operator": "exists"}
+            ]}
+        ]});
+        let t = Trigger::from_ast(&ast).unwrap();
+        assert_eq!(t.to_ast(), ast);
+        assert_eq!(
+            t.source(),
+            r#"properties.a\ b = 5 or (match(event, "Order*") and userId != null)"#
+        );
+        assert!(t.matches(&json!({"properties": {"a b": 5}})));
+        assert!(Trigger::from_ast(&json!({"error": "boom"})).is_err());
+        assert!(Trigger::from_ast(&json!({"type": "group", "operator": "and"})).is_err());
+        let parsed: Trigger = r#"type = "track""#.parse().unwrap();
+        assert_eq!(parsed.to_string(), r#"type = "track""#);
+        assert_eq!(String::from(parsed.clone()), r#"type = "track""#);
+        assert_eq!(
+            Trigger::try_from(r#"type = "track""#.to_owned()),
+            Ok(parsed)
+        );
+    }
+
+    #[test]
+    fn explanations_shorten_large_values() {
+        let t = Trigger::parse(r#"properties.items = "x""#).unwrap();
+        let items: Vec<u32> = (0..10_000).collect();
+        let m = t.explain(&json!({"properties": {"items": items}})).unwrap();
+        assert!(m.failed[0].actual.ends_with('…'), "{}", m.failed[0].actual);
+        assert!(m.failed[0].actual.len() < 100);
+        let m = t.explain(&json!({"properties": {}})).unwrap();
+        assert_eq!(m.failed[0].actual, "missing");
+        let m = t.explain(&json!(null)).unwrap();
+        assert_eq!(m.score, usize::MAX);
+    }
+
+    #[test]
     fn errors_name_position_and_expectation() {
         let e = Trigger::parse("properties.price>10").unwrap_err();
         assert_eq!(e.position, 16);
@@ -414,6 +494,16 @@ mod tests {
             (r#"match(event, "a*d")"#, "not a glob"),
             (r#"type = "a" and type = "b" or type = "c""#, "precedence"),
             (r#"!(type = "track")"#, "negat"),
+            (r#"event = null"#, "text \"null\""),
+            (r#"anonymousId = "x" and type = "track""#, "is ignored"),
+            (
+                r#"type = "track" and event = "A" "B""#,
+                "not part of any condition",
+            ),
+            (
+                r#"type = "page" and (contains(event, "A") or event = "B")"#,
+                "closes nothing",
+            ),
         ] {
             let t = Trigger::parse(src).unwrap();
             assert!(

@@ -240,10 +240,21 @@ fn parse_level(
                     GroupOp::And
                 };
             }
-            Kind::ParenRight if depth == 0 => warn.push(format!(
-                "the ')' at position {} closes nothing: contains( and match( inside parentheses \
-                 end the group at their own ')', so what follows them joins the outer level",
-                token.pos
+            // `))` after `contains(...)` closing a group is harmless; any other stray `)`
+            // means conditions leaked out of a group (or the `)` is a typo).
+            Kind::ParenRight
+                if depth == 0 && !(s.i >= 2 && tokens[s.i - 2].kind == Kind::ParenRight) =>
+            {
+                warn.push(format!(
+                    "the ')' at position {} closes nothing (a contains( or match( inside \
+                     parentheses ends the group at its own ')', and what follows it joins the \
+                     outer level)",
+                    token.pos
+                ))
+            }
+            Kind::Str | Kind::Number | Kind::Null => warn.push(format!(
+                "`{}` at position {} is not part of any condition: it is ignored",
+                token.value, token.pos
             )),
             _ => {}
         }

@@ -183,7 +183,7 @@ impl JsStr {
 }
 
 /// A literal as Segment stores it in the parse tree.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(crate) enum Lit {
     Undefined,
     Null,
@@ -192,6 +192,20 @@ pub(crate) enum Lit {
     Str(JsStr),
     /// An array or object (only from an AST).
     Json(Value),
+}
+
+impl PartialEq for Lit {
+    /// Structural equality, with NaN equal to NaN.
+    fn eq(&self, other: &Lit) -> bool {
+        match (self, other) {
+            (Lit::Undefined, Lit::Undefined) | (Lit::Null, Lit::Null) => true,
+            (Lit::Bool(a), Lit::Bool(b)) => a == b,
+            (Lit::Num(a), Lit::Num(b)) => a == b || (a.is_nan() && b.is_nan()),
+            (Lit::Str(a), Lit::Str(b)) => a == b,
+            (Lit::Json(a), Lit::Json(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl Lit {
@@ -253,13 +267,20 @@ fn number_to_json(n: f64) -> Value {
 }
 
 /// One condition, with `String(value)` and `Number(value)` computed once.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(crate) struct Leaf {
     pub field: Field,
     pub op: Op,
     pub value: Lit,
     pub text: JsStr,
     pub number: f64,
+}
+
+impl PartialEq for Leaf {
+    /// `text` and `number` follow from `value`.
+    fn eq(&self, other: &Leaf) -> bool {
+        self.field == other.field && self.op == other.op && self.value == other.value
+    }
 }
 
 impl Leaf {

@@ -62,7 +62,9 @@ test('a track event reaches LaunchDarkly with the exact URL, headers and body', 
       index: 0,
       status: 'accepted',
       reason: 'track_event',
-      message: 'metric event "Order Completed" for unauthenticatedUser "anon-42", user "user-42"',
+      message: 'metric event "Order Completed" for unauthenticatedUser "anon-42", user "user-42" to default',
+      subscriptions: ['Track Event'],
+      destinations: ['default'],
     },
   ]);
   assert.equal(response.json.deliveries[0].status, 202);
@@ -160,9 +162,10 @@ test('/health reports the version and configuration', async () => {
   assert.equal(health.status, 200);
   assert.equal(health.json.status, 'ok');
   assert.equal(health.json.version, '0.1.0');
-  assert.equal(health.json.config.destination.client_side_id, CLIENT_SIDE_ID);
-  assert.equal(health.json.config.destination.events_host, 'custom');
-  assert.equal(health.json.config.track_event_mapping, 'preset');
+  assert.equal(health.json.config.destinations[0].client_side_id, CLIENT_SIDE_ID);
+  assert.equal(health.json.config.destinations[0].events_host, 'custom');
+  assert.equal(health.json.config.subscriptions[0].mapping, 'preset');
+  assert.equal(health.json.config.subscriptions[0].trigger, 'type = "track"');
 });
 
 test('a custom Track Event mapping from the configuration is applied', async () => {
@@ -201,7 +204,7 @@ test('a custom Track Event mapping from the configuration is applied', async () 
       ]),
     );
     const health = await custom.get('/health');
-    assert.deepEqual(health.json.config.track_event_mapping.customized_fields, [
+    assert.deepEqual(health.json.config.subscriptions[0].mapping.customized_fields, [
       'context_kind',
       'user_key',
       'additional_context_keys',

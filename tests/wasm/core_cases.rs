@@ -15,10 +15,10 @@ fn config(client_side_id: &str, host: &str, mapping: Option<&Value>) -> BridgeCo
         Some(overrides) => TrackEventMapping::with_overrides(overrides),
         None => TrackEventMapping::preset(),
     };
-    BridgeConfig {
-        destination: Destination::new(client_side_id, host).expect("valid destination"),
-        mapping: mapping.expect("valid mapping"),
-    }
+    BridgeConfig::single(
+        Destination::new(client_side_id, host).expect("valid destination"),
+        mapping.expect("valid mapping"),
+    )
 }
 
 #[wasm_bindgen_test]
@@ -38,7 +38,12 @@ fn destination_vectors_that_segment_accepts_map_identically_in_wasm() {
         );
         let processed = pipeline::process(&config, std::slice::from_ref(&case["event"]), 0);
         let request = &processed.deliveries[0].request;
-        assert_eq!(request.url, expect["url"].as_str().expect("url"), "{}", case["name"]);
+        assert_eq!(
+            request.url,
+            expect["url"].as_str().expect("url"),
+            "{}",
+            case["name"]
+        );
         let body: Value = serde_json::from_str(&request.body).expect("body is JSON");
         assert_eq!(body, expect["body"], "{}", case["name"]);
         compared += 1;
@@ -48,16 +53,24 @@ fn destination_vectors_that_segment_accepts_map_identically_in_wasm() {
 
 #[wasm_bindgen_test]
 fn a_batch_is_read_and_each_event_gets_an_outcome() {
-    let body = br#"{"batch":[{"type":"track","event":"A","userId":"u"},{"type":"page","userId":"u"},7]}"#;
+    let body =
+        br#"{"batch":[{"type":"track","event":"A","userId":"u"},{"type":"page","userId":"u"},7]}"#;
     let events = segment::parse_events(body).expect("a batch");
     let processed = pipeline::process(&config("env", "eu", None), &events, 1_700_000_000_000);
     let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
     assert_eq!(
         statuses,
-        [OutcomeStatus::Accepted, OutcomeStatus::Skipped, OutcomeStatus::Rejected]
+        [
+            OutcomeStatus::Accepted,
+            OutcomeStatus::Skipped,
+            OutcomeStatus::Rejected
+        ]
     );
     let request = &processed.deliveries[0].request;
-    assert_eq!(request.url, "https://events.eu.launchdarkly.com/events/bulk/env");
+    assert_eq!(
+        request.url,
+        "https://events.eu.launchdarkly.com/events/bulk/env"
+    );
     let body: Value = serde_json::from_str(&request.body).expect("body is JSON");
     assert_eq!(body[0]["creationDate"], json!(1_700_000_000_000i64));
 }
@@ -65,7 +78,9 @@ fn a_batch_is_read_and_each_event_gets_an_outcome() {
 #[wasm_bindgen_test]
 fn a_custom_mapping_runs_in_wasm() {
     let overrides = json!({"event_name": {"@template": "{{event}}:{{properties.plan}}"}});
-    let events = [json!({"type":"track","event":"Signed Up","userId":"u","properties":{"plan":"pro","value":2}})];
+    let events = [
+        json!({"type":"track","event":"Signed Up","userId":"u","properties":{"plan":"pro","value":2}}),
+    ];
     let processed = pipeline::process(&config("env", "", Some(&overrides)), &events, 0);
     let body: Value =
         serde_json::from_str(&processed.deliveries[0].request.body).expect("body is JSON");

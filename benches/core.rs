@@ -1,0 +1,150 @@
+//! Core throughput, native: Segment events per second through the trigger, the Track Event
+//! mapping and the LaunchDarkly payload (`benches/support/bridge.rs`), for each scenario of
+//! `bench/fixtures/scenarios.json`, in requests of 1 and of 100 events.
+//!
+//! `cargo bench --bench core -- [--runs N] [--run-ms MS] [--out FILE]`: each figure is measured
+//! `N` times (default 7) for at least `MS` milliseconds (default 300) after a warm-up; the
+//! median, minimum and maximum are printed and written as JSON (default
+//! `target/bench/native.json`). `scripts/bench.sh` runs it with the other benchmarks.
+
+#[path = "support/bridge.rs"]
+mod support;
+
+use segment_ld_bridge::segment;
+use serde_json::{json, Value};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use support::{batch, bridge, fixtures, Bridge, SCENARIOS};
+
+/// Request sizes measured, in events.
+const BATCHES: [usize; 2] = [1, 100];
+
+struct Options {
+    runs: usize,
+    run_time: Duration,
+    out: String,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        runs: 7,
+        run_time: Duration::from_millis(300),
+        out: "target/bench/native.json".to_string(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--runs" => options.runs = parse(&value("--runs")?)?,
+            "--run-ms" => options.run_time = Duration::from_millis(parse(&value("--run-ms")?)?),
+            "--out" => options.out = value("--out")?,
+            _ => {} // `cargo bench` adds `--bench` and may add filters: ignored
+        }
+    }
+    Ok(options)
+}
+
+fn parse<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    text.parse().map_err(|_| format!("not a number: {text:?}"))
+}
+
+/// Runs `work` (which handles `events_per_call` events) repeatedly: a warm-up, then `runs`
+/// runs of at least `run_time`; returns events per second of each run.
+fn measure(options: &Options, events_per_call: usize, mut work: impl FnMut() -> usize) -> Vec<f64> {
+    let timed = |work: &mut dyn FnMut() -> usize, at_least: Duration| {
+        let start = Instant::now();
+        let mut calls = 0u64;
+        loop {
+            black_box(work());
+            calls += 1;
+            let elapsed = start.elapsed();
+            if elapsed >= at_least {
+                return calls as f64 * events_per_call as f64 / elapsed.as_secs_f64();
+            }
+        }
+    };
+    timed(&mut work, options.run_time / 2);
+    (0..options.runs)
+        .map(|_| timed(&mut work, options.run_time))
+        .collect()
+}
+
+fn summary(runs: &[f64]) -> Value {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    };
+    json!({
+        "events_per_second": median,
+        "min": sorted.first(),
+        "max": sorted.last(),
+        "runs": runs,
+    })
+}
+
+fn bench_scenario(options: &Options, fixtures: &Value, name: &str) -> Result<Value, String> {
+    let bridge: Bridge = bridge(fixtures, name)?;
+    let mut cells = serde_json::Map::new();
+    let mut body = String::new();
+    for n in BATCHES {
+        let events = batch(fixtures, n);
+        let checked = bridge.checked_body(&events)?;
+        if n == 1 {
+            body = checked;
+        }
+        let runs = measure(options, n, || bridge.run(&events).deliveries.len());
+        report(name, &format!("{n} event(s), parsed"), &runs);
+        cells.insert(format!("batch_{n}"), summary(&runs));
+    }
+    // The Worker's path: the request body as bytes, parsed, then the same work.
+    let n = 100;
+    let text = Value::Array(batch(fixtures, n)).to_string();
+    let runs = measure(options, n, || match segment::parse_events(text.as_bytes()) {
+        Ok(events) => bridge.run(&events).deliveries.len(),
+        Err(_) => 0,
+    });
+    report(name, &format!("{n} event(s), from JSON text"), &runs);
+    cells.insert(format!("batch_{n}_from_text"), summary(&runs));
+    cells.insert("body".to_string(), Value::String(body));
+    Ok(Value::Object(cells))
+}
+
+fn report(scenario: &str, what: &str, runs: &[f64]) {
+    let s = summary(runs);
+    println!(
+        "native  {scenario:<16} {what:<28} {:>12.0} events/s  (min {:.0}, max {:.0})",
+        s["events_per_second"].as_f64().unwrap_or_default(),
+        s["min"].as_f64().unwrap_or_default(),
+        s["max"].as_f64().unwrap_or_default(),
+    );
+}
+
+fn main() {
+    if let Err(error) = run() {
+        eprintln!("core benchmark failed: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let options = options()?;
+    let fixtures = fixtures()?;
+    let mut scenarios = serde_json::Map::new();
+    for name in SCENARIOS {
+        scenarios.insert(name.to_string(), bench_scenario(&options, &fixtures, name)?);
+    }
+    let result = json!({
+        "tool": "native",
+        "runs": options.runs,
+        "run_ms": options.run_time.as_millis() as u64,
+        "scenarios": scenarios,
+    });
+    if let Some(parent) = std::path::Path::new(&options.out).parent() {
+        std::fs::create_dir_all(parent).map_err(|error| format!("{}: {error}", parent.display()))?;
+    }
+    std::fs::write(&options.out, format!("{result:#}\n"))
+        .map_err(|error| format!("{}: {error}", options.out))
+}

@@ -1,0 +1,475 @@
+//! The configuration document (JSON) that the Worker, the CLI and the playground all read:
+//! destinations, subscriptions and source routing. Every problem is collected with its location
+//! (`subscriptions[1].trigger`), never just the first.
+
+use super::catalogue::{MetricCatalogue, UnknownKeyPolicy};
+use super::{BridgeConfig, ConfigProblem, Destination, Source, Subscription};
+use crate::launchdarkly::EventsBase;
+use crate::track_event::{TrackEventMapping, PRESET_TRIGGER};
+use crate::trigger::Trigger;
+use serde_json::{Map, Value};
+
+/// The name of the subscription made when a document has no `subscriptions`.
+pub const PRESET_SUBSCRIPTION_NAME: &str = "Track Event";
+
+const DOCUMENT_KEYS: &[&str] = &["destinations", "subscriptions", "sources"];
+const DESTINATION_KEYS: &[&str] = &[
+    "name",
+    "client_side_id",
+    "events_host",
+    "metric_event_keys",
+    "unknown_event_keys",
+];
+const SUBSCRIPTION_KEYS: &[&str] = &["name", "trigger", "mapping", "enabled", "destinations"];
+const SOURCE_KEYS: &[&str] = &[
+    "name",
+    "source_ids",
+    "write_keys",
+    "destinations",
+    "default",
+];
+
+/// Collects problems while reading a document.
+struct Reader {
+    problems: Vec<ConfigProblem>,
+    warnings: Vec<ConfigProblem>,
+}
+
+impl Reader {
+    fn problem(&mut self, location: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(ConfigProblem {
+            location: location.into(),
+            message: message.into(),
+        });
+    }
+
+    fn object<'a>(
+        &mut self,
+        value: &'a Value,
+        location: &str,
+        keys: &[&str],
+    ) -> Option<&'a Map<String, Value>> {
+        let Some(object) = value.as_object() else {
+            self.problem(
+                location,
+                format!("must be an object, not {}", type_name(value)),
+            );
+            return None;
+        };
+        for key in object.keys() {
+            if !keys.contains(&key.as_str()) {
+                self.problem(
+                    join(location, key),
+                    format!("unknown setting; the settings here are {}", keys.join(", ")),
+                );
+            }
+        }
+        Some(object)
+    }
+
+    fn string(&mut self, object: &Map<String, Value>, key: &str, location: &str) -> Option<String> {
+        match object.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(other) => {
+                self.problem(
+                    join(location, key),
+                    format!("must be a string, not {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_string(
+        &mut self,
+        object: &Map<String, Value>,
+        key: &str,
+        location: &str,
+    ) -> Option<String> {
+        let value = self.string(object, key, location);
+        match value {
+            Some(text) if !text.trim().is_empty() => Some(text),
+            Some(_) => {
+                self.problem(join(location, key), "must not be empty");
+                None
+            }
+            None if object.get(key).is_none_or(Value::is_null) => {
+                self.problem(join(location, key), "is required");
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn strings(
+        &mut self,
+        object: &Map<String, Value>,
+        key: &str,
+        location: &str,
+    ) -> Option<Vec<String>> {
+        let value = object.get(key)?;
+        let Some(items) = value.as_array() else {
+            self.problem(
+                join(location, key),
+                format!("must be an array of strings, not {}", type_name(value)),
+            );
+            return None;
+        };
+        let mut strings = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(text) => strings.push(text.to_string()),
+                None => self.problem(
+                    format!("{}[{index}]", join(location, key)),
+                    format!("must be a string, not {}", type_name(item)),
+                ),
+            }
+        }
+        Some(strings)
+    }
+
+    fn boolean(
+        &mut self,
+        object: &Map<String, Value>,
+        key: &str,
+        location: &str,
+        default: bool,
+    ) -> bool {
+        match object.get(key) {
+            None | Some(Value::Null) => default,
+            Some(Value::Bool(flag)) => *flag,
+            Some(other) => {
+                self.problem(
+                    join(location, key),
+                    format!("must be true or false, not {}", type_name(other)),
+                );
+                default
+            }
+        }
+    }
+
+    /// Records a name, reporting it when an earlier item of the same kind has it too.
+    fn unique(&mut self, seen: &mut Vec<String>, name: Option<&str>, location: &str, kind: &str) {
+        let Some(name) = name else { return };
+        if seen.iter().any(|known| known == name) {
+            self.problem(
+                join(location, "name"),
+                format!("{name:?} names another {kind} too"),
+            );
+        }
+        seen.push(name.to_string());
+    }
+
+    /// Resolves destination names to indexes; `None` (absent) means every destination.
+    fn destination_refs(
+        &mut self,
+        object: &Map<String, Value>,
+        location: &str,
+        destinations: &[String],
+    ) -> Vec<usize> {
+        let Some(names) = self.strings(object, "destinations", location) else {
+            return (0..destinations.len()).collect();
+        };
+        if names.is_empty() {
+            self.problem(
+                join(location, "destinations"),
+                "must name at least one destination",
+            );
+        }
+        let mut indexes = Vec::new();
+        for (position, name) in names.iter().enumerate() {
+            match destinations.iter().position(|known| known == name) {
+                Some(index) if !indexes.contains(&index) => indexes.push(index),
+                Some(_) => {}
+                None => self.problem(
+                    format!("{}[{position}]", join(location, "destinations")),
+                    format!(
+                        "no destination is named {name:?}; the destinations are {}",
+                        quoted_list(destinations)
+                    ),
+                ),
+            }
+        }
+        indexes
+    }
+}
+
+/// Reads and validates a configuration document; `Err` lists every problem found.
+pub fn read_document(document: &Value) -> Result<BridgeConfig, Vec<ConfigProblem>> {
+    let mut reader = Reader {
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let Some(root) = reader.object(document, "", DOCUMENT_KEYS) else {
+        return Err(reader.problems);
+    };
+    let destinations = read_destinations(&mut reader, root.get("destinations"));
+    let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
+    let subscriptions = read_subscriptions(&mut reader, root.get("subscriptions"), &names);
+    let sources = read_sources(&mut reader, root.get("sources"), &names);
+    if reader.problems.is_empty() {
+        Ok(BridgeConfig {
+            destinations,
+            subscriptions,
+            sources,
+            warnings: reader.warnings,
+        })
+    } else {
+        Err(reader.problems)
+    }
+}
+
+fn read_destinations(reader: &mut Reader, value: Option<&Value>) -> Vec<Destination> {
+    let Some(items) = value
+        .and_then(Value::as_array)
+        .filter(|items| !items.is_empty())
+    else {
+        reader.problem(
+            "destinations",
+            "is required: a non-empty array of LaunchDarkly environments ({\"name\", \"client_side_id\", \"events_host\"})",
+        );
+        return Vec::new();
+    };
+    let mut destinations: Vec<Destination> = Vec::new();
+    let mut names = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let location = format!("destinations[{index}]");
+        let Some(object) = reader.object(item, &location, DESTINATION_KEYS) else {
+            continue;
+        };
+        let name = reader.required_string(object, "name", &location);
+        reader.unique(&mut names, name.as_deref(), &location, "destination");
+        let client_side_id = reader.required_string(object, "client_side_id", &location);
+        if let Some(id) = &client_side_id {
+            if let Err(message) = super::check_client_side_id(id) {
+                reader.problem(join(&location, "client_side_id"), message);
+            }
+        }
+        let host = reader
+            .string(object, "events_host", &location)
+            .unwrap_or_default();
+        let events_base = EventsBase::parse(&host)
+            .map_err(|error| reader.problem(join(&location, "events_host"), error.to_string()))
+            .ok();
+        let policy = match reader
+            .string(object, "unknown_event_keys", &location)
+            .as_deref()
+        {
+            None | Some("send") => UnknownKeyPolicy::Send,
+            Some("drop") => UnknownKeyPolicy::Drop,
+            Some(other) => {
+                reader.problem(
+                    join(&location, "unknown_event_keys"),
+                    format!("{other:?} is not a policy; use \"send\" (report only) or \"drop\""),
+                );
+                UnknownKeyPolicy::Send
+            }
+        };
+        let catalogue = reader
+            .strings(object, "metric_event_keys", &location)
+            .map(|keys| MetricCatalogue::new(keys, policy));
+        if catalogue.is_none() && object.contains_key("unknown_event_keys") {
+            reader.problem(
+                join(&location, "unknown_event_keys"),
+                "applies only with metric_event_keys (the catalogue of known keys)",
+            );
+        }
+        if let (Some(name), Some(client_side_id), Some(events_base)) =
+            (name, client_side_id, events_base)
+        {
+            destinations.push(Destination {
+                name,
+                client_side_id,
+                events_base,
+                catalogue,
+            });
+        }
+    }
+    destinations
+}
+
+fn read_subscriptions(
+    reader: &mut Reader,
+    value: Option<&Value>,
+    destinations: &[String],
+) -> Vec<Subscription> {
+    let Some(value) = value else {
+        let preset = TrackEventMapping::preset()
+            .ok()
+            .and_then(|mapping| Subscription::preset(mapping, (0..destinations.len()).collect()));
+        return preset.into_iter().collect(); // ok: the preset always parses (tested)
+    };
+    let Some(items) = value.as_array() else {
+        reader.problem(
+            "subscriptions",
+            format!("must be an array, not {}", type_name(value)),
+        );
+        return Vec::new();
+    };
+    let mut subscriptions: Vec<Subscription> = Vec::new();
+    let mut names = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let location = format!("subscriptions[{index}]");
+        let Some(object) = reader.object(item, &location, SUBSCRIPTION_KEYS) else {
+            continue;
+        };
+        let name = reader.required_string(object, "name", &location);
+        reader.unique(&mut names, name.as_deref(), &location, "subscription");
+        let trigger_text = reader
+            .string(object, "trigger", &location)
+            .unwrap_or_else(|| PRESET_TRIGGER.to_string());
+        let trigger = match Trigger::parse(&trigger_text) {
+            Ok(trigger) => {
+                for warning in trigger.warnings() {
+                    reader.warnings.push(ConfigProblem {
+                        location: join(&location, "trigger"),
+                        message: warning.clone(),
+                    });
+                }
+                Some(trigger)
+            }
+            Err(error) => {
+                reader.problem(join(&location, "trigger"), error.to_string());
+                None
+            }
+        };
+        let mapping = match object.get("mapping") {
+            None | Some(Value::Null) => TrackEventMapping::preset(),
+            Some(overrides) => TrackEventMapping::with_overrides(overrides),
+        }
+        .map_err(|error| reader.problem(join(&location, "mapping"), error.to_string()))
+        .ok();
+        let enabled = reader.boolean(object, "enabled", &location, true);
+        let refs = reader.destination_refs(object, &location, destinations);
+        if let (Some(name), Some(trigger), Some(mapping)) = (name, trigger, mapping) {
+            subscriptions.push(Subscription {
+                name,
+                trigger,
+                mapping,
+                enabled,
+                destinations: refs,
+            });
+        }
+    }
+    if !items.is_empty() && !subscriptions.iter().any(|s| s.enabled) && reader.problems.is_empty() {
+        reader.warnings.push(ConfigProblem {
+            location: "subscriptions".to_string(),
+            message: "every subscription is disabled: events will be skipped".to_string(),
+        });
+    }
+    subscriptions
+}
+
+fn read_sources(
+    reader: &mut Reader,
+    value: Option<&Value>,
+    destinations: &[String],
+) -> Vec<Source> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let Some(items) = value.as_array() else {
+        reader.problem(
+            "sources",
+            format!("must be an array, not {}", type_name(value)),
+        );
+        return Vec::new();
+    };
+    let mut sources: Vec<Source> = Vec::new();
+    let mut names = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let location = format!("sources[{index}]");
+        let Some(object) = reader.object(item, &location, SOURCE_KEYS) else {
+            continue;
+        };
+        let name = reader.required_string(object, "name", &location);
+        reader.unique(&mut names, name.as_deref(), &location, "source");
+        let source_ids = reader
+            .strings(object, "source_ids", &location)
+            .unwrap_or_default();
+        let write_keys = reader
+            .strings(object, "write_keys", &location)
+            .unwrap_or_default();
+        let default = reader.boolean(object, "default", &location, false);
+        for (position, id) in source_ids.iter().enumerate() {
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            {
+                reader.problem(
+                    format!("{location}.source_ids[{position}]"),
+                    format!("{id:?} is not a source id (letters, digits, '-', '_' and '.'; it goes in the URL /segment/{{source_id}})"),
+                );
+            }
+            if sources.iter().any(|s| s.source_ids.contains(id)) {
+                reader.problem(
+                    format!("{location}.source_ids[{position}]"),
+                    format!("{id:?} belongs to another source too"),
+                );
+            }
+        }
+        for (position, key) in write_keys.iter().enumerate() {
+            if key.is_empty() {
+                reader.problem(
+                    format!("{location}.write_keys[{position}]"),
+                    "must not be empty",
+                );
+            }
+            if sources.iter().any(|s| s.write_keys.contains(key)) {
+                // Never echo a write key: it is a secret.
+                reader.problem(
+                    format!("{location}.write_keys[{position}]"),
+                    "this write key belongs to another source too",
+                );
+            }
+        }
+        if source_ids.is_empty() && write_keys.is_empty() && !default {
+            reader.problem(
+                location.clone(),
+                "a source needs source_ids, write_keys, or \"default\": true to receive anything",
+            );
+        }
+        if default && sources.iter().any(|s| s.default) {
+            reader.problem(
+                join(&location, "default"),
+                "another source is the default already",
+            );
+        }
+        let refs = reader.destination_refs(object, &location, destinations);
+        if let Some(name) = name {
+            sources.push(Source {
+                name,
+                source_ids,
+                write_keys,
+                destinations: refs,
+                default,
+            });
+        }
+    }
+    sources
+}
+
+fn join(location: &str, key: &str) -> String {
+    if location.is_empty() {
+        key.to_string()
+    } else {
+        format!("{location}.{key}")
+    }
+}
+
+fn quoted_list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn type_name(value: &Value) -> &'static str {
+    crate::track_event::json_type_name(value)
+}
