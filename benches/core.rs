@@ -5,7 +5,8 @@
 //! `cargo bench --bench core -- [--runs N] [--run-ms MS] [--out FILE]`: each figure is measured
 //! `N` times (default 7) for at least `MS` milliseconds (default 300) after a warm-up; the
 //! median, minimum and maximum are printed and written as JSON (default
-//! `target/bench/native.json`). `scripts/bench.sh` runs it with the other benchmarks.
+//! `target/bench/native.json`). `--scenario NAME` and `--cell batch_1|batch_100|batch_100_from_text`
+//! run one figure alone (for a profiler). `scripts/bench.sh` runs it with the other benchmarks.
 
 #[path = "support/bridge.rs"]
 mod support;
@@ -23,6 +24,10 @@ struct Options {
     runs: usize,
     run_time: Duration,
     out: String,
+    /// Only this scenario (for profiling).
+    scenario: Option<String>,
+    /// Only this figure: `batch_1`, `batch_100` or `batch_100_from_text` (for profiling).
+    cell: Option<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -30,6 +35,8 @@ fn options() -> Result<Options, String> {
         runs: 7,
         run_time: Duration::from_millis(300),
         out: "target/bench/native.json".to_string(),
+        scenario: None,
+        cell: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -38,6 +45,8 @@ fn options() -> Result<Options, String> {
             "--runs" => options.runs = parse(&value("--runs")?)?,
             "--run-ms" => options.run_time = Duration::from_millis(parse(&value("--run-ms")?)?),
             "--out" => options.out = value("--out")?,
+            "--scenario" => options.scenario = Some(value("--scenario")?),
+            "--cell" => options.cell = Some(value("--cell")?),
             _ => {} // `cargo bench` adds `--bench` and may add filters: ignored
         }
     }
@@ -87,28 +96,34 @@ fn summary(runs: &[f64]) -> Value {
 
 fn bench_scenario(options: &Options, fixtures: &Value, name: &str) -> Result<Value, String> {
     let bridge: Bridge = bridge(fixtures, name)?;
+    let wanted = |cell: &str| options.cell.as_deref().is_none_or(|only| only == cell);
     let mut cells = serde_json::Map::new();
-    let mut body = String::new();
+    let body = bridge.checked_body(&batch(fixtures, 1))?;
+    cells.insert("body".to_string(), Value::String(body));
     for n in BATCHES {
+        let cell = format!("batch_{n}");
         let events = batch(fixtures, n);
-        let checked = bridge.checked_body(&events)?;
-        if n == 1 {
-            body = checked;
+        bridge.checked_body(&events)?;
+        if wanted(&cell) {
+            let runs = measure(options, n, || bridge.run(&events).deliveries.len());
+            report(name, &format!("{n} event(s), parsed"), &runs);
+            cells.insert(cell, summary(&runs));
         }
-        let runs = measure(options, n, || bridge.run(&events).deliveries.len());
-        report(name, &format!("{n} event(s), parsed"), &runs);
-        cells.insert(format!("batch_{n}"), summary(&runs));
     }
     // The Worker's path: the request body as bytes, parsed, then the same work.
     let n = 100;
-    let text = Value::Array(batch(fixtures, n)).to_string();
-    let runs = measure(options, n, || match segment::parse_events(text.as_bytes()) {
-        Ok(events) => bridge.run(&events).deliveries.len(),
-        Err(_) => 0,
-    });
-    report(name, &format!("{n} event(s), from JSON text"), &runs);
-    cells.insert(format!("batch_{n}_from_text"), summary(&runs));
-    cells.insert("body".to_string(), Value::String(body));
+    let cell = format!("batch_{n}_from_text");
+    if wanted(&cell) {
+        let text = Value::Array(batch(fixtures, n)).to_string();
+        let runs = measure(options, n, || {
+            match segment::parse_events(text.as_bytes()) {
+                Ok(events) => bridge.run(&events).deliveries.len(),
+                Err(_) => 0,
+            }
+        });
+        report(name, &format!("{n} event(s), from JSON text"), &runs);
+        cells.insert(cell, summary(&runs));
+    }
     Ok(Value::Object(cells))
 }
 
@@ -134,6 +149,9 @@ fn run() -> Result<(), String> {
     let fixtures = fixtures()?;
     let mut scenarios = serde_json::Map::new();
     for name in SCENARIOS {
+        if options.scenario.as_deref().is_some_and(|only| only != name) {
+            continue;
+        }
         scenarios.insert(name.to_string(), bench_scenario(&options, &fixtures, name)?);
     }
     let result = json!({
@@ -143,7 +161,8 @@ fn run() -> Result<(), String> {
         "scenarios": scenarios,
     });
     if let Some(parent) = std::path::Path::new(&options.out).parent() {
-        std::fs::create_dir_all(parent).map_err(|error| format!("{}: {error}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|error| format!("{}: {error}", parent.display()))?;
     }
     std::fs::write(&options.out, format!("{result:#}\n"))
         .map_err(|error| format!("{}: {error}", options.out))

@@ -1,9 +1,10 @@
 //! The bridge's HTTP API as pure decisions: routing, JSON errors, and the answer to Segment
 //! once deliveries are done. The Worker adapter only moves bytes.
 
-use crate::config::{BridgeConfig, ConfigProblem};
+use crate::config::{BridgeConfig, ConfigProblem, SourceHint, WebhookCredentials};
+use crate::inbound::{basic_auth_write_key, read_events, read_tracking_call, Limits, TrackingCall};
 use crate::launchdarkly::DeliveryVerdict;
-use crate::pipeline::{OutcomeStatus, Processed};
+use crate::pipeline::{process_received, OutcomeStatus, Processed};
 use serde_json::{json, Value};
 
 /// The bridge's version, as `/health` reports it.
@@ -45,12 +46,27 @@ fn error_body(code: &str, message: &str) -> Value {
 pub enum Route {
     /// `GET /health`.
     Health,
-    /// `POST /segment` or `POST /segment/{source_id}`: Segment events in.
-    Ingest {
+    /// `POST /segment` or `POST /segment/{source_id}`: Segment webhooks.
+    Webhook {
         /// The source named in the path.
         source_id: Option<String>,
     },
+    /// `POST /v1/track`, …, `/v1/batch`: Segment's HTTP Tracking API.
+    TrackingApi(TrackingCall),
+    /// `OPTIONS` on a Tracking API path: a CORS preflight.
+    Preflight,
 }
+
+/// CORS headers of the Tracking API, so analytics.js in a browser can send here.
+pub const CORS_HEADERS: [(&str, &str); 4] = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "POST, OPTIONS"),
+    (
+        "Access-Control-Allow-Headers",
+        "Content-Type, Authorization",
+    ),
+    ("Access-Control-Max-Age", "86400"),
+];
 
 /// Routes a request by method and path; unknown paths get 404, wrong methods 405.
 pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
@@ -58,22 +74,31 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
         "" => "/",
         trimmed => trimmed,
     };
-    let (route, allowed): (Route, &[&str]) = match path {
-        "/health" => (Route::Health, &["GET", "HEAD"]),
-        "/segment" => (Route::Ingest { source_id: None }, &["POST"]),
-        _ if path.starts_with("/segment/") && !path["/segment/".len()..].contains('/') => (
-            Route::Ingest {
-                source_id: Some(path["/segment/".len()..].to_string()),
+    let (route, allowed): (Route, &[&str]) = if path == "/health" {
+        (Route::Health, &["GET", "HEAD"])
+    } else if path == "/segment" {
+        (Route::Webhook { source_id: None }, &["POST"])
+    } else if let Some(id) = path
+        .strip_prefix("/segment/")
+        .filter(|id| !id.contains('/'))
+    {
+        (
+            Route::Webhook {
+                source_id: Some(id.to_string()),
             },
             &["POST"],
-        ),
-        _ => {
-            return Err(ApiResponse::error(
-                404,
-                "not_found",
-                format!("no route {path}; send Segment events to POST /segment or /segment/{{source_id}} (GET /health reports status)"),
-            ))
+        )
+    } else if let Some(call) = TrackingCall::from_path(path) {
+        if method == "OPTIONS" {
+            return Ok(Route::Preflight);
         }
+        (Route::TrackingApi(call), &["POST", "OPTIONS"])
+    } else {
+        return Err(ApiResponse::error(
+            404,
+            "not_found",
+            format!("no route {path}; send Segment events to POST /segment, /segment/{{source_id}} or /v1/{{track,batch,...}} (GET /health reports status)"),
+        ));
     };
     if allowed.contains(&method) {
         Ok(route)
@@ -84,8 +109,144 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
             format!("{path} accepts {}, not {method}", allowed.join(", ")),
         );
         response.headers.push(("Allow", allowed.join(", ")));
+        if matches!(route, Route::TrackingApi(_)) {
+            add_cors(&mut response);
+        }
         Err(response)
     }
+}
+
+/// The answer to a CORS preflight.
+pub fn preflight() -> ApiResponse {
+    let mut response = ApiResponse::json(204, Value::Null);
+    add_cors(&mut response);
+    response
+}
+
+fn add_cors(response: &mut ApiResponse) {
+    for (name, value) in CORS_HEADERS {
+        response.headers.push((name, value.to_string()));
+    }
+}
+
+/// What the adapter knows of an incoming request to an ingest route.
+#[derive(Clone, Copy, Debug)]
+pub struct IngestRequest<'a> {
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a str>,
+    /// The `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// The `X-Signature` header.
+    pub signature: Option<&'a str>,
+    /// The raw body.
+    pub body: &'a [u8],
+}
+
+/// What to do with an ingest request: answer now, or deliver and then answer with [`finish`].
+#[derive(Debug)]
+pub enum IngestPlan {
+    /// Answer at once (an error, or nothing to deliver is decided by [`finish`] too).
+    Respond(ApiResponse),
+    /// Deliver `processed.deliveries`, then call [`finish`].
+    Deliver(Delivery),
+}
+
+/// Processed events waiting for their delivery reports.
+#[derive(Debug)]
+pub struct Delivery {
+    /// Outcomes and requests.
+    pub processed: Processed,
+    /// The request came through the Tracking API (Segment-like answer, CORS).
+    pub tracking_api: bool,
+}
+
+/// Decides what to do with a request to `/segment…` or `/v1/…`: content type, limits, source
+/// and authentication, then the events themselves. Pure: the adapter does the I/O.
+pub fn plan_ingest(
+    config: &BridgeConfig,
+    route: &Route,
+    request: &IngestRequest<'_>,
+    limits: &Limits,
+    received_at_ms: i64,
+) -> IngestPlan {
+    let tracking_api = matches!(route, Route::TrackingApi(_));
+    let refuse = |mut response: ApiResponse| {
+        if tracking_api {
+            response.body["success"] = json!(false);
+            add_cors(&mut response);
+        }
+        IngestPlan::Respond(response)
+    };
+    if let Some(content_type) = request.content_type {
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if !matches!(media.as_str(), "application/json" | "text/plain" | "") {
+            return refuse(ApiResponse::error(
+                415,
+                "unsupported_media_type",
+                format!("Content-Type {media:?} is not accepted; send JSON with Content-Type: application/json"),
+            ));
+        }
+    }
+    let (received, route) = match route {
+        Route::TrackingApi(call) => {
+            let tracking = match read_tracking_call(*call, request.body, limits) {
+                Ok(tracking) => tracking,
+                Err(error) => {
+                    return refuse(ApiResponse::error(400, error.code(), error.to_string()))
+                }
+            };
+            let write_key = basic_auth_write_key(request.authorization).or(tracking.write_key);
+            let Some(write_key) = write_key else {
+                return refuse(ApiResponse::error(
+                    401,
+                    "missing_write_key",
+                    "send the source's write key with HTTP Basic auth (the write key as user name, no password) or as writeKey in the body",
+                ));
+            };
+            match config.route(SourceHint::WriteKey(&write_key)) {
+                Ok(route) => (tracking.received, route),
+                Err(error) => {
+                    return refuse(ApiResponse::error(error.status, error.code, error.message))
+                }
+            }
+        }
+        Route::Webhook { source_id } => {
+            let credentials = WebhookCredentials {
+                source_id: source_id.as_deref(),
+                signature: request.signature,
+                body: request.body,
+            };
+            let route = match config.route_webhook(credentials) {
+                Ok(route) => route,
+                Err(error) => {
+                    return refuse(ApiResponse::error(error.status, error.code, error.message))
+                }
+            };
+            match read_events(request.body, limits) {
+                Ok(received) => (received, route),
+                Err(error) => {
+                    return refuse(ApiResponse::error(400, error.code(), error.to_string()))
+                }
+            }
+        }
+        Route::Health | Route::Preflight => {
+            return IngestPlan::Respond(ApiResponse::error(
+                404,
+                "not_found",
+                "not an ingest route",
+            ));
+        }
+    };
+    let processed = process_received(config, &route, &received, limits, received_at_ms);
+    IngestPlan::Deliver(Delivery {
+        processed,
+        tracking_api,
+    })
 }
 
 /// `/health`: version and a configuration summary, never a secret. 503 when misconfigured.
@@ -128,6 +289,16 @@ pub struct DeliveryReport {
 /// The answer to Segment once every planned delivery was attempted. 200 when all went well;
 /// 502 when a delivery failed (Segment retries, and the payload ids make the retry idempotent);
 /// 400 when every event was rejected.
+pub fn finish(delivery: &Delivery, reports: &[DeliveryReport]) -> ApiResponse {
+    let mut response = ingest_response(&delivery.processed, reports);
+    if delivery.tracking_api {
+        response.body["success"] = json!(response.status == 200);
+        add_cors(&mut response);
+    }
+    response
+}
+
+/// The answer once every planned delivery of `processed` was attempted (see [`finish`]).
 pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> ApiResponse {
     let deliveries: Vec<Value> = processed
         .deliveries
@@ -201,15 +372,15 @@ mod tests {
     fn routes() {
         assert_eq!(
             route("POST", "/segment"),
-            Ok(Route::Ingest { source_id: None })
+            Ok(Route::Webhook { source_id: None })
         );
         assert_eq!(
             route("POST", "/segment/"),
-            Ok(Route::Ingest { source_id: None })
+            Ok(Route::Webhook { source_id: None })
         );
         assert_eq!(
             route("POST", "/segment/web"),
-            Ok(Route::Ingest {
+            Ok(Route::Webhook {
                 source_id: Some("web".to_string())
             })
         );

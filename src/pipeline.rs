@@ -2,6 +2,7 @@
 //! Pure: the adapters send the requests and report what LaunchDarkly answered.
 
 use crate::config::{BridgeConfig, Destination, KeyCheck, Route, Subscription, UnknownKeyPolicy};
+use crate::inbound::{Limits, ReceivedEvents};
 use crate::launchdarkly::{bulk_request, CustomEvent, OutboundRequest};
 use crate::segment;
 use serde::Serialize;
@@ -105,6 +106,35 @@ pub fn process_routed(
     events: &[Value],
     received_at_ms: i64,
 ) -> Processed {
+    process_events(config, route, events, &[], None, received_at_ms)
+}
+
+/// Processes events read under [`Limits`]: the ones over the per-event limit are rejected alone.
+pub fn process_received(
+    config: &BridgeConfig,
+    route: &Route,
+    received: &ReceivedEvents,
+    limits: &Limits,
+    received_at_ms: i64,
+) -> Processed {
+    process_events(
+        config,
+        route,
+        &received.events,
+        &received.oversized,
+        Some(limits.max_event_bytes),
+        received_at_ms,
+    )
+}
+
+fn process_events(
+    config: &BridgeConfig,
+    route: &Route,
+    events: &[Value],
+    oversized: &[usize],
+    max_event_bytes: Option<usize>,
+    received_at_ms: i64,
+) -> Processed {
     let mut batches: Vec<Batch> = config
         .destinations
         .iter()
@@ -114,6 +144,17 @@ pub fn process_routed(
         .iter()
         .enumerate()
         .map(|(index, event)| {
+            if oversized.contains(&index) {
+                return outcome(
+                    index,
+                    OutcomeStatus::Rejected,
+                    "event_too_large",
+                    format!(
+                        "the event is larger than Segment's limit of {} bytes per event",
+                        max_event_bytes.unwrap_or_default()
+                    ),
+                );
+            }
             process_event(config, route, index, event, received_at_ms, &mut batches)
         })
         .collect();

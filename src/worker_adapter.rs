@@ -1,10 +1,10 @@
 //! The Cloudflare Worker adapter: reads requests and configuration from workerd, runs the core,
 //! sends LaunchDarkly requests with `fetch`, and writes JSON responses. No decisions live here.
 
-use crate::api::{self, ApiResponse, DeliveryReport, Route};
-use crate::config::{BridgeConfig, ConfigProblem, SourceHint, CONFIG_VARS};
+use crate::api::{self, ApiResponse, DeliveryReport, IngestPlan, IngestRequest, Route};
+use crate::config::{BridgeConfig, ConfigProblem, CONFIG_VARS};
+use crate::inbound::Limits;
 use crate::launchdarkly::OutboundRequest;
-use crate::{pipeline, segment};
 use serde_json::json;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -31,9 +31,20 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
             let config = load_config(&env);
             api::health(config.as_ref().as_ref().map_err(Vec::as_slice))
         }
-        Ok(Route::Ingest { source_id }) => {
+        Ok(Route::Preflight) => api::preflight(),
+        Ok(route) => {
             let body = request.bytes().await?;
-            ingest(&env, source_id.as_deref(), &body, started).await
+            let headers = request.headers();
+            let content_type = headers.get("Content-Type")?;
+            let authorization = headers.get("Authorization")?;
+            let signature = headers.get("X-Signature")?;
+            let ingest = IngestRequest {
+                content_type: content_type.as_deref(),
+                authorization: authorization.as_deref(),
+                signature: signature.as_deref(),
+                body: &body,
+            };
+            ingest_request(&env, &route, &ingest, started).await
         }
     };
     log(json!({
@@ -51,10 +62,10 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
     to_response(&response)
 }
 
-async fn ingest(
+async fn ingest_request(
     env: &Env,
-    source_id: Option<&str>,
-    body: &[u8],
+    route: &Route,
+    request: &IngestRequest<'_>,
     received_at_ms: u64,
 ) -> ApiResponse {
     let config = load_config(env);
@@ -62,18 +73,18 @@ async fn ingest(
         Ok(config) => config,
         Err(problems) => return api::misconfigured(problems),
     };
-    let hint = source_id.map_or(SourceHint::None, SourceHint::SourceId);
-    let route = match config.route(hint) {
-        Ok(route) => route,
-        Err(error) => return ApiResponse::error(error.status, error.code, error.message),
+    let delivery = match api::plan_ingest(
+        config,
+        route,
+        request,
+        &Limits::SEGMENT,
+        received_at_ms as i64,
+    ) {
+        IngestPlan::Respond(response) => return response,
+        IngestPlan::Deliver(delivery) => delivery,
     };
-    let events = match segment::parse_events(body) {
-        Ok(events) => events,
-        Err(error) => return ApiResponse::error(400, error.code(), error.to_string()),
-    };
-    let processed = pipeline::process_routed(config, &route, &events, received_at_ms as i64);
-    let mut reports = Vec::with_capacity(processed.deliveries.len());
-    for planned in &processed.deliveries {
+    let mut reports = Vec::with_capacity(delivery.processed.deliveries.len());
+    for planned in &delivery.processed.deliveries {
         let report = deliver(&planned.request).await;
         log(json!({
                 "log": "delivery",
@@ -86,7 +97,7 @@ async fn ingest(
         }));
         reports.push(report);
     }
-    api::ingest_response(&processed, &reports)
+    api::finish(&delivery, &reports)
 }
 
 /// Sends one request to LaunchDarkly; any HTTP status is a response, only network errors are not.
@@ -128,10 +139,10 @@ fn load_config(env: &Env) -> LoadedConfig {
             }
         }
         let config = Rc::new(BridgeConfig::from_vars(|name| {
-            names
-                .iter()
-                .position(|known| *known == name)
-                .and_then(|position| values[position].clone())
+            match names.iter().position(|known| *known == name) {
+                Some(position) => values[position].clone(),
+                None => read_var(env, name), // a Worker secret the document names
+            }
         }));
         *cache = Some((values, Rc::clone(&config)));
         config
@@ -161,12 +172,14 @@ fn log(mut line: serde_json::Value) {
 
 fn to_response(api: &ApiResponse) -> Result<Response> {
     let headers = Headers::new();
-    headers.set("Content-Type", "application/json")?;
     for (name, value) in &api.headers {
         headers.set(name, value)?;
     }
-    let body = serde_json::to_string(&api.body)?;
-    Ok(Response::ok(body)?
-        .with_status(api.status)
-        .with_headers(headers))
+    let response = if api.body.is_null() {
+        Response::empty()?
+    } else {
+        headers.set("Content-Type", "application/json")?;
+        Response::ok(serde_json::to_string(&api.body)?)?
+    };
+    Ok(response.with_status(api.status).with_headers(headers))
 }

@@ -125,15 +125,23 @@ fn spec_observed_behaviours() {
         let listed = DELIBERATE_DIFFERENCES.iter().any(|(d, _)| *d == id);
         match (listed, check_spec_case(case)) {
             (false, Err(why)) => failures.push(format!("{id}: {why}")),
-            (true, Ok(())) => failures.push(format!("{id} is listed as a deliberate difference but passes")),
+            (true, Ok(())) => failures.push(format!(
+                "{id} is listed as a deliberate difference but passes"
+            )),
             _ => {}
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn vectors() -> Value {
-    let text = std::fs::read_to_string(VECTORS).unwrap_or_else(|e| panic!("reading {VECTORS}: {e}"));
+    let text =
+        std::fs::read_to_string(VECTORS).unwrap_or_else(|e| panic!("reading {VECTORS}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {VECTORS}: {e}"))
 }
 
@@ -141,9 +149,13 @@ fn vectors() -> Value {
 fn js_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| js_equal(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| js_equal(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| js_equal(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| js_equal(v, w)))
         }
         _ => a == b,
     }
@@ -180,24 +192,45 @@ fn check_transform(case: &Value) -> Result<(), String> {
 #[test]
 fn transform_cases() {
     let vectors = vectors();
-    let cases = vectors["transform_cases"].as_array().cloned().unwrap_or_default();
-    assert!(cases.len() >= 110, "expected the 110 transform vectors, found {}", cases.len());
+    let cases = vectors["transform_cases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        cases.len() >= 110,
+        "expected the 110 transform vectors, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     let mut passed = 0;
     for case in &cases {
         let id = str_field(case, "id");
         let outcome = check_transform(case);
-        match (DELIBERATE_DIFFERENCES.iter().find(|(d, _)| *d == id), outcome) {
+        match (
+            DELIBERATE_DIFFERENCES.iter().find(|(d, _)| *d == id),
+            outcome,
+        ) {
             (None, Ok(())) => passed += 1,
             (None, Err(why)) => failures.push(format!("{id} ({}): {why}", str_field(case, "test"))),
-            (Some(_), Ok(())) => failures.push(format!("{id} is listed as a deliberate difference but passes")),
+            (Some(_), Ok(())) => failures.push(format!(
+                "{id} is listed as a deliberate difference but passes"
+            )),
             (Some(_), Err(_)) => {}
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let listed = cases
         .iter()
-        .filter(|c| DELIBERATE_DIFFERENCES.iter().any(|(d, _)| *d == str_field(c, "id")))
+        .filter(|c| {
+            DELIBERATE_DIFFERENCES
+                .iter()
+                .any(|(d, _)| *d == str_field(c, "id"))
+        })
         .count();
     assert_eq!(passed + listed, cases.len());
 }
@@ -222,7 +255,10 @@ fn deliberate_differences_are_known_cases() {
 #[test]
 fn render_cases() {
     let vectors = vectors();
-    let cases = vectors["render_cases"]["cases"].as_array().cloned().unwrap_or_default();
+    let cases = vectors["render_cases"]["cases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(cases.len(), 9);
     for case in &cases {
         let template = str_field(case, "template");
@@ -240,7 +276,10 @@ fn render_cases() {
 fn get_cases() {
     let vectors = vectors();
     let obj = &vectors["get_cases"]["obj"];
-    let cases = vectors["get_cases"]["cases"].as_array().cloned().unwrap_or_default();
+    let cases = vectors["get_cases"]["cases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(cases.len(), 16);
     for case in &cases {
         let got = match &case["path"] {
@@ -269,7 +308,12 @@ fn validate_fixtures() {
     assert_eq!((valid.len(), invalid.len()), (17, 14));
     for fixture in &valid {
         let result = mapping::validate(&fixture["mapping"]);
-        assert!(result.is_ok(), "{}: {:?}", str_field(fixture, "file"), result);
+        assert!(
+            result.is_ok(),
+            "{}: {:?}",
+            str_field(fixture, "file"),
+            result
+        );
         assert!(mapping::Mapping::compile(&fixture["mapping"]).is_ok());
     }
     for fixture in &invalid {
@@ -291,7 +335,10 @@ fn validate_fixtures() {
             other => panic!("{file}: unexpected expectError {other}"),
         }
         // The same errors come out of compile and transform.
-        assert_eq!(mapping::Mapping::compile(&fixture["mapping"]).err(), Some(errors.clone()));
+        assert_eq!(
+            mapping::Mapping::compile(&fixture["mapping"]).err(),
+            Some(errors.clone())
+        );
         let payload = serde_json::json!({});
         match mapping::transform(&fixture["mapping"], &payload) {
             Err(MappingError::Invalid(e)) => assert_eq!(e, errors, "{file}"),

@@ -53,26 +53,125 @@ fn cases() -> usize {
 }
 
 const KEYS: &[&str] = &[
-    "a", "b", "properties", "traits", "event", "0", "1", "x y", "", "@path", "_metadata", "length",
-    "mapping", "__segment_internal_directive",
+    "a",
+    "b",
+    "properties",
+    "traits",
+    "event",
+    "0",
+    "1",
+    "x y",
+    "",
+    "@path",
+    "_metadata",
+    "length",
+    "mapping",
+    "__segment_internal_directive",
 ];
 const PATHS: &[&str] = &[
-    "$.", "", ".", "$", "$.a", "$.a.b", "a[0]", "$.properties.x", "['a'].b", "a[b]", "$.a.0.b",
-    "$.$.a", "]]", "[[", "\"'", "$.properties.items[1].id", "..",
+    "$.",
+    "",
+    ".",
+    "$",
+    "$.a",
+    "$.a.b",
+    "a[0]",
+    "$.properties.x",
+    "['a'].b",
+    "a[b]",
+    "$.a.0.b",
+    "$.$.a",
+    "]]",
+    "[[",
+    "\"'",
+    "$.properties.items[1].id",
+    "..",
 ];
 const STRINGS: &[&str] = &[
-    "", "a", "lower", "upper", "left", "right", "encode", "decode", "ENCODE", "-", "+", "aaa",
-    "{{a}}", "{{{a}}}", "{{ a.b }}", "x{{}}y", "{%", "{{", "ß", "日本", "\u{1F600}", "$&$$", "true",
+    "",
+    "a",
+    "lower",
+    "upper",
+    "left",
+    "right",
+    "encode",
+    "decode",
+    "ENCODE",
+    "-",
+    "+",
+    "aaa",
+    "{{a}}",
+    "{{{a}}}",
+    "{{ a.b }}",
+    "x{{}}y",
+    "{%",
+    "{{",
+    "ß",
+    "日本",
+    "\u{1F600}",
+    "$&$$",
+    "true",
 ];
 const DIRECTIVES: &[&str] = &[
-    "@path", "@template", "@literal", "@if", "@case", "@replace", "@arrayPath", "@json", "@flatten",
-    "@merge", "@transform", "@excludeWhenNull", "@liquid", "@oops",
+    "@path",
+    "@template",
+    "@literal",
+    "@if",
+    "@case",
+    "@replace",
+    "@arrayPath",
+    "@json",
+    "@flatten",
+    "@merge",
+    "@transform",
+    "@excludeWhenNull",
+    "@liquid",
+    "@oops",
 ];
 const LIQUID_SOUP: &[&str] = &[
-    "{{", "}}", "{%", "%}", "-", " ", "a", "a.b", "|", "upcase", "plus: 1", "if", "endif", "else",
-    "elsif", "unless", "endunless", "assign x = 1", "capture c", "endcapture", "raw", "endraw",
-    "comment", "endcomment", "for", "'s'", "\"", "==", "and", "or", "not", "contains", "nil",
-    "empty", "blank", "(1..3)", "[0]", "size", "first", "default: 'd'", "map", "date", "x",
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    "-",
+    " ",
+    "a",
+    "a.b",
+    "|",
+    "upcase",
+    "plus: 1",
+    "if",
+    "endif",
+    "else",
+    "elsif",
+    "unless",
+    "endunless",
+    "assign x = 1",
+    "capture c",
+    "endcapture",
+    "raw",
+    "endraw",
+    "comment",
+    "endcomment",
+    "for",
+    "'s'",
+    "\"",
+    "==",
+    "and",
+    "or",
+    "not",
+    "contains",
+    "nil",
+    "empty",
+    "blank",
+    "(1..3)",
+    "[0]",
+    "size",
+    "first",
+    "default: 'd'",
+    "map",
+    "date",
+    "x",
 ];
 
 fn random_scalar(rng: &mut Rng) -> Value {
@@ -90,7 +189,11 @@ fn random_value(rng: &mut Rng, depth: usize) -> Value {
         return random_scalar(rng);
     }
     if rng.chance(50) {
-        Value::Array((0..rng.below(4)).map(|_| random_value(rng, depth - 1)).collect())
+        Value::Array(
+            (0..rng.below(4))
+                .map(|_| random_value(rng, depth - 1))
+                .collect(),
+        )
     } else {
         let mut m = Map::new();
         for _ in 0..rng.below(4) {
@@ -114,14 +217,24 @@ fn random_mapping(rng: &mut Rng, depth: usize) -> Value {
     let options = match directive {
         "@path" | "@template" => {
             if rng.chance(80) {
-                Value::String(if directive == "@path" { rng.pick(PATHS) } else { rng.pick(STRINGS) }.to_string())
+                Value::String(
+                    if directive == "@path" {
+                        rng.pick(PATHS)
+                    } else {
+                        rng.pick(STRINGS)
+                    }
+                    .to_string(),
+                )
             } else {
                 sub(rng)
             }
         }
         "@if" => {
             let mut m = Map::new();
-            m.insert(if rng.chance(70) { "exists" } else { "blank" }.into(), sub(rng));
+            m.insert(
+                if rng.chance(70) { "exists" } else { "blank" }.into(),
+                sub(rng),
+            );
             if rng.chance(80) {
                 m.insert("then".into(), sub(rng));
             }
@@ -144,12 +257,16 @@ fn random_mapping(rng: &mut Rng, depth: usize) -> Value {
             }
         }
         "@json" => json!({"mode": rng.pick(STRINGS), "value": sub(rng)}),
-        "@flatten" => json!({"separator": rng.pick(STRINGS), "value": sub(rng), "omitArrays": rng.chance(50)}),
+        "@flatten" => {
+            json!({"separator": rng.pick(STRINGS), "value": sub(rng), "omitArrays": rng.chance(50)})
+        }
         "@merge" => json!({
             "direction": rng.pick(STRINGS),
             "objects": (0..rng.below(4)).map(|_| sub(rng)).collect::<Vec<_>>()
         }),
-        "@transform" => json!({"apply": {"a": sub(rng), "b": sub(rng)}, "mapping": {"c": sub(rng)}}),
+        "@transform" => {
+            json!({"apply": {"a": sub(rng), "b": sub(rng)}, "mapping": {"c": sub(rng)}})
+        }
         "@liquid" => {
             let parts: Vec<&str> = (0..rng.below(12)).map(|_| *rng.pick(LIQUID_SOUP)).collect();
             Value::String(parts.concat())
@@ -209,7 +326,11 @@ fn arbitrary_directive_mappings_never_panic() {
         let payload = random_payload(&mut rng);
         let validated = mapping::validate(&mapping);
         let result = timed("compile", || Mapping::compile(&mapping));
-        assert_eq!(validated.is_ok(), result.is_ok(), "validate and compile disagree on {mapping}");
+        assert_eq!(
+            validated.is_ok(),
+            result.is_ok(),
+            "validate and compile disagree on {mapping}"
+        );
         if let Ok(m) = result {
             compiled += 1;
             if let Ok(out) = timed("apply", || m.apply(&payload)) {
@@ -243,9 +364,16 @@ fn arbitrary_json_mappings_never_panic() {
 #[test]
 fn non_object_payloads_are_rejected_with_segments_message() {
     let m = Mapping::compile(&json!({"a": 1})).expect("valid mapping");
-    for (payload, ty) in [(json!(123), "number"), (json!([]), "array"), (json!(null), "null"), (json!("s"), "string")] {
+    for (payload, ty) in [
+        (json!(123), "number"),
+        (json!([]), "array"),
+        (json!(null), "null"),
+        (json!("s"), "string"),
+    ] {
         match m.apply(&payload) {
-            Err(MappingError::Runtime(msg)) => assert_eq!(msg, format!("data must be an object, got {ty}")),
+            Err(MappingError::Runtime(msg)) => {
+                assert_eq!(msg, format!("data must be an object, got {ty}"))
+            }
             other => panic!("{payload}: {other:?}"),
         }
     }
@@ -273,7 +401,11 @@ fn nested_mapping(levels: usize) -> Value {
 fn nested_payload(levels: usize) -> Value {
     let mut v = json!("leaf");
     for i in 0..levels {
-        v = if i % 2 == 0 { wrap("a", v) } else { Value::Array(vec![v]) };
+        v = if i % 2 == 0 {
+            wrap("a", v)
+        } else {
+            Value::Array(vec![v])
+        };
     }
     wrap("a", v)
 }
@@ -284,7 +416,10 @@ fn deeply_nested_mappings_are_refused() {
         let mapping = nested_mapping(levels);
         let errors = Mapping::compile(&mapping).expect_err("too deep");
         assert!(errors.to_string().contains("nested too deeply"), "{errors}");
-        assert!(matches!(mapping::transform(&mapping, &json!({})), Err(MappingError::Invalid(_))));
+        assert!(matches!(
+            mapping::transform(&mapping, &json!({})),
+            Err(MappingError::Invalid(_))
+        ));
     }
     assert!(Mapping::compile(&nested_mapping(MAX_MAPPING_DEPTH - 2)).is_ok());
 }
@@ -313,19 +448,34 @@ fn deeply_nested_payloads_give_errors_not_overflows() {
     }
     // Within the limit, the whole payload is copied through.
     let ok = nested_payload(MAX_PAYLOAD_DEPTH / 2);
-    assert_eq!(mapping::transform(&json!({"@path": "$."}), &ok).ok(), Some(ok));
+    assert_eq!(
+        mapping::transform(&json!({"@path": "$."}), &ok).ok(),
+        Some(ok)
+    );
 }
 
 #[test]
 fn huge_inputs_are_bounded() {
-    let big: Vec<Value> = (0..200_000).map(|i| json!({"id": i, "name": "item"})).collect();
+    let big: Vec<Value> = (0..200_000)
+        .map(|i| json!({"id": i, "name": "item"}))
+        .collect();
     let payload = json!({"items": big});
     // Copying the payload a few times is fine; many times exceeds the output budget.
-    let fan_out: Map<String, Value> = (0..40).map(|i| (format!("k{i}"), json!({"@path": "$.items"}))).collect();
-    let result = timed("fan out", || mapping::transform(&Value::Object(fan_out), &payload));
-    assert!(matches!(result, Err(MappingError::LimitExceeded { .. })), "{:?}", result.map(|_| ()));
+    let fan_out: Map<String, Value> = (0..40)
+        .map(|i| (format!("k{i}"), json!({"@path": "$.items"})))
+        .collect();
+    let result = timed("fan out", || {
+        mapping::transform(&Value::Object(fan_out), &payload)
+    });
+    assert!(
+        matches!(result, Err(MappingError::LimitExceeded { .. })),
+        "{:?}",
+        result.map(|_| ())
+    );
     let shaped = json!({"@arrayPath": ["$.items", {"a": {"@path": "$.id"}, "b": {"@template": "{{name}}-{{id}}"}}]});
-    let _ = timed("array path", || mapping::transform(&json!({"v": shaped}), &payload));
+    let _ = timed("array path", || {
+        mapping::transform(&json!({"v": shaped}), &payload)
+    });
     let templated = json!({"v": {"@template": "{{items}}{{items}}{{items}}"}});
     let _ = timed("template", || mapping::transform(&templated, &payload));
     // A huge mapping is refused before it is compiled.
@@ -377,8 +527,12 @@ fn replace_without_dollar_matches_str_replace() {
     let alphabet = ['a', 'b', '-', '+', '.', ' ', '*'];
     for _ in 0..cases() {
         let text: String = (0..rng.below(20)).map(|_| *rng.pick(&alphabet)).collect();
-        let pattern: String = (0..1 + rng.below(3)).map(|_| *rng.pick(&alphabet)).collect();
-        let replacement: String = (0..rng.below(4)).map(|_| *rng.pick(&['x', 'y', '.'])).collect();
+        let pattern: String = (0..1 + rng.below(3))
+            .map(|_| *rng.pick(&alphabet))
+            .collect();
+        let replacement: String = (0..rng.below(4))
+            .map(|_| *rng.pick(&['x', 'y', '.']))
+            .collect();
         let global = rng.chance(50);
         let mapping = json!({"@replace": {
             "pattern": pattern, "replacement": replacement, "global": global, "value": {"@path": "$.t"}
@@ -389,7 +543,11 @@ fn replace_without_dollar_matches_str_replace() {
         } else {
             text.replacen(&pattern, &replacement, 1)
         };
-        assert_eq!(got, json!(want), "{text:?} / {pattern:?} -> {replacement:?}");
+        assert_eq!(
+            got,
+            json!(want),
+            "{text:?} / {pattern:?} -> {replacement:?}"
+        );
     }
 }
 

@@ -35,7 +35,10 @@ pub fn bridge(fixtures: &Value, scenario: &str) -> Result<Bridge, String> {
     let spec = fixtures
         .pointer(&format!("/scenarios/{scenario}"))
         .ok_or_else(|| format!("unknown scenario {scenario:?}"))?;
-    let client_side_id = fixtures["client_side_id"].as_str().unwrap_or_default().to_string();
+    let client_side_id = fixtures["client_side_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let mapping = match &spec["mapping"] {
         Value::Null => None,
         overrides => Some(overrides.to_string()),

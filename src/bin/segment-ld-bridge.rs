@@ -271,6 +271,11 @@ fn check(options: &Options) -> Result<String, CliError> {
             for warning in &config.warnings {
                 report.push_str(&format!("\nwarning: {warning}"));
             }
+            for name in config.secret_names() {
+                report.push_str(&format!(
+                    "\nnote: the Worker secret {name} must be set (wrangler secret put {name})"
+                ));
+            }
             Ok(report)
         }
         Err(problems) => Err(CliError {
@@ -307,11 +312,13 @@ fn config_from_wrangler_toml() -> Result<Result<BridgeConfig, Vec<ConfigProblem>
         };
         values.push((name, value));
     }
+    // Worker secrets are not in wrangler.toml: `check` takes them as set (the Worker itself
+    // answers 503 naming any that is missing).
     Ok(BridgeConfig::from_vars(|name| {
-        values
-            .iter()
-            .find(|(known, _)| *known == name)
-            .and_then(|(_, value)| value.clone())
+        match values.iter().find(|(known, _)| *known == name) {
+            Some((_, value)) => value.clone(),
+            None => Some("<worker secret>".to_string()),
+        }
     }))
 }
 

@@ -25,6 +25,7 @@ const SOURCE_KEYS: &[&str] = &[
     "name",
     "source_ids",
     "write_keys",
+    "webhook_secret",
     "destinations",
     "default",
 ];
@@ -392,6 +393,15 @@ fn read_sources(
             .strings(object, "write_keys", &location)
             .unwrap_or_default();
         let default = reader.boolean(object, "default", &location, false);
+        let webhook_secret_name = reader.string(object, "webhook_secret", &location);
+        if let Some(name) = &webhook_secret_name {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                reader.problem(
+                    join(&location, "webhook_secret"),
+                    "must be the NAME of a Worker secret (letters, digits and '_'), not the secret itself",
+                );
+            }
+        }
         for (position, id) in source_ids.iter().enumerate() {
             if id.is_empty()
                 || !id
@@ -425,10 +435,14 @@ fn read_sources(
                 );
             }
         }
-        if source_ids.is_empty() && write_keys.is_empty() && !default {
+        if source_ids.is_empty()
+            && write_keys.is_empty()
+            && webhook_secret_name.is_none()
+            && !default
+        {
             reader.problem(
                 location.clone(),
-                "a source needs source_ids, write_keys, or \"default\": true to receive anything",
+                "a source needs source_ids, write_keys, a webhook_secret, or \"default\": true to receive anything",
             );
         }
         if default && sources.iter().any(|s| s.default) {
@@ -445,6 +459,8 @@ fn read_sources(
                 write_keys,
                 destinations: refs,
                 default,
+                webhook_secret_name,
+                webhook_secret: None,
             });
         }
     }

@@ -12,6 +12,7 @@ mod document;
 pub use catalogue::{KeyCheck, MetricCatalogue, UnknownKeyPolicy};
 pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
 
+use crate::inbound::{verify_signature, SignatureError};
 use crate::launchdarkly::EventsBase;
 use crate::track_event::{TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
@@ -28,12 +29,23 @@ pub const VAR_EVENTS_HOST: &str = "LD_EVENTS_HOST";
 /// Track Event field overrides, as Segment's mapping JSON (without `BRIDGE_CONFIG`).
 pub const VAR_TRACK_EVENT_MAPPING: &str = "TRACK_EVENT_MAPPING";
 /// Every variable the configuration is read from.
-pub const CONFIG_VARS: [&str; 4] = [
+pub const CONFIG_VARS: [&str; 6] = [
     VAR_BRIDGE_CONFIG,
     VAR_CLIENT_SIDE_ID,
     VAR_EVENTS_HOST,
     VAR_TRACK_EVENT_MAPPING,
+    VAR_SHARED_SECRET,
+    VAR_WRITE_KEY,
 ];
+
+/// Simple configuration: the Segment webhook shared secret every `/segment` request must be
+/// signed with (a Worker secret).
+pub const VAR_SHARED_SECRET: &str = "SEGMENT_SHARED_SECRET";
+/// Simple configuration: the write key Segment's HTTP Tracking API calls must carry.
+pub const VAR_WRITE_KEY: &str = "SEGMENT_WRITE_KEY";
+
+/// The source name used for the simple configuration's write key and shared secret.
+pub const DEFAULT_SOURCE_NAME: &str = "default";
 
 /// The destination name used when the configuration comes from the `LD_*` variables.
 pub const DEFAULT_DESTINATION_NAME: &str = "default";
@@ -139,6 +151,33 @@ pub struct Source {
     pub destinations: Vec<usize>,
     /// Receives requests that name no source.
     pub default: bool,
+    /// The name of the Worker secret holding the Segment webhook shared secret, when requests
+    /// from this source must carry Segment's `X-Signature`.
+    pub webhook_secret_name: Option<String>,
+    /// That secret's value, once resolved (see [`BridgeConfig::from_vars`]).
+    pub webhook_secret: Option<Secret>,
+}
+
+/// A secret value: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret's bytes.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 /// How a request names its Segment source.
@@ -150,6 +189,17 @@ pub enum SourceHint<'a> {
     SourceId(&'a str),
     /// A Segment write key (HTTP Basic auth or `writeKey`).
     WriteKey(&'a str),
+}
+
+/// What a webhook request carries to prove where it comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebhookCredentials<'a> {
+    /// `/segment/{source_id}`, when the URL names the source.
+    pub source_id: Option<&'a str>,
+    /// The `X-Signature` header.
+    pub signature: Option<&'a str>,
+    /// The raw body (what Segment signed).
+    pub body: &'a [u8],
 }
 
 /// Why a request's source could not be resolved.
@@ -203,7 +253,13 @@ impl BridgeConfig {
     ) -> Result<BridgeConfig, Vec<ConfigProblem>> {
         let set = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         if let Some(text) = set(VAR_BRIDGE_CONFIG) {
-            let mut problems: Vec<ConfigProblem> = [VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST, VAR_TRACK_EVENT_MAPPING]
+            let mut problems: Vec<ConfigProblem> = [
+                VAR_CLIENT_SIDE_ID,
+                VAR_EVENTS_HOST,
+                VAR_TRACK_EVENT_MAPPING,
+                VAR_SHARED_SECRET,
+                VAR_WRITE_KEY,
+            ]
                 .iter()
                 .filter(|name| set(name).is_some())
                 .map(|name| {
@@ -222,7 +278,14 @@ impl BridgeConfig {
                 })
                 .ok();
             return match document.map(|document| read_document(&document)) {
-                Some(Ok(config)) if problems.is_empty() => Ok(config),
+                Some(Ok(mut config)) => {
+                    config.resolve_secrets(&lookup, &mut problems);
+                    if problems.is_empty() {
+                        Ok(config)
+                    } else {
+                        Err(problems)
+                    }
+                }
                 Some(Err(found)) => {
                     problems.extend(found.into_iter().map(|p| {
                         ConfigProblem {
@@ -255,7 +318,23 @@ impl BridgeConfig {
         .ok();
         match (destination, mapping) {
             (Some(destination), Some(mapping)) if problems.is_empty() => {
-                Ok(Self::single(destination, mapping))
+                let mut config = Self::single(destination, mapping);
+                let shared_secret = set(VAR_SHARED_SECRET);
+                let write_key = set(VAR_WRITE_KEY);
+                if shared_secret.is_some() || write_key.is_some() {
+                    config.sources.push(Source {
+                        name: DEFAULT_SOURCE_NAME.to_string(),
+                        source_ids: Vec::new(),
+                        write_keys: write_key.into_iter().collect(),
+                        destinations: vec![0],
+                        default: true,
+                        webhook_secret_name: shared_secret
+                            .as_ref()
+                            .map(|_| VAR_SHARED_SECRET.to_string()),
+                        webhook_secret: shared_secret.map(Secret::new),
+                    });
+                }
+                Ok(config)
             }
             _ => Err(problems),
         }
@@ -273,7 +352,6 @@ impl BridgeConfig {
         };
         match hint {
             SourceHint::None if self.sources.is_empty() => Ok(everywhere()),
-            SourceHint::WriteKey(_) if self.sources.is_empty() => Ok(everywhere()),
             SourceHint::None => self.sources.iter().find(|s| s.default).map(found).ok_or_else(|| RoutingError {
                 status: 400,
                 code: "source_required",
@@ -300,6 +378,87 @@ impl BridgeConfig {
                     message: "the write key is not one of this bridge's sources".to_string(),
                 }),
         }
+    }
+
+    /// Finds where a webhook request's events may go and checks its signature: a source named
+    /// in the URL, else the source whose shared secret signed the body, else the default source.
+    pub fn route_webhook(
+        &self,
+        credentials: WebhookCredentials<'_>,
+    ) -> Result<Route, RoutingError> {
+        let refuse = |error: SignatureError| RoutingError {
+            status: 401,
+            code: error.code(),
+            message: error.message().to_string(),
+        };
+        let check = |source: &Source| -> Result<(), RoutingError> {
+            match &source.webhook_secret {
+                Some(secret) => {
+                    verify_signature(secret.expose(), credentials.body, credentials.signature)
+                        .map_err(refuse)
+                }
+                None => Ok(()),
+            }
+        };
+        if let Some(id) = credentials.source_id {
+            let route = self.route(SourceHint::SourceId(id))?;
+            if let Some(source) = self
+                .sources
+                .iter()
+                .find(|s| s.source_ids.iter().any(|known| known == id))
+            {
+                check(source)?;
+            }
+            return Ok(route);
+        }
+        let signed: Vec<&Source> = self
+            .sources
+            .iter()
+            .filter(|s| s.webhook_secret.is_some())
+            .collect();
+        if credentials.signature.is_some() && !signed.is_empty() {
+            return signed
+                .iter()
+                .find(|source| check(source).is_ok())
+                .map(|source| Route {
+                    source: Some(source.name.clone()),
+                    destinations: source.destinations.clone(),
+                })
+                .ok_or_else(|| refuse(SignatureError::Mismatch));
+        }
+        let route = self.route(SourceHint::None)?;
+        if let Some(source) = self.sources.iter().find(|s| s.default) {
+            check(source)?;
+        }
+        Ok(route)
+    }
+
+    /// Reads the Worker secrets the document names (`webhook_secret`) through `lookup`.
+    fn resolve_secrets(
+        &mut self,
+        lookup: &impl Fn(&str) -> Option<String>,
+        problems: &mut Vec<ConfigProblem>,
+    ) {
+        for (index, source) in self.sources.iter_mut().enumerate() {
+            let Some(name) = &source.webhook_secret_name else {
+                continue;
+            };
+            match lookup(name).filter(|value| !value.is_empty()) {
+                Some(value) => source.webhook_secret = Some(Secret::new(value)),
+                None => problems.push(problem(
+                    &format!("{VAR_BRIDGE_CONFIG}.sources[{index}].webhook_secret"),
+                    format!("the Worker secret {name:?} is not set: run `wrangler secret put {name}` (or add it to .dev.vars)"),
+                )),
+            }
+        }
+    }
+
+    /// The names of the Worker secrets the configuration needs.
+    pub fn secret_names(&self) -> Vec<&str> {
+        self.sources
+            .iter()
+            .filter_map(|s| s.webhook_secret_name.as_deref())
+            .collect()
     }
 
     /// A summary safe to show anyone (`/health`, logs): no write keys or other secrets.
@@ -334,6 +493,7 @@ impl BridgeConfig {
                 "name": s.name,
                 "source_ids": s.source_ids,
                 "write_keys": s.write_keys.len(),
+                "webhook_secret": s.webhook_secret_name,
                 "default": s.default,
                 "destinations": names(&s.destinations),
             })).collect::<Vec<_>>(),

@@ -72,11 +72,8 @@ pub(crate) enum ArrayRoot {
 /// A plain object of the mapping whose values hold directives.
 #[derive(Debug)]
 pub(crate) struct ObjectNode {
-    /// Keys and values, in the iteration order of `skeleton`.
+    /// Keys and values, in the mapping's order.
     pub(crate) entries: Vec<(String, Node)>,
-    /// The output object with every key and `null` values: cloning it and filling the values
-    /// in place avoids hashing the keys again for every payload.
-    pub(crate) skeleton: Map<String, Value>,
 }
 
 /// A compiled mapping root (as Segment's `transform` processes it).
@@ -143,7 +140,8 @@ pub(crate) fn compile(v: &Value) -> Node {
     match v {
         Value::Object(m) if is_directive(m) => compile_directive(m),
         Value::Object(m) => {
-            let entries: Vec<(String, Node)> = m.iter().map(|(k, v)| (k.clone(), compile(v))).collect();
+            let entries: Vec<(String, Node)> =
+                m.iter().map(|(k, v)| (k.clone(), compile(v))).collect();
             if entries.iter().all(|(_, n)| matches!(n, Node::Raw(_))) {
                 let mut raw = Map::with_capacity(entries.len());
                 for (k, n) in entries {
@@ -153,17 +151,7 @@ pub(crate) fn compile(v: &Value) -> Node {
                 }
                 Node::Raw(Value::Object(raw))
             } else {
-                let skeleton: Map<String, Value> = entries.iter().map(|(k, _)| (k.clone(), Value::Null)).collect();
-                let mut entries: Vec<Option<(String, Node)>> = entries.into_iter().map(Some).collect();
-                let position: std::collections::HashMap<&str, usize> = entries
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, e)| e.as_ref().map(|(k, _)| (k.as_str(), i)))
-                    .collect();
-                let order: Vec<usize> = skeleton.keys().filter_map(|k| position.get(k.as_str()).copied()).collect();
-                drop(position);
-                let entries = order.into_iter().filter_map(|i| entries.get_mut(i).and_then(Option::take)).collect();
-                Node::Object(Box::new(ObjectNode { entries, skeleton }))
+                Node::Object(Box::new(ObjectNode { entries }))
             }
         }
         Value::Array(items) => {
@@ -302,18 +290,19 @@ fn compile_replace(value: &Value) -> Node {
     if !truthy(opts.get("value")) {
         return Node::Undefined;
     }
-    let (ignore_case, global, steps) = match (opts.get("pattern"), &replacement, &ignore_case, &global) {
-        (Some(Value::String(p)), Value::String(r), Value::Bool(i), Value::Bool(g)) => {
-            let mut steps = vec![replace_step(p, r)];
-            if let (Some(Value::String(p2)), Value::String(r2)) = (pattern2, &replacement2) {
-                if !p2.is_empty() {
-                    steps.push(replace_step(p2, r2));
+    let (ignore_case, global, steps) =
+        match (opts.get("pattern"), &replacement, &ignore_case, &global) {
+            (Some(Value::String(p)), Value::String(r), Value::Bool(i), Value::Bool(g)) => {
+                let mut steps = vec![replace_step(p, r)];
+                if let (Some(Value::String(p2)), Value::String(r2)) = (pattern2, &replacement2) {
+                    if !p2.is_empty() {
+                        steps.push(replace_step(p2, r2));
+                    }
                 }
+                (*i, *g, Some(steps))
             }
-            (*i, *g, Some(steps))
-        }
-        _ => (false, true, None),
-    };
+            _ => (false, true, None),
+        };
     Node::Replace(Box::new(Replace {
         value: compile_opt(opts.get("value")),
         steps,
@@ -324,7 +313,10 @@ fn compile_replace(value: &Value) -> Node {
 
 fn compile_array_path(value: &Value) -> Node {
     let Value::Array(data) = value else {
-        return fail(format!("@arrayPath expected array, got {}", type_name(value)));
+        return fail(format!(
+            "@arrayPath expected array, got {}",
+            type_name(value)
+        ));
     };
     let root = match data.first() {
         Some(Value::String(path)) => ArrayRoot::Path(PathSpec::parse_directive_path(path)),
@@ -394,7 +386,10 @@ fn compile_merge(value: &Value) -> Node {
     let objects = match opts.get("objects") {
         o if !truthy(o) => Err("@merge requires a \"objects\" key".to_string()),
         Some(Value::Array(items)) => Ok(items.iter().map(compile).collect()),
-        Some(other) => Err(format!("@merge: expected opts.array, got {}", js_typeof(other))),
+        Some(other) => Err(format!(
+            "@merge: expected opts.array, got {}",
+            js_typeof(other)
+        )),
         None => Err("@merge requires a \"objects\" key".to_string()),
     };
     Node::Merge {

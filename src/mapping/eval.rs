@@ -9,8 +9,8 @@ use super::path::PathSpec;
 use super::replace::replace_literal;
 use super::template::Template;
 use super::value::{
-    clone_value, json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget, ObjectBuilder,
-    Res,
+    clone_value, json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget,
+    ObjectBuilder, Res,
 };
 use super::{MappingError, MAX_PAYLOAD_DEPTH};
 
@@ -20,7 +20,11 @@ fn runtime(message: impl Into<String>) -> MappingError {
 
 /// Resolves `node` against `payload` (`None` is an `undefined` payload, as an `@arrayPath`
 /// item can be). Recursion follows the compiled mapping, whose depth is bounded.
-pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut Budget) -> Result<Res<'a>, MappingError> {
+pub(crate) fn eval<'a>(
+    node: &'a Node,
+    payload: Option<&'a Value>,
+    budget: &mut Budget,
+) -> Result<Res<'a>, MappingError> {
     budget.nodes(1)?;
     Ok(match node {
         Node::Raw(v) => Res::Ref(v),
@@ -44,7 +48,10 @@ pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut 
         Node::Path(StrArg::Dynamic(n)) => {
             let r = eval(n, payload, budget)?;
             let Some(s) = r.as_str() else {
-                return Err(runtime(format!("@path: expected string, got {}", r.type_name())));
+                return Err(runtime(format!(
+                    "@path: expected string, got {}",
+                    r.type_name()
+                )));
             };
             lookup(&PathSpec::parse_directive_path(s), payload)
         }
@@ -52,7 +59,10 @@ pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut 
         Node::Template(StrArg::Dynamic(n)) => {
             let r = eval(n, payload, budget)?;
             let Some(s) = r.as_str() else {
-                return Err(runtime(format!("@template: expected string, got {}", r.type_name())));
+                return Err(runtime(format!(
+                    "@template: expected string, got {}",
+                    r.type_name()
+                )));
             };
             if s.len() > super::MAX_TEMPLATE_LEN {
                 return Err(MappingError::LimitExceeded {
@@ -89,13 +99,17 @@ pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut 
                 (Some(s), CaseOp::Lower) => Res::Val(Value::String(s.to_lowercase())),
                 (Some(s), CaseOp::Upper) => Res::Val(Value::String(s.to_uppercase())),
                 (Some(_), CaseOp::Invalid) => {
-                    return Err(runtime("operator key should have a value of \"lower\" or \"upper\""))
+                    return Err(runtime(
+                        "operator key should have a value of \"lower\" or \"upper\"",
+                    ))
                 }
                 (None, _) => v,
             }
         }
         Node::Replace(r) => eval_replace(r, payload, budget)?,
-        Node::ArrayPath { root, shape } => eval_array_path(root, shape.as_deref(), payload, budget)?,
+        Node::ArrayPath { root, shape } => {
+            eval_array_path(root, shape.as_deref(), payload, budget)?
+        }
         Node::Json { mode, value } => {
             let v = eval(value, payload, budget)?;
             match mode {
@@ -173,32 +187,19 @@ pub(crate) fn eval<'a>(node: &'a Node, payload: Option<&'a Value>, budget: &mut 
 
 /// Resolves `node` straight into the final output (undefined removed), building JSON values
 /// directly for objects, arrays, paths and raw values instead of an intermediate [`Res`].
-pub(crate) fn eval_value(node: &Node, payload: Option<&Value>, budget: &mut Budget) -> Result<Option<Value>, MappingError> {
+pub(crate) fn eval_value(
+    node: &Node,
+    payload: Option<&Value>,
+    budget: &mut Budget,
+) -> Result<Option<Value>, MappingError> {
     match node {
         Node::Object(object) => {
             budget.nodes(1)?;
-            let mut map = object.skeleton.clone();
-            let mut undefined: Vec<bool> = Vec::new();
-            for (i, ((_, n), slot)) in object.entries.iter().zip(map.values_mut()).enumerate() {
-                match eval_value(n, payload, budget)? {
-                    Some(v) => *slot = v,
-                    None => {
-                        if undefined.is_empty() {
-                            undefined = vec![false; object.entries.len()];
-                        }
-                        if let Some(flag) = undefined.get_mut(i) {
-                            *flag = true;
-                        }
-                    }
+            let mut map = serde_json::Map::with_capacity(object.entries.len());
+            for (k, n) in &object.entries {
+                if let Some(v) = eval_value(n, payload, budget)? {
+                    map.insert(k.clone(), v);
                 }
-            }
-            if !undefined.is_empty() {
-                let mut i = 0;
-                map.retain(|_, _| {
-                    let keep = !undefined.get(i).copied().unwrap_or(false);
-                    i += 1;
-                    keep
-                });
             }
             Ok(Some(Value::Object(map)))
         }
@@ -227,12 +228,20 @@ fn lookup<'a>(path: &PathSpec, payload: Option<&'a Value>) -> Res<'a> {
 }
 
 /// Evaluates `node` against a payload built during resolution, detaching the result from it.
-fn eval_owned<'a>(node: &'a Node, payload: Option<Value>, budget: &mut Budget) -> Result<Res<'a>, MappingError> {
+fn eval_owned<'a>(
+    node: &'a Node,
+    payload: Option<Value>,
+    budget: &mut Budget,
+) -> Result<Res<'a>, MappingError> {
     let r = eval(node, payload.as_ref(), budget)?;
     r.detach(budget)
 }
 
-fn eval_replace<'a>(r: &'a Replace, payload: Option<&'a Value>, budget: &mut Budget) -> Result<Res<'a>, MappingError> {
+fn eval_replace<'a>(
+    r: &'a Replace,
+    payload: Option<&'a Value>,
+    budget: &mut Budget,
+) -> Result<Res<'a>, MappingError> {
     let v = eval(&r.value, payload, budget)?;
     let mut text = String::new();
     let is_text = match v.as_value() {
@@ -334,25 +343,57 @@ fn flatten_into<'a>(
         Res::Ref(Value::Object(m)) => {
             for (k, item) in m {
                 let key = join_key(&prefix, sep, k);
-                flatten_into(out, Res::Ref(item), key, sep, omit_arrays, budget, depth + 1)?;
+                flatten_into(
+                    out,
+                    Res::Ref(item),
+                    key,
+                    sep,
+                    omit_arrays,
+                    budget,
+                    depth + 1,
+                )?;
             }
         }
         Res::Ref(Value::Array(items)) if !omit_arrays => {
             for (i, item) in items.iter().enumerate() {
                 let key = join_key(&prefix, sep, &i.to_string());
-                flatten_into(out, Res::Ref(item), key, sep, omit_arrays, budget, depth + 1)?;
+                flatten_into(
+                    out,
+                    Res::Ref(item),
+                    key,
+                    sep,
+                    omit_arrays,
+                    budget,
+                    depth + 1,
+                )?;
             }
         }
         Res::Val(Value::Object(m)) => {
             for (k, item) in m {
                 let key = join_key(&prefix, sep, &k);
-                flatten_into(out, Res::Val(item), key, sep, omit_arrays, budget, depth + 1)?;
+                flatten_into(
+                    out,
+                    Res::Val(item),
+                    key,
+                    sep,
+                    omit_arrays,
+                    budget,
+                    depth + 1,
+                )?;
             }
         }
         Res::Val(Value::Array(items)) if !omit_arrays => {
             for (i, item) in items.into_iter().enumerate() {
                 let key = join_key(&prefix, sep, &i.to_string());
-                flatten_into(out, Res::Val(item), key, sep, omit_arrays, budget, depth + 1)?;
+                flatten_into(
+                    out,
+                    Res::Val(item),
+                    key,
+                    sep,
+                    omit_arrays,
+                    budget,
+                    depth + 1,
+                )?;
             }
         }
         Res::Obj(entries) => {
@@ -376,7 +417,11 @@ fn flatten_into<'a>(
 }
 
 /// One source of `Object.assign({}, ...objects)`.
-fn assign<'a>(out: &mut ObjectBuilder<'a>, source: Res<'a>, budget: &mut Budget) -> Result<(), MappingError> {
+fn assign<'a>(
+    out: &mut ObjectBuilder<'a>,
+    source: Res<'a>,
+    budget: &mut Budget,
+) -> Result<(), MappingError> {
     match source {
         Res::Undefined => {}
         Res::Ref(Value::Object(m)) => {
@@ -423,10 +468,17 @@ fn assign<'a>(out: &mut ObjectBuilder<'a>, source: Res<'a>, budget: &mut Budget)
     Ok(())
 }
 
-fn spread_string<'a>(out: &mut ObjectBuilder<'a>, s: &str, budget: &mut Budget) -> Result<(), MappingError> {
+fn spread_string<'a>(
+    out: &mut ObjectBuilder<'a>,
+    s: &str,
+    budget: &mut Budget,
+) -> Result<(), MappingError> {
     budget.nodes(s.len())?;
     for (i, c) in s.chars().enumerate() {
-        out.set(Cow::Owned(i.to_string()), Res::Val(Value::String(c.to_string())));
+        out.set(
+            Cow::Owned(i.to_string()),
+            Res::Val(Value::String(c.to_string())),
+        );
     }
     Ok(())
 }
@@ -445,7 +497,10 @@ fn clean_nulls<'a>(v: Res<'a>, budget: &mut Budget, depth: usize) -> Result<Res<
                 if item.is_null() {
                     continue;
                 }
-                out.push((Cow::Borrowed(k.as_str()), clean_nulls(Res::Ref(item), budget, depth + 1)?));
+                out.push((
+                    Cow::Borrowed(k.as_str()),
+                    clean_nulls(Res::Ref(item), budget, depth + 1)?,
+                ));
             }
             Res::Obj(out)
         }
@@ -456,7 +511,10 @@ fn clean_nulls<'a>(v: Res<'a>, budget: &mut Budget, depth: usize) -> Result<Res<
                 if item.is_null() {
                     continue;
                 }
-                out.push((Cow::Owned(k), clean_nulls(Res::Val(item), budget, depth + 1)?));
+                out.push((
+                    Cow::Owned(k),
+                    clean_nulls(Res::Val(item), budget, depth + 1)?,
+                ));
             }
             Res::Obj(out)
         }

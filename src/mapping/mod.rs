@@ -114,7 +114,9 @@ impl fmt::Display for MappingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MappingError::Invalid(errors) => write!(f, "{errors}"),
-            MappingError::Runtime(message) | MappingError::Liquid(message) => write!(f, "{message}"),
+            MappingError::Runtime(message) | MappingError::Liquid(message) => {
+                write!(f, "{message}")
+            }
             MappingError::LimitExceeded { what, max } => {
                 write!(f, "mapping limit exceeded: {what} (at most {max})")
             }
@@ -146,7 +148,8 @@ impl Mapping {
     /// removed). A mapping whose top level resolves to `undefined` gives `null`; see
     /// [`Mapping::apply_optional`] to tell the two apart.
     pub fn apply(&self, payload: &Value) -> Result<Value, MappingError> {
-        self.apply_optional(payload).map(|v| v.unwrap_or(Value::Null))
+        self.apply_optional(payload)
+            .map(|v| v.unwrap_or(Value::Null))
     }
 
     /// Like [`Mapping::apply`], with `None` when the top level resolves to `undefined`
@@ -190,7 +193,10 @@ pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 
 /// [`get`] with a path already split into keys (Segment's array form of a path).
 pub fn get_keys<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
-    let keys = keys.iter().map(|k| path::Key::new((*k).to_string())).collect();
+    let keys = keys
+        .iter()
+        .map(|k| path::Key::new((*k).to_string()))
+        .collect();
     path::PathSpec::Keys(keys).lookup(Some(value))
 }
 
@@ -274,7 +280,11 @@ fn root_directive(mapping: &Map<String, Value>, root: &Value) -> Result<Value, V
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let key_count = match root {
-        Value::Null => return Err(whole_mapping_error("Cannot convert undefined or null to object")),
+        Value::Null => {
+            return Err(whole_mapping_error(
+                "Cannot convert undefined or null to object",
+            ))
+        }
         Value::Object(m) => m.len(),
         Value::Array(a) => a.len(),
         Value::String(s) => value::js_len(s),

@@ -74,7 +74,10 @@ impl PathSpec {
 
 /// Object lookup: a linear scan for the small objects events are made of (cheaper than
 /// hashing the key), the hash index for larger ones.
-pub(crate) fn object_get<'v>(map: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v Value> {
+pub(crate) fn object_get<'v>(
+    map: &'v serde_json::Map<String, Value>,
+    key: &str,
+) -> Option<&'v Value> {
     if map.len() <= 12 {
         map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
     } else {
@@ -85,7 +88,10 @@ pub(crate) fn object_get<'v>(map: &'v serde_json::Map<String, Value>, key: &str)
 /// A canonical array index (`"0"`, `"12"`, not `"01"` or `"+1"`), as JavaScript arrays accept.
 fn array_index(key: &str) -> Option<usize> {
     let bytes = key.as_bytes();
-    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) || (bytes.len() > 1 && bytes[0] == b'0') {
+    if bytes.is_empty()
+        || !bytes.iter().all(u8::is_ascii_digit)
+        || (bytes.len() > 1 && bytes[0] == b'0')
+    {
         return None;
     }
     key.parse().ok()
@@ -104,7 +110,11 @@ pub(crate) fn split_path(path: &str) -> Vec<String> {
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
-        let prev = if i > 0 { chars.get(i - 1).copied() } else { None };
+        let prev = if i > 0 {
+            chars.get(i - 1).copied()
+        } else {
+            None
+        };
         let delimiter_len = if (c == '[' && next.is_some_and(is_quote_or_digit)) || c == '.' {
             1
         } else if c == ']' && prev.is_some_and(is_quote_or_digit) {
@@ -140,13 +150,19 @@ mod tests {
         assert_eq!(split_path("a[b]"), ["a[b]"]);
         assert_eq!(split_path("[txt] nest.inner"), ["[txt] nest", "inner"]);
         assert_eq!(split_path("a.b.f[0]"), ["a", "b", "f", "0"]);
-        assert_eq!(split_path("integrations.Actions Amplitude.session_id"), ["integrations", "Actions Amplitude", "session_id"]);
+        assert_eq!(
+            split_path("integrations.Actions Amplitude.session_id"),
+            ["integrations", "Actions Amplitude", "session_id"]
+        );
     }
 
     #[test]
     fn directive_path_strips_first_dollar_dot() {
         assert_eq!(PathSpec::parse_directive_path("$."), PathSpec::Root);
         assert_eq!(PathSpec::parse_directive_path(""), PathSpec::Root);
-        assert_eq!(PathSpec::parse_directive_path("$"), PathSpec::Keys(vec![Key::new("$".into())].into()));
+        assert_eq!(
+            PathSpec::parse_directive_path("$"),
+            PathSpec::Keys(vec![Key::new("$".into())].into())
+        );
     }
 }

@@ -19,7 +19,12 @@ fn canonicalize(c: char) -> char {
 }
 
 /// Byte ranges of the matches of `pattern` in `haystack`, left to right, non-overlapping.
-fn find_matches(haystack: &str, pattern: &[char], global: bool, ignore_case: bool) -> Vec<(usize, usize)> {
+fn find_matches(
+    haystack: &str,
+    pattern: &[char],
+    global: bool,
+    ignore_case: bool,
+) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     if pattern.is_empty() {
         return found;
@@ -44,7 +49,9 @@ fn find_matches(haystack: &str, pattern: &[char], global: bool, ignore_case: boo
             .all(|(&(_, c), &p)| canonicalize(c) == p);
         if is_match {
             let start = chars[i].0;
-            let end = chars.get(i + pattern.len()).map_or(haystack.len(), |&(b, _)| b);
+            let end = chars
+                .get(i + pattern.len())
+                .map_or(haystack.len(), |&(b, _)| b);
             found.push((start, end));
             if !global {
                 break;
@@ -58,7 +65,13 @@ fn find_matches(haystack: &str, pattern: &[char], global: bool, ignore_case: boo
 }
 
 /// Expands a replacement string for one match (`GetSubstitution` without capture groups).
-fn push_substitution(out: &mut String, replacement: &str, haystack: &str, start: usize, end: usize) {
+fn push_substitution(
+    out: &mut String,
+    replacement: &str,
+    haystack: &str,
+    start: usize,
+    end: usize,
+) {
     let mut rest = replacement;
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..at]);
@@ -80,7 +93,12 @@ fn push_substitution(out: &mut String, replacement: &str, haystack: &str, start:
 }
 
 /// `value.replace(new RegExp(escaped(pattern), flags), replacement)`.
-pub(crate) fn replace_literal(value: &str, step: &ReplaceStep, global: bool, ignore_case: bool) -> String {
+pub(crate) fn replace_literal(
+    value: &str,
+    step: &ReplaceStep,
+    global: bool,
+    ignore_case: bool,
+) -> String {
     let matches = find_matches(value, &step.pattern, global, ignore_case);
     if matches.is_empty() {
         return value.to_string();
@@ -114,11 +132,29 @@ mod tests {
 
     #[test]
     fn replaces_like_javascript() {
-        assert_eq!(replace_literal("a+b+c", &step("+", "_"), true, false), "a_b_c");
-        assert_eq!(replace_literal("a+b+c", &step("+", "_"), false, false), "a_b+c");
-        assert_eq!(replace_literal("aab-AaB", &step("AaB", "x"), true, true), "x-x");
-        assert_eq!(replace_literal("abc", &step("b", "[$&$$]"), true, false), "a[b$]c");
-        assert_eq!(replace_literal("abc", &step("b", "$`$'$1"), true, false), "aac$1c");
-        assert_eq!(replace_literal("straße", &step("SS", "x"), true, true), "straße");
+        assert_eq!(
+            replace_literal("a+b+c", &step("+", "_"), true, false),
+            "a_b_c"
+        );
+        assert_eq!(
+            replace_literal("a+b+c", &step("+", "_"), false, false),
+            "a_b+c"
+        );
+        assert_eq!(
+            replace_literal("aab-AaB", &step("AaB", "x"), true, true),
+            "x-x"
+        );
+        assert_eq!(
+            replace_literal("abc", &step("b", "[$&$$]"), true, false),
+            "a[b$]c"
+        );
+        assert_eq!(
+            replace_literal("abc", &step("b", "$`$'$1"), true, false),
+            "aac$1c"
+        );
+        assert_eq!(
+            replace_literal("straße", &step("SS", "x"), true, true),
+            "straße"
+        );
     }
 }

@@ -94,7 +94,12 @@ fn push_value(out: &mut String, value: Option<&Value>) -> Result<(), MappingErro
 }
 
 /// One regex pass with `n` braces, looking values up at render time.
-fn render_pass(s: &str, n: usize, payload: Option<&Value>, budget: &mut Budget) -> Result<String, MappingError> {
+fn render_pass(
+    s: &str,
+    n: usize,
+    payload: Option<&Value>,
+    budget: &mut Budget,
+) -> Result<String, MappingError> {
     let mut out = String::with_capacity(s.len());
     let mut pos = 0;
     while let Some((start, inner_start, inner_end, end)) = find_placeholder(s, pos, n) {
@@ -131,7 +136,11 @@ impl Template {
     }
 
     /// Renders the template against a payload.
-    pub(crate) fn render(&self, payload: Option<&Value>, budget: &mut Budget) -> Result<String, MappingError> {
+    pub(crate) fn render(
+        &self,
+        payload: Option<&Value>,
+        budget: &mut Budget,
+    ) -> Result<String, MappingError> {
         match self {
             Template::Segments(segments) => {
                 let mut out = String::new();
@@ -158,7 +167,9 @@ mod tests {
     use serde_json::json;
 
     fn render(t: &str, data: Value) -> String {
-        Template::parse(t).render(Some(&data), &mut Budget::new()).unwrap_or_default()
+        Template::parse(t)
+            .render(Some(&data), &mut Budget::new())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -166,7 +177,10 @@ mod tests {
         assert_eq!(render("{{foo}}}", json!({"foo": "hello"})), "hello}");
         assert_eq!(render("x{{}}y", json!({})), "x{{}}y");
         assert_eq!(render("{{ a }}", json!({"a": [1, "x", null]})), "1,x,");
-        assert_eq!(render("<b>{{a}} {{{a}}}</b>", json!({"a": "<i>"})), "<b><i> <i></b>");
+        assert_eq!(
+            render("<b>{{a}} {{{a}}}</b>", json!({"a": "<i>"})),
+            "<b><i> <i></b>"
+        );
         assert_eq!(render("{{{a}}}", json!({"a": "{{b}}", "b": 2})), "2");
         assert_eq!(render("{{$.a}}", json!({"a": 1})), "");
         assert_eq!(render("{{{{{{{{", json!({})), "{{{{{{{{");

@@ -70,19 +70,28 @@ pub(crate) fn validate(v: Option<&Value>, stack: &[String]) -> Checked {
 fn validate_directive(v: Option<&Value>, stack: &[String]) -> Checked {
     let Some(Value::Object(obj)) = v else {
         let t = type_of(v);
-        return fail(stack, format!("should be a directive object but it is {} {t}", article(t)));
+        return fail(
+            stack,
+            format!("should be a directive object but it is {} {t}", article(t)),
+        );
     };
     let directive_keys: Vec<&String> = obj.keys().filter(|k| k.starts_with('@')).collect();
     if directive_keys.len() > 1 {
         return fail(
             stack,
-            format!("should only have one @-prefixed key but it has {} keys", directive_keys.len()),
+            format!(
+                "should only have one @-prefixed key but it has {} keys",
+                directive_keys.len()
+            ),
         );
     }
     if obj.keys().any(|k| !k.starts_with('@') && k != "_metadata") {
         return fail(
             stack,
-            format!("should only have one @-prefixed key but it has {} keys", obj.len()),
+            format!(
+                "should only have one @-prefixed key but it has {} keys",
+                obj.len()
+            ),
         );
     }
     let Some(name) = directive_keys.first() else {
@@ -169,7 +178,10 @@ fn validate_directive_or_raw(v: Option<&Value>, stack: &[String]) -> Checked {
         "directive" => validate_directive(v, stack),
         "undefined" => fail(
             stack,
-            format!("should be a mapping directive or a JSON value but it is {}", describe(v)),
+            format!(
+                "should be a mapping directive or a JSON value but it is {}",
+                describe(v)
+            ),
         ),
         _ => Ok(()),
     }
@@ -181,7 +193,10 @@ fn validate_directive_or_string(v: Option<&Value>, stack: &[String]) -> Checked 
         "string" => Ok(()),
         _ => fail(
             stack,
-            format!("should be a string or a mapping directive but it is {}", describe(v)),
+            format!(
+                "should be a string or a mapping directive but it is {}",
+                describe(v)
+            ),
         ),
     }
 }
@@ -192,21 +207,30 @@ fn validate_directive_or_object(v: Option<&Value>, stack: &[String]) -> Checked 
         "object" => validate_object(v, stack),
         _ => fail(
             stack,
-            format!("should be a mapping directive or an object but it is {}", describe(v)),
+            format!(
+                "should be a mapping directive or an object but it is {}",
+                describe(v)
+            ),
         ),
     }
 }
 
 fn validate_string(v: Option<&Value>, stack: &[String]) -> Checked {
     if type_or_directive(v) != "string" {
-        return fail(stack, format!("should be a string but it is {}", describe(v)));
+        return fail(
+            stack,
+            format!("should be a string but it is {}", describe(v)),
+        );
     }
     Ok(())
 }
 
 fn validate_boolean(v: Option<&Value>, stack: &[String]) -> Checked {
     if type_or_directive(v) != "boolean" {
-        return fail(stack, format!("should be a boolean but it is {}", describe(v)));
+        return fail(
+            stack,
+            format!("should be a boolean but it is {}", describe(v)),
+        );
     }
     Ok(())
 }
@@ -215,7 +239,10 @@ fn validate_string_length(v: Option<&Value>, stack: &[String], min: usize, max: 
     if let Some(Value::String(s)) = v {
         let len = js_len(s);
         if len < min {
-            return fail(stack, format!("should be a string of length {min} or greater"));
+            return fail(
+                stack,
+                format!("should be a string of length {min} or greater"),
+            );
         }
         if len > max {
             return fail(stack, format!("should be a string of length {max} or less"));
@@ -259,7 +286,12 @@ fn validate_merge_direction(v: Option<&Value>, stack: &[String]) -> Checked {
 fn validate_merge_objects(v: Option<&Value>, stack: &[String]) -> Checked {
     validate_array(v, stack)?;
     let mut errors = Vec::new();
-    for (i, item) in v.and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, item) in v
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         if let Err(e) = validate_directive_or_object(Some(item), &with(stack, &i.to_string())) {
             errors.extend(e);
         }
@@ -273,7 +305,10 @@ fn validate_merge_objects(v: Option<&Value>, stack: &[String]) -> Checked {
 
 fn validate_object(v: Option<&Value>, stack: &[String]) -> Checked {
     if type_or_directive(v) != "object" {
-        return fail(stack, format!("should be an object but it is {}", describe(v)));
+        return fail(
+            stack,
+            format!("should be an object but it is {}", describe(v)),
+        );
     }
     let Some(Value::Object(obj)) = v else {
         return Ok(());
@@ -300,14 +335,21 @@ fn validate_object(v: Option<&Value>, stack: &[String]) -> Checked {
 }
 
 /// `validateObjectWithFields`: the object and its values first, then each listed field.
-fn validate_fields(v: Option<&Value>, stack: &[String], fields: &[(&str, bool, Validator)]) -> Checked {
+fn validate_fields(
+    v: Option<&Value>,
+    stack: &[String],
+    fields: &[(&str, bool, Validator)],
+) -> Checked {
     validate_object(v, stack)?;
     let obj = v.and_then(Value::as_object);
     let mut errors = Vec::new();
     for &(name, required, check) in fields {
         let field = obj.and_then(|o| o.get(name));
         let result = match field {
-            None if required => fail(stack, format!("should have field \"{name}\" but it doesn't")),
+            None if required => fail(
+                stack,
+                format!("should have field \"{name}\" but it doesn't"),
+            ),
             None => Ok(()),
             Some(_) => check(field, &with(stack, name)),
         };
@@ -325,7 +367,10 @@ fn validate_fields(v: Option<&Value>, stack: &[String], fields: &[(&str, bool, V
 fn validate_array(v: Option<&Value>, stack: &[String]) -> Checked {
     let t = type_of(v);
     if t != "array" {
-        return fail(stack, format!("should be an array but it is {} {t}", article(t)));
+        return fail(
+            stack,
+            format!("should be an array but it is {} {t}", article(t)),
+        );
     }
     Ok(())
 }

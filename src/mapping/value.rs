@@ -103,7 +103,11 @@ fn measure(v: &Value, depth: usize, nodes: &mut usize, bytes: &mut usize) -> boo
 /// Clones a payload value, charging the budget and refusing values nested too deeply.
 /// Once measured, the clone itself is `Value::clone` (which copies object indexes without
 /// rehashing their keys).
-pub(crate) fn clone_value(v: &Value, budget: &mut Budget, depth: usize) -> Result<Value, MappingError> {
+pub(crate) fn clone_value(
+    v: &Value,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<Value, MappingError> {
     match v {
         Value::Null | Value::Bool(_) | Value::Number(_) => {
             budget.nodes(1)?;
@@ -167,7 +171,11 @@ impl<'a> Res<'a> {
         self.into_value_at(budget, 0)
     }
 
-    fn into_value_at(self, budget: &mut Budget, depth: usize) -> Result<Option<Value>, MappingError> {
+    fn into_value_at(
+        self,
+        budget: &mut Budget,
+        depth: usize,
+    ) -> Result<Option<Value>, MappingError> {
         if depth > MAX_PAYLOAD_DEPTH {
             return Err(too_deep());
         }
@@ -324,7 +332,11 @@ pub(crate) fn f64_to_js_string(x: f64) -> String {
 
 /// Appends JavaScript's `String(v)` of a JSON value (`null` → `"null"`, arrays joined with `,`
 /// and `null` elements as `""`, objects as `"[object Object]"`).
-pub(crate) fn push_js_string(out: &mut String, v: &Value, depth: usize) -> Result<(), MappingError> {
+pub(crate) fn push_js_string(
+    out: &mut String,
+    v: &Value,
+    depth: usize,
+) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }

@@ -119,6 +119,7 @@ impl Trigger {
         let mut warnings = Vec::new();
         let root = parser::parse_fql(source, &mut warnings)?;
         lint(&root, &mut warnings);
+        cap(&mut warnings);
         Ok(Trigger {
             source: source.to_owned(),
             root,
@@ -134,6 +135,7 @@ impl Trigger {
         let root = tree::root_from_ast(ast)?;
         let mut warnings = Vec::new();
         lint(&root, &mut warnings);
+        cap(&mut warnings);
         Ok(Trigger {
             source: tree::group_to_fql(&root, false),
             root,
@@ -226,6 +228,16 @@ impl From<Trigger> for String {
 /// Parse + evaluate in one call.
 pub fn evaluate(source: &str, event: &Value) -> Result<bool, TriggerParseError> {
     Ok(Trigger::parse(source)?.matches(event))
+}
+
+/// Keeps the first warnings of a trigger full of problems.
+fn cap(warnings: &mut Vec<String>) {
+    const MAX_WARNINGS: usize = 20;
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - MAX_WARNINGS;
+        warnings.truncate(MAX_WARNINGS);
+        warnings.push(format!("... and {more} more warnings"));
+    }
 }
 
 const EVENT_TYPES: &[&str] = &["track", "identify", "page", "screen", "group", "alias"];

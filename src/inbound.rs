@@ -1,0 +1,511 @@
+//! How Segment data arrives, checked before anything else: the size limits Segment enforces,
+//! Segment's webhook signatures (`X-Signature`), and the HTTP Tracking API (`/v1/track`, …).
+
+use crate::segment::InboundError;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use sha1::Sha1;
+use std::fmt;
+
+/// Segment's limits on what one request may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes in one request body (Segment: 500 KB per batch request).
+    pub max_request_bytes: usize,
+    /// Bytes in one event (Segment: 32 KB).
+    pub max_event_bytes: usize,
+    /// Events in one request (Segment: 2,500 per batch).
+    pub max_events: usize,
+}
+
+impl Limits {
+    /// Segment's own limits.
+    pub const SEGMENT: Limits = Limits {
+        max_request_bytes: 500 * 1024,
+        max_event_bytes: 32 * 1024,
+        max_events: 2_500,
+    };
+}
+
+/// A limit a request broke; answered with 400 and a code that names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LimitError {
+    /// The body is larger than `max_request_bytes`.
+    RequestTooLarge { bytes: usize, limit: usize },
+    /// A single-event request larger than `max_event_bytes`.
+    EventTooLarge { bytes: usize, limit: usize },
+    /// More than `max_events` events.
+    TooManyEvents { events: usize, limit: usize },
+}
+
+impl LimitError {
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LimitError::RequestTooLarge { .. } => "request_too_large",
+            LimitError::EventTooLarge { .. } => "event_too_large",
+            LimitError::TooManyEvents { .. } => "too_many_events",
+        }
+    }
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitError::RequestTooLarge { bytes, limit } => write!(
+                f,
+                "the request body is {bytes} bytes; Segment's limit is {limit} bytes ({} KB) per batch request",
+                limit / 1024
+            ),
+            LimitError::EventTooLarge { bytes, limit } => write!(
+                f,
+                "the event is {bytes} bytes; Segment's limit is {limit} bytes ({} KB) per event",
+                limit / 1024
+            ),
+            LimitError::TooManyEvents { events, limit } => write!(
+                f,
+                "the request has {events} events; Segment's limit is {limit} events per batch"
+            ),
+        }
+    }
+}
+
+/// Why a request was refused before its events were looked at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// Not JSON, or not events.
+    Inbound(InboundError),
+    /// Over a limit.
+    Limit(LimitError),
+}
+
+impl ReadError {
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadError::Inbound(error) => error.code(),
+            ReadError::Limit(error) => error.code(),
+        }
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Inbound(error) => error.fmt(f),
+            ReadError::Limit(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// The events of a request, with the positions of events that broke the per-event limit inside
+/// a batch (they are rejected alone; the others go on).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReceivedEvents {
+    /// Every event, in order (an oversized one as `null`).
+    pub events: Vec<Value>,
+    /// Positions of events larger than the per-event limit.
+    pub oversized: Vec<usize>,
+    /// Fields of a `{"batch": [...]}` envelope besides `batch` (for example `writeKey`).
+    pub envelope: Map<String, Value>,
+}
+
+/// Reads one event, a JSON array of events, or `{"batch": [...]}` under `limits`.
+pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadError> {
+    if body.len() > limits.max_request_bytes {
+        return Err(ReadError::Limit(LimitError::RequestTooLarge {
+            bytes: body.len(),
+            limit: limits.max_request_bytes,
+        }));
+    }
+    let malformed = |error: serde_json::Error| {
+        ReadError::Inbound(InboundError::MalformedJson(error.to_string()))
+    };
+    let trimmed = body.trim_ascii_start();
+    match trimmed.first() {
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(malformed)?;
+            read_items(&items, limits, Map::new())
+        }
+        Some(b'{') => {
+            let object: Map<String, Value> = serde_json::from_slice(body).map_err(malformed)?;
+            if object.contains_key("type") || !object.contains_key("batch") {
+                if body.len() > limits.max_event_bytes {
+                    return Err(ReadError::Limit(LimitError::EventTooLarge {
+                        bytes: body.len(),
+                        limit: limits.max_event_bytes,
+                    }));
+                }
+                return Ok(ReceivedEvents {
+                    events: vec![Value::Object(object)],
+                    ..ReceivedEvents::default()
+                });
+            }
+            let envelope: BatchEnvelope<'_> = serde_json::from_slice(body).map_err(malformed)?;
+            let Some(items) = envelope.batch else {
+                return Err(ReadError::Inbound(InboundError::NotEvents(
+                    "an object whose \"batch\" is not an array",
+                )));
+            };
+            let mut rest = object;
+            rest.remove("batch");
+            read_items(&items, limits, rest)
+        }
+        _ => crate::segment::parse_events(body)
+            .map(|events| ReceivedEvents {
+                events,
+                ..ReceivedEvents::default()
+            })
+            .map_err(ReadError::Inbound),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct BatchEnvelope<'a> {
+    #[serde(borrow, default, deserialize_with = "batch_items")]
+    batch: Option<Vec<&'a RawValue>>,
+}
+
+fn batch_items<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<&'de RawValue>>, D::Error> {
+    let raw: &RawValue = serde::Deserialize::deserialize(deserializer)?;
+    Ok(serde_json::from_str(raw.get()).ok())
+}
+
+fn read_items(
+    items: &[&RawValue],
+    limits: &Limits,
+    envelope: Map<String, Value>,
+) -> Result<ReceivedEvents, ReadError> {
+    if items.len() > limits.max_events {
+        return Err(ReadError::Limit(LimitError::TooManyEvents {
+            events: items.len(),
+            limit: limits.max_events,
+        }));
+    }
+    let mut received = ReceivedEvents {
+        events: Vec::with_capacity(items.len()),
+        oversized: Vec::new(),
+        envelope,
+    };
+    for (index, item) in items.iter().enumerate() {
+        if item.get().len() > limits.max_event_bytes {
+            received.oversized.push(index);
+            received.events.push(Value::Null);
+            continue;
+        }
+        let value = serde_json::from_str(item.get())
+            .map_err(|error| ReadError::Inbound(InboundError::MalformedJson(error.to_string())))?;
+        received.events.push(value);
+    }
+    Ok(received)
+}
+
+/// Why a webhook signature was refused (401).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureError {
+    /// No `X-Signature` header.
+    Missing,
+    /// The header is not the HMAC of the body with the shared secret.
+    Mismatch,
+}
+
+impl SignatureError {
+    /// The machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            SignatureError::Missing => "missing_signature",
+            SignatureError::Mismatch => "invalid_signature",
+        }
+    }
+
+    /// For people (says nothing about the secret).
+    pub fn message(self) -> &'static str {
+        match self {
+            SignatureError::Missing => "the request has no X-Signature header; this source requires Segment's webhook signature (set the shared secret in the Segment destination)",
+            SignatureError::Mismatch => "the X-Signature header does not match the body: the shared secret differs, or the body was changed",
+        }
+    }
+}
+
+/// The bytes Segment signs: the whole body for one event; for a batched array, only the first
+/// element, exactly as it stands in the body (Segment signs `JSON.stringify(body[0])`).
+pub fn signed_bytes(body: &[u8]) -> &[u8] {
+    if body.trim_ascii_start().first() != Some(&b'[') {
+        return body;
+    }
+    match serde_json::from_slice::<Vec<&RawValue>>(body) {
+        Ok(items) => items.first().map_or(body, |first| first.get().as_bytes()),
+        Err(_) => body,
+    }
+}
+
+/// Checks Segment's `X-Signature` (hex HMAC-SHA1 of the signed bytes with the shared secret),
+/// in constant time.
+pub fn verify_signature(
+    secret: &[u8],
+    body: &[u8],
+    header: Option<&str>,
+) -> Result<(), SignatureError> {
+    let header = header
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .ok_or(SignatureError::Missing)?;
+    let expected = decode_hex(header).ok_or(SignatureError::Mismatch)?;
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret).map_err(|_| SignatureError::Mismatch)?;
+    mac.update(signed_bytes(body));
+    mac.verify_slice(&expected)
+        .map_err(|_| SignatureError::Mismatch)
+}
+
+/// The hex HMAC-SHA1 of `signed` with `secret`, as Segment computes `X-Signature` (pass the
+/// first element's JSON for a batch). For tests and for signing test traffic.
+pub fn sign(secret: &[u8], signed: &[u8]) -> String {
+    let mut mac = match Hmac::<Sha1>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(), // ok: HMAC takes keys of any length
+    };
+    mac.update(signed);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || text.len() > 128 {
+        return None;
+    }
+    let digit = |b: u8| (b as char).to_digit(16);
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8))
+        .collect()
+}
+
+/// The calls of Segment's HTTP Tracking API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackingCall {
+    /// `/v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`, `/v1/group`, `/v1/alias`: one event
+    /// whose type is the path's.
+    Single(&'static str),
+    /// `/v1/batch`: `{"batch": [...]}`.
+    Batch,
+}
+
+impl TrackingCall {
+    /// The call for a `/v1/...` path, if it is one.
+    pub fn from_path(path: &str) -> Option<TrackingCall> {
+        let call = path.strip_prefix("/v1/")?.trim_end_matches('/');
+        Some(match call {
+            "track" | "t" => TrackingCall::Single("track"),
+            "identify" | "i" => TrackingCall::Single("identify"),
+            "page" | "p" => TrackingCall::Single("page"),
+            "screen" => TrackingCall::Single("screen"),
+            "group" | "g" => TrackingCall::Single("group"),
+            "alias" | "a" => TrackingCall::Single("alias"),
+            "batch" | "import" => TrackingCall::Batch,
+            _ => return None,
+        })
+    }
+}
+
+/// A Tracking API request: its events and the write key named in the body, if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackingRequest {
+    /// The events (types set from the path for single calls).
+    pub received: ReceivedEvents,
+    /// `writeKey` from the body (the envelope for batches).
+    pub write_key: Option<String>,
+}
+
+/// Reads a Tracking API body as Segment does: a single call takes its type from the path; a
+/// batch carries typed events, and its envelope's `context` and `integrations` fill in events
+/// that lack them.
+pub fn read_tracking_call(
+    call: TrackingCall,
+    body: &[u8],
+    limits: &Limits,
+) -> Result<TrackingRequest, ReadError> {
+    match call {
+        TrackingCall::Single(kind) => {
+            if body.trim_ascii_start().first() != Some(&b'{') {
+                return Err(ReadError::Inbound(InboundError::NotEvents(
+                    "not a JSON object; a Tracking API call is one event object",
+                )));
+            }
+            let mut received = read_events(body, limits)?;
+            let mut write_key = None;
+            if let Some(Value::Object(event)) = received.events.first_mut() {
+                write_key = take_write_key(event);
+                event.insert("type".to_string(), Value::String(kind.to_string()));
+            }
+            Ok(TrackingRequest {
+                received,
+                write_key,
+            })
+        }
+        TrackingCall::Batch => {
+            let mut received = read_events(body, limits)?;
+            let write_key = take_write_key(&mut received.envelope);
+            for event in received.events.iter_mut().filter_map(Value::as_object_mut) {
+                event.remove("writeKey");
+                for shared in ["context", "integrations"] {
+                    if let Some(value) = received.envelope.get(shared) {
+                        event.entry(shared).or_insert_with(|| value.clone());
+                    }
+                }
+            }
+            Ok(TrackingRequest {
+                received,
+                write_key,
+            })
+        }
+    }
+}
+
+fn take_write_key(object: &mut Map<String, Value>) -> Option<String> {
+    match object.remove("writeKey") {
+        Some(Value::String(key)) if !key.is_empty() => Some(key),
+        _ => None,
+    }
+}
+
+/// The write key of an `Authorization: Basic base64(writeKey:)` header, if it holds one.
+pub fn basic_auth_write_key(header: Option<&str>) -> Option<String> {
+    let encoded = header?
+        .trim()
+        .strip_prefix("Basic ")
+        .or_else(|| header?.trim().strip_prefix("basic "))?;
+    let encoded = encoded.trim();
+    let decoded = STANDARD
+        .decode(encoded)
+        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let key = text.split_once(':').map_or(text.as_str(), |(user, _)| user);
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_signature_vector() {
+        // Segment's test: secret abc123, body {"cool":true}.
+        assert_eq!(
+            sign(b"abc123", br#"{"cool":true}"#),
+            "5099cab379b3be52908387457007040cc934ef86"
+        );
+        assert!(verify_signature(
+            b"abc123",
+            br#"{"cool":true}"#,
+            Some("5099cab379b3be52908387457007040cc934ef86")
+        )
+        .is_ok());
+        assert_eq!(
+            verify_signature(
+                b"abc123",
+                br#"{"cool":false}"#,
+                Some("5099cab379b3be52908387457007040cc934ef86")
+            ),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(b"abc123", b"{}", None),
+            Err(SignatureError::Missing)
+        );
+        assert_eq!(
+            verify_signature(b"abc123", b"{}", Some("zz")),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn batches_sign_only_the_first_element() {
+        let body = br#"[{"cool":true},{"other":1}]"#;
+        assert_eq!(signed_bytes(body), br#"{"cool":true}"#);
+        let first = "5099cab379b3be52908387457007040cc934ef86";
+        assert!(verify_signature(b"abc123", body, Some(first)).is_ok());
+        let whole = sign(b"abc123", body);
+        assert_eq!(
+            verify_signature(b"abc123", body, Some(&whole)),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn basic_auth() {
+        assert_eq!(
+            basic_auth_write_key(Some("Basic YWJjMTIzOg==")),
+            Some("abc123".into())
+        );
+        assert_eq!(
+            basic_auth_write_key(Some("Basic YWJjMTIz")),
+            Some("abc123".into())
+        );
+        assert_eq!(basic_auth_write_key(Some("Bearer x")), None);
+        assert_eq!(basic_auth_write_key(Some("Basic !!!")), None);
+        assert_eq!(basic_auth_write_key(Some("Basic Og==")), None);
+    }
+
+    #[test]
+    fn limits() {
+        let limits = Limits {
+            max_request_bytes: 200,
+            max_event_bytes: 40,
+            max_events: 3,
+        };
+        let big = format!(r#"{{"type":"track","event":"{}"}}"#, "x".repeat(50));
+        assert_eq!(
+            read_events(big.as_bytes(), &limits).unwrap_err().code(),
+            "event_too_large"
+        );
+        let batch = format!(r#"[{{"type":"track"}},{big}]"#);
+        let received = read_events(batch.as_bytes(), &limits).unwrap();
+        assert_eq!(received.oversized, [1]);
+        assert_eq!(received.events.len(), 2);
+        let many = r#"{"batch":[{},{},{},{}]}"#;
+        assert_eq!(
+            read_events(many.as_bytes(), &limits).unwrap_err().code(),
+            "too_many_events"
+        );
+        let huge = format!("[{}]", "1,".repeat(150));
+        assert_eq!(
+            read_events(huge.as_bytes(), &limits).unwrap_err().code(),
+            "request_too_large"
+        );
+    }
+
+    #[test]
+    fn tracking_calls() {
+        let call = TrackingCall::from_path("/v1/track").unwrap();
+        let request = read_tracking_call(
+            call,
+            br#"{"event":"E","userId":"u","writeKey":"wk"}"#,
+            &Limits::SEGMENT,
+        )
+        .unwrap();
+        assert_eq!(request.write_key.as_deref(), Some("wk"));
+        assert_eq!(request.received.events[0]["type"], "track");
+        assert!(request.received.events[0].get("writeKey").is_none());
+        let batch = read_tracking_call(
+            TrackingCall::Batch,
+            br#"{"batch":[{"type":"track","event":"E"}],"writeKey":"wk","context":{"ip":"1"}}"#,
+            &Limits::SEGMENT,
+        )
+        .unwrap();
+        assert_eq!(batch.write_key.as_deref(), Some("wk"));
+        assert_eq!(batch.received.events[0]["context"]["ip"], "1");
+        assert_eq!(TrackingCall::from_path("/v1/nope"), None);
+        assert!(read_tracking_call(call, b"[]", &Limits::SEGMENT).is_err());
+    }
+}

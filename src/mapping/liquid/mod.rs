@@ -1,0 +1,707 @@
+//! `@liquid`: a focused implementation of the Liquid subset Segment allows (liquidjs 10.27
+//! semantics), without a template-engine dependency.
+//!
+//! Supported: output `{{ expr | filter: args }}`, whitespace control (`{{-`, `-%}`), the tags
+//! `if`/`elsif`/`else`, `unless`, `assign`, `capture`, `echo`, `comment`, `raw` and `{% # %}`,
+//! the operators `== != <> < > <= >= contains and or not` (liquidjs precedence, `and`/`or`
+//! evaluated right to left), the literals `nil null true false empty blank`, and the common
+//! string, math and array filters (see [`apply_filter`]). Segment's disabled tags and filters
+//! give Segment's errors (`tag "for" is disabled`). Any other liquidjs tag or filter this
+//! engine does not implement is an error, never a silently different answer. Filters unknown
+//! to liquidjs pass their input through, as liquidjs does without `strictFilters`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::value::{f64_to_js_string, js_len, number_to_js_string, Budget};
+use super::MappingError;
+
+mod filters;
+mod parse;
+
+use filters::apply_filter;
+
+/// Tags Segment disables.
+const DISABLED_TAGS: [&str; 6] = ["case", "for", "include", "layout", "render", "tablerow"];
+/// Filters Segment disables.
+const UNSUPPORTED_TAGS: [&str; 8] = [
+    "cycle",
+    "increment",
+    "decrement",
+    "liquid",
+    "break",
+    "continue",
+    "ifchanged",
+    "block",
+];
+/// liquidjs filters that exist but are not implemented here.
+const MAX_NESTING: usize = 64;
+
+/// A parsed Liquid template.
+#[derive(Debug)]
+pub(crate) struct LiquidTemplate {
+    nodes: Vec<LNode>,
+}
+
+#[derive(Debug)]
+enum LNode {
+    Text(String),
+    Output(Output),
+    If {
+        branches: Vec<(Cond, Vec<LNode>)>,
+        otherwise: Option<Vec<LNode>>,
+    },
+    Assign(String, Output),
+    Capture(String, Vec<LNode>),
+}
+
+#[derive(Debug)]
+struct Output {
+    expr: Expr,
+    filters: Vec<Filter>,
+    at: String,
+}
+
+#[derive(Debug)]
+struct Filter {
+    name: String,
+    args: Vec<Expr>,
+}
+
+#[derive(Debug)]
+enum Expr {
+    Literal(Value),
+    Nil,
+    Empty,
+    Blank,
+    Var(Vec<Segment>),
+    Range(Box<Expr>, Box<Expr>),
+}
+
+#[derive(Debug)]
+enum Segment {
+    Key(String),
+    Index(Expr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Contains,
+}
+
+#[derive(Debug)]
+enum Cond {
+    Value(Expr),
+    Cmp(CmpOp, Expr, Expr),
+    Not(Box<Cond>),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+}
+
+impl LiquidTemplate {
+    /// Parses a template; the error is the message Segment's engine would throw.
+    pub(crate) fn parse(source: &str) -> Result<LiquidTemplate, String> {
+        Ok(LiquidTemplate {
+            nodes: parse::parse_nodes(source)?,
+        })
+    }
+
+    /// Renders the template against the payload.
+    pub(crate) fn render(
+        &self,
+        payload: Option<&Value>,
+        budget: &mut Budget,
+    ) -> Result<String, MappingError> {
+        let mut scope = Scope {
+            payload,
+            locals: HashMap::new(),
+        };
+        let mut out = String::new();
+        render_nodes(&self.nodes, &mut scope, &mut out, budget)?;
+        budget.bytes(out.len())?;
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering
+
+struct Scope<'a> {
+    payload: Option<&'a Value>,
+    locals: HashMap<String, Value>,
+}
+
+/// A Liquid value during evaluation.
+#[derive(Debug, Clone)]
+enum LV<'a> {
+    Undef,
+    Nil,
+    Empty,
+    Blank,
+    Num(f64),
+    V(Cow<'a, Value>),
+}
+
+impl LV<'_> {
+    fn value(&self) -> Option<&Value> {
+        match self {
+            LV::V(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn is_nil(&self) -> bool {
+        matches!(
+            self,
+            LV::Undef | LV::Nil | LV::V(Cow::Borrowed(Value::Null))
+        ) || matches!(self, LV::V(Cow::Owned(Value::Null)))
+    }
+
+    fn truthy(&self) -> bool {
+        !(self.is_nil() || matches!(self.value(), Some(Value::Bool(false))))
+    }
+}
+
+fn liquid_error(message: String) -> MappingError {
+    MappingError::Liquid(message)
+}
+
+/// Renders nodes; recursion follows the parsed blocks, whose nesting is bounded.
+fn render_nodes(
+    nodes: &[LNode],
+    scope: &mut Scope<'_>,
+    out: &mut String,
+    budget: &mut Budget,
+) -> Result<(), MappingError> {
+    for node in nodes {
+        budget.nodes(1)?;
+        match node {
+            LNode::Text(t) => out.push_str(t),
+            LNode::Output(o) => {
+                let v = eval_output(o, scope)?;
+                stringify(&v, out)?;
+                if out.len() > budget.bytes_left {
+                    return Err(MappingError::LimitExceeded {
+                        what: "bytes of produced strings",
+                        max: super::MAX_OUTPUT_BYTES,
+                    });
+                }
+            }
+            LNode::If {
+                branches,
+                otherwise,
+            } => {
+                let mut taken = false;
+                for (cond, body) in branches {
+                    if eval_cond(cond, scope, 0)? {
+                        render_nodes(body, scope, out, budget)?;
+                        taken = true;
+                        break;
+                    }
+                }
+                if let (false, Some(body)) = (taken, otherwise) {
+                    render_nodes(body, scope, out, budget)?;
+                }
+            }
+            LNode::Assign(name, o) => {
+                let v = to_owned_value(eval_output(o, scope)?);
+                scope.locals.insert(name.clone(), v);
+            }
+            LNode::Capture(name, body) => {
+                let mut captured = String::new();
+                render_nodes(body, scope, &mut captured, budget)?;
+                scope.locals.insert(name.clone(), Value::String(captured));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn to_owned_value(v: LV<'_>) -> Value {
+    match v {
+        LV::Undef | LV::Nil => Value::Null,
+        LV::Empty | LV::Blank => Value::String(String::new()),
+        LV::Num(n) => num_value(n),
+        LV::V(v) => v.into_owned(),
+    }
+}
+
+fn num_value(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+/// liquidjs `stringify`: nil is `''`, arrays are joined without separator.
+fn stringify(v: &LV<'_>, out: &mut String) -> Result<(), MappingError> {
+    match v {
+        LV::Undef | LV::Nil | LV::Empty | LV::Blank => Ok(()),
+        LV::Num(n) => {
+            out.push_str(&f64_to_js_string(*n));
+            Ok(())
+        }
+        LV::V(v) => stringify_value(v, out, 0),
+    }
+}
+
+fn stringify_value(v: &Value, out: &mut String, depth: usize) -> Result<(), MappingError> {
+    if depth > super::MAX_PAYLOAD_DEPTH {
+        return Err(super::value::too_deep());
+    }
+    match v {
+        Value::Null => {}
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&number_to_js_string(n)),
+        Value::String(s) => out.push_str(s),
+        Value::Object(_) => out.push_str("[object Object]"),
+        Value::Array(items) => {
+            for item in items {
+                stringify_value(item, out, depth + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn try_str(v: &LV<'_>) -> Result<String, MappingError> {
+    let mut s = String::new();
+    stringify(v, &mut s)?;
+    Ok(s)
+}
+
+/// `stringify` for keys and comparisons, where only scalars matter (an over-deep array
+/// stringifies as `''`).
+fn to_str(v: &LV<'_>) -> String {
+    try_str(v).unwrap_or_default()
+}
+
+fn lookup<'a>(scope: &Scope<'a>, name: &str) -> LV<'a> {
+    if let Some(v) = scope.locals.get(name) {
+        return LV::V(Cow::Owned(v.clone()));
+    }
+    match scope.payload {
+        Some(Value::Object(m)) => {
+            super::path::object_get(m, name).map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v)))
+        }
+        _ => LV::Undef,
+    }
+}
+
+fn read_property<'a>(base: LV<'a>, key: &LV<'_>) -> LV<'a> {
+    let key_str = match key {
+        LV::Num(n) => f64_to_js_string(*n),
+        other => to_str(other),
+    };
+    let pick = |v: &Value| -> Option<Value> {
+        match v {
+            Value::Object(m) => match m.get(&key_str) {
+                Some(found) => Some(found.clone()),
+                None if key_str == "size" => Some(Value::from(m.len())),
+                None => None,
+            },
+            Value::Array(items) => {
+                let idx = match key {
+                    LV::Num(n) => Some(*n as i64),
+                    LV::V(kv) => match kv.as_ref() {
+                        Value::Number(n) => n.as_i64(),
+                        Value::String(s) => s.parse::<i64>().ok(),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match (key_str.as_str(), idx) {
+                    (_, Some(i)) => {
+                        let i = if i < 0 { items.len() as i64 + i } else { i };
+                        usize::try_from(i).ok().and_then(|i| items.get(i)).cloned()
+                    }
+                    ("size", None) => Some(Value::from(items.len())),
+                    ("first", None) => items.first().cloned(),
+                    ("last", None) => items.last().cloned(),
+                    _ => None,
+                }
+            }
+            Value::String(s) if key_str == "size" => Some(Value::from(js_len(s))),
+            _ => None,
+        }
+    };
+    match base {
+        LV::V(Cow::Borrowed(v)) => {
+            // Stay borrowed for plain object and array access.
+            match v {
+                Value::Object(m) if m.contains_key(&key_str) => m
+                    .get(&key_str)
+                    .map_or(LV::Undef, |f| LV::V(Cow::Borrowed(f))),
+                _ => pick(v).map_or(LV::Undef, |f| LV::V(Cow::Owned(f))),
+            }
+        }
+        LV::V(Cow::Owned(v)) => pick(&v).map_or(LV::Undef, |f| LV::V(Cow::Owned(f))),
+        _ => LV::Undef,
+    }
+}
+
+fn eval_expr<'a>(e: &Expr, scope: &Scope<'a>, depth: usize) -> Result<LV<'a>, MappingError> {
+    if depth > MAX_NESTING {
+        return Err(liquid_error("expression nested too deeply".to_string()));
+    }
+    Ok(match e {
+        Expr::Literal(v) => LV::V(Cow::Owned(v.clone())),
+        Expr::Nil => LV::Nil,
+        Expr::Empty => LV::Empty,
+        Expr::Blank => LV::Blank,
+        Expr::Range(from, to) => {
+            let from = to_number(&eval_expr(from, scope, depth + 1)?) as i64;
+            let to = to_number(&eval_expr(to, scope, depth + 1)?) as i64;
+            if to.saturating_sub(from) > 10_000 {
+                return Err(liquid_error("range too large".to_string()));
+            }
+            LV::V(Cow::Owned(Value::Array(
+                (from..=to).map(Value::from).collect(),
+            )))
+        }
+        Expr::Var(segments) => {
+            let mut cur = LV::Undef;
+            for (i, seg) in segments.iter().enumerate() {
+                let key = match seg {
+                    Segment::Key(k) => LV::V(Cow::Owned(Value::String(k.clone()))),
+                    Segment::Index(e) => eval_expr(e, scope, depth + 1)?,
+                };
+                cur = if i == 0 {
+                    lookup(scope, &to_str(&key))
+                } else {
+                    read_property(cur, &key)
+                };
+                if matches!(cur, LV::Undef) {
+                    break;
+                }
+            }
+            cur
+        }
+    })
+}
+
+fn eval_output<'a>(o: &Output, scope: &Scope<'a>) -> Result<LV<'a>, MappingError> {
+    let mut v = eval_expr(&o.expr, scope, 0)?;
+    for f in &o.filters {
+        let mut args = Vec::with_capacity(f.args.len());
+        for a in &f.args {
+            args.push(eval_expr(a, scope, 0)?);
+        }
+        v = apply_filter(&f.name, v, &args).map_err(|e| match e {
+            MappingError::Liquid(message) => liquid_error(format!("{message}, {}", o.at)),
+            other => other,
+        })?;
+    }
+    Ok(v)
+}
+
+fn eval_cond(c: &Cond, scope: &Scope<'_>, depth: usize) -> Result<bool, MappingError> {
+    if depth > MAX_NESTING {
+        return Err(liquid_error("condition nested too deeply".to_string()));
+    }
+    Ok(match c {
+        Cond::Value(e) => eval_expr(e, scope, 0)?.truthy(),
+        Cond::Not(inner) => !eval_cond(inner, scope, depth + 1)?,
+        Cond::And(a, b) => eval_cond(a, scope, depth + 1)? && eval_cond(b, scope, depth + 1)?,
+        Cond::Or(a, b) => eval_cond(a, scope, depth + 1)? || eval_cond(b, scope, depth + 1)?,
+        Cond::Cmp(op, a, b) => {
+            let l = eval_expr(a, scope, 0)?;
+            let r = eval_expr(b, scope, 0)?;
+            compare(*op, &l, &r)
+        }
+    })
+}
+
+fn is_empty_value(v: &LV<'_>) -> bool {
+    match v.value() {
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(m)) => m.is_empty(),
+        _ => false,
+    }
+}
+
+fn is_blank_value(v: &LV<'_>) -> bool {
+    if !v.truthy() {
+        return true;
+    }
+    match v.value() {
+        Some(Value::String(s)) => s.chars().all(char::is_whitespace),
+        _ => is_empty_value(v),
+    }
+}
+
+fn equals(l: &LV<'_>, r: &LV<'_>) -> bool {
+    match (l, r) {
+        (LV::Nil, other) | (other, LV::Nil) => other.is_nil(),
+        (LV::Empty, LV::Empty)
+        | (LV::Blank, LV::Blank)
+        | (LV::Empty, LV::Blank)
+        | (LV::Blank, LV::Empty) => false,
+        (LV::Empty, other) | (other, LV::Empty) => is_empty_value(other),
+        (LV::Blank, other) | (other, LV::Blank) => is_blank_value(other),
+        (LV::Undef, LV::Undef) => true,
+        (LV::Undef, _) | (_, LV::Undef) => false,
+        (LV::Num(a), LV::Num(b)) => a == b,
+        (LV::Num(a), LV::V(v)) | (LV::V(v), LV::Num(a)) => v.as_f64() == Some(*a),
+        (LV::V(a), LV::V(b)) => value_equals(a, b, 0),
+    }
+}
+
+fn value_equals(a: &Value, b: &Value, depth: usize) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            depth < super::MAX_PAYLOAD_DEPTH
+                && x.len() == y.len()
+                && x.iter().zip(y).all(|(a, b)| value_equals(a, b, depth + 1))
+        }
+        // Objects compare by identity in JavaScript.
+        (Value::Object(_), Value::Object(_)) => std::ptr::eq(a, b),
+        _ => a == b,
+    }
+}
+
+enum Prim {
+    Str(String),
+    Num(f64),
+}
+
+/// JavaScript `ToPrimitive` for relational comparison.
+fn to_prim(v: &LV<'_>) -> Prim {
+    match v {
+        LV::Undef => Prim::Num(f64::NAN),
+        LV::Nil => Prim::Num(0.0),
+        LV::Empty | LV::Blank => Prim::Str(String::new()),
+        LV::Num(n) => Prim::Num(*n),
+        LV::V(v) => match v.as_ref() {
+            Value::Null => Prim::Num(0.0),
+            Value::Bool(b) => Prim::Num(if *b { 1.0 } else { 0.0 }),
+            Value::Number(n) => Prim::Num(n.as_f64().unwrap_or(f64::NAN)),
+            Value::String(s) => Prim::Str(s.clone()),
+            Value::Array(_) | Value::Object(_) => {
+                let mut s = String::new();
+                let _ = super::value::push_js_string(&mut s, v, 0);
+                Prim::Str(s)
+            }
+        },
+    }
+}
+
+fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
+    match op {
+        CmpOp::Eq => return equals(l, r),
+        CmpOp::Ne => return !equals(l, r),
+        CmpOp::Contains => {
+            return match l.value() {
+                Some(Value::Array(items)) => {
+                    items.iter().any(|i| equals(&LV::V(Cow::Borrowed(i)), r))
+                }
+                Some(Value::String(s)) => {
+                    // `indexOf` converts its argument with `String(...)`.
+                    let needle = match r {
+                        LV::Undef => Some("undefined".to_string()),
+                        LV::Nil => Some("null".to_string()),
+                        LV::Empty | LV::Blank => Some(String::new()),
+                        LV::Num(n) => Some(f64_to_js_string(*n)),
+                        LV::V(v) => {
+                            let mut text = String::new();
+                            super::value::push_js_string(&mut text, v, 0)
+                                .ok()
+                                .map(|()| text)
+                        }
+                    };
+                    // An over-deep needle cannot occur in a string of this size anyway.
+                    needle.is_some_and(|n| s.contains(&n))
+                }
+                _ => false,
+            };
+        }
+        _ => {}
+    }
+    // Drops (nil, empty, blank) are never ordered.
+    if matches!(l, LV::Nil | LV::Empty | LV::Blank) || matches!(r, LV::Nil | LV::Empty | LV::Blank)
+    {
+        return false;
+    }
+    let ordering = match (to_prim(l), to_prim(r)) {
+        (Prim::Str(a), Prim::Str(b)) => a.encode_utf16().cmp(b.encode_utf16()),
+        (a, b) => {
+            let a = match a {
+                Prim::Num(n) => n,
+                Prim::Str(s) => js_string_to_number(&s),
+            };
+            let b = match b {
+                Prim::Num(n) => n,
+                Prim::Str(s) => js_string_to_number(&s),
+            };
+            match a.partial_cmp(&b) {
+                Some(o) => o,
+                None => return false,
+            }
+        }
+    };
+    match op {
+        CmpOp::Lt => ordering.is_lt(),
+        CmpOp::Gt => ordering.is_gt(),
+        CmpOp::Le => ordering.is_le(),
+        CmpOp::Ge => ordering.is_ge(),
+        _ => false,
+    }
+}
+
+/// JavaScript `Number(string)` for decimal and hexadecimal literals.
+fn js_string_to_number(s: &str) -> f64 {
+    let t = s.trim();
+    if t.is_empty() {
+        return 0.0;
+    }
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return i64::from_str_radix(hex, 16).map_or(f64::NAN, |n| n as f64);
+    }
+    match t {
+        "Infinity" | "+Infinity" => return f64::INFINITY,
+        "-Infinity" => return f64::NEG_INFINITY,
+        _ => {}
+    }
+    let valid = t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
+    if !valid {
+        return f64::NAN;
+    }
+    t.parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// JavaScript `Number(v)`.
+fn to_number(v: &LV<'_>) -> f64 {
+    match v {
+        LV::Num(n) => *n,
+        LV::Undef => f64::NAN,
+        LV::Nil | LV::Empty | LV::Blank => 0.0,
+        LV::V(v) => match v.as_ref() {
+            Value::Null => 0.0,
+            Value::Bool(b) => f64::from(u8::from(*b)),
+            Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+            Value::String(s) => js_string_to_number(s),
+            Value::Array(_) | Value::Object(_) => {
+                let mut s = String::new();
+                let _ = super::value::push_js_string(&mut s, v, 0);
+                js_string_to_number(&s)
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render(t: &str, data: Value) -> Result<String, String> {
+        let tpl = LiquidTemplate::parse(t)?;
+        tpl.render(Some(&data), &mut Budget::new())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn renders_the_common_subset() {
+        let data = json!({"p": {"name": "Ada", "n": 3, "tags": ["a", "b"], "s": "  x  "}});
+        assert_eq!(
+            render("Hi {{ p.name | upcase }}", data.clone()).as_deref(),
+            Ok("Hi ADA")
+        );
+        assert_eq!(
+            render("{{ p.n | plus: 2 }}", data.clone()).as_deref(),
+            Ok("5")
+        );
+        assert_eq!(
+            render("{{ p.n | divided_by: 2 }}", data.clone()).as_deref(),
+            Ok("1.5")
+        );
+        assert_eq!(
+            render("{{ p.tags | join: ',' }}", data.clone()).as_deref(),
+            Ok("a,b")
+        );
+        assert_eq!(
+            render("{{ p.tags.size }}{{ p.tags.first }}", data.clone()).as_deref(),
+            Ok("2a")
+        );
+        assert_eq!(
+            render("[{{- p.s -}}]", data.clone()).as_deref(),
+            Ok("[  x  ]")
+        );
+        assert_eq!(
+            render("[ {{- p.s | strip -}} ]", data.clone()).as_deref(),
+            Ok("[x]")
+        );
+        assert_eq!(
+            render(
+                "{% if p.n > 2 and p.name == 'Ada' %}yes{% else %}no{% endif %}",
+                data.clone()
+            )
+            .as_deref(),
+            Ok("yes")
+        );
+        assert_eq!(
+            render("{% unless p.missing %}u{% endunless %}", data.clone()).as_deref(),
+            Ok("u")
+        );
+        assert_eq!(
+            render("{% if p.missing == nil %}nil{% endif %}", data.clone()).as_deref(),
+            Ok("nil")
+        );
+        assert_eq!(
+            render("{% if p.tags contains 'b' %}c{% endif %}", data.clone()).as_deref(),
+            Ok("c")
+        );
+        assert_eq!(
+            render(
+                "{% assign x = p.name | downcase %}{% capture y %}<{{ x }}>{% endcapture %}{{ y }}",
+                data.clone()
+            )
+            .as_deref(),
+            Ok("<ada>")
+        );
+        assert_eq!(
+            render("{{ p.missing | default: 'd' }}", data.clone()).as_deref(),
+            Ok("d")
+        );
+        assert_eq!(
+            render("{% raw %}{{ x }}{% endraw %}", data.clone()).as_deref(),
+            Ok("{{ x }}")
+        );
+        assert_eq!(
+            render("a{% comment %}{{ x }}{% endcomment %}b", data.clone()).as_deref(),
+            Ok("ab")
+        );
+        assert_eq!(
+            render("{% if true or false and false %}t{% endif %}", data.clone()).as_deref(),
+            Ok("t")
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_implement() {
+        let data = json!({});
+        assert!(render("{% for x in y %}{% endfor %}", data.clone())
+            .is_err_and(|e| e.contains("tag \"for\" is disabled")));
+        assert!(render("{{ x | map: 'a' }}", data.clone())
+            .is_err_and(|e| e.contains("filter \"map\" is disabled")));
+        assert!(render("{{ x | date: '%Y' }}", data.clone())
+            .is_err_and(|e| e.contains("not supported")));
+        assert!(render("{% cycle 'a' %}", data.clone()).is_err());
+        assert!(render("{% if x %}", data.clone()).is_err());
+        assert!(render("{{ x ", data.clone()).is_err());
+        assert!(render("{% bogus %}", data).is_err_and(|e| e.contains("tag \"bogus\" not found")));
+    }
+}
