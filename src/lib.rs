@@ -19,3 +19,6 @@ pub mod trigger;
 
 #[cfg(all(target_arch = "wasm32", feature = "cloudflare"))]
 mod worker_adapter;
+
+#[cfg(all(target_arch = "wasm32", feature = "playground"))]
+pub mod playground;

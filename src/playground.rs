@@ -190,7 +190,7 @@ pub(crate) fn run_value(
     let traces: Vec<Value> = events
         .iter()
         .enumerate()
-        .map(|(index, event)| trace_event(&config, &route, index, event))
+        .map(|(index, event)| trace_event(&config, &route, index, event, received_at))
         .collect();
     let key_checks: Vec<Value> = traces
         .iter()
@@ -318,7 +318,9 @@ fn read_events(text: &str, problems: &mut Vec<Value>) -> Option<Vec<Value>> {
         }
         Ok(events) => Some(events),
         Err(error) => {
-            problems.push(json!({"location": "event", "message": error.to_string(), "code": error.code()}));
+            problems.push(
+                json!({"location": "event", "message": error.to_string(), "code": error.code()}),
+            );
             None
         }
     }
@@ -378,7 +380,13 @@ fn catalogues(config: &BridgeConfig, key_checks: &[Value]) -> Value {
 /// What every subscription made of one event: whether its trigger matched (or which conditions
 /// failed), the LaunchDarkly event or the rejection, where each field's value came from, and
 /// the metric key check of each destination.
-fn trace_event(config: &BridgeConfig, route: &Route, index: usize, event: &Value) -> Value {
+fn trace_event(
+    config: &BridgeConfig,
+    route: &Route,
+    index: usize,
+    event: &Value,
+    received_at: i64,
+) -> Value {
     let shaped = event.is_object() && segment::event_type(event).is_some();
     let subscriptions: Vec<Value> = config
         .subscriptions
@@ -414,16 +422,9 @@ fn trace_event(config: &BridgeConfig, route: &Route, index: usize, event: &Value
                 return trace;
             }
             trace["fields"] = Value::Array(provenance(subscription, event));
-            match subscription.mapping.map_event(event, 0) {
+            match subscription.mapping.map_event(event, received_at) {
                 Ok(custom) => {
-                    let mut mapped = serde_json::to_value(&custom).unwrap_or(Value::Null);
-                    if custom.creation_date == 0
-                        && timestamp::unix_millis(event.get("timestamp")).is_none()
-                    {
-                        // Shown as the receive time by the page.
-                        mapped["creationDate"] = Value::Null;
-                    }
-                    trace["event"] = mapped;
+                    trace["event"] = serde_json::to_value(&custom).unwrap_or(Value::Null);
                     trace["key_checks"] = reachable
                         .iter()
                         .filter_map(|d| config.destinations.get(*d))
@@ -476,7 +477,9 @@ fn provenance(subscription: &Subscription, event: &Value) -> Vec<Value> {
     if let Value::Object(object) = &mut normalized {
         for field in ["userId", "anonymousId"] {
             match object.get(field) {
-                Some(Value::Null) => identity_notes.push(format!("{field} is null: treated as absent")),
+                Some(Value::Null) => {
+                    identity_notes.push(format!("{field} is null: treated as absent"))
+                }
                 Some(Value::String(text)) if text.is_empty() => {
                     identity_notes.push(format!("{field} is \"\": treated as absent"))
                 }
@@ -549,7 +552,11 @@ fn provenance(subscription: &Subscription, event: &Value) -> Vec<Value> {
 
 /// The value one field's mapping produces on the event: `Ok(None)` when unmapped or
 /// undefined, `Err` with the engine's message when the mapping fails on this event.
-fn field_value(mapping: Option<&Value>, name: &str, event: &Value) -> Result<Option<Value>, String> {
+fn field_value(
+    mapping: Option<&Value>,
+    name: &str,
+    event: &Value,
+) -> Result<Option<Value>, String> {
     let Some(mapping) = mapping else {
         return Ok(None);
     };
@@ -595,7 +602,9 @@ fn missing_note(name: &str, mapped: bool) -> String {
         "user_key" => format!("{what}: the event is rejected (no context key)"),
         "additional_context_keys" => format!("{what}: no additional context keys"),
         "event_name" => format!("{what}: the event is rejected (no metric event key)"),
-        "metric_value" => format!("{what}: no metricValue (conversion metrics do not need one; numeric metrics do)"),
+        "metric_value" => format!(
+            "{what}: no metricValue (conversion metrics do not need one; numeric metrics do)"
+        ),
         "event_properties" => format!("{what}: data is {{}}"),
         "timestamp" => format!("{what}: creationDate is the receive time"),
         _ => what.to_string(),
@@ -612,7 +621,10 @@ fn value_note(name: &str, value: &Value) -> Option<String> {
         ("metric_value", _) => Some("not a number: the event is rejected".to_string()),
         ("event_properties", _) => Some("not an object: the event is rejected".to_string()),
         ("user_key" | "event_name" | "context_kind", Value::Number(_) | Value::Bool(_)) => {
-            Some(format!("sent as the string {:?}", scalar_to_string(value).unwrap_or_default()))
+            Some(format!(
+                "sent as the string {:?}",
+                scalar_to_string(value).unwrap_or_default()
+            ))
         }
         ("user_key" | "event_name" | "context_kind", Value::Array(_) | Value::Object(_)) => {
             Some("not a string: the event is rejected".to_string())
@@ -681,7 +693,12 @@ fn describe_if(options: &Map<String, Value>, event: &Value, depth: usize) -> Str
     let taken = Mapping::compile(&json!({"branch": {"@if": probe}}))
         .ok()
         .and_then(|compiled| compiled.apply(event).ok())
-        .and_then(|result| result.get("branch").and_then(Value::as_str).map(str::to_string));
+        .and_then(|result| {
+            result
+                .get("branch")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
     let Some(branch) = taken else {
         return format!("@if {condition} (fails on this event)");
     };
@@ -783,10 +800,13 @@ pub(crate) fn import_value(text: &str, absent_unmapped: bool) -> Value {
     json!({"ok": true, "problems": [], "subscriptions": subscriptions, "notes": notes})
 }
 
-/// Finds `(subscription metadata, field mapping)` pairs in what was pasted.
+/// A subscription found in an import: its metadata (name, trigger, …) and its field mapping.
+type Found = (Map<String, Value>, Map<String, Value>);
+
+/// Finds the subscriptions in what was pasted.
 fn collect_subscriptions(
     value: &Value,
-    found: &mut Vec<(Map<String, Value>, Map<String, Value>)>,
+    found: &mut Vec<Found>,
     notes: &mut Vec<String>,
     depth: usize,
 ) {
@@ -801,7 +821,10 @@ fn collect_subscriptions(
         }
         Value::Object(object) => {
             for wrapper in ["data", "subscription", "subscriptions", "presets"] {
-                if let Some(inner) = object.get(wrapper).filter(|v| v.is_object() || v.is_array()) {
+                if let Some(inner) = object
+                    .get(wrapper)
+                    .filter(|v| v.is_object() || v.is_array())
+                {
                     collect_subscriptions(inner, found, notes, depth + 1);
                     return;
                 }
