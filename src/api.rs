@@ -3,8 +3,9 @@
 
 use crate::config::{BridgeConfig, ConfigProblem, SourceHint, WebhookCredentials};
 use crate::inbound::{basic_auth_write_key, read_events, read_tracking_call, Limits, TrackingCall};
-use crate::launchdarkly::DeliveryVerdict;
+use crate::delivery::DeadLetterReason;
 use crate::pipeline::{process_received, OutcomeStatus, Processed};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// The bridge's version, as `/health` reports it.
@@ -55,6 +56,21 @@ pub enum Route {
     TrackingApi(TrackingCall),
     /// `OPTIONS` on a Tracking API path: a CORS preflight.
     Preflight,
+    /// `/admin/dead-letters…`: the dead-letter store (needs the admin token).
+    Admin(AdminAction),
+    /// `GET /dev/recent`: the last requests this isolate handled (dev mode or admin token).
+    Recent,
+}
+
+/// What an admin request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdminAction {
+    /// `GET /admin/dead-letters`.
+    ListDeadLetters,
+    /// `POST /admin/dead-letters/replay` (body `{"payload_ids": [...]}`, or empty for all).
+    ReplayDeadLetters,
+    /// `DELETE /admin/dead-letters/{payload_id}`.
+    DeleteDeadLetter(String),
 }
 
 /// CORS headers of the Tracking API, so analytics.js in a browser can send here.
@@ -76,6 +92,14 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
     };
     let (route, allowed): (Route, &[&str]) = if path == "/health" {
         (Route::Health, &["GET", "HEAD"])
+    } else if path == "/dev/recent" {
+        (Route::Recent, &["GET"])
+    } else if path == "/admin/dead-letters" {
+        (Route::Admin(AdminAction::ListDeadLetters), &["GET"])
+    } else if path == "/admin/dead-letters/replay" {
+        (Route::Admin(AdminAction::ReplayDeadLetters), &["POST"])
+    } else if let Some(id) = path.strip_prefix("/admin/dead-letters/").filter(|id| !id.contains('/')) {
+        (Route::Admin(AdminAction::DeleteDeadLetter(id.to_string())), &["DELETE"])
     } else if path == "/segment" {
         (Route::Webhook { source_id: None }, &["POST"])
     } else if let Some(id) = path
@@ -126,6 +150,70 @@ pub fn preflight() -> ApiResponse {
 fn add_cors(response: &mut ApiResponse) {
     for (name, value) in CORS_HEADERS {
         response.headers.push((name, value.to_string()));
+    }
+}
+
+/// The Worker secret that enables the admin routes.
+pub const VAR_ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+/// `true` opens `/dev/recent` without the admin token (local development only).
+pub const VAR_DEV_MODE: &str = "DEV_MODE";
+
+/// Checks `Authorization: Bearer <admin token>` in constant time. Without a configured token the
+/// admin routes do not exist (404).
+pub fn check_admin(admin_token: Option<&str>, authorization: Option<&str>) -> Result<(), ApiResponse> {
+    let Some(token) = admin_token.filter(|token| !token.is_empty()) else {
+        return Err(ApiResponse::error(
+            404,
+            "admin_disabled",
+            format!("the admin routes are disabled: set the Worker secret {VAR_ADMIN_TOKEN} to enable them"),
+        ));
+    };
+    let given = authorization
+        .and_then(|header| header.trim().strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim();
+    if constant_time_eq(given.as_bytes(), token.as_bytes()) {
+        Ok(())
+    } else {
+        let mut response = ApiResponse::error(
+            401,
+            "unauthorized",
+            "send the admin token as Authorization: Bearer <token>",
+        );
+        response.headers.push(("WWW-Authenticate", "Bearer".to_string()));
+        Err(response)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut difference = a.len() ^ b.len();
+    for (index, byte) in b.iter().enumerate() {
+        difference |= usize::from(a.get(index).copied().unwrap_or(0) ^ byte);
+    }
+    difference == 0
+}
+
+/// The payload ids a replay request names (`{"payload_ids": [...]}`); `None` means all.
+pub fn replay_selection(body: &[u8]) -> Result<Option<Vec<String>>, ApiResponse> {
+    if body.trim_ascii().is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        ApiResponse::error(
+            400,
+            "invalid_body",
+            "send {\"payload_ids\": [\"...\"]} to replay some dead letters, or no body to replay them all",
+        )
+    };
+    let value: Value = serde_json::from_slice(body).map_err(|_| bad())?;
+    match value.get("payload_ids") {
+        None => Ok(None),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .map(|id| id.as_str().map(str::to_string).ok_or_else(bad))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(bad()),
     }
 }
 
@@ -234,7 +322,7 @@ pub fn plan_ingest(
                 }
             }
         }
-        Route::Health | Route::Preflight => {
+        Route::Health | Route::Preflight | Route::Admin(_) | Route::Recent => {
             return IngestPlan::Respond(ApiResponse::error(
                 404,
                 "not_found",
@@ -277,18 +365,56 @@ pub fn misconfigured(problems: &[ConfigProblem]) -> ApiResponse {
     response
 }
 
+/// How one planned delivery ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum DeliveryResult {
+    /// LaunchDarkly accepted every event of it.
+    Delivered,
+    /// Durable mode: queued; the queue consumer delivers it.
+    Queued,
+    /// Given up on and kept in the dead-letter store with the reason (replay it once fixed).
+    DeadLettered {
+        /// Why.
+        reason: DeadLetterReason,
+    },
+    /// Not delivered and not kept: the sender must retry (Segment does, for hours).
+    Failed {
+        /// A configuration error (401, 403, 404) rather than an outage.
+        configuration_error: bool,
+        /// Seconds the sender should wait, when known.
+        retry_after: Option<u32>,
+    },
+}
+
 /// What happened to one planned delivery.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliveryReport {
-    /// LaunchDarkly's HTTP status, or `None` when no response came (network error, timeout).
+    /// LaunchDarkly's last HTTP status, or `None` when no response came.
     pub status: Option<u16>,
-    /// The network error, when there was one (never contains secrets).
+    /// The last network error or timeout (never contains secrets).
     pub error: Option<String>,
+    /// Requests made to LaunchDarkly for it.
+    pub attempts: u32,
+    /// How it ended.
+    pub result: DeliveryResult,
+}
+
+impl DeliveryReport {
+    /// A report for a payload that was queued (durable mode).
+    pub fn queued() -> Self {
+        DeliveryReport {
+            status: None,
+            error: None,
+            attempts: 0,
+            result: DeliveryResult::Queued,
+        }
+    }
 }
 
 /// The answer to Segment once every planned delivery was attempted. 200 when all went well;
-/// 502 when a delivery failed (Segment retries, and the payload ids make the retry idempotent);
-/// 400 when every event was rejected.
+/// 503 (with `Retry-After`) or 502 when a delivery failed and nothing kept it (Segment retries,
+/// and the payload ids make the retry idempotent); 400 when every event was rejected.
 pub fn finish(delivery: &Delivery, reports: &[DeliveryReport]) -> ApiResponse {
     let mut response = ingest_response(&delivery.processed, reports);
     if delivery.tracking_api {
@@ -305,30 +431,34 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
         .iter()
         .zip(reports)
         .map(|(planned, report)| {
-            let verdict = DeliveryVerdict::from_status(report.status);
             let mut entry = json!({
                 "destination": planned.destination,
                 "url": planned.request.url,
                 "payload_id": planned.request.header("X-LaunchDarkly-Payload-ID"),
                 "events": planned.event_indexes.len(),
                 "status": report.status,
-                "result": verdict,
+                "attempts": report.attempts,
             });
+            if let (Some(fields), Ok(Value::Object(result))) = (entry.as_object_mut(), serde_json::to_value(&report.result)) {
+                fields.extend(result);
+            }
             if let Some(error) = &report.error {
                 entry["error"] = json!(error);
             }
             entry
         })
         .collect();
-    let failed = processed
-        .deliveries
+    let failures: Vec<&DeliveryResult> = reports
         .iter()
-        .zip(reports)
-        .find(|(_, report)| {
-            DeliveryVerdict::from_status(report.status) != DeliveryVerdict::Delivered
-        });
+        .map(|report| &report.result)
+        .filter(|result| matches!(result, DeliveryResult::Failed { .. }))
+        .collect();
     let accepted = processed.count(OutcomeStatus::Accepted);
     let rejected = processed.count(OutcomeStatus::Rejected);
+    let dead_lettered = reports
+        .iter()
+        .filter(|report| matches!(report.result, DeliveryResult::DeadLettered { .. }))
+        .count();
     let mut body = json!({
         "received": processed.outcomes.len(),
         "accepted": accepted,
@@ -337,20 +467,39 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
         "outcomes": processed.outcomes,
         "deliveries": deliveries,
     });
-    let status = if let Some((_, report)) = failed {
-        let verdict = DeliveryVerdict::from_status(report.status);
-        let (code, message) = match verdict {
-            DeliveryVerdict::ConfigurationError => (
+    if dead_lettered > 0 {
+        body["dead_lettered"] = json!(dead_lettered);
+    }
+    let mut headers = Vec::new();
+    let status = if !failures.is_empty() {
+        let configuration_error = failures
+            .iter()
+            .any(|result| matches!(result, DeliveryResult::Failed { configuration_error: true, .. }));
+        let retry_after = failures
+            .iter()
+            .filter_map(|result| match result {
+                DeliveryResult::Failed { retry_after, .. } => *retry_after,
+                _ => None,
+            })
+            .max();
+        let (status, code, message) = if configuration_error {
+            (
+                502,
                 "launchdarkly_configuration_error",
-                "LaunchDarkly refused the events: check the client-side ID and events host; the request may be retried once that is fixed",
-            ),
-            _ => (
+                "LaunchDarkly refused the events (401, 403 or 404): check the client-side ID and events host; retrying the request is safe once that is fixed",
+            )
+        } else {
+            (
+                503,
                 "delivery_failed",
-                "LaunchDarkly did not accept the events; retry the request (the payload id makes a retry safe)",
-            ),
+                "LaunchDarkly did not accept the events; retry the request later (the payload ids make a retry safe)",
+            )
         };
+        if let Some(seconds) = retry_after {
+            headers.push(("Retry-After", seconds.to_string()));
+        }
         body["error"] = error_body(code, message)["error"].take();
-        502
+        status
     } else if rejected > 0 && rejected == processed.outcomes.len() {
         body["error"] = error_body(
             "all_events_rejected",
@@ -361,7 +510,7 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
     } else {
         200
     };
-    ApiResponse::json(status, body)
+    ApiResponse { status, headers, body }
 }
 
 #[cfg(test)]

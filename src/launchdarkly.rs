@@ -153,6 +153,12 @@ pub fn bulk_request<'a>(
     identities: impl IntoIterator<Item = &'a str>,
 ) -> OutboundRequest {
     let body = serde_json::to_string(events).unwrap_or_else(|_| "[]".to_string()); // ok: maps of JSON values always serialise
+    let id = payload_id(client_side_id, identities).to_string();
+    outbound_request(base, client_side_id, body, &id)
+}
+
+/// The request for a ready body (a JSON array of custom events) and its payload id.
+pub fn outbound_request(base: &EventsBase, client_side_id: &str, body: String, payload_id: &str) -> OutboundRequest {
     OutboundRequest {
         method: "POST",
         url: base.bulk_url(client_side_id),
@@ -160,10 +166,7 @@ pub fn bulk_request<'a>(
             ("Content-Type", "application/json".to_string()),
             ("User-Agent", USER_AGENT.to_string()),
             ("X-LaunchDarkly-Event-Schema", EVENT_SCHEMA.to_string()),
-            (
-                "X-LaunchDarkly-Payload-ID",
-                payload_id(client_side_id, identities).to_string(),
-            ),
+            ("X-LaunchDarkly-Payload-ID", payload_id.to_string()),
         ],
         body,
     }

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod config;
+pub mod delivery;
 pub mod inbound;
 pub mod launchdarkly;
 pub mod mapping;

@@ -3,7 +3,8 @@
 
 use crate::config::{BridgeConfig, Destination, KeyCheck, Route, Subscription, UnknownKeyPolicy};
 use crate::inbound::{Limits, ReceivedEvents};
-use crate::launchdarkly::{bulk_request, CustomEvent, OutboundRequest};
+use crate::delivery::PayloadLimits;
+use crate::launchdarkly::{outbound_request, payload_id, CustomEvent, OutboundRequest};
 use crate::segment;
 use serde::Serialize;
 use serde_json::Value;
@@ -161,26 +162,48 @@ fn process_events(
     let deliveries = batches
         .into_iter()
         .enumerate()
-        .filter(|(_, batch)| !batch.events.is_empty())
-        .filter_map(|(position, batch)| {
-            let destination = config.destinations.get(position)?;
-            let request = bulk_request(
-                &destination.events_base,
-                &destination.client_side_id,
-                &batch.events,
-                batch.identities.iter().map(String::as_str),
-            );
-            Some(PlannedDelivery {
-                destination: destination.name.clone(),
-                request,
-                event_indexes: batch.indexes,
-            })
-        })
+        .filter_map(|(position, batch)| Some((config.destinations.get(position)?, batch)))
+        .flat_map(|(destination, batch)| plan_payloads(destination, batch, &PayloadLimits::DEFAULT))
         .collect();
     Processed {
         outcomes,
         deliveries,
     }
+}
+
+/// Cuts one destination's events into payloads within `limits`, in order.
+fn plan_payloads(destination: &Destination, batch: Batch, limits: &PayloadLimits) -> Vec<PlannedDelivery> {
+    let mut planned = Vec::new();
+    let mut start = 0;
+    let mut bytes = 2;
+    let serialized: Vec<String> = batch
+        .events
+        .iter()
+        .map(|event| serde_json::to_string(event).unwrap_or_default()) // ok: maps of JSON values always serialise
+        .collect();
+    for end in 0..=serialized.len() {
+        let full = end == serialized.len()
+            || (end > start
+                && (end - start >= limits.max_events || bytes + 1 + serialized[end].len() > limits.max_bytes));
+        if full && end > start {
+            let body = format!("[{}]", serialized[start..end].join(","));
+            let id = payload_id(
+                &destination.client_side_id,
+                batch.identities[start..end].iter().map(String::as_str),
+            );
+            planned.push(PlannedDelivery {
+                destination: destination.name.clone(),
+                request: outbound_request(&destination.events_base, &destination.client_side_id, body, &id.to_string()),
+                event_indexes: batch.indexes[start..end].to_vec(),
+            });
+            start = end;
+            bytes = 2;
+        }
+        if let Some(event) = serialized.get(end) {
+            bytes += event.len() + 1;
+        }
+    }
+    planned
 }
 
 fn outcome(index: usize, status: OutcomeStatus, reason: &'static str, message: String) -> Outcome {

@@ -47,7 +47,18 @@ pub fn preset() -> JsValue {
 /// `/segment/{source_id}` (or `/segment` without one), with `received_at` (Unix ms, default now)
 /// standing in for missing timestamps. The answer:
 /// `{ok, problems, warnings, summary, route, counts, outcomes, deliveries, events, key_checks,
-/// catalogues}`; see `www/README.md` for the shapes.
+/// catalogues}`:
+/// - `problems`: `[{location, message, line?, column?}]`; `ok` is false when there is one.
+/// - `outcomes`: the pipeline's outcomes, as `POST /segment` answers them.
+/// - `deliveries`: `[{destination, method, url, headers: [[name, value]], body, event_indexes}]`,
+///   the exact requests the Worker would send.
+/// - `events`: per event, `subscriptions: [{name, trigger, enabled, reachable, destinations,
+///   matched, failed?: [{condition, actual}], fields?: [{field, label, output, mapping,
+///   customized, via, state, value?, note?}], event?, rejection?: {code, message},
+///   key_checks?}]`, where `via` says how the field's mapping resolved (for `@if`, the branch).
+/// - `key_checks`: `[{event_index, subscription, destination, key, result: "known" |
+///   "near_miss" | "unknown", suggestion?, difference?, sent?}]` against each destination's
+///   `metric_event_keys`; `catalogues`: `[{destination, keys, unknown_event_keys, unfed}]`.
 #[wasm_bindgen]
 pub fn run(
     config_text: &str,
@@ -76,6 +87,24 @@ pub fn run(
 #[wasm_bindgen]
 pub fn import_mapping(text: &str, absent_unmapped: bool) -> JsValue {
     to_js(&import_value(text, absent_unmapped))
+}
+
+/// Parses JSON text as the core does, for the page's own editors: `{ok: true, value}`, or
+/// `{ok: false, message, line, column}` (line and column from 1; absent for empty text).
+#[wasm_bindgen]
+pub fn parse_json(text: &str) -> JsValue {
+    to_js(&parse_json_value(text))
+}
+
+pub(crate) fn parse_json_value(text: &str) -> Value {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => json!({"ok": true, "value": value}),
+        Err(error) => {
+            let mut answer = json_problem("", text, &error);
+            answer["ok"] = json!(false);
+            answer
+        }
+    }
 }
 
 /// Converts to a JavaScript value (maps as plain objects); never throws.

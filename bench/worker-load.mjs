@@ -1,0 +1,192 @@
+// The Worker end to end in workerd (Miniflare) on 127.0.0.1, posting to the LaunchDarkly
+// stand-in: requests per second, p50/p99 latency and workerd CPU time per request and per event,
+// for requests of 1 and of 100 events, next to two trivial JavaScript Workers on the same
+// machine (an echo, and an echo that makes the same one subrequest to the stand-in).
+// `node bench/worker-load.mjs [--worker target/bench/worker/index.js] [--runs 3] [--run-ms 4000]
+//   [--connections 8] [--out target/bench/worker.json]`
+// Every load run is bounded in time (run-ms) and count (max-requests) and goes to 127.0.0.1 only.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { Miniflare } from 'miniflare';
+import { batch, benchDir, fixtures, options, root, writeJson } from './lib/scenarios.mjs';
+
+const opts = options({
+  worker: path.join(root, 'target/bench/worker/index.js'),
+  runs: 3,
+  runMs: 4000,
+  warmupMs: 1500,
+  connections: 8,
+  maxRequests: 200000,
+  out: path.join(root, 'target/bench/worker.json'),
+});
+const CLK_TCK = 100; // Linux USER_HZ, the unit of /proc/<pid>/stat times
+
+/** User + system CPU seconds of a process (all its threads). */
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** The workerd processes this process started (Miniflare spawns one per instance). */
+function workerdChildren() {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return comm === 'workerd' && ppid === process.pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function startStandIn() {
+  const child = spawn(process.execPath, [path.join(benchDir, 'lib/standin.mjs')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const first = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
+  });
+  const { baseUrl, pid } = JSON.parse(first);
+  return { baseUrl, pid, close: () => new Promise((resolve) => (child.once('exit', resolve), child.stdin.end())) };
+}
+
+async function startWorker(target, bindings) {
+  const before = new Set(workerdChildren());
+  const mf = new Miniflare({
+    ...target.script,
+    modules: true,
+    compatibilityDate: '2026-04-01',
+    bindings,
+    // workerd's own output (the bridge logs a line per request and per delivery) is drained,
+    // not printed.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.resume();
+    },
+  });
+  const url = await mf.ready;
+  const pids = workerdChildren().filter((pid) => !before.has(pid));
+  return { mf, url, pid: pids.length === 1 ? pids[0] : undefined };
+}
+
+function runLoad(url, bodyFile, durationMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(benchDir, 'lib/load-client.mjs'), url, bodyFile, String(opts.connections), String(durationMs), String(opts.maxRequests)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load client exited with ${code}`))));
+  });
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+};
+const spread = (runs, key) => ({
+  median: median(runs.map((r) => r[key])),
+  min: Math.min(...runs.map((r) => r[key])),
+  max: Math.max(...runs.map((r) => r[key])),
+});
+
+const workerDir = path.dirname(opts.worker);
+const targets = [
+  {
+    name: 'echo',
+    description: 'JavaScript Worker answering with the request body',
+    script: { scriptPath: path.join(benchDir, 'echo-worker.mjs') },
+  },
+  {
+    name: 'forward',
+    description: 'JavaScript Worker doing the bridge I/O only: body to the stand-in (one subrequest), two log lines',
+    script: { scriptPath: path.join(benchDir, 'forward-worker.mjs') },
+  },
+  {
+    name: 'bridge',
+    description: 'the bridge (Rust/wasm), preset mapping, posting to the stand-in',
+    script: {
+      scriptPath: opts.worker,
+      modulesRoot: workerDir,
+      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+    },
+  },
+];
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-bench-'));
+const bodies = {
+  1: batch(1)[0],
+  100: batch(100),
+};
+const standIn = await startStandIn();
+const results = { connections: opts.connections, runs: opts.runs, run_ms: opts.runMs, targets: {} };
+try {
+  for (const target of targets) {
+    const bindings = { LD_CLIENT_SIDE_ID: fixtures.client_side_id, LD_EVENTS_HOST: standIn.baseUrl };
+    const worker = await startWorker(target, bindings);
+    results.targets[target.name] = { description: target.description, sizes: {} };
+    try {
+      for (const [size, events] of Object.entries(bodies)) {
+        const bodyFile = path.join(tmp, `${size}.json`);
+        fs.writeFileSync(bodyFile, JSON.stringify(events));
+        const url = new URL('/segment', worker.url).href;
+        // Check the answer once: the bridge must accept every event and deliver them.
+        const check = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: fs.readFileSync(bodyFile) });
+        const answer = await check.text();
+        if (check.status !== 200 || (target.name === 'bridge' && JSON.parse(answer).accepted !== Number(size))) {
+          throw new Error(`${target.name}: unexpected answer ${check.status} ${answer.slice(0, 300)}`);
+        }
+        await runLoad(url, bodyFile, opts.warmupMs);
+        const runs = [];
+        for (let i = 0; i < opts.runs; i++) {
+          const cpu0 = worker.pid ? cpuSeconds(worker.pid) : NaN;
+          const standIn0 = cpuSeconds(standIn.pid);
+          const run = await runLoad(url, bodyFile, opts.runMs);
+          const workerdCpu = worker.pid ? cpuSeconds(worker.pid) - cpu0 : NaN;
+          run.workerd_cpu_us_per_request = (workerdCpu / run.requests) * 1e6;
+          run.workerd_cpu_us_per_event = run.workerd_cpu_us_per_request / Number(size);
+          run.workerd_cores = workerdCpu / run.seconds;
+          run.standin_cpu_us_per_request = ((cpuSeconds(standIn.pid) - standIn0) / run.requests) * 1e6;
+          runs.push(run);
+        }
+        const cell = {
+          requests_per_second: spread(runs, 'requests_per_second'),
+          p50_ms: spread(runs.map((r) => ({ v: r.p50_us / 1e3 })), 'v'),
+          p99_ms: spread(runs.map((r) => ({ v: r.p99_us / 1e3 })), 'v'),
+          workerd_cpu_us_per_event: spread(runs, 'workerd_cpu_us_per_event'),
+          workerd_cpu_us_per_request: spread(runs, 'workerd_cpu_us_per_request'),
+          failures: runs.reduce((sum, r) => sum + r.failures, 0),
+          runs,
+        };
+        results.targets[target.name].sizes[size] = cell;
+        const f = (x, d = 0) => x.toFixed(d);
+        console.log(
+          `worker  ${target.name.padEnd(8)} ${String(size).padStart(3)} event(s)/request  ${f(cell.requests_per_second.median).padStart(6)} req/s` +
+            `  p50 ${f(cell.p50_ms.median, 2)} ms  p99 ${f(cell.p99_ms.median, 2)} ms` +
+            `  workerd CPU ${f(cell.workerd_cpu_us_per_request.median)} µs/request, ${f(cell.workerd_cpu_us_per_event.median, 1)} µs/event` +
+            (cell.failures ? `  (${cell.failures} failed)` : ''),
+        );
+      }
+    } finally {
+      await worker.mf.dispose();
+    }
+  }
+} finally {
+  await standIn.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+writeJson(opts.out, results);

@@ -1,0 +1,143 @@
+//! The inbound parser and the whole request path: any bytes as a Segment webhook body, a
+//! Tracking API body, an `X-Signature` or an `Authorization` header. Nothing may panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use segment_ld_bridge::api::{self, DeliveryReport, IngestPlan, IngestRequest, Route};
+use segment_ld_bridge::config::{read_document, BridgeConfig};
+use segment_ld_bridge::inbound::{self, Limits, TrackingCall};
+use serde_json::json;
+use std::sync::OnceLock;
+
+/// Small limits, so the per-event, per-request and event-count refusals are reachable with
+/// inputs of a few KB.
+const SMALL: Limits = Limits {
+    max_request_bytes: 4096,
+    max_event_bytes: 512,
+    max_events: 8,
+};
+
+const CALLS: [TrackingCall; 7] = [
+    TrackingCall::Batch,
+    TrackingCall::Single("track"),
+    TrackingCall::Single("identify"),
+    TrackingCall::Single("page"),
+    TrackingCall::Single("screen"),
+    TrackingCall::Single("group"),
+    TrackingCall::Single("alias"),
+];
+
+struct Configs {
+    /// The minimal document: one destination, the Track Event preset, no sources.
+    minimal: BridgeConfig,
+    /// Sources with write keys and source ids, and subscriptions with triggers and mappings.
+    routed: BridgeConfig,
+}
+
+fn configs() -> &'static Configs {
+    static CONFIGS: OnceLock<Configs> = OnceLock::new();
+    CONFIGS.get_or_init(|| Configs {
+        minimal: read_document(&json!({"destinations": [{"name": "d", "client_side_id": "c"}]}))
+            .expect("the minimal configuration is valid"),
+        routed: read_document(&json!({
+            "destinations": [
+                {"name": "d", "client_side_id": "c", "metric_event_keys": ["Order Completed"]},
+                {"name": "e", "client_side_id": "e", "events_host": "https://events.example.com"}
+            ],
+            "subscriptions": [
+                {"name": "Track Event", "destinations": ["d"]},
+                {"name": "revenue", "trigger": "type = \"track\" and properties.revenue exists",
+                 "mapping": {"event_name": {"@template": "{{event}} revenue"},
+                             "metric_value": {"@path": "$.properties.revenue"}},
+                 "destinations": ["e"]},
+                {"name": "off", "trigger": "event = \"X\"", "enabled": false, "destinations": ["d", "e"]}
+            ],
+            "sources": [
+                {"name": "web", "source_ids": ["web"], "write_keys": ["wk"], "destinations": ["d"]},
+                {"name": "all", "write_keys": ["wk2"], "destinations": ["d", "e"], "default": true}
+            ]
+        }))
+        .expect("the routed configuration is valid"),
+    })
+}
+
+/// Plans a request and, when there is something to deliver, answers as if every delivery
+/// was queued (the report constructor least likely to change).
+fn plan(config: &BridgeConfig, route: &Route, request: &IngestRequest<'_>, limits: &Limits) {
+    if let IngestPlan::Deliver(delivery) = api::plan_ingest(config, route, request, limits, 0) {
+        let reports: Vec<DeliveryReport> = delivery
+            .processed
+            .deliveries
+            .iter()
+            .map(|_| DeliveryReport::queued())
+            .collect();
+        let _ = api::finish(&delivery, &reports);
+        let _ = api::finish(&delivery, &[]);
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let configs = configs();
+    let text = std::str::from_utf8(data).ok();
+
+    // The parsers on their own.
+    for limits in [&Limits::SEGMENT, &SMALL] {
+        if let Ok(received) = inbound::read_events(data, limits) {
+            assert!(received.events.len() <= limits.max_events);
+            assert!(received.oversized.iter().all(|&i| i < received.events.len()));
+        }
+        for call in CALLS {
+            let _ = inbound::read_tracking_call(call, data, limits);
+        }
+    }
+    let _ = inbound::signed_bytes(data);
+    let _ = inbound::verify_signature(b"secret", data, Some("00"));
+    let _ = inbound::verify_signature(b"secret", data, text);
+    let _ = inbound::basic_auth_write_key(text);
+    if let Some(text) = text {
+        let _ = inbound::TrackingCall::from_path(text);
+        let _ = api::route("POST", text);
+    }
+    // A body signed correctly is always accepted by the signature check.
+    let signature = inbound::sign(b"secret", inbound::signed_bytes(data));
+    assert!(inbound::verify_signature(b"secret", data, Some(&signature)).is_ok());
+
+    // The whole request path.
+    let webhook = Route::Webhook { source_id: None };
+    let request = IngestRequest {
+        content_type: Some("application/json"),
+        authorization: None,
+        signature: None,
+        body: data,
+    };
+    plan(&configs.minimal, &webhook, &request, &Limits::SEGMENT);
+    plan(&configs.minimal, &webhook, &request, &SMALL);
+    plan(&configs.routed, &webhook, &request, &Limits::SEGMENT);
+    plan(
+        &configs.routed,
+        &Route::Webhook { source_id: Some("web".to_string()) },
+        &request,
+        &Limits::SEGMENT,
+    );
+    // The Tracking API, with the write key in a Basic header ("wk:") or only in the body.
+    for call in [TrackingCall::Batch, TrackingCall::Single("track")] {
+        let route = Route::TrackingApi(call);
+        let authorized = IngestRequest {
+            authorization: Some("Basic d2s6"),
+            ..request
+        };
+        plan(&configs.routed, &route, &authorized, &Limits::SEGMENT);
+        plan(&configs.routed, &route, &request, &SMALL);
+    }
+    // The bytes as the headers instead of the body.
+    if let Some(text) = text {
+        let headers = IngestRequest {
+            content_type: Some(text),
+            authorization: Some(text),
+            signature: Some(text),
+            body: br#"{"type":"track","event":"E","userId":"u"}"#,
+        };
+        plan(&configs.routed, &Route::TrackingApi(TrackingCall::Batch), &headers, &SMALL);
+        plan(&configs.routed, &webhook, &headers, &SMALL);
+    }
+});

@@ -1,0 +1,277 @@
+//! The Cloudflare Worker adapter: reads requests, configuration and bindings from workerd, runs
+//! the core, sends LaunchDarkly requests with `fetch` (or queues them), and writes JSON
+//! responses. Decisions live in the core (`api`, `pipeline`, `delivery`).
+
+mod dead_letters;
+mod queue;
+mod recent;
+mod send;
+
+use crate::api::{self, AdminAction, ApiResponse, DeliveryReport, DeliveryResult, IngestPlan, IngestRequest, Route};
+use crate::config::{BridgeConfig, ConfigProblem, CONFIG_VARS};
+use crate::delivery::{QueuedPayload, RetryPolicy, VAR_RETRY_DELAYS, VAR_TIMEOUT_MS};
+use crate::inbound::Limits;
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::{console_log, event, Context, Date, Env, MessageBatch, Queue, Request, Response, Result};
+
+/// The configuration and delivery policy of this isolate.
+struct Settings {
+    config: BridgeConfig,
+    policy: RetryPolicy,
+}
+
+type Loaded = std::result::Result<Rc<Settings>, Rc<Vec<ConfigProblem>>>;
+
+/// The variables the settings are built from (the cache key).
+const SETTINGS_VARS: [&str; 8] = [
+    CONFIG_VARS[0],
+    CONFIG_VARS[1],
+    CONFIG_VARS[2],
+    CONFIG_VARS[3],
+    CONFIG_VARS[4],
+    CONFIG_VARS[5],
+    VAR_RETRY_DELAYS,
+    VAR_TIMEOUT_MS,
+];
+
+thread_local! {
+    /// The settings of this isolate, rebuilt only when the variables change.
+    static SETTINGS: RefCell<Option<(Vec<Option<String>>, Loaded)>> = const { RefCell::new(None) };
+}
+
+/// What a handler needs: valid settings and the bound queues.
+pub struct Runtime {
+    settings: Rc<Settings>,
+    policy: RetryPolicy,
+    delivery_queue: Option<Queue>,
+    dead_letter_queue: Option<Queue>,
+}
+
+impl Runtime {
+    /// Builds the runtime, or the 503 that lists the configuration problems.
+    fn load(env: &Env) -> std::result::Result<Runtime, ApiResponse> {
+        let settings = load_settings(env).map_err(|problems| api::misconfigured(&problems))?;
+        Ok(Runtime {
+            policy: settings.policy.clone(),
+            settings,
+            delivery_queue: env.queue(queue::DELIVERY_BINDING).ok(),
+            dead_letter_queue: env.queue(queue::DEAD_LETTER_BINDING).ok(),
+        })
+    }
+
+    fn config(&self) -> &BridgeConfig {
+        &self.settings.config
+    }
+}
+
+#[event(fetch)]
+async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let started = now_ms();
+    let method = request.method().to_string();
+    let path = request.path();
+    let headers = request.headers().clone();
+    let authorization = headers.get("Authorization")?;
+    let response = match api::route(&method, &path) {
+        Err(response) => response,
+        Ok(Route::Health) => {
+            let settings = load_settings(&env);
+            api::health(settings.as_ref().map(|s| &s.config).map_err(|p| p.as_slice()))
+        }
+        Ok(Route::Preflight) => api::preflight(),
+        Ok(Route::Recent) => {
+            let open = read_var(&env, api::VAR_DEV_MODE).is_some_and(|value| value == "true");
+            let token = read_var(&env, api::VAR_ADMIN_TOKEN);
+            match open.then_some(()).map_or_else(|| api::check_admin(token.as_deref(), authorization.as_deref()), Ok) {
+                Ok(()) => recent::snapshot(),
+                Err(response) => response,
+            }
+        }
+        Ok(Route::Admin(action)) => {
+            let body = request.bytes().await?;
+            admin(&env, &action, authorization.as_deref(), &body).await
+        }
+        Ok(route) => {
+            let body = request.bytes().await?;
+            let content_type = headers.get("Content-Type")?;
+            let signature = headers.get("X-Signature")?;
+            let ingest = IngestRequest {
+                content_type: content_type.as_deref(),
+                authorization: authorization.as_deref(),
+                signature: signature.as_deref(),
+                body: &body,
+            };
+            let response = ingest_request(&env, &route, &ingest, started).await;
+            recent::record(&method, &path, &body, &response);
+            response
+        }
+    };
+    log(json!({
+        "log": "request",
+        "method": method,
+        "path": path,
+        "status": response.status,
+        "received": response.body.get("received"),
+        "accepted": response.body.get("accepted"),
+        "skipped": response.body.get("skipped"),
+        "rejected": response.body.get("rejected"),
+        "dead_lettered": response.body.get("dead_lettered"),
+        "error": response.body.pointer("/error/code"),
+        "ms": now_ms() - started,
+    }));
+    to_response(&response)
+}
+
+async fn ingest_request(env: &Env, route: &Route, request: &IngestRequest<'_>, received_at_ms: i64) -> ApiResponse {
+    let runtime = match Runtime::load(env) {
+        Ok(runtime) => runtime,
+        Err(response) => return response,
+    };
+    let delivery = match api::plan_ingest(runtime.config(), route, request, &Limits::SEGMENT, received_at_ms) {
+        IngestPlan::Respond(response) => return response,
+        IngestPlan::Deliver(delivery) => delivery,
+    };
+    let reports = join_all(delivery.processed.deliveries.iter().map(|planned| {
+        let payload = QueuedPayload {
+            v: 1,
+            destination: planned.destination.clone(),
+            payload_id: planned.request.header("X-LaunchDarkly-Payload-ID").unwrap_or_default().to_string(),
+            body: planned.request.body.clone(),
+            events: planned.event_indexes.len(),
+            attempts: 0,
+            queued_at: received_at_ms,
+            last_result: None,
+        };
+        hand_on(env, &runtime, payload)
+    }))
+    .await;
+    api::finish(&delivery, &reports)
+}
+
+/// Durable mode: queue the payload. Direct mode: deliver it now.
+async fn hand_on(env: &Env, runtime: &Runtime, payload: QueuedPayload) -> DeliveryReport {
+    if let Some(delivery_queue) = &runtime.delivery_queue {
+        return match queue::enqueue(delivery_queue, &payload, 0).await {
+            Ok(()) => DeliveryReport::queued(),
+            Err(error) => DeliveryReport {
+                status: None,
+                error: Some(format!("could not queue the payload: {error}")),
+                attempts: 0,
+                result: DeliveryResult::Failed {
+                    configuration_error: false,
+                    retry_after: None,
+                },
+            },
+        };
+    }
+    match runtime.config().destinations.iter().find(|d| d.name == payload.destination) {
+        Some(destination) => send::deliver_direct(env, destination, payload, &runtime.policy).await,
+        None => DeliveryReport {
+            status: None,
+            error: Some("unknown destination".to_string()),
+            attempts: 0,
+            result: DeliveryResult::Failed {
+                configuration_error: true,
+                retry_after: None,
+            },
+        },
+    }
+}
+
+async fn admin(env: &Env, action: &AdminAction, authorization: Option<&str>, body: &[u8]) -> ApiResponse {
+    if let Err(response) = api::check_admin(read_var(env, api::VAR_ADMIN_TOKEN).as_deref(), authorization) {
+        return response;
+    }
+    match action {
+        AdminAction::ListDeadLetters => dead_letters::list(env).await,
+        AdminAction::DeleteDeadLetter(id) => dead_letters::delete(env, id).await,
+        AdminAction::ReplayDeadLetters => {
+            let selection = match api::replay_selection(body) {
+                Ok(selection) => selection,
+                Err(response) => return response,
+            };
+            match Runtime::load(env) {
+                Ok(runtime) => dead_letters::replay(env, &runtime, selection).await,
+                Err(response) => response,
+            }
+        }
+    }
+}
+
+#[event(queue)]
+async fn consume(batch: MessageBatch<worker::wasm_bindgen::JsValue>, env: Env, _ctx: Context) -> Result<()> {
+    let queue_name = batch.queue();
+    if queue::is_dead_letter_queue(&env, &queue_name) {
+        queue::consume_dead_letters(&batch, &env).await;
+        return Ok(());
+    }
+    match Runtime::load(&env) {
+        Ok(runtime) => queue::consume_deliveries(&batch, &env, &runtime).await,
+        Err(response) => {
+            // Invalid configuration: keep every message for later rather than lose it.
+            log(json!({"log": "queue_paused", "level": "error", "queue": queue_name, "problems": response.body.get("problems")}));
+            batch.retry_all();
+        }
+    }
+    Ok(())
+}
+
+fn load_settings(env: &Env) -> Loaded {
+    let values: Vec<Option<String>> = SETTINGS_VARS.iter().map(|name| read_var(env, name)).collect();
+    SETTINGS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((cached_values, settings)) = cache.as_ref() {
+            if *cached_values == values {
+                return settings.clone();
+            }
+        }
+        let lookup = |name: &str| match SETTINGS_VARS.iter().position(|known| *known == name) {
+            Some(position) => values[position].clone(),
+            None => read_var(env, name), // a Worker secret the document names
+        };
+        let settings: Loaded = match (BridgeConfig::from_vars(lookup), RetryPolicy::from_vars(lookup)) {
+            (Ok(config), Ok(policy)) => Ok(Rc::new(Settings { config, policy })),
+            (config, policy) => Err(Rc::new(config.err().into_iter().chain(policy.err()).flatten().collect())),
+        };
+        *cache = Some((values, settings.clone()));
+        settings
+    })
+}
+
+/// A `[vars]` value or a secret, by name; an object var (a TOML table) as its JSON text.
+fn read_var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|value| value.to_string())
+        .or_else(|_| env.secret(name).map(|value| value.to_string()))
+        .ok()
+        .or_else(|| env.object_var::<Value>(name).ok().map(|value| value.to_string()))
+}
+
+/// Unix milliseconds now.
+fn now_ms() -> i64 {
+    Date::now().as_millis() as i64
+}
+
+/// Writes one structured JSON log line, leaving out empty fields. Never given secrets.
+fn log(mut line: Value) {
+    if let Some(fields) = line.as_object_mut() {
+        fields.retain(|_, value| !value.is_null());
+    }
+    console_log!("{line}");
+}
+
+fn to_response(api: &ApiResponse) -> Result<Response> {
+    let headers = worker::Headers::new();
+    for (name, value) in &api.headers {
+        headers.set(name, value)?;
+    }
+    let response = if api.body.is_null() {
+        Response::empty()?
+    } else {
+        headers.set("Content-Type", "application/json")?;
+        Response::ok(serde_json::to_string(&api.body)?)?
+    };
+    Ok(response.with_status(api.status).with_headers(headers))
+}

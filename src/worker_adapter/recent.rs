@@ -1,0 +1,46 @@
+//! The live view for the playground: the last requests this isolate handled, with their
+//! outcomes and deliveries (no headers, so no secrets). `GET /dev/recent`, open only with
+//! `DEV_MODE = "true"` or the admin token.
+
+use crate::api::ApiResponse;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+const KEEP: usize = 50;
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+thread_local! {
+    static RECENT: RefCell<VecDeque<Value>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Remembers one ingest request and the bridge's answer.
+pub fn record(method: &str, path: &str, body: &[u8], response: &ApiResponse) {
+    let received = match serde_json::from_slice::<Value>(body) {
+        Ok(value) if body.len() <= MAX_BODY_BYTES => value,
+        _ => json!(format!("({} bytes, not shown)", body.len())),
+    };
+    let entry = json!({
+        "at": super::now_ms(),
+        "method": method,
+        "path": path,
+        "received": received,
+        "status": response.status,
+        "outcomes": response.body.get("outcomes"),
+        "deliveries": response.body.get("deliveries"),
+        "error": response.body.get("error"),
+    });
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if recent.len() == KEEP {
+            recent.pop_front();
+        }
+        recent.push_back(entry);
+    });
+}
+
+/// The remembered requests, newest first.
+pub fn snapshot() -> ApiResponse {
+    let entries: Vec<Value> = RECENT.with(|recent| recent.borrow().iter().rev().cloned().collect());
+    ApiResponse::json(200, json!({"recent": entries}))
+}
