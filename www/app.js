@@ -392,7 +392,8 @@ function indentOnTab(event) {
 
 function renderConfig() {
   const form = $('#config-form');
-  form.replaceChildren(
+  form.replaceChildren();
+  append(form, [
     h('div', { class: 'section-head' },
       h('h3', {}, 'Destinations ', h('span', { class: 'muted' }, 'LaunchDarkly environments')),
       h('button', { type: 'button', class: 'small', onclick: addDestination }, '+ Destination')),
@@ -404,7 +405,7 @@ function renderConfig() {
     h('div', { class: 'problems', 'data-problems': 'subscriptions', hidden: true }),
     state.subscriptions.map(subscriptionCard),
     sourcesCard(),
-  );
+  ]);
 }
 
 function input(location, value, onInput, attributes = {}) {
@@ -540,9 +541,10 @@ function fieldEditor(s, i, field) {
   };
   return h('div', { class: 'field has-problems', 'data-field': field.name },
     h('div', { class: 'field-head' },
-      h('span', { class: 'field-name', title: field.help }, field.label, field.required ? h('span', { class: 'required', title: 'required' }, '*') : null, ' ', code(field.name)),
-      h('span', { class: 'arrow', title: 'where it goes in the LaunchDarkly event' }, '→ ', code(field.output)),
-      badge,
+      h('div', { class: 'field-title' },
+        h('span', { class: 'field-name', title: field.help }, field.label, field.required ? h('span', { class: 'required', title: 'required' }, '*') : null, ' ', code(field.name)),
+        h('span', { class: 'arrow', title: 'where it goes in the LaunchDarkly event' }, '→ ', code(field.output)),
+        badge),
       h('span', { class: 'field-actions' },
         h('button', { type: 'button', class: 'link', title: 'Back to Segment\'s preset', onclick: reset }, 'preset'),
         field.required ? null : h('button', { type: 'button', class: 'link', title: 'Leave this field unmapped', onclick: clear }, 'unmap'))),
@@ -907,4 +909,7 @@ async function start() {
   document.documentElement.dataset.ready = 'true';
 }
 
-start().catch(showFatal);
+start().catch((error) => {
+  showFatal(error);
+  document.documentElement.dataset.ready = 'error';
+});

@@ -124,12 +124,14 @@ test('the payload id is derived from the messageIds, so a retried request carrie
   assert.notEqual(ids[0], ids[2]);
 });
 
-test('LaunchDarkly failing makes the bridge answer 502 so Segment retries', async () => {
+test('LaunchDarkly failing makes the bridge answer 503 so Segment retries', async () => {
   ld.respondWith(() => ({ status: 503 }));
   const response = await bridge.post('/segment', purchase);
-  assert.equal(response.status, 502, response.text);
+  assert.equal(response.status, 503, response.text);
   assert.equal(response.json.error.code, 'delivery_failed');
   assert.equal(response.json.deliveries[0].status, 503);
+  assert.equal(response.json.deliveries[0].attempts, 2, 'one retry within the request, as the SDKs do');
+  assert.equal(ld.received.length, 2);
   ld.respondWith(() => ({ status: 401 }));
   const refused = await bridge.post('/segment', purchase);
   assert.equal(refused.status, 502);

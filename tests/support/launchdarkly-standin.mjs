@@ -27,9 +27,11 @@ export async function startStandIn({ port = 0, onRequest } = {}) {
       if (onRequest) onRequest(record);
       const answer = (await respond(record, received.length)) ?? { status: 202 };
       if (answer.destroy) {
+        record.status = 'destroyed';
         req.socket.destroy();
         return;
       }
+      record.status = answer.status;
       res.writeHead(answer.status, answer.headers ?? {});
       res.end(answer.body ?? '');
     });

@@ -6,8 +6,11 @@ import fs from 'node:fs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Starts the bridge in workerd with `vars` as its [vars]; returns {mf, url, post, get, close}. */
-export async function startBridge(vars) {
+/**
+ * Starts the bridge in workerd with `vars` as its [vars] (and `options`, extra Miniflare worker
+ * options such as queues and KV); returns {mf, url, post, get, send, close}.
+ */
+export async function startBridge(vars, options = {}) {
   const scriptPath = path.join(root, 'build/index.js');
   if (!fs.existsSync(scriptPath)) {
     throw new Error('build/index.js is missing: run scripts/build-worker.sh first');
@@ -19,6 +22,15 @@ export async function startBridge(vars) {
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
     compatibilityDate: '2026-04-01',
     bindings: vars,
+    ...options,
+    // As wrangler.toml [assets]: the playground (www/) at /, the bridge's routes to the Worker.
+    assets: {
+      directory: path.join(root, 'www'),
+      routerConfig: {
+        has_user_worker: true,
+        static_routing: { user_worker: ['/segment', '/segment/*', '/health'] },
+      },
+    },
   });
   const url = await mf.ready;
   const send = async (method, pathname, body, headers = {}) => {
