@@ -62,7 +62,7 @@ native_bin=""
 if $native; then
   step "build the native core benchmark (cargo bench --no-run)"
   native_bin=$(CARGO_TARGET_DIR=$out/cargo cargo bench --bench core --no-run --message-format=json-render-diagnostics |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+    grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
   [ -x "$native_bin" ] || { note "skipped the native core: the benchmark did not build"; native=false; }
 fi
 wasm_pkg=$out/wasm-core/pkg

@@ -18,6 +18,9 @@ node tests/support/launchdarkly-standin.mjs --port "$STANDIN_PORT" &
 standin=$!
 trap 'kill $standin 2>/dev/null || true' EXIT
 
-echo "[dev] bridge: http://127.0.0.1:$BRIDGE_PORT (POST /segment, GET /health); events go to $EVENTS_HOST"
+WRITE_KEY="${SEGMENT_WRITE_KEY:-local-dev-write-key}"
+echo "[dev] bridge: http://127.0.0.1:$BRIDGE_PORT (POST /segment, POST /v1/track with write key $WRITE_KEY, GET /health)"
+echo "[dev] playground: http://127.0.0.1:$BRIDGE_PORT/ ; events go to $EVENTS_HOST"
 npx wrangler dev --ip 127.0.0.1 --port "$BRIDGE_PORT" \
-  --var "LD_CLIENT_SIDE_ID:$CLIENT_SIDE_ID" --var "LD_EVENTS_HOST:$EVENTS_HOST" "$@"
+  --var "LD_CLIENT_SIDE_ID:$CLIENT_SIDE_ID" --var "LD_EVENTS_HOST:$EVENTS_HOST" \
+  --var "SEGMENT_WRITE_KEY:$WRITE_KEY" --var "DEV_MODE:true" "$@"
