@@ -2,8 +2,8 @@
 //! once deliveries are done. The Worker adapter only moves bytes.
 
 use crate::config::{BridgeConfig, ConfigProblem, SourceHint, WebhookCredentials};
-use crate::inbound::{basic_auth_write_key, read_events, read_tracking_call, Limits, TrackingCall};
 use crate::delivery::DeadLetterReason;
+use crate::inbound::{basic_auth_write_key, read_events, read_tracking_call, Limits, TrackingCall};
 use crate::pipeline::{process_received, OutcomeStatus, Processed};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -98,8 +98,14 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
         (Route::Admin(AdminAction::ListDeadLetters), &["GET"])
     } else if path == "/admin/dead-letters/replay" {
         (Route::Admin(AdminAction::ReplayDeadLetters), &["POST"])
-    } else if let Some(id) = path.strip_prefix("/admin/dead-letters/").filter(|id| !id.contains('/')) {
-        (Route::Admin(AdminAction::DeleteDeadLetter(id.to_string())), &["DELETE"])
+    } else if let Some(id) = path
+        .strip_prefix("/admin/dead-letters/")
+        .filter(|id| !id.contains('/'))
+    {
+        (
+            Route::Admin(AdminAction::DeleteDeadLetter(id.to_string())),
+            &["DELETE"],
+        )
     } else if path == "/segment" {
         (Route::Webhook { source_id: None }, &["POST"])
     } else if let Some(id) = path
@@ -160,7 +166,10 @@ pub const VAR_DEV_MODE: &str = "DEV_MODE";
 
 /// Checks `Authorization: Bearer <admin token>` in constant time. Without a configured token the
 /// admin routes do not exist (404).
-pub fn check_admin(admin_token: Option<&str>, authorization: Option<&str>) -> Result<(), ApiResponse> {
+pub fn check_admin(
+    admin_token: Option<&str>,
+    authorization: Option<&str>,
+) -> Result<(), ApiResponse> {
     let Some(token) = admin_token.filter(|token| !token.is_empty()) else {
         return Err(ApiResponse::error(
             404,
@@ -180,7 +189,9 @@ pub fn check_admin(admin_token: Option<&str>, authorization: Option<&str>) -> Re
             "unauthorized",
             "send the admin token as Authorization: Bearer <token>",
         );
-        response.headers.push(("WWW-Authenticate", "Bearer".to_string()));
+        response
+            .headers
+            .push(("WWW-Authenticate", "Bearer".to_string()));
         Err(response)
     }
 }
@@ -387,6 +398,30 @@ pub enum DeliveryResult {
     },
 }
 
+impl DeliveryResult {
+    /// This result after one more part of the delivery failed: any failure makes the whole
+    /// delivery failed (the sender retries it all; payload ids make that safe).
+    pub fn with_failure(
+        &self,
+        configuration_error: bool,
+        retry_after: Option<u32>,
+    ) -> DeliveryResult {
+        match self {
+            DeliveryResult::Failed {
+                configuration_error: before,
+                retry_after: waited,
+            } => DeliveryResult::Failed {
+                configuration_error: *before || configuration_error,
+                retry_after: (*waited).max(retry_after),
+            },
+            _ => DeliveryResult::Failed {
+                configuration_error,
+                retry_after,
+            },
+        }
+    }
+}
+
 /// What happened to one planned delivery.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliveryReport {
@@ -439,7 +474,9 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
                 "status": report.status,
                 "attempts": report.attempts,
             });
-            if let (Some(fields), Ok(Value::Object(result))) = (entry.as_object_mut(), serde_json::to_value(&report.result)) {
+            if let (Some(fields), Ok(Value::Object(result))) =
+                (entry.as_object_mut(), serde_json::to_value(&report.result))
+            {
                 fields.extend(result);
             }
             if let Some(error) = &report.error {
@@ -472,9 +509,15 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
     }
     let mut headers = Vec::new();
     let status = if !failures.is_empty() {
-        let configuration_error = failures
-            .iter()
-            .any(|result| matches!(result, DeliveryResult::Failed { configuration_error: true, .. }));
+        let configuration_error = failures.iter().any(|result| {
+            matches!(
+                result,
+                DeliveryResult::Failed {
+                    configuration_error: true,
+                    ..
+                }
+            )
+        });
         let retry_after = failures
             .iter()
             .filter_map(|result| match result {
@@ -510,7 +553,11 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
     } else {
         200
     };
-    ApiResponse { status, headers, body }
+    ApiResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 #[cfg(test)]

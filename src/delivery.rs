@@ -59,11 +59,14 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The default policy with `DELIVERY_RETRY_DELAYS` and `DELIVERY_TIMEOUT_MS` applied.
-    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<RetryPolicy, Vec<ConfigProblem>> {
+    pub fn from_vars(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<RetryPolicy, Vec<ConfigProblem>> {
         let mut policy = RetryPolicy::default();
         let mut problems = Vec::new();
         if let Some(text) = lookup(VAR_RETRY_DELAYS).filter(|t| !t.trim().is_empty()) {
-            let delays: Result<Vec<u32>, _> = text.split(',').map(|d| d.trim().parse::<u32>()).collect();
+            let delays: Result<Vec<u32>, _> =
+                text.split(',').map(|d| d.trim().parse::<u32>()).collect();
             match delays {
                 Ok(delays) if !delays.is_empty() && delays.len() <= 100 && delays.iter().all(|d| *d <= 43_200) => {
                     policy.queue_delays_seconds = delays;
@@ -79,7 +82,9 @@ impl RetryPolicy {
                 Ok(ms) if (100..=60_000).contains(&ms) => policy.timeout_ms = ms,
                 _ => problems.push(ConfigProblem {
                     location: VAR_TIMEOUT_MS.to_string(),
-                    message: format!("{text:?} is not a timeout between 100 and 60000 milliseconds"),
+                    message: format!(
+                        "{text:?} is not a timeout between 100 and 60000 milliseconds"
+                    ),
                 }),
             }
         }
@@ -137,7 +142,13 @@ pub enum NextStep {
 
 /// Decides the next step after attempt number `attempt` (1-based) of a payload of `events`
 /// events, given the waits allowed (`delays[i]` before retry `i + 1`).
-pub fn next_step(delays_seconds: &[u32], attempt: u32, events: usize, result: &AttemptResult, now_ms: i64) -> NextStep {
+pub fn next_step(
+    delays_seconds: &[u32],
+    attempt: u32,
+    events: usize,
+    result: &AttemptResult,
+    now_ms: i64,
+) -> NextStep {
     match DeliveryVerdict::from_status(result.status) {
         DeliveryVerdict::Delivered => NextStep::Delivered,
         DeliveryVerdict::TooLarge if events > 1 => NextStep::Split,
@@ -169,6 +180,50 @@ pub fn next_step(delays_seconds: &[u32], attempt: u32, events: usize, result: &A
                 ),
             }),
         },
+    }
+}
+
+/// What direct mode (delivery within the request) does after an attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DirectAction {
+    /// Delivered.
+    Done,
+    /// Wait this many seconds, then try again within the request.
+    WaitAndRetry(u32),
+    /// Send the two halves.
+    Split,
+    /// Give the payload back to the sender (answer retryable), with the wait to ask for.
+    ReturnToSender {
+        /// Seconds to put in `Retry-After`, when LaunchDarkly named them.
+        retry_after: Option<u32>,
+    },
+    /// A permanent failure: keep it in the dead-letter store with the reason.
+    Keep(DeadLetterReason),
+}
+
+/// Direct mode's decision after attempt number `attempt` (1-based): the SDKs' rules with
+/// `policy.direct_attempts` attempts, waits no longer than `policy.direct_max_wait_ms`.
+pub fn direct_action(
+    policy: &RetryPolicy,
+    attempt: u32,
+    events: usize,
+    result: &AttemptResult,
+    now_ms: i64,
+) -> DirectAction {
+    let delays = vec![1u32; policy.direct_attempts.saturating_sub(1) as usize];
+    match next_step(&delays, attempt, events, result, now_ms) {
+        NextStep::Delivered => DirectAction::Done,
+        NextStep::Split => DirectAction::Split,
+        NextStep::RetryAfter(seconds) if u64::from(seconds) * 1000 <= policy.direct_max_wait_ms => {
+            DirectAction::WaitAndRetry(seconds.max(1))
+        }
+        NextStep::RetryAfter(seconds) => DirectAction::ReturnToSender {
+            retry_after: Some(seconds),
+        },
+        NextStep::DeadLetter(reason) if reason.code == "retries_exhausted" => {
+            DirectAction::ReturnToSender { retry_after: None }
+        }
+        NextStep::DeadLetter(reason) => DirectAction::Keep(reason),
     }
 }
 
@@ -285,28 +340,89 @@ mod tests {
     #[test]
     fn next_steps_follow_the_sdks() {
         let delays = [10, 30];
-        assert_eq!(next_step(&delays, 1, 3, &result(Some(202), None), 0), NextStep::Delivered);
-        assert_eq!(next_step(&delays, 1, 3, &result(Some(503), None), 0), NextStep::RetryAfter(10));
-        assert_eq!(next_step(&delays, 2, 3, &result(None, None), 0), NextStep::RetryAfter(30));
-        assert_eq!(next_step(&delays, 1, 3, &result(Some(429), Some("120")), 0), NextStep::RetryAfter(120));
-        assert_eq!(next_step(&delays, 1, 3, &result(Some(400), None), 0), NextStep::RetryAfter(10));
-        assert_eq!(next_step(&delays, 1, 3, &result(Some(413), None), 0), NextStep::Split);
+        assert_eq!(
+            next_step(&delays, 1, 3, &result(Some(202), None), 0),
+            NextStep::Delivered
+        );
+        assert_eq!(
+            next_step(&delays, 1, 3, &result(Some(503), None), 0),
+            NextStep::RetryAfter(10)
+        );
+        assert_eq!(
+            next_step(&delays, 2, 3, &result(None, None), 0),
+            NextStep::RetryAfter(30)
+        );
+        assert_eq!(
+            next_step(&delays, 1, 3, &result(Some(429), Some("120")), 0),
+            NextStep::RetryAfter(120)
+        );
+        assert_eq!(
+            next_step(&delays, 1, 3, &result(Some(400), None), 0),
+            NextStep::RetryAfter(10)
+        );
+        assert_eq!(
+            next_step(&delays, 1, 3, &result(Some(413), None), 0),
+            NextStep::Split
+        );
         let exhausted = next_step(&delays, 3, 3, &result(Some(500), None), 0);
-        assert!(matches!(exhausted, NextStep::DeadLetter(ref r) if r.code == "retries_exhausted" && r.message.contains("HTTP 500")));
+        assert!(
+            matches!(exhausted, NextStep::DeadLetter(ref r) if r.code == "retries_exhausted" && r.message.contains("HTTP 500"))
+        );
         for status in [401, 403, 404] {
             let step = next_step(&delays, 1, 3, &result(Some(status), None), 0);
-            assert!(matches!(step, NextStep::DeadLetter(ref r) if r.code == "launchdarkly_configuration_error"));
+            assert!(
+                matches!(step, NextStep::DeadLetter(ref r) if r.code == "launchdarkly_configuration_error")
+            );
         }
         let single = next_step(&delays, 1, 1, &result(Some(413), None), 0);
         assert!(matches!(single, NextStep::DeadLetter(ref r) if r.code == "payload_too_large"));
     }
 
     #[test]
+    fn direct_mode_retries_once_then_returns_the_payload() {
+        let policy = RetryPolicy::default();
+        let outage = result(Some(503), None);
+        assert_eq!(
+            direct_action(&policy, 1, 2, &outage, 0),
+            DirectAction::WaitAndRetry(1)
+        );
+        assert_eq!(
+            direct_action(&policy, 2, 2, &outage, 0),
+            DirectAction::ReturnToSender { retry_after: None }
+        );
+        let throttled = result(Some(429), Some("30"));
+        assert_eq!(
+            direct_action(&policy, 1, 2, &throttled, 0),
+            DirectAction::ReturnToSender {
+                retry_after: Some(30)
+            }
+        );
+        assert_eq!(
+            direct_action(&policy, 1, 2, &result(Some(413), None), 0),
+            DirectAction::Split
+        );
+        assert_eq!(
+            direct_action(&policy, 1, 2, &result(Some(202), None), 0),
+            DirectAction::Done
+        );
+        assert!(matches!(
+            direct_action(&policy, 1, 2, &result(Some(401), None), 0),
+            DirectAction::Keep(ref r) if r.code == "launchdarkly_configuration_error"
+        ));
+    }
+
+    #[test]
     fn retry_after_forms() {
         assert_eq!(retry_after_seconds("120", 0), Some(120));
         let now = crate::timestamp::parse_iso8601_millis("2015-10-21T07:27:00Z").unwrap();
-        assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(60));
-        assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:26:00 GMT", now), Some(0));
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(60)
+        );
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:26:00 GMT", now),
+            Some(0)
+        );
         assert_eq!(retry_after_seconds("soon", now), None);
     }
 
@@ -327,7 +443,11 @@ mod tests {
         assert_eq!(second.body, r#"[{"key":"b"},{"key":"c"}]"#);
         assert_eq!((first.events, second.events), (1, 2));
         assert_ne!(first.payload_id, second.payload_id);
-        assert_eq!(split_payload(&payload).unwrap()[0].payload_id, first.payload_id, "deterministic");
+        assert_eq!(
+            split_payload(&payload).unwrap()[0].payload_id,
+            first.payload_id,
+            "deterministic"
+        );
         assert_eq!(first.attempts, 0);
         assert!(split_payload(&first).is_none());
     }

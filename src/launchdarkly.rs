@@ -158,7 +158,12 @@ pub fn bulk_request<'a>(
 }
 
 /// The request for a ready body (a JSON array of custom events) and its payload id.
-pub fn outbound_request(base: &EventsBase, client_side_id: &str, body: String, payload_id: &str) -> OutboundRequest {
+pub fn outbound_request(
+    base: &EventsBase,
+    client_side_id: &str,
+    body: String,
+    payload_id: &str,
+) -> OutboundRequest {
     OutboundRequest {
         method: "POST",
         url: base.bulk_url(client_side_id),

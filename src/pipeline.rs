@@ -2,8 +2,8 @@
 //! Pure: the adapters send the requests and report what LaunchDarkly answered.
 
 use crate::config::{BridgeConfig, Destination, KeyCheck, Route, Subscription, UnknownKeyPolicy};
-use crate::inbound::{Limits, ReceivedEvents};
 use crate::delivery::PayloadLimits;
+use crate::inbound::{Limits, ReceivedEvents};
 use crate::launchdarkly::{outbound_request, payload_id, CustomEvent, OutboundRequest};
 use crate::segment;
 use serde::Serialize;
@@ -172,7 +172,11 @@ fn process_events(
 }
 
 /// Cuts one destination's events into payloads within `limits`, in order.
-fn plan_payloads(destination: &Destination, batch: Batch, limits: &PayloadLimits) -> Vec<PlannedDelivery> {
+fn plan_payloads(
+    destination: &Destination,
+    batch: Batch,
+    limits: &PayloadLimits,
+) -> Vec<PlannedDelivery> {
     let mut planned = Vec::new();
     let mut start = 0;
     let mut bytes = 2;
@@ -184,7 +188,8 @@ fn plan_payloads(destination: &Destination, batch: Batch, limits: &PayloadLimits
     for end in 0..=serialized.len() {
         let full = end == serialized.len()
             || (end > start
-                && (end - start >= limits.max_events || bytes + 1 + serialized[end].len() > limits.max_bytes));
+                && (end - start >= limits.max_events
+                    || bytes + 1 + serialized[end].len() > limits.max_bytes));
         if full && end > start {
             let body = format!("[{}]", serialized[start..end].join(","));
             let id = payload_id(
@@ -193,7 +198,12 @@ fn plan_payloads(destination: &Destination, batch: Batch, limits: &PayloadLimits
             );
             planned.push(PlannedDelivery {
                 destination: destination.name.clone(),
-                request: outbound_request(&destination.events_base, &destination.client_side_id, body, &id.to_string()),
+                request: outbound_request(
+                    &destination.events_base,
+                    &destination.client_side_id,
+                    body,
+                    &id.to_string(),
+                ),
                 event_indexes: batch.indexes[start..end].to_vec(),
             });
             start = end;

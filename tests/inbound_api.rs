@@ -119,14 +119,20 @@ fn webhook_signatures_single_events() {
 
     call.signature = None;
     let (unsigned, _) = answer(&config, &call, &Limits::SEGMENT);
-    assert_eq!((unsigned.status, code(&unsigned)), (401, "missing_signature"));
+    assert_eq!(
+        (unsigned.status, code(&unsigned)),
+        (401, "missing_signature")
+    );
 
     let mut tampered = post("/segment/web", track("B").to_string());
     tampered.signature = Some(sign(SECRET_WEB.as_bytes(), body.as_bytes()));
     let (response, _) = answer(&config, &tampered, &Limits::SEGMENT);
     assert_eq!(response.status, 401);
     let text = response.body.to_string();
-    assert!(!text.contains(SECRET_WEB) && !text.contains(SECRET_IOS), "{text}");
+    assert!(
+        !text.contains(SECRET_WEB) && !text.contains(SECRET_IOS),
+        "{text}"
+    );
 }
 
 #[test]
@@ -139,43 +145,75 @@ fn webhook_signatures_batches_sign_the_first_event() {
     call.signature = Some(sign(SECRET_IOS.as_bytes(), first.as_bytes()));
     let (response, destinations) = answer(&config, &call, &Limits::SEGMENT);
     assert_eq!(response.status, 200, "{}", response.body);
-    assert_eq!(destinations, ["ios-env"], "the secret that signed names the source");
+    assert_eq!(
+        destinations,
+        ["ios-env"],
+        "the secret that signed names the source"
+    );
     assert_eq!(response.body["accepted"], 2);
 
     call.signature = Some(sign(SECRET_IOS.as_bytes(), body.as_bytes()));
     let (whole_body, _) = answer(&config, &call, &Limits::SEGMENT);
-    assert_eq!(whole_body.status, 401, "Segment signs the first element, not the array");
+    assert_eq!(
+        whole_body.status, 401,
+        "Segment signs the first element, not the array"
+    );
 }
 
 #[test]
 fn unsigned_requests_to_open_sources_pass_and_others_need_a_source() {
     let config = config();
-    let (open, destinations) = answer(&config, &post("/segment/open", track("A").to_string()), &Limits::SEGMENT);
+    let (open, destinations) = answer(
+        &config,
+        &post("/segment/open", track("A").to_string()),
+        &Limits::SEGMENT,
+    );
     assert_eq!(open.status, 200);
     assert_eq!(destinations, ["web-env"]);
-    let (nameless, _) = answer(&config, &post("/segment", track("A").to_string()), &Limits::SEGMENT);
+    let (nameless, _) = answer(
+        &config,
+        &post("/segment", track("A").to_string()),
+        &Limits::SEGMENT,
+    );
     assert_eq!((nameless.status, code(&nameless)), (400, "source_required"));
 }
 
 #[test]
 fn tracking_api_write_keys_by_basic_auth_or_body() {
     let config = config();
-    let mut call = post("/v1/track", json!({"event": "Signed Up", "userId": "u"}).to_string());
+    let mut call = post(
+        "/v1/track",
+        json!({"event": "Signed Up", "userId": "u"}).to_string(),
+    );
     call.authorization = Some("Basic d2std2ViOg=="); // "wk-web:"
     let (response, destinations) = answer(&config, &call, &Limits::SEGMENT);
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(response.body["success"], true);
     assert_eq!(destinations, ["web-env"]);
-    assert!(response.headers.contains(&("Access-Control-Allow-Origin", "*".to_string())));
+    assert!(response
+        .headers
+        .contains(&("Access-Control-Allow-Origin", "*".to_string())));
 
-    let body = json!({"batch": [track("A"), {"type": "page", "userId": "u"}], "writeKey": "wk-ios"});
-    let (batch, destinations) = answer(&config, &post("/v1/batch", body.to_string()), &Limits::SEGMENT);
+    let body =
+        json!({"batch": [track("A"), {"type": "page", "userId": "u"}], "writeKey": "wk-ios"});
+    let (batch, destinations) = answer(
+        &config,
+        &post("/v1/batch", body.to_string()),
+        &Limits::SEGMENT,
+    );
     assert_eq!(batch.status, 200);
     assert_eq!(destinations, ["ios-env"]);
-    assert_eq!(batch.body["outcomes"][1]["status"], "skipped", "non-track calls are accepted and skipped");
+    assert_eq!(
+        batch.body["outcomes"][1]["status"], "skipped",
+        "non-track calls are accepted and skipped"
+    );
 
     let identify = json!({"userId": "u", "traits": {"plan": "pro"}, "writeKey": "wk-web"});
-    let (identify, _) = answer(&config, &post("/v1/identify", identify.to_string()), &Limits::SEGMENT);
+    let (identify, _) = answer(
+        &config,
+        &post("/v1/identify", identify.to_string()),
+        &Limits::SEGMENT,
+    );
     assert_eq!(identify.status, 200);
     assert_eq!(identify.body["success"], true);
     assert_eq!(identify.body["outcomes"][0]["reason"], "not_a_track_event");
@@ -184,7 +222,10 @@ fn tracking_api_write_keys_by_basic_auth_or_body() {
 #[test]
 fn tracking_api_refuses_unknown_or_missing_write_keys() {
     let config = config();
-    let mut call = post("/v1/track", json!({"event": "E", "userId": "u"}).to_string());
+    let mut call = post(
+        "/v1/track",
+        json!({"event": "E", "userId": "u"}).to_string(),
+    );
     call.authorization = Some("Basic bm9wZTo="); // "nope:"
     let (unknown, destinations) = answer(&config, &call, &Limits::SEGMENT);
     assert_eq!((unknown.status, code(&unknown)), (401, "unknown_write_key"));
@@ -217,10 +258,18 @@ fn every_limit_and_error_status() {
         call
     };
     // 32 KB per event.
-    let big_event = json!({"event": "E", "userId": "u", "properties": {"blob": "x".repeat(33 * 1024)}});
-    let (response, _) = answer(&config, &with_key("/v1/track", big_event.to_string()), &limits);
+    let big_event =
+        json!({"event": "E", "userId": "u", "properties": {"blob": "x".repeat(33 * 1024)}});
+    let (response, _) = answer(
+        &config,
+        &with_key("/v1/track", big_event.to_string()),
+        &limits,
+    );
     assert_eq!((response.status, code(&response)), (400, "event_too_large"));
-    assert!(response.body["error"]["message"].as_str().unwrap_or("").contains("32 KB"));
+    assert!(response.body["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("32 KB"));
     // Inside a batch, the oversized event is rejected alone.
     let mut oversized = big_event.clone();
     oversized["type"] = json!("track");
@@ -238,27 +287,51 @@ fn every_limit_and_error_status() {
     let heavy: Vec<Value> = (0..20)
         .map(|i| json!({"type": "track", "event": format!("E{i}"), "userId": "u", "properties": {"blob": "x".repeat(30 * 1024)}}))
         .collect();
-    let (response, _) = answer(&config, &with_key("/v1/batch", json!({"batch": heavy}).to_string()), &limits);
-    assert_eq!((response.status, code(&response)), (400, "request_too_large"));
+    let (response, _) = answer(
+        &config,
+        &with_key("/v1/batch", json!({"batch": heavy}).to_string()),
+        &limits,
+    );
+    assert_eq!(
+        (response.status, code(&response)),
+        (400, "request_too_large")
+    );
     // 2,500 events per batch.
     let many: Vec<Value> = (0..2_501).map(|_| json!({})).collect();
-    let (response, _) = answer(&config, &with_key("/v1/batch", json!({"batch": many}).to_string()), &limits);
+    let (response, _) = answer(
+        &config,
+        &with_key("/v1/batch", json!({"batch": many}).to_string()),
+        &limits,
+    );
     assert_eq!((response.status, code(&response)), (400, "too_many_events"));
     // Malformed JSON 400, wrong content type 415, wrong method 405, unknown path 404.
-    let (response, _) = answer(&config, &with_key("/v1/track", "{\"event\":".to_string()), &limits);
+    let (response, _) = answer(
+        &config,
+        &with_key("/v1/track", "{\"event\":".to_string()),
+        &limits,
+    );
     assert_eq!((response.status, code(&response)), (400, "malformed_json"));
     let mut form = with_key("/v1/track", "event=E".to_string());
     form.content_type = Some("application/x-www-form-urlencoded");
     let (response, _) = answer(&config, &form, &limits);
-    assert_eq!((response.status, code(&response)), (415, "unsupported_media_type"));
-    let mut text_plain = with_key("/v1/track", json!({"event": "E", "userId": "u"}).to_string());
+    assert_eq!(
+        (response.status, code(&response)),
+        (415, "unsupported_media_type")
+    );
+    let mut text_plain = with_key(
+        "/v1/track",
+        json!({"event": "E", "userId": "u"}).to_string(),
+    );
     text_plain.content_type = Some("text/plain;charset=UTF-8");
     let (response, _) = answer(&config, &text_plain, &limits);
     assert_eq!(response.status, 200, "analytics.js sends text/plain");
     let mut get = with_key("/v1/track", String::new());
     get.method = "GET";
     let (response, _) = answer(&config, &get, &limits);
-    assert_eq!((response.status, code(&response)), (405, "method_not_allowed"));
+    assert_eq!(
+        (response.status, code(&response)),
+        (405, "method_not_allowed")
+    );
     let (response, _) = answer(&config, &post("/v2/track", "{}"), &limits);
     assert_eq!((response.status, code(&response)), (404, "not_found"));
 }
@@ -267,7 +340,11 @@ fn every_limit_and_error_status() {
 fn a_bad_event_in_a_batch_never_blocks_the_others() {
     let config = config();
     let body = json!({"writeKey": "wk-web", "batch": [track("A"), {"type": "track", "userId": "u"}, "junk", track("D")]});
-    let (response, destinations) = answer(&config, &post("/v1/batch", body.to_string()), &Limits::SEGMENT);
+    let (response, destinations) = answer(
+        &config,
+        &post("/v1/batch", body.to_string()),
+        &Limits::SEGMENT,
+    );
     assert_eq!(response.status, 200);
     assert_eq!(destinations, ["web-env"]);
     assert_eq!(response.body["accepted"], 2);
@@ -290,9 +367,15 @@ fn simple_configuration_with_a_shared_secret_and_a_write_key() {
     let mut signed = post("/segment", body.clone());
     signed.signature = Some(sign(b"s3cret", body.as_bytes()));
     assert_eq!(answer(&config, &signed, &Limits::SEGMENT).0.status, 200);
-    let mut api_call = post("/v1/track", json!({"event": "E", "userId": "u"}).to_string());
+    let mut api_call = post(
+        "/v1/track",
+        json!({"event": "E", "userId": "u"}).to_string(),
+    );
     api_call.authorization = Some("Basic d2s6"); // "wk:"
     assert_eq!(answer(&config, &api_call, &Limits::SEGMENT).0.status, 200);
     let health = api::health(Ok(&config)).body.to_string();
-    assert!(!health.contains("s3cret") && !health.contains("\"wk\""), "{health}");
+    assert!(
+        !health.contains("s3cret") && !health.contains("\"wk\""),
+        "{health}"
+    );
 }

@@ -280,13 +280,22 @@ fn large_requests_are_cut_into_bounded_payloads() {
         .map(|i| track(json!({"event": format!("E{i}"), "messageId": format!("m-{i}")})))
         .collect();
     let processed = process(&events);
-    let sizes: Vec<usize> = processed.deliveries.iter().map(|d| d.event_indexes.len()).collect();
+    let sizes: Vec<usize> = processed
+        .deliveries
+        .iter()
+        .map(|d| d.event_indexes.len())
+        .collect();
     assert_eq!(sizes, [500, 500, 200]);
     assert_eq!(processed.deliveries[1].event_indexes[0], 500);
     let ids: std::collections::HashSet<_> = processed
         .deliveries
         .iter()
-        .map(|d| d.request.header("x-launchdarkly-payload-id").expect("id").to_string())
+        .map(|d| {
+            d.request
+                .header("x-launchdarkly-payload-id")
+                .expect("id")
+                .to_string()
+        })
         .collect();
     assert_eq!(ids.len(), 3);
     let big_properties = json!({"blob": "x".repeat(200 * 1024)});
@@ -294,7 +303,14 @@ fn large_requests_are_cut_into_bounded_payloads() {
         .map(|i| track(json!({"event": format!("H{i}"), "properties": big_properties.clone()})))
         .collect();
     let processed = process(&heavy);
-    let sizes: Vec<usize> = processed.deliveries.iter().map(|d| d.event_indexes.len()).collect();
+    let sizes: Vec<usize> = processed
+        .deliveries
+        .iter()
+        .map(|d| d.event_indexes.len())
+        .collect();
     assert_eq!(sizes, [2, 2, 1], "at most 512 KiB per payload");
-    assert!(processed.deliveries.iter().all(|d| d.request.body.len() <= 512 * 1024));
+    assert!(processed
+        .deliveries
+        .iter()
+        .all(|d| d.request.body.len() <= 512 * 1024));
 }

@@ -48,7 +48,9 @@ async fn all(env: &Env) -> worker::Result<Vec<DeadLetter>> {
             if let Some(text) = kv.get(&key.name).text().await? {
                 match serde_json::from_str::<DeadLetter>(&text) {
                     Ok(letter) => letters.push(letter),
-                    Err(error) => log(json!({"log": "dead_letter_unreadable", "key": key.name, "error": error.to_string()})),
+                    Err(error) => log(
+                        json!({"log": "dead_letter_unreadable", "key": key.name, "error": error.to_string()}),
+                    ),
                 }
             }
         }
@@ -64,7 +66,10 @@ async fn all(env: &Env) -> worker::Result<Vec<DeadLetter>> {
 /// `GET /admin/dead-letters`.
 pub async fn list(env: &Env) -> ApiResponse {
     match all(env).await {
-        Ok(letters) => ApiResponse::json(200, json!({"count": letters.len(), "dead_letters": letters})),
+        Ok(letters) => ApiResponse::json(
+            200,
+            json!({"count": letters.len(), "dead_letters": letters}),
+        ),
         Err(error) => unavailable(error),
     }
 }
@@ -81,7 +86,11 @@ pub async fn delete(env: &Env, payload_id: &str) -> ApiResponse {
     .await;
     match result {
         Ok(true) => ApiResponse::json(200, json!({"deleted": payload_id})),
-        Ok(false) => ApiResponse::error(404, "not_found", format!("no dead letter has the payload id {payload_id:?}")),
+        Ok(false) => ApiResponse::error(
+            404,
+            "not_found",
+            format!("no dead letter has the payload id {payload_id:?}"),
+        ),
         Err(error) => unavailable(error),
     }
 }
@@ -95,7 +104,11 @@ pub async fn replay(env: &Env, runtime: &Runtime, selection: Option<Vec<String>>
     };
     let chosen: Vec<DeadLetter> = letters
         .into_iter()
-        .filter(|letter| selection.as_ref().is_none_or(|ids| ids.contains(&letter.payload.payload_id)))
+        .filter(|letter| {
+            selection
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&letter.payload.payload_id))
+        })
         .collect();
     let mut results = Vec::new();
     for letter in chosen {
@@ -105,7 +118,12 @@ pub async fn replay(env: &Env, runtime: &Runtime, selection: Option<Vec<String>>
             queued_at: now_ms(),
             ..letter.payload.clone()
         };
-        let result = match runtime.config().destinations.iter().find(|d| d.name == payload.destination) {
+        let result = match runtime
+            .config()
+            .destinations
+            .iter()
+            .find(|d| d.name == payload.destination)
+        {
             None => json!({"result": "kept", "reason": "its destination is no longer configured"}),
             Some(destination) => match &runtime.delivery_queue {
                 Some(delivery_queue) => match queue::enqueue(delivery_queue, &payload, 0).await {
@@ -113,10 +131,16 @@ pub async fn replay(env: &Env, runtime: &Runtime, selection: Option<Vec<String>>
                     Err(error) => json!({"result": "kept", "reason": error.to_string()}),
                 },
                 None => {
-                    let report = send::deliver_direct(env, destination, payload.clone(), &runtime.policy).await;
+                    let report =
+                        send::deliver_direct(env, destination, payload.clone(), &runtime.policy)
+                            .await;
                     match report.result {
-                        DeliveryResult::Delivered => json!({"result": "delivered", "status": report.status}),
-                        other => json!({"result": "kept", "reason": other, "status": report.status, "error": report.error}),
+                        DeliveryResult::Delivered => {
+                            json!({"result": "delivered", "status": report.status})
+                        }
+                        other => {
+                            json!({"result": "kept", "reason": other, "status": report.status, "error": report.error})
+                        }
                     }
                 }
             },
@@ -124,7 +148,9 @@ pub async fn replay(env: &Env, runtime: &Runtime, selection: Option<Vec<String>>
         let handed_on = matches!(result["result"].as_str(), Some("queued" | "delivered"));
         if handed_on {
             if let Ok(kv) = env.kv(BINDING) {
-                let _ = kv.delete(&format!("{PREFIX}{}", letter.payload.payload_id)).await;
+                let _ = kv
+                    .delete(&format!("{PREFIX}{}", letter.payload.payload_id))
+                    .await;
             }
         }
         let mut entry = json!({"payload_id": letter.payload.payload_id, "destination": letter.payload.destination});

@@ -7,7 +7,10 @@ mod queue;
 mod recent;
 mod send;
 
-use crate::api::{self, AdminAction, ApiResponse, DeliveryReport, DeliveryResult, IngestPlan, IngestRequest, Route};
+use crate::api::{
+    self, AdminAction, ApiResponse, DeliveryReport, DeliveryResult, IngestPlan, IngestRequest,
+    Route,
+};
 use crate::config::{BridgeConfig, ConfigProblem, CONFIG_VARS};
 use crate::delivery::{QueuedPayload, RetryPolicy, VAR_RETRY_DELAYS, VAR_TIMEOUT_MS};
 use crate::inbound::Limits;
@@ -15,7 +18,9 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{console_log, event, Context, Date, Env, MessageBatch, Queue, Request, Response, Result};
+use worker::{
+    console_log, event, Context, Date, Env, MessageBatch, Queue, Request, Response, Result,
+};
 
 /// The configuration and delivery policy of this isolate.
 struct Settings {
@@ -78,13 +83,21 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
         Err(response) => response,
         Ok(Route::Health) => {
             let settings = load_settings(&env);
-            api::health(settings.as_ref().map(|s| &s.config).map_err(|p| p.as_slice()))
+            api::health(
+                settings
+                    .as_ref()
+                    .map(|s| &s.config)
+                    .map_err(|p| p.as_slice()),
+            )
         }
         Ok(Route::Preflight) => api::preflight(),
         Ok(Route::Recent) => {
             let open = read_var(&env, api::VAR_DEV_MODE).is_some_and(|value| value == "true");
             let token = read_var(&env, api::VAR_ADMIN_TOKEN);
-            match open.then_some(()).map_or_else(|| api::check_admin(token.as_deref(), authorization.as_deref()), Ok) {
+            match open.then_some(()).map_or_else(
+                || api::check_admin(token.as_deref(), authorization.as_deref()),
+                Ok,
+            ) {
                 Ok(()) => recent::snapshot(),
                 Err(response) => response,
             }
@@ -124,12 +137,23 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
     to_response(&response)
 }
 
-async fn ingest_request(env: &Env, route: &Route, request: &IngestRequest<'_>, received_at_ms: i64) -> ApiResponse {
+async fn ingest_request(
+    env: &Env,
+    route: &Route,
+    request: &IngestRequest<'_>,
+    received_at_ms: i64,
+) -> ApiResponse {
     let runtime = match Runtime::load(env) {
         Ok(runtime) => runtime,
         Err(response) => return response,
     };
-    let delivery = match api::plan_ingest(runtime.config(), route, request, &Limits::SEGMENT, received_at_ms) {
+    let delivery = match api::plan_ingest(
+        runtime.config(),
+        route,
+        request,
+        &Limits::SEGMENT,
+        received_at_ms,
+    ) {
         IngestPlan::Respond(response) => return response,
         IngestPlan::Deliver(delivery) => delivery,
     };
@@ -137,7 +161,11 @@ async fn ingest_request(env: &Env, route: &Route, request: &IngestRequest<'_>, r
         let payload = QueuedPayload {
             v: 1,
             destination: planned.destination.clone(),
-            payload_id: planned.request.header("X-LaunchDarkly-Payload-ID").unwrap_or_default().to_string(),
+            payload_id: planned
+                .request
+                .header("X-LaunchDarkly-Payload-ID")
+                .unwrap_or_default()
+                .to_string(),
             body: planned.request.body.clone(),
             events: planned.event_indexes.len(),
             attempts: 0,
@@ -166,7 +194,12 @@ async fn hand_on(env: &Env, runtime: &Runtime, payload: QueuedPayload) -> Delive
             },
         };
     }
-    match runtime.config().destinations.iter().find(|d| d.name == payload.destination) {
+    match runtime
+        .config()
+        .destinations
+        .iter()
+        .find(|d| d.name == payload.destination)
+    {
         Some(destination) => send::deliver_direct(env, destination, payload, &runtime.policy).await,
         None => DeliveryReport {
             status: None,
@@ -180,8 +213,16 @@ async fn hand_on(env: &Env, runtime: &Runtime, payload: QueuedPayload) -> Delive
     }
 }
 
-async fn admin(env: &Env, action: &AdminAction, authorization: Option<&str>, body: &[u8]) -> ApiResponse {
-    if let Err(response) = api::check_admin(read_var(env, api::VAR_ADMIN_TOKEN).as_deref(), authorization) {
+async fn admin(
+    env: &Env,
+    action: &AdminAction,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> ApiResponse {
+    if let Err(response) = api::check_admin(
+        read_var(env, api::VAR_ADMIN_TOKEN).as_deref(),
+        authorization,
+    ) {
         return response;
     }
     match action {
@@ -201,7 +242,11 @@ async fn admin(env: &Env, action: &AdminAction, authorization: Option<&str>, bod
 }
 
 #[event(queue)]
-async fn consume(batch: MessageBatch<worker::wasm_bindgen::JsValue>, env: Env, _ctx: Context) -> Result<()> {
+async fn consume(
+    batch: MessageBatch<worker::wasm_bindgen::JsValue>,
+    env: Env,
+    _ctx: Context,
+) -> Result<()> {
     let queue_name = batch.queue();
     if queue::is_dead_letter_queue(&env, &queue_name) {
         queue::consume_dead_letters(&batch, &env).await;
@@ -211,7 +256,9 @@ async fn consume(batch: MessageBatch<worker::wasm_bindgen::JsValue>, env: Env, _
         Ok(runtime) => queue::consume_deliveries(&batch, &env, &runtime).await,
         Err(response) => {
             // Invalid configuration: keep every message for later rather than lose it.
-            log(json!({"log": "queue_paused", "level": "error", "queue": queue_name, "problems": response.body.get("problems")}));
+            log(
+                json!({"log": "queue_paused", "level": "error", "queue": queue_name, "problems": response.body.get("problems")}),
+            );
             batch.retry_all();
         }
     }
@@ -219,7 +266,10 @@ async fn consume(batch: MessageBatch<worker::wasm_bindgen::JsValue>, env: Env, _
 }
 
 fn load_settings(env: &Env) -> Loaded {
-    let values: Vec<Option<String>> = SETTINGS_VARS.iter().map(|name| read_var(env, name)).collect();
+    let values: Vec<Option<String>> = SETTINGS_VARS
+        .iter()
+        .map(|name| read_var(env, name))
+        .collect();
     SETTINGS.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some((cached_values, settings)) = cache.as_ref() {
@@ -231,9 +281,19 @@ fn load_settings(env: &Env) -> Loaded {
             Some(position) => values[position].clone(),
             None => read_var(env, name), // a Worker secret the document names
         };
-        let settings: Loaded = match (BridgeConfig::from_vars(lookup), RetryPolicy::from_vars(lookup)) {
+        let settings: Loaded = match (
+            BridgeConfig::from_vars(lookup),
+            RetryPolicy::from_vars(lookup),
+        ) {
             (Ok(config), Ok(policy)) => Ok(Rc::new(Settings { config, policy })),
-            (config, policy) => Err(Rc::new(config.err().into_iter().chain(policy.err()).flatten().collect())),
+            (config, policy) => Err(Rc::new(
+                config
+                    .err()
+                    .into_iter()
+                    .chain(policy.err())
+                    .flatten()
+                    .collect(),
+            )),
         };
         *cache = Some((values, settings.clone()));
         settings
@@ -246,7 +306,11 @@ fn read_var(env: &Env, name: &str) -> Option<String> {
         .map(|value| value.to_string())
         .or_else(|_| env.secret(name).map(|value| value.to_string()))
         .ok()
-        .or_else(|| env.object_var::<Value>(name).ok().map(|value| value.to_string()))
+        .or_else(|| {
+            env.object_var::<Value>(name)
+                .ok()
+                .map(|value| value.to_string())
+        })
 }
 
 /// Unix milliseconds now.

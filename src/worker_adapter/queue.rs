@@ -4,10 +4,13 @@
 //! consumer keeps it in the dead-letter store.
 
 use super::{dead_letters, log, now_ms, send, Runtime};
-use crate::delivery::{next_step, split_payload, DeadLetter, DeadLetterReason, NextStep, QueuedPayload};
+use crate::delivery::{
+    next_step, split_payload, DeadLetter, DeadLetterReason, NextStep, QueuedPayload,
+};
 use serde_json::json;
 use worker::{
-    wasm_bindgen::JsValue, Env, MessageBatch, MessageExt, Queue, QueueContentType, RawMessageBuilder,
+    wasm_bindgen::JsValue, Env, MessageBatch, MessageExt, Queue, QueueContentType,
+    RawMessageBuilder,
 };
 
 /// The producer binding of the delivery queue; durable mode is on when it is bound.
@@ -19,7 +22,11 @@ pub const VAR_DEAD_LETTER_QUEUE_NAME: &str = "DEAD_LETTER_QUEUE_NAME";
 const DEFAULT_DEAD_LETTER_QUEUE_NAME: &str = "segment-ld-dead-letters";
 
 /// Queues a payload (as JSON text, which survives the queue unchanged) after `delay_seconds`.
-pub async fn enqueue(queue: &Queue, payload: &QueuedPayload, delay_seconds: u32) -> worker::Result<()> {
+pub async fn enqueue(
+    queue: &Queue,
+    payload: &QueuedPayload,
+    delay_seconds: u32,
+) -> worker::Result<()> {
     send_text(queue, &serde_json::to_string(payload)?, delay_seconds).await
 }
 
@@ -59,13 +66,24 @@ pub async fn consume_deliveries(batch: &MessageBatch<JsValue>, env: &Env, runtim
                     queued_at: now_ms(),
                     last_result: None,
                 };
-                give_up(env, runtime, unreadable, reason("unreadable_message", format!("not a queued payload: {error}"))).await
+                give_up(
+                    env,
+                    runtime,
+                    unreadable,
+                    reason(
+                        "unreadable_message",
+                        format!("not a queued payload: {error}"),
+                    ),
+                )
+                .await
             }
         };
         match handled {
             Ok(()) => message.ack(),
             Err(error) => {
-                log(json!({"log": "queue_retry", "level": "error", "message_id": message.id(), "error": error.to_string()}));
+                log(
+                    json!({"log": "queue_retry", "level": "error", "message_id": message.id(), "error": error.to_string()}),
+                );
                 message.retry();
             }
         }
@@ -74,17 +92,37 @@ pub async fn consume_deliveries(batch: &MessageBatch<JsValue>, env: &Env, runtim
 
 /// Delivers one queued payload and decides what follows. `Err` leaves the message to the
 /// platform's own retry (nothing was handed on).
-async fn deliver_queued(env: &Env, runtime: &Runtime, mut payload: QueuedPayload) -> worker::Result<()> {
-    let Some(destination) = runtime.config().destinations.iter().find(|d| d.name == payload.destination) else {
-        let why = format!("the destination {:?} is no longer configured", payload.destination);
+async fn deliver_queued(
+    env: &Env,
+    runtime: &Runtime,
+    mut payload: QueuedPayload,
+) -> worker::Result<()> {
+    let Some(destination) = runtime
+        .config()
+        .destinations
+        .iter()
+        .find(|d| d.name == payload.destination)
+    else {
+        let why = format!(
+            "the destination {:?} is no longer configured",
+            payload.destination
+        );
         return give_up(env, runtime, payload, reason("unknown_destination", why)).await;
     };
     let result = send::attempt(destination, &payload, runtime.policy.timeout_ms).await;
     payload.attempts += 1;
     payload.last_result = Some(result.describe());
-    let step = next_step(&runtime.policy.queue_delays_seconds, payload.attempts, payload.events, &result, now_ms());
+    let step = next_step(
+        &runtime.policy.queue_delays_seconds,
+        payload.attempts,
+        payload.events,
+        &result,
+        now_ms(),
+    );
     let Some(delivery_queue) = &runtime.delivery_queue else {
-        return Err(worker::Error::RustError("the DELIVERIES queue is not bound".to_string()));
+        return Err(worker::Error::RustError(
+            "the DELIVERIES queue is not bound".to_string(),
+        ));
     };
     match step {
         NextStep::Delivered => Ok(()),
@@ -101,7 +139,12 @@ async fn deliver_queued(env: &Env, runtime: &Runtime, mut payload: QueuedPayload
 
 /// Hands a payload to the dead-letter queue with its reason, or stores it directly when no
 /// dead-letter queue is bound.
-async fn give_up(env: &Env, runtime: &Runtime, payload: QueuedPayload, why: DeadLetterReason) -> worker::Result<()> {
+async fn give_up(
+    env: &Env,
+    runtime: &Runtime,
+    payload: QueuedPayload,
+    why: DeadLetterReason,
+) -> worker::Result<()> {
     let letter = DeadLetter {
         payload,
         reason: why,
@@ -123,7 +166,8 @@ pub async fn consume_dead_letters(batch: &MessageBatch<JsValue>, env: &Env) {
                 payload,
                 reason: reason(
                     "consumer_failed",
-                    "the delivery consumer failed on this payload until the platform gave up on it".to_string(),
+                    "the delivery consumer failed on this payload until the platform gave up on it"
+                        .to_string(),
                 ),
                 dead_lettered_at: now_ms(),
             })
@@ -131,7 +175,9 @@ pub async fn consume_dead_letters(batch: &MessageBatch<JsValue>, env: &Env) {
         let stored = match letter {
             Ok(letter) => dead_letters::store(env, &letter).await,
             Err(error) => {
-                log(json!({"log": "dead_letter_unreadable", "level": "error", "message_id": message.id(), "error": error.to_string()}));
+                log(
+                    json!({"log": "dead_letter_unreadable", "level": "error", "message_id": message.id(), "error": error.to_string()}),
+                );
                 Ok(())
             }
         };

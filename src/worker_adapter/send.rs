@@ -4,15 +4,25 @@
 use super::{dead_letters, log, now_ms};
 use crate::api::{DeliveryReport, DeliveryResult};
 use crate::config::Destination;
-use crate::delivery::{next_step, split_payload, AttemptResult, DeadLetter, NextStep, QueuedPayload, RetryPolicy};
+use crate::delivery::{
+    direct_action, split_payload, AttemptResult, DeadLetter, DirectAction, QueuedPayload,
+    RetryPolicy,
+};
 use crate::launchdarkly::outbound_request;
 use futures_util::future::{select, Either};
 use serde_json::json;
 use std::time::Duration;
-use worker::{wasm_bindgen::JsValue, AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    wasm_bindgen::JsValue, AbortController, Delay, Env, Fetch, Headers, Method, Request,
+    RequestInit,
+};
 
 /// One request to LaunchDarkly for `payload`, bounded by `timeout_ms`.
-pub async fn attempt(destination: &Destination, payload: &QueuedPayload, timeout_ms: u64) -> AttemptResult {
+pub async fn attempt(
+    destination: &Destination,
+    payload: &QueuedPayload,
+    timeout_ms: u64,
+) -> AttemptResult {
     let outbound = outbound_request(
         &destination.events_base,
         &destination.client_side_id,
@@ -77,12 +87,16 @@ fn build(url: &str, headers: &[(&str, String)], body: &str) -> worker::Result<Re
     Request::new_with_init(url, &init)
 }
 
-/// Direct mode: delivers a payload within the request (one retry a second later, as
-/// LaunchDarkly's SDKs do; 413 split in halves). What cannot be delivered is dead-lettered when
-/// a store is bound and the cause is permanent, and otherwise reported failed so the sender
-/// (Segment) retries with the same payload ids.
-pub async fn deliver_direct(env: &Env, destination: &Destination, payload: QueuedPayload, policy: &RetryPolicy) -> DeliveryReport {
-    let retry_delays = vec![1u32; policy.direct_attempts.saturating_sub(1) as usize];
+/// Direct mode: delivers a payload within the request, following
+/// [`direct_action`]. What cannot be delivered is dead-lettered when the cause is permanent and a
+/// store is bound, and otherwise reported failed so the sender (Segment) retries with the same
+/// payload ids.
+pub async fn deliver_direct(
+    env: &Env,
+    destination: &Destination,
+    payload: QueuedPayload,
+    policy: &RetryPolicy,
+) -> DeliveryReport {
     let mut report = DeliveryReport {
         status: None,
         error: None,
@@ -98,24 +112,21 @@ pub async fn deliver_direct(env: &Env, destination: &Destination, payload: Queue
             report.attempts += 1;
             report.status = result.status;
             report.error = result.error.clone();
-            match next_step(&retry_delays, payload.attempts, payload.events, &result, now_ms()) {
-                NextStep::Delivered => break,
-                NextStep::Split => {
+            match direct_action(policy, payload.attempts, payload.events, &result, now_ms()) {
+                DirectAction::Done => break,
+                DirectAction::WaitAndRetry(seconds) => {
+                    Delay::from(Duration::from_secs(u64::from(seconds))).await;
+                }
+                DirectAction::Split => {
                     work.extend(split_payload(&payload).into_iter().flatten());
                     break;
                 }
-                NextStep::RetryAfter(seconds) if u64::from(seconds) * 1000 <= policy.direct_max_wait_ms => {
-                    Delay::from(Duration::from_secs(u64::from(seconds.max(1)))).await;
-                }
-                NextStep::RetryAfter(seconds) => {
-                    report.result = failed(&report.result, false, Some(seconds));
+                DirectAction::ReturnToSender { retry_after } => {
+                    report.result = report.result.with_failure(false, retry_after);
                     break;
                 }
-                NextStep::DeadLetter(reason) if reason.code == "retries_exhausted" => {
-                    report.result = failed(&report.result, false, None);
-                    break;
-                }
-                NextStep::DeadLetter(reason) => {
+                DirectAction::Keep(reason) => {
+                    let configuration_error = reason.code == "launchdarkly_configuration_error";
                     let letter = DeadLetter {
                         payload: payload.clone(),
                         reason: reason.clone(),
@@ -126,7 +137,7 @@ pub async fn deliver_direct(env: &Env, destination: &Destination, payload: Queue
                             DeliveryResult::DeadLettered { reason }
                         }
                         Ok(()) => report.result.clone(),
-                        Err(_) => failed(&report.result, reason.code == "launchdarkly_configuration_error", None),
+                        Err(_) => report.result.with_failure(configuration_error, None),
                     };
                     break;
                 }
@@ -134,21 +145,4 @@ pub async fn deliver_direct(env: &Env, destination: &Destination, payload: Queue
         }
     }
     report
-}
-
-/// Combines an earlier result with a new failure: any failure makes the delivery failed.
-fn failed(previous: &DeliveryResult, configuration_error: bool, retry_after: Option<u32>) -> DeliveryResult {
-    match previous {
-        DeliveryResult::Failed {
-            configuration_error: was,
-            retry_after: before,
-        } => DeliveryResult::Failed {
-            configuration_error: *was || configuration_error,
-            retry_after: (*before).max(retry_after),
-        },
-        _ => DeliveryResult::Failed {
-            configuration_error,
-            retry_after,
-        },
-    }
 }

@@ -236,3 +236,33 @@ test('without a client-side ID the bridge refuses events with 503 and lists the 
     await unconfigured.close();
   }
 });
+
+test('the live view and the admin routes are closed unless enabled', async () => {
+  const closed = await bridge.get('/dev/recent');
+  assert.equal(closed.status, 404);
+  assert.equal(closed.json.error.code, 'admin_disabled');
+  const admin = await bridge.get('/admin/dead-letters');
+  assert.equal(admin.status, 404);
+  const open = await startBridge(
+    { LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID, LD_EVENTS_HOST: ld.baseUrl, DEV_MODE: 'true', ADMIN_TOKEN: 'tok-1' },
+    { kvNamespaces: ['DEAD_LETTERS'] },
+  );
+  try {
+    await open.post('/segment', purchase);
+    const recent = await open.get('/dev/recent');
+    assert.equal(recent.status, 200);
+    assert.equal(recent.json.recent[0].path, '/segment');
+    assert.equal(recent.json.recent[0].received.event, 'Order Completed');
+    assert.equal(recent.json.recent[0].deliveries[0].result, 'delivered');
+    const noToken = await open.get('/admin/dead-letters');
+    assert.equal(noToken.status, 401);
+    assert.equal(noToken.json.error.code, 'unauthorized');
+    const wrong = await open.send('GET', '/admin/dead-letters', undefined, { authorization: 'Bearer tok-2' });
+    assert.equal(wrong.status, 401);
+    const right = await open.send('GET', '/admin/dead-letters', undefined, { authorization: 'Bearer tok-1' });
+    assert.equal(right.status, 200);
+    assert.equal(right.json.count, 0);
+  } finally {
+    await open.close();
+  }
+});
