@@ -12,37 +12,13 @@ use segment_ld_bridge::mapping::{
 };
 use serde_json::{json, Map, Value};
 
-/// SplitMix64.
-struct Rng(u64);
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
-impl Rng {
-    fn new(salt: u64) -> Rng {
-        let seed = std::env::var("MAPPING_PROPTEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0x6d61_7070_u64);
-        Rng(seed ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
+/// The generator for one property, seeded from `MAPPING_PROPTEST_SEED`.
+fn rng(salt: u64) -> Rng {
+    Rng::seeded("MAPPING_PROPTEST_SEED", 0x6d61_7070_u64, salt)
 }
 
 fn cases() -> usize {
@@ -318,7 +294,7 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
 
 #[test]
 fn arbitrary_directive_mappings_never_panic() {
-    let mut rng = Rng::new(1);
+    let mut rng = rng(1);
     let mut compiled = 0;
     let mut applied = 0;
     for _ in 0..cases() {
@@ -349,7 +325,7 @@ fn arbitrary_directive_mappings_never_panic() {
 
 #[test]
 fn arbitrary_json_mappings_never_panic() {
-    let mut rng = Rng::new(2);
+    let mut rng = rng(2);
     for _ in 0..cases() {
         let mapping = random_value(&mut rng, 6);
         let payload = random_payload(&mut rng);
@@ -489,7 +465,7 @@ fn huge_inputs_are_bounded() {
 
 #[test]
 fn templates_render_like_plain_text_without_braces() {
-    let mut rng = Rng::new(3);
+    let mut rng = rng(3);
     let alphabet = ['{', '}', 'a', '.', ' ', '[', '0', ']', '$', 'é'];
     let payload = json!({"a": {"b": [1, 2]}, "0": "zero", " a ": 3});
     for _ in 0..cases() {
@@ -504,7 +480,7 @@ fn templates_render_like_plain_text_without_braces() {
 
 #[test]
 fn liquid_soup_never_panics() {
-    let mut rng = Rng::new(4);
+    let mut rng = rng(4);
     let payload = json!({"a": {"b": "x"}, "x": [1, 2, 3], "s": "hello"});
     let mut rendered = 0;
     for _ in 0..cases() {
@@ -523,7 +499,7 @@ fn liquid_soup_never_panics() {
 
 #[test]
 fn replace_without_dollar_matches_str_replace() {
-    let mut rng = Rng::new(5);
+    let mut rng = rng(5);
     let alphabet = ['a', 'b', '-', '+', '.', ' ', '*'];
     for _ in 0..cases() {
         let text: String = (0..rng.below(20)).map(|_| *rng.pick(&alphabet)).collect();
@@ -553,7 +529,7 @@ fn replace_without_dollar_matches_str_replace() {
 
 #[test]
 fn undefined_is_removed_from_objects_and_nulled_in_arrays() {
-    let mut rng = Rng::new(6);
+    let mut rng = rng(6);
     for _ in 0..cases() / 10 {
         let n = 1 + rng.below(5);
         let present: Vec<bool> = (0..n).map(|_| rng.chance(50)).collect();

@@ -7,37 +7,13 @@
 use segment_ld_bridge::trigger::{evaluate, Trigger, MAX_AST_DEPTH, MAX_SOURCE_CHARS};
 use serde_json::{json, Map, Value};
 
-/// SplitMix64.
-struct Rng(u64);
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
-impl Rng {
-    fn new(salt: u64) -> Rng {
-        let seed = std::env::var("TRIGGER_PROPTEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0x5eed_u64);
-        Rng(seed ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
+/// The generator for one property, seeded from `TRIGGER_PROPTEST_SEED`.
+fn rng(salt: u64) -> Rng {
+    Rng::seeded("TRIGGER_PROPTEST_SEED", 0x5eed_u64, salt)
 }
 
 fn cases(default: usize) -> usize {
@@ -366,7 +342,7 @@ fn check_source(src: &str, rng: &mut Rng) {
 
 #[test]
 fn arbitrary_text_never_panics() {
-    let mut rng = Rng::new(1);
+    let mut rng = rng(1);
     for _ in 0..cases(20_000) {
         let src = random_text(&mut rng);
         check_source(&src, &mut rng);
@@ -375,7 +351,7 @@ fn arbitrary_text_never_panics() {
 
 #[test]
 fn token_soups_never_panic() {
-    let mut rng = Rng::new(2);
+    let mut rng = rng(2);
     let mut parsed = 0;
     for _ in 0..cases(20_000) {
         let src = token_soup(&mut rng);
@@ -388,7 +364,7 @@ fn token_soups_never_panic() {
 
 #[test]
 fn arbitrary_parse_trees_never_panic() {
-    let mut rng = Rng::new(3);
+    let mut rng = rng(3);
     let mut accepted = 0;
     for _ in 0..cases(20_000) {
         let ast = random_ast(&mut rng, 4);
@@ -421,7 +397,7 @@ fn arbitrary_events_never_panic() {
     .iter()
     .map(|s| Trigger::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")))
     .collect();
-    let mut rng = Rng::new(4);
+    let mut rng = rng(4);
     for _ in 0..cases(20_000) {
         let event = random_event(&mut rng);
         for t in &triggers {

@@ -19,6 +19,7 @@ const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(root, 'docs/playground.png');
 
 let bridge;
+let launchDarkly;
 let context;
 let page;
 let userDataDir;
@@ -48,7 +49,12 @@ before(async () => {
   if (!fs.existsSync(path.join(root, 'www/pkg/segment_ld_bridge_bg.wasm'))) {
     throw new Error('www/pkg is missing: run scripts/build-playground.sh first');
   }
-  bridge = await startBridge({ LD_CLIENT_SIDE_ID: 'served-by-the-bridge' });
+  launchDarkly = await startStandIn();
+  bridge = await startBridge({
+    LD_CLIENT_SIDE_ID: 'served-by-the-bridge',
+    LD_EVENTS_HOST: launchDarkly.baseUrl,
+    DEV_MODE: 'true',
+  });
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'playground-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -78,6 +84,7 @@ before(async () => {
 after(async () => {
   await context?.close();
   await bridge?.close();
+  await launchDarkly?.close();
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 });
 
@@ -225,6 +232,29 @@ test('a mapping copied from Segment can be imported', async () => {
     await page.click(`.field[data-field="${name}"] button:text("preset")`);
   }
   await waitForBody((b) => b[0]?.key === 'Order Completed' && b[0]?.contextKeys?.unauthenticatedUser, 'the preset again');
+});
+
+test('the live view shows what the bridge received, and opens it in the playground', async () => {
+  const received = await bridge.post('/segment', {
+    type: 'track',
+    event: 'Live Event',
+    userId: 'user-live',
+    messageId: 'm-live',
+    timestamp: '2026-04-03T12:00:00Z',
+    properties: { revenue: 5 },
+  });
+  assert.equal(received.status, 200, received.text);
+  assert.equal(launchDarkly.received.length, 1);
+  await page.click('#live-toggle');
+  const entry = page.locator('[data-test="live-entry"]').first();
+  await entry.waitFor({ timeout: 5000 });
+  assert.match(await entry.innerText(), /POST \/segment\s+200\s+1 accepted · 0 skipped · 0 rejected/);
+  assert.match(await entry.innerText(), new RegExp(`${launchDarkly.baseUrl}/events/bulk/served-by-the-bridge`));
+  await entry.locator('button:text("open in the playground")').click();
+  const sent = await waitForBody((b) => b[0]?.key === 'Live Event', 'the received event in the playground');
+  assert.deepEqual(sent[0].contextKeys, { user: 'user-live' });
+  await page.click('#live-toggle');
+  await page.locator('#live-body >> text=Hidden.').waitFor({ timeout: 2000 });
 });
 
 test('screenshot of the playground (docs/playground.png)', async () => {

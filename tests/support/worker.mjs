@@ -6,6 +6,14 @@ import fs from 'node:fs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The `run_worker_first` patterns of wrangler.toml's [assets] (a TOML array of plain strings). */
+function workerFirstRoutes() {
+  const toml = fs.readFileSync(path.join(root, 'wrangler.toml'), 'utf8');
+  const line = toml.match(/^run_worker_first\s*=\s*(\[.*\])\s*$/m);
+  if (!line) throw new Error('wrangler.toml: [assets] run_worker_first is missing');
+  return JSON.parse(line[1]);
+}
+
 /**
  * Starts the bridge in workerd with `vars` as its [vars] (and `options`, extra Miniflare worker
  * options such as queues and KV); returns {mf, url, post, get, send, close}.
@@ -26,10 +34,7 @@ export async function startBridge(vars, options = {}) {
     // As wrangler.toml [assets]: the playground (www/) at /, the bridge's routes to the Worker.
     assets: {
       directory: path.join(root, 'www'),
-      routerConfig: {
-        has_user_worker: true,
-        static_routing: { user_worker: ['/segment', '/segment/*', '/health'] },
-      },
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: workerFirstRoutes() } },
     },
   });
   const url = await mf.ready;
