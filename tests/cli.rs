@@ -323,3 +323,44 @@ fn preview_with_a_document_routes_by_source() {
     );
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn transform_runs_a_segment_mapping_or_lists_its_errors() {
+    let mapping = temp_file(
+        "transform-mapping.json",
+        r#"{"name": {"@case": {"operator": "upper", "value": {"@path": "$.properties.plan"}}},
+            "tags": {"@arrayPath": ["$.properties.items", {"sku": {"@path": "$.id"}}]},
+            "flat": {"@flatten": {"value": {"@path": "$.context"}, "separator": "."}}}"#,
+    );
+    let payload = r#"{"properties": {"plan": "pro", "items": [{"id": "a"}, {"id": "b"}]}, "context": {"page": {"path": "/x"}}}"#;
+    let output = run(
+        &["transform", "--mapping", mapping.to_str().expect("path")],
+        payload,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        printed,
+        json!({"name": "PRO", "tags": [{"sku": "a"}, {"sku": "b"}], "flat": {"page.path": "/x"}})
+    );
+    let invalid = temp_file(
+        "transform-invalid.json",
+        r#"{"a": {"@path": 5}, "b": {"@if": {"then": 1}}, "c": {"@nope": 1}}"#,
+    );
+    let output = run(
+        &["transform", "--mapping", invalid.to_str().expect("path")],
+        "{}",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("invalid mapping"), "{stderr}");
+    assert!(stderr.contains("/a/@path should be a string"), "{stderr}");
+    assert!(
+        stderr.contains("/c has an invalid directive: @nope"),
+        "every error at once: {stderr}"
+    );
+}
