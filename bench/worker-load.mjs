@@ -3,7 +3,7 @@
 // for requests of 1 and of 100 events, next to two trivial JavaScript Workers on the same
 // machine (an echo, and an echo that makes the same one subrequest to the stand-in).
 // `node bench/worker-load.mjs [--worker target/bench/worker/index.js] [--runs 3] [--run-ms 4000]
-//   [--connections 8] [--out target/bench/worker.json]`
+//   [--connections 8] [--targets echo,forward,bridge] [--out target/bench/worker.json]`
 // Every load run is bounded in time (run-ms) and count (max-requests) and goes to 127.0.0.1 only.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +20,7 @@ const opts = options({
   warmupMs: 1500,
   connections: 8,
   maxRequests: 200000,
+  targets: 'echo,forward,bridge',
   out: path.join(root, 'target/bench/worker.json'),
 });
 const CLK_TCK = 100; // Linux USER_HZ, the unit of /proc/<pid>/stat times
@@ -135,7 +136,7 @@ const bodies = {
 const standIn = await startStandIn();
 const results = { connections: opts.connections, runs: opts.runs, run_ms: opts.runMs, targets: {} };
 try {
-  for (const target of targets) {
+  for (const target of targets.filter((t) => opts.targets.split(',').includes(t.name))) {
     const bindings = { LD_CLIENT_SIDE_ID: fixtures.client_side_id, LD_EVENTS_HOST: standIn.baseUrl };
     const worker = await startWorker(target, bindings);
     results.targets[target.name] = { description: target.description, sizes: {} };

@@ -33,11 +33,10 @@ fi
 # 2. Build. `-s none`: no sanitizer (safe Rust; libFuzzer's coverage instrumentation is all
 # that is needed), which also needs no nightly flag, so the stable toolchain builds it.
 # `-a`: debug assertions and overflow checks on, as in `cargo test`.
-fuzz=(cargo fuzz --fuzz-dir "$root/fuzz")
-opts=(-s none -a)
+opts=(--fuzz-dir "$root/fuzz" -s none -a)
 say "building the fuzz targets"
 mkdir -p "$root/fuzz/target"
-if ! "${fuzz[@]}" build "${opts[@]}" >"$root/fuzz/target/build.log" 2>&1; then
+if ! cargo fuzz build "${opts[@]}" >"$root/fuzz/target/build.log" 2>&1; then
   grep -v '^\s*Compiling ' "$root/fuzz/target/build.log" | tail -n 60 >&2 || true
   echo "[fuzz] the fuzz targets do not build" >&2
   exit 1
@@ -65,7 +64,7 @@ for target in $targets; do
   say "$target: fuzzing for ${seconds} s (log: ${log#"$root"/})"
   start=$(date +%s.%N)
   rc=0
-  "${fuzz[@]}" run "${opts[@]}" "$target" "$work" "$seeds" -- \
+  cargo fuzz run "${opts[@]}" "$target" "$work" "$seeds" -- \
     -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=1024 \
     -max_len="$(max_len "$target")" "${dict[@]}" -print_final_stats=1 >"$log" 2>&1 || rc=$?
   took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
@@ -75,13 +74,15 @@ for target in $targets; do
     say "$target: ${runs:-?} executions in ${took} s without a crash (corpus: $corpus inputs)"
   else
     failed+=("$target")
-    echo "[fuzz] $target FAILED after ${took} s and ${runs:-?} executions (exit $rc); the end of its log:" >&2
-    grep -v -E '^#[0-9]+\s+(NEW|REDUCE|pulse|INITED|RELOAD)' "$log" | tail -n 40 >&2 || true
+    echo "[fuzz] $target FAILED after ${took} s and ${runs:-?} executions (exit $rc; log: ${log#"$root"/}):" >&2
+    # The panic message (or libFuzzer's timeout / out-of-memory report), else the log's end.
+    grep -E -A 2 "panicked at|^==[0-9]+== ERROR: libFuzzer" "$log" | head -n 12 >&2 \
+      || grep -v -E '^#[0-9]+\s+(NEW|REDUCE|pulse|INITED|RELOAD)' "$log" | tail -n 30 >&2 || true
     input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
     if [ -n "$input" ]; then
       echo "[fuzz] $target: failing input: $input" >&2
-      echo "[fuzz] reproduce: cargo fuzz run --fuzz-dir fuzz ${opts[*]} $target $input" >&2
-      echo "[fuzz] minimize:  cargo fuzz tmin --fuzz-dir fuzz ${opts[*]} $target $input" >&2
+      echo "[fuzz] reproduce: cargo fuzz run --fuzz-dir fuzz -s none -a $target $input" >&2
+      echo "[fuzz] minimize:  cargo fuzz tmin --fuzz-dir fuzz -s none -a $target $input" >&2
     fi
   fi
 done

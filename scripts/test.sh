@@ -13,6 +13,8 @@ step "cargo clippy (native, all targets)"
 cargo clippy --all-targets -- -D warnings
 step "cargo clippy (wasm32: Worker adapter)"
 cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+step "cargo clippy (wasm32: playground bindings)"
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features playground -- -D warnings
 
 step "native tests (core, conformance, CLI)"
 cargo test
@@ -22,8 +24,12 @@ wasm-pack test --node --mode no-install -- --no-default-features --test wasm_nod
 step "core compiled to wasm, in headless Chromium (wasm-pack test --headless --chrome)"
 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" --mode no-install \
   -- --no-default-features --test wasm_browser
+step "playground bindings in headless Chromium (wasm-pack test --headless --chrome)"
+wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" --mode no-install \
+  -- --no-default-features --features playground --test wasm_playground
 
-step "build the Worker"
+step "build the Worker and the playground"
 bash scripts/build-worker.sh
+bash scripts/build-playground.sh
 step "Worker end to end in workerd (Miniflare) against a stand-in LaunchDarkly on 127.0.0.1"
 node --test --test-concurrency=1 tests/e2e/

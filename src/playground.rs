@@ -600,6 +600,16 @@ fn field_value(
     }
 }
 
+/// Whether the core turns this string into a metric value (Segment's number coercion).
+fn is_numeric(text: &str) -> bool {
+    let trimmed = text.trim();
+    trimmed.bytes().any(|b| b.is_ascii_digit())
+        && trimmed
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        && trimmed.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
 fn is_empty(value: &Value) -> bool {
     value.is_null() || value.as_str() == Some("")
 }
@@ -643,9 +653,9 @@ fn missing_note(name: &str, mapped: bool) -> String {
 /// What the bridge does with a field's value on its way to LaunchDarkly, when worth saying.
 fn value_note(name: &str, value: &Value) -> Option<String> {
     match (name, value) {
-        ("metric_value", Value::String(text)) => Some(format!(
-            "the numeric string {text:?} is sent as a number (anything else is rejected)"
-        )),
+        ("metric_value", Value::String(text)) if is_numeric(text) => {
+            Some(format!("the numeric string {text:?} is sent as a number"))
+        }
         ("metric_value", Value::Number(_)) | ("event_properties", Value::Object(_)) => None,
         ("metric_value", _) => Some("not a number: the event is rejected".to_string()),
         ("event_properties", _) => Some("not an object: the event is rejected".to_string()),

@@ -433,13 +433,13 @@ function destinationCard(d, i) {
   const at = `destinations[${i}]`;
   return h('article', { class: 'card destination', 'data-location': at },
     h('div', { class: 'card-head' },
-      h('strong', {}, d.name || `destination ${i + 1}`),
+      h('strong', { 'data-destination-label': i }, d.name || `destination ${i + 1}`),
       state.destinations.length > 1
         ? h('button', { type: 'button', class: 'small quiet', title: 'Remove this destination', onclick: () => removeDestination(i) }, 'Remove')
         : null),
     h('div', { class: 'problems', 'data-problems': at, hidden: true }),
     h('div', { class: 'grid2' },
-      row('Name', `${at}.name`, input(`${at}.name`, d.name, (v) => { d.name = v; })),
+      row('Name', `${at}.name`, input(`${at}.name`, d.name, (v) => { d.name = v; relabel(`[data-destination-label="${i}"]`, v || `destination ${i + 1}`); })),
       row('Events host', `${at}.events_host`, input(`${at}.events_host`, d.events_host, (v) => { d.events_host = v; }, { list: 'events-hosts', placeholder: 'us' }))),
     row('Client-side ID', `${at}.client_side_id`, input(`${at}.client_side_id`, d.client_side_id, (v) => { d.client_side_id = v; }, { placeholder: 'the environment\'s client-side ID' })),
     row('Metric event keys', `${at}.metric_event_keys`,
@@ -467,7 +467,7 @@ function subscriptionCard(s, i) {
   const all = s.destinations === null;
   return h('article', { class: `card subscription${s.enabled ? '' : ' disabled'}`, 'data-location': at },
     h('div', { class: 'card-head' },
-      h('strong', {}, s.name || `subscription ${i + 1}`),
+      h('strong', { 'data-subscription-label': i }, s.name || `subscription ${i + 1}`),
       h('label', { class: 'toggle' }, h('input', {
         type: 'checkbox',
         checked: s.enabled,
@@ -479,13 +479,13 @@ function subscriptionCard(s, i) {
         : null),
     h('div', { class: 'problems', 'data-problems': at, hidden: true }),
     h('div', { class: 'grid2' },
-      row('Name', `${at}.name`, input(`${at}.name`, s.name, (v) => { s.name = v; })),
+      row('Name', `${at}.name`, input(`${at}.name`, s.name, (v) => { s.name = v; relabel(`[data-subscription-label="${i}"]`, v || `subscription ${i + 1}`); })),
       row('Destinations', `${at}.destinations`, h('div', { class: 'checks' },
         state.destinations.map((d, j) => h('label', {}, h('input', {
           type: 'checkbox',
           checked: all || s.destinations.includes(j),
           onchange: (event) => toggleSubscriptionDestination(s, j, event.target.checked),
-        }), ' ', d.name || `destination ${j + 1}`))))),
+        }), ' ', h('span', { 'data-destination-label': j }, d.name || `destination ${j + 1}`)))))),
     row('Trigger', `${at}.trigger`, input(`${at}.trigger`, s.trigger, (v) => { s.trigger = v; }, { class: 'code', placeholder: PRESET.trigger }), 'Segment\'s trigger language'),
     h('div', { class: 'mapping-head' },
       h('h4', {}, 'Track Event field mapping'),
@@ -568,6 +568,11 @@ function sourcesCard() {
     }),
     h('div', { class: 'problems', 'data-problems': 'sources', hidden: true }),
   );
+}
+
+/** Renames a card title or checkbox label in place, so typing a name keeps the focus. */
+function relabel(selector, text) {
+  for (const node of document.querySelectorAll(selector)) node.textContent = text;
 }
 
 function addDestination() {

@@ -84,7 +84,10 @@ fuzz_target!(|data: &[u8]| {
     for limits in [&Limits::SEGMENT, &SMALL] {
         if let Ok(received) = inbound::read_events(data, limits) {
             assert!(received.events.len() <= limits.max_events);
-            assert!(received.oversized.iter().all(|&i| i < received.events.len()));
+            assert!(received
+                .oversized
+                .iter()
+                .all(|&i| i < received.events.len()));
         }
         for call in CALLS {
             let _ = inbound::read_tracking_call(call, data, limits);
@@ -115,7 +118,9 @@ fuzz_target!(|data: &[u8]| {
     plan(&configs.routed, &webhook, &request, &Limits::SEGMENT);
     plan(
         &configs.routed,
-        &Route::Webhook { source_id: Some("web".to_string()) },
+        &Route::Webhook {
+            source_id: Some("web".to_string()),
+        },
         &request,
         &Limits::SEGMENT,
     );
@@ -137,7 +142,12 @@ fuzz_target!(|data: &[u8]| {
             signature: Some(text),
             body: br#"{"type":"track","event":"E","userId":"u"}"#,
         };
-        plan(&configs.routed, &Route::TrackingApi(TrackingCall::Batch), &headers, &SMALL);
+        plan(
+            &configs.routed,
+            &Route::TrackingApi(TrackingCall::Batch),
+            &headers,
+            &SMALL,
+        );
         plan(&configs.routed, &webhook, &headers, &SMALL);
     }
 });

@@ -31,11 +31,11 @@ const bodyJson = async () => JSON.parse(await body().innerText());
 const slot = (location) => page.locator(`[data-problems="${location}"]`);
 
 /** Waits until the rendered request body satisfies `check` (the page re-runs as you type). */
-async function waitForBody(check, message) {
+async function waitForBody(check, message, locator = body()) {
   let last;
   for (let i = 0; i < 100; i += 1) {
     try {
-      last = await bodyJson();
+      last = JSON.parse(await locator.innerText({ timeout: 200 }));
       if (check(last)) return last;
     } catch {
       // No request rendered yet.
@@ -274,8 +274,9 @@ test('screenshot of the playground (docs/playground.png)', async () => {
     for (const pane of document.querySelectorAll('.pane')) pane.scrollTop = 0;
     const keys = document.querySelector('[data-location="destinations[0].metric_event_keys"]');
     const pane = document.querySelector('#config-pane');
-    pane.scrollTop = keys.getBoundingClientRect().top - pane.getBoundingClientRect().top - 60;
+    pane.scrollTop = keys.getBoundingClientRect().top - pane.getBoundingClientRect().top - 30;
     window.scrollTo(0, 0);
+    document.activeElement?.blur();
   });
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
@@ -329,6 +330,39 @@ test('the exported configuration makes a real bridge send exactly the request th
   } finally {
     await standIn.close();
   }
+});
+
+test('several destinations and subscriptions: one request per destination', async () => {
+  await page.click('button:text("+ Destination")');
+  await page.fill('[data-location="destinations[1].name"]', 'staging');
+  await page.fill('[data-location="destinations[1].client_side_id"]', 'env-staging');
+  await page.click('button:text("+ Subscription")');
+  await page.fill('[data-location="subscriptions[1].name"]', 'Big orders');
+  await page.fill('[data-location="subscriptions[1].trigger"]', 'type = "track" and properties.revenue > 30');
+  await field('event_name', 1).fill('"big-order"');
+  await page.locator('[data-location="subscriptions[1]"] .checks label:has-text("staging") input').uncheck();
+  const bodyOf = (destination) => page.locator(`[data-test="request"][data-destination="${destination}"] [data-test="body"]`);
+  const keys = (events) => events.map((e) => e.key).join(', ');
+  await waitForBody((b) => keys(b) === 'order completed, big-order', 'production gets both', bodyOf('production'));
+  await waitForBody((b) => keys(b) === 'order completed', 'staging only gets the Track Event', bodyOf('staging'));
+  const outcome = page.locator('[data-test="outcome"]');
+  assert.match(await outcome.innerText(), /"big-order" is not a metric event key of "production": no metric will count it/);
+  assert.equal(await page.locator('[data-subscription-label="1"]').innerText(), 'Big orders');
+  assert.equal(await page.locator('[data-location="subscriptions[0]"] [data-destination-label="1"]').innerText(), 'staging');
+
+  await page.click('#export-open');
+  const exported = JSON.parse(await page.locator('#export-json').innerText());
+  await page.click('#export-dialog button[value="close"]');
+  assert.deepEqual(exported.subscriptions[1], {
+    name: 'Big orders',
+    trigger: 'type = "track" and properties.revenue > 30',
+    mapping: { event_name: 'big-order' },
+    destinations: ['production'],
+  });
+  await page.click('[data-location="subscriptions[1]"] button:text("Remove")');
+  await page.click('[data-location="destinations[1]"] button:text("Remove")');
+  await page.locator('[data-test="request"][data-destination="staging"]').waitFor({ state: 'detached', timeout: 3000 });
+  assert.equal(await page.locator('[data-test="request"]').count(), 1);
 });
 
 test('no uncaught exception or console error', () => {
