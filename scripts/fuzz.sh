@@ -58,6 +58,11 @@ for target in $targets; do
   work="$root/fuzz/target/corpus/$target"
   seeds="$root/fuzz/corpus/$target"
   mkdir -p "$work" "$seeds"
+  if [ "$(find "$work" -type f | wc -l)" -gt 20000 ]; then
+    say "$target: minimizing the kept corpus (over 20000 inputs)"
+    cargo fuzz cmin "${opts[@]}" "$target" "$work" -- -max_len="$(max_len "$target")" \
+      >"$logs/$target-cmin.log" 2>&1 || say "$target: cmin failed (see $logs/$target-cmin.log)"
+  fi
   dict=()
   [ -f "$root/fuzz/dicts/$target.dict" ] && dict=(-dict="$root/fuzz/dicts/$target.dict")
   log="$logs/$target.log"

@@ -19,6 +19,9 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --featu
 step "native tests (core, conformance, CLI)"
 cargo test
 
+step "fuzz: inbound parser, mapping engine, trigger parser (FUZZ_SECONDS per target)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh
+
 step "core compiled to wasm, in Node (wasm-pack test --node)"
 wasm-pack test --node --mode no-install -- --no-default-features --test wasm_node
 step "core compiled to wasm, in headless Chromium (wasm-pack test --headless --chrome)"

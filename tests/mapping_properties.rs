@@ -555,3 +555,26 @@ fn undefined_is_removed_from_objects_and_nulled_in_arrays() {
         assert_eq!(got, json!({"o": want_obj, "a": want_arr}));
     }
 }
+
+/// Found by the `mapping` fuzz target: non-ASCII text inside a Liquid tag used to cut a string
+/// inside a character and panic.
+#[test]
+fn liquid_tags_with_non_ascii_text_never_panic() {
+    for template in [
+        "{{é",
+        "{{ properties.café }}",
+        "{% if é %}x{% endif %}",
+        "{{ 'ü' | upcase }}",
+    ] {
+        let _ = mapping::transform(
+            &json!({"v": {"@liquid": template}}),
+            &json!({"properties": {"café": 1}}),
+        );
+    }
+    let result = mapping::transform(
+        &json!({"v": {"@liquid": "{{ properties.name }}"}}),
+        &json!({"properties": {"name": "Zoë"}}),
+    )
+    .expect("renders");
+    assert_eq!(result["v"], "Zoë");
+}
