@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::fmt;
 use uuid::Uuid;
 
@@ -98,10 +99,11 @@ impl EventsBase {
     }
 }
 
-/// One LaunchDarkly custom event (event schema 4, `contextKeys` form).
+/// One LaunchDarkly custom event (event schema 4, `contextKeys` form). `data` may be borrowed
+/// from the Segment event it came from.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CustomEvent {
+pub struct CustomEvent<'a> {
     /// Always `"custom"`.
     pub kind: &'static str,
     /// The metric event key: the Segment event name, byte for byte.
@@ -114,7 +116,17 @@ pub struct CustomEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_value: Option<Number>,
     /// Extra attributes (the Segment `properties`), always present.
-    pub data: Map<String, Value>,
+    pub data: Cow<'a, Map<String, Value>>,
+}
+
+impl CustomEvent<'_> {
+    /// The same event, owning all its data.
+    pub fn into_owned(self) -> CustomEvent<'static> {
+        CustomEvent {
+            data: Cow::Owned(self.data.into_owned()),
+            ..self
+        }
+    }
 }
 
 /// An HTTP request ready to send: what the Worker fetches and what `preview` prints.
@@ -149,7 +161,7 @@ impl OutboundRequest {
 pub fn bulk_request<'a>(
     base: &EventsBase,
     client_side_id: &str,
-    events: &[CustomEvent],
+    events: &[CustomEvent<'_>],
     identities: impl IntoIterator<Item = &'a str>,
 ) -> OutboundRequest {
     let body = serde_json::to_string(events).unwrap_or_else(|_| "[]".to_string()); // ok: maps of JSON values always serialise

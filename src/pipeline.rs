@@ -95,7 +95,8 @@ pub fn process(config: &BridgeConfig, events: &[Value], received_at_ms: i64) -> 
 /// The LaunchDarkly events bound for one destination.
 #[derive(Default)]
 struct Batch {
-    events: Vec<CustomEvent>,
+    /// Each LaunchDarkly event, serialised once.
+    events: Vec<String>,
     identities: Vec<String>,
     indexes: Vec<usize>,
 }
@@ -180,11 +181,7 @@ fn plan_payloads(
     let mut planned = Vec::new();
     let mut start = 0;
     let mut bytes = 2;
-    let serialized: Vec<String> = batch
-        .events
-        .iter()
-        .map(|event| serde_json::to_string(event).unwrap_or_default()) // ok: maps of JSON values always serialise
-        .collect();
+    let serialized = &batch.events;
     for end in 0..=serialized.len() {
         let full = end == serialized.len()
             || (end > start
@@ -267,6 +264,7 @@ fn process_event(
                 continue;
             }
         };
+        let serialized = serde_json::to_string(&custom).unwrap_or_default(); // ok: maps of JSON values always serialise
         let mut sent_to = Vec::new();
         for &position in subscription
             .destinations
@@ -283,7 +281,7 @@ fn process_event(
                 continue;
             }
             batch.identities.push(identity(event, &subscription.name));
-            batch.events.push(custom.clone());
+            batch.events.push(serialized.clone());
             batch.indexes.push(index);
             sent_to.push(destination.name.clone());
             if !accepted.destinations.contains(&destination.name) {
@@ -449,7 +447,7 @@ fn identity(event: &Value, subscription: &str) -> String {
     format!("{id}\u{1f}{subscription}")
 }
 
-fn describe_context_keys(event: &CustomEvent) -> String {
+fn describe_context_keys(event: &CustomEvent<'_>) -> String {
     event
         .context_keys
         .iter()

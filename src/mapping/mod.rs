@@ -195,6 +195,23 @@ pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path::PathSpec::parse(path).lookup(Some(value))
 }
 
+/// A pre-parsed `@path` argument: Segment's `path.replace('$.', '')`, then [`get`]. For callers
+/// that read values by reference rather than through a whole [`Mapping`].
+#[derive(Clone, Debug)]
+pub struct DirectivePath(path::PathSpec);
+
+impl DirectivePath {
+    /// Parses the argument of `@path` as Segment does.
+    pub fn parse(path: &str) -> DirectivePath {
+        DirectivePath(path::PathSpec::parse_directive_path(path))
+    }
+
+    /// The value at the path, by reference; `None` is JavaScript's `undefined`.
+    pub fn lookup<'a>(&self, value: &'a Value) -> Option<&'a Value> {
+        self.0.lookup(Some(value))
+    }
+}
+
 /// [`get`] with a path already split into keys (Segment's array form of a path).
 pub fn get_keys<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
     let keys = keys

@@ -15,9 +15,11 @@ use crate::config::{BridgeConfig, ConfigProblem, CONFIG_VARS};
 use crate::delivery::{QueuedPayload, RetryPolicy, VAR_RETRY_DELAYS, VAR_TIMEOUT_MS};
 use crate::inbound::Limits;
 use futures_util::future::join_all;
+use js_sys::Object;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
+use worker::wasm_bindgen::JsValue;
 use worker::{
     console_log, event, Context, Date, Env, MessageBatch, Queue, Request, Response, Result,
 };
@@ -26,12 +28,14 @@ use worker::{
 struct Settings {
     config: BridgeConfig,
     policy: RetryPolicy,
+    /// Remember requests for `/dev/recent` (`DEV_MODE` on, or an admin token set).
+    record_recent: bool,
 }
 
 type Loaded = std::result::Result<Rc<Settings>, Rc<Vec<ConfigProblem>>>;
 
 /// The variables the settings are built from (the cache key).
-const SETTINGS_VARS: [&str; 8] = [
+const SETTINGS_VARS: [&str; 10] = [
     CONFIG_VARS[0],
     CONFIG_VARS[1],
     CONFIG_VARS[2],
@@ -40,11 +44,20 @@ const SETTINGS_VARS: [&str; 8] = [
     CONFIG_VARS[5],
     VAR_RETRY_DELAYS,
     VAR_TIMEOUT_MS,
+    api::VAR_DEV_MODE,
+    api::VAR_ADMIN_TOKEN,
 ];
+
+/// Settings built from one `env`: the same `env` object needs no variable read at all.
+struct CachedSettings {
+    env: JsValue,
+    values: Vec<Option<String>>,
+    settings: Loaded,
+}
 
 thread_local! {
     /// The settings of this isolate, rebuilt only when the variables change.
-    static SETTINGS: RefCell<Option<(Vec<Option<String>>, Loaded)>> = const { RefCell::new(None) };
+    static SETTINGS: RefCell<Option<CachedSettings>> = const { RefCell::new(None) };
 }
 
 /// What a handler needs: valid settings and the bound queues.
@@ -56,14 +69,17 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Builds the runtime, or the 503 that lists the configuration problems.
-    fn load(env: &Env) -> std::result::Result<Runtime, ApiResponse> {
+    /// Builds the runtime, or the 503 that lists the configuration problems. The dead-letter
+    /// queue is looked up only for the queue consumer, which is the only one to use it.
+    fn load(env: &Env, for_consumer: bool) -> std::result::Result<Runtime, ApiResponse> {
         let settings = load_settings(env).map_err(|problems| api::misconfigured(&problems))?;
         Ok(Runtime {
             policy: settings.policy.clone(),
             settings,
             delivery_queue: env.queue(queue::DELIVERY_BINDING).ok(),
-            dead_letter_queue: env.queue(queue::DEAD_LETTER_BINDING).ok(),
+            dead_letter_queue: for_consumer
+                .then(|| env.queue(queue::DEAD_LETTER_BINDING).ok())
+                .flatten(),
         })
     }
 
@@ -117,7 +133,9 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
                 body: &body,
             };
             let response = ingest_request(&env, &route, &ingest, started).await;
-            recent::record(&method, &path, &body, &response);
+            if load_settings(&env).is_ok_and(|settings| settings.record_recent) {
+                recent::record(&method, &path, &body, &response);
+            }
             response
         }
     };
@@ -143,7 +161,7 @@ async fn ingest_request(
     request: &IngestRequest<'_>,
     received_at_ms: i64,
 ) -> ApiResponse {
-    let runtime = match Runtime::load(env) {
+    let runtime = match Runtime::load(env, false) {
         Ok(runtime) => runtime,
         Err(response) => return response,
     };
@@ -233,7 +251,7 @@ async fn admin(
                 Ok(selection) => selection,
                 Err(response) => return response,
             };
-            match Runtime::load(env) {
+            match Runtime::load(env, false) {
                 Ok(runtime) => dead_letters::replay(env, &runtime, selection).await,
                 Err(response) => response,
             }
@@ -252,7 +270,7 @@ async fn consume(
         queue::consume_dead_letters(&batch, &env).await;
         return Ok(());
     }
-    match Runtime::load(&env) {
+    match Runtime::load(&env, true) {
         Ok(runtime) => queue::consume_deliveries(&batch, &env, &runtime).await,
         Err(response) => {
             // Invalid configuration: keep every message for later rather than lose it.
@@ -266,26 +284,43 @@ async fn consume(
 }
 
 fn load_settings(env: &Env) -> Loaded {
+    let env_value = JsValue::from(env.clone());
+    let unchanged_env = SETTINGS.with(|cache| {
+        cache
+            .borrow()
+            .as_ref()
+            .and_then(|cached| Object::is(&cached.env, &env_value).then(|| cached.settings.clone()))
+    });
+    if let Some(settings) = unchanged_env {
+        return settings;
+    }
     let values: Vec<Option<String>> = SETTINGS_VARS
         .iter()
         .map(|name| read_var(env, name))
         .collect();
     SETTINGS.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some((cached_values, settings)) = cache.as_ref() {
-            if *cached_values == values {
-                return settings.clone();
+        if let Some(cached) = cache.as_mut() {
+            if cached.values == values {
+                cached.env = env_value.clone();
+                return cached.settings.clone();
             }
         }
         let lookup = |name: &str| match SETTINGS_VARS.iter().position(|known| *known == name) {
             Some(position) => values[position].clone(),
             None => read_var(env, name), // a Worker secret the document names
         };
+        let record_recent = lookup(api::VAR_DEV_MODE).is_some_and(|value| value == "true")
+            || lookup(api::VAR_ADMIN_TOKEN).is_some_and(|token| !token.is_empty());
         let settings: Loaded = match (
             BridgeConfig::from_vars(lookup),
             RetryPolicy::from_vars(lookup),
         ) {
-            (Ok(config), Ok(policy)) => Ok(Rc::new(Settings { config, policy })),
+            (Ok(config), Ok(policy)) => Ok(Rc::new(Settings {
+                config,
+                policy,
+                record_recent,
+            })),
             (config, policy) => Err(Rc::new(
                 config
                     .err()
@@ -295,7 +330,11 @@ fn load_settings(env: &Env) -> Loaded {
                     .collect(),
             )),
         };
-        *cache = Some((values, settings.clone()));
+        *cache = Some(CachedSettings {
+            env: env_value,
+            values,
+            settings: settings.clone(),
+        });
         settings
     })
 }

@@ -16,9 +16,12 @@ thread_local! {
 
 /// Remembers one ingest request and the bridge's answer.
 pub fn record(method: &str, path: &str, body: &[u8], response: &ApiResponse) {
-    let received = match serde_json::from_slice::<Value>(body) {
-        Ok(value) if body.len() <= MAX_BODY_BYTES => value,
-        _ => json!(format!("({} bytes, not shown)", body.len())),
+    let received = match (body.len() <= MAX_BODY_BYTES)
+        .then(|| serde_json::from_slice::<Value>(body).ok())
+        .flatten()
+    {
+        Some(value) => value,
+        None => json!(format!("({} bytes, not shown)", body.len())),
     };
     let entry = json!({
         "at": super::now_ms(),

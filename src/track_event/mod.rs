@@ -2,6 +2,8 @@
 //! mapping, user overrides, and the conversion of mapped fields into a LaunchDarkly custom event
 //! with the field types LaunchDarkly needs (and Segment's coercions).
 
+mod fast;
+
 use crate::launchdarkly::CustomEvent;
 use crate::mapping::{Mapping, ValidationErrors};
 use crate::segment::normalize_identity;
@@ -109,6 +111,8 @@ pub struct TrackEventMapping {
     fields: Map<String, Value>,
     customized: Vec<String>,
     compiled: Mapping,
+    /// The same mapping evaluated by reference, when every field is simple enough.
+    fast: Option<fast::FastMapping>,
 }
 
 impl TrackEventMapping {
@@ -149,10 +153,12 @@ impl TrackEventMapping {
     ) -> Result<Self, FieldMappingError> {
         let compiled =
             Mapping::compile(&Value::Object(fields.clone())).map_err(FieldMappingError::Invalid)?;
+        let fast = fast::FastMapping::new(&fields);
         Ok(TrackEventMapping {
             fields,
             customized,
             compiled,
+            fast,
         })
     }
 
@@ -168,7 +174,11 @@ impl TrackEventMapping {
 
     /// Maps one Segment event to a LaunchDarkly custom event. `received_at_ms` is the
     /// `creationDate` used when the event has no parsable timestamp.
-    pub fn map_event(&self, event: &Value, received_at_ms: i64) -> Result<CustomEvent, Rejection> {
+    pub fn map_event<'a>(
+        &'a self,
+        event: &'a Value,
+        received_at_ms: i64,
+    ) -> Result<CustomEvent<'a>, Rejection> {
         let object = event.as_object().ok_or_else(|| {
             Rejection::new(
                 "invalid_event",
@@ -178,14 +188,28 @@ impl TrackEventMapping {
                 ),
             )
         })?;
-        let event = if needs_identity_normalisation(object) {
+        if needs_identity_normalisation(object) {
             let mut owned = object.clone();
             normalize_identity(&mut owned);
-            Cow::Owned(Value::Object(owned))
-        } else {
-            Cow::Borrowed(event)
-        };
-        let mapped = self.compiled.apply(&event).map_err(|error| {
+            let owned = Value::Object(owned);
+            return self
+                .map_normalized(&owned, received_at_ms)
+                .map(CustomEvent::into_owned);
+        }
+        self.map_normalized(event, received_at_ms)
+    }
+
+    /// Maps an event whose identity fields are normalised: by reference when the mapping is
+    /// simple enough (see [`fast::FastMapping`]), else through the mapping engine.
+    fn map_normalized<'a>(
+        &'a self,
+        event: &'a Value,
+        received_at_ms: i64,
+    ) -> Result<CustomEvent<'a>, Rejection> {
+        if let Some(fast) = &self.fast {
+            return to_custom_event(fast.fields(event), received_at_ms);
+        }
+        let mapped = self.compiled.apply(event).map_err(|error| {
             Rejection::new(
                 "mapping_failed",
                 format!("the field mapping failed: {error}"),
@@ -197,9 +221,36 @@ impl TrackEventMapping {
                 "the field mapping did not produce an object of fields",
             ));
         };
-        remove_empty_root_values(&mut mapped);
-        to_custom_event(mapped, received_at_ms)
+        let mut take = |name: &str| mapped.remove(name).map(Cow::Owned);
+        let fields = MappedFields {
+            context_kind: take("context_kind"),
+            user_key: take("user_key"),
+            additional_context_keys: take("additional_context_keys"),
+            event_name: take("event_name"),
+            metric_value: take("metric_value"),
+            event_properties: take("event_properties"),
+            timestamp: take("timestamp"),
+        };
+        to_custom_event(fields, received_at_ms)
     }
+}
+
+/// The mapped Track Event fields, borrowed from the event where possible; `None` is a field
+/// the mapping left undefined.
+#[derive(Debug, Default)]
+pub(crate) struct MappedFields<'a> {
+    pub(crate) context_kind: Option<Cow<'a, Value>>,
+    pub(crate) user_key: Option<Cow<'a, Value>>,
+    pub(crate) additional_context_keys: Option<Cow<'a, Value>>,
+    pub(crate) event_name: Option<Cow<'a, Value>>,
+    pub(crate) metric_value: Option<Cow<'a, Value>>,
+    pub(crate) event_properties: Option<Cow<'a, Value>>,
+    pub(crate) timestamp: Option<Cow<'a, Value>>,
+}
+
+/// Segment's `removeEmptyValues` at the root: `""` and `null` fields count as not mapped.
+fn present(field: Option<Cow<'_, Value>>) -> Option<Cow<'_, Value>> {
+    field.filter(|value| !(value.is_null() || value.as_str() == Some("")))
 }
 
 fn needs_identity_normalisation(event: &Map<String, Value>) -> bool {
@@ -212,16 +263,11 @@ fn needs_identity_normalisation(event: &Map<String, Value>) -> bool {
         })
 }
 
-/// Segment's `removeEmptyValues` at the root: `""` and `null` fields count as not mapped.
-fn remove_empty_root_values(fields: &mut Map<String, Value>) {
-    fields.retain(|_, value| !(value.is_null() || value.as_str() == Some("")));
-}
-
 fn to_custom_event(
-    mut fields: Map<String, Value>,
+    fields: MappedFields<'_>,
     received_at_ms: i64,
-) -> Result<CustomEvent, Rejection> {
-    let key = match fields.remove("event_name") {
+) -> Result<CustomEvent<'_>, Rejection> {
+    let key = match present(fields.event_name) {
         None => {
             return Err(Rejection::new(
                 "missing_event_name",
@@ -235,7 +281,7 @@ fn to_custom_event(
             )
         })?,
     };
-    let context_key = match fields.remove("user_key") {
+    let context_key = match present(fields.user_key) {
         None => {
             return Err(Rejection::new(
                 "missing_context_key",
@@ -249,7 +295,7 @@ fn to_custom_event(
             )
         })?,
     };
-    let kind = match fields.remove("context_kind") {
+    let kind = match present(fields.context_kind) {
         None => "user".to_string(),
         Some(value) => scalar_to_string(&value).ok_or_else(|| {
             Rejection::new(
@@ -262,9 +308,10 @@ fn to_custom_event(
         })?,
     };
     check_context_kind(&kind)?;
-    let mut context_keys = additional_context_keys(fields.remove("additional_context_keys"))?;
+    let mut context_keys =
+        additional_context_keys(present(fields.additional_context_keys).as_deref())?;
     context_keys.insert(kind, Value::String(context_key));
-    let metric_value = match fields.remove("metric_value") {
+    let metric_value = match present(fields.metric_value) {
         None => None,
         Some(value) => Some(to_number(&value).ok_or_else(|| {
             Rejection::new(
@@ -276,9 +323,10 @@ fn to_custom_event(
             )
         })?),
     };
-    let data = match fields.remove("event_properties") {
-        None => Map::new(),
-        Some(Value::Object(properties)) => properties,
+    let data = match present(fields.event_properties) {
+        None => Cow::Owned(Map::new()),
+        Some(Cow::Borrowed(Value::Object(properties))) => Cow::Borrowed(properties),
+        Some(Cow::Owned(Value::Object(properties))) => Cow::Owned(properties),
         Some(value) => {
             return Err(Rejection::new(
                 "invalid_event_properties",
@@ -289,7 +337,8 @@ fn to_custom_event(
             ))
         }
     };
-    let creation_date = timestamp::unix_millis(fields.get("timestamp")).unwrap_or(received_at_ms);
+    let creation_date =
+        timestamp::unix_millis(present(fields.timestamp).as_deref()).unwrap_or(received_at_ms);
     Ok(CustomEvent {
         kind: "custom",
         key,
@@ -300,7 +349,7 @@ fn to_custom_event(
     })
 }
 
-fn additional_context_keys(value: Option<Value>) -> Result<Map<String, Value>, Rejection> {
+fn additional_context_keys(value: Option<&Value>) -> Result<Map<String, Value>, Rejection> {
     let entries = match value {
         None => return Ok(Map::new()),
         Some(Value::Object(entries)) => entries,
@@ -309,7 +358,7 @@ fn additional_context_keys(value: Option<Value>) -> Result<Map<String, Value>, R
                 "invalid_context_key",
                 format!(
                     "Additional Context Keys must be an object but it was {}.",
-                    json_type_name(&other)
+                    json_type_name(other)
                 ),
             ))
         }
@@ -319,17 +368,17 @@ fn additional_context_keys(value: Option<Value>) -> Result<Map<String, Value>, R
         if value.is_null() || value.as_str() == Some("") {
             continue; // Segment would send "null" or an empty key; LaunchDarkly wants neither.
         }
-        check_context_kind(&kind)?;
-        let key = scalar_to_string(&value).ok_or_else(|| {
+        check_context_kind(kind)?;
+        let key = scalar_to_string(value).ok_or_else(|| {
             Rejection::new(
                 "invalid_context_key",
                 format!(
                     "the additional context key {kind:?} must be a string but it was {}",
-                    json_type_name(&value)
+                    json_type_name(value)
                 ),
             )
         })?;
-        keys.insert(kind, Value::String(key));
+        keys.insert(kind.clone(), Value::String(key));
     }
     Ok(keys)
 }
@@ -455,6 +504,53 @@ mod tests {
         for bad in ["", "lots", "0x10", "Infinity", "NaN", "1e999", "-", "."] {
             assert_eq!(parse_numeric_string(bad), None, "{bad:?}");
         }
+    }
+
+    /// The by-reference evaluation gives exactly what the engine gives.
+    #[test]
+    fn the_fast_path_agrees_with_the_engine() {
+        let mappings = [
+            json!({}),
+            json!({"context_kind": "account", "user_key": {"@path": "$.properties.account"}}),
+            json!({"metric_value": {"@if": {"exists": {"@path": "$.properties.total"},
+                    "then": {"@path": "$.properties.total"}, "else": 0}}}),
+            json!({"metric_value": {"@if": {"exists": {"@path": "$.properties.total"},
+                    "else": {"@path": "$.properties.value"}}}}),
+            json!({"additional_context_keys": {"org": {"@path": "$.context.groupId"},
+                    "device": {"@path": "$.context.device.id"}, "fixed": "x"}}),
+            json!({"event_name": "constant", "timestamp": {"@path": "$.sentAt"}, "event_properties": null}),
+        ];
+        let events = [
+            json!({"type": "track", "event": "E", "userId": "u", "anonymousId": "a",
+                   "properties": {"revenue": 1.5, "value": 2, "total": 0, "account": "acc"},
+                   "context": {"groupId": "g", "device": {"id": 7}}, "sentAt": "2024-01-01T00:00:00Z"}),
+            json!({"type": "track", "event": "E", "anonymousId": "a", "properties": null}),
+            json!({"type": "track", "event": "E", "userId": "u", "properties": 0}),
+            json!({"type": "track", "event": "E", "userId": "u", "properties": {"revenue": null, "value": "3"}}),
+            json!({"type": "track", "event": 5, "userId": 9, "properties": "text", "context": {"device": null}}),
+            json!({"type": "track", "event": "", "userId": "", "anonymousId": null}),
+            json!({"type": "track", "userId": {"x": 1}, "properties": {"total": "lots"}}),
+            json!({"type": "track", "event": "E", "userId": "u", "context": {"groupId": ""}}),
+        ];
+        for overrides in &mappings {
+            let fast = TrackEventMapping::with_overrides(overrides).unwrap();
+            assert!(fast.fast.is_some(), "{overrides} takes the fast path");
+            let mut engine = TrackEventMapping::with_overrides(overrides).unwrap();
+            engine.fast = None;
+            for event in &events {
+                assert_eq!(
+                    fast.map_event(event, 42),
+                    engine.map_event(event, 42),
+                    "mapping {overrides} on {event}"
+                );
+            }
+        }
+        let complex =
+            TrackEventMapping::with_overrides(&json!({"event_name": {"@template": "{{event}}"}}));
+        assert!(
+            complex.unwrap().fast.is_none(),
+            "other directives use the engine"
+        );
     }
 
     #[test]

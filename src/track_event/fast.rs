@@ -1,0 +1,164 @@
+//! Track Event mappings made only of literals, `@path` and `@if exists` (Segment's preset and
+//! most real mappings), evaluated by reference: the mapped values are borrowed from the event
+//! instead of copied, which is most of the cost of mapping an event with large `properties`.
+//! Any other mapping goes through the full engine; both give the same result (tested).
+
+use super::MappedFields;
+use crate::mapping::DirectivePath;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// Where one field's value comes from.
+#[derive(Debug)]
+enum Source {
+    /// A literal scalar.
+    Literal(Value),
+    /// `{"@path": "$.a.b"}`.
+    Path(DirectivePath),
+    /// `{"@if": {"exists": {"@path": …}, "then": …, "else": …}}` (a branch may be missing).
+    IfExists {
+        test: DirectivePath,
+        then: Option<Box<Source>>,
+        otherwise: Option<Box<Source>>,
+    },
+}
+
+impl Source {
+    /// Reads a mapping value; `None` when it needs the full engine.
+    fn new(mapping: &Value) -> Option<Source> {
+        match mapping {
+            Value::Object(object) => Self::directive(object),
+            Value::Array(_) => None,
+            scalar => Some(Source::Literal(scalar.clone())),
+        }
+    }
+
+    fn directive(object: &Map<String, Value>) -> Option<Source> {
+        if object.len() != 1 {
+            return None;
+        }
+        if let Some(Value::String(path)) = object.get("@path") {
+            return Some(Source::Path(DirectivePath::parse(path)));
+        }
+        let options = object.get("@if")?.as_object()?;
+        if options
+            .keys()
+            .any(|key| !matches!(key.as_str(), "exists" | "then" | "else"))
+        {
+            return None;
+        }
+        let Source::Path(test) = Self::directive(options.get("exists")?.as_object()?)? else {
+            return None;
+        };
+        let then = match options.get("then") {
+            None => None,
+            Some(value) => Some(Box::new(Self::new(value)?)),
+        };
+        // Segment uses `else` only when it is truthy in the mapping.
+        let otherwise = match options.get("else") {
+            None => None,
+            Some(value) if !js_truthy(value) => None,
+            Some(value) => Some(Box::new(Self::new(value)?)),
+        };
+        Some(Source::IfExists {
+            test,
+            then,
+            otherwise,
+        })
+    }
+
+    /// The value, by reference; `None` is undefined.
+    fn read<'a>(&'a self, event: &'a Value) -> Option<&'a Value> {
+        match self {
+            Source::Literal(value) => Some(value),
+            Source::Path(path) => path.lookup(event),
+            Source::IfExists {
+                test,
+                then,
+                otherwise,
+            } => {
+                let exists = test.lookup(event).is_some_and(|value| !value.is_null());
+                let branch = if exists { then } else { otherwise };
+                branch.as_ref()?.read(event)
+            }
+        }
+    }
+}
+
+fn js_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(flag) => *flag,
+        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0 && !n.is_nan()),
+        Value::String(text) => !text.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// A field: one value, or (for `additional_context_keys`) an object of values.
+#[derive(Debug)]
+enum Field {
+    Value(Source),
+    Object(Vec<(String, Source)>),
+}
+
+/// A Track Event mapping evaluated by reference.
+#[derive(Debug)]
+pub struct FastMapping {
+    fields: Vec<(&'static str, Field)>,
+}
+
+impl FastMapping {
+    /// The fast form of a field mapping, or `None` when some field needs the full engine.
+    pub fn new(fields: &Map<String, Value>) -> Option<FastMapping> {
+        let mut fast = Vec::with_capacity(fields.len());
+        for (name, mapping) in fields {
+            let name = super::FIELDS.iter().copied().find(|known| known == name)?;
+            let field = match mapping {
+                Value::Object(object)
+                    if name == "additional_context_keys"
+                        && !object.keys().any(|key| key.starts_with('@')) =>
+                {
+                    let mut entries = Vec::with_capacity(object.len());
+                    for (key, value) in object {
+                        entries.push((key.clone(), Source::new(value)?));
+                    }
+                    Field::Object(entries)
+                }
+                other => Field::Value(Source::new(other)?),
+            };
+            fast.push((name, field));
+        }
+        Some(FastMapping { fields: fast })
+    }
+
+    /// The mapped fields of one event.
+    pub(crate) fn fields<'a>(&'a self, event: &'a Value) -> MappedFields<'a> {
+        let mut mapped = MappedFields::default();
+        for (name, field) in &self.fields {
+            let value = match field {
+                Field::Value(source) => source.read(event).map(Cow::Borrowed),
+                Field::Object(entries) => {
+                    let object: Map<String, Value> = entries
+                        .iter()
+                        .filter_map(|(key, source)| {
+                            Some((key.clone(), source.read(event)?.clone()))
+                        })
+                        .collect();
+                    Some(Cow::Owned(Value::Object(object)))
+                }
+            };
+            let slot = match *name {
+                "context_kind" => &mut mapped.context_kind,
+                "user_key" => &mut mapped.user_key,
+                "additional_context_keys" => &mut mapped.additional_context_keys,
+                "event_name" => &mut mapped.event_name,
+                "metric_value" => &mut mapped.metric_value,
+                "event_properties" => &mut mapped.event_properties,
+                _ => &mut mapped.timestamp,
+            };
+            *slot = value;
+        }
+        mapped
+    }
+}
