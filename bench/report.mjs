@@ -175,7 +175,7 @@ if (coreRows.length) {
   }
   md.push('');
   md.push(
-    "native: `cargo bench --bench core` (the release profile, opt-level z, as the CLI ships); wasm: the same code built with the Worker's profile and wasm-opt flags, in Node " +
+    "native: `cargo bench --bench core` (the release profile, opt-level 3, as the CLI and the Worker ship); wasm: the same code built with the Worker's profile and wasm-opt flags, in Node " +
       `${core.wasm?.meta.node ?? ''}; Segment's JS: ${Object.entries(core['segment-js']?.meta.versions ?? {}).map(([n, v]) => `${n} ${v}`).join(', ')}, ` +
       'trigger + transform + removeEmptyValues + AJV validateSchema + perform + JSON.stringify per event (its action has no performBatch, so one event per request: the same figure in both parsed rows); ' +
       '"without schema step" leaves out removeEmptyValues and AJV (a lower bound of its cost). "from JSON text" includes parsing the request body.',
