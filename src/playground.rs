@@ -743,24 +743,13 @@ fn describe_if(options: &Map<String, Value>, event: &Value, depth: usize) -> Str
     };
     let value = options
         .get(branch.as_str())
-        .filter(|value| branch == "then" || is_truthy(value));
+        .filter(|value| branch == "then" || crate::mapping::js_truthy(value));
     match value {
         Some(value) => format!(
             "@if {condition} → {branch}: {}",
             describe(value, event, depth + 1)
         ),
         None => format!("@if {condition} → {branch}: (none, no value)"),
-    }
-}
-
-/// JavaScript truthiness, as mapping-kit tests an `else`.
-fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0 && !n.is_nan()),
-        Value::String(text) => !text.is_empty(),
-        _ => true,
     }
 }
 

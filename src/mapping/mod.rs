@@ -195,6 +195,16 @@ pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path::PathSpec::parse(path).lookup(Some(value))
 }
 
+/// `String(n)` for a JSON number, as JavaScript prints it (`1`, `1.5`, `1e+21`).
+pub fn js_number_string(number: &serde_json::Number) -> String {
+    value::number_to_js_string(number)
+}
+
+/// JavaScript truthiness of a JSON value (`null`, `false`, `0` and `""` are falsy).
+pub fn js_truthy(value: &Value) -> bool {
+    value::truthy(Some(value))
+}
+
 /// A pre-parsed `@path` argument: Segment's `path.replace('$.', '')`, then [`get`]. For callers
 /// that read values by reference rather than through a whole [`Mapping`].
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@
 //! Any other mapping goes through the full engine; both give the same result (tested).
 
 use super::MappedFields;
-use crate::mapping::DirectivePath;
+use crate::mapping::{js_truthy, DirectivePath};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -82,16 +82,6 @@ impl Source {
                 branch.as_ref()?.read(event)
             }
         }
-    }
-}
-
-fn js_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0 && !n.is_nan()),
-        Value::String(text) => !text.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
     }
 }
 

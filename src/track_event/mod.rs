@@ -408,30 +408,8 @@ pub fn scalar_to_string(value: &Value) -> Option<String> {
     match value {
         Value::String(text) => Some(text.clone()),
         Value::Bool(flag) => Some(flag.to_string()),
-        Value::Number(number) => Some(js_number_string(number)),
+        Value::Number(number) => Some(crate::mapping::js_number_string(number)),
         _ => None,
-    }
-}
-
-/// A JSON number as JavaScript prints it (`1` not `1.0`, `1e+21`, `1e-7`).
-pub fn js_number_string(number: &Number) -> String {
-    if number.is_i64() || number.is_u64() {
-        return number.to_string();
-    }
-    let float = number.as_f64().unwrap_or(0.0);
-    if float == 0.0 {
-        return "0".to_string();
-    }
-    let magnitude = float.abs();
-    if (1e-6..1e21).contains(&magnitude) {
-        return format!("{float}");
-    }
-    let scientific = format!("{float:e}");
-    match scientific.split_once('e') {
-        Some((mantissa, exponent)) if !exponent.starts_with('-') => {
-            format!("{mantissa}e+{exponent}")
-        }
-        _ => scientific,
     }
 }
 

@@ -496,17 +496,6 @@ fn display_path(path: &str) -> &str {
     }
 }
 
-/// JavaScript truthiness of a JSON value (for `subscription.error`).
-fn json_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
-    }
-}
-
 /// Builds the root group from Segment's parse tree.
 pub(crate) fn root_from_ast(ast: &Value) -> Result<Group, TriggerParseError> {
     let Some(obj) = ast.as_object() else {
@@ -516,7 +505,7 @@ pub(crate) fn root_from_ast(ast: &Value) -> Result<Group, TriggerParseError> {
             "not an object".to_owned(),
         ));
     };
-    if let Some(err) = obj.get("error").filter(|e| json_truthy(e)) {
+    if let Some(err) = obj.get("error").filter(|e| crate::mapping::js_truthy(e)) {
         let text = match err {
             Value::String(s) => s.clone(),
             Value::Object(o) => o
