@@ -26,9 +26,9 @@ pub fn unix_millis(value: Option<&Value>) -> Option<i64> {
 pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
     let mut cursor = Cursor::new(text.trim());
     let year = cursor.digits(4, 4)? as i32;
-    cursor.expect(b'-')?;
+    cursor.require(b'-')?;
     let month = Month::try_from(cursor.digits(1, 2)? as u8).ok()?;
-    cursor.expect(b'-')?;
+    cursor.require(b'-')?;
     let day = cursor.digits(1, 2)? as u8;
     let date = Date::from_calendar_date(year, month, day).ok()?;
     let (time, offset) = if cursor.at_end() {
@@ -50,7 +50,7 @@ pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
 
 fn parse_time(cursor: &mut Cursor<'_>) -> Option<Time> {
     let hour = cursor.digits(2, 2)? as u8;
-    cursor.expect(b':')?;
+    cursor.require(b':')?;
     let minute = cursor.digits(2, 2)? as u8;
     let mut second = 0;
     let mut nanos = 0u32;
@@ -120,7 +120,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn expect(&mut self, byte: u8) -> Option<()> {
+    fn require(&mut self, byte: u8) -> Option<()> {
         self.eat(byte).then_some(())
     }
 

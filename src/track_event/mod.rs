@@ -274,12 +274,7 @@ fn to_custom_event(
                 "the event has no event name (Segment's `event`, mapped to `event_name`); LaunchDarkly needs it as the metric event key",
             ))
         }
-        Some(value) => scalar_to_string(&value).ok_or_else(|| {
-            Rejection::new(
-                "invalid_event_name",
-                format!("Event Name must be a string but it was {}.", json_type_name(&value)),
-            )
-        })?,
+        Some(value) => as_string(&value, "invalid_event_name", "Event Name")?,
     };
     let context_key = match present(fields.user_key) {
         None => {
@@ -288,24 +283,11 @@ fn to_custom_event(
                 "the event has no userId or anonymousId (absent, null or empty), so it has no LaunchDarkly context key",
             ))
         }
-        Some(value) => scalar_to_string(&value).ok_or_else(|| {
-            Rejection::new(
-                "invalid_context_key",
-                format!("Context Key must be a string but it was {}.", json_type_name(&value)),
-            )
-        })?,
+        Some(value) => as_string(&value, "invalid_context_key", "Context Key")?,
     };
     let kind = match present(fields.context_kind) {
         None => "user".to_string(),
-        Some(value) => scalar_to_string(&value).ok_or_else(|| {
-            Rejection::new(
-                "invalid_context_kind",
-                format!(
-                    "Context Kind must be a string but it was {}.",
-                    json_type_name(&value)
-                ),
-            )
-        })?,
+        Some(value) => as_string(&value, "invalid_context_kind", "Context Kind")?,
     };
     check_context_kind(&kind)?;
     let mut context_keys =
@@ -346,6 +328,20 @@ fn to_custom_event(
         creation_date,
         metric_value,
         data,
+    })
+}
+
+/// A field as a string, with Segment's coercion of numbers and booleans; else rejected with
+/// Segment's message (`Event Name must be a string but it was an object.`).
+fn as_string(value: &Value, code: &'static str, label: &str) -> Result<String, Rejection> {
+    scalar_to_string(value).ok_or_else(|| {
+        Rejection::new(
+            code,
+            format!(
+                "{label} must be a string but it was {}.",
+                json_type_name(value)
+            ),
+        )
     })
 }
 
