@@ -8,6 +8,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha1::Sha1;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Segment's limits on what one request may carry.
@@ -27,6 +28,13 @@ impl Limits {
         max_request_bytes: 500 * 1024,
         max_event_bytes: 32 * 1024,
         max_events: 2_500,
+    };
+
+    /// No limits (the CLI and the playground read whatever they are given).
+    pub const NONE: Limits = Limits {
+        max_request_bytes: usize::MAX,
+        max_event_bytes: usize::MAX,
+        max_events: usize::MAX,
     };
 }
 
@@ -115,7 +123,8 @@ pub struct ReceivedEvents {
     pub envelope: Map<String, Value>,
 }
 
-/// Reads one event, a JSON array of events, or `{"batch": [...]}` under `limits`.
+/// Reads one event, a JSON array of events, or `{"batch": [...]}` under `limits`. Each byte is
+/// parsed into values once; a batch is first scanned for its items' raw text (their sizes).
 pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadError> {
     if body.len() > limits.max_request_bytes {
         return Err(ReadError::Limit(LimitError::RequestTooLarge {
@@ -126,56 +135,63 @@ pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadE
     let malformed = |error: serde_json::Error| {
         ReadError::Inbound(InboundError::MalformedJson(error.to_string()))
     };
-    let trimmed = body.trim_ascii_start();
-    match trimmed.first() {
+    match body.trim_ascii_start().first() {
         Some(b'[') => {
             let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(malformed)?;
             read_items(&items, limits, Map::new())
         }
-        Some(b'{') => {
-            let object: Map<String, Value> = serde_json::from_slice(body).map_err(malformed)?;
-            if object.contains_key("type") || !object.contains_key("batch") {
-                if body.len() > limits.max_event_bytes {
-                    return Err(ReadError::Limit(LimitError::EventTooLarge {
-                        bytes: body.len(),
-                        limit: limits.max_event_bytes,
-                    }));
-                }
-                return Ok(ReceivedEvents {
-                    events: vec![Value::Object(object)],
-                    ..ReceivedEvents::default()
-                });
-            }
-            let envelope: BatchEnvelope<'_> = serde_json::from_slice(body).map_err(malformed)?;
-            let Some(items) = envelope.batch else {
-                return Err(ReadError::Inbound(InboundError::NotEvents(
-                    "an object whose \"batch\" is not an array",
-                )));
-            };
-            let mut rest = object;
-            rest.remove("batch");
-            read_items(&items, limits, rest)
+        // Without a "batch" key anywhere, the object can only be a single event.
+        Some(b'{') if !body.windows(7).any(|window| window == b"\"batch\"") => {
+            single_event(body, limits)
         }
-        _ => crate::segment::parse_events(body)
-            .map(|events| ReceivedEvents {
-                events,
-                ..ReceivedEvents::default()
-            })
-            .map_err(ReadError::Inbound),
+        Some(b'{') => {
+            let top: BTreeMap<String, &RawValue> =
+                serde_json::from_slice(body).map_err(malformed)?;
+            // A Segment event always has a `type`; a batch envelope has none.
+            let batch = match top.get("batch") {
+                Some(batch) if !top.contains_key("type") => batch,
+                _ => return single_event(body, limits),
+            };
+            let items: Vec<&RawValue> = serde_json::from_str(batch.get()).map_err(|_| {
+                ReadError::Inbound(InboundError::NotEvents(
+                    "an object whose \"batch\" is not an array",
+                ))
+            })?;
+            let mut envelope = Map::new();
+            for (key, raw) in top.iter().filter(|(key, _)| key.as_str() != "batch") {
+                envelope.insert(
+                    key.clone(),
+                    serde_json::from_str(raw.get()).map_err(malformed)?,
+                );
+            }
+            read_items(&items, limits, envelope)
+        }
+        _ => {
+            let value: Value = serde_json::from_slice(body).map_err(malformed)?;
+            Err(ReadError::Inbound(InboundError::NotEvents(match value {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                _ => "a string",
+            })))
+        }
     }
 }
 
-#[derive(serde::Deserialize)]
-struct BatchEnvelope<'a> {
-    #[serde(borrow, default, deserialize_with = "batch_items")]
-    batch: Option<Vec<&'a RawValue>>,
-}
-
-fn batch_items<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Vec<&'de RawValue>>, D::Error> {
-    let raw: &RawValue = serde::Deserialize::deserialize(deserializer)?;
-    Ok(serde_json::from_str(raw.get()).ok())
+/// A body that is one event object.
+fn single_event(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadError> {
+    if body.len() > limits.max_event_bytes {
+        return Err(ReadError::Limit(LimitError::EventTooLarge {
+            bytes: body.len(),
+            limit: limits.max_event_bytes,
+        }));
+    }
+    let event: Value = serde_json::from_slice(body)
+        .map_err(|error| ReadError::Inbound(InboundError::MalformedJson(error.to_string())))?;
+    Ok(ReceivedEvents {
+        events: vec![event],
+        ..ReceivedEvents::default()
+    })
 }
 
 fn read_items(

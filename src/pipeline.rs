@@ -264,28 +264,39 @@ fn process_event(
                 continue;
             }
         };
-        let serialized = serde_json::to_string(&custom).unwrap_or_default(); // ok: maps of JSON values always serialise
-        let mut sent_to = Vec::new();
+        let mut targets = Vec::new();
         for &position in subscription
             .destinations
             .iter()
             .filter(|d| route.destinations.contains(d))
         {
-            let (Some(destination), Some(batch)) =
-                (config.destinations.get(position), batches.get_mut(position))
-            else {
+            let Some(destination) = config.destinations.get(position) else {
                 continue;
             };
-            if !check_catalogue(destination, &custom.key, &mut accepted.warnings) {
+            if check_catalogue(destination, &custom.key, &mut accepted.warnings) {
+                targets.push(position);
+            } else {
                 dropped.push(destination.name.clone());
-                continue;
             }
-            batch.identities.push(identity(event, &subscription.name));
-            batch.events.push(serialized.clone());
-            batch.indexes.push(index);
-            sent_to.push(destination.name.clone());
-            if !accepted.destinations.contains(&destination.name) {
-                accepted.destinations.push(destination.name.clone());
+        }
+        let mut sent_to = Vec::new();
+        if !targets.is_empty() {
+            // Serialised and identified once, however many destinations get it.
+            let serialized = serde_json::to_string(&custom).unwrap_or_default(); // ok: maps of JSON values always serialise
+            let identity = identity(event, &subscription.name);
+            for &position in &targets {
+                let (Some(destination), Some(batch)) =
+                    (config.destinations.get(position), batches.get_mut(position))
+                else {
+                    continue;
+                };
+                batch.identities.push(identity.clone());
+                batch.events.push(serialized.clone());
+                batch.indexes.push(index);
+                sent_to.push(destination.name.clone());
+                if !accepted.destinations.contains(&destination.name) {
+                    accepted.destinations.push(destination.name.clone());
+                }
             }
         }
         if !sent_to.is_empty() {

@@ -38,29 +38,17 @@ impl fmt::Display for InboundError {
 
 impl std::error::Error for InboundError {}
 
-/// Reads a request body into its events, in order. Elements that are not objects are kept:
-/// they are rejected one by one later, without blocking the others.
+/// Reads a request body into its events, in order, without size limits (see
+/// [`crate::inbound::read_events`] for Segment's). Elements that are not objects are kept: they
+/// are rejected one by one later, without blocking the others.
 pub fn parse_events(body: &[u8]) -> Result<Vec<Value>, InboundError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|error| InboundError::MalformedJson(error.to_string()))?;
-    match value {
-        Value::Array(events) => Ok(events),
-        Value::Object(mut object) => {
-            // A Segment event always has a `type`; a batch envelope has none.
-            if object.contains_key("type") || !object.contains_key("batch") {
-                return Ok(vec![Value::Object(object)]);
-            }
-            match object.remove("batch") {
-                Some(Value::Array(events)) => Ok(events),
-                _ => Err(InboundError::NotEvents(
-                    "an object whose \"batch\" is not an array",
-                )),
-            }
+    match crate::inbound::read_events(body, &crate::inbound::Limits::NONE) {
+        Ok(received) => Ok(received.events),
+        Err(crate::inbound::ReadError::Inbound(error)) => Err(error),
+        // ok: unreachable, `Limits::NONE` cannot be exceeded
+        Err(crate::inbound::ReadError::Limit(error)) => {
+            Err(InboundError::MalformedJson(error.to_string()))
         }
-        Value::Null => Err(InboundError::NotEvents("null")),
-        Value::Bool(_) => Err(InboundError::NotEvents("a boolean")),
-        Value::Number(_) => Err(InboundError::NotEvents("a number")),
-        Value::String(_) => Err(InboundError::NotEvents("a string")),
     }
 }
 

@@ -150,6 +150,36 @@ impl Reader {
         }
     }
 
+    /// One item of a section's array: its object (an item that is not one is reported) and its
+    /// required name, reported when an earlier item in `names` has it too.
+    fn named_item<'v>(
+        &mut self,
+        item: &'v Value,
+        location: &str,
+        keys: &[&str],
+        kind: &str,
+        names: &mut Vec<String>,
+    ) -> Option<(&'v Map<String, Value>, Option<String>)> {
+        let object = self.object(item, location, keys)?;
+        let name = self.required_string(object, "name", location);
+        self.unique(names, name.as_deref(), location, kind);
+        Some((object, name))
+    }
+
+    /// An optional section that must be an array when present.
+    fn array<'v>(&mut self, value: &'v Value, section: &str) -> Option<&'v [Value]> {
+        match value.as_array() {
+            Some(items) => Some(items),
+            None => {
+                self.problem(
+                    section,
+                    format!("must be an array, not {}", type_name(value)),
+                );
+                None
+            }
+        }
+    }
+
     /// Records a name, reporting it when an earlier item of the same kind has it too.
     fn unique(&mut self, seen: &mut Vec<String>, name: Option<&str>, location: &str, kind: &str) {
         let Some(name) = name else { return };
@@ -236,11 +266,11 @@ fn read_destinations(reader: &mut Reader, value: Option<&Value>) -> Vec<Destinat
     let mut names = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let location = format!("destinations[{index}]");
-        let Some(object) = reader.object(item, &location, DESTINATION_KEYS) else {
+        let Some((object, name)) =
+            reader.named_item(item, &location, DESTINATION_KEYS, "destination", &mut names)
+        else {
             continue;
         };
-        let name = reader.required_string(object, "name", &location);
-        reader.unique(&mut names, name.as_deref(), &location, "destination");
         let client_side_id = reader.required_string(object, "client_side_id", &location);
         if let Some(id) = &client_side_id {
             if let Err(message) = super::check_client_side_id(id) {
@@ -301,22 +331,22 @@ fn read_subscriptions(
             .and_then(|mapping| Subscription::preset(mapping, (0..destinations.len()).collect()));
         return preset.into_iter().collect(); // ok: the preset always parses (tested)
     };
-    let Some(items) = value.as_array() else {
-        reader.problem(
-            "subscriptions",
-            format!("must be an array, not {}", type_name(value)),
-        );
+    let Some(items) = reader.array(value, "subscriptions") else {
         return Vec::new();
     };
     let mut subscriptions: Vec<Subscription> = Vec::new();
     let mut names = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let location = format!("subscriptions[{index}]");
-        let Some(object) = reader.object(item, &location, SUBSCRIPTION_KEYS) else {
+        let Some((object, name)) = reader.named_item(
+            item,
+            &location,
+            SUBSCRIPTION_KEYS,
+            "subscription",
+            &mut names,
+        ) else {
             continue;
         };
-        let name = reader.required_string(object, "name", &location);
-        reader.unique(&mut names, name.as_deref(), &location, "subscription");
         let trigger_text = reader
             .string(object, "trigger", &location)
             .unwrap_or_else(|| PRESET_TRIGGER.to_string());
@@ -370,22 +400,18 @@ fn read_sources(
     let Some(value) = value else {
         return Vec::new();
     };
-    let Some(items) = value.as_array() else {
-        reader.problem(
-            "sources",
-            format!("must be an array, not {}", type_name(value)),
-        );
+    let Some(items) = reader.array(value, "sources") else {
         return Vec::new();
     };
     let mut sources: Vec<Source> = Vec::new();
     let mut names = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let location = format!("sources[{index}]");
-        let Some(object) = reader.object(item, &location, SOURCE_KEYS) else {
+        let Some((object, name)) =
+            reader.named_item(item, &location, SOURCE_KEYS, "source", &mut names)
+        else {
             continue;
         };
-        let name = reader.required_string(object, "name", &location);
-        reader.unique(&mut names, name.as_deref(), &location, "source");
         let source_ids = reader
             .strings(object, "source_ids", &location)
             .unwrap_or_default();

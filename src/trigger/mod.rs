@@ -6,9 +6,10 @@
 //! use segment_ld_bridge::trigger::{evaluate, Trigger};
 //! use serde_json::json;
 //!
-//! let t = Trigger::parse(r#"type = "track" and event = "Order Completed""#).unwrap();
+//! let t = Trigger::parse(r#"type = "track" and event = "Order Completed""#)?;
 //! assert!(t.matches(&json!({"type": "track", "event": "Order Completed"})));
 //! assert_eq!(evaluate("properties.total > 100", &json!({"properties": {"total": "150"}})), Ok(false));
+//! # Ok::<(), segment_ld_bridge::trigger::TriggerParseError>(())
 //! ```
 //!
 //! What users may find surprising, all copied from Segment on purpose:
