@@ -84,6 +84,13 @@ pub const CORS_HEADERS: [(&str, &str); 4] = [
     ("Access-Control-Max-Age", "86400"),
 ];
 
+/// The path of a serialised request URL, without query or fragment (`/` when it has none).
+pub fn path_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |at| &url[at + 3..]);
+    let path = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
 /// Routes a request by method and path; unknown paths get 404, wrong methods 405.
 pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
     let path = match path.trim_end_matches('/') {
@@ -563,6 +570,15 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_of_request_urls() {
+        assert_eq!(path_of("http://127.0.0.1:8787/segment?x=1"), "/segment");
+        assert_eq!(path_of("https://a.example/v1/track#f"), "/v1/track");
+        assert_eq!(path_of("https://a.example/segment/src-1"), "/segment/src-1");
+        assert_eq!(path_of("https://a.example"), "/");
+        assert_eq!(path_of("https://a.example?q"), "/");
+    }
 
     #[test]
     fn routes() {

@@ -3,6 +3,7 @@
 //! responses. Decisions live in the core (`api`, `pipeline`, `delivery`).
 
 mod dead_letters;
+mod http;
 mod queue;
 mod recent;
 mod send;
@@ -20,9 +21,7 @@ use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::wasm_bindgen::JsValue;
-use worker::{
-    console_log, event, Context, Date, Env, MessageBatch, Queue, Request, Response, Result,
-};
+use worker::{console_log, event, web_sys, Context, Date, Env, MessageBatch, Queue, Result};
 
 /// The configuration and delivery policy of this isolate.
 struct Settings {
@@ -89,13 +88,14 @@ impl Runtime {
 }
 
 #[event(fetch)]
-async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let started = now_ms();
-    let method = request.method().to_string();
-    let path = request.path();
-    let headers = request.headers().clone();
-    let authorization = headers.get("Authorization")?;
-    let response = match api::route(&method, &path) {
+    let method = request.method();
+    let url = request.url();
+    let path = api::path_of(&url);
+    let headers = request.headers();
+    let authorization = http::header(&headers, "Authorization");
+    let response = match api::route(&method, path) {
         Err(response) => response,
         Ok(Route::Health) => {
             let settings = load_settings(&env);
@@ -119,13 +119,13 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
             }
         }
         Ok(Route::Admin(action)) => {
-            let body = request.bytes().await?;
+            let body = http::body_bytes(&request).await?;
             admin(&env, &action, authorization.as_deref(), &body).await
         }
         Ok(route) => {
-            let body = request.bytes().await?;
-            let content_type = headers.get("Content-Type")?;
-            let signature = headers.get("X-Signature")?;
+            let body = http::body_bytes(&request).await?;
+            let content_type = http::header(&headers, "Content-Type");
+            let signature = http::header(&headers, "X-Signature");
             let ingest = IngestRequest {
                 content_type: content_type.as_deref(),
                 authorization: authorization.as_deref(),
@@ -134,7 +134,7 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
             };
             let response = ingest_request(&env, &route, &ingest, started).await;
             if load_settings(&env).is_ok_and(|settings| settings.record_recent) {
-                recent::record(&method, &path, &body, &response);
+                recent::record(&method, path, &body, &response);
             }
             response
         }
@@ -149,10 +149,38 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> Result<Response
         "skipped": response.body.get("skipped"),
         "rejected": response.body.get("rejected"),
         "dead_lettered": response.body.get("dead_lettered"),
+        "deliveries": delivery_summaries(&response.body),
         "error": response.body.pointer("/error/code"),
         "ms": now_ms() - started,
     }));
-    to_response(&response)
+    Ok(http::respond(&response)?)
+}
+
+/// The deliveries of an ingest answer, for the request's log line: destination, payload id,
+/// events, attempts, status and result (failed attempts also get lines of their own).
+fn delivery_summaries(body: &Value) -> Option<Vec<Value>> {
+    let deliveries = body.get("deliveries")?.as_array()?;
+    Some(
+        deliveries
+            .iter()
+            .map(|delivery| {
+                let mut summary = serde_json::Map::new();
+                for field in [
+                    "destination",
+                    "payload_id",
+                    "events",
+                    "attempts",
+                    "status",
+                    "result",
+                ] {
+                    if let Some(value) = delivery.get(field).filter(|value| !value.is_null()) {
+                        summary.insert(field.to_string(), value.clone());
+                    }
+                }
+                Value::Object(summary)
+            })
+            .collect(),
+    )
 }
 
 async fn ingest_request(
@@ -363,18 +391,4 @@ fn log(mut line: Value) {
         fields.retain(|_, value| !value.is_null());
     }
     console_log!("{line}");
-}
-
-fn to_response(api: &ApiResponse) -> Result<Response> {
-    let headers = worker::Headers::new();
-    for (name, value) in &api.headers {
-        headers.set(name, value)?;
-    }
-    let response = if api.body.is_null() {
-        Response::empty()?
-    } else {
-        headers.set("Content-Type", "application/json")?;
-        Response::ok(serde_json::to_string(&api.body)?)?
-    };
-    Ok(response.with_status(api.status).with_headers(headers))
 }

@@ -1,6 +1,7 @@
 //! Sending payloads to LaunchDarkly with `fetch` and a timeout, and direct mode: delivery
 //! within the request, following the core's decisions.
 
+use super::http::{self, PostResult};
 use super::{dead_letters, log, now_ms};
 use crate::api::{DeliveryReport, DeliveryResult};
 use crate::config::Destination;
@@ -9,15 +10,12 @@ use crate::delivery::{
     RetryPolicy,
 };
 use crate::launchdarkly::outbound_request;
-use futures_util::future::{select, Either};
 use serde_json::json;
 use std::time::Duration;
-use worker::{
-    wasm_bindgen::JsValue, AbortController, Delay, Env, Fetch, Headers, Method, Request,
-    RequestInit,
-};
+use worker::{Delay, Env};
 
-/// One request to LaunchDarkly for `payload`, bounded by `timeout_ms`.
+/// One request to LaunchDarkly for `payload`, bounded by `timeout_ms`. A failed attempt gets a
+/// log line of its own; a successful one is summed up in the request's or batch's line.
 pub async fn attempt(
     destination: &Destination,
     payload: &QueuedPayload,
@@ -26,65 +24,46 @@ pub async fn attempt(
     let outbound = outbound_request(
         &destination.events_base,
         &destination.client_side_id,
-        payload.body.clone(),
+        String::new(), // the body is sent from `payload`, not copied
         &payload.payload_id,
     );
     let started = now_ms();
-    let result = match build(&outbound.url, &outbound.headers, &outbound.body) {
-        Err(error) => AttemptResult {
-            error: Some(format!("could not build the request: {error}")),
+    let result = match http::post(&outbound.url, &outbound.headers, &payload.body, timeout_ms).await
+    {
+        PostResult::Answered {
+            status,
+            retry_after,
+        } => AttemptResult {
+            status: Some(status),
+            retry_after,
+            error: None,
+        },
+        PostResult::TimedOut => AttemptResult {
+            error: Some(format!("timed out after {timeout_ms} ms")),
             ..AttemptResult::default()
         },
-        Ok(request) => {
-            let controller = AbortController::default();
-            let signal = controller.signal();
-            let fetcher = Fetch::Request(request);
-            let fetch = Box::pin(fetcher.send_with_signal(&signal));
-            let timeout = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-            let outcome = select(fetch, timeout).await;
-            match outcome {
-                Either::Left((Ok(response), _)) => AttemptResult {
-                    status: Some(response.status_code()),
-                    retry_after: response.headers().get("Retry-After").ok().flatten(),
-                    error: None,
-                },
-                Either::Left((Err(error), _)) => AttemptResult {
-                    error: Some(format!("network error: {error}")),
-                    ..AttemptResult::default()
-                },
-                Either::Right(_) => {
-                    controller.abort();
-                    AttemptResult {
-                        error: Some(format!("timed out after {timeout_ms} ms")),
-                        ..AttemptResult::default()
-                    }
-                }
-            }
-        }
+        PostResult::Failed(error) => AttemptResult {
+            error: Some(format!("network error: {error}")),
+            ..AttemptResult::default()
+        },
     };
-    log(json!({
-        "log": "attempt",
-        "destination": destination.name,
-        "payload_id": payload.payload_id,
-        "events": payload.events,
-        "attempt": payload.attempts + 1,
-        "status": result.status,
-        "error": result.error,
-        "ms": now_ms() - started,
-    }));
-    result
-}
-
-fn build(url: &str, headers: &[(&str, String)], body: &str) -> worker::Result<Request> {
-    let header_map = Headers::new();
-    for (name, value) in headers {
-        header_map.set(name, value)?;
+    if !result
+        .status
+        .is_some_and(|status| (200..300).contains(&status))
+    {
+        log(json!({
+            "log": "attempt",
+            "level": "warn",
+            "destination": destination.name,
+            "payload_id": payload.payload_id,
+            "events": payload.events,
+            "attempt": payload.attempts + 1,
+            "status": result.status,
+            "error": result.error,
+            "ms": now_ms() - started,
+        }));
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(header_map)
-        .with_body(Some(JsValue::from_str(body)));
-    Request::new_with_init(url, &init)
+    result
 }
 
 /// Direct mode: delivers a payload within the request, following

@@ -1,0 +1,108 @@
+//! workerd's own `Request`, `Response` and `fetch`, used directly: `worker::Request` reads
+//! `request.cf` when it is made and `worker::Fetch` builds a `Request` object per call, which
+//! together cost more per request than the bridge's core (see `bench/profile-worker.mjs`).
+
+use crate::api::ApiResponse;
+use worker::js_sys::{self, Reflect, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{
+    AbortSignal, Headers, Request, RequestInit, Response, ResponseInit, WorkerGlobalScope,
+};
+
+/// A request header, or `None` when absent (or unreadable).
+pub fn header(headers: &Headers, name: &str) -> Option<String> {
+    headers.get(name).ok().flatten()
+}
+
+/// The request body as bytes.
+pub async fn body_bytes(request: &Request) -> Result<Vec<u8>, JsValue> {
+    let buffer = JsFuture::from(request.array_buffer()?).await?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The response for an [`ApiResponse`]: its status, headers, and its body as JSON (none when
+/// the body is `null`).
+pub fn respond(api: &ApiResponse) -> Result<Response, JsValue> {
+    let headers = Headers::new()?;
+    for (name, value) in &api.headers {
+        headers.set(name, value)?;
+    }
+    let init = ResponseInit::new();
+    init.set_status(api.status);
+    if api.body.is_null() {
+        init.set_headers_headers(&headers);
+        return Response::new_with_opt_str_and_init(None, &init);
+    }
+    headers.set("Content-Type", "application/json")?;
+    init.set_headers_headers(&headers);
+    let body =
+        serde_json::to_string(&api.body).map_err(|error| JsValue::from(error.to_string()))?;
+    Response::new_with_opt_str_and_init(Some(&body), &init)
+}
+
+/// How one `POST` ended.
+pub enum PostResult {
+    /// LaunchDarkly (or whoever) answered.
+    Answered {
+        /// The HTTP status.
+        status: u16,
+        /// The `Retry-After` header, when present.
+        retry_after: Option<String>,
+    },
+    /// No answer within the timeout; the request was aborted.
+    TimedOut,
+    /// The request could not be made or failed on the network.
+    Failed(String),
+}
+
+/// `POST`s `body` to `url` with `headers`, aborted after `timeout_ms` (`AbortSignal.timeout`).
+pub async fn post(
+    url: &str,
+    headers: &[(&str, String)],
+    body: &str,
+    timeout_ms: u64,
+) -> PostResult {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let header_map = match Headers::new() {
+        Ok(map) => map,
+        Err(error) => return PostResult::Failed(describe(&error)),
+    };
+    for (name, value) in headers {
+        if let Err(error) = header_map.set(name, value) {
+            return PostResult::Failed(describe(&error));
+        }
+    }
+    init.set_headers_headers(&header_map);
+    init.set_body(&JsValue::from_str(body));
+    let timeout = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout)));
+    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
+    match JsFuture::from(global.fetch_with_str_and_init(url, &init)).await {
+        Ok(value) => {
+            let response: Response = value.unchecked_into();
+            PostResult::Answered {
+                status: response.status(),
+                retry_after: header(&response.headers(), "Retry-After"),
+            }
+        }
+        Err(error) if error_name(&error).as_deref() == Some("TimeoutError") => PostResult::TimedOut,
+        Err(error) => PostResult::Failed(describe(&error)),
+    }
+}
+
+fn error_name(error: &JsValue) -> Option<String> {
+    Reflect::get(error, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|name| name.as_string())
+}
+
+/// A JavaScript error as text: its message, or its string form.
+fn describe(error: &JsValue) -> String {
+    Reflect::get(error, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|message| message.as_string())
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "unknown error".to_string())
+}
