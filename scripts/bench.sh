@@ -70,7 +70,10 @@ wasm_opt_flags=$(sed -n 's/^wasm-opt = \[\(.*\)\]/\1/p' Cargo.toml | tr -d '",')
 wasm_opt=$root/node_modules/binaryen/bin/wasm-opt
 if $wasm; then
   step "build the core for wasm (bench/wasm-core) and bind it for Node"
-  if (cd bench/wasm-core && CARGO_TARGET_DIR=$out/wasm-core cargo build --release --target wasm32-unknown-unknown) &&
+  # The bridge's own opt-level (Cargo.toml [profile.release]), so the core is compiled as in the Worker.
+  opt_level=$(sed -n '/^\[profile.release\]/,/^\[/s/^opt-level = "\{0,1\}\([0-9sz]\)"\{0,1\}$/\1/p' Cargo.toml)
+  if (cd bench/wasm-core && CARGO_PROFILE_RELEASE_OPT_LEVEL=${opt_level:-3} CARGO_TARGET_DIR=$out/wasm-core \
+    cargo build --release --target wasm32-unknown-unknown) &&
     wasm-bindgen --target nodejs --out-dir "$wasm_pkg" \
       "$out/wasm-core/wasm32-unknown-unknown/release/segment_ld_bridge_wasm_bench.wasm"; then
     if [ -x "$wasm_opt" ]; then
