@@ -200,6 +200,13 @@ if (worker) {
   md.push('');
   md.push(Object.entries(worker.targets).map(([name, t]) => `${name}: ${t.description}`).join('; ') + '.');
   md.push('');
+  const rps = (name) => worker.targets[name]?.sizes['1']?.requests_per_second.median;
+  const share = (a, b) => (rps(a) && rps(b) ? `${((rps(a) / rps(b)) * 100).toFixed(0)}%` : '—');
+  md.push(
+    `Requests/s at 1 event/request, as a share of the echo's: forward (JavaScript) ${share('forward', 'echo')}, forward_rust ${share('forward_rust', 'echo')}, bridge ${share('bridge', 'echo')}. ` +
+      `The bridge reaches ${share('bridge', 'forward_rust')} of forward_rust and ${share('bridge', 'forward')} of forward: a Worker that makes the one subrequest to LaunchDarkly that each request needs is bounded by those rows, whatever its core costs.`,
+  );
+  md.push('');
 }
 md.push('| wasm | bytes | gzipped |');
 md.push('|---|---|---|');

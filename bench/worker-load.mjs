@@ -2,8 +2,9 @@
 // stand-in: requests per second, p50/p99 latency and workerd CPU time per request and per event,
 // for requests of 1 and of 100 events, next to two trivial JavaScript Workers on the same
 // machine (an echo, and an echo that makes the same one subrequest to the stand-in).
-// `node bench/worker-load.mjs [--worker target/bench/worker/index.js] [--runs 3] [--run-ms 4000]
-//   [--connections 8] [--targets echo,forward,bridge] [--out target/bench/worker.json]`
+// `node bench/worker-load.mjs [--worker target/bench/worker/index.js]
+//   [--rust-forward target/bench/rust-forward/index.js] [--runs 3] [--run-ms 4000]
+//   [--connections 8] [--targets echo,forward,forward_rust,bridge] [--out target/bench/worker.json]`
 // Every load run is bounded in time (run-ms) and count (max-requests) and goes to 127.0.0.1 only.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,12 +16,13 @@ import { batch, benchDir, fixtures, options, root, writeJson } from './lib/scena
 
 const opts = options({
   worker: path.join(root, 'target/bench/worker/index.js'),
+  rustForward: path.join(root, 'target/bench/rust-forward/index.js'),
   runs: 3,
   runMs: 4000,
   warmupMs: 1500,
   connections: 8,
   maxRequests: 200000,
-  targets: 'echo,forward,bridge',
+  targets: 'echo,forward,forward_rust,bridge',
   out: path.join(root, 'target/bench/worker.json'),
 });
 const CLK_TCK = 100; // Linux USER_HZ, the unit of /proc/<pid>/stat times
@@ -105,7 +107,11 @@ const spread = (runs, key) => ({
   max: Math.max(...runs.map((r) => r[key])),
 });
 
-const workerDir = path.dirname(opts.worker);
+const wasmWorker = (scriptPath) => ({
+  scriptPath,
+  modulesRoot: path.dirname(scriptPath),
+  modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+});
 const targets = [
   {
     name: 'echo',
@@ -118,13 +124,14 @@ const targets = [
     script: { scriptPath: path.join(benchDir, 'forward-worker.mjs') },
   },
   {
+    name: 'forward_rust',
+    description: 'the same as forward, in Rust with workers-rs (bench/rust-forward): what workers-rs and wasm-bindgen add',
+    script: wasmWorker(opts.rustForward),
+  },
+  {
     name: 'bridge',
     description: 'the bridge (Rust/wasm), preset mapping, posting to the stand-in',
-    script: {
-      scriptPath: opts.worker,
-      modulesRoot: workerDir,
-      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
-    },
+    script: wasmWorker(opts.worker),
   },
 ];
 
@@ -137,6 +144,10 @@ const standIn = await startStandIn();
 const results = { connections: opts.connections, runs: opts.runs, run_ms: opts.runMs, targets: {} };
 try {
   for (const target of targets.filter((t) => opts.targets.split(',').includes(t.name))) {
+    if (!fs.existsSync(target.script.scriptPath ?? '')) {
+      console.log(`worker  ${target.name}: skipped, ${target.script.scriptPath} is not built`);
+      continue;
+    }
     const bindings = { LD_CLIENT_SIDE_ID: fixtures.client_side_id, LD_EVENTS_HOST: standIn.baseUrl };
     const worker = await startWorker(target, bindings);
     results.targets[target.name] = { description: target.description, sizes: {} };

@@ -4,8 +4,8 @@
 #   1. the core, native (benches/core.rs), events/s;
 #   2. the same events through Segment's published JavaScript (bench/segment-js.mjs);
 #   3. the core compiled to wasm, in Node (bench/wasm-core);
-#   4. the Worker end to end in workerd on 127.0.0.1, next to trivial JavaScript Workers
-#      (bench/worker-load.mjs);
+#   4. the Worker end to end in workerd on 127.0.0.1, next to trivial Workers: a JavaScript echo,
+#      and a Worker doing the bridge's I/O only, in JavaScript and in Rust (bench/worker-load.mjs);
 #   5. the size of the Worker's wasm (and the playground's, when built).
 # The core benchmarks run in BENCH_ROUNDS rounds (default 3), interleaved, so that ratios come from
 # the same run; each figure is the median of all rounds' runs with the spread. A part whose
@@ -94,6 +94,13 @@ if $worker; then
   CARGO_TARGET_DIR=$out/worker-cargo bash scripts/build-worker.sh --out-dir target/bench/worker ||
     { note "skipped the Worker: it did not build"; worker=false; }
 fi
+if $worker; then
+  step "build the Rust twin of the forward Worker (bench/rust-forward) into target/bench/rust-forward"
+  (cd bench/rust-forward && CARGO_TARGET_DIR=$out/rust-forward-cargo \
+    WASM_BINDGEN_BIN="$(command -v wasm-bindgen)" ESBUILD_BIN="$root/node_modules/@esbuild/linux-x64/bin/esbuild" \
+    WASM_OPT_BIN="$wasm_opt" worker-build --release --out-dir "$out/rust-forward") ||
+    note "the Rust forward Worker did not build: its row is skipped"
+fi
 
 # --- core benchmarks, interleaved rounds -----------------------------------------------------
 for round in $(seq 1 "$rounds"); do
@@ -115,7 +122,7 @@ done
 # --- the Worker end to end -------------------------------------------------------------------
 if $worker; then
   step "the Worker end to end in workerd on 127.0.0.1"
-  node bench/worker-load.mjs --worker "$out/worker/index.js" --runs "${BENCH_WORKER_RUNS:-3}" \
+  node bench/worker-load.mjs --worker "$out/worker/index.js" --rust-forward "$out/rust-forward/index.js" --runs "${BENCH_WORKER_RUNS:-3}" \
     --run-ms "${BENCH_WORKER_RUN_MS:-4000}" --connections "${BENCH_CONNECTIONS:-8}" \
     --out "$out/raw/worker.json" || note "the Worker load test failed"
 fi
