@@ -135,18 +135,24 @@ pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadE
     let malformed = |error: serde_json::Error| {
         ReadError::Inbound(InboundError::MalformedJson(error.to_string()))
     };
-    match body.trim_ascii_start().first() {
+    // Checked as UTF-8 once, not string by string (several times faster in wasm).
+    let Ok(body) = std::str::from_utf8(body) else {
+        return Err(match serde_json::from_slice::<Value>(body) {
+            Err(error) => malformed(error),
+            Ok(_) => ReadError::Inbound(InboundError::MalformedJson(
+                "the body is not UTF-8".to_string(),
+            )),
+        });
+    };
+    match body.as_bytes().trim_ascii_start().first() {
         Some(b'[') => {
-            let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(malformed)?;
+            let items: Vec<&RawValue> = serde_json::from_str(body).map_err(malformed)?;
             read_items(&items, limits, Map::new())
         }
         // Without a "batch" key anywhere, the object can only be a single event.
-        Some(b'{') if !body.windows(7).any(|window| window == b"\"batch\"") => {
-            single_event(body, limits)
-        }
+        Some(b'{') if !body.contains("\"batch\"") => single_event(body, limits),
         Some(b'{') => {
-            let top: BTreeMap<String, &RawValue> =
-                serde_json::from_slice(body).map_err(malformed)?;
+            let top: BTreeMap<String, &RawValue> = serde_json::from_str(body).map_err(malformed)?;
             // A Segment event always has a `type`; a batch envelope has none.
             let batch = match top.get("batch") {
                 Some(batch) if !top.contains_key("type") => batch,
@@ -167,7 +173,7 @@ pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadE
             read_items(&items, limits, envelope)
         }
         _ => {
-            let value: Value = serde_json::from_slice(body).map_err(malformed)?;
+            let value: Value = serde_json::from_str(body).map_err(malformed)?;
             Err(ReadError::Inbound(InboundError::NotEvents(match value {
                 Value::Null => "null",
                 Value::Bool(_) => "a boolean",
@@ -179,14 +185,14 @@ pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadE
 }
 
 /// A body that is one event object.
-fn single_event(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadError> {
+fn single_event(body: &str, limits: &Limits) -> Result<ReceivedEvents, ReadError> {
     if body.len() > limits.max_event_bytes {
         return Err(ReadError::Limit(LimitError::EventTooLarge {
             bytes: body.len(),
             limit: limits.max_event_bytes,
         }));
     }
-    let event: Value = serde_json::from_slice(body)
+    let event: Value = serde_json::from_str(body)
         .map_err(|error| ReadError::Inbound(InboundError::MalformedJson(error.to_string())))?;
     Ok(ReceivedEvents {
         events: vec![event],

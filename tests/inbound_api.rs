@@ -311,6 +311,28 @@ fn every_limit_and_error_status() {
         &limits,
     );
     assert_eq!((response.status, code(&response)), (400, "malformed_json"));
+    // Bytes that are not UTF-8, in an event, a batch or an envelope: malformed JSON too.
+    for body in [
+        &b"{\"event\":\"E\xff\",\"userId\":\"u\"}"[..],
+        b"[{\"event\":\"E\",\"userId\":\"\xc3\"}]",
+        b"{\"batch\":[{\"event\":\"E\",\"userId\":\"u\"}],\"context\":\"\xe2\x82\"}",
+    ] {
+        let mut call = post("/v1/batch", body.to_vec());
+        call.authorization = Some("Basic d2std2ViOg==");
+        let (response, _) = answer(&config, &call, &limits);
+        assert_eq!(
+            (response.status, code(&response)),
+            (400, "malformed_json"),
+            "{body:?}"
+        );
+        assert!(
+            response.body["error"]["message"]
+                .as_str()
+                .is_some_and(|message| message.contains("line 1")),
+            "{}",
+            response.body
+        );
+    }
     let mut form = with_key("/v1/track", "event=E".to_string());
     form.content_type = Some("application/x-www-form-urlencoded");
     let (response, _) = answer(&config, &form, &limits);
