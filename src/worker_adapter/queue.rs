@@ -125,7 +125,17 @@ async fn deliver_queued(
         ));
     };
     match step {
-        NextStep::Delivered => Ok(()),
+        NextStep::Delivered => {
+            log(json!({
+                "log": "delivered",
+                "destination": destination.name,
+                "payload_id": payload.payload_id,
+                "events": payload.events,
+                "attempts": payload.attempts,
+                "status": result.status,
+            }));
+            Ok(())
+        }
         NextStep::RetryAfter(seconds) => enqueue(delivery_queue, &payload, seconds).await,
         NextStep::Split => {
             for half in split_payload(&payload).into_iter().flatten() {

@@ -131,3 +131,56 @@ test('no secret, write key or admin token ever reaches the logs', async () => {
   }
   assert.ok(!everything.includes(Buffer.from(`${SECRETS.WRITE_KEY}:`).toString('base64')), 'the Basic credentials appear in the logs');
 });
+
+test('the queue consumer writes a line per payload it delivers, and one per failed attempt', async () => {
+  const queued = [];
+  const durable = await startBridge(
+    {
+      LD_CLIENT_SIDE_ID: 'env-logs-queue',
+      LD_EVENTS_HOST: ld.baseUrl,
+      DELIVERY_RETRY_DELAYS: '1',
+    },
+    {
+      queueProducers: { DELIVERIES: { queueName: 'segment-ld-deliveries' } },
+      handleRuntimeStdio(stdout, stderr) {
+        for (const stream of [stdout, stderr]) readline.createInterface({ input: stream }).on('line', (line) => queued.push(line));
+      },
+    },
+  );
+  try {
+    const worker = await durable.mf.getWorker();
+    const payload = (id) =>
+      JSON.stringify({
+        v: 1,
+        destination: 'default',
+        payload_id: id,
+        body: JSON.stringify([{ kind: 'custom', key: 'E', contextKeys: { user: 'u' }, creationDate: 1 }]),
+        events: 1,
+        attempts: 0,
+        queued_at: 1,
+      });
+    const message = (id, body) => ({ id, timestamp: new Date(), body, attempts: 1 });
+    await worker.queue('segment-ld-deliveries', [message('ok', payload('6f1c3a52-9d0e-4c1b-8a47-2e5bd9c01f71'))]);
+    ld.respondWith(() => ({ status: 503 }));
+    await worker.queue('segment-ld-deliveries', [message('later', payload('6f1c3a52-9d0e-4c1b-8a47-2e5bd9c01f72'))]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const logged = queued.flatMap((line) => {
+      try {
+        return [JSON.parse(line.slice(line.indexOf('{')))];
+      } catch {
+        return [];
+      }
+    });
+    const delivered = logged.filter((line) => line.log === 'delivered');
+    assert.deepEqual(
+      delivered.map(({ destination, payload_id, events, attempts, status }) => ({ destination, payload_id, events, attempts, status })),
+      [{ destination: 'default', payload_id: '6f1c3a52-9d0e-4c1b-8a47-2e5bd9c01f71', events: 1, attempts: 1, status: 202 }],
+    );
+    const failed = logged.filter((line) => line.log === 'attempt');
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].payload_id, '6f1c3a52-9d0e-4c1b-8a47-2e5bd9c01f72');
+    assert.equal(failed[0].status, 503);
+  } finally {
+    await durable.close();
+  }
+});
