@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use sha1::{Digest, Sha1};
 use std::borrow::Cow;
 use std::fmt;
 use uuid::Uuid;
@@ -191,13 +192,30 @@ pub fn outbound_request(
 
 /// The deterministic payload id of a set of events (see [`bulk_request`]).
 pub fn payload_id<'a>(client_side_id: &str, identities: impl IntoIterator<Item = &'a str>) -> Uuid {
-    let mut name = Vec::with_capacity(64);
-    name.extend_from_slice(client_side_id.as_bytes());
+    let mut name = Sha1::new();
+    name.update(PAYLOAD_ID_NAMESPACE.as_bytes());
+    name.update(client_side_id.as_bytes());
     for identity in identities {
-        name.push(0);
-        name.extend_from_slice(identity.as_bytes());
+        name.update([0]);
+        name.update(identity.as_bytes());
     }
-    Uuid::new_v5(&PAYLOAD_ID_NAMESPACE, &name)
+    uuid_from_sha1(name)
+}
+
+/// The UUIDv5 of `name` in `namespace`, as [`Uuid::new_v5`] makes it.
+pub(crate) fn uuid_v5(namespace: &Uuid, name: &[u8]) -> Uuid {
+    let mut hasher = Sha1::new();
+    hasher.update(namespace.as_bytes());
+    hasher.update(name);
+    uuid_from_sha1(hasher)
+}
+
+/// The UUIDv5 of a SHA-1 that has been fed the namespace, then the name.
+fn uuid_from_sha1(hasher: Sha1) -> Uuid {
+    let digest = hasher.finalize();
+    let mut bytes = [0; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes).into_uuid()
 }
 
 /// What to do after LaunchDarkly answered a payload, as LaunchDarkly's SDKs decide it.
@@ -262,6 +280,33 @@ mod tests {
         assert_ne!(a, payload_id("env", ["m1m2"]));
         assert_ne!(a, payload_id("other", ["m1", "m2"]));
         assert_eq!(a.get_version_num(), 5);
+    }
+
+    /// The payload ids are the UUIDv5 of the client-side ID and the identities, NUL-separated.
+    #[test]
+    fn payload_ids_are_uuid_v5() {
+        let cases: [(&str, &[&str]); 4] = [
+            ("env", &[]),
+            ("env", &["m1"]),
+            (
+                "5f0c1a2b3c4d5e6f7a8b9c0d",
+                &["ajs-1\u{1f}default", "{\"a\":1}\u{1f}s"],
+            ),
+            ("", &["", "é", &"x".repeat(200)]),
+        ];
+        for (client_side_id, identities) in cases {
+            let mut name = client_side_id.as_bytes().to_vec();
+            for identity in identities {
+                name.push(0);
+                name.extend_from_slice(identity.as_bytes());
+            }
+            let expected = Uuid::new_v5(&PAYLOAD_ID_NAMESPACE, &name);
+            assert_eq!(
+                payload_id(client_side_id, identities.iter().copied()),
+                expected
+            );
+            assert_eq!(uuid_v5(&PAYLOAD_ID_NAMESPACE, &name), expected);
+        }
     }
 
     #[test]
