@@ -9,6 +9,9 @@ use crate::segment;
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::fmt::Write;
+use std::ops::Range;
+use uuid::Uuid;
 
 /// What happened to one received event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -92,13 +95,45 @@ pub fn process(config: &BridgeConfig, events: &[Value], received_at_ms: i64) -> 
     process_routed(config, &route, events, received_at_ms)
 }
 
-/// The LaunchDarkly events bound for one destination.
+/// The LaunchDarkly events bound for one destination, serialised one after the other.
 #[derive(Default)]
 struct Batch {
-    /// Each LaunchDarkly event, serialised once.
-    events: Vec<String>,
-    identities: Vec<String>,
-    indexes: Vec<usize>,
+    /// `[` and the events separated by commas: the body of a single payload but for its `]`.
+    body: Vec<u8>,
+    /// The events' identities (see [`identity`]), one after the other.
+    identities: String,
+    events: Vec<BatchedEvent>,
+}
+
+/// Where one LaunchDarkly event of a [`Batch`] lies.
+struct BatchedEvent {
+    /// Its JSON in [`Batch::body`].
+    json: Range<usize>,
+    /// Its identity in [`Batch::identities`].
+    identity: Range<usize>,
+    /// The position of its Segment event in the request.
+    index: usize,
+}
+
+impl Batch {
+    /// Adds an event; `json` writes it at the end of the body.
+    fn push(&mut self, index: usize, identity: &str, json: impl FnOnce(&mut Vec<u8>)) {
+        self.body
+            .push(if self.events.is_empty() { b'[' } else { b',' });
+        let start = self.body.len();
+        json(&mut self.body);
+        let identity_start = self.identities.len();
+        self.identities.push_str(identity);
+        self.events.push(BatchedEvent {
+            json: start..self.body.len(),
+            identity: identity_start..self.identities.len(),
+            index,
+        });
+    }
+
+    fn json(&self, event: &BatchedEvent) -> &[u8] {
+        self.body.get(event.json.clone()).unwrap_or_default()
+    }
 }
 
 /// Processes the events of one request whose source was routed to `route`.
@@ -175,39 +210,59 @@ fn process_events(
 /// Cuts one destination's events into payloads within `limits`, in order.
 fn plan_payloads(
     destination: &Destination,
-    batch: Batch,
+    mut batch: Batch,
     limits: &PayloadLimits,
 ) -> Vec<PlannedDelivery> {
     let mut planned = Vec::new();
     let mut start = 0;
     let mut bytes = 2;
-    let serialized = &batch.events;
-    for end in 0..=serialized.len() {
-        let full = end == serialized.len()
+    let count = batch.events.len();
+    for end in 0..=count {
+        let full = end == count
             || (end > start
                 && (end - start >= limits.max_events
-                    || bytes + 1 + serialized[end].len() > limits.max_bytes));
+                    || bytes + 1 + batch.events[end].json.len() > limits.max_bytes));
         if full && end > start {
-            let body = format!("[{}]", serialized[start..end].join(","));
+            let events = &batch.events[start..end];
             let id = payload_id(
                 &destination.client_side_id,
-                batch.identities[start..end].iter().map(String::as_str),
+                events.iter().map(|event| {
+                    batch
+                        .identities
+                        .get(event.identity.clone())
+                        .unwrap_or_default()
+                }),
             );
+            let event_indexes = events.iter().map(|event| event.index).collect();
+            let body = if start == 0 && end == count {
+                // All in one payload: the batch's body is it.
+                let mut body = std::mem::take(&mut batch.body);
+                body.push(b']');
+                body
+            } else {
+                let mut body = Vec::with_capacity(bytes);
+                for event in events {
+                    body.push(if body.is_empty() { b'[' } else { b',' });
+                    body.extend_from_slice(batch.json(event));
+                }
+                body.push(b']');
+                body
+            };
             planned.push(PlannedDelivery {
                 destination: destination.name.clone(),
                 request: outbound_request(
                     &destination.events_base,
                     &destination.client_side_id,
-                    body,
-                    &id.to_string(),
+                    String::from_utf8(body).unwrap_or_default(), // ok: serde_json writes UTF-8
+                    id.hyphenated().encode_lower(&mut Uuid::encode_buffer()),
                 ),
-                event_indexes: batch.indexes[start..end].to_vec(),
+                event_indexes,
             });
             start = end;
             bytes = 2;
         }
-        if let Some(event) = serialized.get(end) {
-            bytes += event.len() + 1;
+        if let Some(event) = batch.events.get(end) {
+            bytes += event.json.len() + 1;
         }
     }
     planned
@@ -243,17 +298,19 @@ fn process_event(
                 .iter()
                 .any(|d| route.destinations.contains(d))
     };
-    let candidates: Vec<&Subscription> = config.subscriptions.iter().filter(reachable).collect();
-    let matched: Vec<&Subscription> = candidates
+    let mut matched = config
+        .subscriptions
         .iter()
-        .copied()
+        .filter(reachable)
         .filter(|s| s.trigger.matches(event))
-        .collect();
-    if matched.is_empty() {
+        .peekable();
+    if matched.peek().is_none() {
+        let candidates: Vec<&Subscription> =
+            config.subscriptions.iter().filter(reachable).collect();
         return unmatched(index, event, &candidates);
     }
+    // The descriptions of the LaunchDarkly events, separated by "; ", become its message.
     let mut accepted = outcome(index, OutcomeStatus::Accepted, "track_event", String::new());
-    let mut descriptions = Vec::new();
     let mut rejections = Vec::new();
     let mut dropped = Vec::new();
     for subscription in matched {
@@ -279,34 +336,56 @@ fn process_event(
                 dropped.push(destination.name.clone());
             }
         }
-        let mut sent_to = Vec::new();
-        if !targets.is_empty() {
-            // Serialised and identified once, however many destinations get it.
-            let serialized = serde_json::to_string(&custom).unwrap_or_default(); // ok: maps of JSON values always serialise
-            let identity = identity(event, &subscription.name);
-            for &position in &targets {
-                let (Some(destination), Some(batch)) =
-                    (config.destinations.get(position), batches.get_mut(position))
-                else {
-                    continue;
-                };
-                batch.identities.push(identity.clone());
-                batch.events.push(serialized.clone());
-                batch.indexes.push(index);
-                sent_to.push(destination.name.clone());
-                if !accepted.destinations.contains(&destination.name) {
-                    accepted.destinations.push(destination.name.clone());
+        if targets.is_empty() {
+            continue;
+        }
+        let message = &mut accepted.message;
+        let unsent = message.len();
+        if !message.is_empty() {
+            message.push_str("; ");
+        }
+        describe(message, &custom);
+        let mut sent = false;
+        // Serialised and identified once, however many destinations get it.
+        let mut first: Option<(usize, Range<usize>)> = None;
+        let identity = identity(event, &subscription.name);
+        for &position in &targets {
+            let (Some(destination), Some(batch)) =
+                (config.destinations.get(position), batches.get_mut(position))
+            else {
+                continue;
+            };
+            match &first {
+                None => {
+                    batch.push(index, &identity, |body| {
+                        // ok: maps of JSON values always serialise
+                        let _ = serde_json::to_writer(body, &custom);
+                    });
+                    let json = batch.events.last().map(|e| e.json.clone());
+                    first = json.map(|json| (position, json));
+                }
+                Some((at, json)) => {
+                    let copy = batches
+                        .get(*at)
+                        .and_then(|b| b.body.get(json.clone()))
+                        .unwrap_or_default()
+                        .to_vec();
+                    if let Some(batch) = batches.get_mut(position) {
+                        batch.push(index, &identity, |body| body.extend_from_slice(&copy));
+                    }
                 }
             }
+            message.push_str(if sent { ", " } else { " to " });
+            message.push_str(&destination.name);
+            sent = true;
+            if !accepted.destinations.contains(&destination.name) {
+                accepted.destinations.push(destination.name.clone());
+            }
         }
-        if !sent_to.is_empty() {
-            descriptions.push(format!(
-                "metric event {:?} for {} to {}",
-                custom.key,
-                describe_context_keys(&custom),
-                sent_to.join(", ")
-            ));
+        if sent {
             accepted.subscriptions.push(subscription.name.clone());
+        } else {
+            message.truncate(unsent);
         }
     }
     let several = config.subscriptions.len() > 1;
@@ -317,8 +396,7 @@ fn process_event(
             message.to_string()
         }
     };
-    if !descriptions.is_empty() {
-        accepted.message = descriptions.join("; ");
+    if !accepted.message.is_empty() {
         for (subscription, rejection) in rejections {
             accepted.warnings.push(Warning {
                 code: rejection.code,
@@ -455,14 +533,19 @@ fn identity(event: &Value, subscription: &str) -> String {
         Some(id) => Cow::Borrowed(id),
         None => Cow::Owned(event.to_string()),
     };
-    format!("{id}\u{1f}{subscription}")
+    let mut identity = String::with_capacity(id.len() + 1 + subscription.len());
+    identity.push_str(&id);
+    identity.push('\u{1f}');
+    identity.push_str(subscription);
+    identity
 }
 
-fn describe_context_keys(event: &CustomEvent<'_>) -> String {
-    event
-        .context_keys
-        .iter()
-        .map(|(kind, key)| format!("{kind} {key}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Writes `metric event "key" for kind "key", …` (the destinations follow).
+fn describe(message: &mut String, event: &CustomEvent<'_>) {
+    // ok: writing to a String cannot fail
+    let _ = write!(message, "metric event {:?} for ", event.key);
+    for (position, (kind, key)) in event.context_keys.iter().enumerate() {
+        let separator = if position == 0 { "" } else { ", " };
+        let _ = write!(message, "{separator}{kind} {key}");
+    }
 }
