@@ -357,10 +357,7 @@ fn process_event(
             };
             match &first {
                 None => {
-                    batch.push(index, &identity, |body| {
-                        // ok: maps of JSON values always serialise
-                        let _ = serde_json::to_writer(body, &custom);
-                    });
+                    batch.push(index, &identity, |body| custom.write_json(body));
                     let json = batch.events.last().map(|e| e.json.clone());
                     first = json.map(|json| (position, json));
                 }
