@@ -118,6 +118,10 @@ struct BatchedEvent {
 impl Batch {
     /// Adds an event; `json` writes it at the end of the body.
     fn push(&mut self, index: usize, identity: &str, json: impl FnOnce(&mut Vec<u8>)) {
+        if self.events.is_empty() {
+            // About one typical event, so that it is written without growing the buffer.
+            self.body.reserve(2048);
+        }
         self.body
             .push(if self.events.is_empty() { b'[' } else { b',' });
         let start = self.body.len();

@@ -223,6 +223,23 @@ pub(crate) fn eval_value(
     }
 }
 
+/// Resolves the entries of a top-level object node as [`eval_value`] does, handing each defined
+/// one to `field` instead of inserting it into an object.
+pub(crate) fn eval_fields<'m>(
+    entries: &'m [(String, Node)],
+    payload: &Value,
+    budget: &mut Budget,
+    mut field: impl FnMut(&'m str, Value),
+) -> Result<(), MappingError> {
+    budget.nodes(1)?;
+    for (name, node) in entries {
+        if let Some(value) = eval_value(node, Some(payload), budget)? {
+            field(name, value);
+        }
+    }
+    Ok(())
+}
+
 fn lookup<'a>(path: &PathSpec, payload: Option<&'a Value>) -> Res<'a> {
     path.lookup(payload).map_or(Res::Undefined, Res::Ref)
 }

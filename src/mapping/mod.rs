@@ -156,6 +156,31 @@ impl Mapping {
             .map(|v| v.unwrap_or(Value::Null))
     }
 
+    /// Runs a mapping whose top level is an object (a Track Event field mapping), handing each
+    /// defined field to `field` in order instead of building the top-level object; otherwise
+    /// the same as [`Mapping::apply_optional`]. `None` when the top level is not an object.
+    pub(crate) fn apply_fields<'m>(
+        &'m self,
+        payload: &Value,
+        field: impl FnMut(&'m str, Value),
+    ) -> Option<Result<(), MappingError>> {
+        let compile::Node::Object(object) = &self.root.node else {
+            return None;
+        };
+        if !payload.is_object() {
+            return Some(Err(MappingError::Runtime(format!(
+                "data must be an object, got {}",
+                value::type_name(payload)
+            ))));
+        }
+        Some(eval::eval_fields(
+            &object.entries,
+            payload,
+            &mut Budget::new(),
+            field,
+        ))
+    }
+
     /// Like [`Mapping::apply`], with `None` when the top level resolves to `undefined`
     /// (e.g. `{"@path": "$.missing"}`).
     pub fn apply_optional(&self, payload: &Value) -> Result<Option<Value>, MappingError> {

@@ -138,16 +138,9 @@ impl FastMapping {
                     Some(Cow::Owned(Value::Object(object)))
                 }
             };
-            let slot = match *name {
-                "context_kind" => &mut mapped.context_kind,
-                "user_key" => &mut mapped.user_key,
-                "additional_context_keys" => &mut mapped.additional_context_keys,
-                "event_name" => &mut mapped.event_name,
-                "metric_value" => &mut mapped.metric_value,
-                "event_properties" => &mut mapped.event_properties,
-                _ => &mut mapped.timestamp,
-            };
-            *slot = value;
+            if let Some(slot) = mapped.slot(name) {
+                *slot = value;
+            }
         }
         mapped
     }

@@ -209,12 +209,23 @@ impl TrackEventMapping {
         if let Some(fast) = &self.fast {
             return to_custom_event(fast.fields(event), received_at_ms);
         }
-        let mapped = self.compiled.apply(event).map_err(|error| {
+        let failed = |error| {
             Rejection::new(
                 "mapping_failed",
                 format!("the field mapping failed: {error}"),
             )
-        })?;
+        };
+        let mut fields = MappedFields::default();
+        let applied = self.compiled.apply_fields(event, |name, value| {
+            if let Some(slot) = fields.slot(name) {
+                *slot = Some(Cow::Owned(value));
+            }
+        });
+        if let Some(applied) = applied {
+            applied.map_err(failed)?;
+            return to_custom_event(fields, received_at_ms);
+        }
+        let mapped = self.compiled.apply(event).map_err(failed)?;
         let Value::Object(mut mapped) = mapped else {
             return Err(Rejection::new(
                 "mapping_failed",
@@ -246,6 +257,22 @@ pub(crate) struct MappedFields<'a> {
     pub(crate) metric_value: Option<Cow<'a, Value>>,
     pub(crate) event_properties: Option<Cow<'a, Value>>,
     pub(crate) timestamp: Option<Cow<'a, Value>>,
+}
+
+impl<'a> MappedFields<'a> {
+    /// The slot of a Track Event field, by name.
+    pub(crate) fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, Value>>> {
+        Some(match name {
+            "context_kind" => &mut self.context_kind,
+            "user_key" => &mut self.user_key,
+            "additional_context_keys" => &mut self.additional_context_keys,
+            "event_name" => &mut self.event_name,
+            "metric_value" => &mut self.metric_value,
+            "event_properties" => &mut self.event_properties,
+            "timestamp" => &mut self.timestamp,
+            _ => return None,
+        })
+    }
 }
 
 /// Segment's `removeEmptyValues` at the root: `""` and `null` fields count as not mapped.
