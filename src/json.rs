@@ -50,55 +50,72 @@ pub(crate) fn write_number(out: &mut Vec<u8>, number: &Number) {
     }
 }
 
-/// Writes a string in quotes, escaped as serde_json escapes it: `"`, `\` and control characters.
+/// Writes a string in quotes, escaped as serde_json escapes it: `"`, `\\` and control characters.
 pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    // The start of the bytes not written yet.
-    let mut pending = 0;
-    for (number, chunk) in bytes.chunks(8).enumerate() {
-        if let Ok(word) = <[u8; 8]>::try_from(chunk) {
-            if !needs_escape(u64::from_ne_bytes(word)) {
-                continue;
-            }
-        }
-        for (offset, &byte) in chunk.iter().enumerate() {
-            let short = match byte {
-                b'"' => b'"',
-                b'\\' => b'\\',
-                0x08 => b'b',
-                0x0c => b'f',
-                b'\n' => b'n',
-                b'\r' => b'r',
-                b'\t' => b't',
-                0x00..=0x1f => b'u',
-                _ => continue,
-            };
-            let at = number * 8 + offset;
-            out.extend_from_slice(bytes.get(pending..at).unwrap_or_default());
-            pending = at + 1;
-            out.extend_from_slice(&[b'\\', short]);
-            if short == b'u' {
-                let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]);
-                out.extend_from_slice(&[b'0', b'0', high, low]);
-            }
-        }
+    if needs_escaping(bytes) {
+        write_escaped(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
     }
-    out.extend_from_slice(bytes.get(pending..).unwrap_or_default());
     out.push(b'"');
 }
 
-/// Whether any of the eight bytes of `word` is `"`, `\` or a control character (below 0x20).
-fn needs_escape(word: u64) -> bool {
+/// Whether `bytes` holds a `"`, a `\\` or a control character: eight bytes at a time, without
+/// branches (most strings need no escaping, and are short).
+fn needs_escaping(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte's high bit is set in `x - ONES & !x` when it is zero (exact for "any byte").
+    // The high bit of a byte of `x - ONES & !x` is set when that byte is zero (exact for "any").
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    below_space | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))
-        != 0
+    let mut words = bytes.chunks_exact(8);
+    let mut found = 0;
+    for word in &mut words {
+        let mut array = [0; 8];
+        array.copy_from_slice(word);
+        let word = u64::from_ne_bytes(array);
+        found |= (word.wrapping_sub(ONES * 0x20) & !word & HIGH)
+            | zero(word ^ (ONES * u64::from(b'"')))
+            | zero(word ^ (ONES * u64::from(b'\\')));
+    }
+    let tail = words
+        .remainder()
+        .iter()
+        .fold(false, |found, &byte| found | needs_escape(byte));
+    found != 0 || tail
+}
+
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // The start of the bytes not written yet.
+    let mut pending = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let short = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x00..=0x1f => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(pending..at).unwrap_or_default());
+        pending = at + 1;
+        out.extend_from_slice(&[b'\\', short]);
+        if short == b'u' {
+            let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]);
+            out.extend_from_slice(&[b'0', b'0', high, low]);
+        }
+    }
+    out.extend_from_slice(bytes.get(pending..).unwrap_or_default());
 }
 
 #[cfg(test)]
