@@ -8,7 +8,6 @@ use crate::launchdarkly::{outbound_request, payload_id, CustomEvent, OutboundReq
 use crate::segment;
 use serde::Serialize;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::fmt::Write;
 use std::ops::Range;
 use uuid::Uuid;
@@ -116,8 +115,13 @@ struct BatchedEvent {
 }
 
 impl Batch {
-    /// Adds an event; `json` writes it at the end of the body.
-    fn push(&mut self, index: usize, identity: &str, json: impl FnOnce(&mut Vec<u8>)) {
+    /// Adds an event: `identity` writes its identity, `json` its JSON at the end of the body.
+    fn push(
+        &mut self,
+        index: usize,
+        identity: impl FnOnce(&mut String),
+        json: impl FnOnce(&mut Vec<u8>),
+    ) {
         if self.events.is_empty() {
             // About one typical event, so that it is written without growing the buffer.
             self.body.reserve(2048);
@@ -127,12 +131,24 @@ impl Batch {
         let start = self.body.len();
         json(&mut self.body);
         let identity_start = self.identities.len();
-        self.identities.push_str(identity);
+        identity(&mut self.identities);
         self.events.push(BatchedEvent {
             json: start..self.body.len(),
             identity: identity_start..self.identities.len(),
             index,
         });
+    }
+
+    /// The JSON and the identity of the last event.
+    fn last(&self) -> Option<(&[u8], &str)> {
+        let event = self.events.last()?;
+        Some((self.json(event), self.identity(event)))
+    }
+
+    fn identity(&self, event: &BatchedEvent) -> &str {
+        self.identities
+            .get(event.identity.clone())
+            .unwrap_or_default()
     }
 
     fn json(&self, event: &BatchedEvent) -> &[u8] {
@@ -230,12 +246,7 @@ fn plan_payloads(
             let events = &batch.events[start..end];
             let id = payload_id(
                 &destination.client_side_id,
-                events.iter().map(|event| {
-                    batch
-                        .identities
-                        .get(event.identity.clone())
-                        .unwrap_or_default()
-                }),
+                events.iter().map(|event| batch.identity(event)),
             );
             let event_indexes = events.iter().map(|event| event.index).collect();
             let body = if start == 0 && end == count {
@@ -318,6 +329,7 @@ fn process_event(
     let mut rejections = Vec::new();
     let mut dropped = Vec::new();
     for subscription in matched {
+        let mut first_batch = None;
         let custom = match subscription.mapping.map_event(event, received_at_ms) {
             Ok(custom) => custom,
             Err(rejection) => {
@@ -325,7 +337,7 @@ fn process_event(
                 continue;
             }
         };
-        let mut targets = Vec::new();
+        let mut sent = false;
         for &position in subscription
             .destinations
             .iter()
@@ -334,59 +346,52 @@ fn process_event(
             let Some(destination) = config.destinations.get(position) else {
                 continue;
             };
-            if check_catalogue(destination, &custom.key, &mut accepted.warnings) {
-                targets.push(position);
-            } else {
+            if !check_catalogue(destination, &custom.key, &mut accepted.warnings) {
                 dropped.push(destination.name.clone());
+                continue;
             }
-        }
-        if targets.is_empty() {
-            continue;
-        }
-        let message = &mut accepted.message;
-        let unsent = message.len();
-        if !message.is_empty() {
-            message.push_str("; ");
-        }
-        describe(message, &custom);
-        let mut sent = false;
-        // Serialised and identified once, however many destinations get it.
-        let mut first: Option<(usize, Range<usize>)> = None;
-        let identity = identity(event, &subscription.name);
-        for &position in &targets {
-            let (Some(destination), Some(batch)) =
-                (config.destinations.get(position), batches.get_mut(position))
-            else {
+            // Serialised and identified once, however many destinations get it.
+            let copy = match first_batch {
+                None => None,
+                Some(at) => batches
+                    .get(at)
+                    .and_then(Batch::last)
+                    .map(|(json, identity)| (json.to_vec(), identity.to_string())),
+            };
+            let Some(batch) = batches.get_mut(position) else {
                 continue;
             };
-            match &first {
-                None => {
-                    batch.push(index, &identity, |body| custom.write_json(body));
-                    let json = batch.events.last().map(|e| e.json.clone());
-                    first = json.map(|json| (position, json));
-                }
-                Some((at, json)) => {
-                    let copy = batches
-                        .get(*at)
-                        .and_then(|b| b.body.get(json.clone()))
-                        .unwrap_or_default()
-                        .to_vec();
-                    if let Some(batch) = batches.get_mut(position) {
-                        batch.push(index, &identity, |body| body.extend_from_slice(&copy));
-                    }
-                }
+            match copy {
+                None => batch.push(
+                    index,
+                    |identities| write_identity(identities, event, &subscription.name),
+                    |body| custom.write_json(body),
+                ),
+                Some((json, identity)) => batch.push(
+                    index,
+                    |identities| identities.push_str(&identity),
+                    |body| body.extend_from_slice(&json),
+                ),
             }
-            message.push_str(if sent { ", " } else { " to " });
+            first_batch.get_or_insert(position);
+            let message = &mut accepted.message;
+            if sent {
+                message.push_str(", ");
+            } else {
+                if !message.is_empty() {
+                    message.push_str("; ");
+                }
+                describe(message, &custom);
+                message.push_str(" to ");
+                sent = true;
+            }
             message.push_str(&destination.name);
-            sent = true;
             if !accepted.destinations.contains(&destination.name) {
                 accepted.destinations.push(destination.name.clone());
             }
         }
         if sent {
             accepted.subscriptions.push(subscription.name.clone());
-        } else {
-            message.truncate(unsent);
         }
     }
     let several = config.subscriptions.len() > 1;
@@ -527,18 +532,17 @@ fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, &'static str, String
     Ok(())
 }
 
-/// What identifies one LaunchDarkly event across retries: the Segment event's `messageId` (else
-/// its JSON) and the subscription that produced it.
-fn identity(event: &Value, subscription: &str) -> String {
-    let id: Cow<'_, str> = match segment::message_id(event) {
-        Some(id) => Cow::Borrowed(id),
-        None => Cow::Owned(event.to_string()),
-    };
-    let mut identity = String::with_capacity(id.len() + 1 + subscription.len());
-    identity.push_str(&id);
-    identity.push('\u{1f}');
-    identity.push_str(subscription);
-    identity
+/// Writes what identifies one LaunchDarkly event across retries: the Segment event's
+/// `messageId` (else its JSON) and the subscription that produced it.
+fn write_identity(out: &mut String, event: &Value, subscription: &str) {
+    match segment::message_id(event) {
+        Some(id) => out.push_str(id),
+        None => {
+            let _ = write!(out, "{event}"); // ok: writing to a String cannot fail
+        }
+    }
+    out.push('\u{1f}');
+    out.push_str(subscription);
 }
 
 /// Writes `metric event "key" for kind "key", …` (the destinations follow).
