@@ -283,7 +283,7 @@ fn present(field: Option<Cow<'_, Value>>) -> Option<Cow<'_, Value>> {
 fn needs_identity_normalisation(event: &Map<String, Value>) -> bool {
     ["userId", "anonymousId"]
         .iter()
-        .any(|field| match event.get(*field) {
+        .any(|field| match crate::json::get(event, field) {
             Some(Value::Null) => true,
             Some(Value::String(text)) => text.is_empty(),
             _ => false,
