@@ -97,7 +97,13 @@ impl EventsBase {
 
     /// `{base}/events/bulk/{clientSideId}`.
     pub fn bulk_url(&self, client_side_id: &str) -> String {
-        format!("{}/events/bulk/{}", self.url(), client_side_id)
+        const PATH: &str = "/events/bulk/";
+        let base = self.url();
+        let mut url = String::with_capacity(base.len() + PATH.len() + client_side_id.len());
+        url.push_str(base);
+        url.push_str(PATH);
+        url.push_str(client_side_id);
+        url
     }
 }
 

@@ -123,8 +123,9 @@ impl Batch {
         json: impl FnOnce(&mut Vec<u8>),
     ) {
         if self.events.is_empty() {
-            // About one typical event, so that it is written without growing the buffer.
+            // About one typical event, so that it is written without growing the buffers.
             self.body.reserve(2048);
+            self.identities.reserve(128);
         }
         self.body
             .push(if self.events.is_empty() { b'[' } else { b',' });
@@ -215,25 +216,23 @@ fn process_events(
             process_event(config, route, index, event, received_at_ms, &mut batches)
         })
         .collect();
-    let deliveries = batches
-        .into_iter()
-        .enumerate()
-        .filter_map(|(position, batch)| Some((config.destinations.get(position)?, batch)))
-        .flat_map(|(destination, batch)| plan_payloads(destination, batch, &PayloadLimits::DEFAULT))
-        .collect();
+    let mut deliveries = Vec::new();
+    for (destination, batch) in config.destinations.iter().zip(batches) {
+        plan_payloads(destination, batch, &PayloadLimits::DEFAULT, &mut deliveries);
+    }
     Processed {
         outcomes,
         deliveries,
     }
 }
 
-/// Cuts one destination's events into payloads within `limits`, in order.
+/// Cuts one destination's events into payloads within `limits`, in order, added to `planned`.
 fn plan_payloads(
     destination: &Destination,
     mut batch: Batch,
     limits: &PayloadLimits,
-) -> Vec<PlannedDelivery> {
-    let mut planned = Vec::new();
+    planned: &mut Vec<PlannedDelivery>,
+) {
     let mut start = 0;
     let mut bytes = 2;
     let count = batch.events.len();
@@ -280,7 +279,6 @@ fn plan_payloads(
             bytes += event.json.len() + 1;
         }
     }
-    planned
 }
 
 fn outcome(index: usize, status: OutcomeStatus, reason: &'static str, message: String) -> Outcome {
@@ -547,6 +545,10 @@ fn write_identity(out: &mut String, event: &Value, subscription: &str) {
 
 /// Writes `metric event "key" for kind "key", …` (the destinations follow).
 fn describe(message: &mut String, event: &CustomEvent<'_>) {
+    let keys: usize = (event.context_keys.iter())
+        .map(|(kind, key)| kind.len() + key.as_str().map_or(16, str::len) + 5)
+        .sum();
+    message.reserve(64 + event.key.len() + keys);
     // ok: writing to a String cannot fail
     let _ = write!(message, "metric event {:?} for ", event.key);
     for (position, (kind, key)) in event.context_keys.iter().enumerate() {

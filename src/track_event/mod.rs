@@ -226,22 +226,17 @@ impl TrackEventMapping {
             return to_custom_event(fields, received_at_ms);
         }
         let mapped = self.compiled.apply(event).map_err(failed)?;
-        let Value::Object(mut mapped) = mapped else {
+        let Value::Object(mapped) = mapped else {
             return Err(Rejection::new(
                 "mapping_failed",
                 "the field mapping did not produce an object of fields",
             ));
         };
-        let mut take = |name: &str| mapped.remove(name).map(Cow::Owned);
-        let fields = MappedFields {
-            context_kind: take("context_kind"),
-            user_key: take("user_key"),
-            additional_context_keys: take("additional_context_keys"),
-            event_name: take("event_name"),
-            metric_value: take("metric_value"),
-            event_properties: take("event_properties"),
-            timestamp: take("timestamp"),
-        };
+        for (name, value) in mapped {
+            if let Some(slot) = fields.slot(&name) {
+                *slot = Some(Cow::Owned(value));
+            }
+        }
         to_custom_event(fields, received_at_ms)
     }
 }
@@ -253,6 +248,9 @@ pub(crate) struct MappedFields<'a> {
     pub(crate) context_kind: Option<Cow<'a, Value>>,
     pub(crate) user_key: Option<Cow<'a, Value>>,
     pub(crate) additional_context_keys: Option<Cow<'a, Value>>,
+    /// `additional_context_keys` mapped as an object of values by the fast path (which leaves
+    /// `additional_context_keys` itself unset).
+    pub(crate) additional_context_entries: Option<fast::ObjectEntries<'a>>,
     pub(crate) event_name: Option<Cow<'a, Value>>,
     pub(crate) metric_value: Option<Cow<'a, Value>>,
     pub(crate) event_properties: Option<Cow<'a, Value>>,
@@ -317,8 +315,24 @@ fn to_custom_event(
         Some(value) => as_string(&value, "invalid_context_kind", "Context Kind")?,
     };
     check_context_kind(&kind)?;
-    let mut context_keys =
-        additional_context_keys(present(fields.additional_context_keys).as_deref())?;
+    let mut context_keys = match fields.additional_context_entries {
+        Some(entries) => additional_context_keys(entries.iter())?,
+        None => match present(fields.additional_context_keys).as_deref() {
+            None => Map::new(),
+            Some(Value::Object(entries)) => {
+                additional_context_keys(entries.iter().map(|(kind, key)| (kind.as_str(), key)))?
+            }
+            Some(other) => {
+                return Err(Rejection::new(
+                    "invalid_context_key",
+                    format!(
+                        "Additional Context Keys must be an object but it was {}.",
+                        json_type_name(other)
+                    ),
+                ))
+            }
+        },
+    };
     context_keys.insert(kind, Value::String(context_key));
     let metric_value = match present(fields.metric_value) {
         None => None,
@@ -372,20 +386,10 @@ fn as_string(value: &Value, code: &'static str, label: &str) -> Result<String, R
     })
 }
 
-fn additional_context_keys(value: Option<&Value>) -> Result<Map<String, Value>, Rejection> {
-    let entries = match value {
-        None => return Ok(Map::new()),
-        Some(Value::Object(entries)) => entries,
-        Some(other) => {
-            return Err(Rejection::new(
-                "invalid_context_key",
-                format!(
-                    "Additional Context Keys must be an object but it was {}.",
-                    json_type_name(other)
-                ),
-            ))
-        }
-    };
+/// The context keys of `additional_context_keys` (kind → key), checked.
+fn additional_context_keys<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a Value)>,
+) -> Result<Map<String, Value>, Rejection> {
     let mut keys = Map::new();
     for (kind, value) in entries {
         if value.is_null() || value.as_str() == Some("") {
@@ -401,7 +405,7 @@ fn additional_context_keys(value: Option<&Value>) -> Result<Map<String, Value>, 
                 ),
             )
         })?;
-        keys.insert(kind.clone(), Value::String(key));
+        keys.insert(kind.to_string(), Value::String(key));
     }
     Ok(keys)
 }
