@@ -8,9 +8,10 @@ use serde_json::{Map, Number, Value};
 /// the key), the hash index for larger ones.
 pub(crate) fn get<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
     if object.len() <= 16 {
+        // Lengths first: most keys differ in length, and that needs no call to compare.
         object
             .iter()
-            .find(|(k, _)| k.as_str() == key)
+            .find(|(k, _)| k.len() == key.len() && k.as_str() == key)
             .map(|(_, v)| v)
     } else {
         object.get(key)
