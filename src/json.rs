@@ -28,10 +28,12 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::String(text) => write_str(out, text),
         Value::Array(items) => {
             out.push(b'[');
-            for (position, item) in items.iter().enumerate() {
-                if position > 0 {
+            let mut first = true;
+            for item in items {
+                if !first {
                     out.push(b',');
                 }
+                first = false;
                 write_value(out, item);
             }
             out.push(b']');
@@ -43,10 +45,12 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
 /// Writes an object, its entries in order.
 pub(crate) fn write_object(out: &mut Vec<u8>, entries: &Map<String, Value>) {
     out.push(b'{');
-    for (position, (key, value)) in entries.iter().enumerate() {
-        if position > 0 {
+    let mut first = true;
+    for (key, value) in entries {
+        if !first {
             out.push(b',');
         }
+        first = false;
         write_str(out, key);
         out.push(b':');
         write_value(out, value);
