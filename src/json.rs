@@ -84,7 +84,7 @@ pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
 
 /// Whether `bytes` holds a `"`, a `\\` or a control character: eight bytes at a time, without
 /// branches (most strings need no escaping, and are short).
-fn needs_escaping(bytes: &[u8]) -> bool {
+pub(crate) fn needs_escaping(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // The high bit of a byte of `x - ONES & !x` is set when that byte is zero (exact for "any").

@@ -549,10 +549,84 @@ fn describe(message: &mut String, event: &CustomEvent<'_>) {
         .map(|(kind, key)| kind.len() + key.as_str().map_or(16, str::len) + 5)
         .sum();
     message.reserve(64 + event.key.len() + keys);
-    // ok: writing to a String cannot fail
-    let _ = write!(message, "metric event {:?} for ", event.key);
-    for (position, (kind, key)) in event.context_keys.iter().enumerate() {
-        let separator = if position == 0 { "" } else { ", " };
-        let _ = write!(message, "{separator}{kind} {key}");
+    message.push_str("metric event ");
+    // The key as Rust's `{:?}` writes it; quoted as it is when nothing needs escaping.
+    if event
+        .key
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        push_quoted(message, &event.key);
+    } else {
+        let _ = write!(message, "{:?}", event.key); // ok: writing to a String cannot fail
+    }
+    message.push_str(" for ");
+    let mut first = true;
+    for (kind, key) in &event.context_keys {
+        if !first {
+            message.push_str(", ");
+        }
+        first = false;
+        message.push_str(kind);
+        message.push(' ');
+        // The key as JSON; quoted as it is when nothing needs escaping.
+        match key.as_str() {
+            Some(text) if !crate::json::needs_escaping(text.as_bytes()) => {
+                push_quoted(message, text)
+            }
+            _ => {
+                let _ = write!(message, "{key}"); // ok: writing to a String cannot fail
+            }
+        }
+    }
+}
+
+fn push_quoted(message: &mut String, text: &str) {
+    message.push('"');
+    message.push_str(text);
+    message.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+    use std::borrow::Cow;
+
+    /// The fast paths of [`describe`] write what `{:?}` (the key) and JSON (context keys) write.
+    #[test]
+    fn descriptions_quote_as_debug_and_json_do() {
+        for text in [
+            "Order Completed",
+            "",
+            "a\"b",
+            "back\\slash",
+            "tab\t",
+            "é",
+            "~ !'",
+            "\u{7f}",
+            "\u{1}",
+            "\u{301}",
+        ] {
+            let mut context_keys = Map::new();
+            context_keys.insert("user".into(), Value::from(text));
+            context_keys.insert("org".into(), Value::from("o"));
+            let event = CustomEvent {
+                kind: "custom",
+                key: text.into(),
+                context_keys,
+                creation_date: 0,
+                metric_value: None,
+                data: Cow::Owned(Map::new()),
+            };
+            let mut message = String::new();
+            describe(&mut message, &event);
+            let expected = format!(
+                "metric event {:?} for user {}, org \"o\"",
+                text,
+                Value::from(text)
+            );
+            assert_eq!(message, expected);
+        }
     }
 }
