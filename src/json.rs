@@ -2,7 +2,9 @@
 //! (tested), with fewer calls per value and a fast scan of strings that need no escaping; and
 //! the object lookup every reader of events uses.
 
+use crate::mapping::Tree;
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 
 /// `object[key]`: a linear scan for the small objects events are made of (cheaper than hashing
 /// the key), the hash index for larger ones.
@@ -56,6 +58,42 @@ pub(crate) fn write_object(out: &mut Vec<u8>, entries: &Map<String, Value>) {
         write_value(out, value);
     }
     out.push(b'}');
+}
+
+/// Writes the object of a mapping engine's [`Tree::Obj`] entries.
+pub(crate) fn write_entries(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Tree<'_>)]) {
+    out.push(b'{');
+    let mut first = true;
+    for (key, value) in entries {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(out, key);
+        out.push(b':');
+        write_tree(out, value);
+    }
+    out.push(b'}');
+}
+
+fn write_tree(out: &mut Vec<u8>, tree: &Tree<'_>) {
+    match tree {
+        Tree::Ref(value) => write_value(out, value),
+        Tree::Val(value) => write_value(out, value),
+        Tree::Obj(entries) => write_entries(out, entries),
+        Tree::Arr(items) => {
+            out.push(b'[');
+            let mut first = true;
+            for item in items {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_tree(out, item);
+            }
+            out.push(b']');
+        }
+    }
 }
 
 /// Writes a number: integers here, floats (rare) through serde_json.

@@ -4,6 +4,7 @@
 //! header: the client-side ID in the path names the environment.
 
 use crate::json;
+use crate::mapping::Tree;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use sha1::{Digest, Sha1};
@@ -124,7 +125,7 @@ pub struct CustomEvent<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_value: Option<Number>,
     /// Extra attributes (the Segment `properties`), always present.
-    pub data: Cow<'a, Map<String, Value>>,
+    pub data: EventData<'a>,
 }
 
 impl CustomEvent<'_> {
@@ -143,15 +144,67 @@ impl CustomEvent<'_> {
             json::write_number(out, metric_value);
         }
         out.extend_from_slice(b",\"data\":");
-        json::write_object(out, &self.data);
+        match &self.data {
+            EventData::Object(object) => json::write_object(out, object),
+            EventData::Mapped(object) => json::write_entries(out, &object.0),
+        }
         out.push(b'}');
     }
 
     /// The same event, owning all its data.
     pub fn into_owned(self) -> CustomEvent<'static> {
         CustomEvent {
-            data: Cow::Owned(self.data.into_owned()),
+            data: self.data.into_owned(),
             ..self
+        }
+    }
+}
+
+/// The `data` of a custom event: an object of JSON values (the Segment `properties`, borrowed or
+/// owned), or the object the mapping engine resolved, written out without being built first.
+#[derive(Clone, Debug)]
+pub enum EventData<'a> {
+    /// An object of JSON values.
+    Object(Cow<'a, Map<String, Value>>),
+    /// An object resolved by the mapping engine.
+    Mapped(MappedObject<'a>),
+}
+
+/// An object resolved by the mapping engine, its values still borrowed from the event and the
+/// mapping (its keys are unique).
+#[derive(Clone, Debug)]
+pub struct MappedObject<'a>(pub(crate) Vec<(Cow<'a, str>, Tree<'a>)>);
+
+impl EventData<'_> {
+    /// The object, built.
+    pub fn to_map(&self) -> Cow<'_, Map<String, Value>> {
+        match self {
+            EventData::Object(object) => Cow::Borrowed(object),
+            EventData::Mapped(object) => Cow::Owned(Tree::into_map(object.0.clone())),
+        }
+    }
+
+    /// The same object, owning all its data.
+    pub fn into_owned(self) -> EventData<'static> {
+        EventData::Object(Cow::Owned(match self {
+            EventData::Object(object) => object.into_owned(),
+            EventData::Mapped(object) => Tree::into_map(object.0),
+        }))
+    }
+}
+
+/// Equal when the objects are (whichever their form).
+impl PartialEq for EventData<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_map() == other.to_map()
+    }
+}
+
+impl Serialize for EventData<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            EventData::Object(object) => object.serialize(serializer),
+            EventData::Mapped(object) => Tree::serialize_entries(&object.0, serializer),
         }
     }
 }
@@ -349,12 +402,47 @@ mod tests {
                 context_keys,
                 creation_date: -1_714_979_289_123,
                 metric_value,
-                data: Cow::Borrowed(data),
+                data: EventData::Object(Cow::Borrowed(data)),
             };
             let mut written = Vec::new();
             event.write_json(&mut written);
             assert_eq!(written, serde_json::to_vec(&event).unwrap());
         }
+    }
+
+    /// An object the mapping engine resolved is written and serialised as the object it makes.
+    #[test]
+    fn mapped_data_is_written_as_its_object() {
+        let payload = serde_json::json!({"s": "a\"b", "n": [1, 2.5, null], "o": {"k": true}});
+        let entries = vec![
+            (Cow::Borrowed("ref"), Tree::Ref(&payload)),
+            (Cow::Owned("val".to_string()), Tree::Val(Value::from(0.1))),
+            (Cow::Borrowed("empty"), Tree::Obj(Vec::new())),
+            (
+                Cow::Borrowed("arr"),
+                Tree::Arr(vec![
+                    Tree::Val(Value::Null),
+                    Tree::Obj(vec![(Cow::Borrowed("x"), Tree::Arr(Vec::new()))]),
+                ]),
+            ),
+        ];
+        let data = EventData::Mapped(MappedObject(entries));
+        let built = Value::Object(data.to_map().into_owned());
+        let event = CustomEvent {
+            kind: "custom",
+            key: "k".into(),
+            context_keys: Map::new(),
+            creation_date: 0,
+            metric_value: None,
+            data,
+        };
+        let mut written = Vec::new();
+        event.write_json(&mut written);
+        let serialised = serde_json::to_string(&event).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), serialised);
+        assert_eq!(serde_json::to_value(&event).unwrap()["data"], built);
+        assert!(serialised.ends_with(&format!(",\"data\":{built}}}")));
+        assert_eq!(event.clone().into_owned(), event);
     }
 
     #[test]

@@ -617,7 +617,7 @@ mod tests {
                 context_keys,
                 creation_date: 0,
                 metric_value: None,
-                data: Cow::Owned(Map::new()),
+                data: crate::launchdarkly::EventData::Object(Cow::Owned(Map::new())),
             };
             let mut message = String::new();
             describe(&mut message, &event);

@@ -33,6 +33,7 @@ use serde_json::{Map, Value};
 
 use compile::Root;
 use value::Budget;
+pub(crate) use value::Tree;
 
 /// Deepest nesting of objects and arrays accepted in a mapping.
 pub const MAX_MAPPING_DEPTH: usize = 64;
@@ -161,8 +162,8 @@ impl Mapping {
     /// the same as [`Mapping::apply_optional`]. `None` when the top level is not an object.
     pub(crate) fn apply_fields<'m>(
         &'m self,
-        payload: &Value,
-        field: impl FnMut(&'m str, Value),
+        payload: &'m Value,
+        field: impl FnMut(&'m str, Tree<'m>),
     ) -> Option<Result<(), MappingError>> {
         let compile::Node::Object(object) = &self.root.node else {
             return None;

@@ -4,8 +4,8 @@
 
 mod fast;
 
-use crate::launchdarkly::CustomEvent;
-use crate::mapping::{Mapping, ValidationErrors};
+use crate::launchdarkly::{CustomEvent, EventData, MappedObject};
+use crate::mapping::{Mapping, Tree, ValidationErrors};
 use crate::segment::normalize_identity;
 use crate::timestamp;
 use serde_json::{json, Map, Number, Value};
@@ -216,11 +216,19 @@ impl TrackEventMapping {
             )
         };
         let mut fields = MappedFields::default();
-        let applied = self.compiled.apply_fields(event, |name, value| {
-            if let Some(slot) = fields.slot(name) {
-                *slot = Some(Cow::Owned(value));
-            }
-        });
+        let applied = self
+            .compiled
+            .apply_fields(event, |name, value| match (name, value) {
+                // Written out as it is, without being built into an object first.
+                ("event_properties", Tree::Obj(entries)) => {
+                    fields.event_properties_object = Some(MappedObject(entries));
+                }
+                (name, value) => {
+                    if let Some(slot) = fields.slot(name) {
+                        *slot = Some(Cow::Owned(value.into_value()));
+                    }
+                }
+            });
         if let Some(applied) = applied {
             applied.map_err(failed)?;
             return to_custom_event(fields, received_at_ms);
@@ -254,6 +262,9 @@ pub(crate) struct MappedFields<'a> {
     pub(crate) event_name: Option<Cow<'a, Value>>,
     pub(crate) metric_value: Option<Cow<'a, Value>>,
     pub(crate) event_properties: Option<Cow<'a, Value>>,
+    /// `event_properties` resolved to an object by the mapping engine (which then leaves
+    /// `event_properties` itself unset).
+    pub(crate) event_properties_object: Option<MappedObject<'a>>,
     pub(crate) timestamp: Option<Cow<'a, Value>>,
 }
 
@@ -346,11 +357,19 @@ fn to_custom_event(
             )
         })?),
     };
-    let data = match present(fields.event_properties) {
-        None => Cow::Owned(Map::new()),
-        Some(Cow::Borrowed(Value::Object(properties))) => Cow::Borrowed(properties),
-        Some(Cow::Owned(Value::Object(properties))) => Cow::Owned(properties),
-        Some(value) => {
+    let data = match (
+        fields.event_properties_object,
+        present(fields.event_properties),
+    ) {
+        (Some(object), _) => EventData::Mapped(object),
+        (None, None) => EventData::Object(Cow::Owned(Map::new())),
+        (None, Some(Cow::Borrowed(Value::Object(properties)))) => {
+            EventData::Object(Cow::Borrowed(properties))
+        }
+        (None, Some(Cow::Owned(Value::Object(properties)))) => {
+            EventData::Object(Cow::Owned(properties))
+        }
+        (None, Some(value)) => {
             return Err(Rejection::new(
                 "invalid_event_properties",
                 format!(
