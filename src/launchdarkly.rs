@@ -281,7 +281,7 @@ pub fn payload_id<'a>(client_side_id: &str, identities: impl IntoIterator<Item =
     uuid_from_sha1(name)
 }
 
-/// The UUIDv5 of `name` in `namespace`, as [`Uuid::new_v5`] makes it.
+/// The UUIDv5 of `name` in `namespace`, as `Uuid::new_v5` makes it.
 pub(crate) fn uuid_v5(namespace: &Uuid, name: &[u8]) -> Uuid {
     let mut hasher = Sha1::new();
     hasher.update(namespace.as_bytes());

@@ -99,7 +99,7 @@ pub fn process(config: &BridgeConfig, events: &[Value], received_at_ms: i64) -> 
 struct Batch {
     /// `[` and the events separated by commas: the body of a single payload but for its `]`.
     body: Vec<u8>,
-    /// The events' identities (see [`identity`]), one after the other.
+    /// The events' identities (see [`write_identity`]), one after the other.
     identities: String,
     events: Vec<BatchedEvent>,
 }
@@ -267,7 +267,7 @@ fn plan_payloads(
                 request: outbound_request(
                     &destination.events_base,
                     &destination.client_side_id,
-                    String::from_utf8(body).unwrap_or_default(), // ok: serde_json writes UTF-8
+                    String::from_utf8(body).unwrap_or_default(), // ok: the JSON writer writes UTF-8
                     id.hyphenated().encode_lower(&mut Uuid::encode_buffer()),
                 ),
                 event_indexes,
@@ -327,7 +327,6 @@ fn process_event(
     let mut rejections = Vec::new();
     let mut dropped = Vec::new();
     for subscription in matched {
-        let mut first_batch = None;
         let custom = match subscription.mapping.map_event(event, received_at_ms) {
             Ok(custom) => custom,
             Err(rejection) => {
@@ -336,6 +335,8 @@ fn process_event(
             }
         };
         let mut sent = false;
+        // The batch the event was first written to.
+        let mut first_batch = None;
         for &position in subscription
             .destinations
             .iter()
