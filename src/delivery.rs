@@ -4,7 +4,7 @@
 //! queued-payload and dead-letter records, and how a payload is split in two.
 
 use crate::config::ConfigProblem;
-use crate::launchdarkly::DeliveryVerdict;
+use crate::launchdarkly::{uuid_v5, DeliveryVerdict};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -314,7 +314,7 @@ pub fn split_payload(payload: &QueuedPayload) -> Option<[QueuedPayload; 2]> {
         let parts: Vec<&str> = events.iter().map(|raw| raw.get()).collect();
         let parent = Uuid::parse_str(&payload.payload_id).unwrap_or(Uuid::nil());
         QueuedPayload {
-            payload_id: Uuid::new_v5(&parent, part.as_bytes()).to_string(),
+            payload_id: uuid_v5(&parent, part.as_bytes()).to_string(),
             body: format!("[{}]", parts.join(",")),
             events: events.len(),
             attempts: 0,

@@ -3,8 +3,11 @@
 //! Payloads go to `POST {events base}/events/bulk/{clientSideId}` with no `Authorization`
 //! header: the client-side ID in the path names the environment.
 
+use crate::json;
+use crate::mapping::Tree;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use sha1::{Digest, Sha1};
 use std::borrow::Cow;
 use std::fmt;
 use uuid::Uuid;
@@ -95,7 +98,13 @@ impl EventsBase {
 
     /// `{base}/events/bulk/{clientSideId}`.
     pub fn bulk_url(&self, client_side_id: &str) -> String {
-        format!("{}/events/bulk/{}", self.url(), client_side_id)
+        const PATH: &str = "/events/bulk/";
+        let base = self.url();
+        let mut url = String::with_capacity(base.len() + PATH.len() + client_side_id.len());
+        url.push_str(base);
+        url.push_str(PATH);
+        url.push_str(client_side_id);
+        url
     }
 }
 
@@ -116,15 +125,86 @@ pub struct CustomEvent<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_value: Option<Number>,
     /// Extra attributes (the Segment `properties`), always present.
-    pub data: Cow<'a, Map<String, Value>>,
+    pub data: EventData<'a>,
 }
 
 impl CustomEvent<'_> {
+    /// Writes the event as its serde serialisation does (`serde_json::to_writer`), faster.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"kind\":");
+        json::write_str(out, self.kind);
+        out.extend_from_slice(b",\"key\":");
+        json::write_str(out, &self.key);
+        out.extend_from_slice(b",\"contextKeys\":");
+        json::write_object(out, &self.context_keys);
+        out.extend_from_slice(b",\"creationDate\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.creation_date).as_bytes());
+        if let Some(metric_value) = &self.metric_value {
+            out.extend_from_slice(b",\"metricValue\":");
+            json::write_number(out, metric_value);
+        }
+        out.extend_from_slice(b",\"data\":");
+        match &self.data {
+            EventData::Object(object) => json::write_object(out, object),
+            EventData::Mapped(object) => json::write_entries(out, &object.0),
+        }
+        out.push(b'}');
+    }
+
     /// The same event, owning all its data.
     pub fn into_owned(self) -> CustomEvent<'static> {
         CustomEvent {
-            data: Cow::Owned(self.data.into_owned()),
+            data: self.data.into_owned(),
             ..self
+        }
+    }
+}
+
+/// The `data` of a custom event: an object of JSON values (the Segment `properties`, borrowed or
+/// owned), or the object the mapping engine resolved, written out without being built first.
+#[derive(Clone, Debug)]
+pub enum EventData<'a> {
+    /// An object of JSON values.
+    Object(Cow<'a, Map<String, Value>>),
+    /// An object resolved by the mapping engine.
+    Mapped(MappedObject<'a>),
+}
+
+/// An object resolved by the mapping engine, its values still borrowed from the event and the
+/// mapping (its keys are unique).
+#[derive(Clone, Debug)]
+pub struct MappedObject<'a>(pub(crate) Vec<(Cow<'a, str>, Tree<'a>)>);
+
+impl EventData<'_> {
+    /// The object, built.
+    pub fn to_map(&self) -> Cow<'_, Map<String, Value>> {
+        match self {
+            EventData::Object(object) => Cow::Borrowed(object),
+            EventData::Mapped(object) => Cow::Owned(Tree::into_map(object.0.clone())),
+        }
+    }
+
+    /// The same object, owning all its data.
+    pub fn into_owned(self) -> EventData<'static> {
+        EventData::Object(Cow::Owned(match self {
+            EventData::Object(object) => object.into_owned(),
+            EventData::Mapped(object) => Tree::into_map(object.0),
+        }))
+    }
+}
+
+/// Equal when the objects are (whichever their form).
+impl PartialEq for EventData<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_map() == other.to_map()
+    }
+}
+
+impl Serialize for EventData<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            EventData::Object(object) => object.serialize(serializer),
+            EventData::Mapped(object) => Tree::serialize_entries(&object.0, serializer),
         }
     }
 }
@@ -191,13 +271,30 @@ pub fn outbound_request(
 
 /// The deterministic payload id of a set of events (see [`bulk_request`]).
 pub fn payload_id<'a>(client_side_id: &str, identities: impl IntoIterator<Item = &'a str>) -> Uuid {
-    let mut name = Vec::with_capacity(64);
-    name.extend_from_slice(client_side_id.as_bytes());
+    let mut name = Sha1::new();
+    name.update(PAYLOAD_ID_NAMESPACE.as_bytes());
+    name.update(client_side_id.as_bytes());
     for identity in identities {
-        name.push(0);
-        name.extend_from_slice(identity.as_bytes());
+        name.update([0]);
+        name.update(identity.as_bytes());
     }
-    Uuid::new_v5(&PAYLOAD_ID_NAMESPACE, &name)
+    uuid_from_sha1(name)
+}
+
+/// The UUIDv5 of `name` in `namespace`, as `Uuid::new_v5` makes it.
+pub(crate) fn uuid_v5(namespace: &Uuid, name: &[u8]) -> Uuid {
+    let mut hasher = Sha1::new();
+    hasher.update(namespace.as_bytes());
+    hasher.update(name);
+    uuid_from_sha1(hasher)
+}
+
+/// The UUIDv5 of a SHA-1 that has been fed the namespace, then the name.
+fn uuid_from_sha1(hasher: Sha1) -> Uuid {
+    let digest = hasher.finalize();
+    let mut bytes = [0; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes).into_uuid()
 }
 
 /// What to do after LaunchDarkly answered a payload, as LaunchDarkly's SDKs decide it.
@@ -262,6 +359,90 @@ mod tests {
         assert_ne!(a, payload_id("env", ["m1m2"]));
         assert_ne!(a, payload_id("other", ["m1", "m2"]));
         assert_eq!(a.get_version_num(), 5);
+    }
+
+    /// The payload ids are the UUIDv5 of the client-side ID and the identities, NUL-separated.
+    #[test]
+    fn payload_ids_are_uuid_v5() {
+        let cases: [(&str, &[&str]); 4] = [
+            ("env", &[]),
+            ("env", &["m1"]),
+            (
+                "5f0c1a2b3c4d5e6f7a8b9c0d",
+                &["ajs-1\u{1f}default", "{\"a\":1}\u{1f}s"],
+            ),
+            ("", &["", "é", &"x".repeat(200)]),
+        ];
+        for (client_side_id, identities) in cases {
+            let mut name = client_side_id.as_bytes().to_vec();
+            for identity in identities {
+                name.push(0);
+                name.extend_from_slice(identity.as_bytes());
+            }
+            let expected = Uuid::new_v5(&PAYLOAD_ID_NAMESPACE, &name);
+            assert_eq!(
+                payload_id(client_side_id, identities.iter().copied()),
+                expected
+            );
+            assert_eq!(uuid_v5(&PAYLOAD_ID_NAMESPACE, &name), expected);
+        }
+    }
+
+    #[test]
+    fn custom_events_are_written_as_serde_serialises_them() {
+        let data = serde_json::json!({"a": [1, 2.5, "x\ny"], "b": {"c": null}});
+        let data = data.as_object().unwrap();
+        for metric_value in [None, Some(Number::from(-3)), Number::from_f64(0.1)] {
+            let mut context_keys = Map::new();
+            context_keys.insert("user".into(), Value::from("u\"1"));
+            context_keys.insert("device".into(), Value::from("d"));
+            let event = CustomEvent {
+                kind: "custom",
+                key: "Order \u{1}Completed é".into(),
+                context_keys,
+                creation_date: -1_714_979_289_123,
+                metric_value,
+                data: EventData::Object(Cow::Borrowed(data)),
+            };
+            let mut written = Vec::new();
+            event.write_json(&mut written);
+            assert_eq!(written, serde_json::to_vec(&event).unwrap());
+        }
+    }
+
+    /// An object the mapping engine resolved is written and serialised as the object it makes.
+    #[test]
+    fn mapped_data_is_written_as_its_object() {
+        let payload = serde_json::json!({"s": "a\"b", "n": [1, 2.5, null], "o": {"k": true}});
+        let entries = vec![
+            (Cow::Borrowed("ref"), Tree::Ref(&payload)),
+            (Cow::Owned("val".to_string()), Tree::Val(Value::from(0.1))),
+            (Cow::Borrowed("empty"), Tree::Obj(Vec::new())),
+            (
+                Cow::Borrowed("arr"),
+                Tree::Arr(vec![
+                    Tree::Val(Value::Null),
+                    Tree::Obj(vec![(Cow::Borrowed("x"), Tree::Arr(Vec::new()))]),
+                ]),
+            ),
+        ];
+        let data = EventData::Mapped(MappedObject(entries));
+        let built = Value::Object(data.to_map().into_owned());
+        let event = CustomEvent {
+            kind: "custom",
+            key: "k".into(),
+            context_keys: Map::new(),
+            creation_date: 0,
+            metric_value: None,
+            data,
+        };
+        let mut written = Vec::new();
+        event.write_json(&mut written);
+        let serialised = serde_json::to_string(&event).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), serialised);
+        assert_eq!(serde_json::to_value(&event).unwrap()["data"], built);
+        assert!(serialised.ends_with(&format!(",\"data\":{built}}}")));
+        assert_eq!(event.clone().into_owned(), event);
     }
 
     #[test]

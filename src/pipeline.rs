@@ -8,7 +8,9 @@ use crate::launchdarkly::{outbound_request, payload_id, CustomEvent, OutboundReq
 use crate::segment;
 use serde::Serialize;
 use serde_json::Value;
-use std::borrow::Cow;
+use std::fmt::Write;
+use std::ops::Range;
+use uuid::Uuid;
 
 /// What happened to one received event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -92,13 +94,67 @@ pub fn process(config: &BridgeConfig, events: &[Value], received_at_ms: i64) -> 
     process_routed(config, &route, events, received_at_ms)
 }
 
-/// The LaunchDarkly events bound for one destination.
+/// The LaunchDarkly events bound for one destination, serialised one after the other.
 #[derive(Default)]
 struct Batch {
-    /// Each LaunchDarkly event, serialised once.
-    events: Vec<String>,
-    identities: Vec<String>,
-    indexes: Vec<usize>,
+    /// `[` and the events separated by commas: the body of a single payload but for its `]`.
+    body: Vec<u8>,
+    /// The events' identities (see [`write_identity`]), one after the other.
+    identities: String,
+    events: Vec<BatchedEvent>,
+}
+
+/// Where one LaunchDarkly event of a [`Batch`] lies.
+struct BatchedEvent {
+    /// Its JSON in [`Batch::body`].
+    json: Range<usize>,
+    /// Its identity in [`Batch::identities`].
+    identity: Range<usize>,
+    /// The position of its Segment event in the request.
+    index: usize,
+}
+
+impl Batch {
+    /// Adds an event: `identity` writes its identity, `json` its JSON at the end of the body.
+    fn push(
+        &mut self,
+        index: usize,
+        identity: impl FnOnce(&mut String),
+        json: impl FnOnce(&mut Vec<u8>),
+    ) {
+        if self.events.is_empty() {
+            // About one typical event, so that it is written without growing the buffers.
+            self.body.reserve(2048);
+            self.identities.reserve(128);
+        }
+        self.body
+            .push(if self.events.is_empty() { b'[' } else { b',' });
+        let start = self.body.len();
+        json(&mut self.body);
+        let identity_start = self.identities.len();
+        identity(&mut self.identities);
+        self.events.push(BatchedEvent {
+            json: start..self.body.len(),
+            identity: identity_start..self.identities.len(),
+            index,
+        });
+    }
+
+    /// The JSON and the identity of the last event.
+    fn last(&self) -> Option<(&[u8], &str)> {
+        let event = self.events.last()?;
+        Some((self.json(event), self.identity(event)))
+    }
+
+    fn identity(&self, event: &BatchedEvent) -> &str {
+        self.identities
+            .get(event.identity.clone())
+            .unwrap_or_default()
+    }
+
+    fn json(&self, event: &BatchedEvent) -> &[u8] {
+        self.body.get(event.json.clone()).unwrap_or_default()
+    }
 }
 
 /// Processes the events of one request whose source was routed to `route`.
@@ -160,57 +216,69 @@ fn process_events(
             process_event(config, route, index, event, received_at_ms, &mut batches)
         })
         .collect();
-    let deliveries = batches
-        .into_iter()
-        .enumerate()
-        .filter_map(|(position, batch)| Some((config.destinations.get(position)?, batch)))
-        .flat_map(|(destination, batch)| plan_payloads(destination, batch, &PayloadLimits::DEFAULT))
-        .collect();
+    let mut deliveries = Vec::new();
+    for (destination, batch) in config.destinations.iter().zip(batches) {
+        plan_payloads(destination, batch, &PayloadLimits::DEFAULT, &mut deliveries);
+    }
     Processed {
         outcomes,
         deliveries,
     }
 }
 
-/// Cuts one destination's events into payloads within `limits`, in order.
+/// Cuts one destination's events into payloads within `limits`, in order, added to `planned`.
 fn plan_payloads(
     destination: &Destination,
-    batch: Batch,
+    mut batch: Batch,
     limits: &PayloadLimits,
-) -> Vec<PlannedDelivery> {
-    let mut planned = Vec::new();
+    planned: &mut Vec<PlannedDelivery>,
+) {
     let mut start = 0;
     let mut bytes = 2;
-    let serialized = &batch.events;
-    for end in 0..=serialized.len() {
-        let full = end == serialized.len()
+    let count = batch.events.len();
+    for end in 0..=count {
+        let full = end == count
             || (end > start
                 && (end - start >= limits.max_events
-                    || bytes + 1 + serialized[end].len() > limits.max_bytes));
+                    || bytes + 1 + batch.events[end].json.len() > limits.max_bytes));
         if full && end > start {
-            let body = format!("[{}]", serialized[start..end].join(","));
+            let events = &batch.events[start..end];
             let id = payload_id(
                 &destination.client_side_id,
-                batch.identities[start..end].iter().map(String::as_str),
+                events.iter().map(|event| batch.identity(event)),
             );
+            let event_indexes = events.iter().map(|event| event.index).collect();
+            let body = if start == 0 && end == count {
+                // All in one payload: the batch's body is it.
+                let mut body = std::mem::take(&mut batch.body);
+                body.push(b']');
+                body
+            } else {
+                let mut body = Vec::with_capacity(bytes);
+                for event in events {
+                    body.push(if body.is_empty() { b'[' } else { b',' });
+                    body.extend_from_slice(batch.json(event));
+                }
+                body.push(b']');
+                body
+            };
             planned.push(PlannedDelivery {
                 destination: destination.name.clone(),
                 request: outbound_request(
                     &destination.events_base,
                     &destination.client_side_id,
-                    body,
-                    &id.to_string(),
+                    String::from_utf8(body).unwrap_or_default(), // ok: the JSON writer writes UTF-8
+                    id.hyphenated().encode_lower(&mut Uuid::encode_buffer()),
                 ),
-                event_indexes: batch.indexes[start..end].to_vec(),
+                event_indexes,
             });
             start = end;
             bytes = 2;
         }
-        if let Some(event) = serialized.get(end) {
-            bytes += event.len() + 1;
+        if let Some(event) = batch.events.get(end) {
+            bytes += event.json.len() + 1;
         }
     }
-    planned
 }
 
 fn outcome(index: usize, status: OutcomeStatus, reason: &'static str, message: String) -> Outcome {
@@ -243,17 +311,19 @@ fn process_event(
                 .iter()
                 .any(|d| route.destinations.contains(d))
     };
-    let candidates: Vec<&Subscription> = config.subscriptions.iter().filter(reachable).collect();
-    let matched: Vec<&Subscription> = candidates
+    let mut matched = config
+        .subscriptions
         .iter()
-        .copied()
+        .filter(reachable)
         .filter(|s| s.trigger.matches(event))
-        .collect();
-    if matched.is_empty() {
+        .peekable();
+    if matched.peek().is_none() {
+        let candidates: Vec<&Subscription> =
+            config.subscriptions.iter().filter(reachable).collect();
         return unmatched(index, event, &candidates);
     }
+    // The descriptions of the LaunchDarkly events, separated by "; ", become its message.
     let mut accepted = outcome(index, OutcomeStatus::Accepted, "track_event", String::new());
-    let mut descriptions = Vec::new();
     let mut rejections = Vec::new();
     let mut dropped = Vec::new();
     for subscription in matched {
@@ -264,7 +334,9 @@ fn process_event(
                 continue;
             }
         };
-        let mut targets = Vec::new();
+        let mut sent = false;
+        // The batch the event was first written to.
+        let mut first_batch = None;
         for &position in subscription
             .destinations
             .iter()
@@ -273,39 +345,51 @@ fn process_event(
             let Some(destination) = config.destinations.get(position) else {
                 continue;
             };
-            if check_catalogue(destination, &custom.key, &mut accepted.warnings) {
-                targets.push(position);
-            } else {
+            if !check_catalogue(destination, &custom.key, &mut accepted.warnings) {
                 dropped.push(destination.name.clone());
+                continue;
             }
-        }
-        let mut sent_to = Vec::new();
-        if !targets.is_empty() {
             // Serialised and identified once, however many destinations get it.
-            let serialized = serde_json::to_string(&custom).unwrap_or_default(); // ok: maps of JSON values always serialise
-            let identity = identity(event, &subscription.name);
-            for &position in &targets {
-                let (Some(destination), Some(batch)) =
-                    (config.destinations.get(position), batches.get_mut(position))
-                else {
-                    continue;
-                };
-                batch.identities.push(identity.clone());
-                batch.events.push(serialized.clone());
-                batch.indexes.push(index);
-                sent_to.push(destination.name.clone());
-                if !accepted.destinations.contains(&destination.name) {
-                    accepted.destinations.push(destination.name.clone());
+            let copy = match first_batch {
+                None => None,
+                Some(at) => batches
+                    .get(at)
+                    .and_then(Batch::last)
+                    .map(|(json, identity)| (json.to_vec(), identity.to_string())),
+            };
+            let Some(batch) = batches.get_mut(position) else {
+                continue;
+            };
+            match copy {
+                None => batch.push(
+                    index,
+                    |identities| write_identity(identities, event, &subscription.name),
+                    |body| custom.write_json(body),
+                ),
+                Some((json, identity)) => batch.push(
+                    index,
+                    |identities| identities.push_str(&identity),
+                    |body| body.extend_from_slice(&json),
+                ),
+            }
+            first_batch.get_or_insert(position);
+            let message = &mut accepted.message;
+            if sent {
+                message.push_str(", ");
+            } else {
+                if !message.is_empty() {
+                    message.push_str("; ");
                 }
+                describe(message, &custom);
+                message.push_str(" to ");
+                sent = true;
+            }
+            message.push_str(&destination.name);
+            if !accepted.destinations.contains(&destination.name) {
+                accepted.destinations.push(destination.name.clone());
             }
         }
-        if !sent_to.is_empty() {
-            descriptions.push(format!(
-                "metric event {:?} for {} to {}",
-                custom.key,
-                describe_context_keys(&custom),
-                sent_to.join(", ")
-            ));
+        if sent {
             accepted.subscriptions.push(subscription.name.clone());
         }
     }
@@ -317,8 +401,7 @@ fn process_event(
             message.to_string()
         }
     };
-    if !descriptions.is_empty() {
-        accepted.message = descriptions.join("; ");
+    if !accepted.message.is_empty() {
         for (subscription, rejection) in rejections {
             accepted.warnings.push(Warning {
                 code: rejection.code,
@@ -448,21 +531,103 @@ fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, &'static str, String
     Ok(())
 }
 
-/// What identifies one LaunchDarkly event across retries: the Segment event's `messageId` (else
-/// its JSON) and the subscription that produced it.
-fn identity(event: &Value, subscription: &str) -> String {
-    let id: Cow<'_, str> = match segment::message_id(event) {
-        Some(id) => Cow::Borrowed(id),
-        None => Cow::Owned(event.to_string()),
-    };
-    format!("{id}\u{1f}{subscription}")
+/// Writes what identifies one LaunchDarkly event across retries: the Segment event's
+/// `messageId` (else its JSON) and the subscription that produced it.
+fn write_identity(out: &mut String, event: &Value, subscription: &str) {
+    match segment::message_id(event) {
+        Some(id) => out.push_str(id),
+        None => {
+            let _ = write!(out, "{event}"); // ok: writing to a String cannot fail
+        }
+    }
+    out.push('\u{1f}');
+    out.push_str(subscription);
 }
 
-fn describe_context_keys(event: &CustomEvent<'_>) -> String {
-    event
-        .context_keys
-        .iter()
-        .map(|(kind, key)| format!("{kind} {key}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Writes `metric event "key" for kind "key", …` (the destinations follow).
+fn describe(message: &mut String, event: &CustomEvent<'_>) {
+    let keys: usize = (event.context_keys.iter())
+        .map(|(kind, key)| kind.len() + key.as_str().map_or(16, str::len) + 5)
+        .sum();
+    message.reserve(64 + event.key.len() + keys);
+    message.push_str("metric event ");
+    // The key as Rust's `{:?}` writes it; quoted as it is when nothing needs escaping.
+    if event
+        .key
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        push_quoted(message, &event.key);
+    } else {
+        let _ = write!(message, "{:?}", event.key); // ok: writing to a String cannot fail
+    }
+    message.push_str(" for ");
+    let mut first = true;
+    for (kind, key) in &event.context_keys {
+        if !first {
+            message.push_str(", ");
+        }
+        first = false;
+        message.push_str(kind);
+        message.push(' ');
+        // The key as JSON; quoted as it is when nothing needs escaping.
+        match key.as_str() {
+            Some(text) if !crate::json::needs_escaping(text.as_bytes()) => {
+                push_quoted(message, text)
+            }
+            _ => {
+                let _ = write!(message, "{key}"); // ok: writing to a String cannot fail
+            }
+        }
+    }
+}
+
+fn push_quoted(message: &mut String, text: &str) {
+    message.push('"');
+    message.push_str(text);
+    message.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+    use std::borrow::Cow;
+
+    /// The fast paths of [`describe`] write what `{:?}` (the key) and JSON (context keys) write.
+    #[test]
+    fn descriptions_quote_as_debug_and_json_do() {
+        for text in [
+            "Order Completed",
+            "",
+            "a\"b",
+            "back\\slash",
+            "tab\t",
+            "é",
+            "~ !'",
+            "\u{7f}",
+            "\u{1}",
+            "\u{301}",
+        ] {
+            let mut context_keys = Map::new();
+            context_keys.insert("user".into(), Value::from(text));
+            context_keys.insert("org".into(), Value::from("o"));
+            let event = CustomEvent {
+                kind: "custom",
+                key: text.into(),
+                context_keys,
+                creation_date: 0,
+                metric_value: None,
+                data: crate::launchdarkly::EventData::Object(Cow::Owned(Map::new())),
+            };
+            let mut message = String::new();
+            describe(&mut message, &event);
+            let expected = format!(
+                "metric event {:?} for user {}, org \"o\"",
+                text,
+                Value::from(text)
+            );
+            assert_eq!(message, expected);
+        }
+    }
 }

@@ -54,15 +54,19 @@ pub fn parse_events(body: &[u8]) -> Result<Vec<Value>, InboundError> {
 
 /// The event's `type` (`track`, `page`, …), when it is a string.
 pub fn event_type(event: &Value) -> Option<&str> {
-    event.get("type").and_then(Value::as_str)
+    field(event, "type").and_then(Value::as_str)
 }
 
 /// The event's `messageId`, when it is a non-empty string.
 pub fn message_id(event: &Value) -> Option<&str> {
-    event
-        .get("messageId")
+    field(event, "messageId")
         .and_then(Value::as_str)
         .filter(|id| !id.is_empty())
+}
+
+/// A field of an event object.
+fn field<'v>(event: &'v Value, name: &str) -> Option<&'v Value> {
+    crate::json::get(event.as_object()?, name)
 }
 
 /// Applies LaunchDarkly's correlation rule to the identity fields: a `userId` or `anonymousId`

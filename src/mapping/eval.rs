@@ -9,8 +9,8 @@ use super::path::PathSpec;
 use super::replace::replace_literal;
 use super::template::Template;
 use super::value::{
-    clone_value, json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget,
-    ObjectBuilder, Res,
+    charge_value, json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget,
+    ObjectBuilder, Res, Tree,
 };
 use super::{MappingError, MAX_PAYLOAD_DEPTH};
 
@@ -185,42 +185,74 @@ pub(crate) fn eval<'a>(
     })
 }
 
-/// Resolves `node` straight into the final output (undefined removed), building JSON values
-/// directly for objects, arrays, paths and raw values instead of an intermediate [`Res`].
+/// Resolves `node` straight into the final output (undefined removed).
 pub(crate) fn eval_value(
     node: &Node,
     payload: Option<&Value>,
     budget: &mut Budget,
 ) -> Result<Option<Value>, MappingError> {
+    Ok(eval_tree(node, payload, budget)?.map(Tree::into_value))
+}
+
+/// Resolves `node` into the final output before it is built (see [`Tree`]): objects, arrays,
+/// paths and raw values directly instead of through an intermediate [`Res`].
+pub(crate) fn eval_tree<'a>(
+    node: &'a Node,
+    payload: Option<&'a Value>,
+    budget: &mut Budget,
+) -> Result<Option<Tree<'a>>, MappingError> {
     match node {
         Node::Object(object) => {
             budget.nodes(1)?;
-            let mut map = serde_json::Map::with_capacity(object.entries.len());
+            let mut entries = Vec::with_capacity(object.entries.len());
             for (k, n) in &object.entries {
-                if let Some(v) = eval_value(n, payload, budget)? {
-                    map.insert(k.clone(), v);
+                if let Some(v) = eval_tree(n, payload, budget)? {
+                    entries.push((Cow::Borrowed(k.as_str()), v));
                 }
             }
-            Ok(Some(Value::Object(map)))
+            Ok(Some(Tree::Obj(entries)))
         }
         Node::Array(items) => {
             budget.nodes(1)?;
             let mut out = Vec::with_capacity(items.len());
             for n in items {
-                out.push(eval_value(n, payload, budget)?.unwrap_or(Value::Null));
+                out.push(eval_tree(n, payload, budget)?.unwrap_or(Tree::Val(Value::Null)));
             }
-            Ok(Some(Value::Array(out)))
+            Ok(Some(Tree::Arr(out)))
         }
-        Node::Raw(v) => Ok(Some(clone_value(v, budget, 0)?)),
+        Node::Raw(v) => {
+            charge_value(v, budget, 0)?;
+            Ok(Some(Tree::Ref(v)))
+        }
         Node::Path(StrArg::Static(path)) => {
             budget.nodes(1)?;
             match path.lookup(payload) {
-                Some(v) => Ok(Some(clone_value(v, budget, 0)?)),
+                Some(v) => {
+                    charge_value(v, budget, 0)?;
+                    Ok(Some(Tree::Ref(v)))
+                }
                 None => Ok(None),
             }
         }
-        other => eval(other, payload, budget)?.into_value(budget),
+        other => eval(other, payload, budget)?.into_tree(budget),
     }
+}
+
+/// Resolves the entries of a top-level object node as [`eval_tree`] does, handing each defined
+/// one to `field` instead of collecting them.
+pub(crate) fn eval_fields<'m>(
+    entries: &'m [(String, Node)],
+    payload: &'m Value,
+    budget: &mut Budget,
+    mut field: impl FnMut(&'m str, Tree<'m>),
+) -> Result<(), MappingError> {
+    budget.nodes(1)?;
+    for (name, node) in entries {
+        if let Some(value) = eval_tree(node, Some(payload), budget)? {
+            field(name, value);
+        }
+    }
+    Ok(())
 }
 
 fn lookup<'a>(path: &PathSpec, payload: Option<&'a Value>) -> Res<'a> {

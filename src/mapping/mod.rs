@@ -33,6 +33,7 @@ use serde_json::{Map, Value};
 
 use compile::Root;
 use value::Budget;
+pub(crate) use value::Tree;
 
 /// Deepest nesting of objects and arrays accepted in a mapping.
 pub const MAX_MAPPING_DEPTH: usize = 64;
@@ -154,6 +155,31 @@ impl Mapping {
     pub fn apply(&self, payload: &Value) -> Result<Value, MappingError> {
         self.apply_optional(payload)
             .map(|v| v.unwrap_or(Value::Null))
+    }
+
+    /// Runs a mapping whose top level is an object (a Track Event field mapping), handing each
+    /// defined field to `field` in order instead of building the top-level object; otherwise
+    /// the same as [`Mapping::apply_optional`]. `None` when the top level is not an object.
+    pub(crate) fn apply_fields<'m>(
+        &'m self,
+        payload: &'m Value,
+        field: impl FnMut(&'m str, Tree<'m>),
+    ) -> Option<Result<(), MappingError>> {
+        let compile::Node::Object(object) = &self.root.node else {
+            return None;
+        };
+        if !payload.is_object() {
+            return Some(Err(MappingError::Runtime(format!(
+                "data must be an object, got {}",
+                value::type_name(payload)
+            ))));
+        }
+        Some(eval::eval_fields(
+            &object.entries,
+            payload,
+            &mut Budget::new(),
+            field,
+        ))
     }
 
     /// Like [`Mapping::apply`], with `None` when the top level resolves to `undefined`

@@ -63,25 +63,12 @@ impl PathSpec {
                 return Some(cur);
             }
             cur = match cur {
-                Value::Object(map) => object_get(map, &key.name)?,
+                Value::Object(map) => crate::json::get(map, &key.name)?,
                 Value::Array(items) => items.get(key.index?)?,
                 _ => return None,
             };
         }
         Some(cur)
-    }
-}
-
-/// Object lookup: a linear scan for the small objects events are made of (cheaper than
-/// hashing the key), the hash index for larger ones.
-pub(crate) fn object_get<'v>(
-    map: &'v serde_json::Map<String, Value>,
-    key: &str,
-) -> Option<&'v Value> {
-    if map.len() <= 12 {
-        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
-    } else {
-        map.get(key)
     }
 }
 

@@ -108,15 +108,21 @@ pub(crate) fn clone_value(
     budget: &mut Budget,
     depth: usize,
 ) -> Result<Value, MappingError> {
+    charge_value(v, budget, depth)?;
+    Ok(v.clone())
+}
+
+/// Charges the budget for a copy of a payload value, as [`clone_value`] does, without copying.
+pub(crate) fn charge_value(
+    v: &Value,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<(), MappingError> {
     match v {
-        Value::Null | Value::Bool(_) | Value::Number(_) => {
-            budget.nodes(1)?;
-            return Ok(v.clone());
-        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => return budget.nodes(1),
         Value::String(s) => {
             budget.nodes(1)?;
-            budget.bytes(s.len())?;
-            return Ok(v.clone());
+            return budget.bytes(s.len());
         }
         _ => {}
     }
@@ -125,8 +131,63 @@ pub(crate) fn clone_value(
         return Err(too_deep());
     }
     budget.nodes(nodes)?;
-    budget.bytes(bytes)?;
-    Ok(v.clone())
+    budget.bytes(bytes)
+}
+
+/// A final mapping value (no `undefined` left, budget charged) whose payload parts are still
+/// borrowed: what [`Res::into_value`] would build, before it is built. Object keys are unique.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tree<'a> {
+    /// A payload or mapping value, as it is.
+    Ref(&'a Value),
+    Val(Value),
+    Obj(Vec<(Cow<'a, str>, Tree<'a>)>),
+    Arr(Vec<Tree<'a>>),
+}
+
+impl serde::Serialize for Tree<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Tree::Ref(v) => v.serialize(serializer),
+            Tree::Val(v) => v.serialize(serializer),
+            Tree::Obj(entries) => Tree::serialize_entries(entries, serializer),
+            Tree::Arr(items) => serializer.collect_seq(items),
+        }
+    }
+}
+
+impl Tree<'_> {
+    /// The JSON value.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Tree::Ref(v) => v.clone(),
+            Tree::Val(v) => v,
+            Tree::Obj(entries) => Value::Object(Tree::into_map(entries)),
+            Tree::Arr(items) => Value::Array(items.into_iter().map(Tree::into_value).collect()),
+        }
+    }
+
+    /// Serialises an [`Tree::Obj`]'s entries as the object they make.
+    pub(crate) fn serialize_entries<S: serde::Serializer>(
+        entries: &[(Cow<'_, str>, Tree<'_>)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (key, value) in entries {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+
+    /// The JSON object of an [`Tree::Obj`]'s entries.
+    pub(crate) fn into_map(entries: Vec<(Cow<'_, str>, Tree<'_>)>) -> Map<String, Value> {
+        let mut map = Map::with_capacity(entries.len());
+        for (k, v) in entries {
+            map.insert(k.into_owned(), v.into_value());
+        }
+        map
+    }
 }
 
 impl<'a> Res<'a> {
@@ -168,36 +229,45 @@ impl<'a> Res<'a> {
     /// Removes `undefined` as Segment's `removeUndefined` does: object keys are dropped, array
     /// slots become `null`. A top-level `undefined` gives `None`.
     pub(crate) fn into_value(self, budget: &mut Budget) -> Result<Option<Value>, MappingError> {
-        self.into_value_at(budget, 0)
+        Ok(self.into_tree(budget)?.map(Tree::into_value))
     }
 
-    fn into_value_at(
+    /// [`Res::into_value`] (same budget charges, same errors), before the value is built.
+    pub(crate) fn into_tree(self, budget: &mut Budget) -> Result<Option<Tree<'a>>, MappingError> {
+        self.into_tree_at(budget, 0)
+    }
+
+    fn into_tree_at(
         self,
         budget: &mut Budget,
         depth: usize,
-    ) -> Result<Option<Value>, MappingError> {
+    ) -> Result<Option<Tree<'a>>, MappingError> {
         if depth > MAX_PAYLOAD_DEPTH {
             return Err(too_deep());
         }
         Ok(match self {
             Res::Undefined => None,
-            Res::Ref(v) => Some(clone_value(v, budget, depth)?),
-            Res::Val(v) => Some(v),
+            Res::Ref(v) => {
+                charge_value(v, budget, depth)?;
+                Some(Tree::Ref(v))
+            }
+            Res::Val(v) => Some(Tree::Val(v)),
             Res::Obj(entries) => {
-                let mut map = Map::with_capacity(entries.len());
+                let mut out = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    if let Some(v) = v.into_value_at(budget, depth + 1)? {
-                        map.insert(k.into_owned(), v);
+                    if let Some(v) = v.into_tree_at(budget, depth + 1)? {
+                        out.push((k, v));
                     }
                 }
-                Some(Value::Object(map))
+                Some(Tree::Obj(out))
             }
             Res::Arr(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for v in items {
-                    out.push(v.into_value_at(budget, depth + 1)?.unwrap_or(Value::Null));
+                    let item = v.into_tree_at(budget, depth + 1)?;
+                    out.push(item.unwrap_or(Tree::Val(Value::Null)));
                 }
-                Some(Value::Array(out))
+                Some(Tree::Arr(out))
             }
         })
     }

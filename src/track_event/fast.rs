@@ -92,6 +92,21 @@ enum Field {
     Object(Vec<(String, Source)>),
 }
 
+/// The entries of an object field (`additional_context_keys`) of one event, read on demand.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ObjectEntries<'a> {
+    entries: &'a [(String, Source)],
+    event: &'a Value,
+}
+
+impl<'a> ObjectEntries<'a> {
+    /// The defined entries, in the mapping's order.
+    pub(crate) fn iter(self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        (self.entries.iter())
+            .filter_map(move |(key, source)| Some((key.as_str(), source.read(self.event)?)))
+    }
+}
+
 /// A Track Event mapping evaluated by reference.
 #[derive(Debug)]
 pub struct FastMapping {
@@ -126,28 +141,17 @@ impl FastMapping {
     pub(crate) fn fields<'a>(&'a self, event: &'a Value) -> MappedFields<'a> {
         let mut mapped = MappedFields::default();
         for (name, field) in &self.fields {
-            let value = match field {
-                Field::Value(source) => source.read(event).map(Cow::Borrowed),
-                Field::Object(entries) => {
-                    let object: Map<String, Value> = entries
-                        .iter()
-                        .filter_map(|(key, source)| {
-                            Some((key.clone(), source.read(event)?.clone()))
-                        })
-                        .collect();
-                    Some(Cow::Owned(Value::Object(object)))
+            match field {
+                Field::Value(source) => {
+                    if let Some(slot) = mapped.slot(name) {
+                        *slot = source.read(event).map(Cow::Borrowed);
+                    }
                 }
-            };
-            let slot = match *name {
-                "context_kind" => &mut mapped.context_kind,
-                "user_key" => &mut mapped.user_key,
-                "additional_context_keys" => &mut mapped.additional_context_keys,
-                "event_name" => &mut mapped.event_name,
-                "metric_value" => &mut mapped.metric_value,
-                "event_properties" => &mut mapped.event_properties,
-                _ => &mut mapped.timestamp,
-            };
-            *slot = value;
+                // Only `additional_context_keys` is an object field.
+                Field::Object(entries) => {
+                    mapped.additional_context_entries = Some(ObjectEntries { entries, event });
+                }
+            }
         }
         mapped
     }

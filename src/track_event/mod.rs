@@ -4,8 +4,8 @@
 
 mod fast;
 
-use crate::launchdarkly::CustomEvent;
-use crate::mapping::{Mapping, ValidationErrors};
+use crate::launchdarkly::{CustomEvent, EventData, MappedObject};
+use crate::mapping::{Mapping, Tree, ValidationErrors};
 use crate::segment::normalize_identity;
 use crate::timestamp;
 use serde_json::{json, Map, Number, Value};
@@ -209,28 +209,42 @@ impl TrackEventMapping {
         if let Some(fast) = &self.fast {
             return to_custom_event(fast.fields(event), received_at_ms);
         }
-        let mapped = self.compiled.apply(event).map_err(|error| {
+        let failed = |error| {
             Rejection::new(
                 "mapping_failed",
                 format!("the field mapping failed: {error}"),
             )
-        })?;
-        let Value::Object(mut mapped) = mapped else {
+        };
+        let mut fields = MappedFields::default();
+        let applied = self
+            .compiled
+            .apply_fields(event, |name, value| match (name, value) {
+                // Written out as it is, without being built into an object first.
+                ("event_properties", Tree::Obj(entries)) => {
+                    fields.event_properties_object = Some(MappedObject(entries));
+                }
+                (name, value) => {
+                    if let Some(slot) = fields.slot(name) {
+                        *slot = Some(Cow::Owned(value.into_value()));
+                    }
+                }
+            });
+        if let Some(applied) = applied {
+            applied.map_err(failed)?;
+            return to_custom_event(fields, received_at_ms);
+        }
+        let mapped = self.compiled.apply(event).map_err(failed)?;
+        let Value::Object(mapped) = mapped else {
             return Err(Rejection::new(
                 "mapping_failed",
                 "the field mapping did not produce an object of fields",
             ));
         };
-        let mut take = |name: &str| mapped.remove(name).map(Cow::Owned);
-        let fields = MappedFields {
-            context_kind: take("context_kind"),
-            user_key: take("user_key"),
-            additional_context_keys: take("additional_context_keys"),
-            event_name: take("event_name"),
-            metric_value: take("metric_value"),
-            event_properties: take("event_properties"),
-            timestamp: take("timestamp"),
-        };
+        for (name, value) in mapped {
+            if let Some(slot) = fields.slot(&name) {
+                *slot = Some(Cow::Owned(value));
+            }
+        }
         to_custom_event(fields, received_at_ms)
     }
 }
@@ -242,10 +256,32 @@ pub(crate) struct MappedFields<'a> {
     pub(crate) context_kind: Option<Cow<'a, Value>>,
     pub(crate) user_key: Option<Cow<'a, Value>>,
     pub(crate) additional_context_keys: Option<Cow<'a, Value>>,
+    /// `additional_context_keys` mapped as an object of values by the fast path (which leaves
+    /// `additional_context_keys` itself unset).
+    pub(crate) additional_context_entries: Option<fast::ObjectEntries<'a>>,
     pub(crate) event_name: Option<Cow<'a, Value>>,
     pub(crate) metric_value: Option<Cow<'a, Value>>,
     pub(crate) event_properties: Option<Cow<'a, Value>>,
+    /// `event_properties` resolved to an object by the mapping engine (which then leaves
+    /// `event_properties` itself unset).
+    pub(crate) event_properties_object: Option<MappedObject<'a>>,
     pub(crate) timestamp: Option<Cow<'a, Value>>,
+}
+
+impl<'a> MappedFields<'a> {
+    /// The slot of a Track Event field, by name.
+    pub(crate) fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, Value>>> {
+        Some(match name {
+            "context_kind" => &mut self.context_kind,
+            "user_key" => &mut self.user_key,
+            "additional_context_keys" => &mut self.additional_context_keys,
+            "event_name" => &mut self.event_name,
+            "metric_value" => &mut self.metric_value,
+            "event_properties" => &mut self.event_properties,
+            "timestamp" => &mut self.timestamp,
+            _ => return None,
+        })
+    }
 }
 
 /// Segment's `removeEmptyValues` at the root: `""` and `null` fields count as not mapped.
@@ -256,7 +292,7 @@ fn present(field: Option<Cow<'_, Value>>) -> Option<Cow<'_, Value>> {
 fn needs_identity_normalisation(event: &Map<String, Value>) -> bool {
     ["userId", "anonymousId"]
         .iter()
-        .any(|field| match event.get(*field) {
+        .any(|field| match crate::json::get(event, field) {
             Some(Value::Null) => true,
             Some(Value::String(text)) => text.is_empty(),
             _ => false,
@@ -290,8 +326,24 @@ fn to_custom_event(
         Some(value) => as_string(&value, "invalid_context_kind", "Context Kind")?,
     };
     check_context_kind(&kind)?;
-    let mut context_keys =
-        additional_context_keys(present(fields.additional_context_keys).as_deref())?;
+    let mut context_keys = match fields.additional_context_entries {
+        Some(entries) => additional_context_keys(entries.iter())?,
+        None => match present(fields.additional_context_keys).as_deref() {
+            None => Map::new(),
+            Some(Value::Object(entries)) => {
+                additional_context_keys(entries.iter().map(|(kind, key)| (kind.as_str(), key)))?
+            }
+            Some(other) => {
+                return Err(Rejection::new(
+                    "invalid_context_key",
+                    format!(
+                        "Additional Context Keys must be an object but it was {}.",
+                        json_type_name(other)
+                    ),
+                ))
+            }
+        },
+    };
     context_keys.insert(kind, Value::String(context_key));
     let metric_value = match present(fields.metric_value) {
         None => None,
@@ -305,11 +357,19 @@ fn to_custom_event(
             )
         })?),
     };
-    let data = match present(fields.event_properties) {
-        None => Cow::Owned(Map::new()),
-        Some(Cow::Borrowed(Value::Object(properties))) => Cow::Borrowed(properties),
-        Some(Cow::Owned(Value::Object(properties))) => Cow::Owned(properties),
-        Some(value) => {
+    let data = match (
+        fields.event_properties_object,
+        present(fields.event_properties),
+    ) {
+        (Some(object), _) => EventData::Mapped(object),
+        (None, None) => EventData::Object(Cow::Owned(Map::new())),
+        (None, Some(Cow::Borrowed(Value::Object(properties)))) => {
+            EventData::Object(Cow::Borrowed(properties))
+        }
+        (None, Some(Cow::Owned(Value::Object(properties)))) => {
+            EventData::Object(Cow::Owned(properties))
+        }
+        (None, Some(value)) => {
             return Err(Rejection::new(
                 "invalid_event_properties",
                 format!(
@@ -345,20 +405,10 @@ fn as_string(value: &Value, code: &'static str, label: &str) -> Result<String, R
     })
 }
 
-fn additional_context_keys(value: Option<&Value>) -> Result<Map<String, Value>, Rejection> {
-    let entries = match value {
-        None => return Ok(Map::new()),
-        Some(Value::Object(entries)) => entries,
-        Some(other) => {
-            return Err(Rejection::new(
-                "invalid_context_key",
-                format!(
-                    "Additional Context Keys must be an object but it was {}.",
-                    json_type_name(other)
-                ),
-            ))
-        }
-    };
+/// The context keys of `additional_context_keys` (kind → key), checked.
+fn additional_context_keys<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a Value)>,
+) -> Result<Map<String, Value>, Rejection> {
     let mut keys = Map::new();
     for (kind, value) in entries {
         if value.is_null() || value.as_str() == Some("") {
@@ -374,7 +424,7 @@ fn additional_context_keys(value: Option<&Value>) -> Result<Map<String, Value>, 
                 ),
             )
         })?;
-        keys.insert(kind.clone(), Value::String(key));
+        keys.insert(kind.to_string(), Value::String(key));
     }
     Ok(keys)
 }

@@ -66,7 +66,7 @@ impl<'a> Js<'a> {
             }
         };
         match self {
-            Js::Obj(m) => match map_get(m, &key.name) {
+            Js::Obj(m) => match crate::json::get(m, &key.name) {
                 Some(v) => Js::of(v),
                 None => proto(PROTO_OBJECT),
             },
@@ -151,15 +151,6 @@ fn preview<T: serde::Serialize + ?Sized>(v: &T) -> String {
     text
 }
 
-/// `m[key]`: a linear scan beats hashing the key on the small objects events are made of.
-fn map_get<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if m.len() <= 16 {
-        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
-    } else {
-        m.get(key)
-    }
-}
-
 /// `s[i]`, indexing UTF-16 code units.
 fn char_at(s: &str, i: usize) -> Js<'_> {
     let mut unit = 0usize;
@@ -183,7 +174,7 @@ fn char_at(s: &str, i: usize) -> Js<'_> {
 fn top<'a>(event: &'a Value, key: &str) -> Option<Js<'a>> {
     match event {
         Value::Null => None,
-        Value::Object(m) => Some(map_get(m, key).map_or(Js::Undefined, Js::of)),
+        Value::Object(m) => Some(crate::json::get(m, key).map_or(Js::Undefined, Js::of)),
         _ => Some(Js::Undefined),
     }
 }

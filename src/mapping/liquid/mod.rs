@@ -291,7 +291,7 @@ fn lookup<'a>(scope: &Scope<'a>, name: &str) -> LV<'a> {
     }
     match scope.payload {
         Some(Value::Object(m)) => {
-            super::path::object_get(m, name).map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v)))
+            crate::json::get(m, name).map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v)))
         }
         _ => LV::Undef,
     }

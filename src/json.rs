@@ -1,0 +1,222 @@
+//! Compact JSON writing into a byte buffer, byte for byte as `serde_json::to_writer` writes it
+//! (tested), with fewer calls per value and a fast scan of strings that need no escaping; and
+//! the object lookup every reader of events uses.
+
+use crate::mapping::Tree;
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+
+/// `object[key]`: a linear scan for the small objects events are made of (cheaper than hashing
+/// the key), the hash index for larger ones.
+pub(crate) fn get<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if object.len() <= 16 {
+        // Lengths first: most keys differ in length, and that needs no call to compare.
+        object
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        object.get(key)
+    }
+}
+
+/// Writes `value` as compact JSON.
+pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => write_number(out, number),
+        Value::String(text) => write_str(out, text),
+        Value::Array(items) => {
+            out.push(b'[');
+            let mut first = true;
+            for item in items {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_value(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(entries) => write_object(out, entries),
+    }
+}
+
+/// Writes an object, its entries in order.
+pub(crate) fn write_object(out: &mut Vec<u8>, entries: &Map<String, Value>) {
+    out.push(b'{');
+    let mut first = true;
+    for (key, value) in entries {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(out, key);
+        out.push(b':');
+        write_value(out, value);
+    }
+    out.push(b'}');
+}
+
+/// Writes the object of a mapping engine's [`Tree::Obj`] entries.
+pub(crate) fn write_entries(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Tree<'_>)]) {
+    out.push(b'{');
+    let mut first = true;
+    for (key, value) in entries {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(out, key);
+        out.push(b':');
+        write_tree(out, value);
+    }
+    out.push(b'}');
+}
+
+fn write_tree(out: &mut Vec<u8>, tree: &Tree<'_>) {
+    match tree {
+        Tree::Ref(value) => write_value(out, value),
+        Tree::Val(value) => write_value(out, value),
+        Tree::Obj(entries) => write_entries(out, entries),
+        Tree::Arr(items) => {
+            out.push(b'[');
+            let mut first = true;
+            for item in items {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_tree(out, item);
+            }
+            out.push(b']');
+        }
+    }
+}
+
+/// Writes a number: integers here, floats (rare) through serde_json.
+pub(crate) fn write_number(out: &mut Vec<u8>, number: &Number) {
+    if let Some(integer) = number.as_u64() {
+        out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
+    } else if let Some(integer) = number.as_i64() {
+        out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
+    } else {
+        let _ = serde_json::to_writer(out, number); // ok: writing to a Vec cannot fail
+    }
+}
+
+/// Writes a string in quotes, escaped as serde_json escapes it: `"`, `\\` and control characters.
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if needs_escaping(bytes) {
+        write_escaped(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
+    }
+    out.push(b'"');
+}
+
+/// Whether `bytes` holds a `"`, a `\\` or a control character: eight bytes at a time, without
+/// branches (most strings need no escaping, and are short).
+pub(crate) fn needs_escaping(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of a byte of `x - ONES & !x` is set when that byte is zero (exact for "any").
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut words = bytes.chunks_exact(8);
+    let mut found = 0;
+    for word in &mut words {
+        let mut array = [0; 8];
+        array.copy_from_slice(word);
+        let word = u64::from_ne_bytes(array);
+        found |= (word.wrapping_sub(ONES * 0x20) & !word & HIGH)
+            | zero(word ^ (ONES * u64::from(b'"')))
+            | zero(word ^ (ONES * u64::from(b'\\')));
+    }
+    let tail = words
+        .remainder()
+        .iter()
+        .fold(false, |found, &byte| found | needs_escape(byte));
+    found != 0 || tail
+}
+
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // The start of the bytes not written yet.
+    let mut pending = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let short = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x00..=0x1f => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(pending..at).unwrap_or_default());
+        pending = at + 1;
+        out.extend_from_slice(&[b'\\', short]);
+        if short == b'u' {
+            let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]);
+            out.extend_from_slice(&[b'0', b'0', high, low]);
+        }
+    }
+    out.extend_from_slice(bytes.get(pending..).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn same_as_serde_json(value: &Value) {
+        let mut ours = Vec::new();
+        write_value(&mut ours, value);
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            serde_json::to_string(value).unwrap()
+        );
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        for text in [
+            String::new(),
+            "plain".to_string(),
+            "exactly8".to_string(),
+            every_ascii.clone(),
+            every_ascii.chars().rev().collect(),
+            "é ü \u{2028} \u{7f} 😀 \"quoted\" back\\slash".repeat(3),
+        ] {
+            for shift in 0..9 {
+                let shifted = format!("{}{text}{}", "x".repeat(shift), "y".repeat(shift));
+                same_as_serde_json(&Value::String(shifted));
+            }
+        }
+        for byte in 0u8..128 {
+            let text = format!("abcdefg{}hijklmnop", char::from(byte));
+            same_as_serde_json(&Value::String(text));
+        }
+    }
+
+    #[test]
+    fn values_are_written_as_serde_json_writes_them() {
+        same_as_serde_json(&json!({
+            "null": null, "t": true, "f": false, "": "",
+            "numbers": [0, 1, -1, u64::MAX, i64::MIN, 1.5, -0.0, 1e21, 1.5e-7, 0.1, 25.0, 2.5e300],
+            "nested": {"a": [{"b": []}, {}], "k\"ey\n": "v\u{1}"},
+        }));
+    }
+}
