@@ -116,9 +116,9 @@ pub struct CustomEvent<'a> {
     /// Always `"custom"`.
     pub kind: &'static str,
     /// The metric event key: the Segment event name, byte for byte.
-    pub key: String,
+    pub key: Cow<'a, str>,
     /// Context kind → context key.
-    pub context_keys: Map<String, Value>,
+    pub context_keys: ContextKeys<'a>,
     /// Unix milliseconds.
     pub creation_date: i64,
     /// The numeric metric value, when there is one.
@@ -136,7 +136,7 @@ impl CustomEvent<'_> {
         out.extend_from_slice(b",\"key\":");
         json::write_str(out, &self.key);
         out.extend_from_slice(b",\"contextKeys\":");
-        json::write_object(out, &self.context_keys);
+        self.context_keys.write_json(out);
         out.extend_from_slice(b",\"creationDate\":");
         out.extend_from_slice(itoa::Buffer::new().format(self.creation_date).as_bytes());
         if let Some(metric_value) = &self.metric_value {
@@ -154,9 +154,91 @@ impl CustomEvent<'_> {
     /// The same event, owning all its data.
     pub fn into_owned(self) -> CustomEvent<'static> {
         CustomEvent {
+            kind: self.kind,
+            key: Cow::Owned(self.key.into_owned()),
+            context_keys: self.context_keys.into_owned(),
+            creation_date: self.creation_date,
+            metric_value: self.metric_value,
             data: self.data.into_owned(),
-            ..self
         }
+    }
+}
+
+/// Context kind → context key, in the order the kinds were first set; the strings may be
+/// borrowed from the Segment event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContextKeys<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'a> ContextKeys<'a> {
+    /// No context keys.
+    pub fn new() -> Self {
+        ContextKeys(Vec::new())
+    }
+
+    /// Sets the key of `kind`; a kind already set keeps its place and gets the new key.
+    pub fn insert(&mut self, kind: impl Into<Cow<'a, str>>, key: impl Into<Cow<'a, str>>) {
+        let (kind, key) = (kind.into(), key.into());
+        match self.0.iter_mut().find(|(known, _)| *known == kind) {
+            Some(entry) => entry.1 = key,
+            None => self.0.push((kind, key)),
+        }
+    }
+
+    /// The key of `kind`.
+    pub fn get(&self, kind: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(known, _)| known == kind)
+            .map(|(_, key)| key.as_ref())
+    }
+
+    /// Kind and key pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(kind, key)| (kind.as_ref(), key.as_ref()))
+    }
+
+    /// How many kinds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The same keys, owning their strings.
+    pub fn into_owned(self) -> ContextKeys<'static> {
+        ContextKeys(
+            self.0
+                .into_iter()
+                .map(|(kind, key)| (Cow::Owned(kind.into_owned()), Cow::Owned(key.into_owned())))
+                .collect(),
+        )
+    }
+
+    /// Writes them as a JSON object.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        let mut separator = false;
+        for (kind, key) in self.iter() {
+            if separator {
+                out.push(b',');
+            }
+            separator = true;
+            json::write_str(out, kind);
+            out.push(b':');
+            json::write_str(out, key);
+        }
+        out.push(b'}');
+    }
+}
+
+impl Serialize for ContextKeys<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
     }
 }
 
@@ -217,7 +299,7 @@ pub struct OutboundRequest {
     /// The bulk events URL.
     pub url: String,
     /// Header name → value, in sending order.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
     /// The JSON array of custom events.
     pub body: String,
 }
@@ -228,7 +310,7 @@ impl OutboundRequest {
         self.headers
             .iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+            .map(|(_, value)| value.as_ref())
     }
 }
 
@@ -260,10 +342,13 @@ pub fn outbound_request(
         method: "POST",
         url: base.bulk_url(client_side_id),
         headers: vec![
-            ("Content-Type", "application/json".to_string()),
-            ("User-Agent", USER_AGENT.to_string()),
-            ("X-LaunchDarkly-Event-Schema", EVENT_SCHEMA.to_string()),
-            ("X-LaunchDarkly-Payload-ID", payload_id.to_string()),
+            ("Content-Type", Cow::Borrowed("application/json")),
+            ("User-Agent", Cow::Borrowed(USER_AGENT)),
+            ("X-LaunchDarkly-Event-Schema", Cow::Borrowed(EVENT_SCHEMA)),
+            (
+                "X-LaunchDarkly-Payload-ID",
+                Cow::Owned(payload_id.to_string()),
+            ),
         ],
         body,
     }
@@ -393,9 +478,18 @@ mod tests {
         let data = serde_json::json!({"a": [1, 2.5, "x\ny"], "b": {"c": null}});
         let data = data.as_object().unwrap();
         for metric_value in [None, Some(Number::from(-3)), Number::from_f64(0.1)] {
-            let mut context_keys = Map::new();
-            context_keys.insert("user".into(), Value::from("u\"1"));
-            context_keys.insert("device".into(), Value::from("d"));
+            let mut context_keys = ContextKeys::new();
+            context_keys.insert("user", "u\"1");
+            context_keys.insert("device", "d");
+            context_keys.insert("user", "u\"2"); // a kind set again keeps its place
+            assert_eq!(
+                context_keys.iter().collect::<Vec<_>>(),
+                [("user", "u\"2"), ("device", "d")]
+            );
+            assert_eq!(
+                (context_keys.get("device"), context_keys.len()),
+                (Some("d"), 2)
+            );
             let event = CustomEvent {
                 kind: "custom",
                 key: "Order \u{1}Completed é".into(),
@@ -431,7 +525,7 @@ mod tests {
         let event = CustomEvent {
             kind: "custom",
             key: "k".into(),
-            context_keys: Map::new(),
+            context_keys: ContextKeys::new(),
             creation_date: 0,
             metric_value: None,
             data,

@@ -547,7 +547,7 @@ fn write_identity(out: &mut String, event: &Value, subscription: &str) {
 /// Writes `metric event "key" for kind "key", …` (the destinations follow).
 fn describe(message: &mut String, event: &CustomEvent<'_>) {
     let keys: usize = (event.context_keys.iter())
-        .map(|(kind, key)| kind.len() + key.as_str().map_or(16, str::len) + 5)
+        .map(|(kind, key)| kind.len() + key.len() + 5)
         .sum();
     message.reserve(64 + event.key.len() + keys);
     message.push_str("metric event ");
@@ -563,7 +563,7 @@ fn describe(message: &mut String, event: &CustomEvent<'_>) {
     }
     message.push_str(" for ");
     let mut first = true;
-    for (kind, key) in &event.context_keys {
+    for (kind, key) in event.context_keys.iter() {
         if !first {
             message.push_str(", ");
         }
@@ -571,13 +571,10 @@ fn describe(message: &mut String, event: &CustomEvent<'_>) {
         message.push_str(kind);
         message.push(' ');
         // The key as JSON; quoted as it is when nothing needs escaping.
-        match key.as_str() {
-            Some(text) if !crate::json::needs_escaping(text.as_bytes()) => {
-                push_quoted(message, text)
-            }
-            _ => {
-                let _ = write!(message, "{key}"); // ok: writing to a String cannot fail
-            }
+        if crate::json::needs_escaping(key.as_bytes()) {
+            message.push_str(&Value::from(key).to_string());
+        } else {
+            push_quoted(message, key);
         }
     }
 }
@@ -609,9 +606,9 @@ mod tests {
             "\u{1}",
             "\u{301}",
         ] {
-            let mut context_keys = Map::new();
-            context_keys.insert("user".into(), Value::from(text));
-            context_keys.insert("org".into(), Value::from("o"));
+            let mut context_keys = crate::launchdarkly::ContextKeys::new();
+            context_keys.insert("user", text);
+            context_keys.insert("org", "o");
             let event = CustomEvent {
                 kind: "custom",
                 key: text.into(),

@@ -195,7 +195,7 @@ fn preview(options: &Options) -> Result<String, CliError> {
                 .request
                 .headers
                 .iter()
-                .map(|(name, value)| (name.to_string(), Value::String(value.clone())))
+                .map(|(name, value)| (name.to_string(), Value::from(value.as_ref())))
                 .collect();
             let body: Value = serde_json::from_str(&planned.request.body).unwrap_or(Value::Null); // ok: the core wrote this JSON
             json!({

@@ -4,7 +4,7 @@
 
 mod fast;
 
-use crate::launchdarkly::{CustomEvent, EventData, MappedObject};
+use crate::launchdarkly::{ContextKeys, CustomEvent, EventData, MappedObject};
 use crate::mapping::{Mapping, Tree, ValidationErrors};
 use crate::segment::normalize_identity;
 use crate::timestamp;
@@ -310,7 +310,7 @@ fn to_custom_event(
                 "the event has no event name (Segment's `event`, mapped to `event_name`); LaunchDarkly needs it as the metric event key",
             ))
         }
-        Some(value) => as_string(&value, "invalid_event_name", "Event Name")?,
+        Some(value) => as_string(value, "invalid_event_name", "Event Name")?,
     };
     let context_key = match present(fields.user_key) {
         None => {
@@ -319,32 +319,47 @@ fn to_custom_event(
                 "the event has no userId or anonymousId (absent, null or empty), so it has no LaunchDarkly context key",
             ))
         }
-        Some(value) => as_string(&value, "invalid_context_key", "Context Key")?,
+        Some(value) => as_string(value, "invalid_context_key", "Context Key")?,
     };
     let kind = match present(fields.context_kind) {
-        None => "user".to_string(),
-        Some(value) => as_string(&value, "invalid_context_kind", "Context Kind")?,
+        None => Cow::Borrowed("user"),
+        Some(value) => as_string(value, "invalid_context_kind", "Context Kind")?,
     };
     check_context_kind(&kind)?;
-    let mut context_keys = match fields.additional_context_entries {
-        Some(entries) => additional_context_keys(entries.iter())?,
-        None => match present(fields.additional_context_keys).as_deref() {
-            None => Map::new(),
-            Some(Value::Object(entries)) => {
-                additional_context_keys(entries.iter().map(|(kind, key)| (kind.as_str(), key)))?
-            }
+    let mut context_keys = ContextKeys::new();
+    match fields.additional_context_entries {
+        Some(entries) => additional_context_keys(
+            &mut context_keys,
+            entries
+                .iter()
+                .map(|(kind, key)| (Cow::Borrowed(kind), Cow::Borrowed(key))),
+        )?,
+        None => match present(fields.additional_context_keys) {
+            None => {}
+            Some(Cow::Borrowed(Value::Object(entries))) => additional_context_keys(
+                &mut context_keys,
+                entries
+                    .iter()
+                    .map(|(kind, key)| (Cow::Borrowed(kind.as_str()), Cow::Borrowed(key))),
+            )?,
+            Some(Cow::Owned(Value::Object(entries))) => additional_context_keys(
+                &mut context_keys,
+                entries
+                    .into_iter()
+                    .map(|(kind, key)| (Cow::Owned(kind), Cow::Owned(key))),
+            )?,
             Some(other) => {
                 return Err(Rejection::new(
                     "invalid_context_key",
                     format!(
                         "Additional Context Keys must be an object but it was {}.",
-                        json_type_name(other)
+                        json_type_name(&other)
                     ),
                 ))
             }
         },
-    };
-    context_keys.insert(kind, Value::String(context_key));
+    }
+    context_keys.insert(kind, context_key);
     let metric_value = match present(fields.metric_value) {
         None => None,
         Some(value) => Some(to_number(&value).ok_or_else(|| {
@@ -393,40 +408,54 @@ fn to_custom_event(
 
 /// A field as a string, with Segment's coercion of numbers and booleans; else rejected with
 /// Segment's message (`Event Name must be a string but it was an object.`).
-fn as_string(value: &Value, code: &'static str, label: &str) -> Result<String, Rejection> {
-    scalar_to_string(value).ok_or_else(|| {
+fn as_string<'a>(
+    value: Cow<'a, Value>,
+    code: &'static str,
+    label: &str,
+) -> Result<Cow<'a, str>, Rejection> {
+    scalar_to_cow(value).map_err(|value| {
         Rejection::new(
             code,
             format!(
                 "{label} must be a string but it was {}.",
-                json_type_name(value)
+                json_type_name(&value)
             ),
         )
     })
 }
 
+/// [`scalar_to_string`], borrowing a string that is borrowed; the value back when it is not a
+/// scalar.
+fn scalar_to_cow(value: Cow<'_, Value>) -> Result<Cow<'_, str>, Cow<'_, Value>> {
+    match value {
+        Cow::Borrowed(Value::String(text)) => Ok(Cow::Borrowed(text)),
+        Cow::Owned(Value::String(text)) => Ok(Cow::Owned(text)),
+        other => scalar_to_string(&other).map(Cow::Owned).ok_or(other),
+    }
+}
+
 /// The context keys of `additional_context_keys` (kind → key), checked.
 fn additional_context_keys<'a>(
-    entries: impl Iterator<Item = (&'a str, &'a Value)>,
-) -> Result<Map<String, Value>, Rejection> {
-    let mut keys = Map::new();
+    keys: &mut ContextKeys<'a>,
+    entries: impl Iterator<Item = (Cow<'a, str>, Cow<'a, Value>)>,
+) -> Result<(), Rejection> {
     for (kind, value) in entries {
         if value.is_null() || value.as_str() == Some("") {
             continue; // Segment would send "null" or an empty key; LaunchDarkly wants neither.
         }
-        check_context_kind(kind)?;
-        let key = scalar_to_string(value).ok_or_else(|| {
+        check_context_kind(&kind)?;
+        let key = scalar_to_cow(value).map_err(|value| {
             Rejection::new(
                 "invalid_context_key",
                 format!(
                     "the additional context key {kind:?} must be a string but it was {}",
-                    json_type_name(value)
+                    json_type_name(&value)
                 ),
             )
         })?;
-        keys.insert(kind.to_string(), Value::String(key));
+        keys.insert(kind, key);
     }
-    Ok(keys)
+    Ok(())
 }
 
 /// LaunchDarkly's rule for context kinds: `[A-Za-z0-9._-]+`, and neither `kind` nor `multi`.

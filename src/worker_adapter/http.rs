@@ -59,7 +59,7 @@ pub enum PostResult {
 /// `POST`s `body` to `url` with `headers`, aborted after `timeout_ms` (`AbortSignal.timeout`).
 pub async fn post(
     url: &str,
-    headers: &[(&str, String)],
+    headers: &[(&str, std::borrow::Cow<'_, str>)],
     body: &str,
     timeout_ms: u64,
 ) -> PostResult {
