@@ -12,9 +12,9 @@ cargo fmt --all -- --check
 step "cargo clippy (native, all targets)"
 cargo clippy --all-targets -- -D warnings
 step "cargo clippy (wasm32: Worker adapter)"
-cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 step "cargo clippy (wasm32: playground bindings)"
-cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features playground -- -D warnings
+cargo clippy --lib --tests --target wasm32-unknown-unknown --no-default-features --features playground -- -D warnings
 
 step "native tests (core, conformance, CLI)"
 cargo test

@@ -115,7 +115,7 @@ fn run_gives_the_exact_request_the_pipeline_plans() {
     let headers: Vec<(String, String)> = request
         .headers
         .iter()
-        .map(|(name, value)| (name.to_string(), value.clone()))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect();
     assert_eq!(delivery["headers"], json!(headers));
     assert_eq!(delivery["event_indexes"], json!([0]));
