@@ -28,52 +28,27 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(number) => write_number(out, number),
         Value::String(text) => write_str(out, text),
-        Value::Array(items) => {
-            out.push(b'[');
-            let mut first = true;
-            for item in items {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                write_value(out, item);
-            }
-            out.push(b']');
-        }
+        Value::Array(items) => write_array(out, items, write_value),
         Value::Object(entries) => write_object(out, entries),
     }
 }
 
 /// Writes an object, its entries in order.
 pub(crate) fn write_object(out: &mut Vec<u8>, entries: &Map<String, Value>) {
-    out.push(b'{');
-    let mut first = true;
-    for (key, value) in entries {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        write_str(out, key);
-        out.push(b':');
-        write_value(out, value);
-    }
-    out.push(b'}');
+    write_members(
+        out,
+        entries.iter().map(|(key, value)| (key.as_str(), value)),
+        write_value,
+    );
 }
 
 /// Writes the object of a mapping engine's [`Tree::Obj`] entries.
 pub(crate) fn write_entries(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Tree<'_>)]) {
-    out.push(b'{');
-    let mut first = true;
-    for (key, value) in entries {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        write_str(out, key);
-        out.push(b':');
-        write_tree(out, value);
-    }
-    out.push(b'}');
+    write_members(
+        out,
+        entries.iter().map(|(key, value)| (key.as_ref(), value)),
+        write_tree,
+    );
 }
 
 fn write_tree(out: &mut Vec<u8>, tree: &Tree<'_>) {
@@ -81,19 +56,46 @@ fn write_tree(out: &mut Vec<u8>, tree: &Tree<'_>) {
         Tree::Ref(value) => write_value(out, value),
         Tree::Val(value) => write_value(out, value),
         Tree::Obj(entries) => write_entries(out, entries),
-        Tree::Arr(items) => {
-            out.push(b'[');
-            let mut first = true;
-            for item in items {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                write_tree(out, item);
-            }
-            out.push(b']');
-        }
+        Tree::Arr(items) => write_array(out, items, write_tree),
     }
+}
+
+/// Writes `[…]`: each item by `write`, separated by commas.
+fn write_array<T>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    write: impl Fn(&mut Vec<u8>, T),
+) {
+    out.push(b'[');
+    let mut first = true;
+    for item in items {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write(out, item);
+    }
+    out.push(b']');
+}
+
+/// Writes `{…}`: each key as a JSON string, each value by `write`, in order.
+pub(crate) fn write_members<'k, T>(
+    out: &mut Vec<u8>,
+    members: impl IntoIterator<Item = (&'k str, T)>,
+    write: impl Fn(&mut Vec<u8>, T),
+) {
+    out.push(b'{');
+    let mut first = true;
+    for (key, value) in members {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(out, key);
+        out.push(b':');
+        write(out, value);
+    }
+    out.push(b'}');
 }
 
 /// Writes a number: integers here, floats (rare) through serde_json.

@@ -221,18 +221,7 @@ impl<'a> ContextKeys<'a> {
 
     /// Writes them as a JSON object.
     fn write_json(&self, out: &mut Vec<u8>) {
-        out.push(b'{');
-        let mut separator = false;
-        for (kind, key) in self.iter() {
-            if separator {
-                out.push(b',');
-            }
-            separator = true;
-            json::write_str(out, kind);
-            out.push(b':');
-            json::write_str(out, key);
-        }
-        out.push(b'}');
+        json::write_members(out, self.iter(), json::write_str);
     }
 }
 

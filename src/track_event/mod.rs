@@ -303,24 +303,22 @@ fn to_custom_event(
     fields: MappedFields<'_>,
     received_at_ms: i64,
 ) -> Result<CustomEvent<'_>, Rejection> {
-    let key = match present(fields.event_name) {
-        None => {
-            return Err(Rejection::new(
-                "missing_event_name",
-                "the event has no event name (Segment's `event`, mapped to `event_name`); LaunchDarkly needs it as the metric event key",
-            ))
-        }
-        Some(value) => as_string(value, "invalid_event_name", "Event Name")?,
-    };
-    let context_key = match present(fields.user_key) {
-        None => {
-            return Err(Rejection::new(
-                "missing_context_key",
-                "the event has no userId or anonymousId (absent, null or empty), so it has no LaunchDarkly context key",
-            ))
-        }
-        Some(value) => as_string(value, "invalid_context_key", "Context Key")?,
-    };
+    let key = required_string(
+        fields.event_name,
+        (
+            "missing_event_name",
+            "the event has no event name (Segment's `event`, mapped to `event_name`); LaunchDarkly needs it as the metric event key",
+        ),
+        ("invalid_event_name", "Event Name"),
+    )?;
+    let context_key = required_string(
+        fields.user_key,
+        (
+            "missing_context_key",
+            "the event has no userId or anonymousId (absent, null or empty), so it has no LaunchDarkly context key",
+        ),
+        ("invalid_context_key", "Context Key"),
+    )?;
     let kind = match present(fields.context_kind) {
         None => Cow::Borrowed("user"),
         Some(value) => as_string(value, "invalid_context_kind", "Context Kind")?,
@@ -404,6 +402,19 @@ fn to_custom_event(
         metric_value,
         data,
     })
+}
+
+/// A field that must be mapped, as a string: rejected with `missing` (code, message) when it is
+/// not, and as [`as_string`] rejects it (`invalid`: code, label) when it is no string.
+fn required_string<'a>(
+    field: Option<Cow<'a, Value>>,
+    missing: (&'static str, &'static str),
+    invalid: (&'static str, &str),
+) -> Result<Cow<'a, str>, Rejection> {
+    match present(field) {
+        None => Err(Rejection::new(missing.0, missing.1)),
+        Some(value) => as_string(value, invalid.0, invalid.1),
+    }
 }
 
 /// A field as a string, with Segment's coercion of numbers and booleans; else rejected with

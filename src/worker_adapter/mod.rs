@@ -132,11 +132,16 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
                 signature: signature.as_deref(),
                 body: &body,
             };
-            let response = ingest_request(&env, &route, &ingest, started).await;
-            if load_settings(&env).is_ok_and(|settings| settings.record_recent) {
-                recent::record(&method, path, &body, &response);
+            match Runtime::load(&env, false) {
+                Err(response) => response,
+                Ok(runtime) => {
+                    let response = ingest_request(&env, &runtime, &route, &ingest, started).await;
+                    if runtime.settings.record_recent {
+                        recent::record(&method, path, &body, &response);
+                    }
+                    response
+                }
             }
-            response
         }
     };
     log(json!({
@@ -185,14 +190,11 @@ fn delivery_summaries(body: &Value) -> Option<Vec<Value>> {
 
 async fn ingest_request(
     env: &Env,
+    runtime: &Runtime,
     route: &Route,
     request: &IngestRequest<'_>,
     received_at_ms: i64,
 ) -> ApiResponse {
-    let runtime = match Runtime::load(env, false) {
-        Ok(runtime) => runtime,
-        Err(response) => return response,
-    };
     let delivery = match api::plan_ingest(
         runtime.config(),
         route,
@@ -218,7 +220,7 @@ async fn ingest_request(
             queued_at: received_at_ms,
             last_result: None,
         };
-        hand_on(env, &runtime, payload)
+        hand_on(env, runtime, payload)
     }))
     .await;
     api::finish(&delivery, &reports)

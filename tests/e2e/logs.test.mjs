@@ -50,10 +50,10 @@ beforeEach(() => {
   lines = [];
 });
 
-/** The JSON log lines written so far (workerd may prefix nothing; other output is skipped). */
-async function logLines() {
-  await new Promise((resolve) => setTimeout(resolve, 200)); // let workerd's output arrive
-  return lines.flatMap((line) => {
+/** The JSON log lines among `output` once workerd's output has arrived (other output is skipped). */
+async function logLines(output = lines) {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return output.flatMap((line) => {
     const start = line.indexOf('{');
     try {
       return start < 0 ? [] : [JSON.parse(line.slice(start))];
@@ -163,14 +163,7 @@ test('the queue consumer writes a line per payload it delivers, and one per fail
     await worker.queue('segment-ld-deliveries', [message('ok', payload('6f1c3a52-9d0e-4c1b-8a47-2e5bd9c01f71'))]);
     ld.respondWith(() => ({ status: 503 }));
     await worker.queue('segment-ld-deliveries', [message('later', payload('6f1c3a52-9d0e-4c1b-8a47-2e5bd9c01f72'))]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const logged = queued.flatMap((line) => {
-      try {
-        return [JSON.parse(line.slice(line.indexOf('{')))];
-      } catch {
-        return [];
-      }
-    });
+    const logged = await logLines(queued);
     const delivered = logged.filter((line) => line.log === 'delivered');
     assert.deepEqual(
       delivered.map(({ destination, payload_id, events, attempts, status }) => ({ destination, payload_id, events, attempts, status })),
