@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora fuzz/corpus/{inbound,mapping,trigger}/ from the conformance
-fixtures (../shared/conformance/*.json, or the directory given as the first argument).
+fixtures (tests/vectors/*.json, or the directory given as the first argument).
 Seeds are named by the SHA-1 of their content, as libFuzzer names corpus files; rerunning
 replaces the directories. Input formats are those of fuzz/fuzz_targets/*.rs:
   inbound: a request body;  mapping: <mapping JSON> 0xFF <payload JSON>;
@@ -8,7 +8,7 @@ replaces the directories. Input formats are those of fuzz/fuzz_targets/*.rs:
 import hashlib, json, os, shutil, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
-fixtures = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "shared", "conformance")
+fixtures = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "tests", "vectors")
 load = lambda name: json.load(open(os.path.join(fixtures, name), encoding="utf-8"))
 dump = lambda v: json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode()
 SEP = b"\xff"

@@ -9,7 +9,7 @@
 #   FUZZ_TIMEOUT   seconds one input may take (default 1)
 #
 # Reproduce a failure: cargo fuzz run --fuzz-dir fuzz -s none -a <target> <input file>
-# Seeds (fuzz/corpus/<target>/) come from ../shared/conformance: python3 fuzz/seeds.py.
+# Seeds (fuzz/corpus/<target>/) come from tests/vectors: python3 fuzz/seeds.py.
 # What the fuzzer finds is kept in fuzz/target/corpus/<target>/, so later runs start from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

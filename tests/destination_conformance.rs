@@ -1,5 +1,5 @@
 //! Segment's own LaunchDarkly (Actions) destination, recorded by running its published code
-//! (`../shared/conformance/segment-launchdarkly-destination.json`): every case, event by event.
+//! (`tests/vectors/segment-launchdarkly-destination.json`): every case, event by event.
 #![cfg(not(target_arch = "wasm32"))]
 
 use segment_ld_bridge::config::{BridgeConfig, Destination};
@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/segment-launchdarkly-destination.json"
+    "/tests/vectors/segment-launchdarkly-destination.json"
 );
 
 /// Cases where the bridge deliberately differs from Segment, with the reason. Each one is

@@ -1,4 +1,4 @@
-//! Runs Segment's own mapping-kit test vectors (`shared/conformance/segment-mapping-kit.json`):
+//! Runs Segment's own mapping-kit test vectors (`tests/vectors/segment-mapping-kit.json`):
 //! every `transform_cases`, `render_cases`, `get_cases` and `validate_fixtures` entry.
 
 use segment_ld_bridge::mapping::{self, MappingError};
@@ -6,7 +6,7 @@ use serde_json::Value;
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/segment-mapping-kit.json"
+    "/tests/vectors/segment-mapping-kit.json"
 );
 
 /// Cases where this engine deliberately differs from Segment, with the reason. Each listed case

@@ -1,4 +1,4 @@
-//! Runs every case of `shared/conformance/segment-fql.json` (Segment's destination-subscriptions
+//! Runs every case of `tests/vectors/segment-fql.json` (Segment's destination-subscriptions
 //! vectors, re-run upstream) against `segment_ld_bridge::trigger`, as its `meta` describes.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use serde_json::Value;
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/segment-fql.json"
+    "/tests/vectors/segment-fql.json"
 );
 
 /// Cases where the bridge deliberately differs from Segment, with the reason. Every listed

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const DESTINATION_VECTORS: &str =
-    include_str!("../../../shared/conformance/segment-launchdarkly-destination.json");
+    include_str!("../vectors/segment-launchdarkly-destination.json");
 
 fn config(client_side_id: &str, host: &str, mapping: Option<&Value>) -> BridgeConfig {
     let mapping = match mapping {
