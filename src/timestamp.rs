@@ -22,6 +22,45 @@ pub fn unix_millis(value: Option<&Value>) -> Option<i64> {
     }
 }
 
+/// Unix milliseconds as JavaScript's `Date.prototype.toISOString` writes them
+/// (`2024-05-06T07:08:09.123Z`; years outside 0–9999 as a sign and six digits,
+/// `-271821-04-20T00:00:00.000Z`), for any `i64`.
+pub fn iso8601_millis(ms: i64) -> String {
+    const DAY_MS: i64 = 86_400_000;
+    let (days, ms_of_day) = (ms.div_euclid(DAY_MS), ms.rem_euclid(DAY_MS));
+    // Howard Hinnant's `civil_from_days`; |days| < 1.1e11, so nothing here overflows.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let year = if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else {
+        format!(
+            "{}{:06}",
+            if year < 0 { '-' } else { '+' },
+            year.unsigned_abs()
+        )
+    };
+    format!(
+        "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
+}
+
 /// Unix milliseconds for an ISO-8601 date-time string, or `None` when it does not parse.
 pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
     let mut cursor = Cursor::new(text.trim());
@@ -212,6 +251,44 @@ mod tests {
             "2024-01-01X00:00:00Z",
         ] {
             assert_eq!(parse_iso8601_millis(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn writes_iso_text_as_javascript_does() {
+        let cases = [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (-1, "1969-12-31T23:59:59.999Z"),
+            (946_684_800_000, "2000-01-01T00:00:00.000Z"),
+            (946_684_799_999, "1999-12-31T23:59:59.999Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+            (1_714_979_289_123, "2024-05-06T07:08:09.123Z"),
+            (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+            (253_402_300_800_000, "+010000-01-01T00:00:00.000Z"),
+            (-62_167_219_200_000, "0000-01-01T00:00:00.000Z"),
+            (-62_167_219_200_001, "-000001-12-31T23:59:59.999Z"),
+            (8_640_000_000_000_000, "+275760-09-13T00:00:00.000Z"),
+            (-8_640_000_000_000_000, "-271821-04-20T00:00:00.000Z"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(iso8601_millis(ms), text, "{ms}");
+        }
+        for ms in [i64::MIN, i64::MAX] {
+            assert!(iso8601_millis(ms).ends_with('Z'), "{ms}: no overflow");
+        }
+    }
+
+    #[test]
+    fn iso_text_parses_back() {
+        for ms in [
+            0,
+            1,
+            -1,
+            951_868_799_999,
+            1_714_979_289_123,
+            253_402_300_799_999,
+        ] {
+            assert_eq!(parse_iso8601_millis(&iso8601_millis(ms)), Some(ms), "{ms}");
         }
     }
 

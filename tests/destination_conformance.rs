@@ -39,8 +39,13 @@ fn run(case: &Value, mapping_override: Option<Value>) -> pipeline::Processed {
         None => TrackEventMapping::preset().expect("preset"),
     };
     let config = BridgeConfig::single(destination, mapping);
-    // A fixed receive time, distinct from every timestamp in the file.
-    pipeline::process(&config, std::slice::from_ref(&case["event"]), 1)
+    // A fixed receive time (2025-06-15), distinct from every timestamp in the file and after
+    // them all: timestamps more than 1 day after the receive time are rejected.
+    pipeline::process(
+        &config,
+        std::slice::from_ref(&case["event"]),
+        1_750_000_000_000,
+    )
 }
 
 fn sent_body(processed: &pipeline::Processed) -> Value {

@@ -3,10 +3,13 @@
 
 use segment_ld_bridge::config::{BridgeConfig, Destination};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus, Processed};
-use segment_ld_bridge::track_event::TrackEventMapping;
+use segment_ld_bridge::track_event::{TimestampWindow, TrackEventMapping};
 use serde_json::{json, Value};
 
-const RECEIVED_AT: i64 = 1_700_000_000_000;
+/// 2025-06-15T15:06:40.000Z: after every timestamp below that is accepted (the default window
+/// allows timestamps at most 1 day after the receive time).
+const RECEIVED_AT: i64 = 1_750_000_000_000;
+const DAY_MS: i64 = 86_400_000;
 
 fn process_with(events: &[Value], overrides: Option<Value>) -> Processed {
     let mapping = match overrides {
@@ -185,6 +188,183 @@ fn the_metric_value_is_revenue_else_value() {
             "{message}"
         );
     }
+}
+
+/// Issue: per event, not per batch. A metric value beyond 2^53 - 1 (JavaScript's
+/// Number.MAX_SAFE_INTEGER) either side of zero rejects its event only.
+#[test]
+fn metric_values_beyond_max_safe_integer_reject_their_event_only() {
+    let value_of = |revenue: Value| {
+        sent(track(json!({"properties": {"revenue": revenue}})))["metricValue"].clone()
+    };
+    assert_eq!(
+        value_of(json!(9_007_199_254_740_991i64)),
+        json!(9_007_199_254_740_991i64)
+    );
+    assert_eq!(
+        value_of(json!(-9_007_199_254_740_991i64)),
+        json!(-9_007_199_254_740_991i64)
+    );
+    assert_eq!(
+        value_of(json!("9007199254740991")),
+        json!(9_007_199_254_740_991i64)
+    );
+    // As written (serde_json's default float parsing is not exact at 16 digits).
+    let processed = process(&[track(
+        json!({"properties": {"revenue": 9_007_199_254_740_991.0}}),
+    )]);
+    assert!(
+        (processed.deliveries[0].request.body).contains(r#""metricValue":9007199254740991.0,"#),
+        "{}",
+        processed.deliveries[0].request.body
+    );
+    let out_of_range = [
+        json!(1e308),
+        json!(-1e308),
+        json!(9_007_199_254_740_992i64),
+        json!(-9_007_199_254_740_992i64),
+        json!(9_007_199_254_740_992.0),
+        json!(u64::MAX),
+        json!("9007199254740992"),
+        json!("1e400"),
+        json!("-1e400"),
+    ];
+    for bad in &out_of_range {
+        let (reason, message) = rejection(track(json!({"properties": {"revenue": bad}})));
+        assert_eq!(reason, "invalid_metric_value", "{bad}");
+        assert!(
+            message.contains("from -9007199254740991 to 9007199254740991")
+                && message.contains("Number.MAX_SAFE_INTEGER"),
+            "{bad}: {message}"
+        );
+    }
+    for nan_like in [json!("NaN"), json!("Infinity"), json!("-Infinity")] {
+        let (reason, message) = rejection(track(json!({"properties": {"value": nan_like}})));
+        assert_eq!(reason, "invalid_metric_value", "{nan_like}");
+        assert_eq!(
+            message,
+            "Metric Value must be a number but it was a string."
+        );
+    }
+    // NaN cannot be written in JSON: serde_json makes it null, so `value` is used instead.
+    assert_eq!(value_of(json!(f64::NAN)), Value::Null, "no metricValue");
+    let events = [
+        track(json!({"event": "A", "properties": {"revenue": 1e308}})),
+        track(json!({"event": "B", "properties": {"revenue": 5}})),
+        track(json!({"event": "C", "properties": {"revenue": -1e308}})),
+    ];
+    let processed = process(&events);
+    let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
+    use OutcomeStatus::*;
+    assert_eq!(statuses, [Rejected, Accepted, Rejected]);
+    assert_eq!(processed.deliveries[0].event_indexes, [1]);
+}
+
+/// Issue: per event, not per batch. A timestamp before 2000-01-01T00:00:00Z or more than
+/// 1 day after the receive time rejects its event only; the message names the window and
+/// the timestamp, nothing else of the event.
+#[test]
+fn timestamps_outside_the_window_reject_their_event_only() {
+    let date_of =
+        |timestamp: Value| sent(track(json!({"timestamp": timestamp})))["creationDate"].clone();
+    assert_eq!(
+        date_of(json!("2000-01-01T00:00:00Z")),
+        json!(946_684_800_000i64)
+    );
+    assert_eq!(
+        date_of(json!("2025-06-16T15:06:40.000Z")),
+        json!(RECEIVED_AT + DAY_MS)
+    );
+    assert_eq!(
+        date_of(json!(RECEIVED_AT + DAY_MS)),
+        json!(RECEIVED_AT + DAY_MS)
+    );
+    let window = "from 2000-01-01T00:00:00.000Z to 2025-06-16T15:06:40.000Z (1 day after the request was received)";
+    for (timestamp, iso) in [
+        (
+            json!("1999-12-31T23:59:59.999Z"),
+            "1999-12-31T23:59:59.999Z",
+        ),
+        (json!(946_684_799_999i64), "1999-12-31T23:59:59.999Z"),
+        (
+            json!("2025-06-16T15:06:40.001Z"),
+            "2025-06-16T15:06:40.001Z",
+        ),
+        (json!(RECEIVED_AT + DAY_MS + 1), "2025-06-16T15:06:40.001Z"),
+        (json!("9999-12-31T23:59:59Z"), "9999-12-31T23:59:59.000Z"),
+        (
+            json!(-8_639_999_999_999_999i64),
+            "-271821-04-20T00:00:00.001Z",
+        ),
+    ] {
+        let (reason, message) = rejection(track(
+            json!({"timestamp": timestamp, "userId": "secret-user", "event": "Secret Event"}),
+        ));
+        assert_eq!(reason, "timestamp_out_of_range", "{timestamp}");
+        assert!(message.contains(&format!("timestamp {iso} ")), "{message}");
+        assert!(message.contains(window), "{message}");
+        assert!(
+            !message.contains("secret") && !message.contains("Secret"),
+            "{message}"
+        );
+    }
+    // Unparsable, as before: the receive time (the extended-year forms among them).
+    for unparsable in [
+        json!("-271821-04-20T00:00:00.000Z"),
+        json!("+275760-09-13T00:00:00.000Z"),
+        json!(-8.64e15),
+    ] {
+        assert_eq!(date_of(unparsable), json!(RECEIVED_AT));
+    }
+    let events = [
+        track(json!({"event": "A", "timestamp": "1999-12-31T23:59:59.999Z"})),
+        track(json!({"event": "B", "timestamp": "2000-01-01T00:00:00Z"})),
+        track(json!({"event": "C", "timestamp": "9999-12-31T23:59:59.999Z"})),
+    ];
+    let processed = process(&events);
+    let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
+    use OutcomeStatus::*;
+    assert_eq!(statuses, [Rejected, Accepted, Rejected]);
+    assert_eq!(processed.deliveries[0].event_indexes, [1]);
+}
+
+#[test]
+fn the_timestamp_window_is_settable() {
+    let window = TimestampWindow {
+        earliest_ms: RECEIVED_AT - DAY_MS,
+        max_future_ms: 0,
+    };
+    let mapping = TrackEventMapping::preset()
+        .expect("preset")
+        .with_timestamp_window(window);
+    assert_eq!(
+        TrackEventMapping::preset()
+            .expect("preset")
+            .timestamp_window(),
+        TimestampWindow::DEFAULT
+    );
+    let config = BridgeConfig::single(Destination::new("env-1", "").expect("destination"), mapping);
+    let events = [
+        track(json!({"timestamp": RECEIVED_AT - DAY_MS - 1})),
+        track(json!({"timestamp": RECEIVED_AT - DAY_MS})),
+        track(json!({"timestamp": RECEIVED_AT})),
+        track(json!({"timestamp": RECEIVED_AT + 1})),
+    ];
+    let processed = pipeline::process(&config, &events, RECEIVED_AT);
+    let reasons: Vec<_> = processed
+        .outcomes
+        .iter()
+        .map(|o| o.reason.to_string())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "timestamp_out_of_range",
+            "track_event",
+            "track_event",
+            "timestamp_out_of_range"
+        ]
+    );
 }
 
 #[test]

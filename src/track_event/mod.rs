@@ -105,6 +105,67 @@ impl Rejection {
     }
 }
 
+/// The largest `metricValue` magnitude accepted: 2^53 − 1 (9007199254740991, JavaScript's
+/// `Number.MAX_SAFE_INTEGER`); beyond it LaunchDarkly's sums and averages lose precision.
+pub const MAX_METRIC_VALUE: i64 = 9_007_199_254_740_991;
+
+/// The `creationDate`s accepted from an event's timestamp, both ends inclusive: from
+/// `earliest_ms` (Unix ms) to `max_future_ms` after the time the bridge received the request.
+/// An event outside it is rejected (`timestamp_out_of_range`); an event without a parsable
+/// timestamp takes the receive time and is not checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimestampWindow {
+    /// The earliest accepted timestamp, Unix ms.
+    pub earliest_ms: i64,
+    /// How far after the receive time a timestamp may be, in ms.
+    pub max_future_ms: i64,
+}
+
+impl TimestampWindow {
+    /// From 2000-01-01T00:00:00Z to 1 day (86,400,000 ms) after the receive time.
+    pub const DEFAULT: TimestampWindow = TimestampWindow {
+        earliest_ms: 946_684_800_000,
+        max_future_ms: 86_400_000,
+    };
+
+    /// The latest accepted timestamp for a request received at `received_at_ms` (saturating).
+    pub fn latest_ms(self, received_at_ms: i64) -> i64 {
+        received_at_ms.saturating_add(self.max_future_ms)
+    }
+
+    /// Whether `timestamp_ms` is in the window for a request received at `received_at_ms`.
+    pub fn contains(self, timestamp_ms: i64, received_at_ms: i64) -> bool {
+        self.earliest_ms <= timestamp_ms && timestamp_ms <= self.latest_ms(received_at_ms)
+    }
+
+    /// `timestamp_ms` when it is in the window, else the `timestamp_out_of_range` rejection.
+    fn check(self, timestamp_ms: i64, received_at_ms: i64) -> Result<i64, Rejection> {
+        if self.contains(timestamp_ms, received_at_ms) {
+            return Ok(timestamp_ms);
+        }
+        let max_future = match self.max_future_ms {
+            86_400_000 => "1 day".to_string(),
+            ms if ms != 0 && ms % 86_400_000 == 0 => format!("{} days", ms / 86_400_000),
+            ms => format!("{ms} ms"),
+        };
+        Err(Rejection::new(
+            "timestamp_out_of_range",
+            format!(
+                "the event's timestamp {} is outside the accepted window for creationDate: from {} to {} ({max_future} after the request was received); fix the timestamp, or leave it out to use the receive time",
+                timestamp::iso8601_millis(timestamp_ms),
+                timestamp::iso8601_millis(self.earliest_ms),
+                timestamp::iso8601_millis(self.latest_ms(received_at_ms)),
+            ),
+        ))
+    }
+}
+
+impl Default for TimestampWindow {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 /// A Track Event field mapping ready to run: the preset with the user's fields laid over it.
 #[derive(Debug)]
 pub struct TrackEventMapping {
@@ -113,6 +174,7 @@ pub struct TrackEventMapping {
     compiled: Mapping,
     /// The same mapping evaluated by reference, when every field is simple enough.
     fast: Option<fast::FastMapping>,
+    timestamp_window: TimestampWindow,
 }
 
 impl TrackEventMapping {
@@ -159,7 +221,20 @@ impl TrackEventMapping {
             customized,
             compiled,
             fast,
+            timestamp_window: TimestampWindow::DEFAULT,
         })
+    }
+
+    /// This mapping with the `creationDate` window `window` (instead of
+    /// [`TimestampWindow::DEFAULT`]).
+    pub fn with_timestamp_window(mut self, window: TimestampWindow) -> Self {
+        self.timestamp_window = window;
+        self
+    }
+
+    /// The `creationDate` window events are checked against.
+    pub fn timestamp_window(&self) -> TimestampWindow {
+        self.timestamp_window
     }
 
     /// The effective field mapping (preset plus overrides), as Segment's mapping JSON.
@@ -173,7 +248,8 @@ impl TrackEventMapping {
     }
 
     /// Maps one Segment event to a LaunchDarkly custom event. `received_at_ms` is the
-    /// `creationDate` used when the event has no parsable timestamp.
+    /// `creationDate` used when the event has no parsable timestamp, and the reference of the
+    /// timestamp window.
     pub fn map_event<'a>(
         &'a self,
         event: &'a Value,
@@ -207,7 +283,7 @@ impl TrackEventMapping {
         received_at_ms: i64,
     ) -> Result<CustomEvent<'a>, Rejection> {
         if let Some(fast) = &self.fast {
-            return to_custom_event(fast.fields(event), received_at_ms);
+            return to_custom_event(fast.fields(event), received_at_ms, self.timestamp_window);
         }
         let failed = |error| {
             Rejection::new(
@@ -231,7 +307,7 @@ impl TrackEventMapping {
             });
         if let Some(applied) = applied {
             applied.map_err(failed)?;
-            return to_custom_event(fields, received_at_ms);
+            return to_custom_event(fields, received_at_ms, self.timestamp_window);
         }
         let mapped = self.compiled.apply(event).map_err(failed)?;
         let Value::Object(mapped) = mapped else {
@@ -245,7 +321,7 @@ impl TrackEventMapping {
                 *slot = Some(Cow::Owned(value));
             }
         }
-        to_custom_event(fields, received_at_ms)
+        to_custom_event(fields, received_at_ms, self.timestamp_window)
     }
 }
 
@@ -302,6 +378,7 @@ fn needs_identity_normalisation(event: &Map<String, Value>) -> bool {
 fn to_custom_event(
     fields: MappedFields<'_>,
     received_at_ms: i64,
+    window: TimestampWindow,
 ) -> Result<CustomEvent<'_>, Rejection> {
     let key = required_string(
         fields.event_name,
@@ -360,15 +437,7 @@ fn to_custom_event(
     context_keys.insert(kind, context_key);
     let metric_value = match present(fields.metric_value) {
         None => None,
-        Some(value) => Some(to_number(&value).ok_or_else(|| {
-            Rejection::new(
-                "invalid_metric_value",
-                format!(
-                    "Metric Value must be a number but it was {}.",
-                    json_type_name(&value)
-                ),
-            )
-        })?),
+        Some(value) => Some(metric_value(&value)?),
     };
     let data = match (
         fields.event_properties_object,
@@ -392,8 +461,10 @@ fn to_custom_event(
             ))
         }
     };
-    let creation_date =
-        timestamp::unix_millis(present(fields.timestamp).as_deref()).unwrap_or(received_at_ms);
+    let creation_date = match timestamp::unix_millis(present(fields.timestamp).as_deref()) {
+        Some(ms) => window.check(ms, received_at_ms)?,
+        None => received_at_ms,
+    };
     Ok(CustomEvent {
         kind: "custom",
         key,
@@ -499,6 +570,42 @@ pub fn scalar_to_string(value: &Value) -> Option<String> {
     }
 }
 
+/// The `metric_value` field as LaunchDarkly's `metricValue`: Segment's number coercion
+/// ([`to_number`]), then at most [`MAX_METRIC_VALUE`] either side of zero; else
+/// `invalid_metric_value`.
+fn metric_value(value: &Value) -> Result<Number, Rejection> {
+    let out_of_range = || {
+        Rejection::new(
+            "invalid_metric_value",
+            format!(
+                "Metric Value must be a number from -{MAX_METRIC_VALUE} to {MAX_METRIC_VALUE} (2^53-1, JavaScript's Number.MAX_SAFE_INTEGER: beyond it LaunchDarkly's sums and averages lose precision) but it was outside that range."
+            ),
+        )
+    };
+    match to_number(value) {
+        Some(number) if metric_value_in_range(&number) => Ok(number),
+        Some(_) => Err(out_of_range()),
+        // A numeric string too large even for a float, such as "1e400".
+        None if value.as_str().is_some_and(overflows_float) => Err(out_of_range()),
+        None => Err(Rejection::new(
+            "invalid_metric_value",
+            format!(
+                "Metric Value must be a number but it was {}.",
+                json_type_name(value)
+            ),
+        )),
+    }
+}
+
+/// Whether `number` is within [`MAX_METRIC_VALUE`] of zero (and finite).
+fn metric_value_in_range(number: &Number) -> bool {
+    match number.as_i64() {
+        Some(integer) => integer.unsigned_abs() <= MAX_METRIC_VALUE.unsigned_abs(),
+        // A float, or an integer above i64::MAX; 2^53 - 1 is exact as an f64.
+        None => (number.as_f64()).is_some_and(|float| float.abs() <= MAX_METRIC_VALUE as f64),
+    }
+}
+
 /// Segment's number coercion: numbers as they are, numeric strings parsed; else `None`.
 fn to_number(value: &Value) -> Option<Number> {
     match value {
@@ -508,14 +615,23 @@ fn to_number(value: &Value) -> Option<Number> {
     }
 }
 
+/// Digits with signs, `.`, `e` or `E` (at least one digit), once trimmed.
+fn has_numeric_syntax(trimmed: &str) -> bool {
+    trimmed
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        && trimmed.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// A numeric string that parses as a float only to infinity (`"1e400"`, `"-1e400"`).
+fn overflows_float(text: &str) -> bool {
+    let trimmed = text.trim();
+    has_numeric_syntax(trimmed) && trimmed.parse::<f64>().is_ok_and(f64::is_infinite)
+}
+
 fn parse_numeric_string(text: &str) -> Option<Number> {
     let trimmed = text.trim();
-    let numeric_syntax = !trimmed.is_empty()
-        && trimmed
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
-        && trimmed.bytes().any(|b| b.is_ascii_digit());
-    if !numeric_syntax {
+    if !has_numeric_syntax(trimmed) {
         return None;
     }
     if let Ok(integer) = trimmed.parse::<i64>() {
@@ -570,6 +686,242 @@ mod tests {
         }
     }
 
+    /// 2025-06-15T15:06:40.000Z.
+    const RECEIVED: i64 = 1_750_000_000_000;
+    const DAY_MS: i64 = 86_400_000;
+
+    fn rejected_metric(value: Value) -> Rejection {
+        let rejection = metric_value(&value).expect_err("rejected");
+        assert_eq!(rejection.code, "invalid_metric_value", "{value}");
+        rejection
+    }
+
+    #[test]
+    fn metric_values_at_most_max_safe_integer_either_side_of_zero() {
+        let accepted = [
+            (
+                json!(9_007_199_254_740_991i64),
+                json!(9_007_199_254_740_991i64),
+            ),
+            (
+                json!(9_007_199_254_740_991u64),
+                json!(9_007_199_254_740_991i64),
+            ),
+            (
+                json!(-9_007_199_254_740_991i64),
+                json!(-9_007_199_254_740_991i64),
+            ),
+            (
+                json!(9_007_199_254_740_991.0),
+                json!(9_007_199_254_740_991.0),
+            ),
+            (
+                json!(-9_007_199_254_740_991.0),
+                json!(-9_007_199_254_740_991.0),
+            ),
+            (json!("9007199254740991"), json!(9_007_199_254_740_991i64)),
+            (
+                json!(" -9007199254740991 "),
+                json!(-9_007_199_254_740_991i64),
+            ),
+            (json!("9007199254740991.0"), json!(9_007_199_254_740_991.0)),
+            (json!(0), json!(0)),
+            (json!(-0.5), json!(-0.5)),
+            (json!(1e-300), json!(1e-300)),
+        ];
+        for (value, expected) in accepted {
+            let number = metric_value(&value).expect("accepted");
+            assert_eq!(Value::Number(number), expected, "{value}");
+        }
+        let out_of_range = [
+            json!(9_007_199_254_740_992i64),
+            json!(-9_007_199_254_740_992i64),
+            json!(9_007_199_254_740_992.0),
+            json!(-9_007_199_254_740_992.0),
+            json!(1e308),
+            json!(-1e308),
+            json!(f64::MAX),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!("9007199254740992"),
+            json!("-9007199254740992"),
+            json!("1e308"),
+            json!("1e400"),
+            json!("-1e400"),
+            json!(format!("1{}", "0".repeat(400))),
+        ];
+        for value in out_of_range {
+            let message = rejected_metric(value.clone()).message;
+            assert_eq!(
+                message,
+                "Metric Value must be a number from -9007199254740991 to 9007199254740991 (2^53-1, JavaScript's Number.MAX_SAFE_INTEGER: beyond it LaunchDarkly's sums and averages lose precision) but it was outside that range.",
+                "{value}"
+            );
+        }
+        for value in [
+            json!("NaN"),
+            json!("nan"),
+            json!("Infinity"),
+            json!("-Infinity"),
+            json!("1e"),
+            json!(true),
+        ] {
+            let message = rejected_metric(value.clone()).message;
+            assert!(
+                message.starts_with("Metric Value must be a number but it was "),
+                "{value}: {message}"
+            );
+        }
+        // JSON has no NaN: serde_json writes it as null, an unmapped metric value.
+        assert_eq!(json!(f64::NAN), Value::Null);
+    }
+
+    #[test]
+    fn the_default_window_is_2000_to_one_day_after_receipt() {
+        let window = TimestampWindow::DEFAULT;
+        assert_eq!(window, TimestampWindow::default());
+        let y2k = timestamp::parse_iso8601_millis("2000-01-01T00:00:00Z").unwrap();
+        assert_eq!(window.earliest_ms, y2k);
+        assert!(window.contains(y2k, RECEIVED));
+        assert!(!window.contains(y2k - 1, RECEIVED));
+        assert!(window.contains(RECEIVED + DAY_MS, RECEIVED));
+        assert!(!window.contains(RECEIVED + DAY_MS + 1, RECEIVED));
+        assert_eq!(window.latest_ms(i64::MAX), i64::MAX, "saturates");
+        assert!(window.contains(i64::MAX, i64::MAX));
+        let past = TimestampWindow {
+            earliest_ms: i64::MIN,
+            max_future_ms: -DAY_MS,
+        };
+        assert_eq!(past.latest_ms(i64::MIN), i64::MIN, "saturates");
+        assert!(past.contains(RECEIVED - DAY_MS, RECEIVED));
+        assert!(!past.contains(RECEIVED - DAY_MS + 1, RECEIVED));
+    }
+
+    /// The outcome of the preset on a track event with `timestamp`, by the fast path and by
+    /// the engine (which must agree).
+    fn with_timestamp(mapping: TrackEventMapping, timestamp: Value) -> Result<i64, Rejection> {
+        let event = json!({"type": "track", "event": "E", "userId": "u", "timestamp": timestamp});
+        let mut engine = TrackEventMapping::preset()
+            .unwrap()
+            .with_timestamp_window(mapping.timestamp_window());
+        engine.fast = None;
+        assert!(mapping.fast.is_some());
+        let fast = mapping.map_event(&event, RECEIVED).map(|e| e.creation_date);
+        assert_eq!(
+            fast,
+            engine.map_event(&event, RECEIVED).map(|e| e.creation_date),
+            "{timestamp}"
+        );
+        fast
+    }
+
+    #[test]
+    fn timestamps_outside_the_window_are_rejected() {
+        let preset = || TrackEventMapping::preset().unwrap();
+        let accepted = [
+            ("2000-01-01T00:00:00Z", 946_684_800_000),
+            ("2025-06-16T15:06:40.000Z", RECEIVED + DAY_MS),
+            ("2025-06-16T17:06:40+02:00", RECEIVED + DAY_MS),
+        ];
+        for (text, ms) in accepted {
+            assert_eq!(with_timestamp(preset(), json!(text)), Ok(ms), "{text}");
+        }
+        assert_eq!(
+            with_timestamp(preset(), json!(946_684_800_000i64)),
+            Ok(946_684_800_000)
+        );
+        let rejected = [
+            (
+                json!("1999-12-31T23:59:59.999Z"),
+                "1999-12-31T23:59:59.999Z",
+            ),
+            (json!(946_684_799_999i64), "1999-12-31T23:59:59.999Z"),
+            (
+                json!("2025-06-16T15:06:40.001Z"),
+                "2025-06-16T15:06:40.001Z",
+            ),
+            (json!(RECEIVED + DAY_MS + 1), "2025-06-16T15:06:40.001Z"),
+            (
+                json!("9999-12-31T23:59:59.999Z"),
+                "9999-12-31T23:59:59.999Z",
+            ),
+            (json!("0000-01-01T00:00:00Z"), "0000-01-01T00:00:00.000Z"),
+            (
+                json!(-8_639_999_999_999_999i64),
+                "-271821-04-20T00:00:00.001Z",
+            ),
+            (
+                json!(8_639_999_999_999_999i64),
+                "+275760-09-12T23:59:59.999Z",
+            ),
+        ];
+        for (timestamp, iso) in rejected {
+            let rejection = with_timestamp(preset(), timestamp.clone()).unwrap_err();
+            assert_eq!(rejection.code, "timestamp_out_of_range", "{timestamp}");
+            assert_eq!(
+                rejection.message,
+                format!("the event's timestamp {iso} is outside the accepted window for creationDate: from 2000-01-01T00:00:00.000Z to 2025-06-16T15:06:40.000Z (1 day after the request was received); fix the timestamp, or leave it out to use the receive time"),
+            );
+        }
+        // Unparsable (the extended-year forms among them): the receive time, as before.
+        for timestamp in [
+            json!("-271821-04-20T00:00:00.000Z"),
+            json!("+275760-09-13T00:00:00.000Z"),
+            json!(-8.64e15),
+            json!(1e300),
+            json!("yesterday"),
+            json!({"at": 1}),
+        ] {
+            assert_eq!(
+                with_timestamp(preset(), timestamp.clone()),
+                Ok(RECEIVED),
+                "{timestamp}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_window_can_be_set() {
+        let window = TimestampWindow {
+            earliest_ms: RECEIVED - 7 * DAY_MS,
+            max_future_ms: 60_000,
+        };
+        let mapping = || {
+            TrackEventMapping::preset()
+                .unwrap()
+                .with_timestamp_window(window)
+        };
+        assert_eq!(mapping().timestamp_window(), window);
+        assert_eq!(
+            with_timestamp(mapping(), json!(RECEIVED - 7 * DAY_MS)),
+            Ok(RECEIVED - 7 * DAY_MS)
+        );
+        assert_eq!(
+            with_timestamp(mapping(), json!(RECEIVED + 60_000)),
+            Ok(RECEIVED + 60_000)
+        );
+        let early = with_timestamp(mapping(), json!(RECEIVED - 7 * DAY_MS - 1)).unwrap_err();
+        assert_eq!(
+            early.message,
+            "the event's timestamp 2025-06-08T15:06:39.999Z is outside the accepted window for creationDate: from 2025-06-08T15:06:40.000Z to 2025-06-15T15:07:40.000Z (60000 ms after the request was received); fix the timestamp, or leave it out to use the receive time"
+        );
+        let late = with_timestamp(mapping(), json!(RECEIVED + 60_001)).unwrap_err();
+        assert_eq!(late.code, "timestamp_out_of_range");
+        let days = TimestampWindow {
+            max_future_ms: 2 * DAY_MS,
+            ..TimestampWindow::DEFAULT
+        };
+        let message = with_timestamp(
+            TrackEventMapping::preset()
+                .unwrap()
+                .with_timestamp_window(days),
+            json!(RECEIVED + 2 * DAY_MS + 1),
+        )
+        .unwrap_err()
+        .message;
+        assert!(message.contains("(2 days after the request"), "{message}");
+    }
+
     /// The by-reference evaluation gives exactly what the engine gives.
     #[test]
     fn the_fast_path_agrees_with_the_engine() {
@@ -595,6 +947,18 @@ mod tests {
             json!({"type": "track", "event": "", "userId": "", "anonymousId": null}),
             json!({"type": "track", "userId": {"x": 1}, "properties": {"total": "lots"}}),
             json!({"type": "track", "event": "E", "userId": "u", "context": {"groupId": ""}}),
+            json!({"type": "track", "event": "E", "userId": "u", "properties": {"revenue": 1e308},
+                   "sentAt": "1999-12-31T23:59:59.999Z"}),
+            json!({"type": "track", "event": "E", "userId": "u", "properties": {"value": -1e308},
+                   "timestamp": "2000-01-01T00:00:00Z", "sentAt": "2000-01-01T00:00:00Z"}),
+            json!({"type": "track", "event": "E", "userId": "u",
+                   "properties": {"revenue": 9_007_199_254_740_992u64, "total": 9_007_199_254_740_991u64},
+                   "timestamp": RECEIVED + DAY_MS, "sentAt": RECEIVED + DAY_MS + 1}),
+            json!({"type": "track", "event": "E", "userId": "u",
+                   "properties": {"revenue": 9_007_199_254_740_991u64, "total": "1e400"},
+                   "timestamp": "9999-12-31T23:59:59.999Z"}),
+            json!({"type": "track", "event": "E", "userId": "u", "properties": {"value": "NaN", "total": "-Infinity"},
+                   "timestamp": "-271821-04-20T00:00:00.000Z", "sentAt": -8_639_999_999_999_999i64}),
         ];
         for overrides in &mappings {
             let fast = TrackEventMapping::with_overrides(overrides).unwrap();
@@ -603,8 +967,8 @@ mod tests {
             engine.fast = None;
             for event in &events {
                 assert_eq!(
-                    fast.map_event(event, 42),
-                    engine.map_event(event, 42),
+                    fast.map_event(event, RECEIVED),
+                    engine.map_event(event, RECEIVED),
                     "mapping {overrides} on {event}"
                 );
             }
