@@ -48,7 +48,7 @@ fn preview_prints_the_requests_and_outcomes_without_sending() {
             "--events-base",
             "eu",
             "--received-at",
-            "5",
+            "1750000000000",
         ],
         EVENTS,
     );

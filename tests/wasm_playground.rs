@@ -13,7 +13,7 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const RECEIVED_AT: f64 = 1_700_000_000_000.0;
+const RECEIVED_AT: f64 = 1_750_000_000_000.0;
 
 /// A JavaScript answer as JSON (through the browser's own JSON.stringify: plain objects only).
 fn json_of(value: JsValue) -> Value {

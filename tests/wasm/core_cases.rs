@@ -36,7 +36,12 @@ fn destination_vectors_that_segment_accepts_map_identically_in_wasm() {
             settings["events_host_name"].as_str().unwrap_or(""),
             None,
         );
-        let processed = pipeline::process(&config, std::slice::from_ref(&case["event"]), 0);
+        // After every timestamp in the file (later than 1 day after receipt is rejected).
+        let processed = pipeline::process(
+            &config,
+            std::slice::from_ref(&case["event"]),
+            1_750_000_000_000,
+        );
         let request = &processed.deliveries[0].request;
         assert_eq!(
             request.url,
