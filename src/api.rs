@@ -1,9 +1,12 @@
 //! The bridge's HTTP API as pure decisions: routing, JSON errors, and the answer to Segment
 //! once deliveries are done. The Worker adapter only moves bytes.
 
-use crate::config::{BridgeConfig, ConfigProblem, SourceHint, WebhookCredentials};
+use crate::config::{BridgeConfig, ConfigProblem, Route as SourceRoute, RoutingError, SourceHint};
 use crate::delivery::DeadLetterReason;
-use crate::inbound::{basic_auth_write_key, read_events, read_tracking_call, Limits, TrackingCall};
+use crate::inbound::{
+    basic_auth_write_key, body_write_key, check_request_size, read_events, read_tracking_call,
+    signed_part, strip_scheme, verify_signature, Limits, SignatureError, TrackingCall,
+};
 use crate::pipeline::{process_received, OutcomeStatus, Processed};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -160,7 +163,8 @@ pub fn preflight() -> ApiResponse {
     response
 }
 
-fn add_cors(response: &mut ApiResponse) {
+/// Adds the Tracking API's CORS headers.
+pub fn add_cors(response: &mut ApiResponse) {
     for (name, value) in CORS_HEADERS {
         response.headers.push((name, value.to_string()));
     }
@@ -185,9 +189,8 @@ pub fn check_admin(
         ));
     };
     let given = authorization
-        .and_then(|header| header.trim().strip_prefix("Bearer "))
-        .unwrap_or("")
-        .trim();
+        .and_then(|header| strip_scheme(header, "Bearer"))
+        .unwrap_or("");
     if constant_time_eq(given.as_bytes(), token.as_bytes()) {
         Ok(())
     } else {
@@ -203,6 +206,7 @@ pub fn check_admin(
     }
 }
 
+/// Whether `a` equals `b`, in a time that depends only on `b`'s length (the secret's).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut difference = a.len() ^ b.len();
     for (index, byte) in b.iter().enumerate() {
@@ -211,27 +215,24 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     difference == 0
 }
 
-/// The payload ids a replay request names (`{"payload_ids": [...]}`); `None` means all.
+/// The payload ids a replay request names (`{"payload_ids": [...]}`); `None` (no body, or `{}`)
+/// means all. Anything else is refused rather than read as "all".
 pub fn replay_selection(body: &[u8]) -> Result<Option<Vec<String>>, ApiResponse> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Selection {
+        payload_ids: Option<Vec<String>>,
+    }
     if body.trim_ascii().is_empty() {
         return Ok(None);
     }
-    let bad = || {
-        ApiResponse::error(
+    match serde_json::from_slice::<Selection>(body) {
+        Ok(Selection { payload_ids }) => Ok(payload_ids),
+        Err(_) => Err(ApiResponse::error(
             400,
             "invalid_body",
             "send {\"payload_ids\": [\"...\"]} to replay some dead letters, or no body to replay them all",
-        )
-    };
-    let value: Value = serde_json::from_slice(body).map_err(|_| bad())?;
-    match value.get("payload_ids") {
-        None => Ok(None),
-        Some(Value::Array(ids)) => ids
-            .iter()
-            .map(|id| id.as_str().map(str::to_string).ok_or_else(bad))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(_) => Err(bad()),
+        )),
     }
 }
 
@@ -298,15 +299,14 @@ pub fn plan_ingest(
             ));
         }
     }
+    // Limits before anything is read, authentication before anything is parsed.
+    if let Err(error) = check_request_size(request.body.len(), limits) {
+        return refuse(ApiResponse::error(413, error.code(), error.to_string()));
+    }
     let (received, route) = match route {
         Route::TrackingApi(call) => {
-            let tracking = match read_tracking_call(*call, request.body, limits) {
-                Ok(tracking) => tracking,
-                Err(error) => {
-                    return refuse(ApiResponse::error(400, error.code(), error.to_string()))
-                }
-            };
-            let write_key = basic_auth_write_key(request.authorization).or(tracking.write_key);
+            let write_key = basic_auth_write_key(request.authorization)
+                .or_else(|| body_write_key(request.body));
             let Some(write_key) = write_key else {
                 return refuse(ApiResponse::error(
                     401,
@@ -314,24 +314,26 @@ pub fn plan_ingest(
                     "send the source's write key with HTTP Basic auth (the write key as user name, no password) or as writeKey in the body",
                 ));
             };
-            match config.route(SourceHint::WriteKey(&write_key)) {
-                Ok(route) => (tracking.received, route),
+            let route = match config.route(SourceHint::WriteKey(&write_key)) {
+                Ok(route) => route,
+                Err(error) => return refuse(routing_error(error)),
+            };
+            match read_tracking_call(*call, request.body, limits) {
+                Ok(tracking) => (tracking.received, route),
                 Err(error) => {
-                    return refuse(ApiResponse::error(error.status, error.code, error.message))
+                    return refuse(ApiResponse::error(400, error.code(), error.to_string()))
                 }
             }
         }
         Route::Webhook { source_id } => {
-            let credentials = WebhookCredentials {
-                source_id: source_id.as_deref(),
-                signature: request.signature,
-                body: request.body,
-            };
-            let route = match config.route_webhook(credentials) {
+            let route = match authenticate_webhook(
+                config,
+                source_id.as_deref(),
+                request.signature,
+                request.body,
+            ) {
                 Ok(route) => route,
-                Err(error) => {
-                    return refuse(ApiResponse::error(error.status, error.code, error.message))
-                }
+                Err(response) => return refuse(response),
             };
             match read_events(request.body, limits) {
                 Ok(received) => (received, route),
@@ -355,20 +357,104 @@ pub fn plan_ingest(
     })
 }
 
-/// `/health`: version and a configuration summary, never a secret. 503 when misconfigured.
-pub fn health(config: Result<&BridgeConfig, &[ConfigProblem]>) -> ApiResponse {
-    match config {
-        Ok(config) => ApiResponse::json(
-            200,
-            json!({
-                "status": "ok",
-                "name": "segment-ld-bridge",
-                "version": VERSION,
-                "config": config.summary(),
-            }),
-        ),
-        Err(problems) => misconfigured(problems),
+fn routing_error(error: RoutingError) -> ApiResponse {
+    ApiResponse::error(error.status, error.code, error.message)
+}
+
+/// Finds the source of a webhook and authenticates the request before its body is parsed: the
+/// source named in the URL, else the source whose shared secret signed the body, else the
+/// default source. A source with a secret needs a valid `X-Signature` (and refuses batched
+/// webhooks, whose signature covers only the first event, unless it accepts them); one without
+/// needs `allow_unsigned`. A write key never opens a webhook route.
+pub fn authenticate_webhook(
+    config: &BridgeConfig,
+    source_id: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<SourceRoute, ApiResponse> {
+    let refuse = |error: SignatureError| ApiResponse::error(401, error.code(), error.message());
+    let source = match source_id {
+        Some(id) => config.source_with_id(id).ok_or_else(|| {
+            ApiResponse::error(404, "unknown_source", format!("no source has the id {id:?}"))
+        })?,
+        None if signature.is_some()
+            && config.sources.iter().any(|s| s.webhook_secret.is_some()) =>
+        {
+            config
+                .sources
+                .iter()
+                .filter(|s| s.webhook_secret.is_some())
+                .find(|s| {
+                    s.webhook_secret
+                        .as_ref()
+                        .is_some_and(|secret| verify_signature(secret.expose(), body, signature).is_ok())
+                })
+                .ok_or_else(|| refuse(SignatureError::Mismatch))?
+        }
+        None => config.default_source().ok_or_else(|| {
+            ApiResponse::error(
+                400,
+                "source_required",
+                "this bridge routes by Segment source: post to /segment/{source_id} or sign the request with a source's shared secret",
+            )
+        })?,
+    };
+    match &source.webhook_secret {
+        Some(secret) => {
+            verify_signature(secret.expose(), body, signature).map_err(refuse)?;
+            let unsigned_events = signed_part(body).unsigned_events;
+            if unsigned_events > 0 && !source.accept_batched_webhooks {
+                return Err(ApiResponse::error(
+                    401,
+                    "batched_webhook_refused",
+                    format!("this batched webhook carries {} events that its signature does not cover (Segment signs only the first); turn batching off in Segment's webhook destination, or set accept_batched_webhooks on the source", unsigned_events),
+                ));
+            }
+        }
+        None if source.allow_unsigned => {}
+        None => {
+            return Err(ApiResponse::error(
+                401,
+                "unsigned_refused",
+                "this route accepts only webhooks signed with the source's shared secret, and none is configured: set the source's webhook_secret (SEGMENT_SHARED_SECRET in the simple configuration), or allow_unsigned (SEGMENT_ALLOW_UNSIGNED = \"true\") for local development",
+            ))
+        }
     }
+    Ok(BridgeConfig::route_of(source))
+}
+
+/// Who is asking for `/health`, and in which mode the bridge runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HealthView {
+    /// The request carried the admin token: the configuration summary and its problems are
+    /// shown.
+    pub admin: bool,
+    /// `DEV_MODE` is on (said to everyone).
+    pub dev_mode: bool,
+}
+
+/// `/health`: status, version and whether dev mode is on for anyone; the configuration summary
+/// (never a secret) or its problems only with the admin token. 503 when misconfigured.
+pub fn health(config: Result<&BridgeConfig, &[ConfigProblem]>, view: HealthView) -> ApiResponse {
+    let mut response = match config {
+        Ok(_) => ApiResponse::json(
+            200,
+            json!({"status": "ok", "name": "segment-ld-bridge", "version": VERSION}),
+        ),
+        Err(problems) => {
+            let mut response = misconfigured(problems);
+            response.body["status"] = json!("misconfigured");
+            if !view.admin {
+                response.body["problems"] = json!(problems.len());
+            }
+            response
+        }
+    };
+    response.body["dev_mode"] = json!(view.dev_mode);
+    if let (true, Ok(config)) = (view.admin, config) {
+        response.body["config"] = config.summary();
+    }
+    response
 }
 
 /// 503 listing every configuration problem: the bridge refuses events rather than drop them.

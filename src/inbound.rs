@@ -111,27 +111,69 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// The events of a request, with the positions of events that broke the per-event limit inside
-/// a batch (they are rejected alone; the others go on).
+/// The events of a request, with the positions of events that broke the per-event limit or
+/// could not be read inside a batch (they are rejected alone; the others go on).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReceivedEvents {
-    /// Every event, in order (an oversized one as `null`).
+    /// Every event, in order (an oversized or unreadable one as `null`).
     pub events: Vec<Value>,
-    /// Positions of events larger than the per-event limit.
+    /// Positions of events larger than the per-event limit (with what they inherit from the
+    /// batch, see [`ReceivedEvents::inherited`]).
     pub oversized: Vec<usize>,
-    /// Fields of a `{"batch": [...]}` envelope besides `batch` (for example `writeKey`).
+    /// Positions of batch items that are JSON but not representable (a number such as `1e400`),
+    /// with the parser's message.
+    pub unreadable: Vec<(usize, String)>,
+    /// Fields of a `{"batch": [...]}` envelope besides `batch` (`writeKey` taken out).
     pub envelope: Map<String, Value>,
+    /// Tracking API batches: the envelope's `context` and `integrations`, which events that lack
+    /// them take (Segment's batch semantics). Kept once, never copied into every event: see
+    /// [`ReceivedEvents::event`].
+    pub inherited: Map<String, Value>,
+}
+
+impl ReceivedEvents {
+    /// Event `index` as the pipeline sees it: with the batch's [`inherited`](Self::inherited)
+    /// fields it lacks filled in (a copy made for this one event only).
+    pub fn event(&self, index: usize) -> Option<std::borrow::Cow<'_, Value>> {
+        let event = self.events.get(index)?;
+        let missing = |object: &Map<String, Value>| {
+            self.inherited.keys().any(|key| !object.contains_key(key))
+        };
+        match event {
+            Value::Object(object) if missing(object) => {
+                let mut merged = object.clone();
+                for (key, value) in &self.inherited {
+                    merged.entry(key.as_str()).or_insert_with(|| value.clone());
+                }
+                Some(std::borrow::Cow::Owned(Value::Object(merged)))
+            }
+            _ => Some(std::borrow::Cow::Borrowed(event)),
+        }
+    }
+}
+
+/// Refuses a body over `limits.max_request_bytes`; call it before reading a signature or a byte
+/// of JSON.
+pub fn check_request_size(bytes: usize, limits: &Limits) -> Result<(), LimitError> {
+    if bytes > limits.max_request_bytes {
+        return Err(LimitError::RequestTooLarge {
+            bytes,
+            limit: limits.max_request_bytes,
+        });
+    }
+    Ok(())
 }
 
 /// Reads one event, a JSON array of events, or `{"batch": [...]}` under `limits`. Each byte is
 /// parsed into values once; a batch is first scanned for its items' raw text (their sizes).
 pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadError> {
-    if body.len() > limits.max_request_bytes {
-        return Err(ReadError::Limit(LimitError::RequestTooLarge {
-            bytes: body.len(),
-            limit: limits.max_request_bytes,
-        }));
-    }
+    read_body(body, limits, &[])
+}
+
+/// [`read_events`], where batch items that lack one of the envelope fields `inherit` count that
+/// field's bytes towards their per-event limit.
+fn read_body(body: &[u8], limits: &Limits, inherit: &[&str]) -> Result<ReceivedEvents, ReadError> {
+    check_request_size(body.len(), limits).map_err(ReadError::Limit)?;
     let malformed = |error: serde_json::Error| {
         ReadError::Inbound(InboundError::MalformedJson(error.to_string()))
     };
@@ -147,7 +189,7 @@ pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadE
     match body.as_bytes().trim_ascii_start().first() {
         Some(b'[') => {
             let items: Vec<&RawValue> = serde_json::from_str(body).map_err(malformed)?;
-            read_items(&items, limits, Map::new())
+            read_items(&items, limits, Map::new(), &BTreeMap::new())
         }
         // Without a "batch" key anywhere, the object can only be a single event.
         Some(b'{') if !body.contains("\"batch\"") => single_event(body, limits),
@@ -170,7 +212,11 @@ pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadE
                     serde_json::from_str(raw.get()).map_err(malformed)?,
                 );
             }
-            read_items(&items, limits, envelope)
+            let inherited: BTreeMap<&str, usize> = inherit
+                .iter()
+                .filter_map(|key| Some((*key, top.get(*key)?.get().len())))
+                .collect();
+            read_items(&items, limits, envelope, &inherited)
         }
         _ => {
             let value: Value = serde_json::from_str(body).map_err(malformed)?;
@@ -200,10 +246,13 @@ fn single_event(body: &str, limits: &Limits) -> Result<ReceivedEvents, ReadError
     })
 }
 
+/// Reads batch items: each is parsed on its own, so one that is too large (counting the bytes
+/// of the `inherited` envelope fields it lacks) or unreadable is refused alone.
 fn read_items(
     items: &[&RawValue],
     limits: &Limits,
     envelope: Map<String, Value>,
+    inherited: &BTreeMap<&str, usize>,
 ) -> Result<ReceivedEvents, ReadError> {
     if items.len() > limits.max_events {
         return Err(ReadError::Limit(LimitError::TooManyEvents {
@@ -213,8 +262,8 @@ fn read_items(
     }
     let mut received = ReceivedEvents {
         events: Vec::with_capacity(items.len()),
-        oversized: Vec::new(),
         envelope,
+        ..ReceivedEvents::default()
     };
     for (index, item) in items.iter().enumerate() {
         if item.get().len() > limits.max_event_bytes {
@@ -222,8 +271,26 @@ fn read_items(
             received.events.push(Value::Null);
             continue;
         }
-        let value = serde_json::from_str(item.get())
-            .map_err(|error| ReadError::Inbound(InboundError::MalformedJson(error.to_string())))?;
+        let value: Value = match serde_json::from_str(item.get()) {
+            Ok(value) => value,
+            Err(error) => {
+                received.unreadable.push((index, error.to_string()));
+                received.events.push(Value::Null);
+                continue;
+            }
+        };
+        if let Value::Object(event) = &value {
+            let inherited_bytes: usize = inherited
+                .iter()
+                .filter(|(key, _)| !event.contains_key(**key))
+                .map(|(_, bytes)| bytes)
+                .sum();
+            if item.get().len().saturating_add(inherited_bytes) > limits.max_event_bytes {
+                received.oversized.push(index);
+                received.events.push(Value::Null);
+                continue;
+            }
+        }
         received.events.push(value);
     }
     Ok(received)
@@ -259,12 +326,38 @@ impl SignatureError {
 /// The bytes Segment signs: the whole body for one event; for a batched array, only the first
 /// element, exactly as it stands in the body (Segment signs `JSON.stringify(body[0])`).
 pub fn signed_bytes(body: &[u8]) -> &[u8] {
+    signed_part(body).bytes
+}
+
+/// What a webhook signature covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedPart<'a> {
+    /// The bytes the signature is computed over.
+    pub bytes: &'a [u8],
+    /// How many events the body carries that the signature does not cover: the elements of a
+    /// batched array after the first (0 for one event).
+    pub unsigned_events: usize,
+}
+
+/// What Segment's `X-Signature` covers in `body` (see [`signed_bytes`]). The array is scanned
+/// without building values.
+pub fn signed_part(body: &[u8]) -> SignedPart<'_> {
+    let whole = SignedPart {
+        bytes: body,
+        unsigned_events: 0,
+    };
     if body.trim_ascii_start().first() != Some(&b'[') {
-        return body;
+        return whole;
     }
     match serde_json::from_slice::<Vec<&RawValue>>(body) {
-        Ok(items) => items.first().map_or(body, |first| first.get().as_bytes()),
-        Err(_) => body,
+        Ok(items) => match items.first() {
+            Some(first) => SignedPart {
+                bytes: first.get().as_bytes(),
+                unsigned_events: items.len() - 1,
+            },
+            None => whole,
+        },
+        Err(_) => whole,
     }
 }
 
@@ -280,6 +373,9 @@ pub fn verify_signature(
         .filter(|h| !h.is_empty())
         .ok_or(SignatureError::Missing)?;
     let expected = decode_hex(header).ok_or(SignatureError::Mismatch)?;
+    if expected.len() != 20 {
+        return Err(SignatureError::Mismatch);
+    }
     let mut mac = Hmac::<Sha1>::new_from_slice(secret).map_err(|_| SignatureError::Mismatch)?;
     mac.update(signed_bytes(body));
     mac.verify_slice(&expected)
@@ -301,13 +397,14 @@ pub fn sign(secret: &[u8], signed: &[u8]) -> String {
         .collect()
 }
 
+/// Hex text (either case) as bytes; `None` for an odd length, a non-hex digit or over 64 bytes.
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || text.len() > 128 {
         return None;
     }
     let digit = |b: u8| (b as char).to_digit(16);
     text.as_bytes()
-        .chunks(2)
+        .chunks_exact(2)
         .map(|pair| Some((digit(pair[0])? * 16 + digit(pair[1])?) as u8))
         .collect()
 }
@@ -348,9 +445,13 @@ pub struct TrackingRequest {
     pub write_key: Option<String>,
 }
 
+/// The envelope fields a Tracking API batch shares with events that lack them.
+const INHERITED_FIELDS: [&str; 2] = ["context", "integrations"];
+
 /// Reads a Tracking API body as Segment does: a single call takes its type from the path; a
-/// batch carries typed events, and its envelope's `context` and `integrations` fill in events
-/// that lack them.
+/// batch carries typed events, and its envelope's `context` and `integrations` stand in for
+/// events that lack them ([`ReceivedEvents::inherited`]; they count towards those events' size
+/// limit, and are never copied into every event).
 pub fn read_tracking_call(
     call: TrackingCall,
     body: &[u8],
@@ -375,14 +476,14 @@ pub fn read_tracking_call(
             })
         }
         TrackingCall::Batch => {
-            let mut received = read_events(body, limits)?;
+            let mut received = read_body(body, limits, &INHERITED_FIELDS)?;
             let write_key = take_write_key(&mut received.envelope);
             for event in received.events.iter_mut().filter_map(Value::as_object_mut) {
                 event.remove("writeKey");
-                for shared in ["context", "integrations"] {
-                    if let Some(value) = received.envelope.get(shared) {
-                        event.entry(shared).or_insert_with(|| value.clone());
-                    }
+            }
+            for field in INHERITED_FIELDS {
+                if let Some(value) = received.envelope.remove(field) {
+                    received.inherited.insert(field.to_string(), value);
                 }
             }
             Ok(TrackingRequest {
@@ -393,6 +494,22 @@ pub fn read_tracking_call(
     }
 }
 
+/// The `writeKey` at the top of a Tracking API body (an event, or a batch's envelope), found
+/// without building values: the write key is checked before the body is parsed. `None` when
+/// the body has none, or is not a JSON object (parsing reports that later).
+pub fn body_write_key(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct WriteKeyOnly<'a> {
+        #[serde(rename = "writeKey", borrow, default)]
+        write_key: Option<&'a RawValue>,
+    }
+    let found: WriteKeyOnly<'_> = serde_json::from_slice(body).ok()?;
+    match serde_json::from_str::<String>(found.write_key?.get()) {
+        Ok(key) if !key.is_empty() => Some(key),
+        _ => None,
+    }
+}
+
 fn take_write_key(object: &mut Map<String, Value>) -> Option<String> {
     match object.remove("writeKey") {
         Some(Value::String(key)) if !key.is_empty() => Some(key),
@@ -400,13 +517,10 @@ fn take_write_key(object: &mut Map<String, Value>) -> Option<String> {
     }
 }
 
-/// The write key of an `Authorization: Basic base64(writeKey:)` header, if it holds one.
+/// The write key of an `Authorization: Basic base64(writeKey:)` header, if it holds one (the
+/// scheme is case-insensitive, as HTTP says).
 pub fn basic_auth_write_key(header: Option<&str>) -> Option<String> {
-    let encoded = header?
-        .trim()
-        .strip_prefix("Basic ")
-        .or_else(|| header?.trim().strip_prefix("basic "))?;
-    let encoded = encoded.trim();
+    let encoded = strip_scheme(header?, "Basic")?;
     let decoded = STANDARD
         .decode(encoded)
         .or_else(|_| STANDARD_NO_PAD.decode(encoded))
@@ -414,6 +528,16 @@ pub fn basic_auth_write_key(header: Option<&str>) -> Option<String> {
     let text = String::from_utf8(decoded).ok()?;
     let key = text.split_once(':').map_or(text.as_str(), |(user, _)| user);
     (!key.is_empty()).then(|| key.to_string())
+}
+
+/// The credentials of an `Authorization` header with `scheme` (matched case-insensitively),
+/// trimmed; `None` for another scheme.
+pub fn strip_scheme<'h>(header: &'h str, scheme: &str) -> Option<&'h str> {
+    let header = header.trim();
+    let (given, credentials) = header.split_once(' ')?;
+    given
+        .eq_ignore_ascii_case(scheme)
+        .then(|| credentials.trim())
 }
 
 #[cfg(test)]
@@ -526,8 +650,236 @@ mod tests {
         )
         .unwrap();
         assert_eq!(batch.write_key.as_deref(), Some("wk"));
-        assert_eq!(batch.received.events[0]["context"]["ip"], "1");
+        // The batch's context stands in for the event's, without being copied into it.
+        assert!(batch.received.events[0].get("context").is_none());
+        assert_eq!(batch.received.event(0).unwrap()["context"]["ip"], "1");
+        assert!(batch.received.envelope.is_empty());
         assert_eq!(TrackingCall::from_path("/v1/nope"), None);
         assert!(read_tracking_call(call, b"[]", &Limits::SEGMENT).is_err());
+    }
+
+    #[test]
+    fn limits_are_exact() {
+        let limits = Limits {
+            max_request_bytes: 64,
+            max_event_bytes: 20,
+            max_events: 2,
+        };
+        let at = |n: usize| format!(r#"{{"e":"{}"}}"#, "x".repeat(n - 8));
+        assert_eq!(at(20).len(), 20);
+        assert!(read_events(at(20).as_bytes(), &limits).is_ok());
+        assert_eq!(
+            read_events(at(21).as_bytes(), &limits).unwrap_err(),
+            ReadError::Limit(LimitError::EventTooLarge {
+                bytes: 21,
+                limit: 20
+            })
+        );
+        let batch = format!("[{},{}]", at(20), at(21));
+        assert_eq!(
+            read_events(batch.as_bytes(), &limits).unwrap().oversized,
+            [1]
+        );
+        assert!(read_events(b"[{},{}]", &limits).is_ok());
+        assert_eq!(
+            read_events(b"[{},{},{}]", &limits).unwrap_err(),
+            ReadError::Limit(LimitError::TooManyEvents {
+                events: 3,
+                limit: 2
+            })
+        );
+        assert_eq!(check_request_size(64, &limits), Ok(()));
+        assert_eq!(
+            check_request_size(65, &limits),
+            Err(LimitError::RequestTooLarge {
+                bytes: 65,
+                limit: 64
+            })
+        );
+        let body = format!("[{}]", " ".repeat(63));
+        assert_eq!(
+            read_events(body.as_bytes(), &limits).unwrap_err().code(),
+            "request_too_large"
+        );
+        assert_eq!(
+            read_events(format!("[{}]", " ".repeat(62)).as_bytes(), &limits)
+                .unwrap()
+                .events
+                .len(),
+            0
+        );
+    }
+
+    #[test]
+    fn inherited_fields_count_towards_the_event_limit_and_are_never_copied() {
+        let limits = Limits {
+            max_request_bytes: 10_000,
+            max_event_bytes: 40,
+            max_events: 100,
+        };
+        // The context is 22 bytes; an item of 18 bytes that lacks it is exactly at the limit.
+        let context = r#"{"ip":"1.2.3.4567890"}"#;
+        assert_eq!(context.len(), 22);
+        let item = r#"{"type":"track"}  "#.trim_end();
+        let body = format!(
+            r#"{{"batch":[{item},{{"type":"track","x":1}},{{"type":"t","context":{{}}}}],"context":{context}}}"#
+        );
+        let request = read_tracking_call(TrackingCall::Batch, body.as_bytes(), &limits).unwrap();
+        // 16 + 22 = 38 bytes: within; 22 + 22 = 44: over; the third has its own context.
+        assert_eq!(request.received.oversized, [1]);
+        assert_eq!(
+            request.received.event(0).unwrap()["context"]["ip"],
+            "1.2.3.4567890"
+        );
+        assert_eq!(
+            request.received.event(2).unwrap()["context"],
+            serde_json::json!({})
+        );
+        // The amplification body: a large context and many empty items. Every item is refused
+        // alone, and no copy of the context is made.
+        let attack = format!(
+            r#"{{"batch":[{}],"context":[{}]}}"#,
+            vec!["{}"; 100].join(","),
+            vec!["0"; 1000].join(",")
+        );
+        let request =
+            read_tracking_call(TrackingCall::Batch, attack.as_bytes(), &Limits::SEGMENT).unwrap();
+        assert_eq!(request.received.oversized.len(), 0);
+        let limits = Limits {
+            max_request_bytes: usize::MAX,
+            max_event_bytes: 1000,
+            max_events: 2500,
+        };
+        let request = read_tracking_call(TrackingCall::Batch, attack.as_bytes(), &limits).unwrap();
+        assert_eq!(request.received.oversized.len(), 100);
+        assert!(request.received.events.iter().all(Value::is_null));
+    }
+
+    #[test]
+    fn an_unreadable_item_is_refused_alone() {
+        let body = br#"[{"type":"track","n":1e400},{"type":"track"},{"n":-1e400}]"#;
+        let received = read_events(body, &Limits::SEGMENT).unwrap();
+        assert_eq!(received.events.len(), 3);
+        assert_eq!(
+            received
+                .unreadable
+                .iter()
+                .map(|(i, _)| *i)
+                .collect::<Vec<_>>(),
+            [0, 2]
+        );
+        assert!(received.unreadable[0].1.contains("number out of range"));
+        assert_eq!(received.events[1]["type"], "track");
+        // A single event is the whole request: it fails as a whole.
+        assert_eq!(
+            read_events(br#"{"type":"track","n":1e400}"#, &Limits::SEGMENT)
+                .unwrap_err()
+                .code(),
+            "malformed_json"
+        );
+    }
+
+    #[test]
+    fn the_write_key_is_found_without_parsing_the_events() {
+        assert_eq!(
+            body_write_key(br#"{"writeKey":"wk","batch":[]}"#),
+            Some("wk".into())
+        );
+        assert_eq!(body_write_key(br#"{"batch":[{"writeKey":"inner"}]}"#), None);
+        assert_eq!(
+            body_write_key(br#"{"writeKey":"w\u006b"}"#),
+            Some("wk".into())
+        );
+        assert_eq!(body_write_key(br#"{"writeKey":""}"#), None);
+        assert_eq!(body_write_key(br#"{"writeKey":7}"#), None);
+        assert_eq!(body_write_key(br#"{"writeKey":null}"#), None);
+        assert_eq!(body_write_key(br#"[{"writeKey":"wk"}]"#), None);
+        assert_eq!(body_write_key(br#"{"writeKey":"wk""#), None);
+        assert_eq!(body_write_key(b"not json"), None);
+    }
+
+    #[test]
+    fn authorization_schemes_are_case_insensitive() {
+        for header in [
+            "Basic YWJjMTIzOg==",
+            "basic YWJjMTIzOg==",
+            "BASIC  YWJjMTIzOg== ",
+        ] {
+            assert_eq!(
+                basic_auth_write_key(Some(header)),
+                Some("abc123".into()),
+                "{header}"
+            );
+        }
+        assert_eq!(basic_auth_write_key(Some("BasicYWJjMTIzOg==")), None);
+        assert_eq!(basic_auth_write_key(None), None);
+        assert_eq!(strip_scheme(" Bearer  tok ", "bearer"), Some("tok"));
+        assert_eq!(strip_scheme("Bearer", "Bearer"), None);
+        assert_eq!(strip_scheme("Token tok", "Bearer"), None);
+    }
+
+    #[test]
+    fn signatures_are_hex_of_exactly_twenty_bytes() {
+        let body = br#"{"cool":true}"#;
+        let good = "5099cab379b3be52908387457007040cc934ef86";
+        assert!(verify_signature(b"abc123", body, Some(&good.to_uppercase())).is_ok());
+        assert!(verify_signature(b"abc123", body, Some(&format!(" {good} "))).is_ok());
+        for bad in [
+            &good[..38],
+            &good[1..],
+            &format!("{good}00"),
+            &format!("{}g", &good[..39]),
+            "",
+            "  ",
+        ] {
+            assert!(
+                verify_signature(b"abc123", body, Some(bad)).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(decode_hex("0aFf"), Some(vec![0x0a, 0xff]));
+        assert_eq!(decode_hex("0g"), None);
+        assert_eq!(decode_hex("abc"), None);
+        assert_eq!(decode_hex(&"00".repeat(64)).map(|b| b.len()), Some(64));
+        assert_eq!(decode_hex(&"00".repeat(65)), None);
+    }
+
+    #[test]
+    fn the_signed_part_of_a_batch_is_its_first_element() {
+        let body = br#" [{"a":1}, {"b":2}, 3]"#;
+        assert_eq!(
+            signed_part(body),
+            SignedPart {
+                bytes: br#"{"a":1}"#,
+                unsigned_events: 2
+            }
+        );
+        assert_eq!(signed_part(br#"[{"a":1}]"#).unsigned_events, 0);
+        assert_eq!(signed_part(b"[]").bytes, b"[]");
+        assert_eq!(signed_part(b"[1,").bytes, b"[1,");
+        assert_eq!(signed_part(br#"{"a":1}"#).unsigned_events, 0);
+    }
+
+    #[test]
+    fn every_tracking_path() {
+        for (path, call) in [
+            ("/v1/track", TrackingCall::Single("track")),
+            ("/v1/t", TrackingCall::Single("track")),
+            ("/v1/identify", TrackingCall::Single("identify")),
+            ("/v1/i", TrackingCall::Single("identify")),
+            ("/v1/page", TrackingCall::Single("page")),
+            ("/v1/p", TrackingCall::Single("page")),
+            ("/v1/screen", TrackingCall::Single("screen")),
+            ("/v1/group", TrackingCall::Single("group")),
+            ("/v1/g", TrackingCall::Single("group")),
+            ("/v1/alias", TrackingCall::Single("alias")),
+            ("/v1/a", TrackingCall::Single("alias")),
+            ("/v1/batch", TrackingCall::Batch),
+            ("/v1/import/", TrackingCall::Batch),
+        ] {
+            assert_eq!(TrackingCall::from_path(path), Some(call), "{path}");
+        }
+        assert_eq!(TrackingCall::from_path("/v2/track"), None);
+        assert_eq!(TrackingCall::from_path("/v1/"), None);
     }
 }

@@ -303,23 +303,6 @@ impl OutboundRequest {
     }
 }
 
-/// Builds the bulk request for `events` of one environment.
-///
-/// `identities` holds one string per event that identifies it across retries (its Segment
-/// `messageId`, or its original JSON when it has none); the payload id is a UUIDv5 over the
-/// client-side ID and those strings, so a retry of the same events (ours or Segment's) carries the
-/// same `X-LaunchDarkly-Payload-ID` and LaunchDarkly processes it once.
-pub fn bulk_request<'a>(
-    base: &EventsBase,
-    client_side_id: &str,
-    events: &[CustomEvent<'_>],
-    identities: impl IntoIterator<Item = &'a str>,
-) -> OutboundRequest {
-    let body = serde_json::to_string(events).unwrap_or_else(|_| "[]".to_string()); // ok: maps of JSON values always serialise
-    let id = payload_id(client_side_id, identities).to_string();
-    outbound_request(base, client_side_id, body, &id)
-}
-
 /// The request for a ready body (a JSON array of custom events) and its payload id.
 pub fn outbound_request(
     base: &EventsBase,
@@ -343,14 +326,28 @@ pub fn outbound_request(
     }
 }
 
-/// The deterministic payload id of a set of events (see [`bulk_request`]).
-pub fn payload_id<'a>(client_side_id: &str, identities: impl IntoIterator<Item = &'a str>) -> Uuid {
+/// The deterministic payload id of a set of events: a UUIDv5 over the client-side ID, the
+/// Segment source they came from, and for each event its identity (Segment `messageId` and
+/// subscription) and its LaunchDarkly JSON (given in two parts, to leave out a creation date
+/// stamped at receipt). The same events from the same source (a retry, ours
+/// or Segment's) get the same id; no other source, and no other content, can produce it, so no
+/// sender can make LaunchDarkly drop another sender's events as repeats.
+pub fn payload_id<'a>(
+    client_side_id: &str,
+    source: &str,
+    events: impl IntoIterator<Item = (&'a str, [&'a [u8]; 2])>,
+) -> Uuid {
     let mut name = Sha1::new();
     name.update(PAYLOAD_ID_NAMESPACE.as_bytes());
     name.update(client_side_id.as_bytes());
-    for identity in identities {
+    name.update([0]);
+    name.update(source.as_bytes());
+    for (identity, [json, rest]) in events {
         name.update([0]);
         name.update(identity.as_bytes());
+        name.update([0]);
+        name.update(json);
+        name.update(rest);
     }
     uuid_from_sha1(name)
 }
@@ -427,37 +424,59 @@ mod tests {
 
     #[test]
     fn payload_ids_are_deterministic_and_distinct() {
-        let a = payload_id("env", ["m1", "m2"]);
-        assert_eq!(a, payload_id("env", ["m1", "m2"]));
-        assert_ne!(a, payload_id("env", ["m2", "m1"]));
-        assert_ne!(a, payload_id("env", ["m1m2"]));
-        assert_ne!(a, payload_id("other", ["m1", "m2"]));
+        let id = |env: &str, source: &str, events: &[(&'static str, &'static [u8])]| {
+            payload_id(
+                env,
+                source,
+                events.iter().map(|(i, json)| (*i, [*json, &[][..]])),
+            )
+        };
+        let a = id("env", "web", &[("m1", b"{}"), ("m2", b"{}")]);
+        assert_eq!(a, id("env", "web", &[("m1", b"{}"), ("m2", b"{}")]));
+        assert_ne!(a, id("env", "web", &[("m2", b"{}"), ("m1", b"{}")]));
+        assert_ne!(a, id("env", "web", &[("m1m2", b"{}{}")]));
+        assert_ne!(a, id("other", "web", &[("m1", b"{}"), ("m2", b"{}")]));
+        // Another source, or the same messageId with other content, never gets the same id.
+        assert_ne!(a, id("env", "browser", &[("m1", b"{}"), ("m2", b"{}")]));
+        assert_ne!(a, id("env", "web", &[("m1", b"{\"a\":1}"), ("m2", b"{}")]));
+        assert_ne!(a, id("env", "", &[("m1", b"{}"), ("m2", b"{}")]));
         assert_eq!(a.get_version_num(), 5);
+        // The JSON may come in two parts (around a stamped creation date): only the bytes count.
+        assert_eq!(
+            payload_id("env", "web", [("m1", [&b"{\"a\""[..], &b":1}"[..]])]),
+            id("env", "web", &[("m1", b"{\"a\":1}")])
+        );
     }
 
-    /// The payload ids are the UUIDv5 of the client-side ID and the identities, NUL-separated.
+    /// The payload ids are the UUIDv5 of the client-side ID, the source, and each event's
+    /// identity and JSON, NUL-separated.
     #[test]
     fn payload_ids_are_uuid_v5() {
-        let cases: [(&str, &[&str]); 4] = [
-            ("env", &[]),
-            ("env", &["m1"]),
+        let cases: [(&str, &str, &[(&str, &str)]); 4] = [
+            ("env", "", &[]),
+            ("env", "web", &[("m1", "{}")]),
             (
                 "5f0c1a2b3c4d5e6f7a8b9c0d",
-                &["ajs-1\u{1f}default", "{\"a\":1}\u{1f}s"],
+                "default",
+                &[("ajs-1\u{1f}default", "{\"k\":1}"), ("\u{1f}s", "[]")],
             ),
-            ("", &["", "é", &"x".repeat(200)]),
+            ("", "é", &[("", ""), ("é", "x")]),
         ];
-        for (client_side_id, identities) in cases {
+        for (client_side_id, source, events) in cases {
             let mut name = client_side_id.as_bytes().to_vec();
-            for identity in identities {
+            name.push(0);
+            name.extend_from_slice(source.as_bytes());
+            for (identity, json) in events {
                 name.push(0);
                 name.extend_from_slice(identity.as_bytes());
+                name.push(0);
+                name.extend_from_slice(json.as_bytes());
             }
             let expected = Uuid::new_v5(&PAYLOAD_ID_NAMESPACE, &name);
-            assert_eq!(
-                payload_id(client_side_id, identities.iter().copied()),
-                expected
-            );
+            let parts = events
+                .iter()
+                .map(|(identity, json)| (*identity, [json.as_bytes(), &[][..]]));
+            assert_eq!(payload_id(client_side_id, source, parts), expected);
             assert_eq!(uuid_v5(&PAYLOAD_ID_NAMESPACE, &name), expected);
         }
     }

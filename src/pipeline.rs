@@ -8,6 +8,7 @@ use crate::launchdarkly::{outbound_request, payload_id, CustomEvent, OutboundReq
 use crate::segment;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::ops::Range;
 use uuid::Uuid;
@@ -108,6 +109,10 @@ struct Batch {
 struct BatchedEvent {
     /// Its JSON in [`Batch::body`].
     json: Range<usize>,
+    /// Where its `creationDate` value lies in its JSON, when the bridge stamped it at receipt
+    /// (the event had no timestamp): left out of the payload id, so that a retry received later
+    /// gets the same id.
+    stamped_date: Option<Range<usize>>,
     /// Its identity in [`Batch::identities`].
     identity: Range<usize>,
     /// The position of its Segment event in the request.
@@ -119,6 +124,7 @@ impl Batch {
     fn push(
         &mut self,
         index: usize,
+        stamped_at_receipt: bool,
         identity: impl FnOnce(&mut String),
         json: impl FnOnce(&mut Vec<u8>),
     ) {
@@ -133,7 +139,11 @@ impl Batch {
         json(&mut self.body);
         let identity_start = self.identities.len();
         identity(&mut self.identities);
+        let written = self.body.get(start..).unwrap_or_default();
         self.events.push(BatchedEvent {
+            stamped_date: stamped_at_receipt
+                .then(|| creation_date_range(written))
+                .flatten(),
             json: start..self.body.len(),
             identity: identity_start..self.identities.len(),
             index,
@@ -155,6 +165,44 @@ impl Batch {
     fn json(&self, event: &BatchedEvent) -> &[u8] {
         self.body.get(event.json.clone()).unwrap_or_default()
     }
+
+    /// What of an event's JSON its payload id covers: all of it, or what lies around a
+    /// creation date stamped at receipt.
+    fn content(&self, event: &BatchedEvent) -> [&[u8]; 2] {
+        let json = self.json(event);
+        match &event.stamped_date {
+            Some(date) => [
+                json.get(..date.start).unwrap_or_default(),
+                json.get(date.end..).unwrap_or_default(),
+            ],
+            None => [json, &[]],
+        }
+    }
+}
+
+/// The digits of the `creationDate` value in one LaunchDarkly event's JSON. It is the first
+/// `,"creationDate":` followed by a number: no JSON string holds `,"` unescaped, and a context
+/// kind of that name is followed by a string.
+fn creation_date_range(json: &[u8]) -> Option<Range<usize>> {
+    const KEY: &[u8] = b",\"creationDate\":";
+    let mut from = 0;
+    while let Some(at) = json
+        .get(from..)?
+        .windows(KEY.len())
+        .position(|window| window == KEY)
+    {
+        let start = from + at + KEY.len();
+        let digits = json
+            .get(start..)?
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || **b == b'-')
+            .count();
+        if digits > 0 {
+            return Some(start..start + digits);
+        }
+        from = start;
+    }
+    None
 }
 
 /// Processes the events of one request whose source was routed to `route`.
@@ -164,10 +212,16 @@ pub fn process_routed(
     events: &[Value],
     received_at_ms: i64,
 ) -> Processed {
-    process_events(config, route, events, &[], None, received_at_ms)
+    let received = Received {
+        count: events.len(),
+        event: &|index| events.get(index).map(Cow::Borrowed),
+        refusal: &|_| None,
+    };
+    process_events(config, route, &received, received_at_ms)
 }
 
-/// Processes events read under [`Limits`]: the ones over the per-event limit are rejected alone.
+/// Processes events read under [`Limits`]: the ones over the per-event limit or unreadable are
+/// rejected alone, and each takes the batch's inherited fields it lacks.
 pub fn process_received(
     config: &BridgeConfig,
     route: &Route,
@@ -175,22 +229,44 @@ pub fn process_received(
     limits: &Limits,
     received_at_ms: i64,
 ) -> Processed {
-    process_events(
-        config,
-        route,
-        &received.events,
-        &received.oversized,
-        Some(limits.max_event_bytes),
-        received_at_ms,
-    )
+    let refusal = |index: usize| {
+        if received.oversized.contains(&index) {
+            return Some((
+                "event_too_large",
+                format!(
+                    "the event is larger than Segment's limit of {} bytes per event (counting the batch's context and integrations it takes)",
+                    limits.max_event_bytes
+                ),
+            ));
+        }
+        let (_, error) = received.unreadable.iter().find(|(at, _)| *at == index)?;
+        Some((
+            "unreadable_event",
+            format!("the event is JSON but cannot be read: {error}"),
+        ))
+    };
+    let events = Received {
+        count: received.events.len(),
+        event: &|index| received.event(index),
+        refusal: &refusal,
+    };
+    process_events(config, route, &events, received_at_ms)
+}
+
+/// The events of a request as the pipeline reads them.
+struct Received<'r> {
+    /// How many events the request holds.
+    count: usize,
+    /// Event `index`, with anything it inherits from its batch.
+    event: &'r dyn Fn(usize) -> Option<Cow<'r, Value>>,
+    /// Why event `index` was refused before being read, if it was: reason and message.
+    refusal: &'r dyn Fn(usize) -> Option<(&'static str, String)>,
 }
 
 fn process_events(
     config: &BridgeConfig,
     route: &Route,
-    events: &[Value],
-    oversized: &[usize],
-    max_event_bytes: Option<usize>,
+    received: &Received<'_>,
     received_at_ms: i64,
 ) -> Processed {
     let mut batches: Vec<Batch> = config
@@ -198,27 +274,25 @@ fn process_events(
         .iter()
         .map(|_| Batch::default())
         .collect();
-    let outcomes = events
-        .iter()
-        .enumerate()
-        .map(|(index, event)| {
-            if oversized.contains(&index) {
-                return outcome(
-                    index,
-                    OutcomeStatus::Rejected,
-                    "event_too_large",
-                    format!(
-                        "the event is larger than Segment's limit of {} bytes per event",
-                        max_event_bytes.unwrap_or_default()
-                    ),
-                );
+    let outcomes = (0..received.count)
+        .map(|index| {
+            if let Some((reason, message)) = (received.refusal)(index) {
+                return outcome(index, OutcomeStatus::Rejected, reason, message);
             }
-            process_event(config, route, index, event, received_at_ms, &mut batches)
+            let event = (received.event)(index).unwrap_or(Cow::Owned(Value::Null));
+            process_event(config, route, index, &event, received_at_ms, &mut batches)
         })
         .collect();
+    let scope = route.source.as_deref().unwrap_or("");
     let mut deliveries = Vec::new();
     for (destination, batch) in config.destinations.iter().zip(batches) {
-        plan_payloads(destination, batch, &PayloadLimits::DEFAULT, &mut deliveries);
+        plan_payloads(
+            destination,
+            scope,
+            batch,
+            &PayloadLimits::DEFAULT,
+            &mut deliveries,
+        );
     }
     Processed {
         outcomes,
@@ -229,6 +303,7 @@ fn process_events(
 /// Cuts one destination's events into payloads within `limits`, in order, added to `planned`.
 fn plan_payloads(
     destination: &Destination,
+    source: &str,
     mut batch: Batch,
     limits: &PayloadLimits,
     planned: &mut Vec<PlannedDelivery>,
@@ -245,7 +320,10 @@ fn plan_payloads(
             let events = &batch.events[start..end];
             let id = payload_id(
                 &destination.client_side_id,
-                events.iter().map(|event| batch.identity(event)),
+                source,
+                events
+                    .iter()
+                    .map(|event| (batch.identity(event), batch.content(event))),
             );
             let event_indexes = events.iter().map(|event| event.index).collect();
             let body = if start == 0 && end == count {
@@ -360,14 +438,17 @@ fn process_event(
             let Some(batch) = batches.get_mut(position) else {
                 continue;
             };
+            let stamped = custom.creation_date == received_at_ms;
             match copy {
                 None => batch.push(
                     index,
+                    stamped,
                     |identities| write_identity(identities, event, &subscription.name),
                     |body| custom.write_json(body),
                 ),
                 Some((json, identity)) => batch.push(
                     index,
+                    stamped,
                     |identities| identities.push_str(&identity),
                     |body| body.extend_from_slice(&json),
                 ),
@@ -531,15 +612,11 @@ fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, &'static str, String
     Ok(())
 }
 
-/// Writes what identifies one LaunchDarkly event across retries: the Segment event's
-/// `messageId` (else its JSON) and the subscription that produced it.
+/// Writes what, besides its LaunchDarkly JSON, identifies one LaunchDarkly event across
+/// retries: the Segment event's `messageId` (empty without one) and the subscription that
+/// produced it.
 fn write_identity(out: &mut String, event: &Value, subscription: &str) {
-    match segment::message_id(event) {
-        Some(id) => out.push_str(id),
-        None => {
-            let _ = write!(out, "{event}"); // ok: writing to a String cannot fail
-        }
-    }
+    out.push_str(segment::message_id(event).unwrap_or_default());
     out.push('\u{1f}');
     out.push_str(subscription);
 }

@@ -245,11 +245,30 @@ fn check_reads_wrangler_toml_by_default() {
         "name = \"x\"\n[vars.BRIDGE_CONFIG]\ndestinations = [{ name = \"prod\", client_side_id = \"abc\" }]\n",
     )
     .expect("write");
+    // Nothing authenticates events: an error, not an open bridge.
+    let output = run_in(&dir, &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing authenticates events"));
+    std::fs::write(
+        dir.join("wrangler.toml"),
+        "name = \"x\"\n[vars.BRIDGE_CONFIG]\ndestinations = [{ name = \"prod\", client_side_id = \"abc\" }]\nsources = [{ name = \"dev\", default = true, allow_unsigned = true }]\n",
+    )
+    .expect("write");
     let output = run_in(&dir, &["check"]);
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    // ... and check warns about the open route.
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        printed.contains("/segment accept(s) unsigned events"),
+        "{printed}"
     );
     // The project's own wrangler.toml must pass its own check.
     let output = run_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), &["check"]);

@@ -349,7 +349,9 @@ fn configuration_errors_are_reported_all_at_once_with_locations() {
 
 #[test]
 fn variables_build_the_same_configuration() {
-    let document = json!({"destinations": [{"name": "d", "client_side_id": "abc"}]}).to_string();
+    let document = json!({"destinations": [{"name": "d", "client_side_id": "abc"}],
+                          "sources": [{"name": "dev", "default": true, "allow_unsigned": true}]})
+    .to_string();
     let config =
         BridgeConfig::from_vars(|name| (name == "BRIDGE_CONFIG").then(|| document.clone()))
             .expect("valid");
@@ -367,4 +369,57 @@ fn variables_build_the_same_configuration() {
     })
     .unwrap_err();
     assert_eq!(broken[0].location, "BRIDGE_CONFIG.destinations[0].name");
+}
+
+#[test]
+fn a_document_that_authenticates_nothing_is_refused_by_the_worker() {
+    let document = json!({"destinations": [{"name": "d", "client_side_id": "abc"}]}).to_string();
+    let problems =
+        BridgeConfig::from_vars(|name| (name == "BRIDGE_CONFIG").then(|| document.clone()))
+            .unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].location, "sources");
+    // The playground and `preview` still read it: only a deployment needs authentication.
+    assert!(read_document(&serde_json::from_str(&document).unwrap()).is_ok());
+    // A source with only a URL id authenticates nothing: allowed, with a warning.
+    let config = read_document(&json!({
+        "destinations": [{"name": "d", "client_side_id": "abc"}],
+        "sources": [{"name": "web", "source_ids": ["web"]}, {"name": "app", "write_keys": ["wk"]}]
+    }))
+    .expect("valid");
+    assert_eq!(config.warnings.len(), 1);
+    assert_eq!(config.warnings[0].location, "sources[0]");
+    // Conflicting or misplaced switches, and secrets pasted where a name belongs.
+    let found = problems_of(json!({
+        "destinations": [{"name": "d", "client_side_id": "abc"}],
+        "sources": [
+            {"name": "a", "webhook_secret": "A_SECRET", "allow_unsigned": true},
+            {"name": "b", "write_keys": ["wk"], "accept_batched_webhooks": true},
+            {"name": "c", "webhook_secret": "whsec_9f8e7d6c5b4a"},
+            {"name": "d", "webhook_secret": "C_SECRET", "allow_unsigned": "yes"}
+        ]
+    }));
+    let locations: Vec<&str> = found.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        locations,
+        [
+            "sources[0].allow_unsigned",
+            "sources[1].accept_batched_webhooks",
+            "sources[2].webhook_secret",
+            "sources[3].allow_unsigned"
+        ]
+    );
+    assert!(found
+        .iter()
+        .all(|(_, message)| !message.contains("9f8e7d6c5b4a")));
+}
+
+fn problems_of(document: Value) -> Vec<(String, String)> {
+    match read_document(&document) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems
+            .into_iter()
+            .map(|p| (p.location, p.message))
+            .collect(),
+    }
 }

@@ -22,8 +22,9 @@ fn config() -> BridgeConfig {
         "sources": [
             {"name": "web", "source_ids": ["web"], "write_keys": ["wk-web"], "webhook_secret": "WEB_SECRET",
              "destinations": ["web-env"]},
-            {"name": "ios", "write_keys": ["wk-ios"], "webhook_secret": "IOS_SECRET", "destinations": ["ios-env"]},
-            {"name": "open", "source_ids": ["open"], "destinations": ["web-env"]}
+            {"name": "ios", "write_keys": ["wk-ios"], "webhook_secret": "IOS_SECRET", "destinations": ["ios-env"],
+             "accept_batched_webhooks": true},
+            {"name": "open", "source_ids": ["open"], "destinations": ["web-env"], "allow_unsigned": true}
         ]
     })
     .to_string();
@@ -158,6 +159,23 @@ fn webhook_signatures_batches_sign_the_first_event() {
         whole_body.status, 401,
         "Segment signs the first element, not the array"
     );
+    // A source that does not accept batched webhooks refuses them: the events after the first
+    // are not covered by the signature, so a captured request could carry forged ones.
+    let mut call = post("/segment", body.clone());
+    call.signature = Some(sign(SECRET_WEB.as_bytes(), first.as_bytes()));
+    let (refused, _) = answer(&config, &call, &Limits::SEGMENT);
+    assert_eq!(
+        (refused.status, code(&refused)),
+        (401, "batched_webhook_refused")
+    );
+    assert!(refused.body["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("1 events"));
+    // A batch of one is covered whole.
+    let mut call = post("/segment/web", format!("[{first}]"));
+    call.signature = Some(sign(SECRET_WEB.as_bytes(), first.as_bytes()));
+    assert_eq!(answer(&config, &call, &Limits::SEGMENT).0.status, 200);
 }
 
 #[test]
@@ -294,7 +312,7 @@ fn every_limit_and_error_status() {
     );
     assert_eq!(
         (response.status, code(&response)),
-        (400, "request_too_large")
+        (413, "request_too_large")
     );
     // 2,500 events per batch.
     let many: Vec<Value> = (0..2_501).map(|_| json!({})).collect();
@@ -395,7 +413,15 @@ fn simple_configuration_with_a_shared_secret_and_a_write_key() {
     );
     api_call.authorization = Some("Basic d2s6"); // "wk:"
     assert_eq!(answer(&config, &api_call, &Limits::SEGMENT).0.status, 200);
-    let health = api::health(Ok(&config)).body.to_string();
+    let health = api::health(
+        Ok(&config),
+        api::HealthView {
+            admin: true,
+            dev_mode: false,
+        },
+    )
+    .body
+    .to_string();
     assert!(
         !health.contains("s3cret") && !health.contains("\"wk\""),
         "{health}"

@@ -28,6 +28,8 @@ const SOURCE_KEYS: &[&str] = &[
     "webhook_secret",
     "destinations",
     "default",
+    "allow_unsigned",
+    "accept_batched_webhooks",
 ];
 
 /// Collects problems while reading a document.
@@ -240,12 +242,14 @@ pub fn read_document(document: &Value) -> Result<BridgeConfig, Vec<ConfigProblem
     let subscriptions = read_subscriptions(&mut reader, root.get("subscriptions"), &names);
     let sources = read_sources(&mut reader, root.get("sources"), &names);
     if reader.problems.is_empty() {
-        Ok(BridgeConfig {
+        let mut config = BridgeConfig {
             destinations,
             subscriptions,
             sources,
             warnings: reader.warnings,
-        })
+        };
+        config.warn_about_open_routes();
+        Ok(config)
     } else {
         Err(reader.problems)
     }
@@ -419,14 +423,30 @@ fn read_sources(
             .strings(object, "write_keys", &location)
             .unwrap_or_default();
         let default = reader.boolean(object, "default", &location, false);
+        let allow_unsigned = reader.boolean(object, "allow_unsigned", &location, false);
+        let accept_batched_webhooks =
+            reader.boolean(object, "accept_batched_webhooks", &location, false);
         let webhook_secret_name = reader.string(object, "webhook_secret", &location);
         if let Some(name) = &webhook_secret_name {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            if !super::is_secret_name(name) {
+                // Never echo it: it may be the secret itself.
                 reader.problem(
                     join(&location, "webhook_secret"),
-                    "must be the NAME of a Worker secret (letters, digits and '_'), not the secret itself",
+                    "must be the NAME of a Worker secret (upper-case letters, digits and '_', e.g. SEGMENT_SECRET_WEB), not the secret itself; if you pasted the secret here, rotate it in Segment",
                 );
             }
+        }
+        if allow_unsigned && webhook_secret_name.is_some() {
+            reader.problem(
+                join(&location, "allow_unsigned"),
+                "a source with a webhook_secret checks signatures; allow_unsigned would open it again: remove one of the two",
+            );
+        }
+        if accept_batched_webhooks && webhook_secret_name.is_none() {
+            reader.problem(
+                join(&location, "accept_batched_webhooks"),
+                "applies only to a source with a webhook_secret (signed batched webhooks)",
+            );
         }
         for (position, id) in source_ids.iter().enumerate() {
             if id.is_empty()
@@ -470,6 +490,11 @@ fn read_sources(
                 location.clone(),
                 "a source needs source_ids, write_keys, a webhook_secret, or \"default\": true to receive anything",
             );
+        } else if write_keys.is_empty() && webhook_secret_name.is_none() && !allow_unsigned {
+            reader.warnings.push(ConfigProblem {
+                location: location.clone(),
+                message: "nothing authenticates this source's events, so the Worker refuses them: give it a webhook_secret (Segment webhooks), write_keys (Segment's libraries), or \"allow_unsigned\": true to accept unsigned webhooks".to_string(),
+            });
         }
         if default && sources.iter().any(|s| s.default) {
             reader.problem(
@@ -485,6 +510,8 @@ fn read_sources(
                 write_keys,
                 destinations: refs,
                 default,
+                allow_unsigned,
+                accept_batched_webhooks,
                 webhook_secret_name,
                 webhook_secret: None,
             });

@@ -12,7 +12,6 @@ mod document;
 pub use catalogue::{KeyCheck, MetricCatalogue, UnknownKeyPolicy};
 pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
 
-use crate::inbound::{verify_signature, SignatureError};
 use crate::launchdarkly::EventsBase;
 use crate::track_event::{TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
@@ -29,14 +28,23 @@ pub const VAR_EVENTS_HOST: &str = "LD_EVENTS_HOST";
 /// Track Event field overrides, as Segment's mapping JSON (without `BRIDGE_CONFIG`).
 pub const VAR_TRACK_EVENT_MAPPING: &str = "TRACK_EVENT_MAPPING";
 /// Every variable the configuration is read from.
-pub const CONFIG_VARS: [&str; 6] = [
+pub const CONFIG_VARS: [&str; 8] = [
     VAR_BRIDGE_CONFIG,
     VAR_CLIENT_SIDE_ID,
     VAR_EVENTS_HOST,
     VAR_TRACK_EVENT_MAPPING,
     VAR_SHARED_SECRET,
     VAR_WRITE_KEY,
+    VAR_ALLOW_UNSIGNED,
+    VAR_ACCEPT_BATCHED_WEBHOOKS,
 ];
+
+/// Simple configuration: `"true"` accepts unsigned `/segment` webhooks (local development; the
+/// name says what it opens).
+pub const VAR_ALLOW_UNSIGNED: &str = "SEGMENT_ALLOW_UNSIGNED";
+/// Simple configuration: `"true"` accepts batched webhooks signed with the shared secret, whose
+/// signature covers only their first event.
+pub const VAR_ACCEPT_BATCHED_WEBHOOKS: &str = "SEGMENT_ACCEPT_BATCHED_WEBHOOKS";
 
 /// Simple configuration: the Segment webhook shared secret every `/segment` request must be
 /// signed with (a Worker secret).
@@ -151,6 +159,12 @@ pub struct Source {
     pub destinations: Vec<usize>,
     /// Receives requests that name no source.
     pub default: bool,
+    /// Accepts webhooks without a signature (`"allow_unsigned": true`): anyone who knows the
+    /// URL can send its events.
+    pub allow_unsigned: bool,
+    /// Accepts batched webhooks (a JSON array of several events), whose signature covers only
+    /// the first event (`"accept_batched_webhooks": true`).
+    pub accept_batched_webhooks: bool,
     /// The name of the Worker secret holding the Segment webhook shared secret, when requests
     /// from this source must carry Segment's `X-Signature`.
     pub webhook_secret_name: Option<String>,
@@ -189,17 +203,6 @@ pub enum SourceHint<'a> {
     SourceId(&'a str),
     /// A Segment write key (HTTP Basic auth or `writeKey`).
     WriteKey(&'a str),
-}
-
-/// What a webhook request carries to prove where it comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WebhookCredentials<'a> {
-    /// `/segment/{source_id}`, when the URL names the source.
-    pub source_id: Option<&'a str>,
-    /// The `X-Signature` header.
-    pub signature: Option<&'a str>,
-    /// The raw body (what Segment signed).
-    pub body: &'a [u8],
 }
 
 /// Why a request's source could not be resolved.
@@ -253,13 +256,7 @@ impl BridgeConfig {
     ) -> Result<BridgeConfig, Vec<ConfigProblem>> {
         let set = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         if let Some(text) = set(VAR_BRIDGE_CONFIG) {
-            let mut problems: Vec<ConfigProblem> = [
-                VAR_CLIENT_SIDE_ID,
-                VAR_EVENTS_HOST,
-                VAR_TRACK_EVENT_MAPPING,
-                VAR_SHARED_SECRET,
-                VAR_WRITE_KEY,
-            ]
+            let mut problems: Vec<ConfigProblem> = CONFIG_VARS[1..]
                 .iter()
                 .filter(|name| set(name).is_some())
                 .map(|name| {
@@ -280,6 +277,7 @@ impl BridgeConfig {
             return match document.map(|document| read_document(&document)) {
                 Some(Ok(mut config)) => {
                     config.resolve_secrets(&lookup, &mut problems);
+                    problems.extend(config.authentication_problem());
                     if problems.is_empty() {
                         Ok(config)
                     } else {
@@ -316,27 +314,43 @@ impl BridgeConfig {
         }
         .map_err(|message| problems.push(problem(VAR_TRACK_EVENT_MAPPING, message)))
         .ok();
+        let shared_secret = set(VAR_SHARED_SECRET);
+        let write_key = set(VAR_WRITE_KEY);
+        let flag = |name: &str| set(name).is_some_and(|value| value.trim() == "true");
+        let source = Source {
+            name: DEFAULT_SOURCE_NAME.to_string(),
+            source_ids: Vec::new(),
+            write_keys: write_key.into_iter().collect(),
+            destinations: vec![0],
+            default: true,
+            // A shared secret closes /segment whatever SEGMENT_ALLOW_UNSIGNED says.
+            allow_unsigned: flag(VAR_ALLOW_UNSIGNED) && shared_secret.is_none(),
+            accept_batched_webhooks: flag(VAR_ACCEPT_BATCHED_WEBHOOKS) && shared_secret.is_some(),
+            webhook_secret_name: shared_secret
+                .as_ref()
+                .map(|_| VAR_SHARED_SECRET.to_string()),
+            webhook_secret: shared_secret.map(Secret::new),
+        };
         match (destination, mapping) {
             (Some(destination), Some(mapping)) if problems.is_empty() => {
                 let mut config = Self::single(destination, mapping);
-                let shared_secret = set(VAR_SHARED_SECRET);
-                let write_key = set(VAR_WRITE_KEY);
-                if shared_secret.is_some() || write_key.is_some() {
-                    config.sources.push(Source {
-                        name: DEFAULT_SOURCE_NAME.to_string(),
-                        source_ids: Vec::new(),
-                        write_keys: write_key.into_iter().collect(),
-                        destinations: vec![0],
-                        default: true,
-                        webhook_secret_name: shared_secret
-                            .as_ref()
-                            .map(|_| VAR_SHARED_SECRET.to_string()),
-                        webhook_secret: shared_secret.map(Secret::new),
-                    });
+                config.sources.push(source);
+                config.warn_about_open_routes();
+                match config.authentication_problem() {
+                    Some(problem) => Err(vec![problem]),
+                    None => Ok(config),
                 }
-                Ok(config)
             }
-            _ => Err(problems),
+            _ => {
+                let unauthenticated = BridgeConfig {
+                    destinations: Vec::new(),
+                    subscriptions: Vec::new(),
+                    sources: vec![source],
+                    warnings: Vec::new(),
+                };
+                problems.extend(unauthenticated.authentication_problem());
+                Err(problems)
+            }
         }
     }
 
@@ -380,57 +394,65 @@ impl BridgeConfig {
         }
     }
 
-    /// Finds where a webhook request's events may go and checks its signature: a source named
-    /// in the URL, else the source whose shared secret signed the body, else the default source.
-    pub fn route_webhook(
-        &self,
-        credentials: WebhookCredentials<'_>,
-    ) -> Result<Route, RoutingError> {
-        let refuse = |error: SignatureError| RoutingError {
-            status: 401,
-            code: error.code(),
-            message: error.message().to_string(),
-        };
-        let check = |source: &Source| -> Result<(), RoutingError> {
-            match &source.webhook_secret {
-                Some(secret) => {
-                    verify_signature(secret.expose(), credentials.body, credentials.signature)
-                        .map_err(refuse)
-                }
-                None => Ok(()),
-            }
-        };
-        if let Some(id) = credentials.source_id {
-            let route = self.route(SourceHint::SourceId(id))?;
-            if let Some(source) = self
-                .sources
-                .iter()
-                .find(|s| s.source_ids.iter().any(|known| known == id))
-            {
-                check(source)?;
-            }
-            return Ok(route);
-        }
-        let signed: Vec<&Source> = self
-            .sources
+    /// The source whose `source_ids` include `id`.
+    pub fn source_with_id(&self, id: &str) -> Option<&Source> {
+        self.sources
             .iter()
-            .filter(|s| s.webhook_secret.is_some())
-            .collect();
-        if credentials.signature.is_some() && !signed.is_empty() {
-            return signed
+            .find(|s| s.source_ids.iter().any(|known| known == id))
+    }
+
+    /// The source that receives requests naming none.
+    pub fn default_source(&self) -> Option<&Source> {
+        self.sources.iter().find(|s| s.default)
+    }
+
+    /// Where `source`'s events may go.
+    pub fn route_of(source: &Source) -> Route {
+        Route {
+            source: Some(source.name.clone()),
+            destinations: source.destinations.clone(),
+        }
+    }
+
+    /// The problem when nothing can authenticate events: no source has a webhook secret or a
+    /// write key, and none accepts unsigned webhooks. The Worker then refuses every event.
+    pub fn authentication_problem(&self) -> Option<ConfigProblem> {
+        let authenticates = self.sources.iter().any(|s| {
+            s.webhook_secret_name.is_some() || !s.write_keys.is_empty() || s.allow_unsigned
+        });
+        (!authenticates).then(|| {
+            problem(
+                "sources",
+                format!("nothing authenticates events, so the bridge refuses them all: set {VAR_SHARED_SECRET} (Segment webhooks) or {VAR_WRITE_KEY} (Segment's libraries), or {VAR_ALLOW_UNSIGNED} = \"true\" for local development; in {VAR_BRIDGE_CONFIG}, give a source a webhook_secret, write_keys or \"allow_unsigned\": true"),
+            )
+        })
+    }
+
+    /// Adds a warning for every route that accepts events anyone can send (unsigned webhooks)
+    /// or that a signature covers only in part (batched webhooks).
+    pub(crate) fn warn_about_open_routes(&mut self) {
+        for source in &self.sources {
+            let mut paths: Vec<String> = source
+                .source_ids
                 .iter()
-                .find(|source| check(source).is_ok())
-                .map(|source| Route {
-                    source: Some(source.name.clone()),
-                    destinations: source.destinations.clone(),
-                })
-                .ok_or_else(|| refuse(SignatureError::Mismatch));
+                .map(|id| format!("/segment/{id}"))
+                .collect();
+            if source.default {
+                paths.insert(0, "/segment".to_string());
+            }
+            if source.allow_unsigned && !paths.is_empty() {
+                self.warnings.push(problem(
+                    &format!("source {:?}", source.name),
+                    format!("{} accept(s) unsigned events (allow_unsigned): anyone who can reach the Worker can send them; use it for local development only, or set a webhook_secret", paths.join(", ")),
+                ));
+            }
+            if source.accept_batched_webhooks {
+                self.warnings.push(problem(
+                    &format!("source {:?}", source.name),
+                    "accepts batched webhooks (accept_batched_webhooks): Segment signs only their first event, so the others are not authenticated; turn batching off in Segment's webhook destination instead",
+                ));
+            }
         }
-        let route = self.route(SourceHint::None)?;
-        if let Some(source) = self.sources.iter().find(|s| s.default) {
-            check(source)?;
-        }
-        Ok(route)
     }
 
     /// Reads the Worker secrets the document names (`webhook_secret`) through `lookup`.
@@ -509,21 +531,47 @@ fn problem(location: &str, message: impl Into<String>) -> ConfigProblem {
     }
 }
 
-/// Client-side IDs go into the URL path: letters, digits, `-`, `_` and `.` only.
+/// Whether `name` can name a Worker secret: upper-case letters, digits and `_`, starting with a
+/// letter, at most 128. A value that is not one may be the secret itself, so it is never echoed.
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Prefixes of LaunchDarkly's secret keys: server-side SDK keys, API access tokens, mobile keys.
+const SECRET_KEY_PREFIXES: [(&str, &str); 3] = [
+    ("sdk-", "a server-side SDK key"),
+    ("api-", "an API access token"),
+    ("mob-", "a mobile key"),
+];
+
+/// Client-side IDs go into the URL path: letters, digits, `-`, `_` and `.` only, and never one
+/// of LaunchDarkly's secret keys. The value is never repeated: it may be a secret.
 fn check_client_side_id(id: &str) -> Result<(), String> {
     if id.is_empty() {
         return Err(
             "missing: set it to your LaunchDarkly environment's client-side ID (Account settings > Projects)".to_string(),
         );
     }
+    if let Some((_, what)) = SECRET_KEY_PREFIXES.iter().find(|(prefix, _)| {
+        id.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    }) {
+        return Err(format!(
+            "this is {what}, a secret, not a client-side ID: use the environment's client-side ID (Account settings > Projects), and rotate the key you pasted since it is now in your configuration"
+        ));
+    }
     if id.len() > 128
         || !id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
-        return Err(format!(
-            "{id:?} is not a client-side ID (letters, digits, '-', '_' and '.', at most 128)"
-        ));
+        return Err(
+            "is not a client-side ID (letters, digits, '-', '_' and '.', at most 128)".to_string(),
+        );
     }
     Ok(())
 }
@@ -543,7 +591,7 @@ mod tests {
 
     #[test]
     fn defaults_to_the_us_host_and_the_preset() {
-        let config = read(&[(VAR_CLIENT_SIDE_ID, "abc123")]).unwrap();
+        let config = read(&[(VAR_CLIENT_SIDE_ID, "abc123"), (VAR_WRITE_KEY, "wk")]).unwrap();
         assert_eq!(
             config.destinations[0].bulk_url(),
             "https://events.launchdarkly.com/events/bulk/abc123"
@@ -562,7 +610,12 @@ mod tests {
         let locations: Vec<_> = problems.iter().map(|p| p.location.as_str()).collect();
         assert_eq!(
             locations,
-            [VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST, VAR_TRACK_EVENT_MAPPING]
+            [
+                VAR_CLIENT_SIDE_ID,
+                VAR_EVENTS_HOST,
+                VAR_TRACK_EVENT_MAPPING,
+                "sources"
+            ]
         );
         let missing = read(&[]).unwrap_err();
         assert!(missing[0].message.contains("missing"));
@@ -574,6 +627,7 @@ mod tests {
             (VAR_CLIENT_SIDE_ID, "abc"),
             (VAR_EVENTS_HOST, "eu"),
             (VAR_TRACK_EVENT_MAPPING, r#"{"context_kind":"account"}"#),
+            (VAR_SHARED_SECRET, "s3cret"),
         ])
         .unwrap();
         assert_eq!(
@@ -587,5 +641,139 @@ mod tests {
         ])
         .unwrap_err();
         assert!(unknown[0].message.contains("unknown Track Event field"));
+    }
+
+    #[test]
+    fn closed_by_default_and_opened_only_by_a_setting_that_says_so() {
+        // Nothing authenticates: a configuration error, not an open bridge.
+        let problems = read(&[(VAR_CLIENT_SIDE_ID, "abc")]).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].location, "sources");
+        assert!(problems[0].message.contains(VAR_ALLOW_UNSIGNED));
+        // A write key authenticates the Tracking API but never opens /segment.
+        let config = read(&[(VAR_CLIENT_SIDE_ID, "abc"), (VAR_WRITE_KEY, "wk")]).unwrap();
+        let source = config.default_source().unwrap();
+        assert!(!source.allow_unsigned);
+        assert_eq!(source.write_keys, ["wk"]);
+        assert!(config.warnings.is_empty());
+        // The explicit setting opens it, and says so in a warning.
+        for value in ["true", " true "] {
+            let config = read(&[(VAR_CLIENT_SIDE_ID, "abc"), (VAR_ALLOW_UNSIGNED, value)]).unwrap();
+            assert!(config.default_source().unwrap().allow_unsigned);
+            assert_eq!(config.warnings.len(), 1);
+            assert!(config.warnings[0].message.contains("unsigned"));
+        }
+        for value in ["false", "1", "yes", "TRUE"] {
+            assert!(read(&[(VAR_CLIENT_SIDE_ID, "abc"), (VAR_ALLOW_UNSIGNED, value)]).is_err());
+        }
+        // A shared secret closes it whatever the flag says.
+        let config = read(&[
+            (VAR_CLIENT_SIDE_ID, "abc"),
+            (VAR_ALLOW_UNSIGNED, "true"),
+            (VAR_SHARED_SECRET, "s"),
+        ])
+        .unwrap();
+        let source = config.default_source().unwrap();
+        assert!(!source.allow_unsigned);
+        assert!(!source.accept_batched_webhooks);
+        assert_eq!(source.webhook_secret, Some(Secret::new("s")));
+        // Batched webhooks are accepted only when asked, and only with a secret.
+        let config = read(&[
+            (VAR_CLIENT_SIDE_ID, "abc"),
+            (VAR_SHARED_SECRET, "s"),
+            (VAR_ACCEPT_BATCHED_WEBHOOKS, "true"),
+        ])
+        .unwrap();
+        assert!(config.default_source().unwrap().accept_batched_webhooks);
+        assert_eq!(config.warnings.len(), 1);
+        let config = read(&[
+            (VAR_CLIENT_SIDE_ID, "abc"),
+            (VAR_WRITE_KEY, "wk"),
+            (VAR_ACCEPT_BATCHED_WEBHOOKS, "true"),
+        ])
+        .unwrap();
+        assert!(!config.default_source().unwrap().accept_batched_webhooks);
+    }
+
+    #[test]
+    fn secret_keys_are_refused_as_client_side_ids_without_being_repeated() {
+        for (key, what) in [
+            ("sdk-1234abcd-5678", "server-side SDK key"),
+            ("SDK-1234abcd", "server-side SDK key"),
+            ("api-0000ffff", "API access token"),
+            ("mob-77aa", "mobile key"),
+        ] {
+            let problems = read(&[(VAR_CLIENT_SIDE_ID, key), (VAR_WRITE_KEY, "wk")]).unwrap_err();
+            assert_eq!(problems[0].location, VAR_CLIENT_SIDE_ID);
+            assert!(problems[0].message.contains(what), "{problems:?}");
+            assert!(!problems[0].to_string().contains(&key[4..]), "{problems:?}");
+        }
+        // Neither is an invalid one repeated.
+        let problems =
+            read(&[(VAR_CLIENT_SIDE_ID, "secret value!"), (VAR_WRITE_KEY, "wk")]).unwrap_err();
+        assert!(!problems[0].message.contains("secret value"));
+        // Look-alikes that are not those prefixes are client-side IDs.
+        for id in ["sdk", "sdkx-1", "apis-1", "5f0c1a2b3c4d5e6f7a8b9c0d", "mob"] {
+            assert!(
+                read(&[(VAR_CLIENT_SIDE_ID, id), (VAR_WRITE_KEY, "wk")]).is_ok(),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn secret_names_are_upper_case_variable_names() {
+        for name in ["SEGMENT_SECRET", "A", "WEB_1", &"A".repeat(128)] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "",
+            "_A",
+            "1A",
+            "a",
+            "web_secret",
+            "A-B",
+            "A B",
+            &"A".repeat(129),
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn authentication_needs_a_secret_a_write_key_or_allow_unsigned() {
+        let source = |secret: bool, keys: bool, unsigned: bool| Source {
+            name: "s".into(),
+            source_ids: vec!["s".into()],
+            write_keys: if keys { vec!["wk".into()] } else { Vec::new() },
+            destinations: vec![0],
+            default: false,
+            allow_unsigned: unsigned,
+            accept_batched_webhooks: false,
+            webhook_secret_name: secret.then(|| "S".into()),
+            webhook_secret: None,
+        };
+        let config = |sources: Vec<Source>| BridgeConfig {
+            destinations: Vec::new(),
+            subscriptions: Vec::new(),
+            sources,
+            warnings: Vec::new(),
+        };
+        assert!(config(Vec::new()).authentication_problem().is_some());
+        assert!(config(vec![source(false, false, false)])
+            .authentication_problem()
+            .is_some());
+        for (secret, keys, unsigned) in [
+            (true, false, false),
+            (false, true, false),
+            (false, false, true),
+        ] {
+            assert!(config(vec![
+                source(false, false, false),
+                source(secret, keys, unsigned)
+            ])
+            .authentication_problem()
+            .is_none());
+        }
     }
 }

@@ -7,7 +7,8 @@ use worker::js_sys::{self, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{
-    AbortSignal, Headers, Request, RequestInit, Response, ResponseInit, WorkerGlobalScope,
+    AbortSignal, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response,
+    ResponseInit, WorkerGlobalScope,
 };
 
 /// A request header, or `None` when absent (or unreadable).
@@ -15,10 +16,57 @@ pub fn header(headers: &Headers, name: &str) -> Option<String> {
     headers.get(name).ok().flatten()
 }
 
-/// The request body as bytes.
-pub async fn body_bytes(request: &Request) -> Result<Vec<u8>, JsValue> {
-    let buffer = JsFuture::from(request.array_buffer()?).await?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+/// A request body read under a cap.
+pub enum Body {
+    /// The whole body, at most the cap.
+    Read(Vec<u8>),
+    /// Over the cap: `Content-Length` said so before anything was read, or reading stopped at
+    /// the first chunk past it. `bytes` is how many were declared or seen.
+    TooLarge {
+        /// Bytes declared or seen so far.
+        bytes: usize,
+    },
+}
+
+/// Reads the request body, never holding more than `cap` bytes: a `Content-Length` over the cap
+/// is refused before reading (within it, the HTTP layer bounds the body by it); a body without
+/// one is streamed and abandoned past the cap.
+pub async fn read_body(request: &Request, cap: usize) -> Result<Body, JsValue> {
+    let declared = header(&request.headers(), "Content-Length");
+    match declared.map(|value| value.trim().parse::<u64>()) {
+        Some(Ok(length)) if length > cap as u64 => {
+            return Ok(Body::TooLarge {
+                bytes: usize::try_from(length).unwrap_or(usize::MAX),
+            })
+        }
+        Some(Ok(_)) => {
+            let buffer = JsFuture::from(request.array_buffer()?).await?;
+            return Ok(Body::Read(Uint8Array::new(&buffer).to_vec()));
+        }
+        _ => {}
+    }
+    let Some(stream) = request.body() else {
+        return Ok(Body::Read(Vec::new()));
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if Reflect::get(&chunk, &JsValue::from_str("done"))?.is_truthy() {
+            return Ok(Body::Read(bytes));
+        }
+        let value = Uint8Array::new(&Reflect::get(&chunk, &JsValue::from_str("value"))?);
+        let length = value.length() as usize;
+        if bytes.len().saturating_add(length) > cap {
+            let _ = reader.cancel(); // ok: nothing more is read either way
+            return Ok(Body::TooLarge {
+                bytes: bytes.len().saturating_add(length),
+            });
+        }
+        let start = bytes.len();
+        bytes.resize(start + length, 0);
+        value.copy_to(&mut bytes[start..]);
+    }
 }
 
 /// The response for an [`ApiResponse`]: its status, headers, and its body as JSON (none when

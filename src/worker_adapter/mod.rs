@@ -27,8 +27,6 @@ use worker::{console_log, event, web_sys, Context, Date, Env, MessageBatch, Queu
 struct Settings {
     config: BridgeConfig,
     policy: RetryPolicy,
-    /// Remember requests for `/dev/recent` (`DEV_MODE` on, or an admin token set).
-    record_recent: bool,
 }
 
 type Loaded = std::result::Result<Rc<Settings>, Rc<Vec<ConfigProblem>>>;
@@ -41,11 +39,14 @@ const SETTINGS_VARS: [&str; 10] = [
     CONFIG_VARS[3],
     CONFIG_VARS[4],
     CONFIG_VARS[5],
+    CONFIG_VARS[6],
+    CONFIG_VARS[7],
     VAR_RETRY_DELAYS,
     VAR_TIMEOUT_MS,
-    api::VAR_DEV_MODE,
-    api::VAR_ADMIN_TOKEN,
 ];
+
+/// The most an admin request body may hold (a list of payload ids).
+const MAX_ADMIN_BODY_BYTES: usize = 64 * 1024;
 
 /// Settings built from one `env`: the same `env` object needs no variable read at all.
 struct CachedSettings {
@@ -95,54 +96,73 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
     let path = api::path_of(&url);
     let headers = request.headers();
     let authorization = http::header(&headers, "Authorization");
+    let dev_mode = read_var(&env, api::VAR_DEV_MODE).is_some_and(|value| value == "true");
+    let admin = || {
+        api::check_admin(
+            read_var(&env, api::VAR_ADMIN_TOKEN).as_deref(),
+            authorization.as_deref(),
+        )
+    };
     let response = match api::route(&method, path) {
         Err(response) => response,
         Ok(Route::Health) => {
             let settings = load_settings(&env);
+            let view = api::HealthView {
+                admin: admin().is_ok(),
+                dev_mode,
+            };
             api::health(
                 settings
                     .as_ref()
                     .map(|s| &s.config)
                     .map_err(|p| p.as_slice()),
+                view,
             )
         }
         Ok(Route::Preflight) => api::preflight(),
-        Ok(Route::Recent) => {
-            let open = read_var(&env, api::VAR_DEV_MODE).is_some_and(|value| value == "true");
-            let token = read_var(&env, api::VAR_ADMIN_TOKEN);
-            match open.then_some(()).map_or_else(
-                || api::check_admin(token.as_deref(), authorization.as_deref()),
-                Ok,
-            ) {
-                Ok(()) => recent::snapshot(),
-                Err(response) => response,
-            }
-        }
-        Ok(Route::Admin(action)) => {
-            let body = http::body_bytes(&request).await?;
-            admin(&env, &action, authorization.as_deref(), &body).await
-        }
-        Ok(route) => {
-            let body = http::body_bytes(&request).await?;
-            let content_type = http::header(&headers, "Content-Type");
-            let signature = http::header(&headers, "X-Signature");
-            let ingest = IngestRequest {
-                content_type: content_type.as_deref(),
-                authorization: authorization.as_deref(),
-                signature: signature.as_deref(),
-                body: &body,
-            };
-            match Runtime::load(&env, false) {
-                Err(response) => response,
-                Ok(runtime) => {
-                    let response = ingest_request(&env, &runtime, &route, &ingest, started).await;
-                    if runtime.settings.record_recent {
-                        recent::record(&method, path, &body, &response);
+        Ok(Route::Recent) => match dev_mode.then_some(()).map_or_else(admin, Ok) {
+            Ok(()) => recent::snapshot(),
+            Err(response) => response,
+        },
+        // The admin token is checked before the body is read.
+        Ok(Route::Admin(action)) => match admin() {
+            Err(response) => response,
+            Ok(()) => match http::read_body(&request, MAX_ADMIN_BODY_BYTES).await? {
+                http::Body::Read(body) => admin_action(&env, &action, &body).await,
+                http::Body::TooLarge { bytes } => too_large(bytes, MAX_ADMIN_BODY_BYTES),
+            },
+        },
+        Ok(route) => match Runtime::load(&env, false) {
+            Err(response) => response,
+            Ok(runtime) => {
+                let limits = Limits::SEGMENT;
+                match http::read_body(&request, limits.max_request_bytes).await? {
+                    http::Body::TooLarge { bytes } => {
+                        let mut response = too_large(bytes, limits.max_request_bytes);
+                        if matches!(route, Route::TrackingApi(_)) {
+                            api::add_cors(&mut response);
+                        }
+                        response
                     }
-                    response
+                    http::Body::Read(body) => {
+                        let content_type = http::header(&headers, "Content-Type");
+                        let signature = http::header(&headers, "X-Signature");
+                        let ingest = IngestRequest {
+                            content_type: content_type.as_deref(),
+                            authorization: authorization.as_deref(),
+                            signature: signature.as_deref(),
+                            body: &body,
+                        };
+                        let response =
+                            ingest_request(&env, &runtime, &route, &ingest, started).await;
+                        if dev_mode {
+                            recent::record(&method, path, &body, &response);
+                        }
+                        response
+                    }
                 }
             }
-        }
+        },
     };
     log(json!({
         "log": "request",
@@ -159,6 +179,12 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
         "ms": now_ms() - started,
     }));
     Ok(http::respond(&response)?)
+}
+
+/// 413 for a body over `limit` bytes, refused before it was read whole.
+fn too_large(bytes: usize, limit: usize) -> ApiResponse {
+    let error = crate::inbound::LimitError::RequestTooLarge { bytes, limit };
+    ApiResponse::error(413, error.code(), error.to_string())
 }
 
 /// The deliveries of an ingest answer, for the request's log line: destination, payload id,
@@ -261,18 +287,8 @@ async fn hand_on(env: &Env, runtime: &Runtime, payload: QueuedPayload) -> Delive
     }
 }
 
-async fn admin(
-    env: &Env,
-    action: &AdminAction,
-    authorization: Option<&str>,
-    body: &[u8],
-) -> ApiResponse {
-    if let Err(response) = api::check_admin(
-        read_var(env, api::VAR_ADMIN_TOKEN).as_deref(),
-        authorization,
-    ) {
-        return response;
-    }
+/// An admin action, once the admin token was checked.
+async fn admin_action(env: &Env, action: &AdminAction, body: &[u8]) -> ApiResponse {
     match action {
         AdminAction::ListDeadLetters => dead_letters::list(env).await,
         AdminAction::DeleteDeadLetter(id) => dead_letters::delete(env, id).await,
@@ -340,25 +356,28 @@ fn load_settings(env: &Env) -> Loaded {
             Some(position) => values[position].clone(),
             None => read_var(env, name), // a Worker secret the document names
         };
-        let record_recent = lookup(api::VAR_DEV_MODE).is_some_and(|value| value == "true")
-            || lookup(api::VAR_ADMIN_TOKEN).is_some_and(|token| !token.is_empty());
         let settings: Loaded = match (
             BridgeConfig::from_vars(lookup),
             RetryPolicy::from_vars(lookup),
         ) {
-            (Ok(config), Ok(policy)) => Ok(Rc::new(Settings {
-                config,
-                policy,
-                record_recent,
-            })),
-            (config, policy) => Err(Rc::new(
-                config
+            (Ok(config), Ok(policy)) => {
+                // Once per configuration: every open route, and anything else worth a look.
+                for warning in &config.warnings {
+                    log(json!({"log": "config_warning", "level": "warn",
+                               "location": warning.location, "message": warning.message}));
+                }
+                Ok(Rc::new(Settings { config, policy }))
+            }
+            (config, policy) => {
+                let problems: Vec<ConfigProblem> = config
                     .err()
                     .into_iter()
                     .chain(policy.err())
                     .flatten()
-                    .collect(),
-            )),
+                    .collect();
+                log(json!({"log": "config_invalid", "level": "error", "problems": problems}));
+                Err(Rc::new(problems))
+            }
         };
         *cache = Some(CachedSettings {
             env: env_value,

@@ -1,6 +1,7 @@
 //! The live view for the playground: the last requests this isolate handled, with their
-//! outcomes and deliveries (no headers, so no secrets). `GET /dev/recent`, open only with
-//! `DEV_MODE = "true"` or the admin token.
+//! outcomes and deliveries. Recorded only with `DEV_MODE = "true"`; no headers (so no
+//! `Authorization` or `X-Signature`) and no `writeKey` are kept. `GET /dev/recent`, open in dev
+//! mode, else with the admin token.
 
 use crate::api::ApiResponse;
 use serde_json::{json, Value};
@@ -20,7 +21,10 @@ pub fn record(method: &str, path: &str, body: &[u8], response: &ApiResponse) {
         .then(|| serde_json::from_slice::<Value>(body).ok())
         .flatten()
     {
-        Some(value) => value,
+        Some(mut value) => {
+            without_write_keys(&mut value);
+            value
+        }
         None => json!(format!("({} bytes, not shown)", body.len())),
     };
     let entry = json!({
@@ -46,4 +50,22 @@ pub fn record(method: &str, path: &str, body: &[u8], response: &ApiResponse) {
 pub fn snapshot() -> ApiResponse {
     let entries: Vec<Value> = RECENT.with(|recent| recent.borrow().iter().rev().cloned().collect());
     ApiResponse::json(200, json!({"recent": entries}))
+}
+
+/// Removes `writeKey` from a body: at its top, and from each event of an array or a batch.
+fn without_write_keys(body: &mut Value) {
+    let events = match body {
+        Value::Object(object) => {
+            object.remove("writeKey");
+            match object.get_mut("batch") {
+                Some(Value::Array(events)) => events,
+                _ => return,
+            }
+        }
+        Value::Array(events) => events,
+        _ => return,
+    };
+    for event in events.iter_mut().filter_map(Value::as_object_mut) {
+        event.remove("writeKey");
+    }
 }
