@@ -452,7 +452,8 @@ mod tests {
     /// identity and JSON, NUL-separated.
     #[test]
     fn payload_ids_are_uuid_v5() {
-        let cases: [(&str, &str, &[(&str, &str)]); 4] = [
+        type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+        let cases: [Case<'_>; 4] = [
             ("env", "", &[]),
             ("env", "web", &[("m1", "{}")]),
             (
