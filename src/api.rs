@@ -656,6 +656,7 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     #[test]
     fn paths_of_request_urls() {
@@ -691,5 +692,432 @@ mod tests {
         let missing = route("POST", "/nope").unwrap_err();
         assert_eq!(missing.status, 404);
         assert_eq!(missing.body["error"]["code"], "not_found");
+    }
+
+    use crate::inbound::sign;
+
+    fn config_of(document: Value) -> BridgeConfig {
+        let text = document.to_string();
+        BridgeConfig::from_vars(|name| match name {
+            "BRIDGE_CONFIG" => Some(text.clone()),
+            "WEB_SECRET" => Some("web-secret".to_string()),
+            "APP_SECRET" => Some("app-secret".to_string()),
+            _ => None,
+        })
+        .expect("valid configuration")
+    }
+
+    fn sources() -> BridgeConfig {
+        config_of(json!({
+            "destinations": [{"name": "d", "client_side_id": "env"}],
+            "sources": [
+                {"name": "web", "source_ids": ["web"], "webhook_secret": "WEB_SECRET"},
+                {"name": "app", "webhook_secret": "APP_SECRET", "accept_batched_webhooks": true},
+                {"name": "server", "write_keys": ["wk"], "default": true},
+                {"name": "dev", "source_ids": ["dev"], "allow_unsigned": true}
+            ]
+        }))
+    }
+
+    fn code(response: &ApiResponse) -> (u16, &str) {
+        (
+            response.status,
+            response.body["error"]["code"].as_str().unwrap_or(""),
+        )
+    }
+
+    fn webhook(
+        config: &BridgeConfig,
+        id: Option<&str>,
+        signature: Option<&str>,
+        body: &str,
+    ) -> Result<String, (u16, String)> {
+        authenticate_webhook(config, id, signature, body.as_bytes())
+            .map(|route| route.source.unwrap_or_default())
+            .map_err(|response| {
+                let (status, code) = code(&response);
+                (status, code.to_string())
+            })
+    }
+
+    #[test]
+    fn webhooks_are_authenticated_or_explicitly_open() {
+        let config = sources();
+        let event = r#"{"type":"track","event":"E","userId":"u"}"#;
+        let web = sign(b"web-secret", event.as_bytes());
+        let app = sign(b"app-secret", event.as_bytes());
+        let refused = |status: u16, code: &str| Err((status, code.to_string()));
+        // Named by the URL: its own secret, and only that one.
+        assert_eq!(
+            webhook(&config, Some("web"), Some(&web), event),
+            Ok("web".into())
+        );
+        assert_eq!(
+            webhook(&config, Some("web"), Some(&app), event),
+            refused(401, "invalid_signature")
+        );
+        assert_eq!(
+            webhook(&config, Some("web"), None, event),
+            refused(401, "missing_signature")
+        );
+        assert_eq!(
+            webhook(&config, Some("nope"), Some(&web), event),
+            refused(404, "unknown_source")
+        );
+        // Named by the secret that signed it.
+        assert_eq!(webhook(&config, None, Some(&app), event), Ok("app".into()));
+        assert_eq!(webhook(&config, None, Some(&web), event), Ok("web".into()));
+        assert_eq!(
+            webhook(&config, None, Some("00"), event),
+            refused(401, "invalid_signature")
+        );
+        // Unsigned to the default source, which has only a write key: refused.
+        assert_eq!(
+            webhook(&config, None, None, event),
+            refused(401, "unsigned_refused")
+        );
+        // Explicitly open.
+        assert_eq!(webhook(&config, Some("dev"), None, event), Ok("dev".into()));
+        // Batched: refused unless the source accepts them; a batch of one is signed whole.
+        let batch = format!("[{event},{event}]");
+        let first = sign(b"web-secret", event.as_bytes());
+        assert_eq!(
+            webhook(&config, Some("web"), Some(&first), &batch),
+            refused(401, "batched_webhook_refused")
+        );
+        assert_eq!(
+            webhook(&config, Some("web"), Some(&first), &format!("[{event}]")),
+            Ok("web".into())
+        );
+        let first = sign(b"app-secret", event.as_bytes());
+        assert_eq!(
+            webhook(&config, None, Some(&first), &batch),
+            Ok("app".into())
+        );
+        // No default source: the request must name one.
+        let named = config_of(json!({
+            "destinations": [{"name": "d", "client_side_id": "env"}],
+            "sources": [{"name": "dev", "source_ids": ["dev"], "allow_unsigned": true}]
+        }));
+        assert_eq!(
+            webhook(&named, None, None, event),
+            refused(400, "source_required")
+        );
+        // A signature with no secret configured anywhere goes to the default source.
+        let open = config_of(json!({
+            "destinations": [{"name": "d", "client_side_id": "env"}],
+            "sources": [{"name": "dev", "default": true, "allow_unsigned": true}]
+        }));
+        assert_eq!(webhook(&open, None, Some(&web), event), Ok("dev".into()));
+    }
+
+    fn ingest(
+        config: &BridgeConfig,
+        route: &Route,
+        authorization: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+        limits: &Limits,
+    ) -> (u16, String) {
+        let request = IngestRequest {
+            content_type: Some("application/json"),
+            authorization,
+            signature,
+            body,
+        };
+        match plan_ingest(config, route, &request, limits, 0) {
+            IngestPlan::Respond(response) => {
+                let (status, code) = code(&response);
+                (status, code.to_string())
+            }
+            IngestPlan::Deliver(delivery) => {
+                (200, format!("{}", delivery.processed.outcomes.len()))
+            }
+        }
+    }
+
+    #[test]
+    fn limits_come_before_authentication_and_authentication_before_parsing() {
+        let config = sources();
+        let small = Limits {
+            max_request_bytes: 50,
+            ..Limits::SEGMENT
+        };
+        let webhook = Route::Webhook {
+            source_id: Some("web".into()),
+        };
+        let batch = Route::TrackingApi(TrackingCall::Batch);
+        let big = format!(r#"{{"type":"track","event":"{}"}}"#, "x".repeat(60));
+        // Too large: refused before the signature is computed or the write key looked at.
+        assert_eq!(
+            ingest(&config, &webhook, None, Some("00"), big.as_bytes(), &small),
+            (413, "request_too_large".into())
+        );
+        assert_eq!(
+            ingest(&config, &batch, None, None, big.as_bytes(), &small),
+            (413, "request_too_large".into())
+        );
+        // Not JSON, and no credentials: 401, not 400.
+        assert_eq!(
+            ingest(&config, &batch, None, None, b"{not json", &Limits::SEGMENT),
+            (401, "missing_write_key".into())
+        );
+        assert_eq!(
+            ingest(
+                &config,
+                &webhook,
+                None,
+                None,
+                b"{not json",
+                &Limits::SEGMENT
+            ),
+            (401, "missing_signature".into())
+        );
+        let basic = |key: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+            )
+        };
+        assert_eq!(
+            ingest(
+                &config,
+                &batch,
+                Some(&basic("other")),
+                None,
+                b"{not json",
+                &Limits::SEGMENT
+            ),
+            (401, "unknown_write_key".into())
+        );
+        // An empty write key is no write key.
+        assert_eq!(
+            ingest(
+                &config,
+                &batch,
+                Some(&basic("")),
+                None,
+                br#"{"batch":[]}"#,
+                &Limits::SEGMENT
+            ),
+            (401, "missing_write_key".into())
+        );
+        // Authenticated: now the body is parsed.
+        assert_eq!(
+            ingest(
+                &config,
+                &batch,
+                Some(&basic("wk")),
+                None,
+                b"{not json",
+                &Limits::SEGMENT
+            ),
+            (400, "malformed_json".into())
+        );
+        assert_eq!(
+            ingest(
+                &config,
+                &batch,
+                None,
+                None,
+                br#"{"writeKey":"wk","batch":[{}]}"#,
+                &Limits::SEGMENT
+            ),
+            (200, "1".into())
+        );
+        let track = Route::TrackingApi(TrackingCall::Single("page"));
+        assert_eq!(
+            ingest(
+                &config,
+                &track,
+                None,
+                None,
+                br#"{"writeKey":"wk","name":"Home"}"#,
+                &Limits::SEGMENT
+            ),
+            (200, "1".into())
+        );
+        // Exactly at the limit is read.
+        let at = format!(r#"{{"writeKey":"wk","batch":[{}]}}"#, " ".repeat(20));
+        let exact = Limits {
+            max_request_bytes: at.len(),
+            ..Limits::SEGMENT
+        };
+        assert_eq!(
+            ingest(&config, &batch, None, None, at.as_bytes(), &exact),
+            (200, "0".into())
+        );
+    }
+
+    #[test]
+    fn the_admin_check_takes_exactly_the_token() {
+        let refused = |token: Option<&str>, header: Option<&str>| {
+            check_admin(token, header).map_err(|response| {
+                let (status, code) = code(&response);
+                (status, code.to_string(), response.headers.clone())
+            })
+        };
+        assert_eq!(refused(None, Some("Bearer x")).unwrap_err().0, 404);
+        assert_eq!(
+            refused(Some(""), Some("Bearer ")).unwrap_err().1,
+            "admin_disabled"
+        );
+        for header in ["Bearer tok-1", "bearer tok-1", " BEARER  tok-1 "] {
+            assert_eq!(refused(Some("tok-1"), Some(header)), Ok(()), "{header}");
+        }
+        for header in [
+            None,
+            Some("Bearer tok-"),
+            Some("Bearer tok-12"),
+            Some("Bearer "),
+            Some("Basic tok-1"),
+            Some("tok-1"),
+            Some("Bearer TOK-1"),
+        ] {
+            let (status, code, headers) = refused(Some("tok-1"), header).unwrap_err();
+            assert_eq!((status, code.as_str()), (401, "unauthorized"), "{header:?}");
+            assert_eq!(headers, vec![("WWW-Authenticate", "Bearer".to_string())]);
+        }
+    }
+
+    #[test]
+    fn constant_time_comparison_is_equality() {
+        assert!(constant_time_eq(b"", b""));
+        assert!(constant_time_eq(b"secret", b"secret"));
+        for other in [
+            &b"secreT"[..],
+            b"Secret",
+            b"secre",
+            b"secrets",
+            b"",
+            b"secret\0",
+        ] {
+            assert!(!constant_time_eq(other, b"secret"), "{other:?}");
+        }
+        assert!(!constant_time_eq(b"x", b""));
+        assert!(!constant_time_eq(b"\0", b""));
+    }
+
+    #[test]
+    fn replay_refuses_a_body_it_does_not_understand() {
+        assert_eq!(replay_selection(b""), Ok(None));
+        assert_eq!(replay_selection(b" \n"), Ok(None));
+        assert_eq!(replay_selection(b"{}"), Ok(None));
+        assert_eq!(
+            replay_selection(br#"{"payload_ids": ["a", "b"]}"#),
+            Ok(Some(vec!["a".to_string(), "b".to_string()]))
+        );
+        assert_eq!(
+            replay_selection(br#"{"payload_ids": []}"#),
+            Ok(Some(Vec::new()))
+        );
+        for body in [
+            &br#"{"ids": ["a"]}"#[..],
+            b"[1]",
+            b"[]",
+            br#"{"payload_ids": [1]}"#,
+            br#"{"payload_ids": "a"}"#,
+            b"null",
+            b"{",
+        ] {
+            let response = replay_selection(body).unwrap_err();
+            assert_eq!(code(&response), (400, "invalid_body"), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn health_shows_details_only_with_the_admin_token() {
+        let config = sources();
+        let public = health(
+            Ok(&config),
+            HealthView {
+                admin: false,
+                dev_mode: false,
+            },
+        );
+        assert_eq!(public.status, 200);
+        let fields: Vec<&String> = public.body.as_object().unwrap().keys().collect();
+        assert_eq!(fields, ["status", "name", "version", "dev_mode"]);
+        assert_eq!(public.body["dev_mode"], false);
+        let admin = health(
+            Ok(&config),
+            HealthView {
+                admin: true,
+                dev_mode: true,
+            },
+        );
+        assert_eq!(admin.body["dev_mode"], true);
+        assert_eq!(
+            admin.body["config"]["sources"][0]["source_ids"],
+            json!(["web"])
+        );
+        let problems = [ConfigProblem {
+            location: "sources".into(),
+            message: "m".into(),
+        }];
+        let public = health(
+            Err(&problems),
+            HealthView {
+                admin: false,
+                dev_mode: false,
+            },
+        );
+        assert_eq!(public.status, 503);
+        assert_eq!(public.body["status"], "misconfigured");
+        assert_eq!(public.body["problems"], 1);
+        let admin = health(
+            Err(&problems),
+            HealthView {
+                admin: true,
+                dev_mode: false,
+            },
+        );
+        assert_eq!(admin.body["problems"][0]["location"], "sources");
+    }
+
+    #[test]
+    fn every_tracking_route_and_its_methods() {
+        for path in [
+            "/v1/track",
+            "/v1/identify",
+            "/v1/page",
+            "/v1/screen",
+            "/v1/group",
+            "/v1/alias",
+            "/v1/batch",
+        ] {
+            assert!(
+                matches!(route("POST", path), Ok(Route::TrackingApi(_))),
+                "{path}"
+            );
+            assert_eq!(route("OPTIONS", path), Ok(Route::Preflight));
+            let wrong = route("GET", path).unwrap_err();
+            assert_eq!(wrong.status, 405);
+            assert!(wrong
+                .headers
+                .iter()
+                .any(|(name, _)| *name == "Access-Control-Allow-Origin"));
+        }
+        assert_eq!(route("GET", "/dev/recent"), Ok(Route::Recent));
+        assert_eq!(
+            route("GET", "/admin/dead-letters"),
+            Ok(Route::Admin(AdminAction::ListDeadLetters))
+        );
+        assert_eq!(
+            route("POST", "/admin/dead-letters/replay"),
+            Ok(Route::Admin(AdminAction::ReplayDeadLetters))
+        );
+        assert_eq!(
+            route("DELETE", "/admin/dead-letters/abc"),
+            Ok(Route::Admin(AdminAction::DeleteDeadLetter("abc".into())))
+        );
+        assert_eq!(
+            route("DELETE", "/admin/dead-letters/a/b")
+                .unwrap_err()
+                .status,
+            404
+        );
+        assert_eq!(route("POST", "/health").unwrap_err().status, 405);
+        assert_eq!(route("HEAD", "/health"), Ok(Route::Health));
     }
 }

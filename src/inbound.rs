@@ -205,8 +205,12 @@ fn read_body(body: &[u8], limits: &Limits, inherit: &[&str]) -> Result<ReceivedE
                     "an object whose \"batch\" is not an array",
                 ))
             })?;
+            // Envelope fields are read only within the per-event limit: a larger one could only
+            // make every event that takes it too large, and would cost memory for nothing.
             let mut envelope = Map::new();
-            for (key, raw) in top.iter().filter(|(key, _)| key.as_str() != "batch") {
+            for (key, raw) in top.iter().filter(|(key, raw)| {
+                key.as_str() != "batch" && raw.get().len() <= limits.max_event_bytes
+            }) {
                 envelope.insert(
                     key.clone(),
                     serde_json::from_str(raw.get()).map_err(malformed)?,

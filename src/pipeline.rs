@@ -665,8 +665,8 @@ fn push_quoted(message: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Map;
-    use std::borrow::Cow;
+    use crate::inbound::{read_tracking_call, TrackingCall};
+    use serde_json::{json, Map};
 
     /// The fast paths of [`describe`] write what `{:?}` (the key) and JSON (context keys) write.
     #[test]
@@ -703,5 +703,115 @@ mod tests {
             );
             assert_eq!(message, expected);
         }
+    }
+
+    fn two_sources() -> BridgeConfig {
+        crate::config::read_document(&json!({
+            "destinations": [{"name": "d", "client_side_id": "env"}],
+            "sources": [
+                {"name": "server", "source_ids": ["server"], "allow_unsigned": true},
+                {"name": "browser", "write_keys": ["wk"]}
+            ]
+        }))
+        .expect("valid")
+    }
+
+    /// 2025-06-15, after the events' timestamps.
+    const T: i64 = 1_750_000_000_000;
+
+    fn id_of(config: &BridgeConfig, source: &str, events: &[Value], received_at: i64) -> String {
+        let route = config
+            .route(crate::config::SourceHint::SourceId("server"))
+            .map(|mut route| {
+                route.source = Some(source.to_string());
+                route
+            });
+        let processed = process_routed(config, &route.expect("route"), events, received_at);
+        processed.deliveries[0]
+            .request
+            .header("X-LaunchDarkly-Payload-ID")
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn payload_ids_belong_to_one_source_and_one_content() {
+        let config = two_sources();
+        let order = json!({"type": "track", "event": "Order", "userId": "u", "messageId": "order-1001",
+                           "timestamp": "2025-01-01T00:00:00Z", "properties": {"revenue": 10}});
+        let server = id_of(&config, "server", std::slice::from_ref(&order), T);
+        // A retry, received later, carries the same id.
+        assert_eq!(
+            server,
+            id_of(&config, "server", std::slice::from_ref(&order), T + 2_000)
+        );
+        // The same messageId from another source never does.
+        assert_ne!(
+            server,
+            id_of(&config, "browser", std::slice::from_ref(&order), T)
+        );
+        // Nor does other content with the same messageId from the same source.
+        let mut forged = order.clone();
+        forged["properties"]["revenue"] = json!(1_000_000);
+        assert_ne!(server, id_of(&config, "server", &[forged], T));
+        // Two events without messageId differ by their content.
+        let plain = |name: &str| json!({"type": "track", "event": name, "userId": "u", "timestamp": "2025-01-01T00:00:00Z"});
+        assert_ne!(
+            id_of(&config, "server", &[plain("A")], T),
+            id_of(&config, "server", &[plain("B")], T)
+        );
+    }
+
+    #[test]
+    fn a_creation_date_stamped_at_receipt_is_left_out_of_the_payload_id() {
+        let config = two_sources();
+        let untimed = json!({"type": "track", "event": "E", "userId": "u"});
+        let first = id_of(&config, "server", std::slice::from_ref(&untimed), T);
+        assert_eq!(
+            first,
+            id_of(&config, "server", std::slice::from_ref(&untimed), T + 9_999)
+        );
+        // An event's own timestamp counts.
+        let timed =
+            |at: &str| json!({"type": "track", "event": "E", "userId": "u", "timestamp": at});
+        assert_ne!(
+            id_of(&config, "server", &[timed("2025-01-01T00:00:00Z")], T),
+            id_of(&config, "server", &[timed("2025-01-01T00:00:00.001Z")], T)
+        );
+        assert_ne!(
+            first,
+            id_of(&config, "server", &[timed("2025-01-01T00:00:00Z")], T)
+        );
+    }
+
+    #[test]
+    fn the_creation_date_is_found_after_a_context_kind_of_that_name() {
+        let json = br#"{"kind":"custom","key":",\"creationDate\":1","contextKeys":{"creationDate":"7"},"creationDate":-42,"data":{"creationDate":5}}"#;
+        let range = creation_date_range(json).unwrap();
+        assert_eq!(&json[range], b"-42");
+        assert_eq!(creation_date_range(br#"{"creationDate":1}"#), None);
+        assert_eq!(creation_date_range(br#"{"a":1,"creationDate":"x"}"#), None);
+        assert_eq!(creation_date_range(b""), None);
+    }
+
+    #[test]
+    fn an_unreadable_or_oversized_item_is_rejected_alone_and_the_batch_context_is_used() {
+        let config = two_sources();
+        let body = br#"{"writeKey":"wk","context":{"traits":{"plan":"pro"}},"batch":[
+            {"type":"track","event":"A","userId":"u","n":1e400},
+            {"type":"track","event":"B","userId":"u"},
+            {"type":"track","event":"C","userId":"u","context":{"own":true}}]}"#;
+        let limits = Limits::SEGMENT;
+        let request = read_tracking_call(TrackingCall::Batch, body, &limits).expect("read");
+        let route = config
+            .route(crate::config::SourceHint::WriteKey("wk"))
+            .expect("route");
+        let processed = process_received(&config, &route, &request.received, &limits, T);
+        let reasons: Vec<&str> = processed.outcomes.iter().map(|o| o.reason).collect();
+        assert_eq!(reasons, ["unreadable_event", "track_event", "track_event"]);
+        assert!(processed.outcomes[0]
+            .message
+            .contains("number out of range"));
+        assert_eq!(processed.deliveries[0].event_indexes, [1, 2]);
     }
 }

@@ -13,7 +13,7 @@ pub use catalogue::{KeyCheck, MetricCatalogue, UnknownKeyPolicy};
 pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
 
 use crate::launchdarkly::EventsBase;
-use crate::track_event::{TrackEventMapping, PRESET_TRIGGER};
+use crate::track_event::{TimestampWindow, TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -254,6 +254,27 @@ impl BridgeConfig {
     pub fn from_vars(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<BridgeConfig, Vec<ConfigProblem>> {
+        let window = timestamp_window(&lookup);
+        match (Self::from_config_vars(&lookup), window) {
+            (Ok(mut config), Ok(window)) => {
+                for subscription in &mut config.subscriptions {
+                    subscription.mapping.set_timestamp_window(window);
+                }
+                Ok(config)
+            }
+            (config, window) => Err(config
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .chain(window.err())
+                .collect()),
+        }
+    }
+
+    /// [`BridgeConfig::from_vars`] but for the timestamp window.
+    fn from_config_vars(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<BridgeConfig, Vec<ConfigProblem>> {
         let set = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         if let Some(text) = set(VAR_BRIDGE_CONFIG) {
             let mut problems: Vec<ConfigProblem> = CONFIG_VARS[1..]
@@ -276,7 +297,7 @@ impl BridgeConfig {
                 .ok();
             return match document.map(|document| read_document(&document)) {
                 Some(Ok(mut config)) => {
-                    config.resolve_secrets(&lookup, &mut problems);
+                    config.resolve_secrets(lookup, &mut problems);
                     problems.extend(config.authentication_problem());
                     if problems.is_empty() {
                         Ok(config)
@@ -531,6 +552,45 @@ fn problem(location: &str, message: impl Into<String>) -> ConfigProblem {
     }
 }
 
+/// The earliest event timestamp accepted as a `creationDate`, ISO 8601 (default 2000-01-01).
+pub const VAR_TIMESTAMP_EARLIEST: &str = "TIMESTAMP_EARLIEST";
+/// How many seconds after its receipt an event's timestamp may lie (default 86400, one day).
+pub const VAR_TIMESTAMP_MAX_FUTURE_SECONDS: &str = "TIMESTAMP_MAX_FUTURE_SECONDS";
+
+/// The window of accepted event timestamps, from [`VAR_TIMESTAMP_EARLIEST`] and
+/// [`VAR_TIMESTAMP_MAX_FUTURE_SECONDS`] (both optional; they apply to every subscription).
+fn timestamp_window(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<TimestampWindow, ConfigProblem> {
+    let mut window = TimestampWindow::DEFAULT;
+    let set = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    if let Some(text) = set(VAR_TIMESTAMP_EARLIEST) {
+        window.earliest_ms =
+            crate::timestamp::parse_iso8601_millis(text.trim()).ok_or_else(|| {
+                problem(
+                    VAR_TIMESTAMP_EARLIEST,
+                    format!(
+                        "{:?} is not an ISO 8601 date-time (e.g. 2000-01-01T00:00:00Z)",
+                        text.trim()
+                    ),
+                )
+            })?;
+    }
+    if let Some(text) = set(VAR_TIMESTAMP_MAX_FUTURE_SECONDS) {
+        let seconds: u32 = text.trim().parse().map_err(|_| {
+            problem(
+                VAR_TIMESTAMP_MAX_FUTURE_SECONDS,
+                format!(
+                    "{:?} is not a whole number of seconds from 0 to 4294967295",
+                    text.trim()
+                ),
+            )
+        })?;
+        window.max_future_ms = i64::from(seconds) * 1000;
+    }
+    Ok(window)
+}
+
 /// Whether `name` can name a Worker secret: upper-case letters, digits and `_`, starting with a
 /// letter, at most 128. A value that is not one may be the secret itself, so it is never echoed.
 pub(crate) fn is_secret_name(name: &str) -> bool {
@@ -775,5 +835,42 @@ mod tests {
             .authentication_problem()
             .is_none());
         }
+    }
+
+    #[test]
+    fn the_timestamp_window_comes_from_two_variables() {
+        let config = read(&[(VAR_CLIENT_SIDE_ID, "abc"), (VAR_WRITE_KEY, "wk")]).unwrap();
+        assert_eq!(
+            config.subscriptions[0].mapping.timestamp_window(),
+            TimestampWindow::DEFAULT
+        );
+        let config = read(&[
+            (VAR_CLIENT_SIDE_ID, "abc"),
+            (VAR_WRITE_KEY, "wk"),
+            (VAR_TIMESTAMP_EARLIEST, "2020-01-01T00:00:00Z"),
+            (VAR_TIMESTAMP_MAX_FUTURE_SECONDS, "60"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.subscriptions[0].mapping.timestamp_window(),
+            TimestampWindow {
+                earliest_ms: 1_577_836_800_000,
+                max_future_ms: 60_000
+            }
+        );
+        let problems = read(&[
+            (VAR_CLIENT_SIDE_ID, "abc"),
+            (VAR_TIMESTAMP_EARLIEST, "yesterday"),
+        ])
+        .unwrap_err();
+        let locations: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
+        assert_eq!(locations, ["sources", VAR_TIMESTAMP_EARLIEST]);
+        let problems = read(&[
+            (VAR_CLIENT_SIDE_ID, "abc"),
+            (VAR_WRITE_KEY, "wk"),
+            (VAR_TIMESTAMP_MAX_FUTURE_SECONDS, "-1"),
+        ])
+        .unwrap_err();
+        assert_eq!(problems[0].location, VAR_TIMESTAMP_MAX_FUTURE_SECONDS);
     }
 }

@@ -232,6 +232,11 @@ impl TrackEventMapping {
         self
     }
 
+    /// Sets the window of accepted timestamps.
+    pub fn set_timestamp_window(&mut self, window: TimestampWindow) {
+        self.timestamp_window = window;
+    }
+
     /// The `creationDate` window events are checked against.
     pub fn timestamp_window(&self) -> TimestampWindow {
         self.timestamp_window

@@ -32,7 +32,7 @@ struct Settings {
 type Loaded = std::result::Result<Rc<Settings>, Rc<Vec<ConfigProblem>>>;
 
 /// The variables the settings are built from (the cache key).
-const SETTINGS_VARS: [&str; 10] = [
+const SETTINGS_VARS: [&str; 12] = [
     CONFIG_VARS[0],
     CONFIG_VARS[1],
     CONFIG_VARS[2],
@@ -43,6 +43,8 @@ const SETTINGS_VARS: [&str; 10] = [
     CONFIG_VARS[7],
     VAR_RETRY_DELAYS,
     VAR_TIMEOUT_MS,
+    crate::config::VAR_TIMESTAMP_EARLIEST,
+    crate::config::VAR_TIMESTAMP_MAX_FUTURE_SECONDS,
 ];
 
 /// The most an admin request body may hold (a list of payload ids).
