@@ -80,16 +80,23 @@ fn int_arg(args: &[LV<'_>], i: usize, default: i64) -> i64 {
     }
 }
 
-fn slice_chars(s: &str, start: i64, len: i64) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len() as i64;
-    let start = if start < 0 {
-        (n + start).max(0)
+/// The range `slice: start, len` selects among `n` items: a negative `start` counts from the
+/// end, both ends are clamped to `0..=n`. Saturating, so any `i64` arguments are safe.
+fn slice_range(n: usize, start: i64, len: i64) -> (usize, usize) {
+    let n_i = i64::try_from(n).unwrap_or(i64::MAX);
+    let from = if start < 0 {
+        n_i.saturating_add(start).max(0)
     } else {
-        start.min(n)
+        start.min(n_i)
     };
-    let end = (start + len.max(0)).min(n);
-    chars[start as usize..end as usize].iter().collect()
+    let to = from.saturating_add(len.max(0)).min(n_i);
+    let clamp = |i: i64| usize::try_from(i).unwrap_or(0).min(n);
+    (clamp(from), clamp(to).max(clamp(from)))
+}
+
+fn slice_chars(s: &str, start: i64, len: i64) -> String {
+    let (from, to) = slice_range(s.chars().count(), start, len);
+    s.chars().skip(from).take(to - from).collect()
 }
 
 fn html_escape(s: &str) -> String {
@@ -243,16 +250,19 @@ pub(super) fn apply_filter<'a>(
                 LV::Undef => "...".to_string(),
                 v => try_str(v)?,
             };
-            if (text.chars().count() as i64) <= len {
+            let count = text.chars().count();
+            if usize::try_from(len).is_ok_and(|len| count <= len) {
                 string(text)
             } else {
-                let keep = (len - ellipsis.chars().count() as i64).max(0) as usize;
+                let keep = usize::try_from(len)
+                    .unwrap_or(0)
+                    .saturating_sub(ellipsis.chars().count());
                 string(text.chars().take(keep).collect::<String>() + &ellipsis)
             }
         }
         "truncatewords" => {
             let text = s()?;
-            let words = int_arg(args, 0, 15).max(1) as usize;
+            let words = usize::try_from(int_arg(args, 0, 15).max(1)).unwrap_or(usize::MAX);
             let ellipsis = match arg(args, 1) {
                 LV::Undef => "...".to_string(),
                 v => try_str(v)?,
@@ -285,15 +295,9 @@ pub(super) fn apply_filter<'a>(
             let len = int_arg(args, 1, 1);
             match input.value() {
                 Some(Value::Array(items)) => {
-                    let n = items.len() as i64;
-                    let from = if start < 0 {
-                        (n + start).max(0)
-                    } else {
-                        start.min(n)
-                    };
-                    let to = (from + len.max(0)).min(n);
+                    let (from, to) = slice_range(items.len(), start, len);
                     LV::V(Cow::Owned(Value::Array(
-                        items[from as usize..to as usize].to_vec(),
+                        items.get(from..to).unwrap_or_default().to_vec(),
                     )))
                 }
                 _ => string(slice_chars(&s()?, start, len)),
@@ -422,4 +426,80 @@ pub(super) fn apply_filter<'a>(
         // liquidjs passes the input through a filter it does not know (no strictFilters).
         _ => input,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::render;
+    use serde_json::json;
+
+    #[test]
+    fn slice_with_extreme_arguments_does_not_overflow() {
+        let data = json!({"properties": {"sku": "abcdef", "items": [1, 2, 3],
+            "len": 1e19, "neg": -1e308, "huge": 9223372036854775807_i64,
+            "min": -9223372036854775808_i64, "nan": "x"}});
+        let cases = [
+            ("{{ properties.sku | slice: 1, properties.len }}", "bcdef"),
+            (
+                "{{ properties.sku | slice: 1, 9223372036854775807 }}",
+                "bcdef",
+            ),
+            (
+                "{{ properties.sku | slice: properties.huge, properties.huge }}",
+                "",
+            ),
+            (
+                "{{ properties.sku | slice: properties.min, properties.huge }}",
+                "abcdef",
+            ),
+            ("{{ properties.sku | slice: -2, properties.len }}", "ef"),
+            ("{{ properties.sku | slice: properties.neg, 2 }}", "ab"),
+            ("{{ properties.sku | slice: 1, properties.neg }}", ""),
+            (
+                "{{ properties.sku | slice: properties.nan, properties.nan }}",
+                "a",
+            ),
+            (
+                "{{ properties.items | slice: 1, properties.len | join: ',' }}",
+                "2,3",
+            ),
+            (
+                "{{ properties.items | slice: -1, 9223372036854775807 | join: ',' }}",
+                "3",
+            ),
+            (
+                "{{ properties.items | slice: properties.min, 2 | join: ',' }}",
+                "1,2",
+            ),
+        ];
+        for (template, want) in cases {
+            assert_eq!(
+                render(template, data.clone()).as_deref(),
+                Ok(want),
+                "{template}"
+            );
+        }
+    }
+
+    #[test]
+    fn truncate_with_extreme_arguments_does_not_overflow() {
+        let data = json!({"p": {"s": "abcdef", "len": 1e19, "neg": -1e308,
+            "min": -9223372036854775808_i64}});
+        let cases = [
+            ("{{ p.s | truncate: p.len }}", "abcdef"),
+            ("{{ p.s | truncate: p.neg }}", "..."),
+            ("{{ p.s | truncate: p.min }}", "..."),
+            ("{{ p.s | truncate: -9223372036854775808 }}", "..."),
+            ("{{ p.s | truncate: 4, p.s }}", "abcdef"),
+            ("{{ p.s | truncatewords: p.len }}", "abcdef"),
+            ("{{ p.s | truncatewords: p.min }}", "abcdef"),
+        ];
+        for (template, want) in cases {
+            assert_eq!(
+                render(template, data.clone()).as_deref(),
+                Ok(want),
+                "{template}"
+            );
+        }
+    }
 }

@@ -607,7 +607,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn render(t: &str, data: Value) -> Result<String, String> {
+    pub(super) fn render(t: &str, data: Value) -> Result<String, String> {
         let tpl = LiquidTemplate::parse(t)?;
         tpl.render(Some(&data), &mut Budget::new())
             .map_err(|e| e.to_string())
