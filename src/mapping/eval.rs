@@ -294,8 +294,7 @@ fn eval_replace<'a>(
         if let Some(message) = step.too_long {
             return Err(runtime(message));
         }
-        text = replace_literal(&text, step, r.global, r.ignore_case);
-        budget.bytes(text.len())?;
+        text = replace_literal(&text, step, r.global, r.ignore_case, budget)?;
     }
     Ok(Res::Val(Value::String(text)))
 }
