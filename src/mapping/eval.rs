@@ -9,8 +9,8 @@ use super::path::PathSpec;
 use super::replace::replace_literal;
 use super::template::Template;
 use super::value::{
-    charge_value, json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget,
-    ObjectBuilder, Res, Tree,
+    charge_value, json_stringify, loosely_equals_empty_string, lower_len, push_js_string, too_deep,
+    upper_len, Budget, ObjectBuilder, Res, Tree,
 };
 use super::{MappingError, MAX_PAYLOAD_DEPTH};
 
@@ -96,8 +96,14 @@ pub(crate) fn eval<'a>(
         Node::Case { op, value } => {
             let v = eval(value, payload, budget)?;
             match (v.as_str(), op) {
-                (Some(s), CaseOp::Lower) => Res::Val(Value::String(s.to_lowercase())),
-                (Some(s), CaseOp::Upper) => Res::Val(Value::String(s.to_uppercase())),
+                (Some(s), CaseOp::Lower) => {
+                    budget.bytes(lower_len(s))?;
+                    Res::Val(Value::String(s.to_lowercase()))
+                }
+                (Some(s), CaseOp::Upper) => {
+                    budget.bytes(upper_len(s))?;
+                    Res::Val(Value::String(s.to_uppercase()))
+                }
                 (Some(_), CaseOp::Invalid) => {
                     return Err(runtime(
                         "operator key should have a value of \"lower\" or \"upper\"",
@@ -113,11 +119,8 @@ pub(crate) fn eval<'a>(
         Node::Json { mode, value } => {
             let v = eval(value, payload, budget)?;
             match mode {
-                JsonMode::Encode => match json_stringify(&v)? {
-                    Some(s) => {
-                        budget.bytes(s.len())?;
-                        Res::Val(Value::String(s))
-                    }
+                JsonMode::Encode => match json_stringify(&v, budget)? {
+                    Some(s) => Res::Val(Value::String(s)),
                     None => Res::Undefined,
                 },
                 JsonMode::Decode => match v.as_str() {
@@ -282,7 +285,7 @@ fn eval_replace<'a>(
             true
         }
         Some(b @ (Value::Bool(_) | Value::Number(_))) => {
-            push_js_string(&mut text, b, 0)?;
+            push_js_string(&mut text, b, 0, budget)?;
             true
         }
         _ => false,

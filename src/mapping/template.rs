@@ -86,30 +86,34 @@ fn js_trim(s: &str) -> &str {
     s.trim_matches(is_js_space)
 }
 
-fn push_value(out: &mut String, value: Option<&Value>) -> Result<(), MappingError> {
+fn push_value(
+    out: &mut String,
+    value: Option<&Value>,
+    budget: &mut Budget,
+) -> Result<(), MappingError> {
     match value {
         None | Some(Value::Null) => Ok(()),
-        Some(v) => push_js_string(out, v, 0),
+        Some(v) => push_js_string(out, v, 0, budget),
     }
 }
 
-/// One regex pass with `n` braces, looking values up at render time.
+/// One regex pass with `n` braces, looking values up at render time; the result is charged to
+/// the budget as it is built.
 fn render_pass(
     s: &str,
     n: usize,
     payload: Option<&Value>,
     budget: &mut Budget,
 ) -> Result<String, MappingError> {
-    let mut out = String::with_capacity(s.len());
+    let mut out = String::new();
     let mut pos = 0;
     while let Some((start, inner_start, inner_end, end)) = find_placeholder(s, pos, n) {
-        out.push_str(&s[pos..start]);
+        budget.push_str(&mut out, &s[pos..start])?;
         let path = PathSpec::parse(js_trim(&s[inner_start..inner_end]));
-        push_value(&mut out, path.lookup(payload))?;
+        push_value(&mut out, path.lookup(payload), budget)?;
         pos = end;
     }
-    out.push_str(&s[pos..]);
-    budget.bytes(out.len())?;
+    budget.push_str(&mut out, &s[pos..])?;
     Ok(out)
 }
 
@@ -135,7 +139,8 @@ impl Template {
         Template::Segments(segments)
     }
 
-    /// Renders the template against a payload.
+    /// Renders the template against a payload, charging the result to the budget as it is
+    /// built.
     pub(crate) fn render(
         &self,
         payload: Option<&Value>,
@@ -146,11 +151,12 @@ impl Template {
                 let mut out = String::new();
                 for segment in segments {
                     match segment {
-                        Segment::Text(text) => out.push_str(text),
-                        Segment::Placeholder(path) => push_value(&mut out, path.lookup(payload))?,
+                        Segment::Text(text) => budget.push_str(&mut out, text)?,
+                        Segment::Placeholder(path) => {
+                            push_value(&mut out, path.lookup(payload), budget)?
+                        }
                     }
                 }
-                budget.bytes(out.len())?;
                 Ok(out)
             }
             Template::TwoPass(template) => {

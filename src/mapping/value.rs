@@ -62,6 +62,44 @@ impl Budget {
             }),
         }
     }
+
+    /// Charges `piece` and appends it to `out`. The buffer grows geometrically, but never past
+    /// its length plus what the budget has left, so a string the budget refuses is never
+    /// allocated.
+    pub(crate) fn push_str(&mut self, out: &mut String, piece: &str) -> Result<(), MappingError> {
+        self.bytes(piece.len())?;
+        let needed = out.len().saturating_add(piece.len());
+        if needed > out.capacity() {
+            let grown = out
+                .capacity()
+                .saturating_mul(2)
+                .min(needed.saturating_add(self.bytes_left))
+                .max(needed);
+            out.reserve_exact(grown - out.len());
+        }
+        out.push_str(piece);
+        Ok(())
+    }
+
+    /// [`Budget::push_str`] for one character.
+    pub(crate) fn push_char(&mut self, out: &mut String, c: char) -> Result<(), MappingError> {
+        self.push_str(out, c.encode_utf8(&mut [0; 4]))
+    }
+}
+
+/// Length in bytes of `s.to_uppercase()`, computed without building it.
+pub(crate) fn upper_len(s: &str) -> usize {
+    s.chars()
+        .map(|c| c.to_uppercase().map(char::len_utf8).sum::<usize>())
+        .sum()
+}
+
+/// Length in bytes of `s.to_lowercase()`, computed without building it (the final sigma that
+/// `to_lowercase` special-cases has the same length as the other).
+pub(crate) fn lower_len(s: &str) -> usize {
+    s.chars()
+        .map(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>())
+        .sum()
 }
 
 pub(crate) fn too_deep() -> MappingError {
@@ -401,33 +439,34 @@ pub(crate) fn f64_to_js_string(x: f64) -> String {
 }
 
 /// Appends JavaScript's `String(v)` of a JSON value (`null` → `"null"`, arrays joined with `,`
-/// and `null` elements as `""`, objects as `"[object Object]"`).
+/// and `null` elements as `""`, objects as `"[object Object]"`), charging it as it is written.
 pub(crate) fn push_js_string(
     out: &mut String,
     v: &Value,
     depth: usize,
+    budget: &mut Budget,
 ) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }
     match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_to_js_string(n)),
-        Value::String(s) => out.push_str(s),
-        Value::Object(_) => out.push_str("[object Object]"),
+        Value::Null => budget.push_str(out, "null"),
+        Value::Bool(b) => budget.push_str(out, if *b { "true" } else { "false" }),
+        Value::Number(n) => budget.push_str(out, &number_to_js_string(n)),
+        Value::String(s) => budget.push_str(out, s),
+        Value::Object(_) => budget.push_str(out, "[object Object]"),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    budget.push_str(out, ",")?;
                 }
                 if !item.is_null() {
-                    push_js_string(out, item, depth + 1)?;
+                    push_js_string(out, item, depth + 1, budget)?;
                 }
             }
+            Ok(())
         }
     }
-    Ok(())
 }
 
 /// JavaScript's `v == ''` for a value that is neither `null` nor `undefined`: true for `''`,
@@ -484,104 +523,147 @@ fn res_array_joins_empty(items: &[Res<'_>]) -> bool {
 
 /// Appends a JSON string literal escaped as `JSON.stringify` does.
 pub(crate) fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    let _ = write_json_string(s, &mut |piece| {
+        out.push_str(piece);
+        Ok(())
+    });
 }
 
-/// `JSON.stringify(v)`; `None` when `v` is `undefined`.
-pub(crate) fn json_stringify(v: &Res<'_>) -> Result<Option<String>, MappingError> {
+/// Writes a JSON string literal escaped as `JSON.stringify` does, as a few pieces (unescaped
+/// runs and escapes) handed to `put`.
+fn write_json_string(
+    s: &str,
+    put: &mut impl FnMut(&str) -> Result<(), MappingError>,
+) -> Result<(), MappingError> {
+    put("\"")?;
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escaped: Cow<'static, str> = match c {
+            '"' => "\\\"".into(),
+            '\\' => "\\\\".into(),
+            '\u{8}' => "\\b".into(),
+            '\u{c}' => "\\f".into(),
+            '\n' => "\\n".into(),
+            '\r' => "\\r".into(),
+            '\t' => "\\t".into(),
+            c if (c as u32) < 0x20 => format!("\\u{:04x}", c as u32).into(),
+            _ => continue,
+        };
+        put(s.get(run..i).unwrap_or_default())?;
+        put(&escaped)?;
+        run = i + c.len_utf8();
+    }
+    put(s.get(run..).unwrap_or_default())?;
+    put("\"")
+}
+
+/// `JSON.stringify(v)`, charged to the budget as it is written; `None` when `v` is
+/// `undefined`.
+pub(crate) fn json_stringify(
+    v: &Res<'_>,
+    budget: &mut Budget,
+) -> Result<Option<String>, MappingError> {
     if v.is_undefined() {
         return Ok(None);
     }
     let mut out = String::new();
-    stringify_res(&mut out, v, 0)?;
+    stringify_res(
+        &mut Json {
+            out: &mut out,
+            budget,
+        },
+        v,
+        0,
+    )?;
     Ok(Some(out))
 }
 
-fn stringify_res(out: &mut String, v: &Res<'_>, depth: usize) -> Result<(), MappingError> {
+/// A JSON text being written, charged to the budget piece by piece.
+struct Json<'o, 'b> {
+    out: &'o mut String,
+    budget: &'b mut Budget,
+}
+
+impl Json<'_, '_> {
+    fn push_str(&mut self, piece: &str) -> Result<(), MappingError> {
+        self.budget.push_str(self.out, piece)
+    }
+
+    fn push_string(&mut self, s: &str) -> Result<(), MappingError> {
+        let Json { out, budget } = self;
+        write_json_string(s, &mut |piece| budget.push_str(out, piece))
+    }
+}
+
+fn stringify_res(out: &mut Json<'_, '_>, v: &Res<'_>, depth: usize) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }
     match v {
-        Res::Undefined => out.push_str("null"),
+        Res::Undefined => out.push_str("null")?,
         Res::Ref(v) => stringify_value(out, v, depth)?,
         Res::Val(v) => stringify_value(out, v, depth)?,
         Res::Obj(entries) => {
-            out.push('{');
+            out.push_str("{")?;
             let mut first = true;
             for (k, v) in entries {
                 if v.is_undefined() {
                     continue;
                 }
                 if !first {
-                    out.push(',');
+                    out.push_str(",")?;
                 }
                 first = false;
-                push_json_string(out, k);
-                out.push(':');
+                out.push_string(k)?;
+                out.push_str(":")?;
                 stringify_res(out, v, depth + 1)?;
             }
-            out.push('}');
+            out.push_str("}")?;
         }
         Res::Arr(items) => {
-            out.push('[');
+            out.push_str("[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push_str(",")?;
                 }
                 stringify_res(out, item, depth + 1)?;
             }
-            out.push(']');
+            out.push_str("]")?;
         }
     }
     Ok(())
 }
 
-fn stringify_value(out: &mut String, v: &Value, depth: usize) -> Result<(), MappingError> {
+fn stringify_value(out: &mut Json<'_, '_>, v: &Value, depth: usize) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }
     match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_to_js_string(n)),
-        Value::String(s) => push_json_string(out, s),
+        Value::Null => out.push_str("null")?,
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" })?,
+        Value::Number(n) => out.push_str(&number_to_js_string(n))?,
+        Value::String(s) => out.push_string(s)?,
         Value::Array(items) => {
-            out.push('[');
+            out.push_str("[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push_str(",")?;
                 }
                 stringify_value(out, item, depth + 1)?;
             }
-            out.push(']');
+            out.push_str("]")?;
         }
         Value::Object(m) => {
-            out.push('{');
+            out.push_str("{")?;
             for (i, (k, item)) in m.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push_str(",")?;
                 }
-                push_json_string(out, k);
-                out.push(':');
+                out.push_string(k)?;
+                out.push_str(":")?;
                 stringify_value(out, item, depth + 1)?;
             }
-            out.push('}');
+            out.push_str("}")?;
         }
     }
     Ok(())

@@ -4,9 +4,12 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::super::value::{f64_to_js_string, js_len, json_stringify, Res};
+use super::super::value::{
+    clone_value, f64_to_js_string, js_len, json_stringify, lower_len, push_js_string, upper_len,
+    Budget, Res,
+};
 use super::super::MappingError;
-use super::{liquid_error, num_value, to_number, try_str, LV};
+use super::{liquid_error, num_value, text, to_number, LV};
 
 const DISABLED_FILTERS: [&str; 20] = [
     "array_to_sentence_string",
@@ -94,24 +97,106 @@ fn slice_range(n: usize, start: i64, len: i64) -> (usize, usize) {
     (clamp(from), clamp(to).max(clamp(from)))
 }
 
-fn slice_chars(s: &str, start: i64, len: i64) -> String {
-    let (from, to) = slice_range(s.chars().count(), start, len);
-    s.chars().skip(from).take(to - from).collect()
+/// The byte range of the characters `from..to` of `s` (clamped to its end).
+fn char_span(s: &str, from: usize, to: usize) -> (usize, usize) {
+    let at = |n: usize| s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
+    let start = at(from);
+    let end = s
+        .get(start..)
+        .and_then(|rest| rest.char_indices().nth(to.saturating_sub(from)))
+        .map_or(s.len(), |(i, _)| start + i);
+    (start, end)
 }
 
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// A copy of `s` as a Liquid string, charged to the budget.
+fn charged(s: &str, budget: &mut Budget) -> Result<LV<'static>, MappingError> {
+    budget.bytes(s.len())?;
+    Ok(string(s.to_string()))
+}
+
+/// The concatenation of `parts`, charged to the budget before it is allocated.
+fn concat(parts: &[&str], budget: &mut Budget) -> Result<LV<'static>, MappingError> {
+    let len = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
+    for p in parts {
+        out.push_str(p);
+    }
+    Ok(string(out))
+}
+
+/// `s` with the first `limit` matches of `from` replaced by `to` (all of them without a
+/// limit; an empty `from` matches between characters, as `str::replace` does). The result
+/// is charged to the budget as it is built, so a huge result is refused, not allocated.
+fn replace_n(
+    s: &str,
+    from: &str,
+    to: &str,
+    limit: Option<usize>,
+    budget: &mut Budget,
+) -> Result<String, MappingError> {
+    let mut out = String::new();
+    let mut pos = 0;
+    for (at, m) in s.match_indices(from).take(limit.unwrap_or(usize::MAX)) {
+        budget.push_str(&mut out, s.get(pos..at).unwrap_or_default())?;
+        budget.push_str(&mut out, to)?;
+        pos = at + m.len();
+    }
+    budget.push_str(&mut out, s.get(pos..).unwrap_or_default())?;
+    Ok(out)
+}
+
+fn replace_last(
+    s: &str,
+    from: &str,
+    to: &str,
+    budget: &mut Budget,
+) -> Result<String, MappingError> {
+    match s.rfind(from) {
+        Some(at) => {
+            let before = s.get(..at).unwrap_or_default();
+            let after = s.get(at + from.len()..).unwrap_or_default();
+            let mut out = String::new();
+            for part in [before, to, after] {
+                budget.push_str(&mut out, part)?;
+            }
+            Ok(out)
+        }
+        None => {
+            budget.bytes(s.len())?;
+            Ok(s.to_string())
         }
     }
-    out
+}
+
+/// Appends `s` with the characters `escape` maps replaced, charging each piece as it is
+/// written.
+fn push_escaped(
+    out: &mut String,
+    s: &str,
+    escape: impl Fn(char) -> Option<&'static str>,
+    budget: &mut Budget,
+) -> Result<(), MappingError> {
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        if let Some(e) = escape(c) {
+            budget.push_str(out, s.get(run..i).unwrap_or_default())?;
+            budget.push_str(out, e)?;
+            run = i + c.len_utf8();
+        }
+    }
+    budget.push_str(out, s.get(run..).unwrap_or_default())
+}
+
+fn html_escape(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&#34;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    }
 }
 
 fn html_unescape(s: &str) -> String {
@@ -122,7 +207,9 @@ fn html_unescape(s: &str) -> String {
         .replace("&#39;", "'")
 }
 
-fn url_encode(s: &str) -> String {
+/// `encodeURIComponent` with spaces as `+`, charged as it is written.
+fn url_encode(s: &str, budget: &mut Budget) -> Result<String, MappingError> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::new();
     for b in s.bytes() {
         match b {
@@ -137,12 +224,20 @@ fn url_encode(s: &str) -> String {
             | b'*'
             | b'\''
             | b'('
-            | b')' => out.push(b as char),
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
+            | b')' => budget.push_char(&mut out, char::from(b))?,
+            b' ' => budget.push_char(&mut out, '+')?,
+            other => {
+                for c in [
+                    '%',
+                    char::from(HEX[usize::from(other >> 4)]),
+                    char::from(HEX[usize::from(other & 15)]),
+                ] {
+                    budget.push_char(&mut out, c)?;
+                }
+            }
         }
     }
-    out
+    Ok(out)
 }
 
 fn url_decode(s: &str) -> Result<String, String> {
@@ -177,18 +272,16 @@ fn strip_html(s: &str) -> String {
     out
 }
 
-fn replace_last(s: &str, from: &str, to: &str) -> String {
-    match s.rfind(from) {
-        Some(at) => format!("{}{}{}", &s[..at], to, &s[at + from.len()..]),
-        None => s.to_string(),
-    }
-}
-
-fn array_of<'a>(v: &LV<'a>) -> Vec<Value> {
-    match v.value() {
-        Some(Value::Array(items)) => items.clone(),
-        Some(Value::Null) | None => Vec::new(),
-        Some(other) => vec![other.clone()],
+/// An element of an array input, borrowed when the input is.
+fn element<'a>(input: LV<'a>, pick: impl Fn(&[Value]) -> Option<&Value>) -> LV<'a> {
+    match input {
+        LV::V(Cow::Borrowed(Value::Array(items))) => {
+            pick(items).map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v)))
+        }
+        LV::V(Cow::Owned(Value::Array(items))) => pick(&items)
+            .cloned()
+            .map_or(LV::Undef, |v| LV::V(Cow::Owned(v))),
+        _ => LV::Undef,
     }
 }
 
@@ -196,14 +289,14 @@ fn array_of<'a>(v: &LV<'a>) -> Vec<Value> {
 /// strip lstrip rstrip strip_newlines strip_html escape escape_once url_encode url_decode
 /// replace replace_first replace_last remove remove_first remove_last truncate truncatewords
 /// split slice size default join first last compact json jsonify plus minus times divided_by
-/// modulo abs ceil floor round at_least at_most`.
+/// modulo abs ceil floor round at_least at_most`. Every string or array a filter builds is
+/// charged to the budget before or while it is built.
 pub(super) fn apply_filter<'a>(
     name: &str,
     input: LV<'a>,
-    args: &[LV<'_>],
+    args: &[LV<'a>],
+    budget: &mut Budget,
 ) -> Result<LV<'a>, MappingError> {
-    let s = || try_str(&input);
-    let a = |i: usize| try_str(arg(args, i));
     let num = |v: f64| LV::Num(v);
     Ok(match name {
         n if DISABLED_FILTERS.contains(&n) => {
@@ -214,73 +307,131 @@ pub(super) fn apply_filter<'a>(
                 "filter \"{n}\" is not supported by this Liquid engine"
             )))
         }
-        "append" => string(s()? + &a(0)?),
-        "prepend" => string(a(0)? + &s()?),
-        "upcase" => string(s()?.to_uppercase()),
-        "downcase" => string(s()?.to_lowercase()),
+        "append" => concat(
+            &[&text(&input, budget)?, &text(arg(args, 0), budget)?],
+            budget,
+        )?,
+        "prepend" => concat(
+            &[&text(arg(args, 0), budget)?, &text(&input, budget)?],
+            budget,
+        )?,
+        "upcase" => {
+            let s = text(&input, budget)?;
+            budget.bytes(upper_len(&s))?;
+            string(s.to_uppercase())
+        }
+        "downcase" => {
+            let s = text(&input, budget)?;
+            budget.bytes(lower_len(&s))?;
+            string(s.to_lowercase())
+        }
         "capitalize" => {
-            let text = s()?;
-            let mut chars = text.chars();
+            let s = text(&input, budget)?;
+            let mut chars = s.chars();
             match chars.next() {
-                Some(first) => string(
-                    first.to_uppercase().collect::<String>() + &chars.as_str().to_lowercase(),
-                ),
+                Some(first) => {
+                    let rest = chars.as_str();
+                    budget.bytes(upper_len(first.encode_utf8(&mut [0; 4])) + lower_len(rest))?;
+                    string(first.to_uppercase().collect::<String>() + &rest.to_lowercase())
+                }
                 None => string(String::new()),
             }
         }
-        "strip" => string(s()?.trim().to_string()),
-        "lstrip" => string(s()?.trim_start().to_string()),
-        "rstrip" => string(s()?.trim_end().to_string()),
-        "strip_newlines" => string(s()?.replace("\r\n", "").replace('\n', "")),
-        "strip_html" => string(strip_html(&s()?)),
-        "escape" => string(html_escape(&s()?)),
-        "escape_once" => string(html_escape(&html_unescape(&s()?))),
-        "url_encode" => string(url_encode(&s()?)),
-        "url_decode" => string(url_decode(&s()?).map_err(liquid_error)?),
-        "replace" => string(s()?.replace(&a(0)?, &a(1)?)),
-        "replace_first" => string(s()?.replacen(&a(0)?, &a(1)?, 1)),
-        "replace_last" => string(replace_last(&s()?, &a(0)?, &a(1)?)),
-        "remove" => string(s()?.replace(&a(0)?, "")),
-        "remove_first" => string(s()?.replacen(&a(0)?, "", 1)),
-        "remove_last" => string(replace_last(&s()?, &a(0)?, "")),
+        "strip" => charged(text(&input, budget)?.trim(), budget)?,
+        "lstrip" => charged(text(&input, budget)?.trim_start(), budget)?,
+        "rstrip" => charged(text(&input, budget)?.trim_end(), budget)?,
+        "strip_newlines" => {
+            let stripped = text(&input, budget)?.replace("\r\n", "").replace('\n', "");
+            budget.bytes(stripped.len())?;
+            string(stripped)
+        }
+        "strip_html" => {
+            let stripped = strip_html(&text(&input, budget)?);
+            budget.bytes(stripped.len())?;
+            string(stripped)
+        }
+        "escape" => {
+            let mut out = String::new();
+            push_escaped(&mut out, &text(&input, budget)?, html_escape, budget)?;
+            string(out)
+        }
+        "escape_once" => {
+            let mut out = String::new();
+            let unescaped = html_unescape(&text(&input, budget)?);
+            push_escaped(&mut out, &unescaped, html_escape, budget)?;
+            string(out)
+        }
+        "url_encode" => string(url_encode(&text(&input, budget)?, budget)?),
+        "url_decode" => {
+            let decoded = url_decode(&text(&input, budget)?).map_err(liquid_error)?;
+            budget.bytes(decoded.len())?;
+            string(decoded)
+        }
+        "replace" | "replace_first" | "remove" | "remove_first" => {
+            let s = text(&input, budget)?;
+            let from = text(arg(args, 0), budget)?;
+            let to = match name {
+                "replace" | "replace_first" => text(arg(args, 1), budget)?,
+                _ => Cow::Borrowed(""),
+            };
+            let limit = name.ends_with("_first").then_some(1);
+            string(replace_n(&s, &from, &to, limit, budget)?)
+        }
+        "replace_last" | "remove_last" => {
+            let s = text(&input, budget)?;
+            let from = text(arg(args, 0), budget)?;
+            let to = match name {
+                "replace_last" => text(arg(args, 1), budget)?,
+                _ => Cow::Borrowed(""),
+            };
+            string(replace_last(&s, &from, &to, budget)?)
+        }
         "truncate" => {
-            let text = s()?;
+            let s = text(&input, budget)?;
             let len = int_arg(args, 0, 50);
             let ellipsis = match arg(args, 1) {
-                LV::Undef => "...".to_string(),
-                v => try_str(v)?,
+                LV::Undef => Cow::Borrowed("..."),
+                v => text(v, budget)?,
             };
-            let count = text.chars().count();
+            let count = s.chars().count();
             if usize::try_from(len).is_ok_and(|len| count <= len) {
-                string(text)
+                charged(&s, budget)?
             } else {
                 let keep = usize::try_from(len)
                     .unwrap_or(0)
                     .saturating_sub(ellipsis.chars().count());
-                string(text.chars().take(keep).collect::<String>() + &ellipsis)
+                let (_, end) = char_span(&s, 0, keep.min(count));
+                concat(&[s.get(..end).unwrap_or_default(), &ellipsis], budget)?
             }
         }
         "truncatewords" => {
-            let text = s()?;
+            let s = text(&input, budget)?;
             let words = usize::try_from(int_arg(args, 0, 15).max(1)).unwrap_or(usize::MAX);
             let ellipsis = match arg(args, 1) {
-                LV::Undef => "...".to_string(),
-                v => try_str(v)?,
+                LV::Undef => Cow::Borrowed("..."),
+                v => text(v, budget)?,
             };
-            let parts: Vec<&str> = text.split(' ').collect();
-            if parts.len() <= words {
-                string(text)
-            } else {
-                string(parts[..words].join(" ") + &ellipsis)
+            // The first `words` space-separated words are the text before the `words`-th space.
+            match s.match_indices(' ').nth(words - 1) {
+                Some((at, _)) => concat(&[s.get(..at).unwrap_or_default(), &ellipsis], budget)?,
+                None => charged(&s, budget)?,
             }
         }
         "split" => {
-            let text = s()?;
-            let sep = a(0)?;
-            let mut parts: Vec<Value> = if sep.is_empty() {
-                text.chars().map(|c| Value::String(c.to_string())).collect()
+            let s = text(&input, budget)?;
+            let sep = text(arg(args, 0), budget)?;
+            // Sized and charged before the parts are built.
+            let count = if sep.is_empty() {
+                s.chars().count()
             } else {
-                text.split(sep.as_str())
+                s.matches(sep.as_ref()).count().saturating_add(1)
+            };
+            budget.nodes(count)?;
+            budget.bytes(s.len())?;
+            let mut parts: Vec<Value> = if sep.is_empty() {
+                s.chars().map(|c| Value::String(c.to_string())).collect()
+            } else {
+                s.split(sep.as_ref())
                     .map(|p| Value::String(p.to_string()))
                     .collect()
             };
@@ -296,11 +447,18 @@ pub(super) fn apply_filter<'a>(
             match input.value() {
                 Some(Value::Array(items)) => {
                     let (from, to) = slice_range(items.len(), start, len);
-                    LV::V(Cow::Owned(Value::Array(
-                        items.get(from..to).unwrap_or_default().to_vec(),
-                    )))
+                    let mut out = Vec::with_capacity(to - from);
+                    for item in items.get(from..to).unwrap_or_default() {
+                        out.push(clone_value(item, budget, 0)?);
+                    }
+                    LV::V(Cow::Owned(Value::Array(out)))
                 }
-                _ => string(slice_chars(&s()?, start, len)),
+                _ => {
+                    let s = text(&input, budget)?;
+                    let (from, to) = slice_range(s.chars().count(), start, len);
+                    let (start, end) = char_span(&s, from, to);
+                    charged(s.get(start..end).unwrap_or_default(), budget)?
+                }
             }
         }
         "size" => match input.value() {
@@ -322,7 +480,8 @@ pub(super) fn apply_filter<'a>(
                     LV::Nil => LV::Nil,
                     LV::Empty | LV::Blank => string(String::new()),
                     LV::Num(n) => LV::Num(*n),
-                    LV::V(v) => LV::V(Cow::Owned(v.as_ref().clone())),
+                    // Borrowed stays borrowed; an owned argument is a literal of the template.
+                    LV::V(v) => LV::V(v.clone()),
                 }
             } else {
                 input
@@ -330,32 +489,27 @@ pub(super) fn apply_filter<'a>(
         }
         "join" => {
             let sep = match arg(args, 0) {
-                LV::Undef => " ".to_string(),
-                v => try_str(v)?,
+                LV::Undef => Cow::Borrowed(" "),
+                v => text(v, budget)?,
             };
             match input.value() {
                 Some(Value::Array(items)) => {
-                    let parts: Vec<String> = items
-                        .iter()
-                        .map(|i| {
-                            let mut p = String::new();
-                            let _ = super::super::value::push_js_string(&mut p, i, 0);
-                            if i.is_null() {
-                                p.clear();
-                            }
-                            p
-                        })
-                        .collect();
-                    string(parts.join(&sep))
+                    let mut out = String::new();
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            budget.push_str(&mut out, &sep)?;
+                        }
+                        if !item.is_null() {
+                            push_js_string(&mut out, item, 0, budget)?;
+                        }
+                    }
+                    string(out)
                 }
                 _ => input,
             }
         }
         "first" => match input.value() {
-            Some(Value::Array(items)) => items
-                .first()
-                .cloned()
-                .map_or(LV::Undef, |v| LV::V(Cow::Owned(v))),
+            Some(Value::Array(_)) => element(input, <[Value]>::first),
             Some(Value::String(text)) => text
                 .chars()
                 .next()
@@ -363,22 +517,26 @@ pub(super) fn apply_filter<'a>(
             _ => LV::Undef,
         },
         "last" => match input.value() {
-            Some(Value::Array(items)) => items
-                .last()
-                .cloned()
-                .map_or(LV::Undef, |v| LV::V(Cow::Owned(v))),
+            Some(Value::Array(_)) => element(input, <[Value]>::last),
             Some(Value::String(text)) => text
                 .chars()
                 .last()
                 .map_or(string(String::new()), |c| string(c.to_string())),
             _ => LV::Undef,
         },
-        "compact" => LV::V(Cow::Owned(Value::Array(
-            array_of(&input)
-                .into_iter()
-                .filter(|v| !v.is_null())
-                .collect(),
-        ))),
+        "compact" => {
+            let mut out = Vec::new();
+            match input.value() {
+                Some(Value::Array(items)) => {
+                    for item in items.iter().filter(|v| !v.is_null()) {
+                        out.push(clone_value(item, budget, 0)?);
+                    }
+                }
+                Some(Value::Null) | None => {}
+                Some(other) => out.push(clone_value(other, budget, 0)?),
+            }
+            LV::V(Cow::Owned(Value::Array(out)))
+        }
         "json" | "jsonify" => {
             let res = match &input {
                 LV::Undef => Res::Undefined,
@@ -387,7 +545,7 @@ pub(super) fn apply_filter<'a>(
                 LV::Num(n) => Res::Val(num_value(*n)),
                 LV::V(v) => Res::Ref(v.as_ref()),
             };
-            match json_stringify(&res)? {
+            match json_stringify(&res, budget)? {
                 Some(text) => string(text),
                 None => LV::Undef,
             }
