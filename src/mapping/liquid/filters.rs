@@ -589,7 +589,76 @@ pub(super) fn apply_filter<'a>(
 #[cfg(test)]
 mod tests {
     use super::super::tests::render;
+    use super::super::LiquidTemplate;
+    use super::*;
     use serde_json::json;
+
+    /// Renders with a budget of `bytes` bytes of produced strings.
+    fn render_within(t: &str, data: &Value, bytes: usize) -> Result<String, MappingError> {
+        let mut budget = Budget::new();
+        budget.bytes_left = bytes;
+        LiquidTemplate::parse(t)
+            .map_err(MappingError::Liquid)?
+            .render(Some(data), &mut budget)
+    }
+
+    fn is_bytes_limit(r: &Result<String, MappingError>) -> bool {
+        matches!(
+            r,
+            Err(MappingError::LimitExceeded {
+                what: "bytes of produced strings",
+                ..
+            })
+        )
+    }
+
+    #[test]
+    fn filter_results_are_charged_even_when_not_output() {
+        // Each result is over 1000 bytes; assigned, it is never output, yet it is charged.
+        let data = json!({"p": {"s": "a".repeat(600), "r": "b".repeat(600),
+            "items": vec!["x".repeat(100); 12], "html": "\"".repeat(400)}});
+        let filters = [
+            "p.s | replace: 'a', p.r",
+            "p.s | replace_first: 'a', p.r | append: p.r",
+            "p.s | replace_last: 'a', p.r | prepend: p.r",
+            "p.s | remove: 'x' | append: p.s",
+            "p.s | append: p.r",
+            "p.s | prepend: p.r",
+            "p.items | join: p.r",
+            "p.html | escape",
+            "p.html | escape_once",
+            "p.html | url_encode",
+            "p.s | append: p.s | upcase",
+            "p.s | append: p.s | truncate: 5000",
+            "p.s | append: p.s | slice: 0, 5000",
+            "p.s | append: p.s | split: ''",
+            "p.items | json",
+            "p.items | compact",
+        ];
+        for f in filters {
+            let template = format!("{{% assign y = {f} %}}");
+            let result = render_within(&template, &data, 1000);
+            assert!(is_bytes_limit(&result), "{f}: {result:?}");
+            // With the default budget the same filters succeed.
+            assert!(render_within(&template, &data, usize::MAX).is_ok(), "{f}");
+        }
+    }
+
+    #[test]
+    fn assigned_copies_and_doubling_are_charged() {
+        // Doubling a 1 KB string 16 times would build 64 MB without ever printing it.
+        let data = json!({"p": {"s": "a".repeat(1024)}});
+        let template = format!(
+            "{{% assign x = p.s %}}{}",
+            "{% assign x = x | append: x %}".repeat(16)
+        );
+        let result = render_within(&template, &data, crate::mapping::MAX_OUTPUT_BYTES);
+        assert!(is_bytes_limit(&result), "{result:?}");
+        // Copies of a payload value kept in variables are charged too.
+        let copies = "{% assign a = p.s %}{% assign b = p.s %}{% assign c = p.s %}";
+        assert!(is_bytes_limit(&render_within(copies, &data, 2 * 1024)));
+        assert!(render_within(copies, &data, 3 * 1024).is_ok());
+    }
 
     #[test]
     fn slice_with_extreme_arguments_does_not_overflow() {
