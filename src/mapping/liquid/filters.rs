@@ -126,8 +126,9 @@ fn concat(parts: &[&str], budget: &mut Budget) -> Result<LV<'static>, MappingErr
 }
 
 /// `s` with the first `limit` matches of `from` replaced by `to` (all of them without a
-/// limit; an empty `from` matches between characters, as `str::replace` does). The result
-/// is charged to the budget as it is built, so a huge result is refused, not allocated.
+/// limit; an empty `from` matches between characters, as `str::replace` does). The exact
+/// length of the result is charged to the budget before it is allocated, so a huge result is
+/// refused, never built.
 fn replace_n(
     s: &str,
     from: &str,
@@ -135,14 +136,22 @@ fn replace_n(
     limit: Option<usize>,
     budget: &mut Budget,
 ) -> Result<String, MappingError> {
-    let mut out = String::new();
+    let matches = || s.match_indices(from).take(limit.unwrap_or(usize::MAX));
+    // Never below zero: the matches are disjoint parts of `s`.
+    let count = matches().count() as u64;
+    let len = (s.len() as u64)
+        .saturating_add(count.saturating_mul(to.len() as u64))
+        .saturating_sub(count.saturating_mul(from.len() as u64));
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
     let mut pos = 0;
-    for (at, m) in s.match_indices(from).take(limit.unwrap_or(usize::MAX)) {
-        budget.push_str(&mut out, s.get(pos..at).unwrap_or_default())?;
-        budget.push_str(&mut out, to)?;
+    for (at, m) in matches() {
+        out.push_str(s.get(pos..at).unwrap_or_default());
+        out.push_str(to);
         pos = at + m.len();
     }
-    budget.push_str(&mut out, s.get(pos..).unwrap_or_default())?;
+    out.push_str(s.get(pos..).unwrap_or_default());
     Ok(out)
 }
 
@@ -151,21 +160,14 @@ fn replace_last(
     from: &str,
     to: &str,
     budget: &mut Budget,
-) -> Result<String, MappingError> {
+) -> Result<LV<'static>, MappingError> {
     match s.rfind(from) {
         Some(at) => {
             let before = s.get(..at).unwrap_or_default();
             let after = s.get(at + from.len()..).unwrap_or_default();
-            let mut out = String::new();
-            for part in [before, to, after] {
-                budget.push_str(&mut out, part)?;
-            }
-            Ok(out)
+            concat(&[before, to, after], budget)
         }
-        None => {
-            budget.bytes(s.len())?;
-            Ok(s.to_string())
-        }
+        None => charged(s, budget),
     }
 }
 
@@ -384,7 +386,7 @@ pub(super) fn apply_filter<'a>(
                 "replace_last" => text(arg(args, 1), budget)?,
                 _ => Cow::Borrowed(""),
             };
-            string(replace_last(&s, &from, &to, budget)?)
+            replace_last(&s, &from, &to, budget)?
         }
         "truncate" => {
             let s = text(&input, budget)?;
