@@ -66,8 +66,7 @@ const SLACK: usize = 4 * 1024 * 1024;
 /// How a case builds its output, and so the most it may allocate.
 #[derive(Clone, Copy, Debug)]
 enum Bound {
-    /// The result's exact size is charged before it is allocated: nothing near the budget is
-    /// ever allocated.
+    /// Each string's exact size is charged before it is allocated.
     Exact,
     /// The result grows piece by piece, each piece charged first, in a buffer that never
     /// grows past the budget; a copying `realloc` holds the old and the new block at once,
@@ -78,7 +77,7 @@ enum Bound {
 impl Bound {
     fn max_peak(self) -> usize {
         match self {
-            Bound::Exact => SLACK,
+            Bound::Exact => MAX_OUTPUT_BYTES + SLACK,
             Bound::Grown => MAX_OUTPUT_BYTES + MAX_OUTPUT_BYTES / 2 + SLACK,
         }
     }
@@ -104,6 +103,8 @@ fn huge_outputs_are_refused_within_the_budget() {
         "items": vec!["x"; 10_000],
         "len": 1e19,
     }});
+    let nested = (0..60).fold(json!(1), |inner, _| json!({"k": inner}));
+    let payload = json!({"properties": payload["properties"], "nested": nested});
     let liquid = |t: &str| json!({"v": {"@liquid": t}});
     let cases = [
         // `$'` copies the rest of the string for each of 20 000 matches: ~200 MB.
@@ -167,6 +168,13 @@ fn huge_outputs_are_refused_within_the_budget() {
             "@json encode",
             json!({"v": {"@json": {"mode": "encode",
                 "value": vec![json!({"@path": "$.properties.s"}); 5_000]}}}),
+        ),
+        // Keys 60 levels deep, each level repeating a 20 KB separator: ~36 MB of keys.
+        (
+            Bound::Exact,
+            "@flatten",
+            json!({"v": {"@flatten": {"value": {"@path": "$.nested"},
+                "separator": "-".repeat(20_000)}}}),
         ),
     ];
     for (bound, name, mapping) in &cases {

@@ -249,7 +249,10 @@ fn url_decode(s: &str) -> Result<String, String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or("URI malformed")?;
+            let hex = s
+                .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or("URI malformed")?;
             out.push(u8::from_str_radix(hex, 16).map_err(|_| "URI malformed")?);
             i += 3;
         } else {
@@ -568,8 +571,17 @@ pub(super) fn apply_filter<'a>(
             // is `-1`), as liquidjs does.
             let digits = int_arg(args, 0, 0).clamp(-20, 20);
             let x = to_number(&input);
+            // `v` times 10^by, through its decimal text (`1e+21` shifted by 2 is `1e23`).
             let shift = |v: f64, by: i64| {
-                format!("{}e{by}", f64_to_js_string(v))
+                if !v.is_finite() {
+                    return v;
+                }
+                let text = f64_to_js_string(v);
+                let (mantissa, exp) = match text.split_once('e') {
+                    Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+                    None => (text.as_str(), 0),
+                };
+                format!("{mantissa}e{}", exp.saturating_add(by))
                     .parse::<f64>()
                     .unwrap_or(f64::NAN)
             };
@@ -708,6 +720,38 @@ mod tests {
                 "{template}"
             );
         }
+    }
+
+    #[test]
+    fn math_and_decoding_with_extreme_inputs() {
+        let data = json!({"p": {"big": 1e21, "huge": 9223372036854775807_i64, "neg": -1e308,
+            "max": 1.7976931348623157e308}});
+        let cases = [
+            ("{{ p.big | round: 2 }}", "1e+21"),
+            ("{{ p.neg | round: 1 }}", "-Infinity"),
+            (
+                "{{ p.max | round: -9223372036854775808 }}",
+                "1.7976931348623157e+308",
+            ),
+            ("{{ p.max | times: 10 }}", "Infinity"),
+            ("{{ p.huge | divided_by: 0 }}", "Infinity"),
+            ("{{ p.huge | modulo: 0 }}", "NaN"),
+            ("{{ 2.345 | round: 2 }}", "2.35"),
+            ("{{ '%+1' | url_decode }}{{ '%-1' | url_decode }}", "Err"),
+        ];
+        for (template, want) in cases {
+            let got = render(template, data.clone()).unwrap_or_else(|_| "Err".to_string());
+            assert_eq!(got, want, "{template}");
+        }
+        // `Number('0x...')`: hexadecimal digits only, any size.
+        assert_eq!(
+            render("{% if '0x-1' > 0 %}y{% else %}n{% endif %}", json!({})).as_deref(),
+            Ok("n")
+        );
+        assert_eq!(
+            render("{{ '0xFFFFFFFFFFFFFFFFFF' | plus: 0 }}", json!({})).as_deref(),
+            Ok("4.722366482869645e+21")
+        );
     }
 
     #[test]

@@ -617,7 +617,12 @@ fn js_string_to_number(s: &str) -> f64 {
         return 0.0;
     }
     if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        return i64::from_str_radix(hex, 16).map_or(f64::NAN, |n| n as f64);
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return f64::NAN;
+        }
+        return hex.chars().fold(0.0, |n, d| {
+            n * 16.0 + f64::from(d.to_digit(16).unwrap_or_default())
+        });
     }
     match t {
         "Infinity" | "+Infinity" => return f64::INFINITY,
