@@ -80,11 +80,6 @@ impl Budget {
         out.push_str(piece);
         Ok(())
     }
-
-    /// [`Budget::push_str`] for one character.
-    pub(crate) fn push_char(&mut self, out: &mut String, c: char) -> Result<(), MappingError> {
-        self.push_str(out, c.encode_utf8(&mut [0; 4]))
-    }
 }
 
 /// Length in bytes of `s.to_uppercase()`, computed without building it.

@@ -171,23 +171,25 @@ fn replace_last(
     }
 }
 
-/// Appends `s` with the characters `escape` maps replaced, charging each piece as it is
-/// written.
-fn push_escaped(
-    out: &mut String,
+/// `s` with the characters `escape` maps replaced; its exact length is charged to the budget
+/// before it is allocated.
+fn escaped(
     s: &str,
     escape: impl Fn(char) -> Option<&'static str>,
     budget: &mut Budget,
-) -> Result<(), MappingError> {
-    let mut run = 0;
-    for (i, c) in s.char_indices() {
-        if let Some(e) = escape(c) {
-            budget.push_str(out, s.get(run..i).unwrap_or_default())?;
-            budget.push_str(out, e)?;
-            run = i + c.len_utf8();
+) -> Result<String, MappingError> {
+    let len = s.chars().fold(0usize, |n, c| {
+        n.saturating_add(escape(c).map_or(c.len_utf8(), str::len))
+    });
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
+    for c in s.chars() {
+        match escape(c) {
+            Some(e) => out.push_str(e),
+            None => out.push(c),
         }
     }
-    budget.push_str(out, s.get(run..).unwrap_or_default())
+    Ok(out)
 }
 
 fn html_escape(c: char) -> Option<&'static str> {
@@ -209,34 +211,33 @@ fn html_unescape(s: &str) -> String {
         .replace("&#39;", "'")
 }
 
-/// `encodeURIComponent` with spaces as `+`, charged as it is written.
+/// Whether `url_encode` keeps a byte as it is.
+fn url_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+/// `encodeURIComponent` with spaces as `+`; its exact length is charged to the budget before
+/// it is allocated.
 fn url_encode(s: &str, budget: &mut Budget) -> Result<String, MappingError> {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::new();
+    let len = s.bytes().fold(0usize, |n, b| {
+        n.saturating_add(if url_safe(b) || b == b' ' { 1 } else { 3 })
+    });
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
     for b in s.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'~'
-            | b'*'
-            | b'\''
-            | b'('
-            | b')' => budget.push_char(&mut out, char::from(b))?,
-            b' ' => budget.push_char(&mut out, '+')?,
-            other => {
-                for c in [
-                    '%',
-                    char::from(HEX[usize::from(other >> 4)]),
-                    char::from(HEX[usize::from(other & 15)]),
-                ] {
-                    budget.push_char(&mut out, c)?;
-                }
-            }
+        if url_safe(b) {
+            out.push(char::from(b));
+        } else if b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
     Ok(out)
@@ -336,7 +337,9 @@ pub(super) fn apply_filter<'a>(
             match chars.next() {
                 Some(first) => {
                     let rest = chars.as_str();
-                    budget.bytes(upper_len(first.encode_utf8(&mut [0; 4])) + lower_len(rest))?;
+                    budget.bytes(
+                        upper_len(first.encode_utf8(&mut [0; 4])).saturating_add(lower_len(rest)),
+                    )?;
                     string(first.to_uppercase().collect::<String>() + &rest.to_lowercase())
                 }
                 None => string(String::new()),
@@ -355,16 +358,10 @@ pub(super) fn apply_filter<'a>(
             budget.bytes(stripped.len())?;
             string(stripped)
         }
-        "escape" => {
-            let mut out = String::new();
-            push_escaped(&mut out, &text(&input, budget)?, html_escape, budget)?;
-            string(out)
-        }
+        "escape" => string(escaped(&text(&input, budget)?, html_escape, budget)?),
         "escape_once" => {
-            let mut out = String::new();
             let unescaped = html_unescape(&text(&input, budget)?);
-            push_escaped(&mut out, &unescaped, html_escape, budget)?;
-            string(out)
+            string(escaped(&unescaped, html_escape, budget)?)
         }
         "url_encode" => string(url_encode(&text(&input, budget)?, budget)?),
         "url_decode" => {
