@@ -137,7 +137,7 @@ fn huge_outputs_are_refused_within_the_budget() {
             liquid("{{ properties.s | replace: 'a', properties.r | append: properties.r }}"),
         ),
         (
-            Bound::Grown,
+            Bound::Exact,
             "liquid join",
             liquid("{{ properties.items | join: properties.r }}"),
         ),
@@ -159,12 +159,12 @@ fn huge_outputs_are_refused_within_the_budget() {
         ),
         // 4 000 copies of a 20 KB value: ~80 MB.
         (
-            Bound::Grown,
+            Bound::Exact,
             "@template",
             json!({"v": {"@template": "{{properties.s}}".repeat(4_000)}}),
         ),
         (
-            Bound::Grown,
+            Bound::Exact,
             "@json encode",
             json!({"v": {"@json": {"mode": "encode",
                 "value": vec![json!({"@path": "$.properties.s"}); 5_000]}}}),

@@ -56,11 +56,27 @@ impl Budget {
                 self.bytes_left = left;
                 Ok(())
             }
-            None => Err(MappingError::LimitExceeded {
-                what: "bytes of produced strings",
-                max: super::MAX_OUTPUT_BYTES,
-            }),
+            None => Err(bytes_exceeded()),
         }
+    }
+
+    /// A string written by `write`, built with exactly its size: `write` first runs into a
+    /// [`Measure`] (which stops as soon as the budget is exceeded), the size is charged, then
+    /// `write` runs again into a string allocated once. A string the budget refuses is never
+    /// built.
+    pub(crate) fn build(
+        &mut self,
+        write: impl Fn(&mut dyn Sink) -> Result<(), MappingError>,
+    ) -> Result<String, MappingError> {
+        let mut measure = Measure {
+            len: 0,
+            max: self.bytes_left,
+        };
+        write(&mut measure)?;
+        self.bytes(measure.len)?;
+        let mut out = String::with_capacity(measure.len);
+        write(&mut out)?;
+        Ok(out)
     }
 
     /// Charges `piece` and appends it to `out`. The buffer grows geometrically, but never past
@@ -95,6 +111,43 @@ pub(crate) fn lower_len(s: &str) -> usize {
     s.chars()
         .map(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>())
         .sum()
+}
+
+/// The error of an exceeded byte budget.
+fn bytes_exceeded() -> MappingError {
+    MappingError::LimitExceeded {
+        what: "bytes of produced strings",
+        max: super::MAX_OUTPUT_BYTES,
+    }
+}
+
+/// Where produced text goes: a string, or a [`Measure`] that only counts it.
+pub(crate) trait Sink {
+    fn put(&mut self, piece: &str) -> Result<(), MappingError>;
+}
+
+impl Sink for String {
+    fn put(&mut self, piece: &str) -> Result<(), MappingError> {
+        self.push_str(piece);
+        Ok(())
+    }
+}
+
+/// Counts the bytes of a text without building it; fails with the byte budget's error as
+/// soon as they exceed `max`.
+pub(crate) struct Measure {
+    len: usize,
+    max: usize,
+}
+
+impl Sink for Measure {
+    fn put(&mut self, piece: &str) -> Result<(), MappingError> {
+        self.len = self.len.saturating_add(piece.len());
+        if self.len > self.max {
+            return Err(bytes_exceeded());
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn too_deep() -> MappingError {
@@ -433,30 +486,29 @@ pub(crate) fn f64_to_js_string(x: f64) -> String {
     }
 }
 
-/// Appends JavaScript's `String(v)` of a JSON value (`null` → `"null"`, arrays joined with `,`
-/// and `null` elements as `""`, objects as `"[object Object]"`), charging it as it is written.
+/// Writes JavaScript's `String(v)` of a JSON value (`null` → `"null"`, arrays joined with `,`
+/// and `null` elements as `""`, objects as `"[object Object]"`).
 pub(crate) fn push_js_string(
-    out: &mut String,
+    out: &mut dyn Sink,
     v: &Value,
     depth: usize,
-    budget: &mut Budget,
 ) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }
     match v {
-        Value::Null => budget.push_str(out, "null"),
-        Value::Bool(b) => budget.push_str(out, if *b { "true" } else { "false" }),
-        Value::Number(n) => budget.push_str(out, &number_to_js_string(n)),
-        Value::String(s) => budget.push_str(out, s),
-        Value::Object(_) => budget.push_str(out, "[object Object]"),
+        Value::Null => out.put("null"),
+        Value::Bool(b) => out.put(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.put(&number_to_js_string(n)),
+        Value::String(s) => out.put(s),
+        Value::Object(_) => out.put("[object Object]"),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    budget.push_str(out, ",")?;
+                    out.put(",")?;
                 }
                 if !item.is_null() {
-                    push_js_string(out, item, depth + 1, budget)?;
+                    push_js_string(out, item, depth + 1)?;
                 }
             }
             Ok(())
@@ -552,8 +604,8 @@ fn write_json_string(
     put("\"")
 }
 
-/// `JSON.stringify(v)`, charged to the budget as it is written; `None` when `v` is
-/// `undefined`.
+/// `JSON.stringify(v)`, sized and charged to the budget before it is built; `None` when `v`
+/// is `undefined`.
 pub(crate) fn json_stringify(
     v: &Res<'_>,
     budget: &mut Budget,
@@ -561,104 +613,78 @@ pub(crate) fn json_stringify(
     if v.is_undefined() {
         return Ok(None);
     }
-    let mut out = String::new();
-    stringify_res(
-        &mut Json {
-            out: &mut out,
-            budget,
-        },
-        v,
-        0,
-    )?;
-    Ok(Some(out))
+    budget.build(|out| stringify_res(out, v, 0)).map(Some)
 }
 
-/// A JSON text being written, charged to the budget piece by piece.
-struct Json<'o, 'b> {
-    out: &'o mut String,
-    budget: &'b mut Budget,
-}
-
-impl Json<'_, '_> {
-    fn push_str(&mut self, piece: &str) -> Result<(), MappingError> {
-        self.budget.push_str(self.out, piece)
-    }
-
-    fn push_string(&mut self, s: &str) -> Result<(), MappingError> {
-        let Json { out, budget } = self;
-        write_json_string(s, &mut |piece| budget.push_str(out, piece))
-    }
-}
-
-fn stringify_res(out: &mut Json<'_, '_>, v: &Res<'_>, depth: usize) -> Result<(), MappingError> {
+fn stringify_res(out: &mut dyn Sink, v: &Res<'_>, depth: usize) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }
     match v {
-        Res::Undefined => out.push_str("null")?,
+        Res::Undefined => out.put("null")?,
         Res::Ref(v) => stringify_value(out, v, depth)?,
         Res::Val(v) => stringify_value(out, v, depth)?,
         Res::Obj(entries) => {
-            out.push_str("{")?;
+            out.put("{")?;
             let mut first = true;
             for (k, v) in entries {
                 if v.is_undefined() {
                     continue;
                 }
                 if !first {
-                    out.push_str(",")?;
+                    out.put(",")?;
                 }
                 first = false;
-                out.push_string(k)?;
-                out.push_str(":")?;
+                write_json_string(k, &mut |p| out.put(p))?;
+                out.put(":")?;
                 stringify_res(out, v, depth + 1)?;
             }
-            out.push_str("}")?;
+            out.put("}")?;
         }
         Res::Arr(items) => {
-            out.push_str("[")?;
+            out.put("[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(",")?;
+                    out.put(",")?;
                 }
                 stringify_res(out, item, depth + 1)?;
             }
-            out.push_str("]")?;
+            out.put("]")?;
         }
     }
     Ok(())
 }
 
-fn stringify_value(out: &mut Json<'_, '_>, v: &Value, depth: usize) -> Result<(), MappingError> {
+fn stringify_value(out: &mut dyn Sink, v: &Value, depth: usize) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }
     match v {
-        Value::Null => out.push_str("null")?,
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" })?,
-        Value::Number(n) => out.push_str(&number_to_js_string(n))?,
-        Value::String(s) => out.push_string(s)?,
+        Value::Null => out.put("null")?,
+        Value::Bool(b) => out.put(if *b { "true" } else { "false" })?,
+        Value::Number(n) => out.put(&number_to_js_string(n))?,
+        Value::String(s) => write_json_string(s, &mut |p| out.put(p))?,
         Value::Array(items) => {
-            out.push_str("[")?;
+            out.put("[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(",")?;
+                    out.put(",")?;
                 }
                 stringify_value(out, item, depth + 1)?;
             }
-            out.push_str("]")?;
+            out.put("]")?;
         }
         Value::Object(m) => {
-            out.push_str("{")?;
+            out.put("{")?;
             for (i, (k, item)) in m.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(",")?;
+                    out.put(",")?;
                 }
-                out.push_string(k)?;
-                out.push_str(":")?;
+                write_json_string(k, &mut |p| out.put(p))?;
+                out.put(":")?;
                 stringify_value(out, item, depth + 1)?;
             }
-            out.push_str("}")?;
+            out.put("}")?;
         }
     }
     Ok(())

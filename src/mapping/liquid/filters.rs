@@ -495,18 +495,17 @@ pub(super) fn apply_filter<'a>(
                 v => text(v, budget)?,
             };
             match input.value() {
-                Some(Value::Array(items)) => {
-                    let mut out = String::new();
+                Some(Value::Array(items)) => string(budget.build(|out| {
                     for (i, item) in items.iter().enumerate() {
                         if i > 0 {
-                            budget.push_str(&mut out, &sep)?;
+                            out.put(&sep)?;
                         }
                         if !item.is_null() {
-                            push_js_string(&mut out, item, 0, budget)?;
+                            push_js_string(out, item, 0)?;
                         }
                     }
-                    string(out)
-                }
+                    Ok(())
+                })?),
                 _ => input,
             }
         }

@@ -558,17 +558,10 @@ fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
                         LV::Num(n) => Some(f64_to_js_string(*n).into()),
                         LV::V(v) => match v.as_ref() {
                             Value::String(s) => Some(Cow::Borrowed(s.as_str())),
-                            other => {
-                                let mut text = String::new();
-                                super::value::push_js_string(
-                                    &mut text,
-                                    other,
-                                    0,
-                                    &mut Budget::new(),
-                                )
+                            other => Budget::new()
+                                .build(|out| super::value::push_js_string(out, other, 0))
                                 .ok()
-                                .map(|()| text.into())
-                            }
+                                .map(Cow::Owned),
                         },
                     };
                     // An over-deep needle cannot occur in a string of this size anyway.
@@ -641,11 +634,9 @@ fn js_string_to_number(s: &str) -> f64 {
 /// JavaScript `String(v)` of an array or object for a comparison or a conversion: bounded by
 /// a budget of its own, `''` when that is exceeded or the value is nested too deeply.
 fn js_string(v: &Value) -> String {
-    let mut s = String::new();
-    match super::value::push_js_string(&mut s, v, 0, &mut Budget::new()) {
-        Ok(()) => s,
-        Err(_) => String::new(),
-    }
+    Budget::new()
+        .build(|out| super::value::push_js_string(out, v, 0))
+        .unwrap_or_default()
 }
 
 /// JavaScript `Number(v)`.
