@@ -43,6 +43,79 @@ for c in kit["validate_fixtures"]["valid"] + kit["validate_fixtures"]["invalid"]
 corpora["mapping"].add(dump({"metric_value": {"@path": "$.properties.revenue"},
                              "event_name": {"@template": "{{event}}"}}) + SEP + dump(events[0]))
 
+# mapping: extreme numbers and operators whose arguments come from the event (Liquid filters,
+# @replace substitutions, repeated placeholders), for overflow, NaN casts and output budgets.
+EXTREME = {"sku": "abcdef", "s": "a" * 600, "r": "b" * 40, "items": ["x", None, 1, [2, "y"]] * 8,
+           "len": 1e19, "huge": 9223372036854775807, "min": -9223372036854775808,
+           "umax": 18446744073709551615, "neg": -1e308, "big": 1e308, "tiny": 5e-324,
+           "nan": "not a number", "zero": 0, "html": "<a href=\"x\">&'</a>" * 8, "sigma": "ΣΑΣ ß ǅ"}
+extreme_payloads = [dump({"event": "E", "properties": EXTREME})]
+# serde_json refuses these numbers, so the fuzz target falls back to its default payload.
+extreme_payloads += [b'{"properties":{"len":1e400,"sku":"abc"}}', b'{"properties":{"len":-1e400}}']
+liquid = [
+    "{{ properties.sku | slice: 1, properties.len }}",
+    "{{ properties.sku | slice: 1, 9223372036854775807 }}",
+    "{{ properties.sku | slice: -9223372036854775808, properties.huge }}",
+    "{{ properties.sku | slice: properties.neg, properties.big }}",
+    "{{ properties.sku | slice: properties.nan, properties.tiny }}",
+    "{{ properties.items | slice: properties.min, properties.len | join: properties.r }}",
+    "{{ properties.sku | truncate: properties.min, properties.s }}",
+    "{{ properties.sku | truncate: -9223372036854775808 }}",
+    "{{ properties.s | truncatewords: properties.len, properties.r }}",
+    "{{ properties.s | replace: 'a', properties.r }}",
+    "{{ properties.s | replace: '', properties.r }}",
+    "{{ properties.s | replace_first: properties.sku, properties.s | replace_last: 'a', properties.s }}",
+    "{{ properties.s | remove: properties.nan | remove_first: 'a' | remove_last: 'a' | size }}",
+    "{{ properties.s | append: properties.s | prepend: properties.s | size }}",
+    "{% assign x = properties.s %}" + "{% assign x = x | append: x %}" * 20 + "{{ x | size }}",
+    "{% assign x = properties.s %}" + "{% capture x %}{{x}}{{x}}{% endcapture %}" * 12,
+    "{{ properties.items | join: properties.s }}",
+    "{{ properties.html | escape | escape | url_encode | url_encode | escape_once }}",
+    "{{ properties.sigma | upcase | downcase | capitalize }}",
+    "{{ properties.s | split: '' | size }}{{ properties.s | split: properties.nan | json }}",
+    "{{ properties.len | round: properties.huge }}{{ properties.big | times: properties.big }}",
+    "{{ properties.huge | plus: properties.umax | divided_by: properties.zero }}",
+    "{{ properties.neg | modulo: properties.zero | abs | ceil | floor | round: -9223372036854775808 }}",
+    "{{ properties.items[properties.len] }}{{ properties.items[properties.min] }}{{ properties.items[properties.nan] }}",
+    "{{ properties.items[-9223372036854775808] }}{{ properties.items.size }}{{ properties.items.last }}",
+    "{% assign r = (properties.min..properties.huge) %}{{ r | size }}",
+    "{% if (1..properties.len) contains 5 %}y{% endif %}",
+    "{% if properties.len > properties.huge and properties.nan < properties.neg %}y{% endif %}",
+    "{{ 9223372036854775807 | plus: 9223372036854775807 }}{{ -9223372036854775808 | minus: 1 }}",
+    "{{ 99999999999999999999 }}{{ 1e400 }}{{ 1.7976931348623157e308 | times: 10 }}",
+    "{{ properties.s | json | json | size }}{{ properties.items | compact | first | last }}",
+    "{{ properties.nan | default: properties.s | truncate: properties.huge }}",
+]
+for t in liquid:
+    for payload in extreme_payloads[:2]:
+        corpora["mapping"].add(dump({"v": {"@liquid": t}}) + SEP + payload)
+replace_opts = [
+    {"pattern": "a", "replacement": "$'"},
+    {"pattern": "a", "replacement": "$`$&$'"},
+    {"pattern": "A", "replacement": "$&$&$&", "ignorecase": True},
+    {"pattern": "a", "replacement": "$$'", "global": False},
+    {"pattern": "a", "replacement": "$'", "pattern2": "b", "replacement2": "$`"},
+    {"pattern": "Σ", "replacement": "$'", "ignorecase": True},
+]
+for opts in replace_opts:
+    for value in ["$.properties.s", "$.properties.sigma", "$.properties.len"]:
+        m = {"v": {"@replace": dict(opts, value={"@path": value})}}
+        corpora["mapping"].add(dump(m) + SEP + extreme_payloads[0])
+for m in [
+    {"v": {"@template": "{{properties.s}}" * 150}},
+    {"v": {"@template": "{{{properties.s}}}{{properties.len}}{{properties.huge}}{{properties.neg}}"}},
+    {"v": {"@json": {"mode": "encode", "value": [{"@path": "$.properties.s"}] * 100}}},
+    {"v": {"@json": {"mode": "encode", "value": {"@path": "$.properties"}}}},
+    {"v": {"@case": {"operator": "upper", "value": {"@path": "$.properties.sigma"}}}},
+    {"v": {"@case": {"operator": "lower", "value": {"@liquid": "{{ properties.s | append: properties.sigma }}"}}}},
+    {"v": {"@flatten": {"separator": {"@path": "$.properties.s"}, "value": {"@path": "$.properties"}}}},
+    {"v": {"@merge": {"direction": "left", "objects": [{"@path": "$.properties.s"}, {"@path": "$.properties"}]}}},
+    {"v": {"@arrayPath": ["$.properties.items", {"x": {"@template": "{{properties.s}}"}}]}},
+    {"metric_value": {"@path": "$.properties.len"}, "timestamp": {"@path": "$.properties.huge"}},
+]:
+    for payload in extreme_payloads:
+        corpora["mapping"].add(dump(m) + SEP + payload)
+
 # trigger: text with events, parse trees with events, parse errors.
 for c in fql["evaluate_fql_cases"]:
     corpora["trigger"].add(c["fql"].encode() + SEP + dump(c.get("event")))

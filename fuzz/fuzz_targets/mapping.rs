@@ -1,12 +1,55 @@
 //! The mapping engine: Segment's mapping-kit directives, templates and the Track Event preset.
 //! Input: `<mapping JSON> 0xFF <payload JSON>` (the first 0xFF splits; JSON text never holds
 //! that byte). Nothing may panic; validation and compilation agree; applying is repeatable.
+//! The left side is also used as a `@liquid` template and as `@replace` options, and every
+//! mapping also runs on a payload of extreme numbers and long strings, so filters and
+//! directives often get their arguments from the event.
 #![no_main]
+
+use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use segment_ld_bridge::mapping::{self, Mapping};
 use segment_ld_bridge::track_event::{TrackEventMapping, FIELDS};
 use serde_json::{json, Value};
+
+/// A payload whose properties are extreme numbers, long strings and mixed arrays.
+fn extreme_payload() -> &'static Value {
+    static PAYLOAD: OnceLock<Value> = OnceLock::new();
+    PAYLOAD.get_or_init(|| {
+        json!({"event": "E", "properties": {
+            "s": "a".repeat(2_000), "sku": "abcdef", "r": "$'$&$`", "sigma": "ΣΑΣ ß ΐ",
+            "len": 1e19, "huge": i64::MAX, "min": i64::MIN, "umax": u64::MAX,
+            "neg": -1e308, "big": 1e308, "tiny": 5e-324, "nan": "NaN?", "zero": 0,
+            "items": ["x", null, 1, [2, "y"], {"k": "v"}, -1e308],
+        }})
+    })
+}
+
+/// Applies a mapping that must compile to both payloads (no panic is the property).
+fn apply_both(spec: &Value, payload: &Value) {
+    if let Ok(m) = Mapping::compile(spec) {
+        let _ = m.apply(payload);
+        let _ = m.apply(extreme_payload());
+    }
+}
+
+/// The left side as a `@liquid` template and as `@replace` options (pattern and replacement
+/// taken from its first characters, applied to long strings and numbers of the event).
+fn text_mappings(text: &str, payload: &Value) {
+    apply_both(&json!({"v": {"@liquid": text}}), payload);
+    let mut chars = text.chars();
+    let pattern: String = chars.by_ref().take(1 + text.len() % 3).collect();
+    let replacement: String = chars.take(9).collect();
+    for value in ["$.properties.s", "$.properties.sigma", "$.properties.len"] {
+        apply_both(
+            &json!({"v": {"@replace": {"value": {"@path": value}, "pattern": pattern,
+                "replacement": replacement, "global": text.len() % 2 == 0,
+                "ignorecase": text.len() % 3 == 0}}}),
+            payload,
+        );
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let (left, right) = match data.iter().position(|&b| b == 0xFF) {
@@ -21,6 +64,7 @@ fuzz_target!(|data: &[u8]| {
     // The left side as a template, whether or not it is JSON.
     if let Ok(template) = std::str::from_utf8(left) {
         let _ = mapping::render(template, &payload);
+        text_mappings(template, &payload);
     }
 
     let Ok(spec) = serde_json::from_slice::<Value>(left) else {
@@ -41,6 +85,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(m.apply(&payload).ok().as_ref(), Some(out));
         }
         let _ = m.apply_optional(&payload);
+        let _ = m.apply(extreme_payload());
     }
     let _ = mapping::transform(&spec, &payload);
 

@@ -9,8 +9,8 @@ use super::path::PathSpec;
 use super::replace::replace_literal;
 use super::template::Template;
 use super::value::{
-    charge_value, json_stringify, loosely_equals_empty_string, push_js_string, too_deep, Budget,
-    ObjectBuilder, Res, Tree,
+    charge_value, json_stringify, loosely_equals_empty_string, lower_len, push_js_string, too_deep,
+    upper_len, Budget, ObjectBuilder, Res, Tree,
 };
 use super::{MappingError, MAX_PAYLOAD_DEPTH};
 
@@ -96,8 +96,14 @@ pub(crate) fn eval<'a>(
         Node::Case { op, value } => {
             let v = eval(value, payload, budget)?;
             match (v.as_str(), op) {
-                (Some(s), CaseOp::Lower) => Res::Val(Value::String(s.to_lowercase())),
-                (Some(s), CaseOp::Upper) => Res::Val(Value::String(s.to_uppercase())),
+                (Some(s), CaseOp::Lower) => {
+                    budget.bytes(lower_len(s))?;
+                    Res::Val(Value::String(s.to_lowercase()))
+                }
+                (Some(s), CaseOp::Upper) => {
+                    budget.bytes(upper_len(s))?;
+                    Res::Val(Value::String(s.to_uppercase()))
+                }
                 (Some(_), CaseOp::Invalid) => {
                     return Err(runtime(
                         "operator key should have a value of \"lower\" or \"upper\"",
@@ -113,11 +119,8 @@ pub(crate) fn eval<'a>(
         Node::Json { mode, value } => {
             let v = eval(value, payload, budget)?;
             match mode {
-                JsonMode::Encode => match json_stringify(&v)? {
-                    Some(s) => {
-                        budget.bytes(s.len())?;
-                        Res::Val(Value::String(s))
-                    }
+                JsonMode::Encode => match json_stringify(&v, budget)? {
+                    Some(s) => Res::Val(Value::String(s)),
                     None => Res::Undefined,
                 },
                 JsonMode::Decode => match v.as_str() {
@@ -294,8 +297,7 @@ fn eval_replace<'a>(
         if let Some(message) = step.too_long {
             return Err(runtime(message));
         }
-        text = replace_literal(&text, step, r.global, r.ignore_case);
-        budget.bytes(text.len())?;
+        text = replace_literal(&text, step, r.global, r.ignore_case, budget)?;
     }
     Ok(Res::Val(Value::String(text)))
 }
@@ -345,16 +347,28 @@ fn eval_array_path<'a>(
     Ok(Res::Arr(out))
 }
 
-fn join_key(prefix: &str, sep: &str, key: &str) -> String {
+/// The key of a flattened member, charged to the budget before it is allocated (keys of
+/// nested members grow with each level, and the separator may be long).
+fn join_key(
+    prefix: &str,
+    sep: &str,
+    key: &str,
+    budget: &mut Budget,
+) -> Result<String, MappingError> {
     if prefix.is_empty() {
-        key.to_string()
-    } else {
-        let mut s = String::with_capacity(prefix.len() + sep.len() + key.len());
-        s.push_str(prefix);
-        s.push_str(sep);
-        s.push_str(key);
-        s
+        budget.bytes(key.len())?;
+        return Ok(key.to_string());
     }
+    let len = prefix
+        .len()
+        .saturating_add(sep.len())
+        .saturating_add(key.len());
+    budget.bytes(len)?;
+    let mut s = String::with_capacity(len);
+    s.push_str(prefix);
+    s.push_str(sep);
+    s.push_str(key);
+    Ok(s)
 }
 
 /// `flattenObject(value, prefix, separator, omitArrays)`.
@@ -374,7 +388,7 @@ fn flatten_into<'a>(
     match v {
         Res::Ref(Value::Object(m)) => {
             for (k, item) in m {
-                let key = join_key(&prefix, sep, k);
+                let key = join_key(&prefix, sep, k, budget)?;
                 flatten_into(
                     out,
                     Res::Ref(item),
@@ -388,7 +402,7 @@ fn flatten_into<'a>(
         }
         Res::Ref(Value::Array(items)) if !omit_arrays => {
             for (i, item) in items.iter().enumerate() {
-                let key = join_key(&prefix, sep, &i.to_string());
+                let key = join_key(&prefix, sep, &i.to_string(), budget)?;
                 flatten_into(
                     out,
                     Res::Ref(item),
@@ -402,7 +416,7 @@ fn flatten_into<'a>(
         }
         Res::Val(Value::Object(m)) => {
             for (k, item) in m {
-                let key = join_key(&prefix, sep, &k);
+                let key = join_key(&prefix, sep, &k, budget)?;
                 flatten_into(
                     out,
                     Res::Val(item),
@@ -416,7 +430,7 @@ fn flatten_into<'a>(
         }
         Res::Val(Value::Array(items)) if !omit_arrays => {
             for (i, item) in items.into_iter().enumerate() {
-                let key = join_key(&prefix, sep, &i.to_string());
+                let key = join_key(&prefix, sep, &i.to_string(), budget)?;
                 flatten_into(
                     out,
                     Res::Val(item),
@@ -430,20 +444,18 @@ fn flatten_into<'a>(
         }
         Res::Obj(entries) => {
             for (k, item) in entries {
-                let key = join_key(&prefix, sep, &k);
+                let key = join_key(&prefix, sep, &k, budget)?;
                 flatten_into(out, item, key, sep, omit_arrays, budget, depth + 1)?;
             }
         }
         Res::Arr(items) if !omit_arrays => {
             for (i, item) in items.into_iter().enumerate() {
-                let key = join_key(&prefix, sep, &i.to_string());
+                let key = join_key(&prefix, sep, &i.to_string(), budget)?;
                 flatten_into(out, item, key, sep, omit_arrays, budget, depth + 1)?;
             }
         }
-        leaf => {
-            budget.bytes(prefix.len())?;
-            out.set(Cow::Owned(prefix), leaf);
-        }
+        // The key was charged when it was joined.
+        leaf => out.set(Cow::Owned(prefix), leaf),
     }
     Ok(())
 }
@@ -562,4 +574,59 @@ fn clean_nulls<'a>(v: Res<'a>, budget: &mut Budget, depth: usize) -> Result<Res<
         }
         other => other,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Applies `mapping` to `payload` with a budget of `bytes` bytes of produced strings.
+    fn apply_within(mapping: &Value, payload: &Value, bytes: usize) -> Result<(), MappingError> {
+        let root = super::super::compile_root(mapping).map_err(MappingError::Invalid)?;
+        let mut budget = Budget::new();
+        budget.bytes_left = bytes;
+        eval_value(&root.node, Some(payload), &mut budget).map(|_| ())
+    }
+
+    fn is_bytes_limit(r: &Result<(), MappingError>) -> bool {
+        matches!(
+            r,
+            Err(MappingError::LimitExceeded {
+                what: "bytes of produced strings",
+                ..
+            })
+        )
+    }
+
+    #[test]
+    fn flattened_keys_are_charged_at_every_level() {
+        // Keys of nested members repeat the separator once per level: `a` + sep + `b` is
+        // built before `a` + sep + `b` + sep + `c`, and both are charged.
+        let mapping =
+            json!({"v": {"@flatten": {"value": {"@path": "$.o"}, "separator": "-".repeat(100)}}});
+        let payload = json!({"o": {"a": {"b": {"c": 1}}}});
+        assert!(apply_within(&mapping, &payload, 310).is_ok());
+        assert!(is_bytes_limit(&apply_within(&mapping, &payload, 250)));
+    }
+
+    #[test]
+    fn produced_strings_are_charged_before_they_grow_past_the_budget() {
+        let payload = json!({"s": "a".repeat(1000), "t": "ΐ".repeat(500)});
+        let huge = [
+            json!({"v": {"@template": "{{s}}".repeat(20)}}),
+            json!({"v": {"@json": {"mode": "encode", "value": [{"@path": "$.s"}, {"@path": "$.s"}]}}}),
+            json!({"v": {"@case": {"operator": "upper", "value": {"@path": "$.t"}}}}),
+            json!({"v": {"@replace": {"value": {"@path": "$.s"}, "pattern": "a", "replacement": "$'"}}}),
+        ];
+        for mapping in &huge {
+            let result = apply_within(mapping, &payload, 1500);
+            assert!(is_bytes_limit(&result), "{mapping}: {result:?}");
+            assert!(
+                apply_within(mapping, &payload, usize::MAX).is_ok(),
+                "{mapping}"
+            );
+        }
+    }
 }

@@ -47,7 +47,9 @@ pub const MAX_TEMPLATE_LEN: usize = 64 * 1024;
 pub const MAX_LIQUID_TEMPLATE_LEN: usize = 1000;
 /// Most units of work (evaluated nodes and produced values) one `apply` may spend.
 pub const MAX_OUTPUT_NODES: usize = 2_000_000;
-/// Most bytes of strings one `apply` may produce.
+/// Most bytes of strings one `apply` may produce, intermediate ones included (Liquid filter
+/// results and variables, `@replace` steps, template passes). Each string is charged before
+/// or while it is built, so a refused one is never allocated in full.
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The mapping key that holds a root-level directive (`__segment_internal_directive`).

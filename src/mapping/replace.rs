@@ -2,6 +2,8 @@
 //! semantics (`g` and `i` flags, `$&`, `$$`, `` $` `` and `$'` in the replacement).
 
 use super::compile::ReplaceStep;
+use super::value::Budget;
+use super::MappingError;
 
 /// JavaScript's `Canonicalize` for a non-unicode, ignore-case regular expression.
 fn canonicalize(c: char) -> char {
@@ -18,104 +20,159 @@ fn canonicalize(c: char) -> char {
     u
 }
 
-/// Byte ranges of the matches of `pattern` in `haystack`, left to right, non-overlapping.
-fn find_matches(
-    haystack: &str,
-    pattern: &[char],
+/// The matches of `pattern` in `haystack` as byte ranges, left to right, non-overlapping,
+/// found lazily (nothing is allocated per match or per character).
+struct Matches<'h> {
+    haystack: &'h str,
+    /// The pattern; canonicalized when matching ignores case.
+    pattern: Vec<char>,
+    /// The pattern as a string, for case-sensitive matching.
+    needle: String,
     global: bool,
     ignore_case: bool,
-) -> Vec<(usize, usize)> {
-    let mut found = Vec::new();
-    if pattern.is_empty() {
-        return found;
-    }
-    if !ignore_case {
-        let needle: String = pattern.iter().collect();
-        for (start, m) in haystack.match_indices(needle.as_str()) {
-            found.push((start, start + m.len()));
-            if !global {
-                break;
-            }
-        }
-        return found;
-    }
-    let pattern: Vec<char> = pattern.iter().copied().map(canonicalize).collect();
-    let chars: Vec<(usize, char)> = haystack.char_indices().collect();
-    let mut i = 0;
-    while i + pattern.len() <= chars.len() {
-        let is_match = chars[i..i + pattern.len()]
-            .iter()
-            .zip(&pattern)
-            .all(|(&(_, c), &p)| canonicalize(c) == p);
-        if is_match {
-            let start = chars[i].0;
-            let end = chars
-                .get(i + pattern.len())
-                .map_or(haystack.len(), |&(b, _)| b);
-            found.push((start, end));
-            if !global {
-                break;
-            }
-            i += pattern.len();
-        } else {
-            i += 1;
-        }
-    }
-    found
+    /// Byte offset where the search resumes; `None` once it is over.
+    pos: Option<usize>,
 }
 
-/// Expands a replacement string for one match (`GetSubstitution` without capture groups).
-fn push_substitution(
-    out: &mut String,
-    replacement: &str,
-    haystack: &str,
-    start: usize,
-    end: usize,
-) {
+impl<'h> Matches<'h> {
+    fn new(haystack: &'h str, pattern: &[char], global: bool, ignore_case: bool) -> Self {
+        let pattern: Vec<char> = if ignore_case {
+            pattern.iter().copied().map(canonicalize).collect()
+        } else {
+            pattern.to_vec()
+        };
+        Matches {
+            haystack,
+            needle: pattern.iter().collect(),
+            pos: (!pattern.is_empty()).then_some(0),
+            pattern,
+            global,
+            ignore_case,
+        }
+    }
+
+    /// The end of a case-insensitive match starting at byte `at`, if there is one.
+    fn match_at(&self, at: usize) -> Option<usize> {
+        let rest = self.haystack.get(at..)?;
+        let mut chars = rest.char_indices();
+        for &p in &self.pattern {
+            let (_, c) = chars.next()?;
+            if canonicalize(c) != p {
+                return None;
+            }
+        }
+        Some(chars.next().map_or(self.haystack.len(), |(i, _)| at + i))
+    }
+}
+
+impl Iterator for Matches<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let from = self.pos?;
+        let found = if self.ignore_case {
+            let rest = self.haystack.get(from..).unwrap_or_default();
+            rest.char_indices()
+                .find_map(|(i, _)| self.match_at(from + i).map(|end| (from + i, end)))
+        } else {
+            self.haystack
+                .get(from..)
+                .and_then(|rest| rest.find(self.needle.as_str()))
+                .map(|i| (from + i, from + i + self.needle.len()))
+        };
+        self.pos = match found {
+            Some((_, end)) if self.global => Some(end),
+            _ => None,
+        };
+        found
+    }
+}
+
+/// One piece of a replacement string (`GetSubstitution` without capture groups).
+#[derive(Debug, Clone, Copy)]
+enum Piece<'r> {
+    Text(&'r str),
+    /// `$&`
+    Matched,
+    /// `` $` ``
+    Before,
+    /// `$'`
+    After,
+}
+
+/// Splits a replacement string into its pieces (`$$` is a literal `$`; a `$` before anything
+/// else stays as it is).
+fn pieces(replacement: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
     let mut rest = replacement;
     while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
+        if at > 0 {
+            out.push(Piece::Text(&rest[..at]));
+        }
         let after = &rest[at + 1..];
-        match after.chars().next() {
-            Some('$') => out.push('$'),
-            Some('&') => out.push_str(&haystack[start..end]),
-            Some('`') => out.push_str(&haystack[..start]),
-            Some('\'') => out.push_str(&haystack[end..]),
+        let piece = match after.chars().next() {
+            Some('$') => Piece::Text("$"),
+            Some('&') => Piece::Matched,
+            Some('`') => Piece::Before,
+            Some('\'') => Piece::After,
             _ => {
-                out.push('$');
+                out.push(Piece::Text("$"));
                 rest = after;
                 continue;
             }
-        }
+        };
+        out.push(piece);
         rest = &after[1..];
     }
-    out.push_str(rest);
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
 }
 
-/// `value.replace(new RegExp(escaped(pattern), flags), replacement)`.
+/// The text a piece stands for in a match at `start..end`.
+fn piece_text<'h>(piece: Piece<'h>, haystack: &'h str, start: usize, end: usize) -> &'h str {
+    match piece {
+        Piece::Text(t) => t,
+        Piece::Matched => haystack.get(start..end).unwrap_or_default(),
+        Piece::Before => haystack.get(..start).unwrap_or_default(),
+        Piece::After => haystack.get(end..).unwrap_or_default(),
+    }
+}
+
+/// `value.replace(new RegExp(escaped(pattern), flags), replacement)`. The exact length of the
+/// result is computed and charged to `budget` before the result is allocated, so a replacement
+/// such as `$'` that would build a huge string fails with the budget's error instead.
 pub(crate) fn replace_literal(
     value: &str,
     step: &ReplaceStep,
     global: bool,
     ignore_case: bool,
-) -> String {
-    let matches = find_matches(value, &step.pattern, global, ignore_case);
-    if matches.is_empty() {
-        return value.to_string();
+    budget: &mut Budget,
+) -> Result<String, MappingError> {
+    let pieces = pieces(&step.replacement);
+    let matches = || Matches::new(value, &step.pattern, global, ignore_case);
+    // Never below zero: the matches are disjoint parts of `value`.
+    let mut len = value.len() as u64;
+    for (start, end) in matches() {
+        for &p in &pieces {
+            len = len.saturating_add(piece_text(p, value, start, end).len() as u64);
+        }
+        len = len.saturating_sub((end - start) as u64);
     }
-    let mut out = String::with_capacity(value.len());
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
     let mut pos = 0;
-    for (start, end) in matches {
-        out.push_str(&value[pos..start]);
-        if step.replacement.contains('$') {
-            push_substitution(&mut out, &step.replacement, value, start, end);
-        } else {
-            out.push_str(&step.replacement);
+    for (start, end) in matches() {
+        out.push_str(value.get(pos..start).unwrap_or_default());
+        for &p in &pieces {
+            out.push_str(piece_text(p, value, start, end));
         }
         pos = end;
     }
-    out.push_str(&value[pos..]);
-    out
+    out.push_str(value.get(pos..).unwrap_or_default());
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -128,6 +185,11 @@ mod tests {
             replacement: r.to_string(),
             too_long: None,
         }
+    }
+
+    fn replace_literal(value: &str, step: &ReplaceStep, global: bool, ignore_case: bool) -> String {
+        super::replace_literal(value, step, global, ignore_case, &mut Budget::new())
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -156,5 +218,56 @@ mod tests {
             replace_literal("straße", &step("SS", "x"), true, true),
             "straße"
         );
+    }
+
+    #[test]
+    fn special_patterns_and_case_folding() {
+        assert_eq!(replace_literal("a$b", &step("b", "$"), true, false), "a$$");
+        assert_eq!(
+            replace_literal("ab", &step("b", "$x$"), true, false),
+            "a$x$"
+        );
+        assert_eq!(replace_literal("aaa", &step("a", "$'"), true, false), "aaa");
+        assert_eq!(
+            replace_literal("xyz", &step("y", "$`$&$'"), false, false),
+            "xxyzz"
+        );
+        assert_eq!(
+            replace_literal("ÉtÉ été", &step("é", "e"), true, true),
+            "ete ete"
+        );
+        assert_eq!(
+            replace_literal("aAaA", &step("aa", "-"), false, true),
+            "-aA"
+        );
+        assert_eq!(replace_literal("abc", &step("", "-"), true, false), "abc");
+    }
+
+    #[test]
+    fn huge_results_are_refused_before_they_are_built() {
+        // Every `$'` copies the rest of the string: about 200 MB for 20 KB of matches.
+        let value = "a".repeat(20_000);
+        let mut budget = Budget::new();
+        let before = budget.bytes_left;
+        let result = super::replace_literal(&value, &step("a", "$'"), true, false, &mut budget);
+        assert!(
+            matches!(
+                result,
+                Err(MappingError::LimitExceeded {
+                    what: "bytes of produced strings",
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+        assert_eq!(
+            budget.bytes_left, before,
+            "nothing charged for a refused result"
+        );
+        // Within the budget, the exact length of the result is charged.
+        let mut budget = Budget::new();
+        let out = super::replace_literal("abc", &step("b", "$'$`"), true, false, &mut budget);
+        assert_eq!(out.as_deref().ok(), Some("acac"));
+        assert_eq!(budget.bytes_left, before - 4);
     }
 }

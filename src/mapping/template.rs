@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::path::PathSpec;
-use super::value::{push_js_string, Budget};
+use super::value::{push_js_string, Budget, Sink};
 use super::MappingError;
 
 #[derive(Debug, Clone)]
@@ -86,31 +86,31 @@ fn js_trim(s: &str) -> &str {
     s.trim_matches(is_js_space)
 }
 
-fn push_value(out: &mut String, value: Option<&Value>) -> Result<(), MappingError> {
+fn push_value(out: &mut dyn Sink, value: Option<&Value>) -> Result<(), MappingError> {
     match value {
         None | Some(Value::Null) => Ok(()),
         Some(v) => push_js_string(out, v, 0),
     }
 }
 
-/// One regex pass with `n` braces, looking values up at render time.
+/// One regex pass with `n` braces, looking values up at render time; the result is sized and
+/// charged to the budget before it is built.
 fn render_pass(
     s: &str,
     n: usize,
     payload: Option<&Value>,
     budget: &mut Budget,
 ) -> Result<String, MappingError> {
-    let mut out = String::with_capacity(s.len());
-    let mut pos = 0;
-    while let Some((start, inner_start, inner_end, end)) = find_placeholder(s, pos, n) {
-        out.push_str(&s[pos..start]);
-        let path = PathSpec::parse(js_trim(&s[inner_start..inner_end]));
-        push_value(&mut out, path.lookup(payload))?;
-        pos = end;
-    }
-    out.push_str(&s[pos..]);
-    budget.bytes(out.len())?;
-    Ok(out)
+    budget.build(|out| {
+        let mut pos = 0;
+        while let Some((start, inner_start, inner_end, end)) = find_placeholder(s, pos, n) {
+            out.put(s.get(pos..start).unwrap_or_default())?;
+            let inner = s.get(inner_start..inner_end).unwrap_or_default();
+            push_value(out, PathSpec::parse(js_trim(inner)).lookup(payload))?;
+            pos = end;
+        }
+        out.put(s.get(pos..).unwrap_or_default())
+    })
 }
 
 impl Template {
@@ -135,24 +135,23 @@ impl Template {
         Template::Segments(segments)
     }
 
-    /// Renders the template against a payload.
+    /// Renders the template against a payload; the result is sized and charged to the budget
+    /// before it is built.
     pub(crate) fn render(
         &self,
         payload: Option<&Value>,
         budget: &mut Budget,
     ) -> Result<String, MappingError> {
         match self {
-            Template::Segments(segments) => {
-                let mut out = String::new();
+            Template::Segments(segments) => budget.build(|out| {
                 for segment in segments {
                     match segment {
-                        Segment::Text(text) => out.push_str(text),
-                        Segment::Placeholder(path) => push_value(&mut out, path.lookup(payload))?,
+                        Segment::Text(text) => out.put(text)?,
+                        Segment::Placeholder(path) => push_value(out, path.lookup(payload))?,
                     }
                 }
-                budget.bytes(out.len())?;
-                Ok(out)
-            }
+                Ok(())
+            }),
             Template::TwoPass(template) => {
                 let first = render_pass(template, 3, payload, budget)?;
                 render_pass(&first, 2, payload, budget)

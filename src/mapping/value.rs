@@ -56,11 +56,97 @@ impl Budget {
                 self.bytes_left = left;
                 Ok(())
             }
-            None => Err(MappingError::LimitExceeded {
-                what: "bytes of produced strings",
-                max: super::MAX_OUTPUT_BYTES,
-            }),
+            None => Err(bytes_exceeded()),
         }
+    }
+
+    /// A string written by `write`, built with exactly its size: `write` first runs into a
+    /// [`Measure`] (which stops as soon as the budget is exceeded), the size is charged, then
+    /// `write` runs again into a string allocated once. A string the budget refuses is never
+    /// built.
+    pub(crate) fn build(
+        &mut self,
+        write: impl Fn(&mut dyn Sink) -> Result<(), MappingError>,
+    ) -> Result<String, MappingError> {
+        let mut measure = Measure {
+            len: 0,
+            max: self.bytes_left,
+        };
+        write(&mut measure)?;
+        self.bytes(measure.len)?;
+        let mut out = String::with_capacity(measure.len);
+        write(&mut out)?;
+        Ok(out)
+    }
+
+    /// Charges `piece` and appends it to `out`. The buffer grows geometrically, but never past
+    /// its length plus what the budget has left, so a string the budget refuses is never
+    /// allocated.
+    pub(crate) fn push_str(&mut self, out: &mut String, piece: &str) -> Result<(), MappingError> {
+        self.bytes(piece.len())?;
+        let needed = out.len().saturating_add(piece.len());
+        if needed > out.capacity() {
+            let grown = out
+                .capacity()
+                .saturating_mul(2)
+                .min(needed.saturating_add(self.bytes_left))
+                .max(needed);
+            out.reserve_exact(grown - out.len());
+        }
+        out.push_str(piece);
+        Ok(())
+    }
+}
+
+/// Length in bytes of `s.to_uppercase()`, computed without building it.
+pub(crate) fn upper_len(s: &str) -> usize {
+    s.chars()
+        .map(|c| c.to_uppercase().map(char::len_utf8).sum::<usize>())
+        .sum()
+}
+
+/// Length in bytes of `s.to_lowercase()`, computed without building it (the final sigma that
+/// `to_lowercase` special-cases has the same length as the other).
+pub(crate) fn lower_len(s: &str) -> usize {
+    s.chars()
+        .map(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>())
+        .sum()
+}
+
+/// The error of an exceeded byte budget.
+fn bytes_exceeded() -> MappingError {
+    MappingError::LimitExceeded {
+        what: "bytes of produced strings",
+        max: super::MAX_OUTPUT_BYTES,
+    }
+}
+
+/// Where produced text goes: a string, or a [`Measure`] that only counts it.
+pub(crate) trait Sink {
+    fn put(&mut self, piece: &str) -> Result<(), MappingError>;
+}
+
+impl Sink for String {
+    fn put(&mut self, piece: &str) -> Result<(), MappingError> {
+        self.push_str(piece);
+        Ok(())
+    }
+}
+
+/// Counts the bytes of a text without building it; fails with the byte budget's error as
+/// soon as they exceed `max`.
+pub(crate) struct Measure {
+    len: usize,
+    max: usize,
+}
+
+impl Sink for Measure {
+    fn put(&mut self, piece: &str) -> Result<(), MappingError> {
+        self.len = self.len.saturating_add(piece.len());
+        if self.len > self.max {
+            return Err(bytes_exceeded());
+        }
+        Ok(())
     }
 }
 
@@ -400,10 +486,10 @@ pub(crate) fn f64_to_js_string(x: f64) -> String {
     }
 }
 
-/// Appends JavaScript's `String(v)` of a JSON value (`null` → `"null"`, arrays joined with `,`
+/// Writes JavaScript's `String(v)` of a JSON value (`null` → `"null"`, arrays joined with `,`
 /// and `null` elements as `""`, objects as `"[object Object]"`).
 pub(crate) fn push_js_string(
-    out: &mut String,
+    out: &mut dyn Sink,
     v: &Value,
     depth: usize,
 ) -> Result<(), MappingError> {
@@ -411,23 +497,23 @@ pub(crate) fn push_js_string(
         return Err(too_deep());
     }
     match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_to_js_string(n)),
-        Value::String(s) => out.push_str(s),
-        Value::Object(_) => out.push_str("[object Object]"),
+        Value::Null => out.put("null"),
+        Value::Bool(b) => out.put(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.put(&number_to_js_string(n)),
+        Value::String(s) => out.put(s),
+        Value::Object(_) => out.put("[object Object]"),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.put(",")?;
                 }
                 if !item.is_null() {
                     push_js_string(out, item, depth + 1)?;
                 }
             }
+            Ok(())
         }
     }
-    Ok(())
 }
 
 /// JavaScript's `v == ''` for a value that is neither `null` nor `undefined`: true for `''`,
@@ -484,104 +570,121 @@ fn res_array_joins_empty(items: &[Res<'_>]) -> bool {
 
 /// Appends a JSON string literal escaped as `JSON.stringify` does.
 pub(crate) fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    let _ = write_json_string(s, &mut |piece| {
+        out.push_str(piece);
+        Ok(())
+    });
 }
 
-/// `JSON.stringify(v)`; `None` when `v` is `undefined`.
-pub(crate) fn json_stringify(v: &Res<'_>) -> Result<Option<String>, MappingError> {
+/// Writes a JSON string literal escaped as `JSON.stringify` does, as a few pieces (unescaped
+/// runs and escapes) handed to `put`.
+fn write_json_string(
+    s: &str,
+    put: &mut impl FnMut(&str) -> Result<(), MappingError>,
+) -> Result<(), MappingError> {
+    put("\"")?;
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escaped: Cow<'static, str> = match c {
+            '"' => "\\\"".into(),
+            '\\' => "\\\\".into(),
+            '\u{8}' => "\\b".into(),
+            '\u{c}' => "\\f".into(),
+            '\n' => "\\n".into(),
+            '\r' => "\\r".into(),
+            '\t' => "\\t".into(),
+            c if (c as u32) < 0x20 => format!("\\u{:04x}", c as u32).into(),
+            _ => continue,
+        };
+        put(s.get(run..i).unwrap_or_default())?;
+        put(&escaped)?;
+        run = i + c.len_utf8();
+    }
+    put(s.get(run..).unwrap_or_default())?;
+    put("\"")
+}
+
+/// `JSON.stringify(v)`, sized and charged to the budget before it is built; `None` when `v`
+/// is `undefined`.
+pub(crate) fn json_stringify(
+    v: &Res<'_>,
+    budget: &mut Budget,
+) -> Result<Option<String>, MappingError> {
     if v.is_undefined() {
         return Ok(None);
     }
-    let mut out = String::new();
-    stringify_res(&mut out, v, 0)?;
-    Ok(Some(out))
+    budget.build(|out| stringify_res(out, v, 0)).map(Some)
 }
 
-fn stringify_res(out: &mut String, v: &Res<'_>, depth: usize) -> Result<(), MappingError> {
+fn stringify_res(out: &mut dyn Sink, v: &Res<'_>, depth: usize) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }
     match v {
-        Res::Undefined => out.push_str("null"),
+        Res::Undefined => out.put("null")?,
         Res::Ref(v) => stringify_value(out, v, depth)?,
         Res::Val(v) => stringify_value(out, v, depth)?,
         Res::Obj(entries) => {
-            out.push('{');
+            out.put("{")?;
             let mut first = true;
             for (k, v) in entries {
                 if v.is_undefined() {
                     continue;
                 }
                 if !first {
-                    out.push(',');
+                    out.put(",")?;
                 }
                 first = false;
-                push_json_string(out, k);
-                out.push(':');
+                write_json_string(k, &mut |p| out.put(p))?;
+                out.put(":")?;
                 stringify_res(out, v, depth + 1)?;
             }
-            out.push('}');
+            out.put("}")?;
         }
         Res::Arr(items) => {
-            out.push('[');
+            out.put("[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.put(",")?;
                 }
                 stringify_res(out, item, depth + 1)?;
             }
-            out.push(']');
+            out.put("]")?;
         }
     }
     Ok(())
 }
 
-fn stringify_value(out: &mut String, v: &Value, depth: usize) -> Result<(), MappingError> {
+fn stringify_value(out: &mut dyn Sink, v: &Value, depth: usize) -> Result<(), MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
     }
     match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_to_js_string(n)),
-        Value::String(s) => push_json_string(out, s),
+        Value::Null => out.put("null")?,
+        Value::Bool(b) => out.put(if *b { "true" } else { "false" })?,
+        Value::Number(n) => out.put(&number_to_js_string(n))?,
+        Value::String(s) => write_json_string(s, &mut |p| out.put(p))?,
         Value::Array(items) => {
-            out.push('[');
+            out.put("[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.put(",")?;
                 }
                 stringify_value(out, item, depth + 1)?;
             }
-            out.push(']');
+            out.put("]")?;
         }
         Value::Object(m) => {
-            out.push('{');
+            out.put("{")?;
             for (i, (k, item)) in m.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.put(",")?;
                 }
-                push_json_string(out, k);
-                out.push(':');
+                write_json_string(k, &mut |p| out.put(p))?;
+                out.put(":")?;
                 stringify_value(out, item, depth + 1)?;
             }
-            out.push('}');
+            out.put("}")?;
         }
     }
     Ok(())

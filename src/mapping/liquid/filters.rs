@@ -4,9 +4,12 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::super::value::{f64_to_js_string, js_len, json_stringify, Res};
+use super::super::value::{
+    clone_value, f64_to_js_string, js_len, json_stringify, lower_len, push_js_string, upper_len,
+    Budget, Res,
+};
 use super::super::MappingError;
-use super::{liquid_error, num_value, to_number, try_str, LV};
+use super::{liquid_error, num_value, text, to_number, LV};
 
 const DISABLED_FILTERS: [&str; 20] = [
     "array_to_sentence_string",
@@ -80,31 +83,124 @@ fn int_arg(args: &[LV<'_>], i: usize, default: i64) -> i64 {
     }
 }
 
-fn slice_chars(s: &str, start: i64, len: i64) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len() as i64;
-    let start = if start < 0 {
-        (n + start).max(0)
+/// The range `slice: start, len` selects among `n` items: a negative `start` counts from the
+/// end, both ends are clamped to `0..=n`. Saturating, so any `i64` arguments are safe.
+fn slice_range(n: usize, start: i64, len: i64) -> (usize, usize) {
+    let n_i = i64::try_from(n).unwrap_or(i64::MAX);
+    let from = if start < 0 {
+        n_i.saturating_add(start).max(0)
     } else {
-        start.min(n)
+        start.min(n_i)
     };
-    let end = (start + len.max(0)).min(n);
-    chars[start as usize..end as usize].iter().collect()
+    let to = from.saturating_add(len.max(0)).min(n_i);
+    let clamp = |i: i64| usize::try_from(i).unwrap_or(0).min(n);
+    (clamp(from), clamp(to).max(clamp(from)))
 }
 
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// The byte range of the characters `from..to` of `s` (clamped to its end).
+fn char_span(s: &str, from: usize, to: usize) -> (usize, usize) {
+    let at = |n: usize| s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
+    let start = at(from);
+    let end = s
+        .get(start..)
+        .and_then(|rest| rest.char_indices().nth(to.saturating_sub(from)))
+        .map_or(s.len(), |(i, _)| start + i);
+    (start, end)
+}
+
+/// A copy of `s` as a Liquid string, charged to the budget.
+fn charged(s: &str, budget: &mut Budget) -> Result<LV<'static>, MappingError> {
+    budget.bytes(s.len())?;
+    Ok(string(s.to_string()))
+}
+
+/// The concatenation of `parts`, charged to the budget before it is allocated.
+fn concat(parts: &[&str], budget: &mut Budget) -> Result<LV<'static>, MappingError> {
+    let len = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
+    for p in parts {
+        out.push_str(p);
+    }
+    Ok(string(out))
+}
+
+/// `s` with the first `limit` matches of `from` replaced by `to` (all of them without a
+/// limit; an empty `from` matches between characters, as `str::replace` does). The exact
+/// length of the result is charged to the budget before it is allocated, so a huge result is
+/// refused, never built.
+fn replace_n(
+    s: &str,
+    from: &str,
+    to: &str,
+    limit: Option<usize>,
+    budget: &mut Budget,
+) -> Result<String, MappingError> {
+    let matches = || s.match_indices(from).take(limit.unwrap_or(usize::MAX));
+    // Never below zero: the matches are disjoint parts of `s`.
+    let count = matches().count() as u64;
+    let len = (s.len() as u64)
+        .saturating_add(count.saturating_mul(to.len() as u64))
+        .saturating_sub(count.saturating_mul(from.len() as u64));
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
+    let mut pos = 0;
+    for (at, m) in matches() {
+        out.push_str(s.get(pos..at).unwrap_or_default());
+        out.push_str(to);
+        pos = at + m.len();
+    }
+    out.push_str(s.get(pos..).unwrap_or_default());
+    Ok(out)
+}
+
+fn replace_last(
+    s: &str,
+    from: &str,
+    to: &str,
+    budget: &mut Budget,
+) -> Result<LV<'static>, MappingError> {
+    match s.rfind(from) {
+        Some(at) => {
+            let before = s.get(..at).unwrap_or_default();
+            let after = s.get(at + from.len()..).unwrap_or_default();
+            concat(&[before, to, after], budget)
+        }
+        None => charged(s, budget),
+    }
+}
+
+/// `s` with the characters `escape` maps replaced; its exact length is charged to the budget
+/// before it is allocated.
+fn escaped(
+    s: &str,
+    escape: impl Fn(char) -> Option<&'static str>,
+    budget: &mut Budget,
+) -> Result<String, MappingError> {
+    let len = s.chars().fold(0usize, |n, c| {
+        n.saturating_add(escape(c).map_or(c.len_utf8(), str::len))
+    });
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
     for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+        match escape(c) {
+            Some(e) => out.push_str(e),
+            None => out.push(c),
         }
     }
-    out
+    Ok(out)
+}
+
+fn html_escape(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&#34;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    }
 }
 
 fn html_unescape(s: &str) -> String {
@@ -115,27 +211,36 @@ fn html_unescape(s: &str) -> String {
         .replace("&#39;", "'")
 }
 
-fn url_encode(s: &str) -> String {
-    let mut out = String::new();
+/// Whether `url_encode` keeps a byte as it is.
+fn url_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+/// `encodeURIComponent` with spaces as `+`; its exact length is charged to the budget before
+/// it is allocated.
+fn url_encode(s: &str, budget: &mut Budget) -> Result<String, MappingError> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let len = s.bytes().fold(0usize, |n, b| {
+        n.saturating_add(if url_safe(b) || b == b' ' { 1 } else { 3 })
+    });
+    budget.bytes(len)?;
+    let mut out = String::with_capacity(len);
     for b in s.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'~'
-            | b'*'
-            | b'\''
-            | b'('
-            | b')' => out.push(b as char),
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
+        if url_safe(b) {
+            out.push(char::from(b));
+        } else if b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out
+    Ok(out)
 }
 
 fn url_decode(s: &str) -> Result<String, String> {
@@ -145,7 +250,10 @@ fn url_decode(s: &str) -> Result<String, String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or("URI malformed")?;
+            let hex = s
+                .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or("URI malformed")?;
             out.push(u8::from_str_radix(hex, 16).map_err(|_| "URI malformed")?);
             i += 3;
         } else {
@@ -170,18 +278,16 @@ fn strip_html(s: &str) -> String {
     out
 }
 
-fn replace_last(s: &str, from: &str, to: &str) -> String {
-    match s.rfind(from) {
-        Some(at) => format!("{}{}{}", &s[..at], to, &s[at + from.len()..]),
-        None => s.to_string(),
-    }
-}
-
-fn array_of<'a>(v: &LV<'a>) -> Vec<Value> {
-    match v.value() {
-        Some(Value::Array(items)) => items.clone(),
-        Some(Value::Null) | None => Vec::new(),
-        Some(other) => vec![other.clone()],
+/// An element of an array input, borrowed when the input is.
+fn element<'a>(input: LV<'a>, pick: impl Fn(&[Value]) -> Option<&Value>) -> LV<'a> {
+    match input {
+        LV::V(Cow::Borrowed(Value::Array(items))) => {
+            pick(items).map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v)))
+        }
+        LV::V(Cow::Owned(Value::Array(items))) => pick(&items)
+            .cloned()
+            .map_or(LV::Undef, |v| LV::V(Cow::Owned(v))),
+        _ => LV::Undef,
     }
 }
 
@@ -189,14 +295,14 @@ fn array_of<'a>(v: &LV<'a>) -> Vec<Value> {
 /// strip lstrip rstrip strip_newlines strip_html escape escape_once url_encode url_decode
 /// replace replace_first replace_last remove remove_first remove_last truncate truncatewords
 /// split slice size default join first last compact json jsonify plus minus times divided_by
-/// modulo abs ceil floor round at_least at_most`.
+/// modulo abs ceil floor round at_least at_most`. Every string or array a filter builds is
+/// charged to the budget before or while it is built.
 pub(super) fn apply_filter<'a>(
     name: &str,
     input: LV<'a>,
-    args: &[LV<'_>],
+    args: &[LV<'a>],
+    budget: &mut Budget,
 ) -> Result<LV<'a>, MappingError> {
-    let s = || try_str(&input);
-    let a = |i: usize| try_str(arg(args, i));
     let num = |v: f64| LV::Num(v);
     Ok(match name {
         n if DISABLED_FILTERS.contains(&n) => {
@@ -207,70 +313,127 @@ pub(super) fn apply_filter<'a>(
                 "filter \"{n}\" is not supported by this Liquid engine"
             )))
         }
-        "append" => string(s()? + &a(0)?),
-        "prepend" => string(a(0)? + &s()?),
-        "upcase" => string(s()?.to_uppercase()),
-        "downcase" => string(s()?.to_lowercase()),
+        "append" => concat(
+            &[&text(&input, budget)?, &text(arg(args, 0), budget)?],
+            budget,
+        )?,
+        "prepend" => concat(
+            &[&text(arg(args, 0), budget)?, &text(&input, budget)?],
+            budget,
+        )?,
+        "upcase" => {
+            let s = text(&input, budget)?;
+            budget.bytes(upper_len(&s))?;
+            string(s.to_uppercase())
+        }
+        "downcase" => {
+            let s = text(&input, budget)?;
+            budget.bytes(lower_len(&s))?;
+            string(s.to_lowercase())
+        }
         "capitalize" => {
-            let text = s()?;
-            let mut chars = text.chars();
+            let s = text(&input, budget)?;
+            let mut chars = s.chars();
             match chars.next() {
-                Some(first) => string(
-                    first.to_uppercase().collect::<String>() + &chars.as_str().to_lowercase(),
-                ),
+                Some(first) => {
+                    let rest = chars.as_str();
+                    budget.bytes(
+                        upper_len(first.encode_utf8(&mut [0; 4])).saturating_add(lower_len(rest)),
+                    )?;
+                    string(first.to_uppercase().collect::<String>() + &rest.to_lowercase())
+                }
                 None => string(String::new()),
             }
         }
-        "strip" => string(s()?.trim().to_string()),
-        "lstrip" => string(s()?.trim_start().to_string()),
-        "rstrip" => string(s()?.trim_end().to_string()),
-        "strip_newlines" => string(s()?.replace("\r\n", "").replace('\n', "")),
-        "strip_html" => string(strip_html(&s()?)),
-        "escape" => string(html_escape(&s()?)),
-        "escape_once" => string(html_escape(&html_unescape(&s()?))),
-        "url_encode" => string(url_encode(&s()?)),
-        "url_decode" => string(url_decode(&s()?).map_err(liquid_error)?),
-        "replace" => string(s()?.replace(&a(0)?, &a(1)?)),
-        "replace_first" => string(s()?.replacen(&a(0)?, &a(1)?, 1)),
-        "replace_last" => string(replace_last(&s()?, &a(0)?, &a(1)?)),
-        "remove" => string(s()?.replace(&a(0)?, "")),
-        "remove_first" => string(s()?.replacen(&a(0)?, "", 1)),
-        "remove_last" => string(replace_last(&s()?, &a(0)?, "")),
+        "strip" => charged(text(&input, budget)?.trim(), budget)?,
+        "lstrip" => charged(text(&input, budget)?.trim_start(), budget)?,
+        "rstrip" => charged(text(&input, budget)?.trim_end(), budget)?,
+        "strip_newlines" => {
+            let stripped = text(&input, budget)?.replace("\r\n", "").replace('\n', "");
+            budget.bytes(stripped.len())?;
+            string(stripped)
+        }
+        "strip_html" => {
+            let stripped = strip_html(&text(&input, budget)?);
+            budget.bytes(stripped.len())?;
+            string(stripped)
+        }
+        "escape" => string(escaped(&text(&input, budget)?, html_escape, budget)?),
+        "escape_once" => {
+            let unescaped = html_unescape(&text(&input, budget)?);
+            string(escaped(&unescaped, html_escape, budget)?)
+        }
+        "url_encode" => string(url_encode(&text(&input, budget)?, budget)?),
+        "url_decode" => {
+            let decoded = url_decode(&text(&input, budget)?).map_err(liquid_error)?;
+            budget.bytes(decoded.len())?;
+            string(decoded)
+        }
+        "replace" | "replace_first" | "remove" | "remove_first" => {
+            let s = text(&input, budget)?;
+            let from = text(arg(args, 0), budget)?;
+            let to = match name {
+                "replace" | "replace_first" => text(arg(args, 1), budget)?,
+                _ => Cow::Borrowed(""),
+            };
+            let limit = name.ends_with("_first").then_some(1);
+            string(replace_n(&s, &from, &to, limit, budget)?)
+        }
+        "replace_last" | "remove_last" => {
+            let s = text(&input, budget)?;
+            let from = text(arg(args, 0), budget)?;
+            let to = match name {
+                "replace_last" => text(arg(args, 1), budget)?,
+                _ => Cow::Borrowed(""),
+            };
+            replace_last(&s, &from, &to, budget)?
+        }
         "truncate" => {
-            let text = s()?;
+            let s = text(&input, budget)?;
             let len = int_arg(args, 0, 50);
             let ellipsis = match arg(args, 1) {
-                LV::Undef => "...".to_string(),
-                v => try_str(v)?,
+                LV::Undef => Cow::Borrowed("..."),
+                v => text(v, budget)?,
             };
-            if (text.chars().count() as i64) <= len {
-                string(text)
+            let count = s.chars().count();
+            if usize::try_from(len).is_ok_and(|len| count <= len) {
+                charged(&s, budget)?
             } else {
-                let keep = (len - ellipsis.chars().count() as i64).max(0) as usize;
-                string(text.chars().take(keep).collect::<String>() + &ellipsis)
+                let keep = usize::try_from(len)
+                    .unwrap_or(0)
+                    .saturating_sub(ellipsis.chars().count());
+                let (_, end) = char_span(&s, 0, keep.min(count));
+                concat(&[s.get(..end).unwrap_or_default(), &ellipsis], budget)?
             }
         }
         "truncatewords" => {
-            let text = s()?;
-            let words = int_arg(args, 0, 15).max(1) as usize;
+            let s = text(&input, budget)?;
+            let words = usize::try_from(int_arg(args, 0, 15).max(1)).unwrap_or(usize::MAX);
             let ellipsis = match arg(args, 1) {
-                LV::Undef => "...".to_string(),
-                v => try_str(v)?,
+                LV::Undef => Cow::Borrowed("..."),
+                v => text(v, budget)?,
             };
-            let parts: Vec<&str> = text.split(' ').collect();
-            if parts.len() <= words {
-                string(text)
-            } else {
-                string(parts[..words].join(" ") + &ellipsis)
+            // The first `words` space-separated words are the text before the `words`-th space.
+            match s.match_indices(' ').nth(words - 1) {
+                Some((at, _)) => concat(&[s.get(..at).unwrap_or_default(), &ellipsis], budget)?,
+                None => charged(&s, budget)?,
             }
         }
         "split" => {
-            let text = s()?;
-            let sep = a(0)?;
-            let mut parts: Vec<Value> = if sep.is_empty() {
-                text.chars().map(|c| Value::String(c.to_string())).collect()
+            let s = text(&input, budget)?;
+            let sep = text(arg(args, 0), budget)?;
+            // Sized and charged before the parts are built.
+            let count = if sep.is_empty() {
+                s.chars().count()
             } else {
-                text.split(sep.as_str())
+                s.matches(sep.as_ref()).count().saturating_add(1)
+            };
+            budget.nodes(count)?;
+            budget.bytes(s.len())?;
+            let mut parts: Vec<Value> = if sep.is_empty() {
+                s.chars().map(|c| Value::String(c.to_string())).collect()
+            } else {
+                s.split(sep.as_ref())
                     .map(|p| Value::String(p.to_string()))
                     .collect()
             };
@@ -285,18 +448,19 @@ pub(super) fn apply_filter<'a>(
             let len = int_arg(args, 1, 1);
             match input.value() {
                 Some(Value::Array(items)) => {
-                    let n = items.len() as i64;
-                    let from = if start < 0 {
-                        (n + start).max(0)
-                    } else {
-                        start.min(n)
-                    };
-                    let to = (from + len.max(0)).min(n);
-                    LV::V(Cow::Owned(Value::Array(
-                        items[from as usize..to as usize].to_vec(),
-                    )))
+                    let (from, to) = slice_range(items.len(), start, len);
+                    let mut out = Vec::with_capacity(to - from);
+                    for item in items.get(from..to).unwrap_or_default() {
+                        out.push(clone_value(item, budget, 0)?);
+                    }
+                    LV::V(Cow::Owned(Value::Array(out)))
                 }
-                _ => string(slice_chars(&s()?, start, len)),
+                _ => {
+                    let s = text(&input, budget)?;
+                    let (from, to) = slice_range(s.chars().count(), start, len);
+                    let (start, end) = char_span(&s, from, to);
+                    charged(s.get(start..end).unwrap_or_default(), budget)?
+                }
             }
         }
         "size" => match input.value() {
@@ -318,7 +482,8 @@ pub(super) fn apply_filter<'a>(
                     LV::Nil => LV::Nil,
                     LV::Empty | LV::Blank => string(String::new()),
                     LV::Num(n) => LV::Num(*n),
-                    LV::V(v) => LV::V(Cow::Owned(v.as_ref().clone())),
+                    // Borrowed stays borrowed; an owned argument is a literal of the template.
+                    LV::V(v) => LV::V(v.clone()),
                 }
             } else {
                 input
@@ -326,32 +491,26 @@ pub(super) fn apply_filter<'a>(
         }
         "join" => {
             let sep = match arg(args, 0) {
-                LV::Undef => " ".to_string(),
-                v => try_str(v)?,
+                LV::Undef => Cow::Borrowed(" "),
+                v => text(v, budget)?,
             };
             match input.value() {
-                Some(Value::Array(items)) => {
-                    let parts: Vec<String> = items
-                        .iter()
-                        .map(|i| {
-                            let mut p = String::new();
-                            let _ = super::super::value::push_js_string(&mut p, i, 0);
-                            if i.is_null() {
-                                p.clear();
-                            }
-                            p
-                        })
-                        .collect();
-                    string(parts.join(&sep))
-                }
+                Some(Value::Array(items)) => string(budget.build(|out| {
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.put(&sep)?;
+                        }
+                        if !item.is_null() {
+                            push_js_string(out, item, 0)?;
+                        }
+                    }
+                    Ok(())
+                })?),
                 _ => input,
             }
         }
         "first" => match input.value() {
-            Some(Value::Array(items)) => items
-                .first()
-                .cloned()
-                .map_or(LV::Undef, |v| LV::V(Cow::Owned(v))),
+            Some(Value::Array(_)) => element(input, <[Value]>::first),
             Some(Value::String(text)) => text
                 .chars()
                 .next()
@@ -359,22 +518,26 @@ pub(super) fn apply_filter<'a>(
             _ => LV::Undef,
         },
         "last" => match input.value() {
-            Some(Value::Array(items)) => items
-                .last()
-                .cloned()
-                .map_or(LV::Undef, |v| LV::V(Cow::Owned(v))),
+            Some(Value::Array(_)) => element(input, <[Value]>::last),
             Some(Value::String(text)) => text
                 .chars()
                 .last()
                 .map_or(string(String::new()), |c| string(c.to_string())),
             _ => LV::Undef,
         },
-        "compact" => LV::V(Cow::Owned(Value::Array(
-            array_of(&input)
-                .into_iter()
-                .filter(|v| !v.is_null())
-                .collect(),
-        ))),
+        "compact" => {
+            let mut out = Vec::new();
+            match input.value() {
+                Some(Value::Array(items)) => {
+                    for item in items.iter().filter(|v| !v.is_null()) {
+                        out.push(clone_value(item, budget, 0)?);
+                    }
+                }
+                Some(Value::Null) | None => {}
+                Some(other) => out.push(clone_value(other, budget, 0)?),
+            }
+            LV::V(Cow::Owned(Value::Array(out)))
+        }
         "json" | "jsonify" => {
             let res = match &input {
                 LV::Undef => Res::Undefined,
@@ -383,7 +546,7 @@ pub(super) fn apply_filter<'a>(
                 LV::Num(n) => Res::Val(num_value(*n)),
                 LV::V(v) => Res::Ref(v.as_ref()),
             };
-            match json_stringify(&res)? {
+            match json_stringify(&res, budget)? {
                 Some(text) => string(text),
                 None => LV::Undef,
             }
@@ -404,8 +567,17 @@ pub(super) fn apply_filter<'a>(
             // is `-1`), as liquidjs does.
             let digits = int_arg(args, 0, 0).clamp(-20, 20);
             let x = to_number(&input);
+            // `v` times 10^by, through its decimal text (`1e+21` shifted by 2 is `1e23`).
             let shift = |v: f64, by: i64| {
-                format!("{}e{by}", f64_to_js_string(v))
+                if !v.is_finite() {
+                    return v;
+                }
+                let text = f64_to_js_string(v);
+                let (mantissa, exp) = match text.split_once('e') {
+                    Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+                    None => (text.as_str(), 0),
+                };
+                format!("{mantissa}e{}", exp.saturating_add(by))
                     .parse::<f64>()
                     .unwrap_or(f64::NAN)
             };
@@ -422,4 +594,181 @@ pub(super) fn apply_filter<'a>(
         // liquidjs passes the input through a filter it does not know (no strictFilters).
         _ => input,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::render;
+    use super::super::LiquidTemplate;
+    use super::*;
+    use serde_json::json;
+
+    /// Renders with a budget of `bytes` bytes of produced strings.
+    fn render_within(t: &str, data: &Value, bytes: usize) -> Result<String, MappingError> {
+        let mut budget = Budget::new();
+        budget.bytes_left = bytes;
+        LiquidTemplate::parse(t)
+            .map_err(MappingError::Liquid)?
+            .render(Some(data), &mut budget)
+    }
+
+    fn is_bytes_limit(r: &Result<String, MappingError>) -> bool {
+        matches!(
+            r,
+            Err(MappingError::LimitExceeded {
+                what: "bytes of produced strings",
+                ..
+            })
+        )
+    }
+
+    #[test]
+    fn filter_results_are_charged_even_when_not_output() {
+        // Each result is over 1000 bytes; assigned, it is never output, yet it is charged.
+        let data = json!({"p": {"s": "a".repeat(600), "r": "b".repeat(600),
+            "items": vec!["x".repeat(100); 12], "html": "\"".repeat(400)}});
+        let filters = [
+            "p.s | replace: 'a', p.r",
+            "p.s | replace_first: 'a', p.r | append: p.r",
+            "p.s | replace_last: 'a', p.r | prepend: p.r",
+            "p.s | remove: 'x' | append: p.s",
+            "p.s | append: p.r",
+            "p.s | prepend: p.r",
+            "p.items | join: p.r",
+            "p.html | escape",
+            "p.html | escape_once",
+            "p.html | url_encode",
+            "p.s | append: p.s | upcase",
+            "p.s | append: p.s | truncate: 5000",
+            "p.s | append: p.s | slice: 0, 5000",
+            "p.s | append: p.s | split: ''",
+            "p.items | json",
+            "p.items | compact",
+        ];
+        for f in filters {
+            let template = format!("{{% assign y = {f} %}}");
+            let result = render_within(&template, &data, 1000);
+            assert!(is_bytes_limit(&result), "{f}: {result:?}");
+            // With the default budget the same filters succeed.
+            assert!(render_within(&template, &data, usize::MAX).is_ok(), "{f}");
+        }
+    }
+
+    #[test]
+    fn assigned_copies_and_doubling_are_charged() {
+        // Doubling a 1 KB string 16 times would build 64 MB without ever printing it.
+        let data = json!({"p": {"s": "a".repeat(1024)}});
+        let template = format!(
+            "{{% assign x = p.s %}}{}",
+            "{% assign x = x | append: x %}".repeat(16)
+        );
+        let result = render_within(&template, &data, crate::mapping::MAX_OUTPUT_BYTES);
+        assert!(is_bytes_limit(&result), "{result:?}");
+        // Copies of a payload value kept in variables are charged too.
+        let copies = "{% assign a = p.s %}{% assign b = p.s %}{% assign c = p.s %}";
+        assert!(is_bytes_limit(&render_within(copies, &data, 2 * 1024)));
+        assert!(render_within(copies, &data, 3 * 1024).is_ok());
+    }
+
+    #[test]
+    fn slice_with_extreme_arguments_does_not_overflow() {
+        let data = json!({"properties": {"sku": "abcdef", "items": [1, 2, 3],
+            "len": 1e19, "neg": -1e308, "huge": 9223372036854775807_i64,
+            "min": -9223372036854775808_i64, "nan": "x"}});
+        let cases = [
+            ("{{ properties.sku | slice: 1, properties.len }}", "bcdef"),
+            (
+                "{{ properties.sku | slice: 1, 9223372036854775807 }}",
+                "bcdef",
+            ),
+            (
+                "{{ properties.sku | slice: properties.huge, properties.huge }}",
+                "",
+            ),
+            (
+                "{{ properties.sku | slice: properties.min, properties.huge }}",
+                "abcdef",
+            ),
+            ("{{ properties.sku | slice: -2, properties.len }}", "ef"),
+            ("{{ properties.sku | slice: properties.neg, 2 }}", "ab"),
+            ("{{ properties.sku | slice: 1, properties.neg }}", ""),
+            (
+                "{{ properties.sku | slice: properties.nan, properties.nan }}",
+                "a",
+            ),
+            (
+                "{{ properties.items | slice: 1, properties.len | join: ',' }}",
+                "2,3",
+            ),
+            (
+                "{{ properties.items | slice: -1, 9223372036854775807 | join: ',' }}",
+                "3",
+            ),
+            (
+                "{{ properties.items | slice: properties.min, 2 | join: ',' }}",
+                "1,2",
+            ),
+        ];
+        for (template, want) in cases {
+            assert_eq!(
+                render(template, data.clone()).as_deref(),
+                Ok(want),
+                "{template}"
+            );
+        }
+    }
+
+    #[test]
+    fn math_and_decoding_with_extreme_inputs() {
+        let data = json!({"p": {"big": 1e21, "huge": 9223372036854775807_i64, "neg": -1e308,
+            "max": 1.7976931348623157e308}});
+        let cases = [
+            ("{{ p.big | round: 2 }}", "1e+21"),
+            ("{{ p.neg | round: 1 }}", "-Infinity"),
+            (
+                "{{ p.max | round: -9223372036854775808 }}",
+                "1.7976931348623157e+308",
+            ),
+            ("{{ p.max | times: 10 }}", "Infinity"),
+            ("{{ p.huge | divided_by: 0 }}", "Infinity"),
+            ("{{ p.huge | modulo: 0 }}", "NaN"),
+            ("{{ 2.345 | round: 2 }}", "2.35"),
+            ("{{ '%+1' | url_decode }}{{ '%-1' | url_decode }}", "Err"),
+        ];
+        for (template, want) in cases {
+            let got = render(template, data.clone()).unwrap_or_else(|_| "Err".to_string());
+            assert_eq!(got, want, "{template}");
+        }
+        // `Number('0x...')`: hexadecimal digits only, any size.
+        assert_eq!(
+            render("{% if '0x-1' > 0 %}y{% else %}n{% endif %}", json!({})).as_deref(),
+            Ok("n")
+        );
+        assert_eq!(
+            render("{{ '0xFFFFFFFFFFFFFFFFFF' | plus: 0 }}", json!({})).as_deref(),
+            Ok("4.722366482869645e+21")
+        );
+    }
+
+    #[test]
+    fn truncate_with_extreme_arguments_does_not_overflow() {
+        let data = json!({"p": {"s": "abcdef", "len": 1e19, "neg": -1e308,
+            "min": -9223372036854775808_i64}});
+        let cases = [
+            ("{{ p.s | truncate: p.len }}", "abcdef"),
+            ("{{ p.s | truncate: p.neg }}", "..."),
+            ("{{ p.s | truncate: p.min }}", "..."),
+            ("{{ p.s | truncate: -9223372036854775808 }}", "..."),
+            ("{{ p.s | truncate: 4, p.s }}", "abcdef"),
+            ("{{ p.s | truncatewords: p.len }}", "abcdef"),
+            ("{{ p.s | truncatewords: p.min }}", "abcdef"),
+        ];
+        for (template, want) in cases {
+            assert_eq!(
+                render(template, data.clone()).as_deref(),
+                Ok(want),
+                "{template}"
+            );
+        }
+    }
 }

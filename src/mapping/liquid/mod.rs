@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::value::{f64_to_js_string, js_len, number_to_js_string, Budget};
+use super::value::{clone_value, f64_to_js_string, js_len, number_to_js_string, Budget};
 use super::MappingError;
 
 mod filters;
@@ -114,7 +114,9 @@ impl LiquidTemplate {
         })
     }
 
-    /// Renders the template against the payload.
+    /// Renders the template against the payload. Everything it produces (output, filter
+    /// results, assigned and captured variables) is charged to the budget before or while it
+    /// is built.
     pub(crate) fn render(
         &self,
         payload: Option<&Value>,
@@ -126,7 +128,6 @@ impl LiquidTemplate {
         };
         let mut out = String::new();
         render_nodes(&self.nodes, &mut scope, &mut out, budget)?;
-        budget.bytes(out.len())?;
         Ok(out)
     }
 }
@@ -184,16 +185,10 @@ fn render_nodes(
     for node in nodes {
         budget.nodes(1)?;
         match node {
-            LNode::Text(t) => out.push_str(t),
+            LNode::Text(t) => budget.push_str(out, t)?,
             LNode::Output(o) => {
-                let v = eval_output(o, scope)?;
-                stringify(&v, out)?;
-                if out.len() > budget.bytes_left {
-                    return Err(MappingError::LimitExceeded {
-                        what: "bytes of produced strings",
-                        max: super::MAX_OUTPUT_BYTES,
-                    });
-                }
+                let v = eval_output(o, scope, budget)?;
+                stringify(&v, out, budget)?;
             }
             LNode::If {
                 branches,
@@ -201,7 +196,7 @@ fn render_nodes(
             } => {
                 let mut taken = false;
                 for (cond, body) in branches {
-                    if eval_cond(cond, scope, 0)? {
+                    if eval_cond(cond, scope, 0, budget)? {
                         render_nodes(body, scope, out, budget)?;
                         taken = true;
                         break;
@@ -212,7 +207,8 @@ fn render_nodes(
                 }
             }
             LNode::Assign(name, o) => {
-                let v = to_owned_value(eval_output(o, scope)?);
+                let v = eval_output(o, scope, budget)?;
+                let v = to_local(v, budget)?;
                 scope.locals.insert(name.clone(), v);
             }
             LNode::Capture(name, body) => {
@@ -225,13 +221,16 @@ fn render_nodes(
     Ok(())
 }
 
-fn to_owned_value(v: LV<'_>) -> Value {
-    match v {
+/// The value a variable keeps. A value borrowed from the payload or another variable is
+/// copied, so the copy is charged; owned values were charged when a filter produced them.
+fn to_local(v: LV<'_>, budget: &mut Budget) -> Result<Value, MappingError> {
+    Ok(match v {
         LV::Undef | LV::Nil => Value::Null,
         LV::Empty | LV::Blank => Value::String(String::new()),
         LV::Num(n) => num_value(n),
-        LV::V(v) => v.into_owned(),
-    }
+        LV::V(Cow::Borrowed(v)) => clone_value(v, budget, 0)?,
+        LV::V(Cow::Owned(v)) => v,
+    })
 }
 
 fn num_value(n: f64) -> Value {
@@ -242,52 +241,66 @@ fn num_value(n: f64) -> Value {
     }
 }
 
-/// liquidjs `stringify`: nil is `''`, arrays are joined without separator.
-fn stringify(v: &LV<'_>, out: &mut String) -> Result<(), MappingError> {
+/// liquidjs `stringify`: nil is `''`, arrays are joined without separator. Charged to the
+/// budget as it is written.
+fn stringify(v: &LV<'_>, out: &mut String, budget: &mut Budget) -> Result<(), MappingError> {
     match v {
         LV::Undef | LV::Nil | LV::Empty | LV::Blank => Ok(()),
-        LV::Num(n) => {
-            out.push_str(&f64_to_js_string(*n));
-            Ok(())
-        }
-        LV::V(v) => stringify_value(v, out, 0),
+        LV::Num(n) => budget.push_str(out, &f64_to_js_string(*n)),
+        LV::V(v) => stringify_value(v, out, 0, budget),
     }
 }
 
-fn stringify_value(v: &Value, out: &mut String, depth: usize) -> Result<(), MappingError> {
+fn stringify_value(
+    v: &Value,
+    out: &mut String,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<(), MappingError> {
     if depth > super::MAX_PAYLOAD_DEPTH {
         return Err(super::value::too_deep());
     }
     match v {
-        Value::Null => {}
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_to_js_string(n)),
-        Value::String(s) => out.push_str(s),
-        Value::Object(_) => out.push_str("[object Object]"),
+        Value::Null => Ok(()),
+        Value::Bool(b) => budget.push_str(out, if *b { "true" } else { "false" }),
+        Value::Number(n) => budget.push_str(out, &number_to_js_string(n)),
+        Value::String(s) => budget.push_str(out, s),
+        Value::Object(_) => budget.push_str(out, "[object Object]"),
         Value::Array(items) => {
             for item in items {
-                stringify_value(item, out, depth + 1)?;
+                stringify_value(item, out, depth + 1, budget)?;
             }
+            Ok(())
         }
     }
-    Ok(())
 }
 
-fn try_str(v: &LV<'_>) -> Result<String, MappingError> {
+/// `stringify` of a value as a new string, charged to the budget.
+fn try_str(v: &LV<'_>, budget: &mut Budget) -> Result<String, MappingError> {
     let mut s = String::new();
-    stringify(v, &mut s)?;
+    stringify(v, &mut s, budget)?;
     Ok(s)
 }
 
-/// `stringify` for keys and comparisons, where only scalars matter (an over-deep array
-/// stringifies as `''`).
-fn to_str(v: &LV<'_>) -> String {
-    try_str(v).unwrap_or_default()
+/// `stringify` of a value, borrowed when it is a string already (otherwise a new string,
+/// charged to the budget).
+fn text<'v>(v: &'v LV<'_>, budget: &mut Budget) -> Result<Cow<'v, str>, MappingError> {
+    match v.value() {
+        Some(Value::String(s)) => Ok(Cow::Borrowed(s)),
+        _ => try_str(v, budget).map(Cow::Owned),
+    }
 }
 
-fn lookup<'a>(scope: &Scope<'a>, name: &str) -> LV<'a> {
+/// `stringify` for keys and comparisons, where only scalars matter (an over-deep array
+/// stringifies as `''`); a conversion gets a budget of its own, so it is bounded too.
+fn to_str<'v>(v: &'v LV<'_>) -> Cow<'v, str> {
+    text(v, &mut Budget::new()).unwrap_or_default()
+}
+
+/// A variable: a local (borrowed from the scope) or a top-level key of the payload.
+fn lookup<'s>(scope: &'s Scope<'_>, name: &str) -> LV<'s> {
     if let Some(v) = scope.locals.get(name) {
-        return LV::V(Cow::Owned(v.clone()));
+        return LV::V(Cow::Borrowed(v));
     }
     match scope.payload {
         Some(Value::Object(m)) => {
@@ -297,59 +310,79 @@ fn lookup<'a>(scope: &Scope<'a>, name: &str) -> LV<'a> {
     }
 }
 
+/// What a property read selects: a member, or a computed size.
+enum Picked<'v> {
+    Member(&'v Value),
+    Size(usize),
+}
+
+/// `base[key]` for a JSON value, with Liquid's `size`, `first` and `last` and negative array
+/// indexes. Only an integral index selects an array element.
+fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
+    match v {
+        Value::Object(m) => match m.get(key_str) {
+            Some(found) => Some(Picked::Member(found)),
+            None if key_str == "size" => Some(Picked::Size(m.len())),
+            None => None,
+        },
+        Value::Array(items) => {
+            let idx = match key {
+                LV::Num(n) if n.fract() == 0.0 => Some(*n as i64),
+                LV::V(kv) => match kv.as_ref() {
+                    Value::Number(n) => n.as_i64(),
+                    Value::String(s) => s.parse::<i64>().ok(),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match (key_str, idx) {
+                (_, Some(i)) => {
+                    let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                    let i = if i < 0 { len.saturating_add(i) } else { i };
+                    usize::try_from(i)
+                        .ok()
+                        .and_then(|i| items.get(i))
+                        .map(Picked::Member)
+                }
+                ("size", None) => Some(Picked::Size(items.len())),
+                ("first", None) => items.first().map(Picked::Member),
+                ("last", None) => items.last().map(Picked::Member),
+                _ => None,
+            }
+        }
+        Value::String(s) if key_str == "size" => Some(Picked::Size(js_len(s))),
+        _ => None,
+    }
+}
+
+/// `base[key]`, borrowed from `base` when `base` is borrowed.
 fn read_property<'a>(base: LV<'a>, key: &LV<'_>) -> LV<'a> {
     let key_str = match key {
-        LV::Num(n) => f64_to_js_string(*n),
+        LV::Num(n) => Cow::Owned(f64_to_js_string(*n)),
         other => to_str(other),
     };
-    let pick = |v: &Value| -> Option<Value> {
-        match v {
-            Value::Object(m) => match m.get(&key_str) {
-                Some(found) => Some(found.clone()),
-                None if key_str == "size" => Some(Value::from(m.len())),
-                None => None,
-            },
-            Value::Array(items) => {
-                let idx = match key {
-                    LV::Num(n) => Some(*n as i64),
-                    LV::V(kv) => match kv.as_ref() {
-                        Value::Number(n) => n.as_i64(),
-                        Value::String(s) => s.parse::<i64>().ok(),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                match (key_str.as_str(), idx) {
-                    (_, Some(i)) => {
-                        let i = if i < 0 { items.len() as i64 + i } else { i };
-                        usize::try_from(i).ok().and_then(|i| items.get(i)).cloned()
-                    }
-                    ("size", None) => Some(Value::from(items.len())),
-                    ("first", None) => items.first().cloned(),
-                    ("last", None) => items.last().cloned(),
-                    _ => None,
-                }
-            }
-            Value::String(s) if key_str == "size" => Some(Value::from(js_len(s))),
-            _ => None,
-        }
-    };
+    let size = |n: usize| LV::V(Cow::Owned(Value::from(n)));
     match base {
-        LV::V(Cow::Borrowed(v)) => {
-            // Stay borrowed for plain object and array access.
-            match v {
-                Value::Object(m) if m.contains_key(&key_str) => m
-                    .get(&key_str)
-                    .map_or(LV::Undef, |f| LV::V(Cow::Borrowed(f))),
-                _ => pick(v).map_or(LV::Undef, |f| LV::V(Cow::Owned(f))),
-            }
-        }
-        LV::V(Cow::Owned(v)) => pick(&v).map_or(LV::Undef, |f| LV::V(Cow::Owned(f))),
+        LV::V(Cow::Borrowed(v)) => match pick(v, key, &key_str) {
+            Some(Picked::Member(m)) => LV::V(Cow::Borrowed(m)),
+            Some(Picked::Size(n)) => size(n),
+            None => LV::Undef,
+        },
+        LV::V(Cow::Owned(v)) => match pick(&v, key, &key_str) {
+            Some(Picked::Member(m)) => LV::V(Cow::Owned(m.clone())),
+            Some(Picked::Size(n)) => size(n),
+            None => LV::Undef,
+        },
         _ => LV::Undef,
     }
 }
 
-fn eval_expr<'a>(e: &Expr, scope: &Scope<'a>, depth: usize) -> Result<LV<'a>, MappingError> {
+fn eval_expr<'s>(
+    e: &Expr,
+    scope: &'s Scope<'_>,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<LV<'s>, MappingError> {
     if depth > MAX_NESTING {
         return Err(liquid_error("expression nested too deeply".to_string()));
     }
@@ -359,11 +392,12 @@ fn eval_expr<'a>(e: &Expr, scope: &Scope<'a>, depth: usize) -> Result<LV<'a>, Ma
         Expr::Empty => LV::Empty,
         Expr::Blank => LV::Blank,
         Expr::Range(from, to) => {
-            let from = to_number(&eval_expr(from, scope, depth + 1)?) as i64;
-            let to = to_number(&eval_expr(to, scope, depth + 1)?) as i64;
+            let from = to_number(&eval_expr(from, scope, depth + 1, budget)?) as i64;
+            let to = to_number(&eval_expr(to, scope, depth + 1, budget)?) as i64;
             if to.saturating_sub(from) > 10_000 {
                 return Err(liquid_error("range too large".to_string()));
             }
+            budget.nodes(usize::try_from(to.saturating_sub(from)).unwrap_or(0))?;
             LV::V(Cow::Owned(Value::Array(
                 (from..=to).map(Value::from).collect(),
             )))
@@ -373,7 +407,7 @@ fn eval_expr<'a>(e: &Expr, scope: &Scope<'a>, depth: usize) -> Result<LV<'a>, Ma
             for (i, seg) in segments.iter().enumerate() {
                 let key = match seg {
                     Segment::Key(k) => LV::V(Cow::Owned(Value::String(k.clone()))),
-                    Segment::Index(e) => eval_expr(e, scope, depth + 1)?,
+                    Segment::Index(e) => eval_expr(e, scope, depth + 1, budget)?,
                 };
                 cur = if i == 0 {
                     lookup(scope, &to_str(&key))
@@ -389,14 +423,18 @@ fn eval_expr<'a>(e: &Expr, scope: &Scope<'a>, depth: usize) -> Result<LV<'a>, Ma
     })
 }
 
-fn eval_output<'a>(o: &Output, scope: &Scope<'a>) -> Result<LV<'a>, MappingError> {
-    let mut v = eval_expr(&o.expr, scope, 0)?;
+fn eval_output<'s>(
+    o: &Output,
+    scope: &'s Scope<'_>,
+    budget: &mut Budget,
+) -> Result<LV<'s>, MappingError> {
+    let mut v = eval_expr(&o.expr, scope, 0, budget)?;
     for f in &o.filters {
         let mut args = Vec::with_capacity(f.args.len());
         for a in &f.args {
-            args.push(eval_expr(a, scope, 0)?);
+            args.push(eval_expr(a, scope, 0, budget)?);
         }
-        v = apply_filter(&f.name, v, &args).map_err(|e| match e {
+        v = apply_filter(&f.name, v, &args, budget).map_err(|e| match e {
             MappingError::Liquid(message) => liquid_error(format!("{message}, {}", o.at)),
             other => other,
         })?;
@@ -404,18 +442,27 @@ fn eval_output<'a>(o: &Output, scope: &Scope<'a>) -> Result<LV<'a>, MappingError
     Ok(v)
 }
 
-fn eval_cond(c: &Cond, scope: &Scope<'_>, depth: usize) -> Result<bool, MappingError> {
+fn eval_cond(
+    c: &Cond,
+    scope: &Scope<'_>,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<bool, MappingError> {
     if depth > MAX_NESTING {
         return Err(liquid_error("condition nested too deeply".to_string()));
     }
     Ok(match c {
-        Cond::Value(e) => eval_expr(e, scope, 0)?.truthy(),
-        Cond::Not(inner) => !eval_cond(inner, scope, depth + 1)?,
-        Cond::And(a, b) => eval_cond(a, scope, depth + 1)? && eval_cond(b, scope, depth + 1)?,
-        Cond::Or(a, b) => eval_cond(a, scope, depth + 1)? || eval_cond(b, scope, depth + 1)?,
+        Cond::Value(e) => eval_expr(e, scope, 0, budget)?.truthy(),
+        Cond::Not(inner) => !eval_cond(inner, scope, depth + 1, budget)?,
+        Cond::And(a, b) => {
+            eval_cond(a, scope, depth + 1, budget)? && eval_cond(b, scope, depth + 1, budget)?
+        }
+        Cond::Or(a, b) => {
+            eval_cond(a, scope, depth + 1, budget)? || eval_cond(b, scope, depth + 1, budget)?
+        }
         Cond::Cmp(op, a, b) => {
-            let l = eval_expr(a, scope, 0)?;
-            let r = eval_expr(b, scope, 0)?;
+            let l = eval_expr(a, scope, 0, budget)?;
+            let r = eval_expr(b, scope, 0, budget)?;
             compare(*op, &l, &r)
         }
     })
@@ -471,28 +518,24 @@ fn value_equals(a: &Value, b: &Value, depth: usize) -> bool {
     }
 }
 
-enum Prim {
-    Str(String),
+enum Prim<'v> {
+    Str(Cow<'v, str>),
     Num(f64),
 }
 
 /// JavaScript `ToPrimitive` for relational comparison.
-fn to_prim(v: &LV<'_>) -> Prim {
+fn to_prim<'v>(v: &'v LV<'_>) -> Prim<'v> {
     match v {
         LV::Undef => Prim::Num(f64::NAN),
         LV::Nil => Prim::Num(0.0),
-        LV::Empty | LV::Blank => Prim::Str(String::new()),
+        LV::Empty | LV::Blank => Prim::Str(Cow::Borrowed("")),
         LV::Num(n) => Prim::Num(*n),
         LV::V(v) => match v.as_ref() {
             Value::Null => Prim::Num(0.0),
             Value::Bool(b) => Prim::Num(if *b { 1.0 } else { 0.0 }),
             Value::Number(n) => Prim::Num(n.as_f64().unwrap_or(f64::NAN)),
-            Value::String(s) => Prim::Str(s.clone()),
-            Value::Array(_) | Value::Object(_) => {
-                let mut s = String::new();
-                let _ = super::value::push_js_string(&mut s, v, 0);
-                Prim::Str(s)
-            }
+            Value::String(s) => Prim::Str(Cow::Borrowed(s)),
+            Value::Array(_) | Value::Object(_) => Prim::Str(Cow::Owned(js_string(v))),
         },
     }
 }
@@ -508,20 +551,21 @@ fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
                 }
                 Some(Value::String(s)) => {
                     // `indexOf` converts its argument with `String(...)`.
-                    let needle = match r {
-                        LV::Undef => Some("undefined".to_string()),
-                        LV::Nil => Some("null".to_string()),
-                        LV::Empty | LV::Blank => Some(String::new()),
-                        LV::Num(n) => Some(f64_to_js_string(*n)),
-                        LV::V(v) => {
-                            let mut text = String::new();
-                            super::value::push_js_string(&mut text, v, 0)
+                    let needle: Option<Cow<'_, str>> = match r {
+                        LV::Undef => Some("undefined".into()),
+                        LV::Nil => Some("null".into()),
+                        LV::Empty | LV::Blank => Some("".into()),
+                        LV::Num(n) => Some(f64_to_js_string(*n).into()),
+                        LV::V(v) => match v.as_ref() {
+                            Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+                            other => Budget::new()
+                                .build(|out| super::value::push_js_string(out, other, 0))
                                 .ok()
-                                .map(|()| text)
-                        }
+                                .map(Cow::Owned),
+                        },
                     };
                     // An over-deep needle cannot occur in a string of this size anyway.
-                    needle.is_some_and(|n| s.contains(&n))
+                    needle.is_some_and(|n| s.contains(n.as_ref()))
                 }
                 _ => false,
             };
@@ -566,7 +610,12 @@ fn js_string_to_number(s: &str) -> f64 {
         return 0.0;
     }
     if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        return i64::from_str_radix(hex, 16).map_or(f64::NAN, |n| n as f64);
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return f64::NAN;
+        }
+        return hex.chars().fold(0.0, |n, d| {
+            n * 16.0 + f64::from(d.to_digit(16).unwrap_or_default())
+        });
     }
     match t {
         "Infinity" | "+Infinity" => return f64::INFINITY,
@@ -582,6 +631,14 @@ fn js_string_to_number(s: &str) -> f64 {
     t.parse::<f64>().unwrap_or(f64::NAN)
 }
 
+/// JavaScript `String(v)` of an array or object for a comparison or a conversion: bounded by
+/// a budget of its own, `''` when that is exceeded or the value is nested too deeply.
+fn js_string(v: &Value) -> String {
+    Budget::new()
+        .build(|out| super::value::push_js_string(out, v, 0))
+        .unwrap_or_default()
+}
+
 /// JavaScript `Number(v)`.
 fn to_number(v: &LV<'_>) -> f64 {
     match v {
@@ -593,11 +650,7 @@ fn to_number(v: &LV<'_>) -> f64 {
             Value::Bool(b) => f64::from(u8::from(*b)),
             Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
             Value::String(s) => js_string_to_number(s),
-            Value::Array(_) | Value::Object(_) => {
-                let mut s = String::new();
-                let _ = super::value::push_js_string(&mut s, v, 0);
-                js_string_to_number(&s)
-            }
+            Value::Array(_) | Value::Object(_) => js_string_to_number(&js_string(v)),
         },
     }
 }
@@ -607,7 +660,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn render(t: &str, data: Value) -> Result<String, String> {
+    pub(super) fn render(t: &str, data: Value) -> Result<String, String> {
         let tpl = LiquidTemplate::parse(t)?;
         tpl.render(Some(&data), &mut Budget::new())
             .map_err(|e| e.to_string())
