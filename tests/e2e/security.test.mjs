@@ -111,9 +111,9 @@ function amplificationBody(bytes, items = 100, extra = '') {
  * Posts with node:http, holding back the body after its first 16 KB for half a second, and not
  * sending the rest once the answer has come: a request the Worker refuses without reading its
  * body has its connection reset, and a client still writing then loses the answer (fetch fails
- * the whole request with ECONNRESET). With
- * `declared`, the Content-Length says `declared` bytes but only `body` is sent, never the rest:
- * an answer then proves the request was judged before its body was read.
+ * the whole request with ECONNRESET). With `declared`, the Content-Length says `declared` bytes
+ * but only `body` is sent, never the rest: an answer then proves the request was judged before
+ * its body was read.
  */
 function postRaw(pathname, body, headers = {}, declared = undefined) {
   return new Promise((resolve, reject) => {
