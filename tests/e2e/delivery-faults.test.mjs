@@ -32,8 +32,9 @@ function config() {
       { name: 'refused', client_side_id: 'env-refused', events_host: `http://127.0.0.1:${closedPort}` },
     ],
     sources: [
-      { name: 'main', source_ids: ['main'], destinations: ['main'] },
-      { name: 'refused', source_ids: ['refused'], destinations: ['refused'] },
+      // Unsigned on purpose: this file is about delivery faults.
+      { name: 'main', source_ids: ['main'], destinations: ['main'], allow_unsigned: true },
+      { name: 'refused', source_ids: ['refused'], destinations: ['refused'], allow_unsigned: true },
     ],
   });
 }

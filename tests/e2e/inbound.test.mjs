@@ -10,6 +10,7 @@ import { startBridge } from '../support/worker.mjs';
 
 const WEB_SECRET = 'web-shared-secret-1';
 const WRITE_KEY = 'wk-node-app';
+const ADMIN_TOKEN = 'inbound-admin-token';
 
 let ld;
 let bridge;
@@ -23,11 +24,20 @@ before(async () => {
         { name: 'server-env', client_side_id: 'env-server', events_host: ld.baseUrl },
       ],
       sources: [
-        { name: 'web', source_ids: ['web'], webhook_secret: 'WEB_WEBHOOK_SECRET', destinations: ['web-env'] },
+        // Batched webhooks on purpose (the test of Segment's batch signing below); security.test.mjs
+        // shows a source without accept_batched_webhooks refusing them.
+        {
+          name: 'web',
+          source_ids: ['web'],
+          webhook_secret: 'WEB_WEBHOOK_SECRET',
+          accept_batched_webhooks: true,
+          destinations: ['web-env'],
+        },
         { name: 'node-app', write_keys: [WRITE_KEY], destinations: ['server-env'] },
       ],
     }),
     WEB_WEBHOOK_SECRET: WEB_SECRET,
+    ADMIN_TOKEN,
   });
 });
 after(async () => {
@@ -159,9 +169,15 @@ test('limits and errors come back as JSON with a code', async () => {
 });
 
 test('/health never shows a secret or a write key', async () => {
-  const health = await bridge.get('/health');
+  const open = await bridge.get('/health');
+  assert.equal(open.status, 200);
+  assert.equal(open.json.config, undefined, 'the summary only with the admin token');
+  const health = await bridge.send('GET', '/health', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
   assert.equal(health.status, 200);
-  assert.ok(!health.text.includes(WEB_SECRET));
-  assert.ok(!health.text.includes(WRITE_KEY));
+  for (const text of [open.text, health.text]) {
+    assert.ok(!text.includes(WEB_SECRET));
+    assert.ok(!text.includes(WRITE_KEY));
+    assert.ok(!text.includes(ADMIN_TOKEN));
+  }
   assert.equal(health.json.config.sources[0].webhook_secret, 'WEB_WEBHOOK_SECRET');
 });

@@ -8,13 +8,16 @@ import { startBridge } from '../support/worker.mjs';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const CLIENT_SIDE_ID = 'e2e-env-1';
+const ADMIN_TOKEN = 'e2e-admin-token';
+/** Unsigned webhooks, as in local development: this file is about events, not authentication. */
+const UNSIGNED = { SEGMENT_ALLOW_UNSIGNED: 'true' };
 
 let ld;
 let bridge;
 
 before(async () => {
   ld = await startStandIn();
-  bridge = await startBridge({ LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID, LD_EVENTS_HOST: ld.baseUrl });
+  bridge = await startBridge({ LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID, LD_EVENTS_HOST: ld.baseUrl, ...UNSIGNED });
 });
 after(async () => {
   await bridge?.close();
@@ -115,7 +118,7 @@ test('the {"batch": [...]} envelope is read like an array', async () => {
   assert.equal(ld.received[0].json.length, 2);
 });
 
-test('the payload id is derived from the messageIds, so a retried request carries the same id', async () => {
+test('the payload id is derived from the source and the events, so a retried request carries the same id', async () => {
   await bridge.post('/segment', purchase);
   await bridge.post('/segment', purchase);
   await bridge.post('/segment', { ...purchase, messageId: 'ajs-msg-other' });
@@ -159,21 +162,38 @@ test('bad requests get clear JSON errors', async () => {
   assert.equal(ld.received.length, 0, 'nothing reached LaunchDarkly');
 });
 
-test('/health reports the version and configuration', async () => {
-  const health = await bridge.get('/health');
-  assert.equal(health.status, 200);
-  assert.equal(health.json.status, 'ok');
-  assert.equal(health.json.version, '0.1.0');
-  assert.equal(health.json.config.destinations[0].client_side_id, CLIENT_SIDE_ID);
-  assert.equal(health.json.config.destinations[0].events_host, 'custom');
-  assert.equal(health.json.config.subscriptions[0].mapping, 'preset');
-  assert.equal(health.json.config.subscriptions[0].trigger, 'type = "track"');
+/** GET /health with the admin token (the configuration summary is shown only to it). */
+const adminHealth = (target) => target.send('GET', '/health', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
+
+test('/health reports the version, and the configuration to the admin token', async () => {
+  const open = await bridge.get('/health');
+  assert.equal(open.status, 200);
+  assert.deepEqual(open.json, { status: 'ok', name: 'segment-ld-bridge', version: '0.1.0', dev_mode: false });
+  const withAdmin = await startBridge({ LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID, LD_EVENTS_HOST: ld.baseUrl, ...UNSIGNED, ADMIN_TOKEN });
+  try {
+    const publicHealth = await withAdmin.get('/health');
+    assert.equal(publicHealth.status, 200);
+    assert.equal(publicHealth.json.config, undefined, 'no configuration without the admin token');
+    const health = await adminHealth(withAdmin);
+    assert.equal(health.status, 200);
+    assert.equal(health.json.status, 'ok');
+    assert.equal(health.json.version, '0.1.0');
+    assert.equal(health.json.config.destinations[0].client_side_id, CLIENT_SIDE_ID);
+    assert.equal(health.json.config.destinations[0].events_host, 'custom');
+    assert.equal(health.json.config.subscriptions[0].mapping, 'preset');
+    assert.equal(health.json.config.subscriptions[0].trigger, 'type = "track"');
+    assert.ok(!health.text.includes(ADMIN_TOKEN));
+  } finally {
+    await withAdmin.close();
+  }
 });
 
 test('a custom Track Event mapping from the configuration is applied', async () => {
   const custom = await startBridge({
     LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID,
     LD_EVENTS_HOST: ld.baseUrl,
+    ...UNSIGNED,
+    ADMIN_TOKEN,
     TRACK_EVENT_MAPPING: JSON.stringify({
       context_kind: 'account',
       user_key: { '@path': '$.properties.accountId' },
@@ -205,7 +225,7 @@ test('a custom Track Event mapping from the configuration is applied', async () 
         },
       ]),
     );
-    const health = await custom.get('/health');
+    const health = await adminHealth(custom);
     assert.deepEqual(health.json.config.subscriptions[0].mapping.customized_fields, [
       'context_kind',
       'user_key',
@@ -227,10 +247,12 @@ test('without a client-side ID the bridge refuses events with 503 and lists the 
     assert.equal(response.json.error.code, 'invalid_configuration');
     assert.deepEqual(
       response.json.problems.map((p) => p.location),
-      ['LD_CLIENT_SIDE_ID', 'LD_EVENTS_HOST'],
+      ['LD_CLIENT_SIDE_ID', 'LD_EVENTS_HOST', 'sources'],
     );
     const health = await unconfigured.get('/health');
     assert.equal(health.status, 503);
+    assert.equal(health.json.status, 'misconfigured');
+    assert.equal(health.json.problems, 3, 'only the count without the admin token');
     assert.equal(ld.received.length, 0);
   } finally {
     await unconfigured.close();
@@ -244,7 +266,7 @@ test('the live view and the admin routes are closed unless enabled', async () =>
   const admin = await bridge.get('/admin/dead-letters');
   assert.equal(admin.status, 404);
   const open = await startBridge(
-    { LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID, LD_EVENTS_HOST: ld.baseUrl, DEV_MODE: 'true', ADMIN_TOKEN: 'tok-1' },
+    { LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID, LD_EVENTS_HOST: ld.baseUrl, ...UNSIGNED, DEV_MODE: 'true', ADMIN_TOKEN: 'tok-1' },
     { kvNamespaces: ['DEAD_LETTERS'] },
   );
   try {

@@ -138,6 +138,7 @@ test('the queue consumer writes a line per payload it delivers, and one per fail
     {
       LD_CLIENT_SIDE_ID: 'env-logs-queue',
       LD_EVENTS_HOST: ld.baseUrl,
+      SEGMENT_ALLOW_UNSIGNED: 'true', // a valid configuration (it authenticates something)
       DELIVERY_RETRY_DELAYS: '1',
     },
     {

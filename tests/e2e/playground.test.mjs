@@ -17,6 +17,8 @@ import { startStandIn } from '../support/launchdarkly-standin.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(root, 'docs/playground.png');
+const ADMIN_TOKEN = 'playground-admin-token';
+const SOURCES = [{ name: 'local', destinations: ['production'], default: true, allow_unsigned: true }];
 
 let bridge;
 let launchDarkly;
@@ -53,7 +55,9 @@ before(async () => {
   bridge = await startBridge({
     LD_CLIENT_SIDE_ID: 'served-by-the-bridge',
     LD_EVENTS_HOST: launchDarkly.baseUrl,
+    SEGMENT_ALLOW_UNSIGNED: 'true', // the live view test posts an unsigned webhook, as in local development
     DEV_MODE: 'true',
+    ADMIN_TOKEN,
   });
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'playground-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -97,9 +101,10 @@ test('the Worker serves the playground at / and keeps its own routes', async () 
   assert.equal(wasm.status, 200);
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
   await wasm.arrayBuffer();
-  const health = await bridge.get('/health');
+  const health = await bridge.send('GET', '/health', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
   assert.equal(health.status, 200);
   assert.match(health.text, /served-by-the-bridge/);
+  assert.doesNotMatch((await bridge.get('/health')).text, /served-by-the-bridge/, 'the summary only with the admin token');
   assert.equal((await bridge.get('/segment')).status, 405);
   assert.equal(await page.title(), 'segment-ld-bridge playground');
 });
@@ -286,6 +291,11 @@ test('screenshot of the playground (docs/playground.png)', async () => {
 test('the exported configuration makes a real bridge send exactly the request the page shows', async () => {
   const standIn = await startStandIn();
   try {
+    // A bridge refuses events unless something authenticates them: a default source open to
+    // unsigned webhooks, as in local development (the page routes through it too, so its payload
+    // id is the bridge's). Filled first: the URL awaited below shows a run that includes it.
+    await page.click('details.sources > summary');
+    await page.fill('[data-location="sources"]', JSON.stringify(SOURCES));
     await page.fill('[data-location="destinations[0].events_host"]', standIn.baseUrl);
     const predicted = await waitForBody((b) => b[0]?.key === 'order completed', 'the request to the stand-in');
     const request = page.locator('[data-test="request"]');
@@ -305,6 +315,7 @@ test('the exported configuration makes a real bridge send exactly the request th
         metric_event_keys: ['Order Completed', 'Signed Up'],
       }],
       subscriptions: [{ name: 'Track Event', trigger: 'type = "track"', mapping: { metric_value: { '@path': '$.properties.total' } } }],
+      sources: SOURCES,
     });
     const toml = await page.locator('#export-toml').innerText();
     assert.equal(JSON.parse(toml.replace(/^BRIDGE_CONFIG = /, '')), JSON.stringify(exported));
@@ -328,6 +339,7 @@ test('the exported configuration makes a real bridge send exactly the request th
       await configured.close();
     }
   } finally {
+    await page.fill('[data-location="sources"]', '');
     await standIn.close();
   }
 });

@@ -33,9 +33,10 @@ before(async () => {
         },
       ],
       sources: [
-        { name: 'web-staging', source_ids: ['web-staging'], destinations: ['staging'] },
-        { name: 'web', source_ids: ['web'], destinations: ['production'] },
-        { name: 'everything', source_ids: ['all'], destinations: ['staging', 'production'] },
+        // Unsigned on purpose: this file is about routing (security.test.mjs signs).
+        { name: 'web-staging', source_ids: ['web-staging'], destinations: ['staging'], allow_unsigned: true },
+        { name: 'web', source_ids: ['web'], destinations: ['production'], allow_unsigned: true },
+        { name: 'everything', source_ids: ['all'], destinations: ['staging', 'production'], allow_unsigned: true },
       ],
     }),
   });
