@@ -46,9 +46,11 @@ pub fn preset() -> JsValue {
 /// events (JSON text: one event, an array or `{"batch": [...]}`), as a request to
 /// `/segment/{source_id}` (or `/segment` without one), with `received_at` (Unix ms, default now)
 /// standing in for missing timestamps. The answer:
-/// `{ok, problems, warnings, summary, route, counts, outcomes, deliveries, events, key_checks,
-/// catalogues}`:
+/// `{ok, problems, warnings, deployment_problems, summary, route, counts, outcomes, deliveries,
+/// events, key_checks, catalogues}`:
 /// - `problems`: `[{location, message, line?, column?}]`; `ok` is false when there is one.
+/// - `deployment_problems`: what the Worker would refuse the document for besides (a document
+///   that authenticates no event).
 /// - `outcomes`: the pipeline's outcomes, as `POST /segment` answers them.
 /// - `deliveries`: `[{destination, method, url, headers: [[name, value]], body, event_indexes}]`,
 ///   the exact requests the Worker would send.
@@ -209,6 +211,11 @@ pub(crate) fn run_value(
         "received_at": received_at,
         "problems": [],
         "warnings": config.as_ref().map(|c| json!(c.warnings)).unwrap_or(json!([])),
+        // What the Worker would refuse besides the document's own problems.
+        "deployment_problems": config
+            .as_ref()
+            .and_then(BridgeConfig::authentication_problem)
+            .map_or(json!([]), |problem| json!([problem])),
         "summary": config.as_ref().map(BridgeConfig::summary),
     });
     let (Some(config), Some(events), Some(route)) = (config, events, route) else {

@@ -197,7 +197,8 @@ fn check_validates_a_document_and_lists_every_problem() {
     let good = temp_file(
         "good-config.json",
         r#"{"destinations": [{"name": "prod", "client_side_id": "abc"}],
-            "subscriptions": [{"name": "Orders", "trigger": "type = \"track\" and event = \"Order Completed\""}]}"#,
+            "subscriptions": [{"name": "Orders", "trigger": "type = \"track\" and event = \"Order Completed\""}],
+            "sources": [{"name": "app", "write_keys": ["wk"]}]}"#,
     );
     let output = run(&["check", "--config", good.to_str().expect("path")], "");
     assert!(
@@ -206,7 +207,15 @@ fn check_validates_a_document_and_lists_every_problem() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout)
-        .contains("ok (1 destinations, 1 subscriptions, 0 sources)"));
+        .contains("ok (1 destinations, 1 subscriptions, 1 sources)"));
+    // A document that authenticates nothing is what the Worker would refuse.
+    let open = temp_file(
+        "open-config.json",
+        r#"{"destinations": [{"name": "prod", "client_side_id": "abc"}]}"#,
+    );
+    let output = run(&["check", "--config", open.to_str().expect("path")], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing authenticates events"));
     let bad = temp_file(
         "bad-config.json",
         r#"{"destinations": [{"name": "prod", "client_side_id": ""}],

@@ -827,7 +827,11 @@ function openExport() {
   const { doc, problems } = buildDocument();
   const json = JSON.stringify(doc, null, 2);
   const result = core.run(JSON.stringify(doc), '{"type": "track", "event": "export check", "userId": "u"}', undefined, 0);
-  const configProblems = [...problems, ...(result.problems ?? []).filter((p) => p.location !== 'event' && p.location !== 'source')];
+  const configProblems = [
+    ...problems,
+    ...(result.problems ?? []).filter((p) => p.location !== 'event' && p.location !== 'source'),
+    ...(result.deployment_problems ?? []),
+  ];
   const status = $('#export-status');
   status.className = configProblems.length ? 'banner error' : 'banner ok';
   status.textContent = configProblems.length

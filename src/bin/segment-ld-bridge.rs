@@ -260,6 +260,11 @@ fn check(options: &Options) -> Result<String, CliError> {
             config_from_wrangler_toml()?,
         ),
     };
+    // What the Worker refuses too: a deployment that authenticates no event.
+    let result = result.and_then(|config| match config.authentication_problem() {
+        Some(problem) => Err(vec![problem]),
+        None => Ok(config),
+    });
     match result {
         Ok(config) => {
             let mut report = format!(
@@ -278,17 +283,30 @@ fn check(options: &Options) -> Result<String, CliError> {
             }
             Ok(report)
         }
-        Err(problems) => Err(CliError {
-            status: 1,
-            message: format!(
+        Err(problems) => {
+            let mut message = format!(
                 "{what}: {} problem{}\n{}",
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" },
                 problems_text(&problems)
-            ),
-        }),
+            );
+            if options.get("--config").is_none() && problems.iter().any(|p| p.location == "sources")
+            {
+                message.push_str(&format!(
+                    "\nnote: check cannot see Worker secrets; if {} or {} is set with `wrangler secret put`, export it to check too",
+                    SECRET_VARS[0], SECRET_VARS[1]
+                ));
+            }
+            Err(CliError { status: 1, message })
+        }
     }
 }
+
+/// The simple configuration's Worker secrets.
+const SECRET_VARS: [&str; 2] = [
+    segment_ld_bridge::config::VAR_SHARED_SECRET,
+    segment_ld_bridge::config::VAR_WRITE_KEY,
+];
 
 /// Reads the configuration variables from `./wrangler.toml` as the Worker would see them
 /// (secrets and `--var` overrides aside).
@@ -303,8 +321,15 @@ fn config_from_wrangler_toml() -> Result<Result<BridgeConfig, Vec<ConfigProblem>
         .cloned()
         .unwrap_or_default();
     let mut values = Vec::new();
-    for name in CONFIG_VARS {
+    let timestamp_vars = [
+        segment_ld_bridge::config::VAR_TIMESTAMP_EARLIEST,
+        segment_ld_bridge::config::VAR_TIMESTAMP_MAX_FUTURE_SECONDS,
+    ];
+    for name in CONFIG_VARS.into_iter().chain(timestamp_vars) {
         let value = match vars.get(name) {
+            // The simple configuration's secrets are never in wrangler.toml: `check` sees them
+            // only when they are exported to it.
+            None if SECRET_VARS.contains(&name) => std::env::var(name).ok(),
             None => None,
             Some(toml::Value::String(text)) => Some(text.clone()),
             Some(table) if name == VAR_BRIDGE_CONFIG => Some(serde_json::to_string(table)?),

@@ -291,6 +291,12 @@ test('screenshot of the playground (docs/playground.png)', async () => {
 test('the exported configuration makes a real bridge send exactly the request the page shows', async () => {
   const standIn = await startStandIn();
   try {
+    // Without a source nothing authenticates events: the export says the bridge would refuse it.
+    await page.click('#export-open');
+    const refused = page.locator('#export-status.error');
+    await refused.waitFor({ timeout: 3000 });
+    assert.match(await refused.innerText(), /nothing authenticates events/);
+    await page.click('#export-dialog button[value="close"]');
     // A bridge refuses events unless something authenticates them: a default source open to
     // unsigned webhooks, as in local development (the page routes through it too, so its payload
     // id is the bridge's). Filled first: the URL awaited below shows a run that includes it.
