@@ -28,7 +28,8 @@ const CALLS: [TrackingCall; 7] = [
 ];
 
 struct Configs {
-    /// The minimal document: one destination, the Track Event preset, no sources.
+    /// The minimal document: one destination, the Track Event preset, one default source open to
+    /// unsigned webhooks.
     minimal: BridgeConfig,
     /// Sources with write keys and source ids, and subscriptions with triggers and mappings.
     routed: BridgeConfig,
@@ -37,7 +38,8 @@ struct Configs {
 fn configs() -> &'static Configs {
     static CONFIGS: OnceLock<Configs> = OnceLock::new();
     CONFIGS.get_or_init(|| Configs {
-        minimal: read_document(&json!({"destinations": [{"name": "d", "client_side_id": "c"}]}))
+        minimal: read_document(&json!({"destinations": [{"name": "d", "client_side_id": "c"}],
+                                       "sources": [{"name": "dev", "default": true, "allow_unsigned": true}]}))
             .expect("the minimal configuration is valid"),
         routed: read_document(&json!({
             "destinations": [
@@ -53,7 +55,8 @@ fn configs() -> &'static Configs {
                 {"name": "off", "trigger": "event = \"X\"", "enabled": false, "destinations": ["d", "e"]}
             ],
             "sources": [
-                {"name": "web", "source_ids": ["web"], "write_keys": ["wk"], "destinations": ["d"]},
+                {"name": "web", "source_ids": ["web"], "write_keys": ["wk"], "destinations": ["d"],
+                 "allow_unsigned": true},
                 {"name": "all", "write_keys": ["wk2"], "destinations": ["d", "e"], "default": true}
             ]
         }))
@@ -90,10 +93,18 @@ fuzz_target!(|data: &[u8]| {
                 .all(|&i| i < received.events.len()));
         }
         for call in CALLS {
-            let _ = inbound::read_tracking_call(call, data, limits);
+            if let Ok(request) = inbound::read_tracking_call(call, data, limits) {
+                // Every event, with what it takes from its batch.
+                for index in 0..request.received.events.len() {
+                    assert!(request.received.event(index).is_some());
+                }
+            }
         }
     }
     let _ = inbound::signed_bytes(data);
+    let _ = inbound::body_write_key(data);
+    let signed = inbound::signed_part(data);
+    assert!(signed.bytes.len() <= data.len());
     let _ = inbound::verify_signature(b"secret", data, Some("00"));
     let _ = inbound::verify_signature(b"secret", data, text);
     let _ = inbound::basic_auth_write_key(text);
