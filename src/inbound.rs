@@ -760,6 +760,20 @@ mod tests {
     }
 
     #[test]
+    fn a_body_that_is_not_events_says_what_it_is() {
+        for (body, what) in [
+            (&b"null"[..], "the request body is null;"),
+            (b" true", "the request body is a boolean;"),
+            (b"42", "the request body is a number;"),
+            (b"\"s\"", "the request body is a string;"),
+        ] {
+            let error = read_events(body, &Limits::SEGMENT).unwrap_err();
+            assert_eq!(error.code(), "invalid_body");
+            assert!(error.to_string().starts_with(what), "{error}");
+        }
+    }
+
+    #[test]
     fn an_unreadable_item_is_refused_alone() {
         let body = br#"[{"type":"track","n":1e400},{"type":"track"},{"n":-1e400}]"#;
         let received = read_events(body, &Limits::SEGMENT).unwrap();

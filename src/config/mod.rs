@@ -772,6 +772,11 @@ mod tests {
         let problems =
             read(&[(VAR_CLIENT_SIDE_ID, "secret value!"), (VAR_WRITE_KEY, "wk")]).unwrap_err();
         assert!(!problems[0].message.contains("secret value"));
+        // At most 128 characters.
+        let longest = "a".repeat(128);
+        assert!(read(&[(VAR_CLIENT_SIDE_ID, &longest), (VAR_WRITE_KEY, "wk")]).is_ok());
+        let longer = "a".repeat(129);
+        assert!(read(&[(VAR_CLIENT_SIDE_ID, &longer), (VAR_WRITE_KEY, "wk")]).is_err());
         // Look-alikes that are not those prefixes are client-side IDs.
         for id in ["sdk", "sdkx-1", "apis-1", "5f0c1a2b3c4d5e6f7a8b9c0d", "mob"] {
             assert!(
