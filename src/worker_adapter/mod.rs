@@ -120,7 +120,7 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
         }
         Ok(Route::Admin(action)) => {
             let body = http::body_bytes(&request).await?;
-            admin(&env, &action, authorization.as_deref(), &body).await
+            admin(&env, &action, authorization.as_deref(), &body, &url).await
         }
         Ok(route) => {
             let body = http::body_bytes(&request).await?;
@@ -266,6 +266,7 @@ async fn admin(
     action: &AdminAction,
     authorization: Option<&str>,
     body: &[u8],
+    url: &str,
 ) -> ApiResponse {
     if let Err(response) = api::check_admin(
         read_var(env, api::VAR_ADMIN_TOKEN).as_deref(),
@@ -274,7 +275,7 @@ async fn admin(
         return response;
     }
     match action {
-        AdminAction::ListDeadLetters => dead_letters::list(env).await,
+        AdminAction::ListDeadLetters => dead_letters::list(env, url).await,
         AdminAction::DeleteDeadLetter(id) => dead_letters::delete(env, id).await,
         AdminAction::ReplayDeadLetters => {
             let selection = match api::replay_selection(body) {
@@ -282,7 +283,7 @@ async fn admin(
                 Err(response) => return response,
             };
             match Runtime::load(env, false) {
-                Ok(runtime) => dead_letters::replay(env, &runtime, selection).await,
+                Ok(runtime) => dead_letters::replay(env, &runtime, selection, url).await,
                 Err(response) => response,
             }
         }
