@@ -261,7 +261,7 @@ fn http_date_millis(value: &str) -> Option<i64> {
     };
     let year = parts.next()?;
     let time = parts.next()?;
-    if parts.next()? != "GMT" || day.len() != 2 || year.len() != 4 {
+    if parts.next()? != "GMT" || parts.next().is_some() || day.len() != 2 || year.len() != 4 {
         return None;
     }
     crate::timestamp::parse_iso8601_millis(&format!("{year}-{month}-{day}T{time}Z"))
@@ -888,5 +888,252 @@ mod tests {
             Some("é")
         );
         assert_eq!(page("/a?cursor").unwrap().cursor, None);
+    }
+
+    #[test]
+    fn payload_limits_are_500_events_or_512_kib() {
+        assert_eq!(
+            PayloadLimits::DEFAULT,
+            PayloadLimits {
+                max_events: 500,
+                max_bytes: 524_288
+            }
+        );
+    }
+
+    #[test]
+    fn retry_delays_are_bounded() {
+        let delays = |text: &str| {
+            RetryPolicy::from_vars(|name| (name == VAR_RETRY_DELAYS).then(|| text.to_string()))
+                .map(|policy| policy.queue_delays_seconds)
+        };
+        assert_eq!(delays("43200"), Ok(vec![43_200]));
+        assert_eq!(delays(&vec!["0"; 100].join(",")).map(|d| d.len()), Ok(100));
+        assert_eq!(
+            delays("  "),
+            Ok(RetryPolicy::default().queue_delays_seconds)
+        );
+        for bad in ["43201", "1,43201", "43201,1", ",", "1,,2", "-1"] {
+            let problems = delays(bad).unwrap_err();
+            assert_eq!(problems[0].location, VAR_RETRY_DELAYS, "{bad}");
+        }
+        assert!(delays(&vec!["0"; 101].join(",")).is_err());
+        let timeout = |text: &str| {
+            RetryPolicy::from_vars(|name| (name == VAR_TIMEOUT_MS).then(|| text.to_string()))
+                .map(|policy| policy.timeout_ms)
+        };
+        assert_eq!(timeout(" 100 "), Ok(100));
+        assert_eq!(timeout("60000"), Ok(60_000));
+        assert_eq!(timeout(""), Ok(10_000));
+        for bad in ["99", "60001", "ten"] {
+            assert_eq!(
+                timeout(bad).unwrap_err()[0].location,
+                VAR_TIMEOUT_MS,
+                "{bad}"
+            );
+        }
+        assert_eq!(RetryPolicy::from_vars(|_| None), Ok(RetryPolicy::default()));
+        assert_eq!(
+            RetryPolicy::default()
+                .queue_delays_seconds
+                .iter()
+                .sum::<u32>(),
+            13_960,
+            "about four hours of retries"
+        );
+    }
+
+    #[test]
+    fn attempts_are_described() {
+        assert_eq!(result(Some(503), None).describe(), "HTTP 503");
+        assert_eq!(result(None, None).describe(), "connection refused");
+        assert_eq!(AttemptResult::default().describe(), "no response");
+        let both = AttemptResult {
+            status: Some(500),
+            error: Some("x".into()),
+            ..AttemptResult::default()
+        };
+        assert_eq!(both.describe(), "HTTP 500");
+    }
+
+    #[test]
+    fn every_retry_decision() {
+        let delays = [10, 30, 300];
+        let step = |attempt, events, status, retry_after| {
+            next_step(&delays, attempt, events, &result(status, retry_after), 0)
+        };
+        // The wait is the policy's, or Retry-After when longer, capped at 12 hours.
+        assert_eq!(step(1, 2, Some(429), Some("5")), NextStep::RetryAfter(10));
+        assert_eq!(step(1, 2, Some(429), Some("11")), NextStep::RetryAfter(11));
+        assert_eq!(
+            step(3, 2, Some(429), Some("43201")),
+            NextStep::RetryAfter(43_200)
+        );
+        assert_eq!(
+            step(3, 2, Some(503), Some("soon")),
+            NextStep::RetryAfter(300)
+        );
+        for status in [400, 408, 429, 500, 502, 503, 504] {
+            assert_eq!(
+                step(1, 2, Some(status), None),
+                NextStep::RetryAfter(10),
+                "{status}"
+            );
+        }
+        assert_eq!(step(3, 2, None, None), NextStep::RetryAfter(300));
+        for status in [200, 201, 202, 204, 299] {
+            assert_eq!(
+                step(9, 2, Some(status), None),
+                NextStep::Delivered,
+                "{status}"
+            );
+        }
+        let exhausted = step(4, 2, None, None);
+        assert_eq!(
+            exhausted,
+            NextStep::DeadLetter(DeadLetterReason {
+                code: "retries_exhausted".into(),
+                message: "gave up after 4 attempts; the last one got connection refused".into(),
+            })
+        );
+        // No retries at all: the first failure is the last.
+        assert!(matches!(
+            next_step(&[], 1, 2, &result(Some(500), None), 0),
+            NextStep::DeadLetter(ref r) if r.code == "retries_exhausted"
+        ));
+        // Attempt 0 (never sent) reads the first wait, as attempt 1 does.
+        assert_eq!(step(0, 2, Some(500), None), NextStep::RetryAfter(10));
+        assert_eq!(step(1, 2, Some(413), None), NextStep::Split);
+        assert!(
+            matches!(step(1, 1, Some(413), None), NextStep::DeadLetter(ref r) if r.code == "payload_too_large")
+        );
+        assert!(
+            matches!(step(1, 0, Some(413), None), NextStep::DeadLetter(ref r) if r.code == "payload_too_large")
+        );
+        assert_eq!(
+            step(1, 2, Some(404), None),
+            NextStep::DeadLetter(DeadLetterReason {
+                code: "launchdarkly_configuration_error".into(),
+                message: "LaunchDarkly answered HTTP 404: check the destination's client-side ID and events host, then replay".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn direct_mode_waits_only_briefly() {
+        let policy = RetryPolicy {
+            direct_attempts: 3,
+            direct_max_wait_ms: 2_000,
+            ..RetryPolicy::default()
+        };
+        let throttled = |after: &str| result(Some(429), Some(after));
+        assert_eq!(
+            direct_action(&policy, 1, 2, &throttled("2"), 0),
+            DirectAction::WaitAndRetry(2)
+        );
+        assert_eq!(
+            direct_action(&policy, 1, 2, &throttled("3"), 0),
+            DirectAction::ReturnToSender {
+                retry_after: Some(3)
+            }
+        );
+        assert_eq!(
+            direct_action(&policy, 2, 2, &throttled("0"), 0),
+            DirectAction::WaitAndRetry(1)
+        );
+        assert_eq!(
+            direct_action(&policy, 3, 2, &throttled("0"), 0),
+            DirectAction::ReturnToSender { retry_after: None }
+        );
+        let single_attempt = RetryPolicy {
+            direct_attempts: 1,
+            ..policy.clone()
+        };
+        assert_eq!(
+            direct_action(&single_attempt, 1, 2, &throttled("1"), 0),
+            DirectAction::ReturnToSender { retry_after: None }
+        );
+        let no_attempts = RetryPolicy {
+            direct_attempts: 0,
+            ..policy.clone()
+        };
+        assert_eq!(
+            direct_action(&no_attempts, 1, 2, &throttled("1"), 0),
+            DirectAction::ReturnToSender { retry_after: None }
+        );
+        let patient = RetryPolicy {
+            direct_max_wait_ms: 3_000,
+            ..policy.clone()
+        };
+        assert_eq!(
+            direct_action(&patient, 1, 2, &throttled("3"), 0),
+            DirectAction::WaitAndRetry(3)
+        );
+        assert!(matches!(
+            direct_action(&policy, 1, 1, &result(Some(413), None), 0),
+            DirectAction::Keep(ref r) if r.code == "payload_too_large"
+        ));
+    }
+
+    #[test]
+    fn retry_after_http_dates_in_every_month() {
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        for (index, month) in months.iter().enumerate() {
+            let now = crate::timestamp::parse_iso8601_millis(&format!(
+                "2025-{:02}-15T12:00:00Z",
+                index + 1
+            ))
+            .unwrap();
+            assert_eq!(
+                retry_after_seconds(&format!("Mon, 15 {month} 2025 12:01:30 GMT"), now),
+                Some(90),
+                "{month}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_forms_that_are_refused_or_bounded() {
+        let now = crate::timestamp::parse_iso8601_millis("2015-10-21T07:27:00Z").unwrap();
+        assert_eq!(retry_after_seconds(" 7 ", now), Some(7));
+        assert_eq!(retry_after_seconds("0", now), Some(0));
+        assert_eq!(retry_after_seconds("4294967296", now), Some(u32::MAX));
+        assert_eq!(retry_after_seconds("99999999999999999999", now), None);
+        assert_eq!(retry_after_seconds("-5", now), None);
+        assert_eq!(retry_after_seconds("", now), None);
+        // 999 ms ahead is 0 whole seconds; 1,000 ms is one.
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:27:01 GMT", now - 999 + 1000),
+            Some(0)
+        );
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:27:01 GMT", now),
+            Some(1)
+        );
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2215 07:27:00 GMT", now),
+            Some(u32::MAX),
+            "a date centuries away is capped"
+        );
+        for bad in [
+            "Wed, 21 Oct 2015 07:28:00 UTC",
+            "Wed, 21 Oct 2015 07:28:00",
+            "Wed, 21 Oct 2015 07:28:00 GMT extra",
+            "Wed, 1 Oct 2015 07:28:00 GMT",
+            "Wed, 021 Oct 2015 07:28:00 GMT",
+            "Wed, 21 Oct 15 07:28:00 GMT",
+            "Wed, 21 Oct 02015 07:28:00 GMT",
+            "Wed, 21 October 2015 07:28:00 GMT",
+            "Wed, 21 oct 2015 07:28:00 GMT",
+            "Wed, 21 Oct 2015 7:28 GMT",
+            "Wed, 21 Oct 2015",
+            "Wed, 21 Oct",
+            "Wed, 21",
+            "Wed,",
+        ] {
+            assert_eq!(retry_after_seconds(bad, now), None, "{bad}");
+        }
     }
 }
