@@ -32,18 +32,21 @@ const durableOptions = {
   kvNamespaces: ['DEAD_LETTERS'],
 };
 
-/** `count` track events tagged `tag` whose JSON array is close to `bytes` (at most). */
-function batchOf(tag, count, bytes) {
+/**
+ * `count` track events tagged `tag` whose JSON array is close to `bytes` (at most), padded with
+ * `padChar` (a quote costs 2 bytes in the request, and 4 in the queued message's JSON).
+ */
+function batchOf(tag, count, bytes, padChar = 'x', name = 'Order Completed') {
   const event = (i, pad) => ({
     type: 'track',
-    event: 'Order Completed',
+    event: name,
     userId: `u-${i}`,
     messageId: `${tag}:${i}`,
-    timestamp: '2024-01-01T00:00:00Z',
     properties: { tag, seq: i, pad },
   });
   const bare = JSON.stringify(Array.from({ length: count }, (_, i) => event(i, ''))).length;
-  const pad = 'x'.repeat(Math.max(0, Math.floor((bytes - bare) / count)));
+  const padCost = JSON.stringify(padChar).length - 2;
+  const pad = padChar.repeat(Math.max(0, Math.floor((bytes - bare) / count / padCost)));
   return Array.from({ length: count }, (_, i) => event(i, pad));
 }
 
@@ -59,8 +62,11 @@ function deliveries(tag) {
   return seen;
 }
 
-for (const [name, count, bytes] of [
+// The quote-heavy batch makes 500-event payloads of about 107 KB whose queued JSON is about
+// 157 KB: each is cut in two.
+for (const [name, count, bytes, padChar, eventName] of [
   ['500 KB of 2,500 small track events', 2500, 500 * 1000],
+  ['500 KB of 2,500 small track events with quote-heavy properties', 2500, 500 * 1000, '"', 'E'],
   ['248 KB of 450 track events', 450, 248 * 1000],
 ]) {
   test(`durable mode delivers ${name} exactly once`, async () => {
@@ -70,8 +76,8 @@ for (const [name, count, bytes] of [
       durableOptions,
     );
     try {
-      const tag = `large-${count}`;
-      const events = batchOf(tag, count, bytes);
+      const tag = `large-${count}-${padChar ? 'quotes' : 'plain'}`;
+      const events = batchOf(tag, count, bytes, padChar, eventName);
       const body = JSON.stringify(events);
       assert.ok(body.length <= 500 * 1024 && body.length > bytes * 0.95, `request of ${body.length} bytes`);
       const response = await bridge.post('/segment', body);
@@ -88,6 +94,7 @@ for (const [name, count, bytes] of [
       seen = deliveries(tag);
       const duplicates = [...seen.values()].filter((n) => n > 1).length;
       const payloadIds = new Set(ld.received.map((r) => r.headers['x-launchdarkly-payload-id']));
+      if (padChar === '"') assert.equal(ld.received.length, 10, 'each 500-event payload is cut in two');
       console.log(
         `${name}: request ${body.length} bytes, ${response.json.deliveries.length} payloads queued, ` +
           `${ld.received.length} LaunchDarkly requests (${payloadIds.size} payload ids), ` +
@@ -111,7 +118,9 @@ test('a retried request is cut into the same pieces with the same payload ids', 
     durableOptions,
   );
   try {
-    const body = JSON.stringify(batchOf('again', 450, 248 * 1000));
+    // A timestamp on each event, so that both requests carry the same creation dates.
+    const events = batchOf('again', 450, 232 * 1000).map((e) => ({ ...e, timestamp: '2024-01-01T00:00:00Z' }));
+    const body = JSON.stringify(events);
     for (let attempt = 0; attempt < 2; attempt += 1) {
       assert.equal((await bridge.post('/segment', body)).status, 200);
     }
