@@ -89,7 +89,8 @@ async fn page(
 }
 
 /// The keys of one payload id's letters (one per destination), by prefix, and the key that
-/// versions before destinations were in keys used (`dead-letter:{payload_id}`).
+/// versions before destinations were in keys used (`dead-letter:{payload_id}`; payload ids hold
+/// no `:`, so an id with one cannot name another letter's key that way).
 async fn keys_of(kv: &KvStore, payload_id: &str) -> worker::Result<Vec<String>> {
     let listed = kv
         .list()
@@ -98,7 +99,7 @@ async fn keys_of(kv: &KvStore, payload_id: &str) -> worker::Result<Vec<String>> 
         .await?;
     let mut keys: Vec<String> = listed.keys.into_iter().map(|key| key.name).collect();
     let legacy = format!("{DEAD_LETTER_PREFIX}{payload_id}");
-    if kv.get(&legacy).text().await?.is_some() {
+    if !payload_id.contains(':') && kv.get(&legacy).text().await?.is_some() {
         keys.push(legacy);
     }
     Ok(keys)

@@ -221,6 +221,14 @@ test('dead letters expire, are keyed by payload id and destination, and page', a
     assert.equal(pages, 2);
     assert.equal(ld.received.length, 6);
     assert.equal((await admin('GET', '/admin/dead-letters')).json.count, 0);
+
+    // A letter kept under the key of earlier versions (`dead-letter:{payload_id}`) is listed and
+    // deleted by its payload id.
+    const payload = { v: 1, destination: 'a', payload_id: 'legacy-id', body: '[]', events: 0, attempts: 1, queued_at: 1 };
+    await kv.put('dead-letter:legacy-id', JSON.stringify({ payload, reason: { code: 'x', message: 'y' }, dead_lettered_at: 1 }));
+    assert.equal((await admin('GET', '/admin/dead-letters')).json.dead_letters[0].payload.payload_id, 'legacy-id');
+    assert.equal((await admin('DELETE', '/admin/dead-letters/legacy-id')).json.letters, 1);
+    assert.equal((await admin('GET', '/admin/dead-letters')).json.count, 0);
   } finally {
     await bridge.close();
   }
