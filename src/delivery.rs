@@ -1,7 +1,8 @@
 //! Delivery decisions, as pure functions: how payloads are bounded, what to do after each
 //! attempt (LaunchDarkly's SDK rules: 2xx done; 400, 408, 429, 5xx, timeouts and network errors
 //! retried, honouring `Retry-After`; 413 split; 401, 403, 404 are configuration errors), the
-//! queued-payload and dead-letter records, and how a payload is split in two.
+//! queued-payload and dead-letter records, how a payload is split in two and cut into queue
+//! messages, and the dead-letter store's keys, expiry and pages.
 
 use crate::config::ConfigProblem;
 use crate::launchdarkly::{uuid_v5, DeliveryVerdict};
@@ -361,8 +362,8 @@ impl PageRequest {
     pub const MAX_LIMIT: u32 = 100;
 
     /// Reads `cursor` and `limit` from the query of `url` (percent-decoded; other parameters
-    /// ignored). `Err` names a `limit` that is not a positive integer.
-    pub fn from_url(url: &str) -> Result<PageRequest, String> {
+    /// ignored). `Err` holds a `limit` that is not a positive integer.
+    pub fn from_url(url: &str) -> Result<PageRequest, InvalidLimit> {
         let query = url
             .split('#')
             .next()
@@ -382,7 +383,7 @@ impl PageRequest {
                         .parse::<u64>()
                         .ok()
                         .filter(|limit| *limit > 0)
-                        .ok_or_else(|| format!("limit {value:?} is not a positive integer"))?;
+                        .ok_or(InvalidLimit(value))?;
                     page.limit = limit.min(u64::from(PageRequest::MAX_LIMIT)) as u32;
                 }
                 _ => {}
@@ -391,6 +392,18 @@ impl PageRequest {
         Ok(page)
     }
 }
+
+/// A page's `limit` that is not a positive integer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidLimit(pub String);
+
+impl std::fmt::Display for InvalidLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "limit {:?} is not a positive integer", self.0)
+    }
+}
+
+impl std::error::Error for InvalidLimit {}
 
 /// `%XX` escapes decoded (a malformed one kept as it is; `+` kept, since cursors may hold it).
 fn percent_decode(text: &str) -> String {
@@ -871,9 +884,12 @@ mod tests {
         assert_eq!(page("/a?limit=99999999999999999999").ok(), None);
         assert_eq!(page("/a?limit=1").map(|p| p.limit), Ok(1));
         for bad in ["0", "-1", "x", ""] {
-            assert!(page(&format!("/a?limit={bad}"))
-                .unwrap_err()
-                .contains("limit"));
+            let error = page(&format!("/a?limit={bad}")).unwrap_err();
+            assert_eq!(error, InvalidLimit(bad.into()));
+            assert_eq!(
+                error.to_string(),
+                format!("limit {bad:?} is not a positive integer")
+            );
         }
         assert_eq!(
             page("/a?cursor=%zz%4").unwrap().cursor.as_deref(),

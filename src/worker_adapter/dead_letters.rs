@@ -110,7 +110,7 @@ async fn keys_of(kv: &KvStore, payload_id: &str) -> worker::Result<Vec<String>> 
 pub async fn list(env: &Env, url: &str) -> ApiResponse {
     let request = match PageRequest::from_url(url) {
         Ok(request) => request,
-        Err(message) => return ApiResponse::error(400, "invalid_query", message),
+        Err(error) => return ApiResponse::error(400, "invalid_query", error.to_string()),
     };
     let result = async { page(&env.kv(BINDING)?, &request).await }.await;
     match result {
@@ -168,7 +168,7 @@ pub async fn replay(
     }
     let request = match PageRequest::from_url(url) {
         Ok(request) => request,
-        Err(message) => return ApiResponse::error(400, "invalid_query", message),
+        Err(error) => return ApiResponse::error(400, "invalid_query", error.to_string()),
     };
     let kv = match env.kv(BINDING) {
         Ok(kv) => kv,
