@@ -659,7 +659,12 @@ mod tests {
             first.payload_id,
             "deterministic"
         );
-        assert_eq!(first.attempts, 0);
+        assert_eq!((first.attempts, second.attempts), (0, 0));
+        assert_eq!(
+            (first.last_result.as_deref(), second.last_result.as_deref()),
+            (None, None)
+        );
+        assert_eq!((first.queued_at, first.destination.as_str()), (5, "d"));
         assert!(split_payload(&first).is_none());
     }
 
