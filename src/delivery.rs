@@ -1,7 +1,8 @@
 //! Delivery decisions, as pure functions: how payloads are bounded, what to do after each
 //! attempt (LaunchDarkly's SDK rules: 2xx done; 400, 408, 429, 5xx, timeouts and network errors
 //! retried, honouring `Retry-After`; 413 split; 401, 403, 404 are configuration errors), the
-//! queued-payload and dead-letter records, and how a payload is split in two.
+//! queued-payload and dead-letter records, how a payload is split in two and cut into queue
+//! messages, and the dead-letter store's keys, expiry and pages.
 
 use crate::config::ConfigProblem;
 use crate::launchdarkly::{uuid_v5, DeliveryVerdict};
@@ -261,7 +262,7 @@ fn http_date_millis(value: &str) -> Option<i64> {
     };
     let year = parts.next()?;
     let time = parts.next()?;
-    if parts.next()? != "GMT" || day.len() != 2 || year.len() != 4 {
+    if parts.next()? != "GMT" || parts.next().is_some() || day.len() != 2 || year.len() != 4 {
         return None;
     }
     crate::timestamp::parse_iso8601_millis(&format!("{year}-{month}-{day}T{time}Z"))
@@ -301,6 +302,134 @@ pub struct DeadLetter {
     pub dead_lettered_at: i64,
 }
 
+/// How long dead letters are kept, in days (decimals allowed); default 30.
+pub const VAR_DEAD_LETTER_TTL_DAYS: &str = "DEAD_LETTER_TTL_DAYS";
+/// 30 days, in seconds.
+pub const DEFAULT_DEAD_LETTER_TTL_SECONDS: u64 = 30 * 86_400;
+/// Workers KV's shortest expiration TTL.
+const MIN_TTL_SECONDS: u64 = 60;
+/// The longest TTL accepted: ten years.
+const MAX_TTL_DAYS: f64 = 3_650.0;
+
+/// The dead-letter TTL in seconds from `DEAD_LETTER_TTL_DAYS` (absent or blank: 30 days): a
+/// number of days from 60 seconds' worth to 3650.
+pub fn dead_letter_ttl_seconds(value: Option<&str>) -> Result<u64, ConfigProblem> {
+    let Some(text) = value.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok(DEFAULT_DEAD_LETTER_TTL_SECONDS);
+    };
+    let seconds = text
+        .parse::<f64>()
+        .ok()
+        .filter(|days| (0.0..=MAX_TTL_DAYS).contains(days))
+        .map(|days| (days * 86_400.0).round() as u64)
+        .filter(|seconds| *seconds >= MIN_TTL_SECONDS);
+    seconds.ok_or_else(|| ConfigProblem {
+        location: VAR_DEAD_LETTER_TTL_DAYS.to_string(),
+        message: format!(
+            "{text:?} is not a number of days between 0.0007 (60 seconds, Workers KV's shortest expiration) and 3650"
+        ),
+    })
+}
+
+/// The prefix of every dead-letter key.
+pub const DEAD_LETTER_PREFIX: &str = "dead-letter:";
+
+/// The store's key of a dead letter: `dead-letter:{payload_id}:{destination}`, so the same
+/// payload id kept for two destinations is two letters, and a payload id's letters share a
+/// prefix ([`dead_letter_id_prefix`]).
+pub fn dead_letter_key(payload_id: &str, destination: &str) -> String {
+    format!("{}{destination}", dead_letter_id_prefix(payload_id))
+}
+
+/// The prefix of every key of one payload id: `dead-letter:{payload_id}:`.
+pub fn dead_letter_id_prefix(payload_id: &str) -> String {
+    format!("{DEAD_LETTER_PREFIX}{payload_id}:")
+}
+
+/// One page of the dead-letter store: `?cursor=...&limit=N` of an admin URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Where the previous page ended (the store's list cursor), or the start.
+    pub cursor: Option<String>,
+    /// Letters per page, 1 to [`PageRequest::MAX_LIMIT`].
+    pub limit: u32,
+}
+
+impl PageRequest {
+    /// Letters per page when `limit` is absent.
+    pub const DEFAULT_LIMIT: u32 = 50;
+    /// The largest page; a larger `limit` is lowered to it.
+    pub const MAX_LIMIT: u32 = 100;
+
+    /// Reads `cursor` and `limit` from the query of `url` (percent-decoded; other parameters
+    /// ignored). `Err` holds a `limit` that is not a positive integer.
+    pub fn from_url(url: &str) -> Result<PageRequest, InvalidLimit> {
+        let query = url
+            .split('#')
+            .next()
+            .and_then(|url| url.split_once('?'))
+            .map_or("", |(_, query)| query);
+        let mut page = PageRequest {
+            cursor: None,
+            limit: PageRequest::DEFAULT_LIMIT,
+        };
+        for pair in query.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode(value);
+            match name {
+                "cursor" if !value.is_empty() => page.cursor = Some(value),
+                "limit" => {
+                    let limit = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|limit| *limit > 0)
+                        .ok_or(InvalidLimit(value))?;
+                    page.limit = limit.min(u64::from(PageRequest::MAX_LIMIT)) as u32;
+                }
+                _ => {}
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// A page's `limit` that is not a positive integer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidLimit(pub String);
+
+impl std::fmt::Display for InvalidLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "limit {:?} is not a positive integer", self.0)
+    }
+}
+
+impl std::error::Error for InvalidLimit {}
+
+/// `%XX` escapes decoded (a malformed one kept as it is; `+` kept, since cursors may hold it).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = (bytes[at] == b'%')
+            .then(|| text.get(at + 1..at + 3))
+            .flatten()
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                at += 3;
+            }
+            None => {
+                out.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The two halves of a payload LaunchDarkly found too large, each with its own payload id
 /// derived from the parent's (so a retried split carries the same ids). `None` for fewer than
 /// two events or a body that is not a JSON array.
@@ -312,9 +441,8 @@ pub fn split_payload(payload: &QueuedPayload) -> Option<[QueuedPayload; 2]> {
     let (first, second) = items.split_at(items.len() / 2);
     let half = |events: &[&RawValue], part: &str| -> QueuedPayload {
         let parts: Vec<&str> = events.iter().map(|raw| raw.get()).collect();
-        let parent = Uuid::parse_str(&payload.payload_id).unwrap_or(Uuid::nil());
         QueuedPayload {
-            payload_id: uuid_v5(&parent, part.as_bytes()).to_string(),
+            payload_id: child_payload_id(&payload.payload_id, part),
             body: format!("[{}]", parts.join(",")),
             events: events.len(),
             attempts: 0,
@@ -323,6 +451,89 @@ pub fn split_payload(payload: &QueuedPayload) -> Option<[QueuedPayload; 2]> {
         }
     };
     Some([half(first, "1"), half(second, "2")])
+}
+
+/// The id of part `part` of the payload `parent`: the UUIDv5 of `part` in the parent's UUID, or,
+/// for a parent id that is not a UUID, of `{parent}/{part}` in the nil UUID (so two such parents
+/// never give their parts the same ids).
+fn child_payload_id(parent: &str, part: &str) -> String {
+    match Uuid::parse_str(parent) {
+        Ok(parent) => uuid_v5(&parent, part.as_bytes()),
+        Err(_) => uuid_v5(&Uuid::nil(), format!("{parent}/{part}").as_bytes()),
+    }
+    .to_string()
+}
+
+/// The largest queued message, in bytes of its JSON: Cloudflare Queues take messages of up to
+/// 128 KB; the margin leaves room for a dead letter's reason around the payload.
+pub const MAX_QUEUED_BYTES: usize = 120_000;
+
+/// Why a payload could not be cut into queue messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueueFitError {
+    /// A piece over the limit that cannot be split: one event, or a body that is not a JSON array.
+    Unsplittable {
+        /// The piece's payload id.
+        payload_id: String,
+        /// Its size as JSON.
+        bytes: usize,
+        /// The limit.
+        max_bytes: usize,
+    },
+    /// The payload could not be written as JSON.
+    Json(String),
+}
+
+impl std::fmt::Display for QueueFitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueueFitError::Unsplittable {
+                payload_id,
+                bytes,
+                max_bytes,
+            } => write!(
+                f,
+                "the payload {payload_id} is {bytes} bytes as a queue message (at most {max_bytes}) and cannot be split"
+            ),
+            QueueFitError::Json(error) => write!(f, "the payload cannot be written as JSON: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for QueueFitError {}
+
+/// `payload` as queue messages (its JSON), each at most `max_bytes`: the payload itself when it
+/// fits, else its halves from [`split_payload`], halved again until each fits, in event order.
+/// The same payload always gives the same pieces and payload ids; the pieces keep the parent's
+/// attempts and last result (cutting is transport, not a new delivery).
+pub fn queue_messages(
+    payload: &QueuedPayload,
+    max_bytes: usize,
+) -> Result<Vec<String>, QueueFitError> {
+    let mut pending = vec![payload.clone()];
+    let mut messages = Vec::new();
+    while let Some(piece) = pending.pop() {
+        let json = serde_json::to_string(&piece).map_err(|e| QueueFitError::Json(e.to_string()))?;
+        if json.len() <= max_bytes {
+            messages.push(json);
+            continue;
+        }
+        let Some(halves) = split_payload(&piece) else {
+            return Err(QueueFitError::Unsplittable {
+                payload_id: piece.payload_id,
+                bytes: json.len(),
+                max_bytes,
+            });
+        };
+        for half in halves.into_iter().rev() {
+            pending.push(QueuedPayload {
+                attempts: piece.attempts,
+                last_result: piece.last_result.clone(),
+                ..half
+            });
+        }
+    }
+    Ok(messages)
 }
 
 #[cfg(test)]
@@ -448,7 +659,12 @@ mod tests {
             first.payload_id,
             "deterministic"
         );
-        assert_eq!(first.attempts, 0);
+        assert_eq!((first.attempts, second.attempts), (0, 0));
+        assert_eq!(
+            (first.last_result.as_deref(), second.last_result.as_deref()),
+            (None, None)
+        );
+        assert_eq!((first.queued_at, first.destination.as_str()), (5, "d"));
         assert!(split_payload(&first).is_none());
     }
 
@@ -469,5 +685,476 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(problems.len(), 2);
+    }
+
+    fn queued(id: &str, body: String, events: usize) -> QueuedPayload {
+        QueuedPayload {
+            v: 1,
+            destination: "main".into(),
+            payload_id: id.into(),
+            body,
+            events,
+            attempts: 0,
+            queued_at: 1,
+            last_result: None,
+        }
+    }
+
+    /// `count` small custom events, each naming its index.
+    fn events_body(count: usize) -> String {
+        let events: Vec<String> = (0..count)
+            .map(|i| format!(r#"{{"kind":"custom","key":"Order Completed","contextKeys":{{"user":"user-{i}"}},"creationDate":1714979289123,"data":{{"seq":{i},"note":"a \"quoted\" note"}}}}"#))
+            .collect();
+        format!("[{}]", events.join(","))
+    }
+
+    fn seqs(messages: &[String]) -> Vec<u64> {
+        messages
+            .iter()
+            .flat_map(|text| {
+                let piece: QueuedPayload = serde_json::from_str(text).unwrap();
+                let events: Vec<serde_json::Value> = serde_json::from_str(&piece.body).unwrap();
+                assert_eq!(piece.events, events.len());
+                events
+                    .into_iter()
+                    .map(|e| e["data"]["seq"].as_u64().unwrap())
+            })
+            .collect()
+    }
+
+    const ID: &str = "6f1c3a52-9d0e-4c1b-8a47-2e5bd9c01f63";
+
+    #[test]
+    fn a_payload_that_fits_is_one_message_unchanged() {
+        let payload = queued(ID, events_body(3), 3);
+        let messages = queue_messages(&payload, MAX_QUEUED_BYTES).unwrap();
+        assert_eq!(messages, [serde_json::to_string(&payload).unwrap()]);
+        // Exactly at the limit still fits; one byte less does not.
+        let exact = messages[0].len();
+        assert_eq!(queue_messages(&payload, exact).unwrap().len(), 1);
+        assert_eq!(queue_messages(&payload, exact - 1).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn large_payloads_are_cut_into_messages_under_the_limit_in_order() {
+        // The largest payload: 500 events, about 512 KiB as sent (more as escaped JSON text).
+        let mut body = events_body(500);
+        let pad = (512 * 1024 - body.len()) / 500;
+        body = body.replace("a \\\"quoted\\\" note", &"n".repeat(pad));
+        assert!(body.len() > 500 * 1024 && body.len() <= 512 * 1024);
+        let payload = QueuedPayload {
+            attempts: 3,
+            last_result: Some("HTTP 503".into()),
+            ..queued(ID, body, 500)
+        };
+        let messages = queue_messages(&payload, MAX_QUEUED_BYTES).unwrap();
+        assert!(messages.len() >= 5, "{} messages", messages.len());
+        assert!(messages.iter().all(|m| m.len() <= MAX_QUEUED_BYTES));
+        assert_eq!(seqs(&messages), (0..500).collect::<Vec<_>>());
+        let pieces: Vec<QueuedPayload> = messages
+            .iter()
+            .map(|m| serde_json::from_str(m).unwrap())
+            .collect();
+        let ids: std::collections::HashSet<&str> =
+            pieces.iter().map(|p| p.payload_id.as_str()).collect();
+        assert_eq!(ids.len(), pieces.len(), "every piece has its own id");
+        assert!(!ids.contains(ID));
+        for piece in &pieces {
+            assert_eq!(
+                (piece.attempts, piece.destination.as_str(), piece.queued_at),
+                (3, "main", 1)
+            );
+            assert_eq!(piece.last_result.as_deref(), Some("HTTP 503"));
+        }
+        assert_eq!(
+            queue_messages(&payload, MAX_QUEUED_BYTES).unwrap(),
+            messages,
+            "the same payload gives the same pieces and ids"
+        );
+    }
+
+    #[test]
+    fn pieces_are_the_halves_of_halves() {
+        let payload = queued(ID, events_body(4), 4);
+        let whole = serde_json::to_string(&payload).unwrap().len();
+        let messages = queue_messages(&payload, whole * 2 / 3).unwrap();
+        let [first, second] = split_payload(&payload).unwrap();
+        assert_eq!(
+            messages,
+            [
+                serde_json::to_string(&first).unwrap(),
+                serde_json::to_string(&second).unwrap()
+            ]
+        );
+        let quarters: Vec<String> = [first, second]
+            .iter()
+            .flat_map(|half| split_payload(half).unwrap())
+            .map(|quarter| serde_json::to_string(&quarter).unwrap())
+            .collect();
+        let largest = quarters.iter().map(String::len).max().unwrap();
+        assert_eq!(queue_messages(&payload, largest).unwrap(), quarters);
+        assert_eq!(seqs(&quarters), [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn an_event_too_large_for_a_message_is_an_error() {
+        let payload = queued(ID, events_body(2), 2);
+        let error = queue_messages(&payload, 50).unwrap_err();
+        assert!(matches!(
+            error,
+            QueueFitError::Unsplittable { ref payload_id, max_bytes: 50, bytes } if payload_id != ID && bytes > 50
+        ));
+        assert!(error.to_string().contains("cannot be split"));
+        let not_events = queued(ID, "{\"a\":1}".into(), 1);
+        assert_eq!(
+            queue_messages(&not_events, 10),
+            Err(QueueFitError::Unsplittable {
+                payload_id: ID.into(),
+                bytes: serde_json::to_string(&not_events).unwrap().len(),
+                max_bytes: 10
+            })
+        );
+        assert!(QueueFitError::Json("x".into()).to_string().contains(": x"));
+    }
+
+    #[test]
+    fn child_ids_are_derived_from_any_parent_id() {
+        let parent = Uuid::parse_str(ID).unwrap();
+        assert_eq!(
+            child_payload_id(ID, "1"),
+            uuid_v5(&parent, b"1").to_string()
+        );
+        assert_ne!(
+            child_payload_id("msg-a", "1"),
+            child_payload_id("msg-b", "1")
+        );
+        assert_ne!(
+            child_payload_id("msg-a", "1"),
+            child_payload_id("msg-a", "2")
+        );
+        assert_eq!(
+            child_payload_id("msg-a", "1"),
+            uuid_v5(&Uuid::nil(), b"msg-a/1").to_string()
+        );
+    }
+
+    #[test]
+    fn dead_letter_ttl() {
+        assert_eq!(dead_letter_ttl_seconds(None), Ok(30 * 86_400));
+        assert_eq!(dead_letter_ttl_seconds(Some("  ")), Ok(30 * 86_400));
+        assert_eq!(dead_letter_ttl_seconds(Some("7")), Ok(7 * 86_400));
+        assert_eq!(dead_letter_ttl_seconds(Some(" 0.5 ")), Ok(43_200));
+        assert_eq!(dead_letter_ttl_seconds(Some("3650")), Ok(3650 * 86_400));
+        // 60 seconds is KV's minimum: 0.0007 days is 60.48 s, 0.00069 is 59.6 s (rounds to 60).
+        assert_eq!(dead_letter_ttl_seconds(Some("0.0007")), Ok(60));
+        assert_eq!(dead_letter_ttl_seconds(Some("0.00069")), Ok(60));
+        for bad in ["0", "0.0006", "-1", "3650.5", "NaN", "inf", "soon"] {
+            let problem = dead_letter_ttl_seconds(Some(bad)).unwrap_err();
+            assert_eq!(problem.location, VAR_DEAD_LETTER_TTL_DAYS, "{bad}");
+            assert!(problem.message.contains(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dead_letter_keys() {
+        assert_eq!(dead_letter_key("p-1", "main"), "dead-letter:p-1:main");
+        assert_eq!(dead_letter_id_prefix("p-1"), "dead-letter:p-1:");
+        assert!(dead_letter_key("p-1", "main").starts_with(DEAD_LETTER_PREFIX));
+        assert_ne!(dead_letter_key("p-1", "a"), dead_letter_key("p-1", "b"));
+        assert!(!dead_letter_key("p-10", "a").starts_with(&dead_letter_id_prefix("p-1")));
+    }
+
+    #[test]
+    fn page_requests() {
+        let page = |url: &str| PageRequest::from_url(url);
+        let default = PageRequest {
+            cursor: None,
+            limit: 50,
+        };
+        assert_eq!(page("https://x/admin/dead-letters"), Ok(default.clone()));
+        assert_eq!(page("https://x/admin/dead-letters?"), Ok(default.clone()));
+        assert_eq!(
+            page("https://x/admin/dead-letters?cursor=&other=1"),
+            Ok(default.clone())
+        );
+        assert_eq!(
+            page("https://x/a?limit=3&cursor=AbC%2B%2f%3D+x=#limit=9"),
+            Ok(PageRequest {
+                cursor: Some("AbC+/=+x=".into()),
+                limit: 3
+            })
+        );
+        assert_eq!(page("/a?limit=100").map(|p| p.limit), Ok(100));
+        assert_eq!(page("/a?limit=101").map(|p| p.limit), Ok(100));
+        assert_eq!(page("/a?limit=99999999999999999999").ok(), None);
+        assert_eq!(page("/a?limit=1").map(|p| p.limit), Ok(1));
+        for bad in ["0", "-1", "x", ""] {
+            let error = page(&format!("/a?limit={bad}")).unwrap_err();
+            assert_eq!(error, InvalidLimit(bad.into()));
+            assert_eq!(
+                error.to_string(),
+                format!("limit {bad:?} is not a positive integer")
+            );
+        }
+        assert_eq!(
+            page("/a?cursor=%zz%4").unwrap().cursor.as_deref(),
+            Some("%zz%4")
+        );
+        assert_eq!(
+            page("/a?cursor=%+1").unwrap().cursor.as_deref(),
+            Some("%+1")
+        );
+        assert_eq!(
+            page("/a?cursor=%C3%A9").unwrap().cursor.as_deref(),
+            Some("é")
+        );
+        assert_eq!(page("/a?cursor").unwrap().cursor, None);
+    }
+
+    #[test]
+    fn payload_limits_are_500_events_or_512_kib() {
+        assert_eq!(
+            PayloadLimits::DEFAULT,
+            PayloadLimits {
+                max_events: 500,
+                max_bytes: 524_288
+            }
+        );
+    }
+
+    #[test]
+    fn retry_delays_are_bounded() {
+        let delays = |text: &str| {
+            RetryPolicy::from_vars(|name| (name == VAR_RETRY_DELAYS).then(|| text.to_string()))
+                .map(|policy| policy.queue_delays_seconds)
+        };
+        assert_eq!(delays("43200"), Ok(vec![43_200]));
+        assert_eq!(delays(&vec!["0"; 100].join(",")).map(|d| d.len()), Ok(100));
+        assert_eq!(
+            delays("  "),
+            Ok(RetryPolicy::default().queue_delays_seconds)
+        );
+        for bad in ["43201", "1,43201", "43201,1", ",", "1,,2", "-1"] {
+            let problems = delays(bad).unwrap_err();
+            assert_eq!(problems[0].location, VAR_RETRY_DELAYS, "{bad}");
+        }
+        assert!(delays(&vec!["0"; 101].join(",")).is_err());
+        let timeout = |text: &str| {
+            RetryPolicy::from_vars(|name| (name == VAR_TIMEOUT_MS).then(|| text.to_string()))
+                .map(|policy| policy.timeout_ms)
+        };
+        assert_eq!(timeout(" 100 "), Ok(100));
+        assert_eq!(timeout("60000"), Ok(60_000));
+        assert_eq!(timeout(""), Ok(10_000));
+        for bad in ["99", "60001", "ten"] {
+            assert_eq!(
+                timeout(bad).unwrap_err()[0].location,
+                VAR_TIMEOUT_MS,
+                "{bad}"
+            );
+        }
+        assert_eq!(RetryPolicy::from_vars(|_| None), Ok(RetryPolicy::default()));
+        assert_eq!(
+            RetryPolicy::default()
+                .queue_delays_seconds
+                .iter()
+                .sum::<u32>(),
+            13_960,
+            "about four hours of retries"
+        );
+    }
+
+    #[test]
+    fn attempts_are_described() {
+        assert_eq!(result(Some(503), None).describe(), "HTTP 503");
+        assert_eq!(result(None, None).describe(), "connection refused");
+        assert_eq!(AttemptResult::default().describe(), "no response");
+        let both = AttemptResult {
+            status: Some(500),
+            error: Some("x".into()),
+            ..AttemptResult::default()
+        };
+        assert_eq!(both.describe(), "HTTP 500");
+    }
+
+    #[test]
+    fn every_retry_decision() {
+        let delays = [10, 30, 300];
+        let step = |attempt, events, status, retry_after| {
+            next_step(&delays, attempt, events, &result(status, retry_after), 0)
+        };
+        // The wait is the policy's, or Retry-After when longer, capped at 12 hours.
+        assert_eq!(step(1, 2, Some(429), Some("5")), NextStep::RetryAfter(10));
+        assert_eq!(step(1, 2, Some(429), Some("11")), NextStep::RetryAfter(11));
+        assert_eq!(
+            step(3, 2, Some(429), Some("43201")),
+            NextStep::RetryAfter(43_200)
+        );
+        assert_eq!(
+            step(3, 2, Some(503), Some("soon")),
+            NextStep::RetryAfter(300)
+        );
+        for status in [400, 408, 429, 500, 502, 503, 504] {
+            assert_eq!(
+                step(1, 2, Some(status), None),
+                NextStep::RetryAfter(10),
+                "{status}"
+            );
+        }
+        assert_eq!(step(3, 2, None, None), NextStep::RetryAfter(300));
+        for status in [200, 201, 202, 204, 299] {
+            assert_eq!(
+                step(9, 2, Some(status), None),
+                NextStep::Delivered,
+                "{status}"
+            );
+        }
+        let exhausted = step(4, 2, None, None);
+        assert_eq!(
+            exhausted,
+            NextStep::DeadLetter(DeadLetterReason {
+                code: "retries_exhausted".into(),
+                message: "gave up after 4 attempts; the last one got connection refused".into(),
+            })
+        );
+        // No retries at all: the first failure is the last.
+        assert!(matches!(
+            next_step(&[], 1, 2, &result(Some(500), None), 0),
+            NextStep::DeadLetter(ref r) if r.code == "retries_exhausted"
+        ));
+        // Attempt 0 (never sent) reads the first wait, as attempt 1 does.
+        assert_eq!(step(0, 2, Some(500), None), NextStep::RetryAfter(10));
+        assert_eq!(step(1, 2, Some(413), None), NextStep::Split);
+        assert!(
+            matches!(step(1, 1, Some(413), None), NextStep::DeadLetter(ref r) if r.code == "payload_too_large")
+        );
+        assert!(
+            matches!(step(1, 0, Some(413), None), NextStep::DeadLetter(ref r) if r.code == "payload_too_large")
+        );
+        assert_eq!(
+            step(1, 2, Some(404), None),
+            NextStep::DeadLetter(DeadLetterReason {
+                code: "launchdarkly_configuration_error".into(),
+                message: "LaunchDarkly answered HTTP 404: check the destination's client-side ID and events host, then replay".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn direct_mode_waits_only_briefly() {
+        let policy = RetryPolicy {
+            direct_attempts: 3,
+            direct_max_wait_ms: 2_000,
+            ..RetryPolicy::default()
+        };
+        let throttled = |after: &str| result(Some(429), Some(after));
+        assert_eq!(
+            direct_action(&policy, 1, 2, &throttled("2"), 0),
+            DirectAction::WaitAndRetry(2)
+        );
+        assert_eq!(
+            direct_action(&policy, 1, 2, &throttled("3"), 0),
+            DirectAction::ReturnToSender {
+                retry_after: Some(3)
+            }
+        );
+        assert_eq!(
+            direct_action(&policy, 2, 2, &throttled("0"), 0),
+            DirectAction::WaitAndRetry(1)
+        );
+        assert_eq!(
+            direct_action(&policy, 3, 2, &throttled("0"), 0),
+            DirectAction::ReturnToSender { retry_after: None }
+        );
+        let single_attempt = RetryPolicy {
+            direct_attempts: 1,
+            ..policy.clone()
+        };
+        assert_eq!(
+            direct_action(&single_attempt, 1, 2, &throttled("1"), 0),
+            DirectAction::ReturnToSender { retry_after: None }
+        );
+        let no_attempts = RetryPolicy {
+            direct_attempts: 0,
+            ..policy.clone()
+        };
+        assert_eq!(
+            direct_action(&no_attempts, 1, 2, &throttled("1"), 0),
+            DirectAction::ReturnToSender { retry_after: None }
+        );
+        let patient = RetryPolicy {
+            direct_max_wait_ms: 3_000,
+            ..policy.clone()
+        };
+        assert_eq!(
+            direct_action(&patient, 1, 2, &throttled("3"), 0),
+            DirectAction::WaitAndRetry(3)
+        );
+        assert!(matches!(
+            direct_action(&policy, 1, 1, &result(Some(413), None), 0),
+            DirectAction::Keep(ref r) if r.code == "payload_too_large"
+        ));
+    }
+
+    #[test]
+    fn retry_after_http_dates_in_every_month() {
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        for (index, month) in months.iter().enumerate() {
+            let now = crate::timestamp::parse_iso8601_millis(&format!(
+                "2025-{:02}-15T12:00:00Z",
+                index + 1
+            ))
+            .unwrap();
+            assert_eq!(
+                retry_after_seconds(&format!("Mon, 15 {month} 2025 12:01:30 GMT"), now),
+                Some(90),
+                "{month}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_forms_that_are_refused_or_bounded() {
+        let now = crate::timestamp::parse_iso8601_millis("2015-10-21T07:27:00Z").unwrap();
+        assert_eq!(retry_after_seconds(" 7 ", now), Some(7));
+        assert_eq!(retry_after_seconds("0", now), Some(0));
+        assert_eq!(retry_after_seconds("4294967296", now), Some(u32::MAX));
+        assert_eq!(retry_after_seconds("99999999999999999999", now), None);
+        assert_eq!(retry_after_seconds("-5", now), None);
+        assert_eq!(retry_after_seconds("", now), None);
+        // 999 ms ahead is 0 whole seconds; 1,000 ms is one.
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:27:01 GMT", now - 999 + 1000),
+            Some(0)
+        );
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:27:01 GMT", now),
+            Some(1)
+        );
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2215 07:27:00 GMT", now),
+            Some(u32::MAX),
+            "a date centuries away is capped"
+        );
+        for bad in [
+            "Wed, 21 Oct 2015 07:28:00 UTC",
+            "Wed, 21 Oct 2015 07:28:00",
+            "Wed, 21 Oct 2015 07:28:00 GMT extra",
+            "Wed, 1 Oct 2015 07:28:00 GMT",
+            "Wed, 021 Oct 2015 07:28:00 GMT",
+            "Wed, 21 Oct 15 07:28:00 GMT",
+            "Wed, 21 Oct 02015 07:28:00 GMT",
+            "Wed, 21 October 2015 07:28:00 GMT",
+            "Wed, 21 oct 2015 07:28:00 GMT",
+            "Wed, 21 Oct 2015 7:28 GMT",
+            "Wed, 21 Oct 2015",
+            "Wed, 21 Oct",
+            "Wed, 21",
+            "Wed,",
+        ] {
+            assert_eq!(retry_after_seconds(bad, now), None, "{bad}");
+        }
     }
 }

@@ -130,7 +130,7 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
         Ok(Route::Admin(action)) => match admin() {
             Err(response) => response,
             Ok(()) => match http::read_body(&request, MAX_ADMIN_BODY_BYTES).await? {
-                http::Body::Read(body) => admin_action(&env, &action, &body).await,
+                http::Body::Read(body) => admin_action(&env, &action, &body, &url).await,
                 http::Body::TooLarge { bytes } => too_large(bytes, MAX_ADMIN_BODY_BYTES),
             },
         },
@@ -289,10 +289,10 @@ async fn hand_on(env: &Env, runtime: &Runtime, payload: QueuedPayload) -> Delive
     }
 }
 
-/// An admin action, once the admin token was checked.
-async fn admin_action(env: &Env, action: &AdminAction, body: &[u8]) -> ApiResponse {
+/// An admin action, once the admin token was checked (`url` carries its `cursor` and `limit`).
+async fn admin_action(env: &Env, action: &AdminAction, body: &[u8], url: &str) -> ApiResponse {
     match action {
-        AdminAction::ListDeadLetters => dead_letters::list(env).await,
+        AdminAction::ListDeadLetters => dead_letters::list(env, url).await,
         AdminAction::DeleteDeadLetter(id) => dead_letters::delete(env, id).await,
         AdminAction::ReplayDeadLetters => {
             let selection = match api::replay_selection(body) {
@@ -300,7 +300,7 @@ async fn admin_action(env: &Env, action: &AdminAction, body: &[u8]) -> ApiRespon
                 Err(response) => return response,
             };
             match Runtime::load(env, false) {
-                Ok(runtime) => dead_letters::replay(env, &runtime, selection).await,
+                Ok(runtime) => dead_letters::replay(env, &runtime, selection, url).await,
                 Err(response) => response,
             }
         }

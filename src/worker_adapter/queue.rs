@@ -5,7 +5,8 @@
 
 use super::{dead_letters, log, now_ms, send, Runtime};
 use crate::delivery::{
-    next_step, split_payload, DeadLetter, DeadLetterReason, NextStep, QueuedPayload,
+    next_step, queue_messages, split_payload, DeadLetter, DeadLetterReason, NextStep,
+    QueuedPayload, MAX_QUEUED_BYTES,
 };
 use serde_json::json;
 use worker::{
@@ -21,13 +22,22 @@ pub const DEAD_LETTER_BINDING: &str = "DEAD_LETTER_QUEUE";
 pub const VAR_DEAD_LETTER_QUEUE_NAME: &str = "DEAD_LETTER_QUEUE_NAME";
 const DEFAULT_DEAD_LETTER_QUEUE_NAME: &str = "segment-ld-dead-letters";
 
-/// Queues a payload (as JSON text, which survives the queue unchanged) after `delay_seconds`.
+/// Queues a payload (its JSON, as a text message: its size is the text's) after `delay_seconds`,
+/// cut by [`queue_messages`] into messages of at most [`MAX_QUEUED_BYTES`] (Cloudflare Queues
+/// take 128 KB), each sent on its own. A failure part way leaves the pieces already sent queued;
+/// the sender's retry of the request makes the same pieces with the same payload ids, which
+/// LaunchDarkly takes once.
 pub async fn enqueue(
     queue: &Queue,
     payload: &QueuedPayload,
     delay_seconds: u32,
 ) -> worker::Result<()> {
-    send_text(queue, &serde_json::to_string(payload)?, delay_seconds).await
+    let messages = queue_messages(payload, MAX_QUEUED_BYTES)
+        .map_err(|error| worker::Error::RustError(error.to_string()))?;
+    for message in &messages {
+        send_text(queue, message, delay_seconds).await?;
+    }
+    Ok(())
 }
 
 async fn send_text(queue: &Queue, text: &str, delay_seconds: u32) -> worker::Result<()> {
@@ -36,7 +46,7 @@ async fn send_text(queue: &Queue, text: &str, delay_seconds: u32) -> worker::Res
         message = message.delay_seconds(delay_seconds);
     }
     queue
-        .send_raw(message.build_with_content_type(QueueContentType::Json))
+        .send_raw(message.build_with_content_type(QueueContentType::Text))
         .await
 }
 

@@ -139,7 +139,7 @@ function deliveredEvents(tag) {
 }
 
 async function deadLetters(bridge, tag) {
-  const response = await fetch(new URL('/admin/dead-letters', bridge.url), {
+  const response = await fetch(new URL('/admin/dead-letters?limit=100', bridge.url), {
     headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
   });
   assert.equal(response.status, 200);
