@@ -150,10 +150,10 @@ test('dead letters expire, are keyed by payload id and destination, and page', a
       { name: 'a', client_side_id: 'env-shared', events_host: ld.baseUrl },
       { name: 'b', client_side_id: 'env-shared', events_host: ld.baseUrl },
     ],
-    sources: [{ name: 's', source_ids: ['s'], destinations: ['a', 'b'] }],
+    sources: [{ name: 's', source_ids: ['s'], destinations: ['a', 'b'], allow_unsigned: true }],
   };
   const bridge = await startBridge(
-    { BRIDGE_CONFIG: JSON.stringify(config), ADMIN_TOKEN, SEGMENT_ALLOW_UNSIGNED: 'true', DEAD_LETTER_TTL_DAYS: '2' },
+    { BRIDGE_CONFIG: JSON.stringify(config), ADMIN_TOKEN, DEAD_LETTER_TTL_DAYS: '2' },
     { kvNamespaces: ['DEAD_LETTERS'] },
   );
   const admin = (method, path) =>
