@@ -613,6 +613,35 @@ test('g. a secret pasted as webhook_secret, or a server-side SDK key as LD_CLIEN
   assert.equal(ld.received.length, 0);
 });
 
+test('c. the Worker logs a warning for every open route when it loads its configuration', async () => {
+  const lines = [];
+  const config = {
+    destinations: [{ name: 'd', client_side_id: CLIENT_SIDE_ID, events_host: ld.baseUrl }],
+    sources: [
+      { name: 'local', source_ids: ['local-1'], default: true, allow_unsigned: true },
+      { name: 'batched', source_ids: ['b-1'], webhook_secret: WEB_SECRET_NAME, accept_batched_webhooks: true },
+    ],
+  };
+  const open = await startCapturing({ BRIDGE_CONFIG: JSON.stringify(config), [WEB_SECRET_NAME]: WEB_SECRET }, lines);
+  try {
+    const answer = await open.post('/segment/local-1', order('warn-1'));
+    assert.equal(answer.status, 200, answer.text);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // workerd's output
+    const warnings = lines
+      .filter((line) => line.includes('"config_warning"'))
+      .map((line) => JSON.parse(line.slice(line.indexOf('{'))));
+    assert.deepEqual(
+      warnings.map((w) => [w.level, w.location]),
+      [['warn', 'source "local"'], ['warn', 'source "batched"']],
+    );
+    assert.match(warnings[0].message, /\/segment, \/segment\/local-1 accept\(s\) unsigned events/);
+    assert.match(warnings[1].message, /batched webhooks/);
+    assert.ok(!lines.join('\n').includes(WEB_SECRET), 'the secret appears in the logs');
+  } finally {
+    await open.close();
+  }
+});
+
 // h. The live view.
 
 test('h. /dev/recent with ADMIN_TOKEN but without DEV_MODE records nothing', async () => {
