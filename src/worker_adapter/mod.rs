@@ -131,7 +131,11 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
             Err(response) => response,
             Ok(()) => match http::read_body(&request, MAX_ADMIN_BODY_BYTES).await? {
                 http::Body::Read(body) => admin_action(&env, &action, &body, &url).await,
-                http::Body::TooLarge { bytes } => too_large(bytes, MAX_ADMIN_BODY_BYTES),
+                http::Body::TooLarge { bytes } => ApiResponse::error(
+                    413,
+                    "request_too_large",
+                    format!("the request body is {bytes} bytes; an admin request takes at most {MAX_ADMIN_BODY_BYTES}"),
+                ),
             },
         },
         Ok(route) => match Runtime::load(&env, false) {
