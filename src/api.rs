@@ -1120,4 +1120,105 @@ mod tests {
         assert_eq!(route("POST", "/health").unwrap_err().status, 405);
         assert_eq!(route("HEAD", "/health"), Ok(Route::Health));
     }
+
+    #[test]
+    fn paths_of_short_urls() {
+        assert_eq!(path_of("http://a/x"), "/x");
+        assert_eq!(path_of("http://a"), "/");
+        assert_eq!(path_of("/segment?x"), "/segment");
+    }
+
+    #[test]
+    fn failures_combine_into_the_worst() {
+        let failed = |configuration_error, retry_after| DeliveryResult::Failed {
+            configuration_error,
+            retry_after,
+        };
+        assert_eq!(
+            DeliveryResult::Delivered.with_failure(false, Some(5)),
+            failed(false, Some(5))
+        );
+        assert_eq!(
+            DeliveryResult::Queued.with_failure(true, None),
+            failed(true, None)
+        );
+        assert_eq!(
+            failed(true, Some(3)).with_failure(false, Some(9)),
+            failed(true, Some(9))
+        );
+        assert_eq!(
+            failed(false, Some(9)).with_failure(true, None),
+            failed(true, Some(9))
+        );
+        assert_eq!(
+            failed(false, None).with_failure(false, None),
+            failed(false, None)
+        );
+    }
+
+    fn answer_of(body: &[u8], reports: impl Fn(usize) -> DeliveryReport) -> ApiResponse {
+        let config = sources();
+        let request = IngestRequest {
+            content_type: None,
+            authorization: None,
+            signature: None,
+            body,
+        };
+        let route = Route::Webhook {
+            source_id: Some("dev".into()),
+        };
+        match plan_ingest(
+            &config,
+            &route,
+            &request,
+            &Limits::SEGMENT,
+            1_750_000_000_000,
+        ) {
+            IngestPlan::Respond(response) => response,
+            IngestPlan::Deliver(delivery) => {
+                let reports: Vec<DeliveryReport> = (0..delivery.processed.deliveries.len())
+                    .map(&reports)
+                    .collect();
+                finish(&delivery, &reports)
+            }
+        }
+    }
+
+    #[test]
+    fn the_answer_counts_dead_letters_and_refuses_only_when_every_event_was_rejected() {
+        let event = br#"[{"type":"track","event":"E","userId":"u"}]"#;
+        let delivered = |_| DeliveryReport {
+            status: Some(202),
+            error: None,
+            attempts: 1,
+            result: DeliveryResult::Delivered,
+        };
+        let answer = answer_of(event, delivered);
+        assert_eq!(answer.status, 200);
+        assert!(answer.body.get("dead_lettered").is_none());
+        let dead = |_| DeliveryReport {
+            status: Some(403),
+            error: None,
+            attempts: 1,
+            result: DeliveryResult::DeadLettered {
+                reason: DeadLetterReason {
+                    code: "launchdarkly_configuration_error".into(),
+                    message: "m".into(),
+                },
+            },
+        };
+        let answer = answer_of(event, dead);
+        assert_eq!(
+            (answer.status, &answer.body["dead_lettered"]),
+            (200, &json!(1))
+        );
+        // No events at all is not "every event rejected".
+        assert_eq!(answer_of(b"[]", delivered).status, 200);
+        // One rejected, one skipped: not every event was rejected.
+        let mixed = br#"[{"type":"track","userId":"u"},{"type":"page","userId":"u"}]"#;
+        assert_eq!(answer_of(mixed, delivered).status, 200);
+        let rejected = br#"[{"type":"track","userId":"u"},{"type":"track"}]"#;
+        let answer = answer_of(rejected, delivered);
+        assert_eq!(code(&answer), (400, "all_events_rejected"));
+    }
 }
