@@ -878,4 +878,11 @@ mod tests {
         .unwrap_err();
         assert_eq!(problems[0].location, VAR_TIMESTAMP_MAX_FUTURE_SECONDS);
     }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let secret = Secret::new("s3cr3t-value");
+        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+        assert_eq!(secret.expose(), b"s3cr3t-value");
+    }
 }
