@@ -885,4 +885,20 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
         assert_eq!(secret.expose(), b"s3cr3t-value");
     }
+
+    #[test]
+    fn the_secret_names_a_configuration_needs() {
+        let document = serde_json::json!({
+            "destinations": [{"name": "d", "client_side_id": "c"}],
+            "sources": [
+                {"name": "a", "webhook_secret": "A_SECRET"},
+                {"name": "b", "write_keys": ["wk"]},
+                {"name": "c", "source_ids": ["c"], "webhook_secret": "C_SECRET"}
+            ]
+        });
+        let config = read_document(&document).unwrap();
+        assert_eq!(config.secret_names(), ["A_SECRET", "C_SECRET"]);
+        let simple = read(&[(VAR_CLIENT_SIDE_ID, "abc"), (VAR_SHARED_SECRET, "s")]).unwrap();
+        assert_eq!(simple.secret_names(), [VAR_SHARED_SECRET]);
+    }
 }
