@@ -900,4 +900,30 @@ mod tests {
         assert_eq!(TrackingCall::from_path("/v2/track"), None);
         assert_eq!(TrackingCall::from_path("/v1/"), None);
     }
+
+    #[test]
+    fn signature_errors_say_what_is_wrong_without_the_secret() {
+        assert!(SignatureError::Missing
+            .message()
+            .contains("no X-Signature header"));
+        assert!(SignatureError::Mismatch
+            .message()
+            .contains("does not match the body"));
+        assert_eq!(SignatureError::Missing.code(), "missing_signature");
+        assert_eq!(SignatureError::Mismatch.code(), "invalid_signature");
+    }
+
+    #[test]
+    fn an_empty_write_key_in_the_body_is_none() {
+        for body in [&br#"{"writeKey":"","event":"E"}"#[..], br#"{"writeKey":7}"#] {
+            let request =
+                read_tracking_call(TrackingCall::Single("track"), body, &Limits::SEGMENT).unwrap();
+            assert_eq!(request.write_key, None);
+            assert!(request.received.events[0].get("writeKey").is_none());
+        }
+        let batch = br#"{"writeKey":"","batch":[{"writeKey":"inner"}]}"#;
+        let request = read_tracking_call(TrackingCall::Batch, batch, &Limits::SEGMENT).unwrap();
+        assert_eq!(request.write_key, None);
+        assert!(request.received.events[0].get("writeKey").is_none());
+    }
 }

@@ -568,4 +568,25 @@ mod tests {
             assert_eq!(DeliveryVerdict::from_status(status), verdict, "{status:?}");
         }
     }
+
+    #[test]
+    fn context_keys_and_event_data_compare_by_content() {
+        let mut keys = ContextKeys::new();
+        assert!(keys.is_empty());
+        keys.insert("user", "u");
+        assert!(!keys.is_empty());
+        assert_eq!(keys.len(), 1);
+        let data = |value: serde_json::Value| match value {
+            serde_json::Value::Object(map) => EventData::Object(Cow::Owned(map)),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            data(serde_json::json!({"a": 1})),
+            data(serde_json::json!({"a": 1}))
+        );
+        assert_ne!(
+            data(serde_json::json!({"a": 1})),
+            data(serde_json::json!({"a": 2}))
+        );
+    }
 }
