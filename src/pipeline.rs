@@ -353,8 +353,9 @@ fn plan_payloads(
             start = end;
             bytes = 2;
         }
+        // `bytes` is the length the payload's body would have if closed now.
         if let Some(event) = batch.events.get(end) {
-            bytes += event.json.len() + 1;
+            bytes += event.json.len() + usize::from(end > start);
         }
     }
 }
@@ -813,5 +814,83 @@ mod tests {
             .message
             .contains("number out of range"));
         assert_eq!(processed.deliveries[0].event_indexes, [1, 2]);
+    }
+
+    fn batch_of(count: usize) -> Batch {
+        let mut batch = Batch::default();
+        for index in 0..count {
+            batch.push(
+                index,
+                false,
+                |identities| identities.push_str(&format!("m{index}")),
+                |body| body.extend_from_slice(br#"{"k":"xx"}"#),
+            );
+        }
+        batch
+    }
+
+    fn cut(count: usize, max_events: usize, max_bytes: usize) -> Vec<usize> {
+        let destination = Destination::new("env", "").expect("destination");
+        let mut planned = Vec::new();
+        let limits = PayloadLimits {
+            max_events,
+            max_bytes,
+        };
+        plan_payloads(&destination, "s", batch_of(count), &limits, &mut planned);
+        for delivery in &planned {
+            assert!(
+                delivery.event_indexes.len() == 1 || delivery.request.body.len() <= max_bytes,
+                "{}",
+                delivery.request.body
+            );
+            let parsed: Vec<Value> = serde_json::from_str(&delivery.request.body).expect("JSON");
+            assert_eq!(parsed.len(), delivery.event_indexes.len());
+        }
+        planned.iter().map(|d| d.event_indexes.len()).collect()
+    }
+
+    #[test]
+    fn payloads_are_cut_exactly_at_their_limits() {
+        // Events of 10 bytes: a body of k events is 2 + 10k + (k - 1) bytes.
+        assert_eq!(cut(7, 3, 1_000), [3, 3, 1]);
+        assert_eq!(cut(6, 3, 1_000), [3, 3]);
+        assert_eq!(cut(3, 4, 34), [3]);
+        assert_eq!(cut(3, 4, 33), [2, 1]);
+        assert_eq!(cut(5, 10, 23), [2, 2, 1]);
+        assert_eq!(cut(5, 10, 22), [1, 1, 1, 1, 1]);
+        assert_eq!(
+            cut(1, 10, 5),
+            [1],
+            "an event larger than the limit still goes, alone"
+        );
+        assert_eq!(cut(0, 10, 100), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn the_message_id_tells_apart_events_that_are_otherwise_the_same() {
+        let config = two_sources();
+        let click = |id: &str| {
+            json!({"type": "track", "event": "Click", "userId": "u", "messageId": id,
+                                      "timestamp": "2025-01-01T00:00:00Z"})
+        };
+        assert_ne!(
+            id_of(&config, "server", &[click("m-1")], T),
+            id_of(&config, "server", &[click("m-2")], T)
+        );
+        // An empty messageId is none.
+        assert_eq!(
+            id_of(&config, "server", &[click("")], T),
+            id_of(
+                &config,
+                "server",
+                &[json!({"type": "track", "event": "Click", "userId": "u",
+                                                "timestamp": "2025-01-01T00:00:00Z"})],
+                T
+            )
+        );
+        assert_ne!(
+            id_of(&config, "server", &[click("")], T),
+            id_of(&config, "server", &[click("x")], T)
+        );
     }
 }
