@@ -893,4 +893,45 @@ mod tests {
             id_of(&config, "server", &[click("x")], T)
         );
     }
+
+    #[test]
+    fn messages_name_every_event_and_label_subscriptions_only_when_there_are_several() {
+        let config = |subscriptions: Value| {
+            crate::config::read_document(&json!({
+                "destinations": [{"name": "d", "client_side_id": "env"}],
+                "subscriptions": subscriptions
+            }))
+            .expect("valid")
+        };
+        let event = json!({"type": "track", "event": "E", "userId": "u", "properties": {"n": "x"}});
+        let two = config(json!([
+            {"name": "first"},
+            {"name": "second", "mapping": {"event_name": "F"}}
+        ]));
+        let processed = process(&two, std::slice::from_ref(&event), T);
+        assert_eq!(
+            processed.outcomes[0].message,
+            r#"metric event "E" for user "u" to d; metric event "F" for user "u" to d"#
+        );
+        // A rejection is labelled with its subscription only when there are several.
+        let failing = json!({"metric_value": {"@path": "$.properties.n"}});
+        let one = config(json!([{"name": "only", "mapping": failing}]));
+        let rejected = &process(&one, std::slice::from_ref(&event), T).outcomes[0];
+        assert_eq!(rejected.status, OutcomeStatus::Rejected);
+        assert!(
+            !rejected.message.starts_with("subscription"),
+            "{}",
+            rejected.message
+        );
+        let several = config(json!([
+            {"name": "only", "mapping": failing},
+            {"name": "other", "trigger": "event = \"nope\""}
+        ]));
+        let rejected = &process(&several, std::slice::from_ref(&event), T).outcomes[0];
+        assert!(
+            rejected.message.starts_with(r#"subscription "only": "#),
+            "{}",
+            rejected.message
+        );
+    }
 }
