@@ -415,6 +415,11 @@ impl BridgeConfig {
         }
     }
 
+    /// The destination named `name`.
+    pub fn destination(&self, name: &str) -> Option<&Destination> {
+        self.destinations.iter().find(|d| d.name == name)
+    }
+
     /// The source whose `source_ids` include `id`.
     pub fn source_with_id(&self, id: &str) -> Option<&Source> {
         self.sources

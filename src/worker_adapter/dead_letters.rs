@@ -217,12 +217,7 @@ async fn hand_on(env: &Env, runtime: &Runtime, letter: &DeadLetter) -> Value {
         queued_at: now_ms(),
         ..letter.payload.clone()
     };
-    let Some(destination) = runtime
-        .config()
-        .destinations
-        .iter()
-        .find(|d| d.name == payload.destination)
-    else {
+    let Some(destination) = runtime.config().destination(&payload.destination) else {
         return json!({"result": "kept", "reason": "its destination is no longer configured"});
     };
     match &runtime.delivery_queue {

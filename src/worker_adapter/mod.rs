@@ -274,12 +274,7 @@ async fn hand_on(env: &Env, runtime: &Runtime, payload: QueuedPayload) -> Delive
             },
         };
     }
-    match runtime
-        .config()
-        .destinations
-        .iter()
-        .find(|d| d.name == payload.destination)
-    {
+    match runtime.config().destination(&payload.destination) {
         Some(destination) => send::deliver_direct(env, destination, payload, &runtime.policy).await,
         None => DeliveryReport {
             status: None,

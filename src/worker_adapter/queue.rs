@@ -107,12 +107,7 @@ async fn deliver_queued(
     runtime: &Runtime,
     mut payload: QueuedPayload,
 ) -> worker::Result<()> {
-    let Some(destination) = runtime
-        .config()
-        .destinations
-        .iter()
-        .find(|d| d.name == payload.destination)
-    else {
+    let Some(destination) = runtime.config().destination(&payload.destination) else {
         let why = format!(
             "the destination {:?} is no longer configured",
             payload.destination
