@@ -105,7 +105,11 @@ pub(crate) fn write_number(out: &mut Vec<u8>, number: &Number) {
     } else if let Some(integer) = number.as_i64() {
         out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
     } else {
-        let _ = serde_json::to_writer(out, number); // ok: writing to a Vec cannot fail
+        #[expect(
+            clippy::let_underscore_must_use,
+            reason = "serde_json writes a Number to a Vec without error: the Vec's writer never fails"
+        )]
+        let _ = serde_json::to_writer(out, number);
     }
 }
 

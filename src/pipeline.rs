@@ -637,7 +637,11 @@ fn describe(message: &mut String, event: &CustomEvent<'_>) {
     {
         push_quoted(message, &event.key);
     } else {
-        let _ = write!(message, "{:?}", event.key); // ok: writing to a String cannot fail
+        #[expect(
+            clippy::let_underscore_must_use,
+            reason = "fmt::Write for String never returns an error"
+        )]
+        let _ = write!(message, "{:?}", event.key);
     }
     message.push_str(" for ");
     let mut first = true;

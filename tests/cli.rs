@@ -1,5 +1,11 @@
 //! The native CLI, run as a process.
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::let_underscore_must_use
+)] // Tests fail loudly.
 
 use serde_json::{json, Value};
 use std::io::Write;

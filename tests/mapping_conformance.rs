@@ -1,5 +1,11 @@
 //! Runs Segment's own mapping-kit test vectors (`tests/vectors/segment-mapping-kit.json`):
 //! every `transform_cases`, `render_cases`, `get_cases` and `validate_fixtures` entry.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::let_underscore_must_use
+)] // Tests fail loudly.
 
 use segment_ld_bridge::mapping::{self, MappingError};
 use serde_json::Value;

@@ -4,6 +4,12 @@
 //!
 //! A small seeded generator stands in for a property-testing crate (no extra dependency);
 //! set `MAPPING_PROPTEST_CASES` to run more cases and `MAPPING_PROPTEST_SEED` to vary them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::let_underscore_must_use
+)] // Tests fail loudly.
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,13 @@
 //! No request makes the core use memory far beyond its size: the peak heap of planning one
 //! request, measured with a counting allocator, for the bodies an attacker would send.
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(unsafe_code)] // The counting allocator implements `GlobalAlloc`, an unsafe trait.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::let_underscore_must_use
+)] // Tests fail loudly.
 
 use segment_ld_bridge::api::{self, IngestPlan, IngestRequest, Route};
 use segment_ld_bridge::config::BridgeConfig;

@@ -1,5 +1,11 @@
 //! Runs every case of `tests/vectors/segment-fql.json` (Segment's destination-subscriptions
 //! vectors, re-run upstream) against `segment_ld_bridge::trigger`, as its `meta` describes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::let_underscore_must_use
+)] // Tests fail loudly.
 
 use std::collections::BTreeMap;
 

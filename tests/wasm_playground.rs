@@ -2,6 +2,12 @@
 //! `wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --mode no-install
 //!  -- --no-default-features --features playground --test wasm_playground`.
 #![cfg(all(target_arch = "wasm32", feature = "playground"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::let_underscore_must_use
+)] // Tests fail loudly.
 
 use segment_ld_bridge::config::read_document;
 use segment_ld_bridge::pipeline;

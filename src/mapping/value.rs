@@ -570,6 +570,10 @@ fn res_array_joins_empty(items: &[Res<'_>]) -> bool {
 
 /// Appends a JSON string literal escaped as `JSON.stringify` does.
 pub(crate) fn push_json_string(out: &mut String, s: &str) {
+    #[expect(
+        clippy::let_underscore_must_use,
+        reason = "the only error is the callback's, and pushing to a String never fails"
+    )]
     let _ = write_json_string(s, &mut |piece| {
         out.push_str(piece);
         Ok(())

@@ -195,7 +195,13 @@ pub async fn replay(
     for (key, letter) in letters {
         let result = hand_on(env, runtime, &letter).await;
         if matches!(result["result"].as_str(), Some("queued" | "delivered")) {
-            let _ = kv.delete(&key).await;
+            if let Err(error) = kv.delete(&key).await {
+                // Kept: a later replay sends it again under the same payload id, which
+                // LaunchDarkly deduplicates.
+                log(
+                    json!({"log": "dead_letter_not_deleted", "level": "warn", "payload_id": letter.payload.payload_id, "message": error.to_string()}),
+                );
+            }
         }
         let mut entry = json!({"payload_id": letter.payload.payload_id, "destination": letter.payload.destination});
         if let (Some(fields), Value::Object(extra)) = (entry.as_object_mut(), result) {

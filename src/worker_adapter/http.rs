@@ -58,7 +58,11 @@ pub async fn read_body(request: &Request, cap: usize) -> Result<Body, JsValue> {
         let value = Uint8Array::new(&Reflect::get(&chunk, &JsValue::from_str("value"))?);
         let length = value.length() as usize;
         if bytes.len().saturating_add(length) > cap {
-            let _ = reader.cancel(); // ok: nothing more is read either way
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "the body is refused either way; a stream that fails to cancel is dropped"
+            )]
+            let _ = reader.cancel();
             return Ok(Body::TooLarge {
                 bytes: bytes.len().saturating_add(length),
             });
