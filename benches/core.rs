@@ -17,7 +17,7 @@
 #[path = "support/bridge.rs"]
 mod support;
 
-use segment_ld_bridge::segment;
+use segment_ld_bridge::inbound;
 use serde_json::{json, Value};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -122,7 +122,7 @@ fn bench_scenario(options: &Options, fixtures: &Value, name: &str) -> Result<Val
     if wanted(&cell) {
         let text = Value::Array(batch(fixtures, n)).to_string();
         let runs = measure(options, n, || {
-            match segment::parse_events(text.as_bytes()) {
+            match inbound::parse_events(text.as_bytes()) {
                 Ok(events) => bridge.run(&events).deliveries.len(),
                 Err(_) => 0,
             }

@@ -1,7 +1,6 @@
 //! How Segment data arrives, checked before anything else: the size limits Segment enforces,
 //! Segment's webhook signatures (`X-Signature`), and the HTTP Tracking API (`/v1/track`, …).
 
-use crate::segment::InboundError;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
@@ -9,7 +8,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha1::Sha1;
 use std::collections::BTreeMap;
-use std::fmt;
+use thiserror::Error;
 
 /// Segment's limits on what one request may carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,14 +37,38 @@ impl Limits {
     };
 }
 
-/// A limit a request broke; answered with 400 and a code that names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why a request body could not be read as Segment events.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum InboundError {
+    /// The body is not JSON.
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// The body is JSON but neither an event, an array of events nor `{"batch": [...]}`.
+    #[error("the request body is {0}; send one Segment event object, a JSON array of events, or {{\"batch\": [...]}}")]
+    NotEvents(&'static str),
+}
+
+impl InboundError {
+    /// The machine-readable code of the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InboundError::MalformedJson(_) => "malformed_json",
+            InboundError::NotEvents(_) => "invalid_body",
+        }
+    }
+}
+
+/// A limit a request broke; answered with 400 (413 for the body's size) and a code that names it.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum LimitError {
     /// The body is larger than `max_request_bytes`.
+    #[error("the request body is {bytes} bytes; Segment's limit is {limit} bytes ({} KB) per batch request", limit / 1024)]
     RequestTooLarge { bytes: usize, limit: usize },
     /// A single-event request larger than `max_event_bytes`.
+    #[error("the event is {bytes} bytes; Segment's limit is {limit} bytes ({} KB) per event", limit / 1024)]
     EventTooLarge { bytes: usize, limit: usize },
     /// More than `max_events` events.
+    #[error("the request has {events} events; Segment's limit is {limit} events per batch")]
     TooManyEvents { events: usize, limit: usize },
 }
 
@@ -60,34 +83,15 @@ impl LimitError {
     }
 }
 
-impl fmt::Display for LimitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LimitError::RequestTooLarge { bytes, limit } => write!(
-                f,
-                "the request body is {bytes} bytes; Segment's limit is {limit} bytes ({} KB) per batch request",
-                limit / 1024
-            ),
-            LimitError::EventTooLarge { bytes, limit } => write!(
-                f,
-                "the event is {bytes} bytes; Segment's limit is {limit} bytes ({} KB) per event",
-                limit / 1024
-            ),
-            LimitError::TooManyEvents { events, limit } => write!(
-                f,
-                "the request has {events} events; Segment's limit is {limit} events per batch"
-            ),
-        }
-    }
-}
-
 /// Why a request was refused before its events were looked at.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ReadError {
     /// Not JSON, or not events.
-    Inbound(InboundError),
+    #[error(transparent)]
+    Inbound(#[from] InboundError),
     /// Over a limit.
-    Limit(LimitError),
+    #[error(transparent)]
+    Limit(#[from] LimitError),
 }
 
 impl ReadError {
@@ -99,17 +103,6 @@ impl ReadError {
         }
     }
 }
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::Inbound(error) => error.fmt(f),
-            ReadError::Limit(error) => error.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for ReadError {}
 
 /// The events of a request, with the positions of events that broke the per-event limit or
 /// could not be read inside a batch (they are rejected alone; the others go on).
@@ -168,6 +161,18 @@ pub fn check_request_size(bytes: usize, limits: &Limits) -> Result<(), LimitErro
 /// parsed into values once; a batch is first scanned for its items' raw text (their sizes).
 pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadError> {
     read_body(body, limits, &[])
+}
+
+/// Reads a request body into its events, in order, without size limits (the CLI and the
+/// playground read whatever they are given; see [`read_events`] for Segment's). Elements that
+/// are not objects are kept: they are rejected one by one later, without blocking the others.
+pub fn parse_events(body: &[u8]) -> Result<Vec<Value>, InboundError> {
+    match read_body(body, &Limits::NONE, &[]) {
+        Ok(received) => Ok(received.events),
+        Err(ReadError::Inbound(error)) => Err(error),
+        // `Limits::NONE` admits any size and count; kept as an error rather than a panic.
+        Err(ReadError::Limit(error)) => Err(InboundError::MalformedJson(error.to_string())),
+    }
 }
 
 /// [`read_events`], where batch items that lack one of the envelope fields `inherit` count that
@@ -547,6 +552,40 @@ pub fn strip_scheme<'h>(header: &'h str, scheme: &str) -> Option<&'h str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_three_shapes() {
+        let one = parse_events(br#"{"type":"track","event":"A"}"#).unwrap();
+        assert_eq!(one, vec![serde_json::json!({"type":"track","event":"A"})]);
+        let array = parse_events(br#"[{"event":"A"},{"event":"B"}]"#).unwrap();
+        assert_eq!(array.len(), 2);
+        let batch = parse_events(br#"{"batch":[{"event":"A"},3],"writeKey":"k"}"#).unwrap();
+        assert_eq!(
+            batch,
+            vec![serde_json::json!({"event":"A"}), serde_json::json!(3)]
+        );
+    }
+
+    #[test]
+    fn an_event_with_a_batch_property_stays_an_event() {
+        let events = parse_events(br#"{"type":"track","event":"A","batch":[1]}"#).unwrap();
+        assert_eq!(
+            events,
+            vec![serde_json::json!({"type":"track","event":"A","batch":[1]})]
+        );
+    }
+
+    #[test]
+    fn rejects_non_events() {
+        assert_eq!(parse_events(b"{").unwrap_err().code(), "malformed_json");
+        assert_eq!(parse_events(b"").unwrap_err().code(), "malformed_json");
+        assert_eq!(parse_events(b"42").unwrap_err().code(), "invalid_body");
+        assert_eq!(parse_events(b"null").unwrap_err().code(), "invalid_body");
+        assert_eq!(
+            parse_events(br#"{"batch":{}}"#).unwrap_err().code(),
+            "invalid_body"
+        );
+    }
 
     #[test]
     fn segment_signature_vector() {

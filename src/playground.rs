@@ -12,9 +12,9 @@ use crate::config::{
 };
 use crate::mapping::{Mapping, ValidationErrors};
 use crate::pipeline::{self, OutcomeStatus, Processed};
-use crate::segment;
 use crate::timestamp;
 use crate::track_event::{preset_fields, scalar_to_string, FIELDS, PRESET_TRIGGER};
+use crate::{inbound, segment};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
@@ -347,7 +347,7 @@ fn read_events(text: &str, problems: &mut Vec<Value>) -> Option<Vec<Value>> {
         problems.push(json_problem("event", text, &error));
         return None;
     }
-    match segment::parse_events(text.as_bytes()) {
+    match inbound::parse_events(text.as_bytes()) {
         Ok(events) if events.is_empty() => {
             problems.push(problem("event", "no events: the array is empty"));
             None

@@ -4,9 +4,9 @@ use segment_ld_bridge::config::{
     read_document, BridgeConfig, ConfigProblem, Destination, CONFIG_VARS, VAR_BRIDGE_CONFIG,
     VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST,
 };
+use segment_ld_bridge::inbound;
 use segment_ld_bridge::mapping::Mapping;
 use segment_ld_bridge::pipeline;
-use segment_ld_bridge::segment;
 use segment_ld_bridge::track_event::TrackEventMapping;
 use segment_ld_bridge::trigger::Trigger;
 use serde_json::{json, Map, Value};
@@ -178,7 +178,7 @@ fn preview(options: &Options) -> Result<String, CliError> {
         None => now_millis(),
     };
     let input = read_input(options.positional.first())?;
-    let events = segment::parse_events(input.as_bytes())?;
+    let events = inbound::parse_events(input.as_bytes())?;
     let hint = match options.get("--source") {
         Some(id) => segment_ld_bridge::config::SourceHint::SourceId(id),
         None => segment_ld_bridge::config::SourceHint::None,
