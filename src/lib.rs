@@ -13,6 +13,7 @@ pub mod inbound;
 mod json;
 pub mod launchdarkly;
 pub mod mapping;
+pub mod outcome;
 pub mod pipeline;
 pub mod segment;
 pub mod timestamp;

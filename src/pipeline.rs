@@ -13,49 +13,7 @@ use std::fmt::Write;
 use std::ops::Range;
 use uuid::Uuid;
 
-/// What happened to one received event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeStatus {
-    /// Mapped to a LaunchDarkly custom event and queued for delivery.
-    Accepted,
-    /// Valid, but not something that feeds custom metrics (page, identify, …).
-    Skipped,
-    /// Invalid: it cannot become a LaunchDarkly event as it is.
-    Rejected,
-}
-
-/// The outcome of one event, with a machine-readable reason and a message for people.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Outcome {
-    /// The event's position in the request (0-based).
-    pub index: usize,
-    /// Accepted, skipped or rejected.
-    pub status: OutcomeStatus,
-    /// A stable snake_case code.
-    pub reason: &'static str,
-    /// What happened, for people.
-    pub message: String,
-    /// The subscriptions that produced LaunchDarkly events from it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub subscriptions: Vec<String>,
-    /// The destinations its LaunchDarkly events go to.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub destinations: Vec<String>,
-    /// Things worth knowing that did not stop it (an unknown metric event key, …).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<Warning>,
-}
-
-/// Something about an event that did not stop it but probably needs attention.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Warning {
-    /// A stable snake_case code: `unknown_event_key`, `event_key_near_miss`, or a rejection code
-    /// from one subscription when another one accepted the event.
-    pub code: &'static str,
-    /// For people.
-    pub message: String,
-}
+pub use crate::outcome::{Outcome, OutcomeStatus, Reason, Warning};
 
 /// A request to LaunchDarkly and the events it carries.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -232,7 +190,7 @@ pub fn process_received(
     let refusal = |index: usize| {
         if received.oversized.contains(&index) {
             return Some((
-                "event_too_large",
+                Reason::EventTooLarge,
                 format!(
                     "the event is larger than Segment's limit of {} bytes per event (counting the batch's context and integrations it takes)",
                     limits.max_event_bytes
@@ -241,7 +199,7 @@ pub fn process_received(
         }
         let (_, error) = received.unreadable.iter().find(|(at, _)| *at == index)?;
         Some((
-            "unreadable_event",
+            Reason::UnreadableEvent,
             format!("the event is JSON but cannot be read: {error}"),
         ))
     };
@@ -260,7 +218,7 @@ struct Received<'r> {
     /// Event `index`, with anything it inherits from its batch.
     event: &'r dyn Fn(usize) -> Option<Cow<'r, Value>>,
     /// Why event `index` was refused before being read, if it was: reason and message.
-    refusal: &'r dyn Fn(usize) -> Option<(&'static str, String)>,
+    refusal: &'r dyn Fn(usize) -> Option<(Reason, String)>,
 }
 
 fn process_events(
@@ -277,7 +235,7 @@ fn process_events(
     let outcomes = (0..received.count)
         .map(|index| {
             if let Some((reason, message)) = (received.refusal)(index) {
-                return outcome(index, OutcomeStatus::Rejected, reason, message);
+                return Outcome::new(index, OutcomeStatus::Rejected, reason, message);
             }
             let event = (received.event)(index).unwrap_or(Cow::Owned(Value::Null));
             process_event(config, route, index, &event, received_at_ms, &mut batches)
@@ -360,18 +318,6 @@ fn plan_payloads(
     }
 }
 
-fn outcome(index: usize, status: OutcomeStatus, reason: &'static str, message: String) -> Outcome {
-    Outcome {
-        index,
-        status,
-        reason,
-        message,
-        subscriptions: Vec::new(),
-        destinations: Vec::new(),
-        warnings: Vec::new(),
-    }
-}
-
 fn process_event(
     config: &BridgeConfig,
     route: &Route,
@@ -381,7 +327,7 @@ fn process_event(
     batches: &mut [Batch],
 ) -> Outcome {
     if let Err((status, reason, message)) = check_shape(event) {
-        return outcome(index, status, reason, message);
+        return Outcome::new(index, status, reason, message);
     }
     let reachable = |subscription: &&Subscription| {
         subscription.enabled
@@ -402,7 +348,12 @@ fn process_event(
         return unmatched(index, event, &candidates);
     }
     // The descriptions of the LaunchDarkly events, separated by "; ", become its message.
-    let mut accepted = outcome(index, OutcomeStatus::Accepted, "track_event", String::new());
+    let mut accepted = Outcome::new(
+        index,
+        OutcomeStatus::Accepted,
+        Reason::TrackEvent,
+        String::new(),
+    );
     let mut rejections = Vec::new();
     let mut dropped = Vec::new();
     for subscription in matched {
@@ -493,7 +444,7 @@ fn process_event(
         return accepted;
     }
     if let Some((subscription, rejection)) = rejections.first() {
-        let mut rejected = outcome(
+        let mut rejected = Outcome::new(
             index,
             OutcomeStatus::Rejected,
             rejection.code,
@@ -508,10 +459,10 @@ fn process_event(
         }
         return rejected;
     }
-    let mut skipped = outcome(
+    let mut skipped = Outcome::new(
         index,
         OutcomeStatus::Skipped,
-        "unknown_event_key",
+        Reason::UnknownEventKey,
         format!(
             "not sent: the event key is not a known metric event key of {} (unknown_event_keys = \"drop\")",
             dropped.join(", ")
@@ -529,14 +480,14 @@ fn check_catalogue(destination: &Destination, key: &str, warnings: &mut Vec<Warn
     let warning = match catalogue.check(key) {
         KeyCheck::Known => return true,
         KeyCheck::NearMiss { suggestion, difference } => Warning {
-            code: "event_key_near_miss",
+            code: Reason::EventKeyNearMiss,
             message: format!(
                 "{key:?} is not a metric event key of {:?}, but {suggestion:?} is (differs in {difference}); LaunchDarkly matches event keys exactly",
                 destination.name
             ),
         },
         KeyCheck::Unknown => Warning {
-            code: "unknown_event_key",
+            code: Reason::UnknownEventKey,
             message: format!(
                 "{key:?} is not a metric event key of {:?}: no metric will count it",
                 destination.name
@@ -554,10 +505,10 @@ fn unmatched(index: usize, event: &Value, candidates: &[&Subscription]) -> Outco
         .filter_map(|s| s.trigger.explain(event).map(|mismatch| (s, mismatch)))
         .min_by_key(|(_, mismatch)| mismatch.score);
     let Some((subscription, mismatch)) = closest else {
-        return outcome(
+        return Outcome::new(
             index,
             OutcomeStatus::Skipped,
-            "no_subscription",
+            Reason::NoSubscription,
             "no enabled subscription feeds the destinations of this request's source".to_string(),
         );
     };
@@ -573,29 +524,29 @@ fn unmatched(index: usize, event: &Value, candidates: &[&Subscription]) -> Outco
         subscription.trigger.source()
     );
     match segment::event_type(event) {
-        Some(kind) if kind != "track" => outcome(
+        Some(kind) if kind != "track" => Outcome::new(
             index,
             OutcomeStatus::Skipped,
-            "not_a_track_event",
+            Reason::NotATrackEvent,
             format!(
                 "{kind:?} events cannot feed LaunchDarkly custom metrics; only track events become metric events (page views, screens and clicks cannot); {closest}"
             ),
         ),
-        _ => outcome(
+        _ => Outcome::new(
             index,
             OutcomeStatus::Skipped,
-            "no_matching_subscription",
+            Reason::NoMatchingSubscription,
             format!("no subscription's trigger matches this event; {closest}"),
         ),
     }
 }
 
 /// Events must be objects with a `type`.
-fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, &'static str, String)> {
+fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, Reason, String)> {
     if !event.is_object() {
         return Err((
             OutcomeStatus::Rejected,
-            "invalid_event",
+            Reason::InvalidEvent,
             format!(
                 "a Segment event must be a JSON object, not {}",
                 crate::track_event::json_type_name(event)
@@ -605,7 +556,7 @@ fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, &'static str, String
     if segment::event_type(event).is_none() {
         return Err((
             OutcomeStatus::Rejected,
-            "missing_type",
+            Reason::MissingType,
             "the event has no \"type\"; Segment events carry one (\"track\" for metric events)"
                 .to_string(),
         ));
@@ -812,7 +763,11 @@ mod tests {
             .route(crate::config::SourceHint::WriteKey("wk"))
             .expect("route");
         let processed = process_received(&config, &route, &request.received, &limits, T);
-        let reasons: Vec<&str> = processed.outcomes.iter().map(|o| o.reason).collect();
+        let reasons: Vec<&str> = processed
+            .outcomes
+            .iter()
+            .map(|o| o.reason.as_str())
+            .collect();
         assert_eq!(reasons, ["unreadable_event", "track_event", "track_event"]);
         assert!(processed.outcomes[0]
             .message

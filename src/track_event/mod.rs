@@ -6,6 +6,7 @@ mod fast;
 
 use crate::launchdarkly::{ContextKeys, CustomEvent, EventData, MappedObject};
 use crate::mapping::{Mapping, Tree, ValidationErrors};
+use crate::outcome::Reason;
 use crate::segment::normalize_identity;
 use crate::timestamp;
 use serde_json::{json, Map, Number, Value};
@@ -91,13 +92,13 @@ impl std::error::Error for FieldMappingError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     /// A stable snake_case code, e.g. `missing_event_name`.
-    pub code: &'static str,
+    pub code: Reason,
     /// What is wrong and how to fix it, for people.
     pub message: String,
 }
 
 impl Rejection {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    fn new(code: Reason, message: impl Into<String>) -> Self {
         Rejection {
             code,
             message: message.into(),
@@ -149,7 +150,7 @@ impl TimestampWindow {
             ms => format!("{ms} ms"),
         };
         Err(Rejection::new(
-            "timestamp_out_of_range",
+            Reason::TimestampOutOfRange,
             format!(
                 "the event's timestamp {} is outside the accepted window for creationDate: from {} to {} ({max_future} after the request was received); fix the timestamp, or leave it out to use the receive time",
                 timestamp::iso8601_millis(timestamp_ms),
@@ -262,7 +263,7 @@ impl TrackEventMapping {
     ) -> Result<CustomEvent<'a>, Rejection> {
         let object = event.as_object().ok_or_else(|| {
             Rejection::new(
-                "invalid_event",
+                Reason::InvalidEvent,
                 format!(
                     "a Segment event must be a JSON object, not {}",
                     json_type_name(event)
@@ -292,7 +293,7 @@ impl TrackEventMapping {
         }
         let failed = |error| {
             Rejection::new(
-                "mapping_failed",
+                Reason::MappingFailed,
                 format!("the field mapping failed: {error}"),
             )
         };
@@ -317,7 +318,7 @@ impl TrackEventMapping {
         let mapped = self.compiled.apply(event).map_err(failed)?;
         let Value::Object(mapped) = mapped else {
             return Err(Rejection::new(
-                "mapping_failed",
+                Reason::MappingFailed,
                 "the field mapping did not produce an object of fields",
             ));
         };
@@ -388,22 +389,22 @@ fn to_custom_event(
     let key = required_string(
         fields.event_name,
         (
-            "missing_event_name",
+            Reason::MissingEventName,
             "the event has no event name (Segment's `event`, mapped to `event_name`); LaunchDarkly needs it as the metric event key",
         ),
-        ("invalid_event_name", "Event Name"),
+        (Reason::InvalidEventName, "Event Name"),
     )?;
     let context_key = required_string(
         fields.user_key,
         (
-            "missing_context_key",
+            Reason::MissingContextKey,
             "the event has no userId or anonymousId (absent, null or empty), so it has no LaunchDarkly context key",
         ),
-        ("invalid_context_key", "Context Key"),
+        (Reason::InvalidContextKey, "Context Key"),
     )?;
     let kind = match present(fields.context_kind) {
         None => Cow::Borrowed("user"),
-        Some(value) => as_string(value, "invalid_context_kind", "Context Kind")?,
+        Some(value) => as_string(value, Reason::InvalidContextKind, "Context Kind")?,
     };
     check_context_kind(&kind)?;
     let mut context_keys = ContextKeys::new();
@@ -430,7 +431,7 @@ fn to_custom_event(
             )?,
             Some(other) => {
                 return Err(Rejection::new(
-                    "invalid_context_key",
+                    Reason::InvalidContextKey,
                     format!(
                         "Additional Context Keys must be an object but it was {}.",
                         json_type_name(&other)
@@ -458,7 +459,7 @@ fn to_custom_event(
         }
         (None, Some(value)) => {
             return Err(Rejection::new(
-                "invalid_event_properties",
+                Reason::InvalidEventProperties,
                 format!(
                     "Event Properties must be an object but it was {}.",
                     json_type_name(&value)
@@ -484,8 +485,8 @@ fn to_custom_event(
 /// not, and as [`as_string`] rejects it (`invalid`: code, label) when it is no string.
 fn required_string<'a>(
     field: Option<Cow<'a, Value>>,
-    missing: (&'static str, &'static str),
-    invalid: (&'static str, &str),
+    missing: (Reason, &'static str),
+    invalid: (Reason, &str),
 ) -> Result<Cow<'a, str>, Rejection> {
     match present(field) {
         None => Err(Rejection::new(missing.0, missing.1)),
@@ -497,7 +498,7 @@ fn required_string<'a>(
 /// Segment's message (`Event Name must be a string but it was an object.`).
 fn as_string<'a>(
     value: Cow<'a, Value>,
-    code: &'static str,
+    code: Reason,
     label: &str,
 ) -> Result<Cow<'a, str>, Rejection> {
     scalar_to_cow(value).map_err(|value| {
@@ -533,7 +534,7 @@ fn additional_context_keys<'a>(
         check_context_kind(&kind)?;
         let key = scalar_to_cow(value).map_err(|value| {
             Rejection::new(
-                "invalid_context_key",
+                Reason::InvalidContextKey,
                 format!(
                     "the additional context key {kind:?} must be a string but it was {}",
                     json_type_name(&value)
@@ -557,7 +558,7 @@ fn check_context_kind(kind: &str) -> Result<(), Rejection> {
         Ok(())
     } else {
         Err(Rejection::new(
-            "invalid_context_kind",
+            Reason::InvalidContextKind,
             format!(
                 "{kind:?} is not a valid LaunchDarkly context kind (letters, digits, '.', '_' and '-' only; not \"kind\" or \"multi\")"
             ),
@@ -581,7 +582,7 @@ pub fn scalar_to_string(value: &Value) -> Option<String> {
 fn metric_value(value: &Value) -> Result<Number, Rejection> {
     let out_of_range = || {
         Rejection::new(
-            "invalid_metric_value",
+            Reason::InvalidMetricValue,
             format!(
                 "Metric Value must be a number from -{MAX_METRIC_VALUE} to {MAX_METRIC_VALUE} (2^53-1, JavaScript's Number.MAX_SAFE_INTEGER: beyond it LaunchDarkly's sums and averages lose precision) but it was outside that range."
             ),
@@ -593,7 +594,7 @@ fn metric_value(value: &Value) -> Result<Number, Rejection> {
         // A numeric string too large even for a float, such as "1e400".
         None if value.as_str().is_some_and(overflows_float) => Err(out_of_range()),
         None => Err(Rejection::new(
-            "invalid_metric_value",
+            Reason::InvalidMetricValue,
             format!(
                 "Metric Value must be a number but it was {}.",
                 json_type_name(value)

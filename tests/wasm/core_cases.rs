@@ -2,7 +2,7 @@
 
 use segment_ld_bridge::config::{BridgeConfig, Destination};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus};
-use segment_ld_bridge::segment;
+use segment_ld_bridge::inbound;
 use segment_ld_bridge::track_event::TrackEventMapping;
 use serde_json::{json, Value};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -60,7 +60,7 @@ fn destination_vectors_that_segment_accepts_map_identically_in_wasm() {
 fn a_batch_is_read_and_each_event_gets_an_outcome() {
     let body =
         br#"{"batch":[{"type":"track","event":"A","userId":"u"},{"type":"page","userId":"u"},7]}"#;
-    let events = segment::parse_events(body).expect("a batch");
+    let events = inbound::parse_events(body).expect("a batch");
     let processed = pipeline::process(&config("env", "eu", None), &events, 1_700_000_000_000);
     let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
     assert_eq!(
