@@ -2,27 +2,334 @@
 //! once deliveries are done. The Worker adapter only moves bytes.
 
 use crate::config::{BridgeConfig, ConfigProblem, Route as SourceRoute, RoutingError, SourceHint};
+use crate::outcome::Outcome;
 use crate::delivery::DeadLetterReason;
 use crate::inbound::{
     basic_auth_write_key, body_write_key, check_request_size, read_events, read_tracking_call,
-    signed_part, strip_scheme, verify_signature, Limits, SignatureError, TrackingCall,
+    signed_part, strip_scheme, verify_signature, InboundError, LimitError, Limits, ReadError,
+    SignatureError, TrackingCall,
 };
-use crate::pipeline::{process_received, OutcomeStatus, Processed};
+use crate::pipeline::{process, Events, Options, OutcomeStatus, Processed};
+use uuid::Uuid;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 /// The bridge's version, as `/health` reports it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A JSON response: status, extra headers and body.
+/// Every error code the HTTP API answers with, serialized in snake_case (the README's error
+/// table lists them). Each has one HTTP status ([`ErrorCode::status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 404: no such route.
+    NotFound,
+    /// 405: the route does not take this method.
+    MethodNotAllowed,
+    /// 415: a content type other than JSON (or `text/plain`).
+    UnsupportedMediaType,
+    /// 413: the body is over the request limit.
+    RequestTooLarge,
+    /// 400: a single-event request over the per-event limit.
+    EventTooLarge,
+    /// 400: more events than a batch may carry.
+    TooManyEvents,
+    /// 400: the body is not JSON.
+    MalformedJson,
+    /// 400: the body is JSON but not events (or not the admin body expected).
+    InvalidBody,
+    /// 400: no source named and no default source.
+    SourceRequired,
+    /// 400: every event was rejected.
+    AllEventsRejected,
+    /// 400: an admin query parameter is invalid.
+    InvalidQuery,
+    /// 401: a Tracking API request without a write key.
+    MissingWriteKey,
+    /// 401: a write key no source has.
+    UnknownWriteKey,
+    /// 401: a signed source's webhook without `X-Signature`.
+    MissingSignature,
+    /// 401: an `X-Signature` that does not match.
+    InvalidSignature,
+    /// 401: an unsigned webhook to a route that takes signed ones only.
+    UnsignedRefused,
+    /// 401: a batched webhook whose signature covers only its first event.
+    BatchedWebhookRefused,
+    /// 401: an admin route without the admin token.
+    Unauthorized,
+    /// 404: a source id no source has.
+    UnknownSource,
+    /// 404: the admin routes are off (no admin token configured).
+    AdminDisabled,
+    /// 502: LaunchDarkly refused the events (401, 403, 404) and nothing kept them.
+    LaunchdarklyConfigurationError,
+    /// 503: LaunchDarkly did not accept the events; retry later.
+    DeliveryFailed,
+    /// 503: the configuration is invalid.
+    InvalidConfiguration,
+    /// 503: the dead-letter store is not bound or failed.
+    DeadLetterStoreUnavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::MalformedJson
+            | ErrorCode::InvalidBody
+            | ErrorCode::EventTooLarge
+            | ErrorCode::TooManyEvents
+            | ErrorCode::SourceRequired
+            | ErrorCode::AllEventsRejected
+            | ErrorCode::InvalidQuery => 400,
+            ErrorCode::MissingWriteKey
+            | ErrorCode::UnknownWriteKey
+            | ErrorCode::MissingSignature
+            | ErrorCode::InvalidSignature
+            | ErrorCode::UnsignedRefused
+            | ErrorCode::BatchedWebhookRefused
+            | ErrorCode::Unauthorized => 401,
+            ErrorCode::NotFound | ErrorCode::UnknownSource | ErrorCode::AdminDisabled => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::RequestTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::LaunchdarklyConfigurationError => 502,
+            ErrorCode::DeliveryFailed
+            | ErrorCode::InvalidConfiguration
+            | ErrorCode::DeadLetterStoreUnavailable => 503,
+        }
+    }
+
+    /// The code as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::RequestTooLarge => "request_too_large",
+            ErrorCode::EventTooLarge => "event_too_large",
+            ErrorCode::TooManyEvents => "too_many_events",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::SourceRequired => "source_required",
+            ErrorCode::AllEventsRejected => "all_events_rejected",
+            ErrorCode::InvalidQuery => "invalid_query",
+            ErrorCode::MissingWriteKey => "missing_write_key",
+            ErrorCode::UnknownWriteKey => "unknown_write_key",
+            ErrorCode::MissingSignature => "missing_signature",
+            ErrorCode::InvalidSignature => "invalid_signature",
+            ErrorCode::UnsignedRefused => "unsigned_refused",
+            ErrorCode::BatchedWebhookRefused => "batched_webhook_refused",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::UnknownSource => "unknown_source",
+            ErrorCode::AdminDisabled => "admin_disabled",
+            ErrorCode::LaunchdarklyConfigurationError => "launchdarkly_configuration_error",
+            ErrorCode::DeliveryFailed => "delivery_failed",
+            ErrorCode::InvalidConfiguration => "invalid_configuration",
+            ErrorCode::DeadLetterStoreUnavailable => "dead_letter_store_unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// An error answer: a code and a message for people (never a secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// The machine-readable code.
+    pub code: ErrorCode,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 404 for an unknown path.
+    pub fn not_found(path: &str) -> Self {
+        Self::new(
+            ErrorCode::NotFound,
+            format!("no route {path}; send Segment events to POST /segment, /segment/{{source_id}} or /v1/{{track,batch,...}} (GET /health reports status)"),
+        )
+    }
+
+    /// 415 for a media type other than JSON.
+    pub fn unsupported_media_type(media: &str) -> Self {
+        Self::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("Content-Type {media:?} is not accepted; send JSON with Content-Type: application/json"),
+        )
+    }
+
+    /// 401 for a Tracking API request without a write key.
+    pub fn missing_write_key() -> Self {
+        Self::new(
+            ErrorCode::MissingWriteKey,
+            "send the source's write key with HTTP Basic auth (the write key as user name, no password) or as writeKey in the body",
+        )
+    }
+
+    /// 404 for a source id no source has.
+    pub fn unknown_source(id: &str) -> Self {
+        Self::new(
+            ErrorCode::UnknownSource,
+            format!("no source has the id {id:?}"),
+        )
+    }
+
+    /// 400 when no source is named and there is no default source.
+    pub fn source_required() -> Self {
+        Self::new(
+            ErrorCode::SourceRequired,
+            "this bridge routes by Segment source: post to /segment/{source_id} or sign the request with a source's shared secret",
+        )
+    }
+
+    /// 401 for an unsigned webhook to a source without a secret or `allow_unsigned`.
+    pub fn unsigned_refused() -> Self {
+        Self::new(
+            ErrorCode::UnsignedRefused,
+            "this route accepts only webhooks signed with the source's shared secret, and none is configured: set the source's webhook_secret (SEGMENT_SHARED_SECRET in the simple configuration), or allow_unsigned (SEGMENT_ALLOW_UNSIGNED = \"true\") for local development",
+        )
+    }
+
+    /// 401 for a batched webhook carrying `unsigned_events` events its signature does not cover.
+    pub fn batched_webhook_refused(unsigned_events: usize) -> Self {
+        Self::new(
+            ErrorCode::BatchedWebhookRefused,
+            format!("this batched webhook carries {unsigned_events} events that its signature does not cover (Segment signs only the first); turn batching off in Segment's webhook destination, or set accept_batched_webhooks on the source"),
+        )
+    }
+
+    /// 404 when the admin routes are off.
+    pub fn admin_disabled() -> Self {
+        Self::new(
+            ErrorCode::AdminDisabled,
+            format!("the admin routes are disabled: set the Worker secret {VAR_ADMIN_TOKEN} to enable them"),
+        )
+    }
+
+    /// 401 for an admin request without the admin token.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            ErrorCode::Unauthorized,
+            "send the admin token as Authorization: Bearer <token>",
+        )
+    }
+
+    /// 413 for a body of `bytes` bytes over `limit`.
+    pub fn request_too_large(bytes: usize, limit: usize) -> Self {
+        LimitError::RequestTooLarge { bytes, limit }.into()
+    }
+
+    /// 503 when the configuration is invalid.
+    pub fn invalid_configuration() -> Self {
+        Self::new(
+            ErrorCode::InvalidConfiguration,
+            "the bridge is not configured correctly, so it refuses events rather than lose them; fix the problems listed",
+        )
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(error: LimitError) -> Self {
+        let code = match error {
+            LimitError::RequestTooLarge { .. } => ErrorCode::RequestTooLarge,
+            LimitError::EventTooLarge { .. } => ErrorCode::EventTooLarge,
+            LimitError::TooManyEvents { .. } => ErrorCode::TooManyEvents,
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::Limit(limit) => limit.into(),
+            ReadError::Inbound(inbound) => {
+                let code = match inbound {
+                    InboundError::MalformedJson(_) => ErrorCode::MalformedJson,
+                    InboundError::NotEvents(_) => ErrorCode::InvalidBody,
+                };
+                ApiError::new(code, inbound.to_string())
+            }
+        }
+    }
+}
+
+impl From<SignatureError> for ApiError {
+    fn from(error: SignatureError) -> Self {
+        let code = match error {
+            SignatureError::Missing => ErrorCode::MissingSignature,
+            SignatureError::Mismatch => ErrorCode::InvalidSignature,
+        };
+        ApiError::new(code, error.message())
+    }
+}
+
+impl From<RoutingError> for ApiError {
+    fn from(error: RoutingError) -> Self {
+        let code = match error.code {
+            "unknown_write_key" => ErrorCode::UnknownWriteKey,
+            "unknown_source" => ErrorCode::UnknownSource,
+            _ => ErrorCode::SourceRequired,
+        };
+        ApiError::new(code, error.message)
+    }
+}
+
+/// The body of an error answer: `{"error": {"code", "message"}}` and, for some, more fields
+/// (`problems`, `version`, `success`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ErrorAnswer {
+    /// The error.
+    pub error: ApiError,
+    /// Fields besides `error`.
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, Value>,
+}
+
+/// What an answer carries.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ResponseBody {
+    /// No body (a CORS preflight).
+    Empty,
+    /// The answer to an ingest request.
+    Ingest(Box<IngestAnswer>),
+    /// An error.
+    Error(Box<ErrorAnswer>),
+    /// Anything else (health, the admin routes, the live view).
+    Json(Value),
+}
+
+/// A response: status, extra headers and body (sent as JSON).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiResponse {
     /// The HTTP status.
     pub status: u16,
     /// Headers besides `Content-Type: application/json`.
     pub headers: Vec<(&'static str, String)>,
-    /// The JSON body.
-    pub body: Value,
+    /// The body.
+    pub body: ResponseBody,
 }
 
 impl ApiResponse {
@@ -31,18 +338,63 @@ impl ApiResponse {
         ApiResponse {
             status,
             headers: Vec::new(),
-            body,
+            body: ResponseBody::Json(body),
         }
     }
 
-    /// `{"error": {"code", "message"}}` with `status`.
-    pub fn error(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self::json(status, error_body(code, &message.into()))
+    /// The answer for `error`, with its code's status.
+    pub fn error(error: ApiError) -> Self {
+        ApiResponse {
+            status: error.code.status(),
+            headers: Vec::new(),
+            body: ResponseBody::Error(Box::new(ErrorAnswer {
+                error,
+                details: serde_json::Map::new(),
+            })),
+        }
+    }
+
+    /// The error this answers with: an error answer's, or a failed ingest's.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        match &self.body {
+            ResponseBody::Error(answer) => Some(answer.error.code),
+            ResponseBody::Ingest(answer) => answer.error.as_ref().map(|error| error.code),
+            ResponseBody::Empty | ResponseBody::Json(_) => None,
+        }
+    }
+
+    /// The ingest answer, when this is one.
+    pub fn ingest(&self) -> Option<&IngestAnswer> {
+        match &self.body {
+            ResponseBody::Ingest(answer) => Some(answer),
+            _ => None,
+        }
+    }
+
+    /// The body as a JSON value (`null` for none).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// Sets a field besides `error` on an error answer (`problems`, `success`, …).
+    fn with_detail(mut self, name: &str, value: Value) -> Self {
+        match &mut self.body {
+            ResponseBody::Error(answer) => {
+                answer.details.insert(name.to_string(), value);
+            }
+            ResponseBody::Ingest(answer) if name == "success" => {
+                answer.success = value.as_bool();
+            }
+            _ => {}
+        }
+        self
     }
 }
 
-fn error_body(code: &str, message: &str) -> Value {
-    json!({"error": {"code": code, "message": message}})
+impl From<ApiError> for ApiResponse {
+    fn from(error: ApiError) -> Self {
+        ApiResponse::error(error)
+    }
 }
 
 /// What a request asks for.
@@ -134,20 +486,15 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
         }
         (Route::TrackingApi(call), &["POST", "OPTIONS"])
     } else {
-        return Err(ApiResponse::error(
-            404,
-            "not_found",
-            format!("no route {path}; send Segment events to POST /segment, /segment/{{source_id}} or /v1/{{track,batch,...}} (GET /health reports status)"),
-        ));
+        return Err(ApiError::not_found(path).into());
     };
     if allowed.contains(&method) {
         Ok(route)
     } else {
-        let mut response = ApiResponse::error(
-            405,
-            "method_not_allowed",
+        let mut response = ApiResponse::error(ApiError::new(
+            ErrorCode::MethodNotAllowed,
             format!("{path} accepts {}, not {method}", allowed.join(", ")),
-        );
+        ));
         response.headers.push(("Allow", allowed.join(", ")));
         if matches!(route, Route::TrackingApi(_)) {
             add_cors(&mut response);
@@ -158,7 +505,11 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiResponse> {
 
 /// The answer to a CORS preflight.
 pub fn preflight() -> ApiResponse {
-    let mut response = ApiResponse::json(204, Value::Null);
+    let mut response = ApiResponse {
+        status: 204,
+        headers: Vec::new(),
+        body: ResponseBody::Empty,
+    };
     add_cors(&mut response);
     response
 }
@@ -182,11 +533,7 @@ pub fn check_admin(
     authorization: Option<&str>,
 ) -> Result<(), ApiResponse> {
     let Some(token) = admin_token.filter(|token| !token.is_empty()) else {
-        return Err(ApiResponse::error(
-            404,
-            "admin_disabled",
-            format!("the admin routes are disabled: set the Worker secret {VAR_ADMIN_TOKEN} to enable them"),
-        ));
+        return Err(ApiError::admin_disabled().into());
     };
     let given = authorization
         .and_then(|header| strip_scheme(header, "Bearer"))
@@ -194,11 +541,7 @@ pub fn check_admin(
     if constant_time_eq(given.as_bytes(), token.as_bytes()) {
         Ok(())
     } else {
-        let mut response = ApiResponse::error(
-            401,
-            "unauthorized",
-            "send the admin token as Authorization: Bearer <token>",
-        );
+        let mut response = ApiResponse::error(ApiError::unauthorized());
         response
             .headers
             .push(("WWW-Authenticate", "Bearer".to_string()));
@@ -228,11 +571,11 @@ pub fn replay_selection(body: &[u8]) -> Result<Option<Vec<String>>, ApiResponse>
     }
     match serde_json::from_slice::<Selection>(body) {
         Ok(Selection { payload_ids }) => Ok(payload_ids),
-        Err(_) => Err(ApiResponse::error(
-            400,
-            "invalid_body",
+        Err(_) => Err(ApiError::new(
+            ErrorCode::InvalidBody,
             "send {\"payload_ids\": [\"...\"]} to replay some dead letters, or no body to replay them all",
-        )),
+        )
+        .into()),
     }
 }
 
@@ -277,9 +620,10 @@ pub fn plan_ingest(
     received_at_ms: i64,
 ) -> IngestPlan {
     let tracking_api = matches!(route, Route::TrackingApi(_));
-    let refuse = |mut response: ApiResponse| {
+    let refuse = |error: ApiError| {
+        let mut response = ApiResponse::error(error);
         if tracking_api {
-            response.body["success"] = json!(false);
+            response = response.with_detail("success", json!(false));
             add_cors(&mut response);
         }
         IngestPlan::Respond(response)
@@ -292,37 +636,27 @@ pub fn plan_ingest(
             .trim()
             .to_ascii_lowercase();
         if !matches!(media.as_str(), "application/json" | "text/plain" | "") {
-            return refuse(ApiResponse::error(
-                415,
-                "unsupported_media_type",
-                format!("Content-Type {media:?} is not accepted; send JSON with Content-Type: application/json"),
-            ));
+            return refuse(ApiError::unsupported_media_type(&media));
         }
     }
     // Limits before anything is read, authentication before anything is parsed.
     if let Err(error) = check_request_size(request.body.len(), limits) {
-        return refuse(ApiResponse::error(413, error.code(), error.to_string()));
+        return refuse(error.into());
     }
     let (received, route) = match route {
         Route::TrackingApi(call) => {
             let write_key = basic_auth_write_key(request.authorization)
                 .or_else(|| body_write_key(request.body));
             let Some(write_key) = write_key else {
-                return refuse(ApiResponse::error(
-                    401,
-                    "missing_write_key",
-                    "send the source's write key with HTTP Basic auth (the write key as user name, no password) or as writeKey in the body",
-                ));
+                return refuse(ApiError::missing_write_key());
             };
             let route = match config.route(SourceHint::WriteKey(&write_key)) {
                 Ok(route) => route,
-                Err(error) => return refuse(routing_error(error)),
+                Err(error) => return refuse(error.into()),
             };
             match read_tracking_call(*call, request.body, limits) {
                 Ok(tracking) => (tracking.received, route),
-                Err(error) => {
-                    return refuse(ApiResponse::error(400, error.code(), error.to_string()))
-                }
+                Err(error) => return refuse(error.into()),
             }
         }
         Route::Webhook { source_id } => {
@@ -333,32 +667,27 @@ pub fn plan_ingest(
                 request.body,
             ) {
                 Ok(route) => route,
-                Err(response) => return refuse(response),
+                Err(error) => return refuse(error),
             };
             match read_events(request.body, limits) {
                 Ok(received) => (received, route),
-                Err(error) => {
-                    return refuse(ApiResponse::error(400, error.code(), error.to_string()))
-                }
+                Err(error) => return refuse(error.into()),
             }
         }
         Route::Health | Route::Preflight | Route::Admin(_) | Route::Recent => {
-            return IngestPlan::Respond(ApiResponse::error(
-                404,
-                "not_found",
-                "not an ingest route",
-            ));
+            return IngestPlan::Respond(ApiError::new(ErrorCode::NotFound, "not an ingest route").into());
         }
     };
-    let processed = process_received(config, &route, &received, limits, received_at_ms);
+    let processed = process(
+        config,
+        &route,
+        Events::Received(&received, limits),
+        Options::at(received_at_ms),
+    );
     IngestPlan::Deliver(Delivery {
         processed,
         tracking_api,
     })
-}
-
-fn routing_error(error: RoutingError) -> ApiResponse {
-    ApiResponse::error(error.status, error.code, error.message)
 }
 
 /// Finds the source of a webhook and authenticates the request before its body is parsed: the
@@ -371,12 +700,11 @@ pub fn authenticate_webhook(
     source_id: Option<&str>,
     signature: Option<&str>,
     body: &[u8],
-) -> Result<SourceRoute, ApiResponse> {
-    let refuse = |error: SignatureError| ApiResponse::error(401, error.code(), error.message());
+) -> Result<SourceRoute, ApiError> {
     let source = match source_id {
-        Some(id) => config.source_with_id(id).ok_or_else(|| {
-            ApiResponse::error(404, "unknown_source", format!("no source has the id {id:?}"))
-        })?,
+        Some(id) => config
+            .source_with_id(id)
+            .ok_or_else(|| ApiError::unknown_source(id))?,
         None if signature.is_some()
             && config.sources.iter().any(|s| s.webhook_secret.is_some()) =>
         {
@@ -389,36 +717,22 @@ pub fn authenticate_webhook(
                         .as_ref()
                         .is_some_and(|secret| verify_signature(secret.expose(), body, signature).is_ok())
                 })
-                .ok_or_else(|| refuse(SignatureError::Mismatch))?
+                .ok_or(SignatureError::Mismatch)?
         }
-        None => config.default_source().ok_or_else(|| {
-            ApiResponse::error(
-                400,
-                "source_required",
-                "this bridge routes by Segment source: post to /segment/{source_id} or sign the request with a source's shared secret",
-            )
-        })?,
+        None => config
+            .default_source()
+            .ok_or_else(ApiError::source_required)?,
     };
     match &source.webhook_secret {
         Some(secret) => {
-            verify_signature(secret.expose(), body, signature).map_err(refuse)?;
+            verify_signature(secret.expose(), body, signature)?;
             let unsigned_events = signed_part(body).unsigned_events;
             if unsigned_events > 0 && !source.accept_batched_webhooks {
-                return Err(ApiResponse::error(
-                    401,
-                    "batched_webhook_refused",
-                    format!("this batched webhook carries {} events that its signature does not cover (Segment signs only the first); turn batching off in Segment's webhook destination, or set accept_batched_webhooks on the source", unsigned_events),
-                ));
+                return Err(ApiError::batched_webhook_refused(unsigned_events));
             }
         }
         None if source.allow_unsigned => {}
-        None => {
-            return Err(ApiResponse::error(
-                401,
-                "unsigned_refused",
-                "this route accepts only webhooks signed with the source's shared secret, and none is configured: set the source's webhook_secret (SEGMENT_SHARED_SECRET in the simple configuration), or allow_unsigned (SEGMENT_ALLOW_UNSIGNED = \"true\") for local development",
-            ))
-        }
+        None => return Err(ApiError::unsigned_refused()),
     }
     Ok(BridgeConfig::route_of(source))
 }
@@ -436,37 +750,34 @@ pub struct HealthView {
 /// `/health`: status, version and whether dev mode is on for anyone; the configuration summary
 /// (never a secret) or its problems only with the admin token. 503 when misconfigured.
 pub fn health(config: Result<&BridgeConfig, &[ConfigProblem]>, view: HealthView) -> ApiResponse {
-    let mut response = match config {
-        Ok(_) => ApiResponse::json(
-            200,
-            json!({"status": "ok", "name": "segment-ld-bridge", "version": VERSION}),
-        ),
-        Err(problems) => {
-            let mut response = misconfigured(problems);
-            response.body["status"] = json!("misconfigured");
-            if !view.admin {
-                response.body["problems"] = json!(problems.len());
+    match config {
+        Ok(config) => {
+            let mut body = json!({"status": "ok", "name": "segment-ld-bridge", "version": VERSION,
+                                  "dev_mode": view.dev_mode});
+            if view.admin {
+                body["config"] = config.summary();
             }
-            response
+            ApiResponse::json(200, body)
         }
-    };
-    response.body["dev_mode"] = json!(view.dev_mode);
-    if let (true, Ok(config)) = (view.admin, config) {
-        response.body["config"] = config.summary();
+        Err(problems) => {
+            let problems = if view.admin {
+                json!(problems)
+            } else {
+                json!(problems.len())
+            };
+            misconfigured(&[])
+                .with_detail("problems", problems)
+                .with_detail("status", json!("misconfigured"))
+                .with_detail("dev_mode", json!(view.dev_mode))
+        }
     }
-    response
 }
 
 /// 503 listing every configuration problem: the bridge refuses events rather than drop them.
 pub fn misconfigured(problems: &[ConfigProblem]) -> ApiResponse {
-    let mut response = ApiResponse::error(
-        503,
-        "invalid_configuration",
-        "the bridge is not configured correctly, so it refuses events rather than lose them; fix the problems listed",
-    );
-    response.body["problems"] = json!(problems);
-    response.body["version"] = json!(VERSION);
-    response
+    ApiResponse::error(ApiError::invalid_configuration())
+        .with_detail("problems", json!(problems))
+        .with_detail("version", json!(VERSION))
 }
 
 /// How one planned delivery ended.
@@ -540,13 +851,64 @@ impl DeliveryReport {
     }
 }
 
+/// How one planned payload's delivery went, in the ingest answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeliveryAnswer {
+    /// The destination's name.
+    pub destination: String,
+    /// The bulk events URL.
+    pub url: String,
+    /// The payload id it was sent (or queued) with.
+    pub payload_id: Uuid,
+    /// How many LaunchDarkly events it carries.
+    pub events: usize,
+    /// LaunchDarkly's last HTTP status (`null` when queued or unanswered).
+    pub status: Option<u16>,
+    /// Requests made to LaunchDarkly for it.
+    pub attempts: u32,
+    /// How it ended (`result`, and the fields of that result).
+    #[serde(flatten)]
+    pub result: DeliveryResult,
+    /// The last network error or timeout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The answer to an ingest request once its payloads were delivered or queued: what the Worker
+/// sends back as JSON, writes in its log line and keeps in the live view.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IngestAnswer {
+    /// Events in the request.
+    pub received: usize,
+    /// Events that became LaunchDarkly events.
+    pub accepted: usize,
+    /// Valid events that feed no metric.
+    pub skipped: usize,
+    /// Invalid events.
+    pub rejected: usize,
+    /// One per event, in order.
+    pub outcomes: Vec<Outcome>,
+    /// One per planned payload.
+    pub deliveries: Vec<DeliveryAnswer>,
+    /// Payloads kept in the dead-letter store, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_lettered: Option<usize>,
+    /// Why the request failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+    /// Tracking API requests only: whether the request succeeded (Segment's own field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+
 /// The answer to Segment once every planned delivery was attempted. 200 when all went well;
 /// 503 (with `Retry-After`) or 502 when a delivery failed and nothing kept it (Segment retries,
 /// and the payload ids make the retry idempotent); 400 when every event was rejected.
 pub fn finish(delivery: &Delivery, reports: &[DeliveryReport]) -> ApiResponse {
     let mut response = ingest_response(&delivery.processed, reports);
     if delivery.tracking_api {
-        response.body["success"] = json!(response.status == 200);
+        let success = response.status == 200;
+        response = response.with_detail("success", json!(success));
         add_cors(&mut response);
     }
     response
@@ -554,28 +916,19 @@ pub fn finish(delivery: &Delivery, reports: &[DeliveryReport]) -> ApiResponse {
 
 /// The answer once every planned delivery of `processed` was attempted (see [`finish`]).
 pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> ApiResponse {
-    let deliveries: Vec<Value> = processed
-        .deliveries
+    let deliveries: Vec<DeliveryAnswer> = processed
+        .payloads
         .iter()
         .zip(reports)
-        .map(|(planned, report)| {
-            let mut entry = json!({
-                "destination": planned.destination,
-                "url": planned.request.url,
-                "payload_id": planned.request.header("X-LaunchDarkly-Payload-ID"),
-                "events": planned.event_indexes.len(),
-                "status": report.status,
-                "attempts": report.attempts,
-            });
-            if let (Some(fields), Ok(Value::Object(result))) =
-                (entry.as_object_mut(), serde_json::to_value(&report.result))
-            {
-                fields.extend(result);
-            }
-            if let Some(error) = &report.error {
-                entry["error"] = json!(error);
-            }
-            entry
+        .map(|(planned, report)| DeliveryAnswer {
+            destination: planned.destination.clone(),
+            url: planned.url.clone(),
+            payload_id: planned.payload_id,
+            events: planned.event_indexes.len(),
+            status: report.status,
+            attempts: report.attempts,
+            result: report.result.clone(),
+            error: report.error.clone(),
         })
         .collect();
     let failures: Vec<&DeliveryResult> = reports
@@ -583,25 +936,13 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
         .map(|report| &report.result)
         .filter(|result| matches!(result, DeliveryResult::Failed { .. }))
         .collect();
-    let accepted = processed.count(OutcomeStatus::Accepted);
     let rejected = processed.count(OutcomeStatus::Rejected);
     let dead_lettered = reports
         .iter()
         .filter(|report| matches!(report.result, DeliveryResult::DeadLettered { .. }))
         .count();
-    let mut body = json!({
-        "received": processed.outcomes.len(),
-        "accepted": accepted,
-        "skipped": processed.count(OutcomeStatus::Skipped),
-        "rejected": rejected,
-        "outcomes": processed.outcomes,
-        "deliveries": deliveries,
-    });
-    if dead_lettered > 0 {
-        body["dead_lettered"] = json!(dead_lettered);
-    }
     let mut headers = Vec::new();
-    let status = if !failures.is_empty() {
+    let error = if !failures.is_empty() {
         let configuration_error = failures.iter().any(|result| {
             matches!(
                 result,
@@ -618,38 +959,42 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
                 _ => None,
             })
             .max();
-        let (status, code, message) = if configuration_error {
-            (
-                502,
-                "launchdarkly_configuration_error",
-                "LaunchDarkly refused the events (401, 403 or 404): check the client-side ID and events host; retrying the request is safe once that is fixed",
-            )
-        } else {
-            (
-                503,
-                "delivery_failed",
-                "LaunchDarkly did not accept the events; retry the request later (the payload ids make a retry safe)",
-            )
-        };
         if let Some(seconds) = retry_after {
             headers.push(("Retry-After", seconds.to_string()));
         }
-        body["error"] = error_body(code, message)["error"].take();
-        status
+        Some(if configuration_error {
+            ApiError::new(
+                ErrorCode::LaunchdarklyConfigurationError,
+                "LaunchDarkly refused the events (401, 403 or 404): check the client-side ID and events host; retrying the request is safe once that is fixed",
+            )
+        } else {
+            ApiError::new(
+                ErrorCode::DeliveryFailed,
+                "LaunchDarkly did not accept the events; retry the request later (the payload ids make a retry safe)",
+            )
+        })
     } else if rejected > 0 && rejected == processed.outcomes.len() {
-        body["error"] = error_body(
-            "all_events_rejected",
+        Some(ApiError::new(
+            ErrorCode::AllEventsRejected,
             "no event in the request could become a LaunchDarkly event; see outcomes",
-        )["error"]
-            .take();
-        400
+        ))
     } else {
-        200
+        None
     };
     ApiResponse {
-        status,
+        status: error.as_ref().map_or(200, |error| error.code.status()),
         headers,
-        body,
+        body: ResponseBody::Ingest(Box::new(IngestAnswer {
+            received: processed.outcomes.len(),
+            accepted: processed.count(OutcomeStatus::Accepted),
+            skipped: processed.count(OutcomeStatus::Skipped),
+            rejected,
+            outcomes: processed.outcomes.clone(),
+            deliveries,
+            dead_lettered: (dead_lettered > 0).then_some(dead_lettered),
+            error,
+            success: None,
+        })),
     }
 }
 

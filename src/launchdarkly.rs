@@ -280,50 +280,16 @@ impl Serialize for EventData<'_> {
     }
 }
 
-/// An HTTP request ready to send: what the Worker fetches and what `preview` prints.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct OutboundRequest {
-    /// Always `POST`.
-    pub method: &'static str,
-    /// The bulk events URL.
-    pub url: String,
-    /// Header name → value, in sending order.
-    pub headers: Vec<(&'static str, Cow<'static, str>)>,
-    /// The JSON array of custom events.
-    pub body: String,
-}
-
-impl OutboundRequest {
-    /// The value of a header, by its exact name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_ref())
-    }
-}
-
-/// The request for a ready body (a JSON array of custom events) and its payload id.
-pub fn outbound_request(
-    base: &EventsBase,
-    client_side_id: &str,
-    body: String,
-    payload_id: &str,
-) -> OutboundRequest {
-    OutboundRequest {
-        method: "POST",
-        url: base.bulk_url(client_side_id),
-        headers: vec![
-            ("Content-Type", Cow::Borrowed("application/json")),
-            ("User-Agent", Cow::Borrowed(USER_AGENT)),
-            ("X-LaunchDarkly-Event-Schema", Cow::Borrowed(EVENT_SCHEMA)),
-            (
-                "X-LaunchDarkly-Payload-ID",
-                Cow::Owned(payload_id.to_string()),
-            ),
-        ],
-        body,
-    }
+/// The headers of a bulk events request (`POST {events host}/bulk/{client-side ID}`) carrying
+/// the payload `payload_id`, in sending order. The adapters build the HTTP request from these
+/// and a planned payload; the core never builds one.
+pub fn bulk_headers(payload_id: &str) -> [(&'static str, Cow<'static, str>); 4] {
+    [
+        ("Content-Type", Cow::Borrowed("application/json")),
+        ("User-Agent", Cow::Borrowed(USER_AGENT)),
+        ("X-LaunchDarkly-Event-Schema", Cow::Borrowed(EVENT_SCHEMA)),
+        ("X-LaunchDarkly-Payload-ID", Cow::Owned(payload_id.to_string())),
+    ]
 }
 
 /// The deterministic payload id of a set of events: a UUIDv5 over the client-side ID, the

@@ -275,7 +275,7 @@ fn rejections_and_skips_say_why() {
     );
     assert_eq!(
         field(&answer, 2, 0, "metric_value")["note"],
-        "not a number: the event is rejected"
+        "the event is rejected: Metric Value must be a number but it was a string."
     );
     let page = &answer["events"][1]["subscriptions"][0];
     assert_eq!(page["matched"], false);

@@ -3,6 +3,9 @@
 //! with the field types LaunchDarkly needs (and Segment's coercions).
 
 mod fast;
+mod provenance;
+
+pub use provenance::{field_info, field_traces, field_validation_message, FieldInfo, FieldState, FieldTrace};
 
 use crate::launchdarkly::{ContextKeys, CustomEvent, EventData, MappedObject};
 use crate::mapping::{Mapping, Tree, ValidationErrors};
@@ -27,7 +30,8 @@ pub const FIELDS: [&str; 7] = [
     "timestamp",
 ];
 
-const REQUIRED_FIELDS: [&str; 2] = ["user_key", "event_name"];
+/// The fields that cannot be unmapped.
+pub const REQUIRED_FIELDS: [&str; 2] = ["user_key", "event_name"];
 
 /// Segment's preset field mapping for Track Event, exactly as Segment writes it.
 pub fn preset_fields() -> Map<String, Value> {

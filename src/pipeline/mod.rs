@@ -1,10 +1,13 @@
-//! From received Segment events to an outcome per event and the LaunchDarkly requests to send.
-//! Pure: the adapters send the requests and report what LaunchDarkly answered.
+//! From received Segment events to an outcome per event and the LaunchDarkly payloads to send,
+//! with, on request, a trace of every decision ([`trace`]). Pure: the adapters send the
+//! payloads and report what LaunchDarkly answered.
+
+pub mod trace;
 
 use crate::config::{BridgeConfig, Destination, KeyCheck, Route, Subscription, UnknownKeyPolicy};
 use crate::delivery::PayloadLimits;
 use crate::inbound::{Limits, ReceivedEvents};
-use crate::launchdarkly::{outbound_request, payload_id, CustomEvent, OutboundRequest};
+use crate::launchdarkly::{bulk_headers, payload_id, CustomEvent};
 use crate::segment;
 use serde::Serialize;
 use serde_json::Value;
@@ -14,26 +17,47 @@ use std::ops::Range;
 use uuid::Uuid;
 
 pub use crate::outcome::{Outcome, OutcomeStatus, Reason, Warning};
+use trace::{EventTrace, KeyCheckTrace, Ran, RejectionTrace};
 
-/// A request to LaunchDarkly and the events it carries.
+/// One payload for LaunchDarkly's bulk events endpoint: what to send, where, and under which
+/// payload id. The adapters make the HTTP request ([`PlannedPayload::headers`]).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PlannedDelivery {
+pub struct PlannedPayload {
     /// The destination's name.
     pub destination: String,
-    /// The HTTP request to send.
-    pub request: OutboundRequest,
+    /// The bulk events URL of the destination's environment.
+    pub url: String,
+    /// The payload id (`X-LaunchDarkly-Payload-ID`): a retry of the same events carries it
+    /// again, and LaunchDarkly takes them once.
+    pub payload_id: Uuid,
     /// The positions (in the received request) of the events in this payload; an event that
     /// several subscriptions matched appears once per LaunchDarkly event.
     pub event_indexes: Vec<usize>,
+    /// The JSON array of LaunchDarkly custom events.
+    pub body: String,
 }
 
-/// Outcomes for every event, and what to send.
+impl PlannedPayload {
+    /// The request's headers, in sending order.
+    pub fn headers(&self) -> [(&'static str, Cow<'static, str>); 4] {
+        bulk_headers(
+            self.payload_id
+                .hyphenated()
+                .encode_lower(&mut Uuid::encode_buffer()),
+        )
+    }
+}
+
+/// Outcomes for every event, what to send, and (on request) the trace.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Processed {
     /// One per received event, in order.
     pub outcomes: Vec<Outcome>,
-    /// The requests to send: one per destination that has events.
-    pub deliveries: Vec<PlannedDelivery>,
+    /// The payloads to send, in order: each destination's events cut at LaunchDarkly's limits.
+    pub payloads: Vec<PlannedPayload>,
+    /// One per received event with [`Options::trace`]; empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub traces: Vec<EventTrace>,
 }
 
 impl Processed {
@@ -43,14 +67,94 @@ impl Processed {
     }
 }
 
-/// Processes the events of one request that may reach every destination.
-/// `received_at_ms` stands in for missing timestamps.
-pub fn process(config: &BridgeConfig, events: &[Value], received_at_ms: i64) -> Processed {
-    let route = Route {
+/// The events of one request, as the pipeline takes them.
+#[derive(Clone, Copy, Debug)]
+pub enum Events<'a> {
+    /// Parsed events, without limits (the CLI, the playground, tests).
+    Parsed(&'a [Value]),
+    /// Events read under Segment's [`Limits`] ([`crate::inbound::read_events`]): the ones over
+    /// the per-event limit or unreadable are rejected alone, and each takes the batch's
+    /// inherited fields it lacks.
+    Received(&'a ReceivedEvents, &'a Limits),
+}
+
+/// How to process a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// When the request arrived (Unix ms): stands in for missing timestamps.
+    pub received_at_ms: i64,
+    /// Whether to write a trace of every event ([`Processed::traces`]).
+    pub trace: bool,
+}
+
+impl Options {
+    /// Received at `received_at_ms`, without a trace.
+    pub fn at(received_at_ms: i64) -> Self {
+        Options {
+            received_at_ms,
+            trace: false,
+        }
+    }
+
+    /// The same, with a trace.
+    pub fn traced(self) -> Self {
+        Options {
+            trace: true,
+            ..self
+        }
+    }
+}
+
+/// The route of events that may reach every destination (no source).
+pub fn every_destination(config: &BridgeConfig) -> Route {
+    Route {
         source: None,
         destinations: (0..config.destinations.len()).collect(),
-    };
-    process_routed(config, &route, events, received_at_ms)
+    }
+}
+
+/// Processes the events of one request whose source was routed to `route`: an outcome for each,
+/// the payloads for LaunchDarkly and, with [`Options::trace`], the trace.
+pub fn process(
+    config: &BridgeConfig,
+    route: &Route,
+    events: Events<'_>,
+    options: Options,
+) -> Processed {
+    match events {
+        Events::Parsed(events) => {
+            let received = Received {
+                count: events.len(),
+                event: &|index| events.get(index).map(Cow::Borrowed),
+                refusal: &|_| None,
+            };
+            process_events(config, route, &received, options)
+        }
+        Events::Received(received, limits) => {
+            let refusal = |index: usize| {
+                if received.oversized.contains(&index) {
+                    return Some((
+                        Reason::EventTooLarge,
+                        format!(
+                            "the event is larger than Segment's limit of {} bytes per event (counting the batch's context and integrations it takes)",
+                            limits.max_event_bytes
+                        ),
+                    ));
+                }
+                let (_, error) = received.unreadable.iter().find(|(at, _)| *at == index)?;
+                Some((
+                    Reason::UnreadableEvent,
+                    format!("the event is JSON but cannot be read: {error}"),
+                ))
+            };
+            let events = Received {
+                count: received.events.len(),
+                event: &|index| received.event(index),
+                refusal: &refusal,
+            };
+            process_events(config, route, &events, options)
+        }
+    }
 }
 
 /// The LaunchDarkly events bound for one destination, serialised one after the other.
@@ -163,54 +267,6 @@ fn creation_date_range(json: &[u8]) -> Option<Range<usize>> {
     None
 }
 
-/// Processes the events of one request whose source was routed to `route`.
-pub fn process_routed(
-    config: &BridgeConfig,
-    route: &Route,
-    events: &[Value],
-    received_at_ms: i64,
-) -> Processed {
-    let received = Received {
-        count: events.len(),
-        event: &|index| events.get(index).map(Cow::Borrowed),
-        refusal: &|_| None,
-    };
-    process_events(config, route, &received, received_at_ms)
-}
-
-/// Processes events read under [`Limits`]: the ones over the per-event limit or unreadable are
-/// rejected alone, and each takes the batch's inherited fields it lacks.
-pub fn process_received(
-    config: &BridgeConfig,
-    route: &Route,
-    received: &ReceivedEvents,
-    limits: &Limits,
-    received_at_ms: i64,
-) -> Processed {
-    let refusal = |index: usize| {
-        if received.oversized.contains(&index) {
-            return Some((
-                Reason::EventTooLarge,
-                format!(
-                    "the event is larger than Segment's limit of {} bytes per event (counting the batch's context and integrations it takes)",
-                    limits.max_event_bytes
-                ),
-            ));
-        }
-        let (_, error) = received.unreadable.iter().find(|(at, _)| *at == index)?;
-        Some((
-            Reason::UnreadableEvent,
-            format!("the event is JSON but cannot be read: {error}"),
-        ))
-    };
-    let events = Received {
-        count: received.events.len(),
-        event: &|index| received.event(index),
-        refusal: &refusal,
-    };
-    process_events(config, route, &events, received_at_ms)
-}
-
 /// The events of a request as the pipeline reads them.
 struct Received<'r> {
     /// How many events the request holds.
@@ -225,36 +281,55 @@ fn process_events(
     config: &BridgeConfig,
     route: &Route,
     received: &Received<'_>,
-    received_at_ms: i64,
+    options: Options,
 ) -> Processed {
     let mut batches: Vec<Batch> = config
         .destinations
         .iter()
         .map(|_| Batch::default())
         .collect();
+    let mut traces = Vec::new();
     let outcomes = (0..received.count)
         .map(|index| {
             if let Some((reason, message)) = (received.refusal)(index) {
+                if options.trace {
+                    traces.push(trace::trace_event(config, route, index, None, false, Vec::new()));
+                }
                 return Outcome::new(index, OutcomeStatus::Rejected, reason, message);
             }
             let event = (received.event)(index).unwrap_or(Cow::Owned(Value::Null));
-            process_event(config, route, index, &event, received_at_ms, &mut batches)
+            let mut ran = options.trace.then(Vec::new);
+            let outcome = process_event(
+                config,
+                route,
+                index,
+                &event,
+                options.received_at_ms,
+                &mut batches,
+                ran.as_mut(),
+            );
+            if let Some(ran) = ran {
+                let shaped = check_shape(&event).is_ok();
+                traces.push(trace::trace_event(config, route, index, Some(&event), shaped, ran));
+            }
+            outcome
         })
         .collect();
     let scope = route.source.as_deref().unwrap_or("");
-    let mut deliveries = Vec::new();
+    let mut payloads = Vec::new();
     for (destination, batch) in config.destinations.iter().zip(batches) {
         plan_payloads(
             destination,
             scope,
             batch,
             &PayloadLimits::DEFAULT,
-            &mut deliveries,
+            &mut payloads,
         );
     }
     Processed {
         outcomes,
-        deliveries,
+        payloads,
+        traces,
     }
 }
 
@@ -264,7 +339,7 @@ fn plan_payloads(
     source: &str,
     mut batch: Batch,
     limits: &PayloadLimits,
-    planned: &mut Vec<PlannedDelivery>,
+    planned: &mut Vec<PlannedPayload>,
 ) {
     let mut start = 0;
     let mut bytes = 2;
@@ -298,15 +373,15 @@ fn plan_payloads(
                 body.push(b']');
                 body
             };
-            planned.push(PlannedDelivery {
+            planned.push(PlannedPayload {
                 destination: destination.name.clone(),
-                request: outbound_request(
-                    &destination.events_base,
-                    &destination.client_side_id,
-                    String::from_utf8(body).unwrap_or_default(), // ok: the JSON writer writes UTF-8
-                    id.hyphenated().encode_lower(&mut Uuid::encode_buffer()),
-                ),
+                url: destination.events_base.bulk_url(&destination.client_side_id),
+                payload_id: id,
                 event_indexes,
+                // The JSON writer copies `&str`s and ASCII only, so this is UTF-8; were that ever
+                // broken, LaunchDarkly would see replacement characters, never an empty payload.
+                body: String::from_utf8(body)
+                    .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()),
             });
             start = end;
             bytes = 2;
@@ -325,6 +400,7 @@ fn process_event(
     event: &Value,
     received_at_ms: i64,
     batches: &mut [Batch],
+    mut ran: Option<&mut Vec<Ran>>,
 ) -> Outcome {
     if let Err((status, reason, message)) = check_shape(event) {
         return Outcome::new(index, status, reason, message);
@@ -339,8 +415,9 @@ fn process_event(
     let mut matched = config
         .subscriptions
         .iter()
-        .filter(reachable)
-        .filter(|s| s.trigger.matches(event))
+        .enumerate()
+        .filter(|(_, s)| reachable(s))
+        .filter(|(_, s)| s.trigger.matches(event))
         .peekable();
     if matched.peek().is_none() {
         let candidates: Vec<&Subscription> =
@@ -356,14 +433,22 @@ fn process_event(
     );
     let mut rejections = Vec::new();
     let mut dropped = Vec::new();
-    for subscription in matched {
+    for (position, subscription) in matched {
         let custom = match subscription.mapping.map_event(event, received_at_ms) {
             Ok(custom) => custom,
             Err(rejection) => {
+                if let Some(ran) = ran.as_deref_mut() {
+                    ran.push(Ran {
+                        subscription: position,
+                        result: Err(RejectionTrace::from(&rejection)),
+                        key_checks: Vec::new(),
+                    });
+                }
                 rejections.push((subscription, rejection));
                 continue;
             }
         };
+        let mut key_checks = Vec::new();
         let mut sent = false;
         // The batch the event was first written to.
         let mut first_batch = None;
@@ -375,7 +460,20 @@ fn process_event(
             let Some(destination) = config.destinations.get(position) else {
                 continue;
             };
-            if !check_catalogue(destination, &custom.key, &mut accepted.warnings) {
+            let (send, check) = check_catalogue(destination, &custom.key, &mut accepted.warnings);
+            if let (Some(check), Some(catalogue), true) =
+                (check, &destination.catalogue, ran.is_some())
+            {
+                key_checks.push(KeyCheckTrace::new(
+                    index,
+                    &subscription.name,
+                    &destination.name,
+                    &custom.key,
+                    &check,
+                    catalogue.unknown_keys,
+                ));
+            }
+            if !send {
                 dropped.push(destination.name.clone());
                 continue;
             }
@@ -425,6 +523,13 @@ fn process_event(
         if sent {
             accepted.subscriptions.push(subscription.name.clone());
         }
+        if let Some(ran) = ran.as_deref_mut() {
+            ran.push(Ran {
+                subscription: position,
+                result: Ok(custom.into_owned()),
+                key_checks,
+            });
+        }
     }
     let several = config.subscriptions.len() > 1;
     let label = |subscription: &Subscription, message: &str| {
@@ -472,13 +577,19 @@ fn process_event(
     skipped
 }
 
-/// Checks an event key against a destination's catalogue; false when it must not be sent.
-fn check_catalogue(destination: &Destination, key: &str, warnings: &mut Vec<Warning>) -> bool {
+/// Checks an event key against a destination's catalogue: whether to send it, and the check
+/// (none without a catalogue). A key that is not known gets a warning.
+fn check_catalogue(
+    destination: &Destination,
+    key: &str,
+    warnings: &mut Vec<Warning>,
+) -> (bool, Option<KeyCheck>) {
     let Some(catalogue) = &destination.catalogue else {
-        return true;
+        return (true, None);
     };
-    let warning = match catalogue.check(key) {
-        KeyCheck::Known => return true,
+    let check = catalogue.check(key);
+    let warning = match &check {
+        KeyCheck::Known => return (true, Some(check)),
         KeyCheck::NearMiss { suggestion, difference } => Warning {
             code: Reason::EventKeyNearMiss,
             message: format!(
@@ -495,7 +606,7 @@ fn check_catalogue(destination: &Destination, key: &str, warnings: &mut Vec<Warn
         },
     };
     warnings.push(warning);
-    catalogue.unknown_keys == UnknownKeyPolicy::Send
+    (catalogue.unknown_keys == UnknownKeyPolicy::Send, Some(check))
 }
 
 /// The outcome of an event that no subscription matched, naming the closest trigger.
