@@ -139,7 +139,7 @@ fn bad_input_is_a_clear_error_with_exit_status_2() {
         (
             &["preview", "--client-side-id", "e", "--bogus", "1"],
             "{}",
-            "unknown option --bogus",
+            "unexpected argument '--bogus'",
         ),
         (
             &[
@@ -152,7 +152,7 @@ fn bad_input_is_a_clear_error_with_exit_status_2() {
             "{}",
             "http",
         ),
-        (&["frobnicate"], "", "unknown command"),
+        (&["frobnicate"], "", "unrecognized subcommand 'frobnicate'"),
     ];
     for (args, stdin, expected) in cases {
         let output = run(args, stdin);
@@ -188,6 +188,195 @@ fn help_and_version() {
         String::from_utf8_lossy(&output.stdout).trim(),
         "segment-ld-bridge 0.1.0"
     );
+}
+
+/// Each command, with what its help must name.
+const COMMANDS: [(&str, &[&str]); 4] = [
+    (
+        "preview",
+        &[
+            "[EVENTS_FILE]",
+            "--config <FILE>",
+            "--client-side-id <ID>",
+            "--events-base <URL>",
+            "--mapping <MAPPING_FILE>",
+            "--source <SOURCE_ID>",
+            "--received-at <UNIX_MS>",
+        ],
+    ),
+    ("check", &["--config <FILE>"]),
+    ("trigger", &["<EXPRESSION>", "[EVENT_FILE]"]),
+    ("transform", &["--mapping <FILE>", "[PAYLOAD_FILE]"]),
+];
+
+#[test]
+fn every_command_answers_help_with_exit_status_0() {
+    for args in [&["--help"][..], &["-h"], &["help"], &[]] {
+        let output = run(args, "");
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("Usage: segment-ld-bridge"),
+            "{args:?}: {stdout}"
+        );
+        for (command, _) in COMMANDS {
+            assert!(
+                stdout.contains(command),
+                "{args:?} names {command}: {stdout}"
+            );
+        }
+        assert!(stdout.contains("Exit status"), "{args:?}: {stdout}");
+        assert!(output.stderr.is_empty(), "{args:?}");
+    }
+    for (command, names) in COMMANDS {
+        for args in [[command, "--help"], [command, "-h"], ["help", command]] {
+            let output = run(&args, "");
+            assert_eq!(output.status.code(), Some(0), "{args:?}");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                stdout.contains(&format!("Usage: segment-ld-bridge {command}")),
+                "{args:?}: {stdout}"
+            );
+            for name in names {
+                assert!(stdout.contains(name), "{args:?} names {name}: {stdout}");
+            }
+            assert!(output.stderr.is_empty(), "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_option_is_a_usage_error_that_names_it() {
+    for (command, _) in COMMANDS {
+        let output = run(&[command, "--bogus", "x"], "{}");
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("'--bogus'"), "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!("Usage: segment-ld-bridge {command}")),
+            "{command}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{command}");
+    }
+    // A typo is refused (it used to be an option like any other), with the likely option.
+    let output = run(
+        &["preview", "--client-side-id", "e", "--recieved-at", "1"],
+        "{}",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("'--recieved-at'"), "{stderr}");
+    assert!(stderr.contains("'--received-at'"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    // So is a second events file.
+    let output = run(
+        &["preview", "--client-side-id", "e", "a.json", "b.json"],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("'b.json'"));
+}
+
+#[test]
+fn a_numeric_option_refuses_a_non_number() {
+    for value in ["soon", "1.5", "", "2024-05-06T07:08:09Z"] {
+        let output = run(
+            &["preview", "--client-side-id", "e", "--received-at", value],
+            r#"{"type":"track","event":"E","userId":"u"}"#,
+        );
+        assert_eq!(output.status.code(), Some(2), "{value:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "invalid value '{value}' for '--received-at <UNIX_MS>'"
+            )),
+            "{value:?}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{value:?}");
+    }
+    // Unix milliseconds before 1970 are still numbers.
+    let output = run(
+        &["preview", "--client-side-id", "e", "--received-at", "-1000"],
+        r#"{"type":"track","event":"E","userId":"u"}"#,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    assert_eq!(printed["requests"][0]["body"][0]["creationDate"], -1000);
+}
+
+#[test]
+fn a_repeated_option_keeps_its_last_value() {
+    let output = run(
+        &[
+            "preview",
+            "--client-side-id",
+            "first",
+            "--client-side-id=second",
+        ],
+        r#"{"type":"track","event":"E","userId":"u"}"#,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    assert_eq!(
+        printed["requests"][0]["url"],
+        "https://events.launchdarkly.com/events/bulk/second"
+    );
+}
+
+#[test]
+fn every_output_ends_with_a_newline() {
+    let event = r#"{"type":"track","event":"E","userId":"u"}"#;
+    let config = temp_file(
+        "newline-config.json",
+        r#"{"destinations": [{"name": "prod", "client_side_id": "abc"}],
+            "sources": [{"name": "app", "source_ids": ["app"], "write_keys": ["wk"]}]}"#,
+    );
+    let mapping = temp_file("newline-mapping.json", r#"{"name": {"@path": "$.event"}}"#);
+    let config = config.to_str().expect("path");
+    let mapping = mapping.to_str().expect("path");
+    let cases: [&[&str]; 7] = [
+        &["preview", "--client-side-id", "e", "--received-at", "1"],
+        &["preview", "--config", config, "--source", "app"],
+        &["check", "--config", config],
+        &["trigger", r#"type = "track""#],
+        &["transform", "--mapping", mapping],
+        &["--help"],
+        &["--version"],
+    ];
+    for args in cases {
+        let output = run(args, event);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.ends_with('\n'), "{args:?}: {stdout:?}");
+        assert!(!stdout.ends_with("\n\n"), "{args:?}: {stdout:?}");
+    }
+    // The preview is one JSON document, then the newline.
+    let output = run(cases[0], event);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.ends_with("}\n"), "{stdout:?}");
+    // Errors too, on standard error.
+    for (args, status) in [
+        (&["preview", "--client-side-id", "e"][..], 2),
+        (&["check", "--config", "/nonexistent/config.json"], 1),
+        (&["preview", "--bogus"], 2),
+    ] {
+        let output = run(args, "{not json");
+        assert_eq!(output.status.code(), Some(status), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.ends_with('\n'), "{args:?}: {stderr:?}");
+    }
 }
 
 fn run_in(dir: &std::path::Path, args: &[&str]) -> Output {
