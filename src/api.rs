@@ -2,17 +2,17 @@
 //! once deliveries are done. The Worker adapter only moves bytes.
 
 use crate::config::{BridgeConfig, ConfigProblem, Route as SourceRoute, RoutingError, SourceHint};
-use crate::outcome::Outcome;
 use crate::delivery::DeadLetterReason;
 use crate::inbound::{
     basic_auth_write_key, body_write_key, check_request_size, read_events, read_tracking_call,
     signed_part, strip_scheme, verify_signature, InboundError, LimitError, Limits, ReadError,
     SignatureError, TrackingCall,
 };
+use crate::outcome::Outcome;
 use crate::pipeline::{process, Events, Options, OutcomeStatus, Processed};
-use uuid::Uuid;
 use serde::Serialize;
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 /// The bridge's version, as `/health` reports it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -319,6 +319,14 @@ pub enum ResponseBody {
     Error(Box<ErrorAnswer>),
     /// Anything else (health, the admin routes, the live view).
     Json(Value),
+}
+
+impl std::fmt::Display for ResponseBody {
+    /// The body as JSON text (`null` for none).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = serde_json::to_string(self).map_err(|_| std::fmt::Error)?;
+        f.write_str(&text)
+    }
 }
 
 /// A response: status, extra headers and body (sent as JSON).
@@ -675,7 +683,9 @@ pub fn plan_ingest(
             }
         }
         Route::Health | Route::Preflight | Route::Admin(_) | Route::Recent => {
-            return IngestPlan::Respond(ApiError::new(ErrorCode::NotFound, "not an ingest route").into());
+            return IngestPlan::Respond(
+                ApiError::new(ErrorCode::NotFound, "not an ingest route").into(),
+            );
         }
     };
     let processed = process(
@@ -713,9 +723,9 @@ pub fn authenticate_webhook(
                 .iter()
                 .filter(|s| s.webhook_secret.is_some())
                 .find(|s| {
-                    s.webhook_secret
-                        .as_ref()
-                        .is_some_and(|secret| verify_signature(secret.expose(), body, signature).is_ok())
+                    s.webhook_secret.as_ref().is_some_and(|secret| {
+                        verify_signature(secret.expose(), body, signature).is_ok()
+                    })
                 })
                 .ok_or(SignatureError::Mismatch)?
         }
@@ -1032,11 +1042,11 @@ mod tests {
         assert_eq!(route("GET", "/health"), Ok(Route::Health));
         let wrong = route("GET", "/segment").unwrap_err();
         assert_eq!(wrong.status, 405);
-        assert_eq!(wrong.body["error"]["code"], "method_not_allowed");
+        assert_eq!(wrong.to_json()["error"]["code"], "method_not_allowed");
         assert_eq!(wrong.headers, vec![("Allow", "POST".to_string())]);
         let missing = route("POST", "/nope").unwrap_err();
         assert_eq!(missing.status, 404);
-        assert_eq!(missing.body["error"]["code"], "not_found");
+        assert_eq!(missing.to_json()["error"]["code"], "not_found");
     }
 
     use crate::inbound::sign;
@@ -1064,10 +1074,10 @@ mod tests {
         }))
     }
 
-    fn code(response: &ApiResponse) -> (u16, &str) {
+    fn code(response: &ApiResponse) -> (u16, &'static str) {
         (
             response.status,
-            response.body["error"]["code"].as_str().unwrap_or(""),
+            response.error_code().map_or("", ErrorCode::as_str),
         )
     }
 
@@ -1079,10 +1089,7 @@ mod tests {
     ) -> Result<String, (u16, String)> {
         authenticate_webhook(config, id, signature, body.as_bytes())
             .map(|route| route.source.unwrap_or_default())
-            .map_err(|response| {
-                let (status, code) = code(&response);
-                (status, code.to_string())
-            })
+            .map_err(|error| (error.code.status(), error.code.as_str().to_string()))
     }
 
     #[test]
@@ -1381,9 +1388,10 @@ mod tests {
             },
         );
         assert_eq!(public.status, 200);
-        let fields: Vec<&String> = public.body.as_object().unwrap().keys().collect();
+        let public_json = public.to_json();
+        let fields: Vec<&String> = public_json.as_object().unwrap().keys().collect();
         assert_eq!(fields, ["status", "name", "version", "dev_mode"]);
-        assert_eq!(public.body["dev_mode"], false);
+        assert_eq!(public.to_json()["dev_mode"], false);
         let admin = health(
             Ok(&config),
             HealthView {
@@ -1391,9 +1399,9 @@ mod tests {
                 dev_mode: true,
             },
         );
-        assert_eq!(admin.body["dev_mode"], true);
+        assert_eq!(admin.to_json()["dev_mode"], true);
         assert_eq!(
-            admin.body["config"]["sources"][0]["source_ids"],
+            admin.to_json()["config"]["sources"][0]["source_ids"],
             json!(["web"])
         );
         let problems = [ConfigProblem {
@@ -1408,8 +1416,8 @@ mod tests {
             },
         );
         assert_eq!(public.status, 503);
-        assert_eq!(public.body["status"], "misconfigured");
-        assert_eq!(public.body["problems"], 1);
+        assert_eq!(public.to_json()["status"], "misconfigured");
+        assert_eq!(public.to_json()["problems"], 1);
         let admin = health(
             Err(&problems),
             HealthView {
@@ -1417,7 +1425,7 @@ mod tests {
                 dev_mode: false,
             },
         );
-        assert_eq!(admin.body["problems"][0]["location"], "sources");
+        assert_eq!(admin.to_json()["problems"][0]["location"], "sources");
     }
 
     #[test]
@@ -1521,7 +1529,7 @@ mod tests {
         ) {
             IngestPlan::Respond(response) => response,
             IngestPlan::Deliver(delivery) => {
-                let reports: Vec<DeliveryReport> = (0..delivery.processed.deliveries.len())
+                let reports: Vec<DeliveryReport> = (0..delivery.processed.payloads.len())
                     .map(&reports)
                     .collect();
                 finish(&delivery, &reports)
@@ -1540,7 +1548,7 @@ mod tests {
         };
         let answer = answer_of(event, delivered);
         assert_eq!(answer.status, 200);
-        assert!(answer.body.get("dead_lettered").is_none());
+        assert!(answer.to_json().get("dead_lettered").is_none());
         let dead = |_| DeliveryReport {
             status: Some(403),
             error: None,
@@ -1554,7 +1562,7 @@ mod tests {
         };
         let answer = answer_of(event, dead);
         assert_eq!(
-            (answer.status, &answer.body["dead_lettered"]),
+            (answer.status, &answer.to_json()["dead_lettered"]),
             (200, &json!(1))
         );
         // No events at all is not "every event rejected".

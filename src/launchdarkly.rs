@@ -288,7 +288,10 @@ pub fn bulk_headers(payload_id: &str) -> [(&'static str, Cow<'static, str>); 4] 
         ("Content-Type", Cow::Borrowed("application/json")),
         ("User-Agent", Cow::Borrowed(USER_AGENT)),
         ("X-LaunchDarkly-Event-Schema", Cow::Borrowed(EVENT_SCHEMA)),
-        ("X-LaunchDarkly-Payload-ID", Cow::Owned(payload_id.to_string())),
+        (
+            "X-LaunchDarkly-Payload-ID",
+            Cow::Owned(payload_id.to_string()),
+        ),
     ]
 }
 

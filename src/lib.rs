@@ -15,6 +15,7 @@ pub mod launchdarkly;
 pub mod mapping;
 pub mod outcome;
 pub mod pipeline;
+pub mod preview;
 pub mod segment;
 pub mod timestamp;
 pub mod track_event;

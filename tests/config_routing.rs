@@ -28,22 +28,27 @@ fn problems(document: Value) -> Vec<(String, String)> {
 
 fn run(config: &BridgeConfig, hint: SourceHint<'_>, events: &[Value]) -> Processed {
     let route = config.route(hint).expect("routed");
-    pipeline::process_routed(config, &route, events, 1_700_000_000_000)
+    pipeline::process(
+        config,
+        &route,
+        pipeline::Events::Parsed(events),
+        pipeline::Options::at(1_700_000_000_000),
+    )
 }
 
 fn bodies(processed: &Processed) -> Vec<(String, String, Vec<String>)> {
     processed
-        .deliveries
+        .payloads
         .iter()
         .map(|d| {
-            let body: Value = serde_json::from_str(&d.request.body).expect("JSON");
+            let body: Value = serde_json::from_str(&d.body).expect("JSON");
             let keys = body
                 .as_array()
                 .expect("array")
                 .iter()
                 .map(|e| e["key"].as_str().expect("key").to_string())
                 .collect();
-            (d.destination.clone(), d.request.url.clone(), keys)
+            (d.destination.clone(), d.url.clone(), keys)
         })
         .collect()
 }
@@ -95,7 +100,7 @@ fn two_sources_reach_their_own_environments() {
         )]
     );
     let default = run(&config, SourceHint::None, &[track("C", "u")]);
-    assert_eq!(default.deliveries[0].destination, "production");
+    assert_eq!(default.payloads[0].destination, "production");
     assert_eq!(default.outcomes[0].destinations, ["production"]);
 }
 
@@ -177,9 +182,9 @@ fn every_matching_enabled_subscription_produces_one_event() {
         ["All tracks", "Big orders"]
     );
     assert_eq!(processed.outcomes[1].subscriptions, ["All tracks"]);
-    let production = &processed.deliveries[1];
+    let production = &processed.payloads[1];
     assert_eq!(production.event_indexes, [0, 0, 1]);
-    let body: Value = serde_json::from_str(&production.request.body).expect("JSON");
+    let body: Value = serde_json::from_str(&production.body).expect("JSON");
     assert_eq!(body[1]["metricValue"], json!(150));
 }
 
@@ -190,13 +195,15 @@ fn payload_ids_differ_per_destination_and_stay_stable_per_content() {
     let first = run(&config, SourceHint::None, &[track("A", "u")]);
     let again = run(&config, SourceHint::None, &[track("A", "u")]);
     let ids = |p: &Processed| -> Vec<String> {
-        p.deliveries
+        p.payloads
             .iter()
             .map(|d| {
-                d.request
-                    .header("x-launchdarkly-payload-id")
-                    .expect("id")
-                    .to_string()
+                let headers = d.headers();
+                let header = headers
+                    .iter()
+                    .find(|(name, _)| *name == "X-LaunchDarkly-Payload-ID");
+                assert_eq!(header.expect("id").1, d.payload_id.to_string());
+                d.payload_id.to_string()
             })
             .collect()
     };
@@ -248,7 +255,7 @@ fn disabled_subscriptions_match_nothing() {
     }));
     let processed = run(&config, SourceHint::None, &[track("A", "u")]);
     assert_eq!(processed.outcomes[0].reason, "no_subscription");
-    assert!(processed.deliveries.is_empty());
+    assert!(processed.payloads.is_empty());
     assert_eq!(
         config.warnings[0].message,
         "every subscription is disabled: events will be skipped"

@@ -49,14 +49,15 @@ fn run(case: &Value, mapping_override: Option<Value>) -> pipeline::Processed {
     // them all: timestamps more than 1 day after the receive time are rejected.
     pipeline::process(
         &config,
-        std::slice::from_ref(&case["event"]),
-        1_750_000_000_000,
+        &pipeline::every_destination(&config),
+        pipeline::Events::Parsed(std::slice::from_ref(&case["event"])),
+        pipeline::Options::at(1_750_000_000_000),
     )
 }
 
 fn sent_body(processed: &pipeline::Processed) -> Value {
-    assert_eq!(processed.deliveries.len(), 1, "one request");
-    serde_json::from_str(&processed.deliveries[0].request.body).expect("JSON body")
+    assert_eq!(processed.payloads.len(), 1, "one request");
+    serde_json::from_str(&processed.payloads[0].body).expect("JSON body")
 }
 
 #[test]
@@ -72,7 +73,7 @@ fn every_case_matches_segment_or_is_a_listed_difference() {
         if expect.get("rejected").is_some() {
             let outcome = &processed.outcomes[0];
             assert_eq!(outcome.status, OutcomeStatus::Rejected, "{name}");
-            assert!(processed.deliveries.is_empty(), "{name}");
+            assert!(processed.payloads.is_empty(), "{name}");
             let segment_error = expect["segment_error"].as_str().expect("segment_error");
             let expected_reason = if segment_error.contains("'event_name'") {
                 "missing_event_name"
@@ -92,7 +93,7 @@ fn every_case_matches_segment_or_is_a_listed_difference() {
             OutcomeStatus::Accepted,
             "{name}"
         );
-        let request = &processed.deliveries[0].request;
+        let request = &processed.payloads[0];
         assert_eq!(request.url, expect["url"].as_str().expect("url"), "{name}");
         let body = sent_body(&processed);
         if let Some((_, reason)) = DELIBERATE_DIFFERENCES.iter().find(|(n, _)| *n == name) {
@@ -119,19 +120,22 @@ fn every_case_matches_segment_or_is_a_listed_difference() {
 fn segment_headers_are_sent_plus_a_payload_id_and_our_user_agent() {
     let vectors = vectors();
     let processed = run(&vectors["cases"][0], None);
-    let request = &processed.deliveries[0].request;
-    assert_eq!(request.header("content-type"), Some("application/json"));
-    assert_eq!(request.header("x-launchdarkly-event-schema"), Some("4"));
-    assert_eq!(
-        request.header("user-agent"),
-        Some("segment-ld-bridge/0.1.0")
-    );
-    let id = request
-        .header("x-launchdarkly-payload-id")
-        .expect("payload id");
+    let payload = &processed.payloads[0];
+    let headers = payload.headers();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_ref())
+    };
+    assert_eq!(header("content-type"), Some("application/json"));
+    assert_eq!(header("x-launchdarkly-event-schema"), Some("4"));
+    assert_eq!(header("user-agent"), Some("segment-ld-bridge/0.1.0"));
+    let id = header("x-launchdarkly-payload-id").expect("payload id");
     assert_eq!(uuid_version(id), Some('5'));
-    assert_eq!(request.header("authorization"), None);
-    assert_eq!(request.method, "POST");
+    assert_eq!(id, payload.payload_id.to_string());
+    assert_eq!(header("authorization"), None);
+    assert_eq!(serde_json::to_value(payload).unwrap()["method"], "POST");
 }
 
 fn uuid_version(id: &str) -> Option<char> {

@@ -23,7 +23,12 @@ fn process_with(events: &[Value], overrides: Option<Value>) -> Processed {
         None => TrackEventMapping::preset().expect("preset"),
     };
     let config = BridgeConfig::single(Destination::new("env-1", "").expect("destination"), mapping);
-    pipeline::process(&config, events, RECEIVED_AT)
+    pipeline::process(
+        &config,
+        &pipeline::every_destination(&config),
+        pipeline::Events::Parsed(events),
+        pipeline::Options::at(RECEIVED_AT),
+    )
 }
 
 fn process(events: &[Value]) -> Processed {
@@ -39,7 +44,7 @@ fn sent(event: Value) -> Value {
         "{:?}",
         processed.outcomes
     );
-    let body: Value = serde_json::from_str(&processed.deliveries[0].request.body).expect("JSON");
+    let body: Value = serde_json::from_str(&processed.payloads[0].body).expect("JSON");
     body[0].clone()
 }
 
@@ -47,7 +52,7 @@ fn rejection(event: Value) -> (String, String) {
     let processed = process(&[event]);
     let outcome = &processed.outcomes[0];
     assert_eq!(outcome.status, OutcomeStatus::Rejected, "{outcome:?}");
-    assert!(processed.deliveries.is_empty());
+    assert!(processed.payloads.is_empty());
     (outcome.reason.to_string(), outcome.message.clone())
 }
 
@@ -76,7 +81,7 @@ fn only_track_events_produce_metric_events() {
             outcome.message
         );
         assert!(outcome.message.contains("page views, screens and clicks"));
-        assert!(processed.deliveries.is_empty());
+        assert!(processed.payloads.is_empty());
     }
     let (reason, _) = rejection(json!({"event": "E", "userId": "u"}));
     assert_eq!(reason, "missing_type");
@@ -220,9 +225,9 @@ fn metric_values_beyond_max_safe_integer_reject_their_event_only() {
         json!({"properties": {"revenue": 9_007_199_254_740_991.0}}),
     )]);
     assert!(
-        (processed.deliveries[0].request.body).contains(r#""metricValue":9007199254740991.0,"#),
+        (processed.payloads[0].body).contains(r#""metricValue":9007199254740991.0,"#),
         "{}",
-        processed.deliveries[0].request.body
+        processed.payloads[0].body
     );
     let out_of_range = [
         json!(1e308),
@@ -263,7 +268,7 @@ fn metric_values_beyond_max_safe_integer_reject_their_event_only() {
     let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
     use OutcomeStatus::*;
     assert_eq!(statuses, [Rejected, Accepted, Rejected]);
-    assert_eq!(processed.deliveries[0].event_indexes, [1]);
+    assert_eq!(processed.payloads[0].event_indexes, [1]);
 }
 
 /// Issue: per event, not per batch. A timestamp before 2000-01-01T00:00:00Z or more than
@@ -331,7 +336,7 @@ fn timestamps_outside_the_window_reject_their_event_only() {
     let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
     use OutcomeStatus::*;
     assert_eq!(statuses, [Rejected, Accepted, Rejected]);
-    assert_eq!(processed.deliveries[0].event_indexes, [1]);
+    assert_eq!(processed.payloads[0].event_indexes, [1]);
 }
 
 #[test]
@@ -356,7 +361,12 @@ fn the_timestamp_window_is_settable() {
         track(json!({"timestamp": RECEIVED_AT})),
         track(json!({"timestamp": RECEIVED_AT + 1})),
     ];
-    let processed = pipeline::process(&config, &events, RECEIVED_AT);
+    let processed = pipeline::process(
+        &config,
+        &pipeline::every_destination(&config),
+        pipeline::Events::Parsed(&events),
+        pipeline::Options::at(RECEIVED_AT),
+    );
     let reasons: Vec<_> = processed
         .outcomes
         .iter()
@@ -421,9 +431,9 @@ fn several_accepted_events_go_out_in_one_payload_and_bad_ones_do_not_block_them(
         track(json!({"event": "C"})),
     ];
     let processed = process(&events);
-    assert_eq!(processed.deliveries.len(), 1);
-    assert_eq!(processed.deliveries[0].event_indexes, [0, 2, 4]);
-    let body: Value = serde_json::from_str(&processed.deliveries[0].request.body).expect("JSON");
+    assert_eq!(processed.payloads.len(), 1);
+    assert_eq!(processed.payloads[0].event_indexes, [0, 2, 4]);
+    let body: Value = serde_json::from_str(&processed.payloads[0].body).expect("JSON");
     let keys: Vec<_> = body
         .as_array()
         .expect("array")
@@ -467,22 +477,14 @@ fn large_requests_are_cut_into_bounded_payloads() {
         .collect();
     let processed = process(&events);
     let sizes: Vec<usize> = processed
-        .deliveries
+        .payloads
         .iter()
         .map(|d| d.event_indexes.len())
         .collect();
     assert_eq!(sizes, [500, 500, 200]);
-    assert_eq!(processed.deliveries[1].event_indexes[0], 500);
-    let ids: std::collections::HashSet<_> = processed
-        .deliveries
-        .iter()
-        .map(|d| {
-            d.request
-                .header("x-launchdarkly-payload-id")
-                .expect("id")
-                .to_string()
-        })
-        .collect();
+    assert_eq!(processed.payloads[1].event_indexes[0], 500);
+    let ids: std::collections::HashSet<_> =
+        processed.payloads.iter().map(|d| d.payload_id).collect();
     assert_eq!(ids.len(), 3);
     let big_properties = json!({"blob": "x".repeat(200 * 1024)});
     let heavy: Vec<Value> = (0..5)
@@ -490,13 +492,13 @@ fn large_requests_are_cut_into_bounded_payloads() {
         .collect();
     let processed = process(&heavy);
     let sizes: Vec<usize> = processed
-        .deliveries
+        .payloads
         .iter()
         .map(|d| d.event_indexes.len())
         .collect();
     assert_eq!(sizes, [2, 2, 1], "at most 512 KiB per payload");
     assert!(processed
-        .deliveries
+        .payloads
         .iter()
-        .all(|d| d.request.body.len() <= 512 * 1024));
+        .all(|d| d.body.len() <= 512 * 1024));
 }

@@ -105,10 +105,11 @@ fn run_gives_the_exact_request_the_pipeline_plans() {
     );
     let planned = pipeline::process(
         &read_document(&config).expect("valid"),
-        &[purchase()],
-        RECEIVED_AT as i64,
+        &pipeline::every_destination(&read_document(&config).expect("valid")),
+        pipeline::Events::Parsed(&[purchase()]),
+        pipeline::Options::at(RECEIVED_AT as i64),
     );
-    let request = &planned.deliveries[0].request;
+    let request = &planned.payloads[0];
     let delivery = &answer["deliveries"][0];
     assert_eq!(delivery["destination"], "production");
     assert_eq!(delivery["method"], "POST");

@@ -86,7 +86,12 @@ impl Bridge {
     /// outcomes, the bulk request with its serialised body).
     pub fn run(&self, events: &[Value]) -> Processed {
         match events.iter().position(|event| !self.trigger.matches(event)) {
-            None => pipeline::process(&self.config, events, self.received_at_ms),
+            None => pipeline::process(
+                &self.config,
+                &pipeline::every_destination(&self.config),
+                pipeline::Events::Parsed(events),
+                pipeline::Options::at(self.received_at_ms),
+            ),
             Some(miss) => {
                 let mut kept = events[..miss].to_vec();
                 kept.extend(
@@ -95,7 +100,12 @@ impl Bridge {
                         .filter(|event| self.trigger.matches(event))
                         .cloned(),
                 );
-                pipeline::process(&self.config, &kept, self.received_at_ms)
+                pipeline::process(
+                    &self.config,
+                    &pipeline::every_destination(&self.config),
+                    pipeline::Events::Parsed(&kept),
+                    pipeline::Options::at(self.received_at_ms),
+                )
             }
         }
     }
@@ -105,12 +115,12 @@ impl Bridge {
     pub fn checked_body(&self, events: &[Value]) -> Result<String, String> {
         let processed = self.run(events);
         let accepted = processed.count(OutcomeStatus::Accepted);
-        match processed.deliveries.as_slice() {
-            [delivery] if accepted == events.len() => Ok(delivery.request.body.clone()),
+        match processed.payloads.as_slice() {
+            [delivery] if accepted == events.len() => Ok(delivery.body.clone()),
             _ => Err(format!(
                 "expected {} accepted events in one delivery, got {accepted} in {}: {:?}",
                 events.len(),
-                processed.deliveries.len(),
+                processed.payloads.len(),
                 processed.outcomes.first()
             )),
         }

@@ -19,9 +19,9 @@ mod cli {
         VAR_BRIDGE_CONFIG, VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST, VAR_SHARED_SECRET,
         VAR_TIMESTAMP_EARLIEST, VAR_TIMESTAMP_MAX_FUTURE_SECONDS, VAR_WRITE_KEY,
     };
+    use segment_ld_bridge::inbound;
     use segment_ld_bridge::mapping::Mapping;
     use segment_ld_bridge::pipeline;
-    use segment_ld_bridge::inbound;
     use segment_ld_bridge::track_event::TrackEventMapping;
     use segment_ld_bridge::trigger::Trigger;
     use serde_json::{json, Map, Value};
@@ -184,23 +184,29 @@ Exit status: 0 done, 1 `check` found problems, 2 bad arguments, input, trigger o
         let route = config
             .route(hint)
             .map_err(|error| usage_error(error.message))?;
-        let processed = pipeline::process_routed(&config, &route, &events, received_at);
+        let processed = pipeline::process(
+            &config,
+            &route,
+            pipeline::Events::Parsed(&events),
+            pipeline::Options::at(received_at),
+        );
+        // The payloads as the requests they become, with headers as an object and the body as
+        // JSON, for reading; the core wrote the body, so it parses (else it is shown as text).
         let requests: Vec<Value> = processed
-            .deliveries
+            .payloads
             .iter()
             .map(|planned| {
                 let headers: Map<String, Value> = planned
-                    .request
-                    .headers
-                    .iter()
-                    .map(|(name, value)| (name.to_string(), Value::from(value.as_ref())))
+                    .headers()
+                    .into_iter()
+                    .map(|(name, value)| (name.to_string(), Value::from(value.into_owned())))
                     .collect();
-                let body: Value =
-                    serde_json::from_str(&planned.request.body).unwrap_or(Value::Null); // ok: the core wrote this JSON
+                let body: Value = serde_json::from_str(&planned.body)
+                    .unwrap_or_else(|_| Value::String(planned.body.clone()));
                 json!({
                     "destination": planned.destination,
-                    "method": planned.request.method,
-                    "url": planned.request.url,
+                    "method": "POST",
+                    "url": planned.url,
                     "headers": headers,
                     "body": body,
                 })

@@ -20,8 +20,10 @@ pub use crate::outcome::{Outcome, OutcomeStatus, Reason, Warning};
 use trace::{EventTrace, KeyCheckTrace, Ran, RejectionTrace};
 
 /// One payload for LaunchDarkly's bulk events endpoint: what to send, where, and under which
-/// payload id. The adapters make the HTTP request ([`PlannedPayload::headers`]).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// payload id. The adapters make the HTTP request ([`PlannedPayload::headers`]). Serialized as
+/// the request it becomes: `{destination, method, url, payload_id, headers: [[name, value]],
+/// event_indexes, body}`, the body as the exact text sent.
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlannedPayload {
     /// The destination's name.
     pub destination: String,
@@ -35,6 +37,21 @@ pub struct PlannedPayload {
     pub event_indexes: Vec<usize>,
     /// The JSON array of LaunchDarkly custom events.
     pub body: String,
+}
+
+impl Serialize for PlannedPayload {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut request = serializer.serialize_struct("PlannedPayload", 7)?;
+        request.serialize_field("destination", &self.destination)?;
+        request.serialize_field("method", "POST")?;
+        request.serialize_field("url", &self.url)?;
+        request.serialize_field("payload_id", &self.payload_id)?;
+        request.serialize_field("headers", &self.headers())?;
+        request.serialize_field("event_indexes", &self.event_indexes)?;
+        request.serialize_field("body", &self.body)?;
+        request.end()
+    }
 }
 
 impl PlannedPayload {
@@ -293,7 +310,14 @@ fn process_events(
         .map(|index| {
             if let Some((reason, message)) = (received.refusal)(index) {
                 if options.trace {
-                    traces.push(trace::trace_event(config, route, index, None, false, Vec::new()));
+                    traces.push(trace::trace_event(
+                        config,
+                        route,
+                        index,
+                        None,
+                        false,
+                        Vec::new(),
+                    ));
                 }
                 return Outcome::new(index, OutcomeStatus::Rejected, reason, message);
             }
@@ -310,7 +334,14 @@ fn process_events(
             );
             if let Some(ran) = ran {
                 let shaped = check_shape(&event).is_ok();
-                traces.push(trace::trace_event(config, route, index, Some(&event), shaped, ran));
+                traces.push(trace::trace_event(
+                    config,
+                    route,
+                    index,
+                    Some(&event),
+                    shaped,
+                    ran,
+                ));
             }
             outcome
         })
@@ -375,7 +406,9 @@ fn plan_payloads(
             };
             planned.push(PlannedPayload {
                 destination: destination.name.clone(),
-                url: destination.events_base.bulk_url(&destination.client_side_id),
+                url: destination
+                    .events_base
+                    .bulk_url(&destination.client_side_id),
                 payload_id: id,
                 event_indexes,
                 // The JSON writer copies `&str`s and ASCII only, so this is UTF-8; were that ever
@@ -606,7 +639,10 @@ fn check_catalogue(
         },
     };
     warnings.push(warning);
-    (catalogue.unknown_keys == UnknownKeyPolicy::Send, Some(check))
+    (
+        catalogue.unknown_keys == UnknownKeyPolicy::Send,
+        Some(check),
+    )
 }
 
 /// The outcome of an event that no subscription matched, naming the closest trigger.
@@ -732,6 +768,15 @@ fn push_quoted(message: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn process_all(config: &BridgeConfig, events: &[Value], received_at_ms: i64) -> Processed {
+        process(
+            config,
+            &every_destination(config),
+            Events::Parsed(events),
+            Options::at(received_at_ms),
+        )
+    }
     use crate::inbound::{read_tracking_call, TrackingCall};
     use serde_json::{json, Map};
 
@@ -793,12 +838,13 @@ mod tests {
                 route.source = Some(source.to_string());
                 route
             });
-        let processed = process_routed(config, &route.expect("route"), events, received_at);
-        processed.deliveries[0]
-            .request
-            .header("X-LaunchDarkly-Payload-ID")
-            .unwrap_or_default()
-            .to_string()
+        let processed = process(
+            config,
+            &route.expect("route"),
+            Events::Parsed(events),
+            Options::at(received_at),
+        );
+        processed.payloads[0].payload_id.to_string()
     }
 
     #[test]
@@ -873,7 +919,12 @@ mod tests {
         let route = config
             .route(crate::config::SourceHint::WriteKey("wk"))
             .expect("route");
-        let processed = process_received(&config, &route, &request.received, &limits, T);
+        let processed = process(
+            &config,
+            &route,
+            Events::Received(&request.received, &limits),
+            Options::at(T),
+        );
         let reasons: Vec<&str> = processed
             .outcomes
             .iter()
@@ -883,7 +934,7 @@ mod tests {
         assert!(processed.outcomes[0]
             .message
             .contains("number out of range"));
-        assert_eq!(processed.deliveries[0].event_indexes, [1, 2]);
+        assert_eq!(processed.payloads[0].event_indexes, [1, 2]);
     }
 
     fn batch_of(count: usize) -> Batch {
@@ -909,11 +960,11 @@ mod tests {
         plan_payloads(&destination, "s", batch_of(count), &limits, &mut planned);
         for delivery in &planned {
             assert!(
-                delivery.event_indexes.len() == 1 || delivery.request.body.len() <= max_bytes,
+                delivery.event_indexes.len() == 1 || delivery.body.len() <= max_bytes,
                 "{}",
-                delivery.request.body
+                delivery.body
             );
-            let parsed: Vec<Value> = serde_json::from_str(&delivery.request.body).expect("JSON");
+            let parsed: Vec<Value> = serde_json::from_str(&delivery.body).expect("JSON");
             assert_eq!(parsed.len(), delivery.event_indexes.len());
         }
         planned.iter().map(|d| d.event_indexes.len()).collect()
@@ -978,7 +1029,7 @@ mod tests {
             {"name": "first"},
             {"name": "second", "mapping": {"event_name": "F"}}
         ]));
-        let processed = process(&two, std::slice::from_ref(&event), T);
+        let processed = process_all(&two, std::slice::from_ref(&event), T);
         assert_eq!(
             processed.outcomes[0].message,
             r#"metric event "E" for user "u" to d; metric event "F" for user "u" to d"#
@@ -986,7 +1037,7 @@ mod tests {
         // A rejection is labelled with its subscription only when there are several.
         let failing = json!({"metric_value": {"@path": "$.properties.n"}});
         let one = config(json!([{"name": "only", "mapping": failing}]));
-        let rejected = &process(&one, std::slice::from_ref(&event), T).outcomes[0];
+        let rejected = &process_all(&one, std::slice::from_ref(&event), T).outcomes[0];
         assert_eq!(rejected.status, OutcomeStatus::Rejected);
         assert!(
             !rejected.message.starts_with("subscription"),
@@ -997,7 +1048,7 @@ mod tests {
             {"name": "only", "mapping": failing},
             {"name": "other", "trigger": "event = \"nope\""}
         ]));
-        let rejected = &process(&several, std::slice::from_ref(&event), T).outcomes[0];
+        let rejected = &process_all(&several, std::slice::from_ref(&event), T).outcomes[0];
         assert!(
             rejected.message.starts_with(r#"subscription "only": "#),
             "{}",

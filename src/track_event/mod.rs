@@ -5,7 +5,9 @@
 mod fast;
 mod provenance;
 
-pub use provenance::{field_info, field_traces, field_validation_message, FieldInfo, FieldState, FieldTrace};
+pub use provenance::{
+    field_info, field_traces, field_validation_message, FieldInfo, FieldState, FieldTrace,
+};
 
 use crate::launchdarkly::{ContextKeys, CustomEvent, EventData, MappedObject};
 use crate::mapping::{Mapping, Tree, ValidationErrors};

@@ -156,7 +156,8 @@ pub fn field_traces(mapping: &TrackEventMapping, event: &Value) -> Vec<FieldTrac
                 output,
                 mapping: mapping.cloned(),
                 customized: customized.iter().any(|c| c == name),
-                via: mapping.map_or_else(|| "unmapped".to_string(), |m| describe(m, &normalized, 0)),
+                via: mapping
+                    .map_or_else(|| "unmapped".to_string(), |m| describe(m, &normalized, 0)),
                 state,
                 note,
                 value,
@@ -380,10 +381,7 @@ mod tests {
         assert_eq!(key.state, FieldState::Value);
         assert_eq!(key.value, Some(json!("u1")));
         assert_eq!(key.output, "contextKeys.user");
-        assert_eq!(
-            key.via,
-            "@if exists(@path $.userId) → then: @path $.userId"
-        );
+        assert_eq!(key.via, "@if exists(@path $.userId) → then: @path $.userId");
         let value = trace_of(&traces, "metric_value");
         assert_eq!(
             value.note.as_deref(),
@@ -420,8 +418,12 @@ mod tests {
     fn metric_values_are_judged_by_the_conversion_rule() {
         let note = |value: Value| value_note("metric_value", &value);
         assert_eq!(note(json!(3)), None);
-        assert!(note(json!("1e400")).unwrap().starts_with("the event is rejected: "));
-        assert!(note(json!("abc")).unwrap().starts_with("the event is rejected: "));
+        assert!(note(json!("1e400"))
+            .unwrap()
+            .starts_with("the event is rejected: "));
+        assert!(note(json!("abc"))
+            .unwrap()
+            .starts_with("the event is rejected: "));
         assert!(note(json!(9_007_199_254_740_993_u64))
             .unwrap()
             .contains("2^53-1"));
@@ -435,7 +437,9 @@ mod tests {
         assert_eq!(name.state, FieldState::Empty);
         assert_eq!(
             name.note.as_deref(),
-            Some("\"\" counts as not mapped; no value: the event is rejected (no metric event key)")
+            Some(
+                "\"\" counts as not mapped; no value: the event is rejected (no metric event key)"
+            )
         );
     }
 }

@@ -37,12 +37,8 @@ fn destination_vectors_that_segment_accepts_map_identically_in_wasm() {
             None,
         );
         // After every timestamp in the file (later than 1 day after receipt is rejected).
-        let processed = pipeline::process(
-            &config,
-            std::slice::from_ref(&case["event"]),
-            1_750_000_000_000,
-        );
-        let request = &processed.deliveries[0].request;
+        let processed = pipeline::process(&config, &pipeline::every_destination(&config), pipeline::Events::Parsed(std::slice::from_ref(&case["event"])), pipeline::Options::at(1_750_000_000_000));
+        let request = &processed.payloads[0];
         assert_eq!(
             request.url,
             expect["url"].as_str().expect("url"),
@@ -61,7 +57,7 @@ fn a_batch_is_read_and_each_event_gets_an_outcome() {
     let body =
         br#"{"batch":[{"type":"track","event":"A","userId":"u"},{"type":"page","userId":"u"},7]}"#;
     let events = inbound::parse_events(body).expect("a batch");
-    let processed = pipeline::process(&config("env", "eu", None), &events, 1_700_000_000_000);
+    let processed = pipeline::process(&config("env", "eu", None), &pipeline::every_destination(&config("env", "eu", None)), pipeline::Events::Parsed(&events), pipeline::Options::at(1_700_000_000_000));
     let statuses: Vec<_> = processed.outcomes.iter().map(|o| o.status).collect();
     assert_eq!(
         statuses,
@@ -71,7 +67,7 @@ fn a_batch_is_read_and_each_event_gets_an_outcome() {
             OutcomeStatus::Rejected
         ]
     );
-    let request = &processed.deliveries[0].request;
+    let request = &processed.payloads[0];
     assert_eq!(
         request.url,
         "https://events.eu.launchdarkly.com/events/bulk/env"
@@ -86,9 +82,9 @@ fn a_custom_mapping_runs_in_wasm() {
     let events = [
         json!({"type":"track","event":"Signed Up","userId":"u","properties":{"plan":"pro","value":2}}),
     ];
-    let processed = pipeline::process(&config("env", "", Some(&overrides)), &events, 0);
+    let processed = pipeline::process(&config("env", "", Some(&overrides)), &pipeline::every_destination(&config("env", "", Some(&overrides))), pipeline::Events::Parsed(&events), pipeline::Options::at(0));
     let body: Value =
-        serde_json::from_str(&processed.deliveries[0].request.body).expect("body is JSON");
+        serde_json::from_str(&processed.payloads[0].body).expect("body is JSON");
     assert_eq!(body[0]["key"], "Signed Up:pro");
     assert_eq!(body[0]["metricValue"], 2);
 }
