@@ -111,7 +111,7 @@ fn bench_scenario(options: &Options, fixtures: &Value, name: &str) -> Result<Val
         let events = batch(fixtures, n);
         bridge.checked_body(&events)?;
         if wanted(&cell) {
-            let runs = measure(options, n, || bridge.run(&events).deliveries.len());
+            let runs = measure(options, n, || bridge.run(&events).payloads.len());
             report(name, &format!("{n} event(s), parsed"), &runs);
             cells.insert(cell, summary(&runs));
         }
@@ -123,7 +123,7 @@ fn bench_scenario(options: &Options, fixtures: &Value, name: &str) -> Result<Val
         let text = Value::Array(batch(fixtures, n)).to_string();
         let runs = measure(options, n, || {
             match inbound::parse_events(text.as_bytes()) {
-                Ok(events) => bridge.run(&events).deliveries.len(),
+                Ok(events) => bridge.run(&events).payloads.len(),
                 Err(_) => 0,
             }
         });

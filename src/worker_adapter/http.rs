@@ -2,7 +2,7 @@
 //! `request.cf` when it is made and `worker::Fetch` builds a `Request` object per call, which
 //! together cost more per request than the bridge's core (see `bench/profile-worker.mjs`).
 
-use crate::api::ApiResponse;
+use crate::api::{ApiResponse, ResponseBody};
 use worker::js_sys::{self, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -73,8 +73,8 @@ pub async fn read_body(request: &Request, cap: usize) -> Result<Body, JsValue> {
     }
 }
 
-/// The response for an [`ApiResponse`]: its status, headers, and its body as JSON (none when
-/// the body is `null`).
+/// The response for an [`ApiResponse`]: its status, headers, and its body as JSON (none for
+/// [`ResponseBody::Empty`]).
 pub fn respond(api: &ApiResponse) -> Result<Response, JsValue> {
     let headers = Headers::new()?;
     for (name, value) in &api.headers {
@@ -82,7 +82,7 @@ pub fn respond(api: &ApiResponse) -> Result<Response, JsValue> {
     }
     let init = ResponseInit::new();
     init.set_status(api.status);
-    if api.body.is_null() {
+    if matches!(api.body, ResponseBody::Empty) {
         init.set_headers_headers(&headers);
         return Response::new_with_opt_str_and_init(None, &init);
     }

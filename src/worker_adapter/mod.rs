@@ -2,93 +2,35 @@
 //! the core, sends LaunchDarkly requests with `fetch` (or queues them), and writes JSON
 //! responses. Decisions live in the core (`api`, `pipeline`, `delivery`).
 
-mod dead_letters;
+//!
+//! Its modules point one way: `platform` (time, logs, variables) ← `store` (dead letters in KV)
+//! ← `send` (fetch, direct mode) ← `queue` (durable mode) ← `dispatch` (queue or send) ←
+//! `admin` (dead-letter routes) ← this module (the entry points); `runtime` holds the settings
+//! and bindings they share, and `http` and `recent` serve this module.
+
+mod admin;
+mod dispatch;
 mod http;
+mod platform;
 mod queue;
 mod recent;
+mod runtime;
 mod send;
+mod store;
 
 use crate::api::{
-    self, AdminAction, ApiResponse, DeliveryReport, DeliveryResult, IngestPlan, IngestRequest,
-    Route,
+    self, AdminAction, ApiError, ApiResponse, ErrorCode, IngestPlan, IngestRequest, Route,
 };
-use crate::config::{BridgeConfig, ConfigProblem, CONFIG_VARS};
-use crate::delivery::{QueuedPayload, RetryPolicy, VAR_RETRY_DELAYS, VAR_TIMEOUT_MS};
+use crate::delivery::QueuedPayload;
 use crate::inbound::Limits;
 use futures_util::future::join_all;
-use js_sys::Object;
+use platform::{log, now_ms, read_var};
+use runtime::{load_settings, Runtime};
 use serde_json::{json, Value};
-use std::cell::RefCell;
-use std::rc::Rc;
-use worker::wasm_bindgen::JsValue;
-use worker::{console_log, event, web_sys, Context, Date, Env, MessageBatch, Queue, Result};
-
-/// The configuration and delivery policy of this isolate.
-struct Settings {
-    config: BridgeConfig,
-    policy: RetryPolicy,
-}
-
-type Loaded = std::result::Result<Rc<Settings>, Rc<Vec<ConfigProblem>>>;
-
-/// The variables the settings are built from (the cache key).
-const SETTINGS_VARS: [&str; 12] = [
-    CONFIG_VARS[0],
-    CONFIG_VARS[1],
-    CONFIG_VARS[2],
-    CONFIG_VARS[3],
-    CONFIG_VARS[4],
-    CONFIG_VARS[5],
-    CONFIG_VARS[6],
-    CONFIG_VARS[7],
-    VAR_RETRY_DELAYS,
-    VAR_TIMEOUT_MS,
-    crate::config::VAR_TIMESTAMP_EARLIEST,
-    crate::config::VAR_TIMESTAMP_MAX_FUTURE_SECONDS,
-];
+use worker::{event, web_sys, Context, Env, MessageBatch, Result};
 
 /// The most an admin request body may hold (a list of payload ids).
 const MAX_ADMIN_BODY_BYTES: usize = 64 * 1024;
-
-/// Settings built from one `env`: the same `env` object needs no variable read at all.
-struct CachedSettings {
-    env: JsValue,
-    values: Vec<Option<String>>,
-    settings: Loaded,
-}
-
-thread_local! {
-    /// The settings of this isolate, rebuilt only when the variables change.
-    static SETTINGS: RefCell<Option<CachedSettings>> = const { RefCell::new(None) };
-}
-
-/// What a handler needs: valid settings and the bound queues.
-pub struct Runtime {
-    settings: Rc<Settings>,
-    policy: RetryPolicy,
-    delivery_queue: Option<Queue>,
-    dead_letter_queue: Option<Queue>,
-}
-
-impl Runtime {
-    /// Builds the runtime, or the 503 that lists the configuration problems. The dead-letter
-    /// queue is looked up only for the queue consumer, which is the only one to use it.
-    fn load(env: &Env, for_consumer: bool) -> std::result::Result<Runtime, ApiResponse> {
-        let settings = load_settings(env).map_err(|problems| api::misconfigured(&problems))?;
-        Ok(Runtime {
-            policy: settings.policy.clone(),
-            settings,
-            delivery_queue: env.queue(queue::DELIVERY_BINDING).ok(),
-            dead_letter_queue: for_consumer
-                .then(|| env.queue(queue::DEAD_LETTER_BINDING).ok())
-                .flatten(),
-        })
-    }
-
-    fn config(&self) -> &BridgeConfig {
-        &self.settings.config
-    }
-}
 
 #[event(fetch)]
 async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
@@ -131,11 +73,11 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
             Err(response) => response,
             Ok(()) => match http::read_body(&request, MAX_ADMIN_BODY_BYTES).await? {
                 http::Body::Read(body) => admin_action(&env, &action, &body, &url).await,
-                http::Body::TooLarge { bytes } => ApiResponse::error(
-                    413,
-                    "request_too_large",
+                http::Body::TooLarge { bytes } => ApiError::new(
+                    ErrorCode::RequestTooLarge,
                     format!("the request body is {bytes} bytes; an admin request takes at most {MAX_ADMIN_BODY_BYTES}"),
-                ),
+                )
+                .into(),
             },
         },
         Ok(route) => match Runtime::load(&env, false) {
@@ -144,7 +86,8 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
                 let limits = Limits::SEGMENT;
                 match http::read_body(&request, limits.max_request_bytes).await? {
                     http::Body::TooLarge { bytes } => {
-                        let mut response = too_large(bytes, limits.max_request_bytes);
+                        let mut response: ApiResponse =
+                            ApiError::request_too_large(bytes, limits.max_request_bytes).into();
                         if matches!(route, Route::TrackingApi(_)) {
                             api::add_cors(&mut response);
                         }
@@ -170,54 +113,44 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
             }
         },
     };
-    log(json!({
+    log(request_line(&method, path, &response, now_ms() - started));
+    Ok(http::respond(&response)?)
+}
+
+/// The request's log line, made from the typed answer: counts and deliveries of an ingest
+/// answer (destination, payload id, events, attempts, status, result; failed attempts also get
+/// lines of their own), and the error code of any error.
+fn request_line(method: &str, path: &str, response: &ApiResponse, ms: i64) -> Value {
+    let mut line = json!({
         "log": "request",
         "method": method,
         "path": path,
         "status": response.status,
-        "received": response.body.get("received"),
-        "accepted": response.body.get("accepted"),
-        "skipped": response.body.get("skipped"),
-        "rejected": response.body.get("rejected"),
-        "dead_lettered": response.body.get("dead_lettered"),
-        "deliveries": delivery_summaries(&response.body),
-        "error": response.body.pointer("/error/code"),
-        "ms": now_ms() - started,
-    }));
-    Ok(http::respond(&response)?)
-}
-
-/// 413 for a body over `limit` bytes, refused before it was read whole.
-fn too_large(bytes: usize, limit: usize) -> ApiResponse {
-    let error = crate::inbound::LimitError::RequestTooLarge { bytes, limit };
-    ApiResponse::error(413, error.code(), error.to_string())
-}
-
-/// The deliveries of an ingest answer, for the request's log line: destination, payload id,
-/// events, attempts, status and result (failed attempts also get lines of their own).
-fn delivery_summaries(body: &Value) -> Option<Vec<Value>> {
-    let deliveries = body.get("deliveries")?.as_array()?;
-    Some(
-        deliveries
+        "error": response.error_code(),
+        "ms": ms,
+    });
+    if let Some(answer) = response.ingest() {
+        line["received"] = json!(answer.received);
+        line["accepted"] = json!(answer.accepted);
+        line["skipped"] = json!(answer.skipped);
+        line["rejected"] = json!(answer.rejected);
+        line["dead_lettered"] = json!(answer.dead_lettered);
+        line["deliveries"] = answer
+            .deliveries
             .iter()
             .map(|delivery| {
-                let mut summary = serde_json::Map::new();
-                for field in [
-                    "destination",
-                    "payload_id",
-                    "events",
-                    "attempts",
-                    "status",
-                    "result",
-                ] {
-                    if let Some(value) = delivery.get(field).filter(|value| !value.is_null()) {
-                        summary.insert(field.to_string(), value.clone());
-                    }
-                }
-                Value::Object(summary)
+                json!({
+                    "destination": delivery.destination,
+                    "payload_id": delivery.payload_id,
+                    "events": delivery.events,
+                    "attempts": delivery.attempts,
+                    "status": delivery.status,
+                    "result": delivery.result,
+                })
             })
-            .collect(),
-    )
+            .collect();
+    }
+    line
 }
 
 async fn ingest_request(
@@ -237,69 +170,35 @@ async fn ingest_request(
         IngestPlan::Respond(response) => return response,
         IngestPlan::Deliver(delivery) => delivery,
     };
-    let reports = join_all(delivery.processed.deliveries.iter().map(|planned| {
+    let reports = join_all(delivery.processed.payloads.iter().map(|planned| {
         let payload = QueuedPayload {
             v: 1,
             destination: planned.destination.clone(),
-            payload_id: planned
-                .request
-                .header("X-LaunchDarkly-Payload-ID")
-                .unwrap_or_default()
-                .to_string(),
-            body: planned.request.body.clone(),
+            payload_id: planned.payload_id.to_string(),
+            body: planned.body.clone(),
             events: planned.event_indexes.len(),
             attempts: 0,
             queued_at: received_at_ms,
             last_result: None,
         };
-        hand_on(env, runtime, payload)
+        dispatch::hand_on(env, runtime, payload)
     }))
     .await;
     api::finish(&delivery, &reports)
 }
 
-/// Durable mode: queue the payload. Direct mode: deliver it now.
-async fn hand_on(env: &Env, runtime: &Runtime, payload: QueuedPayload) -> DeliveryReport {
-    if let Some(delivery_queue) = &runtime.delivery_queue {
-        return match queue::enqueue(delivery_queue, &payload, 0).await {
-            Ok(()) => DeliveryReport::queued(),
-            Err(error) => DeliveryReport {
-                status: None,
-                error: Some(format!("could not queue the payload: {error}")),
-                attempts: 0,
-                result: DeliveryResult::Failed {
-                    configuration_error: false,
-                    retry_after: None,
-                },
-            },
-        };
-    }
-    match runtime.config().destination(&payload.destination) {
-        Some(destination) => send::deliver_direct(env, destination, payload, &runtime.policy).await,
-        None => DeliveryReport {
-            status: None,
-            error: Some("unknown destination".to_string()),
-            attempts: 0,
-            result: DeliveryResult::Failed {
-                configuration_error: true,
-                retry_after: None,
-            },
-        },
-    }
-}
-
 /// An admin action, once the admin token was checked (`url` carries its `cursor` and `limit`).
 async fn admin_action(env: &Env, action: &AdminAction, body: &[u8], url: &str) -> ApiResponse {
     match action {
-        AdminAction::ListDeadLetters => dead_letters::list(env, url).await,
-        AdminAction::DeleteDeadLetter(id) => dead_letters::delete(env, id).await,
+        AdminAction::ListDeadLetters => admin::list(env, url).await,
+        AdminAction::DeleteDeadLetter(id) => admin::delete(env, id).await,
         AdminAction::ReplayDeadLetters => {
             let selection = match api::replay_selection(body) {
                 Ok(selection) => selection,
                 Err(response) => return response,
             };
             match Runtime::load(env, false) {
-                Ok(runtime) => dead_letters::replay(env, &runtime, selection, url).await,
+                Ok(runtime) => admin::replay(env, &runtime, selection, url).await,
                 Err(response) => response,
             }
         }
@@ -322,95 +221,10 @@ async fn consume(
         Err(response) => {
             // Invalid configuration: keep every message for later rather than lose it.
             log(
-                json!({"log": "queue_paused", "level": "error", "queue": queue_name, "problems": response.body.get("problems")}),
+                json!({"log": "queue_paused", "level": "error", "queue": queue_name, "error": response.error_code()}),
             );
             batch.retry_all();
         }
     }
     Ok(())
-}
-
-fn load_settings(env: &Env) -> Loaded {
-    let env_value = JsValue::from(env.clone());
-    let unchanged_env = SETTINGS.with(|cache| {
-        cache
-            .borrow()
-            .as_ref()
-            .and_then(|cached| Object::is(&cached.env, &env_value).then(|| cached.settings.clone()))
-    });
-    if let Some(settings) = unchanged_env {
-        return settings;
-    }
-    let values: Vec<Option<String>> = SETTINGS_VARS
-        .iter()
-        .map(|name| read_var(env, name))
-        .collect();
-    SETTINGS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(cached) = cache.as_mut() {
-            if cached.values == values {
-                cached.env = env_value.clone();
-                return cached.settings.clone();
-            }
-        }
-        let lookup = |name: &str| match SETTINGS_VARS.iter().position(|known| *known == name) {
-            Some(position) => values[position].clone(),
-            None => read_var(env, name), // a Worker secret the document names
-        };
-        let settings: Loaded = match (
-            BridgeConfig::from_vars(lookup),
-            RetryPolicy::from_vars(lookup),
-        ) {
-            (Ok(config), Ok(policy)) => {
-                // Once per configuration: every open route, and anything else worth a look.
-                for warning in &config.warnings {
-                    log(json!({"log": "config_warning", "level": "warn",
-                               "location": warning.location, "message": warning.message}));
-                }
-                Ok(Rc::new(Settings { config, policy }))
-            }
-            (config, policy) => {
-                let problems: Vec<ConfigProblem> = config
-                    .err()
-                    .into_iter()
-                    .chain(policy.err())
-                    .flatten()
-                    .collect();
-                log(json!({"log": "config_invalid", "level": "error", "problems": problems}));
-                Err(Rc::new(problems))
-            }
-        };
-        *cache = Some(CachedSettings {
-            env: env_value,
-            values,
-            settings: settings.clone(),
-        });
-        settings
-    })
-}
-
-/// A `[vars]` value or a secret, by name; an object var (a TOML table) as its JSON text.
-fn read_var(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .map(|value| value.to_string())
-        .or_else(|_| env.secret(name).map(|value| value.to_string()))
-        .ok()
-        .or_else(|| {
-            env.object_var::<Value>(name)
-                .ok()
-                .map(|value| value.to_string())
-        })
-}
-
-/// Unix milliseconds now.
-fn now_ms() -> i64 {
-    Date::now().as_millis() as i64
-}
-
-/// Writes one structured JSON log line, leaving out empty fields. Never given secrets.
-fn log(mut line: Value) {
-    if let Some(fields) = line.as_object_mut() {
-        fields.retain(|_, value| !value.is_null());
-    }
-    console_log!("{line}");
 }

@@ -3,7 +3,9 @@
 //! count); what cannot be delivered goes to the dead-letter queue with its reason, whose
 //! consumer keeps it in the dead-letter store.
 
-use super::{dead_letters, log, now_ms, send, Runtime};
+use super::platform::{log, now_ms};
+use super::runtime::Runtime;
+use super::{send, store};
 use crate::delivery::{
     next_step, queue_messages, split_payload, DeadLetter, DeadLetterReason, NextStep,
     QueuedPayload, MAX_QUEUED_BYTES,
@@ -14,10 +16,6 @@ use worker::{
     RawMessageBuilder,
 };
 
-/// The producer binding of the delivery queue; durable mode is on when it is bound.
-pub const DELIVERY_BINDING: &str = "DELIVERIES";
-/// The producer binding of the dead-letter queue.
-pub const DEAD_LETTER_BINDING: &str = "DEAD_LETTER_QUEUE";
 /// Names the queue whose consumer keeps dead letters (default `segment-ld-dead-letters`).
 pub const VAR_DEAD_LETTER_QUEUE_NAME: &str = "DEAD_LETTER_QUEUE_NAME";
 const DEFAULT_DEAD_LETTER_QUEUE_NAME: &str = "segment-ld-dead-letters";
@@ -167,7 +165,7 @@ async fn give_up(
     };
     match &runtime.dead_letter_queue {
         Some(queue) => send_text(queue, &serde_json::to_string(&letter)?, 0).await,
-        None => dead_letters::store(env, &letter).await,
+        None => store::store(env, &letter).await,
     }
 }
 
@@ -188,7 +186,7 @@ pub async fn consume_dead_letters(batch: &MessageBatch<JsValue>, env: &Env) {
             })
         });
         let stored = match letter {
-            Ok(letter) => dead_letters::store(env, &letter).await,
+            Ok(letter) => store::store(env, &letter).await,
             Err(error) => {
                 log(
                     json!({"log": "dead_letter_unreadable", "level": "error", "message_id": message.id(), "error": error.to_string()}),

@@ -3,7 +3,8 @@
 //! `Authorization` or `X-Signature`) and no `writeKey` are kept. `GET /dev/recent`, open in dev
 //! mode, else with the admin token.
 
-use crate::api::ApiResponse;
+use super::platform::now_ms;
+use crate::api::{ApiResponse, ResponseBody};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -27,16 +28,24 @@ pub fn record(method: &str, path: &str, body: &[u8], response: &ApiResponse) {
         }
         None => json!(format!("({} bytes, not shown)", body.len())),
     };
-    let entry = json!({
-        "at": super::now_ms(),
+    let mut entry = json!({
+        "at": now_ms(),
         "method": method,
         "path": path,
         "received": received,
         "status": response.status,
-        "outcomes": response.body.get("outcomes"),
-        "deliveries": response.body.get("deliveries"),
-        "error": response.body.get("error"),
     });
+    // Made from the typed answer: an ingest answer's outcomes, deliveries and error, or the
+    // error of an error answer.
+    match &response.body {
+        ResponseBody::Ingest(answer) => {
+            entry["outcomes"] = json!(answer.outcomes);
+            entry["deliveries"] = json!(answer.deliveries);
+            entry["error"] = json!(answer.error);
+        }
+        ResponseBody::Error(answer) => entry["error"] = json!(answer.error),
+        ResponseBody::Empty | ResponseBody::Json(_) => {}
+    }
     RECENT.with(|recent| {
         let mut recent = recent.borrow_mut();
         if recent.len() == KEEP {

@@ -2,14 +2,15 @@
 //! within the request, following the core's decisions.
 
 use super::http::{self, PostResult};
-use super::{dead_letters, log, now_ms};
+use super::platform::{log, now_ms};
+use super::store;
 use crate::api::{DeliveryReport, DeliveryResult};
 use crate::config::Destination;
 use crate::delivery::{
     direct_action, split_payload, AttemptResult, DeadLetter, DirectAction, QueuedPayload,
     RetryPolicy,
 };
-use crate::launchdarkly::outbound_request;
+use crate::launchdarkly::bulk_headers;
 use serde_json::json;
 use std::time::Duration;
 use worker::{Delay, Env};
@@ -21,15 +22,12 @@ pub async fn attempt(
     payload: &QueuedPayload,
     timeout_ms: u64,
 ) -> AttemptResult {
-    let outbound = outbound_request(
-        &destination.events_base,
-        &destination.client_side_id,
-        String::new(), // the body is sent from `payload`, not copied
-        &payload.payload_id,
-    );
+    let url = destination
+        .events_base
+        .bulk_url(&destination.client_side_id);
+    let headers = bulk_headers(&payload.payload_id);
     let started = now_ms();
-    let result = match http::post(&outbound.url, &outbound.headers, &payload.body, timeout_ms).await
-    {
+    let result = match http::post(&url, &headers, &payload.body, timeout_ms).await {
         PostResult::Answered {
             status,
             retry_after,
@@ -111,7 +109,7 @@ pub async fn deliver_direct(
                         reason: reason.clone(),
                         dead_lettered_at: now_ms(),
                     };
-                    report.result = match dead_letters::store(env, &letter).await {
+                    report.result = match store::store(env, &letter).await {
                         Ok(()) if !matches!(report.result, DeliveryResult::Failed { .. }) => {
                             DeliveryResult::DeadLettered { reason }
                         }
