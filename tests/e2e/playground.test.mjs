@@ -1,9 +1,10 @@
 // The mapping playground in a real browser: Debian's Chromium, driven by playwright-core, opens
-// the page the Worker serves (Workers static assets, in workerd through Miniflare), picks a
-// sample, edits the event and a mapping field, and checks the rendered request, a rejection, a
-// near-miss warning, errors shown next to their cause, import and export. The exported
-// configuration then configures a second bridge, and what that bridge really sends to a
-// stand-in LaunchDarkly must be exactly the request the page predicted.
+// the page the Worker serves (Workers static assets, in workerd through Miniflare), checks that
+// every module of www/ loads without a console error, picks a sample, edits the event and a
+// mapping field, and checks the rendered request, a rejection, a near-miss warning, errors shown
+// next to their cause, import and export. The exported configuration then configures a second
+// bridge, and what that bridge really sends to a stand-in LaunchDarkly must be exactly the
+// request the page predicted.
 // Needs www/pkg (scripts/build-playground.sh) and build/ (scripts/build-worker.sh).
 // Saves docs/playground.png.
 import { test, before, after } from 'node:test';
@@ -78,10 +79,13 @@ before(async () => {
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+    if (message.type() === 'error') pageErrors.push(`console: ${message.text()} (${message.location().url})`);
   });
   await page.goto(new URL('/', bridge.url).href);
-  await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout: 20_000 });
+  // A module that fails to load stops the page before it says it is ready: say why.
+  await page.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout: 20_000 }).catch((error) => {
+    throw new Error(`the playground never got ready (${error.message}); ${pageErrors.join('; ') || 'no error in the console'}`);
+  });
   assert.equal(await page.evaluate(() => document.documentElement.dataset.ready), 'true', await page.locator('#result').innerText());
 });
 
@@ -107,6 +111,37 @@ test('the Worker serves the playground at / and keeps its own routes', async () 
   assert.doesNotMatch((await bridge.get('/health')).text, /served-by-the-bridge/, 'the summary only with the admin token');
   assert.equal((await bridge.get('/segment')).status, 405);
   assert.equal(await page.title(), 'segment-ld-bridge playground');
+});
+
+test('a fresh page loads every module of www/ without a console error', async () => {
+  // Its own tab, before any edit: it reads and saves the same state as the page the tests drive.
+  const fresh = await context.newPage();
+  const errors = [];
+  const scripts = new Map();
+  fresh.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  fresh.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()} (${message.location().url})`);
+  });
+  fresh.on('requestfailed', (request) => errors.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  fresh.on('response', (response) => {
+    if (response.status() >= 400) errors.push(`${response.status()}: ${response.url()}`);
+    const { pathname } = new URL(response.url());
+    if (pathname.endsWith('.js')) scripts.set(pathname, response.headers()['content-type']);
+  });
+  try {
+    await fresh.goto(new URL('/', bridge.url).href);
+    await fresh.waitForFunction(() => document.documentElement.dataset.ready, null, { timeout: 20_000 });
+    assert.equal(await fresh.evaluate(() => document.documentElement.dataset.ready), 'true');
+    await fresh.locator('[data-test="request"]').first().waitFor({ timeout: 3000 });
+    assert.deepEqual(errors, []);
+    // Every JavaScript file of www/ is a module the page loads (none left behind by a split).
+    const modules = fs.readdirSync(path.join(root, 'www')).filter((f) => f.endsWith('.js')).map((f) => `/${f}`);
+    assert.deepEqual([...scripts.keys()].filter((p) => !p.startsWith('/pkg/')).sort(), modules.sort());
+    assert.ok(scripts.has('/pkg/segment_ld_bridge.js'));
+    for (const [pathname, type] of scripts) assert.match(type ?? '', /javascript/, pathname);
+  } finally {
+    await fresh.close();
+  }
 });
 
 test('a sample shows the exact LaunchDarkly request and where each value came from', async () => {

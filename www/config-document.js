@@ -1,0 +1,58 @@
+// The bridge configuration document built from the edited state, as BRIDGE_CONFIG reads it.
+import * as core from './pkg/segment_ld_bridge.js';
+import { sameJson } from './json.js';
+import { PRESET, state } from './state.js';
+
+/** Parses one editor's JSON with the core's parser; `hint` explains common slips. */
+function parseEditor(text) {
+  const parsed = core.parse_json(text);
+  if (parsed.ok) return parsed;
+  const trimmed = text.trim();
+  if (trimmed.startsWith('$')) parsed.message += ` (a path is written {"@path": ${JSON.stringify(trimmed)}})`;
+  else if (trimmed && !/^[[{"\d-]|^(true|false|null)\b/.test(trimmed)) parsed.message += ` (a constant string needs quotes: ${JSON.stringify(trimmed)})`;
+  return parsed;
+}
+
+/**
+ * The configuration document, exactly as `BRIDGE_CONFIG` and `segment-ld-bridge check --config`
+ * read it: only the Track Event fields that differ from Segment's preset are written. Problems
+ * found here (JSON syntax in a field) come back located like the core's.
+ */
+export function buildDocument() {
+  const problems = [];
+  const destinations = state.destinations.map((d) => {
+    const out = { name: d.name, client_side_id: d.client_side_id, events_host: d.events_host };
+    const keys = d.keys.split('\n').map((k) => k.trim()).filter(Boolean);
+    if (keys.length) out.metric_event_keys = keys;
+    if (keys.length && d.unknown_event_keys === 'drop') out.unknown_event_keys = 'drop';
+    return out;
+  });
+  const subscriptions = state.subscriptions.map((s, i) => {
+    const out = { name: s.name, trigger: s.trigger };
+    const mapping = {};
+    for (const field of PRESET.fields) {
+      const text = s.fields[field.name] ?? '';
+      if (!text.trim()) {
+        mapping[field.name] = null;
+        continue;
+      }
+      const parsed = parseEditor(text);
+      if (!parsed.ok) {
+        problems.push({ ...parsed, location: `subscriptions[${i}].mapping.${field.name}` });
+        continue;
+      }
+      if (!sameJson(parsed.value, PRESET.mapping[field.name])) mapping[field.name] = parsed.value;
+    }
+    if (Object.keys(mapping).length) out.mapping = mapping;
+    if (!s.enabled) out.enabled = false;
+    if (s.destinations) out.destinations = s.destinations.map((j) => state.destinations[j]?.name).filter((n) => n !== undefined);
+    return out;
+  });
+  const doc = { destinations, subscriptions };
+  if (state.sources.trim()) {
+    const parsed = parseEditor(state.sources);
+    if (parsed.ok) doc.sources = parsed.value;
+    else problems.push({ ...parsed, location: 'sources' });
+  }
+  return { doc, problems };
+}

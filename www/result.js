@@ -1,0 +1,141 @@
+// The result pane: outcomes, the requests to LaunchDarkly, each value's origin, the key check.
+import { $, append, code, copy, h } from './dom.js';
+import { highlightJson, inlineJson } from './json.js';
+import { focusLocation } from './problems.js';
+
+export function renderResult(result, problems) {
+  const box = $('#result');
+  const parts = [];
+  if (problems.length) {
+    parts.push(h('div', { class: 'banner error', 'data-test': 'problems' },
+      h('strong', {}, problems.length === 1 ? '1 problem' : `${problems.length} problems`, ', marked where they are:'),
+      h('ul', {}, problems.map((p) => h('li', {},
+        h('button', { type: 'button', class: 'link', onclick: () => focusLocation(p.location) }, p.location || 'configuration'),
+        ': ', p.message))),
+      result ? h('p', { class: 'muted' }, 'Below: the last result without problems.') : null));
+  }
+  if (result) {
+    const stale = problems.length > 0;
+    parts.push(h('div', { class: stale ? 'stale' : '' },
+      countsLine(result),
+      result.outcomes.map((o) => outcomeCard(o, result)),
+      h('h3', {}, 'Requests to LaunchDarkly'),
+      result.deliveries.length
+        ? result.deliveries.map(requestCard)
+        : h('p', { class: 'muted nothing', 'data-test': 'no-request' }, 'Nothing is sent: no event became a LaunchDarkly event (see above).'),
+      provenanceSection(result),
+      keyCheckSection(result)));
+  }
+  box.replaceChildren(...parts);
+}
+
+function countsLine(result) {
+  const { received, accepted, skipped, rejected } = result.counts;
+  const requests = result.deliveries.length;
+  return h('p', { class: 'counts', role: 'status' },
+    `${received} event${received === 1 ? '' : 's'}: `,
+    h('span', { class: 'accepted' }, `${accepted} accepted`), ' · ',
+    h('span', { class: 'skipped' }, `${skipped} skipped`), ' · ',
+    h('span', { class: 'rejected' }, `${rejected} rejected`),
+    ` → ${requests} request${requests === 1 ? '' : 's'}`,
+    result.route?.source ? ` (source "${result.route.source}")` : '');
+}
+
+function outcomeCard(outcome, result) {
+  const several = result.outcomes.length > 1;
+  return h('article', { class: `outcome ${outcome.status}`, 'data-test': 'outcome', 'data-status': outcome.status, 'data-reason': outcome.reason },
+    h('div', { class: 'outcome-head' },
+      h('span', { class: `status ${outcome.status}` }, outcome.status),
+      code(outcome.reason),
+      several ? h('span', { class: 'muted' }, `event ${outcome.index + 1}`) : null),
+    h('p', { class: 'message' }, outcome.message),
+    outcome.warnings?.length
+      ? h('ul', { class: 'warnings' }, outcome.warnings.map((w) => h('li', { class: `warning ${w.code}`, 'data-code': w.code }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '⚠'), ' ', code(w.code), ' ', w.message)))
+      : null);
+}
+
+function requestCard(delivery) {
+  let pretty = delivery.body;
+  try {
+    pretty = JSON.stringify(JSON.parse(delivery.body), null, 2);
+  } catch {
+    // Shown as sent.
+  }
+  const copied = h('span', { class: 'muted', role: 'status' });
+  return h('article', { class: 'request card', 'data-test': 'request', 'data-destination': delivery.destination },
+    h('div', { class: 'request-line' },
+      h('span', { class: 'method' }, delivery.method), ' ', code(delivery.url, { class: 'url' }),
+      h('span', { class: 'muted' }, ` → ${delivery.destination}`)),
+    h('table', { class: 'headers' }, h('tbody', {}, delivery.headers.map(([name, value]) => h('tr', {}, h('th', {}, name), h('td', {}, code(value)))))),
+    h('pre', { class: 'code body', 'data-test': 'body' }, highlightJson(pretty)),
+    h('div', { class: 'request-actions' },
+      h('button', { type: 'button', class: 'small', onclick: () => copy(curlCommand(delivery), copied) }, 'Copy as curl'),
+      h('details', {}, h('summary', {}, `Exact body as sent (${new TextEncoder().encode(delivery.body).length} bytes)`), h('pre', { class: 'code raw' }, delivery.body)),
+      copied));
+}
+
+function curlCommand(delivery) {
+  const quote = (text) => `'${text.replaceAll("'", "'\\''")}'`;
+  return [`curl -X ${delivery.method} ${quote(delivery.url)}`, ...delivery.headers.map(([n, v]) => `-H ${quote(`${n}: ${v}`)}`), `--data-raw ${quote(delivery.body)}`].join(' \\\n  ');
+}
+
+function provenanceSection(result) {
+  const several = result.events.length > 1;
+  const blocks = [];
+  for (const trace of result.events) {
+    for (const s of trace.subscriptions) {
+      const title = [several ? `Event ${trace.index + 1}` : null, `subscription "${s.name}"`].filter(Boolean).join(' · ');
+      if (!s.matched) {
+        if (!s.failed) continue;
+        blocks.push(h('div', { class: 'trace unmatched' },
+          h('h4', {}, title, h('span', { class: 'muted' }, ' — trigger not matched')),
+          h('p', {}, code(s.trigger), ' failed on: '),
+          h('ul', {}, s.failed.map((f) => h('li', {}, code(f.condition), h('span', { class: 'muted' }, ` (actual: ${f.actual})`))))));
+        continue;
+      }
+      if (!s.enabled || !s.reachable) {
+        blocks.push(h('div', { class: 'trace unmatched' }, h('h4', {}, title, h('span', { class: 'muted' }, s.enabled ? ' — matched, but none of its destinations is reachable from this source' : ' — matched, but disabled'))));
+        continue;
+      }
+      blocks.push(h('div', { class: 'trace', 'data-test': 'provenance', 'data-subscription': s.name },
+        h('h4', {}, title, s.rejection ? h('span', { class: 'status rejected' }, 'rejected') : null),
+        s.rejection ? h('p', { class: 'rejection' }, code(s.rejection.code), ' ', s.rejection.message) : null,
+        h('div', { class: 'fields' }, s.fields.map(fieldRow))));
+    }
+  }
+  return h('section', { class: 'provenance' },
+    h('h3', {}, 'Where each value came from'),
+    blocks.length ? blocks : h('p', { class: 'muted' }, 'No subscription handled these events.'));
+}
+
+function fieldRow(f) {
+  const value = f.state === 'missing' ? h('span', { class: 'muted' }, '—') : code(inlineJson(f.value), { class: 'value' });
+  return h('div', { class: `field-row ${f.state}`, 'data-field': f.field },
+    h('div', { class: 'ld' }, code(f.output), h('div', { class: 'muted small' }, f.label, f.customized ? h('span', { class: 'badge custom' }, 'custom') : null)),
+    h('div', { class: 'how' },
+      h('div', {}, value),
+      h('div', { class: 'via' }, h('span', { class: 'muted' }, 'from '), code(f.via)),
+      f.note ? h('div', { class: `note ${f.state}` }, f.note) : null));
+}
+
+function keyCheckSection(result) {
+  const section = h('section', { class: 'key-check', 'data-test': 'key-check' }, h('h3', {}, 'Metric key check'));
+  if (!result.catalogues.length) {
+    return append(section, [h('p', { class: 'muted' },
+      'Paste the event keys of your LaunchDarkly metrics into a destination\'s "Metric event keys": each event key is checked against them, exactly, with near misses (case, whitespace, punctuation) pointed out.')]);
+  }
+  const symbol = { known: '✓', near_miss: '≈', unknown: '✗' };
+  const lines = result.key_checks.map((k) => h('li', { class: `key ${k.result}`, 'data-result': k.result },
+    h('span', { class: 'icon', 'aria-hidden': 'true' }, symbol[k.result]), ' ', code(JSON.stringify(k.key)),
+    k.result === 'known' ? ` is a metric event key of ${k.destination}` : null,
+    k.result === 'near_miss' ? [' is not a metric event key of ', k.destination, ': did you mean ', code(JSON.stringify(k.suggestion)), ` (differs in ${k.difference})?`] : null,
+    k.result === 'unknown' ? ` matches no metric of ${k.destination}` : null,
+    k.result !== 'known' ? h('span', { class: 'muted' }, k.sent ? ' — sent anyway; no metric counts it' : ' — not sent (unknown_event_keys = "drop")') : null));
+  append(section, [lines.length ? h('ul', { class: 'keys' }, lines) : h('p', { class: 'muted' }, 'No event produced a metric event key.')]);
+  for (const c of result.catalogues) {
+    if (c.unfed.length) {
+      section.append(h('p', { class: 'muted' }, `Metrics of ${c.destination} no event here feeds: `, c.unfed.map((k, n) => [n ? ', ' : '', code(JSON.stringify(k))])));
+    }
+  }
+  return section;
+}
