@@ -813,6 +813,16 @@ pub enum DeliveryResult {
 }
 
 impl DeliveryResult {
+    /// The result's name, as its `result` field says it: `delivered`, `queued`, ….
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeliveryResult::Delivered => "delivered",
+            DeliveryResult::Queued => "queued",
+            DeliveryResult::DeadLettered { .. } => "dead_lettered",
+            DeliveryResult::Failed { .. } => "failed",
+        }
+    }
+
     /// This result after one more part of the delivery failed: any failure makes the whole
     /// delivery failed (the sender retries it all; payload ids make that safe).
     pub fn with_failure(
@@ -1011,6 +1021,57 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delivery_result_names_are_their_serialized_tags() {
+        for result in [
+            DeliveryResult::Delivered,
+            DeliveryResult::Queued,
+            DeliveryResult::Failed {
+                configuration_error: true,
+                retry_after: Some(3),
+            },
+        ] {
+            assert_eq!(serde_json::to_value(&result).unwrap()["result"], result.name());
+        }
+    }
+
+    #[test]
+    fn error_codes_serialize_as_their_names_with_one_status_each() {
+        for (code, status) in [
+            (ErrorCode::NotFound, 404),
+            (ErrorCode::MethodNotAllowed, 405),
+            (ErrorCode::UnsupportedMediaType, 415),
+            (ErrorCode::RequestTooLarge, 413),
+            (ErrorCode::EventTooLarge, 400),
+            (ErrorCode::TooManyEvents, 400),
+            (ErrorCode::MalformedJson, 400),
+            (ErrorCode::InvalidBody, 400),
+            (ErrorCode::SourceRequired, 400),
+            (ErrorCode::AllEventsRejected, 400),
+            (ErrorCode::InvalidQuery, 400),
+            (ErrorCode::MissingWriteKey, 401),
+            (ErrorCode::UnknownWriteKey, 401),
+            (ErrorCode::MissingSignature, 401),
+            (ErrorCode::InvalidSignature, 401),
+            (ErrorCode::UnsignedRefused, 401),
+            (ErrorCode::BatchedWebhookRefused, 401),
+            (ErrorCode::Unauthorized, 401),
+            (ErrorCode::UnknownSource, 404),
+            (ErrorCode::AdminDisabled, 404),
+            (ErrorCode::LaunchdarklyConfigurationError, 502),
+            (ErrorCode::DeliveryFailed, 503),
+            (ErrorCode::InvalidConfiguration, 503),
+            (ErrorCode::DeadLetterStoreUnavailable, 503),
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+            assert_eq!(code.status(), status, "{code}");
+            let response = ApiResponse::error(ApiError::new(code, "m"));
+            assert_eq!(response.status, status);
+            assert_eq!(response.to_json()["error"]["code"], code.as_str());
+            assert_eq!(response.error_code(), Some(code));
+        }
+    }
     use base64::Engine;
 
     #[test]

@@ -145,7 +145,7 @@ fn request_line(method: &str, path: &str, response: &ApiResponse, ms: i64) -> Va
                     "events": delivery.events,
                     "attempts": delivery.attempts,
                     "status": delivery.status,
-                    "result": delivery.result,
+                    "result": delivery.result.name(),
                 })
             })
             .collect();
