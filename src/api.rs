@@ -1,7 +1,7 @@
 //! The bridge's HTTP API as pure decisions: routing, JSON errors, and the answer to Segment
 //! once deliveries are done. The Worker adapter only moves bytes.
 
-use crate::config::{BridgeConfig, ConfigProblem, Route as SourceRoute, RoutingError, SourceHint};
+use crate::config::{BridgeConfig, ConfigProblem, RoutingError, SourceHint, SourceRoute};
 use crate::delivery::DeadLetterReason;
 use crate::inbound::{
     basic_auth_write_key, body_write_key, check_request_size, read_events, read_tracking_call,

@@ -1,7 +1,9 @@
 //! From received Segment events to an outcome per event and the LaunchDarkly requests to send.
 //! Pure: the adapters send the requests and report what LaunchDarkly answered.
 
-use crate::config::{BridgeConfig, Destination, KeyCheck, Route, Subscription, UnknownKeyPolicy};
+use crate::config::{
+    BridgeConfig, Destination, KeyCheck, SourceRoute, Subscription, UnknownKeyPolicy,
+};
 use crate::delivery::PayloadLimits;
 use crate::inbound::{Limits, ReceivedEvents};
 use crate::launchdarkly::{outbound_request, payload_id, CustomEvent, OutboundRequest};
@@ -88,7 +90,7 @@ impl Processed {
 /// Processes the events of one request that may reach every destination.
 /// `received_at_ms` stands in for missing timestamps.
 pub fn process(config: &BridgeConfig, events: &[Value], received_at_ms: i64) -> Processed {
-    let route = Route {
+    let route = SourceRoute {
         source: None,
         destinations: (0..config.destinations.len()).collect(),
     };
@@ -208,7 +210,7 @@ fn creation_date_range(json: &[u8]) -> Option<Range<usize>> {
 /// Processes the events of one request whose source was routed to `route`.
 pub fn process_routed(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     events: &[Value],
     received_at_ms: i64,
 ) -> Processed {
@@ -224,7 +226,7 @@ pub fn process_routed(
 /// rejected alone, and each takes the batch's inherited fields it lacks.
 pub fn process_received(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     received: &ReceivedEvents,
     limits: &Limits,
     received_at_ms: i64,
@@ -265,7 +267,7 @@ struct Received<'r> {
 
 fn process_events(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     received: &Received<'_>,
     received_at_ms: i64,
 ) -> Processed {
@@ -374,7 +376,7 @@ fn outcome(index: usize, status: OutcomeStatus, reason: &'static str, message: S
 
 fn process_event(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     index: usize,
     event: &Value,
     received_at_ms: i64,

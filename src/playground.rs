@@ -7,7 +7,7 @@
 //! event editor) or `import`, so the page can show it next to what caused it.
 
 use crate::config::{
-    read_document, BridgeConfig, KeyCheck, Route, SourceHint, Subscription, UnknownKeyPolicy,
+    read_document, BridgeConfig, KeyCheck, SourceHint, SourceRoute, Subscription, UnknownKeyPolicy,
     PRESET_SUBSCRIPTION_NAME,
 };
 use crate::mapping::{Mapping, ValidationErrors};
@@ -418,7 +418,7 @@ fn catalogues(config: &BridgeConfig, key_checks: &[Value]) -> Value {
 /// the metric key check of each destination.
 fn trace_event(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     index: usize,
     event: &Value,
     received_at: i64,

@@ -218,7 +218,7 @@ pub struct RoutingError {
 
 /// Where a request's events may go.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Route {
+pub struct SourceRoute {
     /// The source's name, when sources are configured.
     pub source: Option<String>,
     /// Indexes into [`BridgeConfig::destinations`].
@@ -376,12 +376,12 @@ impl BridgeConfig {
     }
 
     /// Finds where a request's events may go, from how the request names its source.
-    pub fn route(&self, hint: SourceHint<'_>) -> Result<Route, RoutingError> {
-        let everywhere = || Route {
+    pub fn route(&self, hint: SourceHint<'_>) -> Result<SourceRoute, RoutingError> {
+        let everywhere = || SourceRoute {
             source: None,
             destinations: (0..self.destinations.len()).collect(),
         };
-        let found = |source: &Source| Route {
+        let found = |source: &Source| SourceRoute {
             source: Some(source.name.clone()),
             destinations: source.destinations.clone(),
         };
@@ -433,8 +433,8 @@ impl BridgeConfig {
     }
 
     /// Where `source`'s events may go.
-    pub fn route_of(source: &Source) -> Route {
-        Route {
+    pub fn route_of(source: &Source) -> SourceRoute {
+        SourceRoute {
             source: Some(source.name.clone()),
             destinations: source.destinations.clone(),
         }
