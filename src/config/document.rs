@@ -3,7 +3,7 @@
 //! (`subscriptions[1].trigger`), never just the first.
 
 use super::catalogue::{MetricCatalogue, UnknownKeyPolicy};
-use super::{BridgeConfig, ConfigProblem, Destination, Source, Subscription};
+use super::{BridgeConfig, ConfigProblem, Destination, SegmentSource, Subscription};
 use crate::launchdarkly::EventsBase;
 use crate::track_event::{TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
@@ -400,14 +400,14 @@ fn read_sources(
     reader: &mut Reader,
     value: Option<&Value>,
     destinations: &[String],
-) -> Vec<Source> {
+) -> Vec<SegmentSource> {
     let Some(value) = value else {
         return Vec::new();
     };
     let Some(items) = reader.array(value, "sources") else {
         return Vec::new();
     };
-    let mut sources: Vec<Source> = Vec::new();
+    let mut sources: Vec<SegmentSource> = Vec::new();
     let mut names = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let location = format!("sources[{index}]");
@@ -504,7 +504,7 @@ fn read_sources(
         }
         let refs = reader.destination_refs(object, &location, destinations);
         if let Some(name) = name {
-            sources.push(Source {
+            sources.push(SegmentSource {
                 name,
                 source_ids,
                 write_keys,

@@ -148,7 +148,7 @@ impl Subscription {
 
 /// A Segment source and the destinations its events go to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Source {
+pub struct SegmentSource {
     /// Its name, shown in outcomes.
     pub name: String,
     /// Ids used in the URL `/segment/{source_id}` (for example one per Segment webhook).
@@ -233,7 +233,7 @@ pub struct BridgeConfig {
     /// In order; every matching enabled one produces one LaunchDarkly event.
     pub subscriptions: Vec<Subscription>,
     /// Source routing; empty means every request may reach every destination.
-    pub sources: Vec<Source>,
+    pub sources: Vec<SegmentSource>,
     /// Things that are allowed but probably wrong (a trigger that can never match, …).
     pub warnings: Vec<ConfigProblem>,
 }
@@ -338,7 +338,7 @@ impl BridgeConfig {
         let shared_secret = set(VAR_SHARED_SECRET);
         let write_key = set(VAR_WRITE_KEY);
         let flag = |name: &str| set(name).is_some_and(|value| value.trim() == "true");
-        let source = Source {
+        let source = SegmentSource {
             name: DEFAULT_SOURCE_NAME.to_string(),
             source_ids: Vec::new(),
             write_keys: write_key.into_iter().collect(),
@@ -381,7 +381,7 @@ impl BridgeConfig {
             source: None,
             destinations: (0..self.destinations.len()).collect(),
         };
-        let found = |source: &Source| SourceRoute {
+        let found = |source: &SegmentSource| SourceRoute {
             source: Some(source.name.clone()),
             destinations: source.destinations.clone(),
         };
@@ -421,19 +421,19 @@ impl BridgeConfig {
     }
 
     /// The source whose `source_ids` include `id`.
-    pub fn source_with_id(&self, id: &str) -> Option<&Source> {
+    pub fn source_with_id(&self, id: &str) -> Option<&SegmentSource> {
         self.sources
             .iter()
             .find(|s| s.source_ids.iter().any(|known| known == id))
     }
 
     /// The source that receives requests naming none.
-    pub fn default_source(&self) -> Option<&Source> {
+    pub fn default_source(&self) -> Option<&SegmentSource> {
         self.sources.iter().find(|s| s.default)
     }
 
     /// Where `source`'s events may go.
-    pub fn route_of(source: &Source) -> SourceRoute {
+    pub fn route_of(source: &SegmentSource) -> SourceRoute {
         SourceRoute {
             source: Some(source.name.clone()),
             destinations: source.destinations.clone(),
@@ -812,7 +812,7 @@ mod tests {
 
     #[test]
     fn authentication_needs_a_secret_a_write_key_or_allow_unsigned() {
-        let source = |secret: bool, keys: bool, unsigned: bool| Source {
+        let source = |secret: bool, keys: bool, unsigned: bool| SegmentSource {
             name: "s".into(),
             source_ids: vec!["s".into()],
             write_keys: if keys { vec!["wk".into()] } else { Vec::new() },
@@ -823,7 +823,7 @@ mod tests {
             webhook_secret_name: secret.then(|| "S".into()),
             webhook_secret: None,
         };
-        let config = |sources: Vec<Source>| BridgeConfig {
+        let config = |sources: Vec<SegmentSource>| BridgeConfig {
             destinations: Vec::new(),
             subscriptions: Vec::new(),
             sources,
