@@ -1202,7 +1202,7 @@ mod tests {
             attempts: 1,
             result: DeliveryResult::DeadLettered {
                 reason: DeadLetterReason {
-                    code: "launchdarkly_configuration_error".into(),
+                    code: crate::delivery::DeadLetterCode::LaunchdarklyConfigurationError,
                     message: "m".into(),
                 },
             },
