@@ -358,7 +358,7 @@ pub fn plan_ingest(
 }
 
 fn routing_error(error: RoutingError) -> ApiResponse {
-    ApiResponse::error(error.status, error.code, error.message)
+    ApiResponse::error(error.status, error.code.as_str(), error.message)
 }
 
 /// Finds the source of a webhook and authenticates the request before its body is parsed: the
