@@ -1,7 +1,9 @@
 //! The bridge's HTTP API as pure decisions: routing, JSON errors, and the answer to Segment
 //! once deliveries are done. The Worker adapter only moves bytes.
 
-use crate::config::{BridgeConfig, ConfigProblem, Route as SourceRoute, RoutingError, SourceHint};
+use crate::config::{
+    BridgeConfig, ConfigProblem, RoutingCode, RoutingError, SourceHint, SourceRoute,
+};
 use crate::delivery::DeadLetterReason;
 use crate::inbound::{
     basic_auth_write_key, body_write_key, check_request_size, read_events, read_tracking_call,
@@ -288,9 +290,9 @@ impl From<SignatureError> for ApiError {
 impl From<RoutingError> for ApiError {
     fn from(error: RoutingError) -> Self {
         let code = match error.code {
-            "unknown_write_key" => ErrorCode::UnknownWriteKey,
-            "unknown_source" => ErrorCode::UnknownSource,
-            _ => ErrorCode::SourceRequired,
+            RoutingCode::UnknownWriteKey => ErrorCode::UnknownWriteKey,
+            RoutingCode::UnknownSource => ErrorCode::UnknownSource,
+            RoutingCode::SourceRequired => ErrorCode::SourceRequired,
         };
         ApiError::new(code, error.message)
     }
@@ -1032,7 +1034,10 @@ mod tests {
                 retry_after: Some(3),
             },
         ] {
-            assert_eq!(serde_json::to_value(&result).unwrap()["result"], result.name());
+            assert_eq!(
+                serde_json::to_value(&result).unwrap()["result"],
+                result.name()
+            );
         }
     }
 
@@ -1616,7 +1621,7 @@ mod tests {
             attempts: 1,
             result: DeliveryResult::DeadLettered {
                 reason: DeadLetterReason {
-                    code: "launchdarkly_configuration_error".into(),
+                    code: crate::delivery::DeadLetterCode::LaunchdarklyConfigurationError,
                     message: "m".into(),
                 },
             },

@@ -1,8 +1,9 @@
 //! Delivery decisions, as pure functions: how payloads are bounded, what to do after each
-//! attempt (LaunchDarkly's SDK rules: 2xx done; 400, 408, 429, 5xx, timeouts and network errors
-//! retried, honouring `Retry-After`; 413 split; 401, 403, 404 are configuration errors), the
-//! queued-payload and dead-letter records, how a payload is split in two and cut into queue
-//! messages, and the dead-letter store's keys, expiry and pages.
+//! attempt (LaunchDarkly's SDK rules: 2xx done; 413 split; 400, 408, 429, any status outside
+//! 2xx–4xx (5xx …), timeouts and network errors retried, honouring `Retry-After`; the other 4xx
+//! (401, 403, 404 …) are configuration errors), the queued-payload and dead-letter records, how a
+//! payload is split in two and cut into queue messages, and the dead-letter store's keys, expiry
+//! and pages.
 
 use crate::config::ConfigProblem;
 use crate::launchdarkly::{uuid_v5, DeliveryVerdict};
@@ -122,10 +123,63 @@ impl AttemptResult {
 /// Why a payload was given up on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetterReason {
-    /// `launchdarkly_configuration_error`, `retries_exhausted` or `payload_too_large`.
-    pub code: String,
+    /// What kind of failure, as a stable code.
+    pub code: DeadLetterCode,
     /// For people.
     pub message: String,
+}
+
+/// The stable code of a [`DeadLetterReason`], written in snake case (`retries_exhausted`) in
+/// dead letters, logs and answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterCode {
+    /// LaunchDarkly answered a 4xx other than 400, 408, 413 and 429 (401, 403, 404 …): the
+    /// destination's client-side ID or events host is wrong.
+    LaunchdarklyConfigurationError,
+    /// Every retry the policy allows failed.
+    RetriesExhausted,
+    /// LaunchDarkly answered 413 for a payload of fewer than two events: it cannot be split.
+    PayloadTooLarge,
+    /// Durable mode: the payload's destination is no longer configured.
+    UnknownDestination,
+    /// Durable mode: a delivery-queue message that is not a queued payload.
+    UnreadableMessage,
+    /// Durable mode: the delivery consumer failed on the payload until the platform moved it to
+    /// the dead-letter queue.
+    ConsumerFailed,
+    /// A code this version does not write, read from a letter kept by another version: kept as
+    /// it was, so the letter can still be listed, replayed and deleted. Reading gives the
+    /// variants above for their codes, never this one.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl DeadLetterCode {
+    /// The code as written: `retries_exhausted`, or an [`DeadLetterCode::Other`] code as it was.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DeadLetterCode::LaunchdarklyConfigurationError => "launchdarkly_configuration_error",
+            DeadLetterCode::RetriesExhausted => "retries_exhausted",
+            DeadLetterCode::PayloadTooLarge => "payload_too_large",
+            DeadLetterCode::UnknownDestination => "unknown_destination",
+            DeadLetterCode::UnreadableMessage => "unreadable_message",
+            DeadLetterCode::ConsumerFailed => "consumer_failed",
+            DeadLetterCode::Other(code) => code,
+        }
+    }
+
+    /// Whether the destination's configuration (client-side ID, events host) is at fault rather
+    /// than an outage: fixing it and replaying delivers the payload.
+    pub fn is_configuration_error(&self) -> bool {
+        matches!(self, DeadLetterCode::LaunchdarklyConfigurationError)
+    }
+}
+
+impl std::fmt::Display for DeadLetterCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What to do after an attempt.
@@ -141,8 +195,11 @@ pub enum NextStep {
     DeadLetter(DeadLetterReason),
 }
 
-/// Decides the next step after attempt number `attempt` (1-based) of a payload of `events`
-/// events, given the waits allowed (`delays[i]` before retry `i + 1`).
+/// Decides the next step after attempt number `attempt` (1-based; 0 reads as 1) of a payload of
+/// `events` events, given the waits allowed (`delays_seconds[i]` before retry `i + 1`). A retry
+/// waits the policy's wait or the `Retry-After` LaunchDarkly asked for, whichever is longer, at
+/// most 43200 seconds (Cloudflare Queues' longest delay); with no wait left, the payload is
+/// given up on.
 pub fn next_step(
     delays_seconds: &[u32],
     attempt: u32,
@@ -154,11 +211,11 @@ pub fn next_step(
         DeliveryVerdict::Delivered => NextStep::Delivered,
         DeliveryVerdict::TooLarge if events > 1 => NextStep::Split,
         DeliveryVerdict::TooLarge => NextStep::DeadLetter(DeadLetterReason {
-            code: "payload_too_large".to_string(),
+            code: DeadLetterCode::PayloadTooLarge,
             message: "LaunchDarkly answered 413 for a single event: it is too large to deliver".to_string(),
         }),
         DeliveryVerdict::ConfigurationError => NextStep::DeadLetter(DeadLetterReason {
-            code: "launchdarkly_configuration_error".to_string(),
+            code: DeadLetterCode::LaunchdarklyConfigurationError,
             message: format!(
                 "LaunchDarkly answered {}: check the destination's client-side ID and events host, then replay",
                 result.describe()
@@ -174,7 +231,7 @@ pub fn next_step(
                 NextStep::RetryAfter((*delay).max(asked).min(43_200))
             }
             None => NextStep::DeadLetter(DeadLetterReason {
-                code: "retries_exhausted".to_string(),
+                code: DeadLetterCode::RetriesExhausted,
                 message: format!(
                     "gave up after {attempt} attempts; the last one got {}",
                     result.describe()
@@ -202,8 +259,10 @@ pub enum DirectAction {
     Keep(DeadLetterReason),
 }
 
-/// Direct mode's decision after attempt number `attempt` (1-based): the SDKs' rules with
-/// `policy.direct_attempts` attempts, waits no longer than `policy.direct_max_wait_ms`.
+/// Direct mode's decision after attempt number `attempt` (1-based): [`next_step`] with
+/// `policy.direct_attempts` attempts one second apart. A longer `Retry-After` is waited for when
+/// it is at most `policy.direct_max_wait_ms`, else the payload goes back to the sender with that
+/// wait; so does a payload whose attempts are spent. Permanent failures are kept.
 pub fn direct_action(
     policy: &RetryPolicy,
     attempt: u32,
@@ -221,15 +280,21 @@ pub fn direct_action(
         NextStep::RetryAfter(seconds) => DirectAction::ReturnToSender {
             retry_after: Some(seconds),
         },
-        NextStep::DeadLetter(reason) if reason.code == "retries_exhausted" => {
-            DirectAction::ReturnToSender { retry_after: None }
-        }
-        NextStep::DeadLetter(reason) => DirectAction::Keep(reason),
+        NextStep::DeadLetter(reason) => match reason.code {
+            DeadLetterCode::RetriesExhausted => DirectAction::ReturnToSender { retry_after: None },
+            DeadLetterCode::LaunchdarklyConfigurationError
+            | DeadLetterCode::PayloadTooLarge
+            | DeadLetterCode::UnknownDestination
+            | DeadLetterCode::UnreadableMessage
+            | DeadLetterCode::ConsumerFailed
+            | DeadLetterCode::Other(_) => DirectAction::Keep(reason),
+        },
     }
 }
 
 /// Seconds to wait from a `Retry-After` header: delta-seconds, or an HTTP date
-/// (`Wed, 21 Oct 2015 07:28:00 GMT`) relative to `now_ms`.
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`) relative to `now_ms` (a past one is 0); at most
+/// `u32::MAX`. `None` for anything else.
 pub fn retry_after_seconds(value: &str, now_ms: i64) -> Option<u32> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
@@ -240,7 +305,8 @@ pub fn retry_after_seconds(value: &str, now_ms: i64) -> Option<u32> {
     Some(seconds.min(i64::from(u32::MAX)) as u32)
 }
 
-/// Unix milliseconds of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+/// Unix milliseconds of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`; the weekday is not
+/// checked).
 fn http_date_millis(value: &str) -> Option<i64> {
     let mut parts = value.split_whitespace();
     let _weekday = parts.next()?;
@@ -276,7 +342,8 @@ pub struct QueuedPayload {
     /// The destination's name; its URL is looked up when delivering, so a fixed client-side ID
     /// applies to payloads already queued.
     pub destination: String,
-    /// `X-LaunchDarkly-Payload-ID`, the same on every attempt.
+    /// `X-LaunchDarkly-Payload-ID`, the same on every attempt: a UUID, except in the letter of
+    /// an unreadable queue message (the queue's message id) or of an earlier version.
     pub payload_id: String,
     /// The JSON array of custom events.
     pub body: String,
@@ -361,8 +428,9 @@ impl PageRequest {
     /// The largest page; a larger `limit` is lowered to it.
     pub const MAX_LIMIT: u32 = 100;
 
-    /// Reads `cursor` and `limit` from the query of `url` (percent-decoded; other parameters
-    /// ignored). `Err` holds a `limit` that is not a positive integer.
+    /// Reads `cursor` and `limit` from the query of `url` (percent-decoded; an empty cursor and
+    /// other parameters ignored; a `limit` above [`PageRequest::MAX_LIMIT`] lowered to it).
+    /// `Err` holds a `limit` that is not a positive integer up to `u64::MAX`.
     pub fn from_url(url: &str) -> Result<PageRequest, InvalidLimit> {
         let query = url
             .split('#')
@@ -394,18 +462,12 @@ impl PageRequest {
 }
 
 /// A page's `limit` that is not a positive integer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("limit {0:?} is not a positive integer")]
 pub struct InvalidLimit(pub String);
 
-impl std::fmt::Display for InvalidLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "limit {:?} is not a positive integer", self.0)
-    }
-}
-
-impl std::error::Error for InvalidLimit {}
-
-/// `%XX` escapes decoded (a malformed one kept as it is; `+` kept, since cursors may hold it).
+/// `%XX` escapes decoded (a malformed one kept as it is; `+` kept, since cursors may hold it;
+/// bytes that are not UTF-8 become U+FFFD).
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -469,9 +531,12 @@ fn child_payload_id(parent: &str, part: &str) -> String {
 pub const MAX_QUEUED_BYTES: usize = 120_000;
 
 /// Why a payload could not be cut into queue messages.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum QueueFitError {
     /// A piece over the limit that cannot be split: one event, or a body that is not a JSON array.
+    #[error(
+        "the payload {payload_id} is {bytes} bytes as a queue message (at most {max_bytes}) and cannot be split"
+    )]
     Unsplittable {
         /// The piece's payload id.
         payload_id: String,
@@ -481,26 +546,9 @@ pub enum QueueFitError {
         max_bytes: usize,
     },
     /// The payload could not be written as JSON.
+    #[error("the payload cannot be written as JSON: {0}")]
     Json(String),
 }
-
-impl std::fmt::Display for QueueFitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            QueueFitError::Unsplittable {
-                payload_id,
-                bytes,
-                max_bytes,
-            } => write!(
-                f,
-                "the payload {payload_id} is {bytes} bytes as a queue message (at most {max_bytes}) and cannot be split"
-            ),
-            QueueFitError::Json(error) => write!(f, "the payload cannot be written as JSON: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for QueueFitError {}
 
 /// `payload` as queue messages (its JSON), each at most `max_bytes`: the payload itself when it
 /// fits, else its halves from [`split_payload`], halved again until each fits, in event order.
@@ -577,16 +625,26 @@ mod tests {
         );
         let exhausted = next_step(&delays, 3, 3, &result(Some(500), None), 0);
         assert!(
-            matches!(exhausted, NextStep::DeadLetter(ref r) if r.code == "retries_exhausted" && r.message.contains("HTTP 500"))
+            matches!(exhausted, NextStep::DeadLetter(DeadLetterReason { code: DeadLetterCode::RetriesExhausted, ref message }) if message.contains("HTTP 500"))
         );
         for status in [401, 403, 404] {
             let step = next_step(&delays, 1, 3, &result(Some(status), None), 0);
-            assert!(
-                matches!(step, NextStep::DeadLetter(ref r) if r.code == "launchdarkly_configuration_error")
-            );
+            assert!(matches!(
+                step,
+                NextStep::DeadLetter(DeadLetterReason {
+                    code: DeadLetterCode::LaunchdarklyConfigurationError,
+                    ..
+                })
+            ));
         }
         let single = next_step(&delays, 1, 1, &result(Some(413), None), 0);
-        assert!(matches!(single, NextStep::DeadLetter(ref r) if r.code == "payload_too_large"));
+        assert!(matches!(
+            single,
+            NextStep::DeadLetter(DeadLetterReason {
+                code: DeadLetterCode::PayloadTooLarge,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -618,7 +676,10 @@ mod tests {
         );
         assert!(matches!(
             direct_action(&policy, 1, 2, &result(Some(401), None), 0),
-            DirectAction::Keep(ref r) if r.code == "launchdarkly_configuration_error"
+            DirectAction::Keep(DeadLetterReason {
+                code: DeadLetterCode::LaunchdarklyConfigurationError,
+                ..
+            })
         ));
     }
 
@@ -814,7 +875,19 @@ mod tests {
                 max_bytes: 10
             })
         );
-        assert!(QueueFitError::Json("x".into()).to_string().contains(": x"));
+        assert_eq!(
+            QueueFitError::Unsplittable {
+                payload_id: "p".into(),
+                bytes: 51,
+                max_bytes: 50
+            }
+            .to_string(),
+            "the payload p is 51 bytes as a queue message (at most 50) and cannot be split"
+        );
+        assert_eq!(
+            QueueFitError::Json("x".into()).to_string(),
+            "the payload cannot be written as JSON: x"
+        );
     }
 
     #[test]
@@ -965,6 +1038,57 @@ mod tests {
     }
 
     #[test]
+    fn dead_letter_codes_are_written_in_snake_case() {
+        let codes = [
+            (
+                DeadLetterCode::LaunchdarklyConfigurationError,
+                "launchdarkly_configuration_error",
+            ),
+            (DeadLetterCode::RetriesExhausted, "retries_exhausted"),
+            (DeadLetterCode::PayloadTooLarge, "payload_too_large"),
+            (DeadLetterCode::UnknownDestination, "unknown_destination"),
+            (DeadLetterCode::UnreadableMessage, "unreadable_message"),
+            (DeadLetterCode::ConsumerFailed, "consumer_failed"),
+            (DeadLetterCode::Other("x".into()), "x"),
+        ];
+        for (code, text) in codes {
+            assert_eq!(code.as_str(), text);
+            assert_eq!(code.to_string(), text);
+            let json = format!("{text:?}");
+            assert_eq!(serde_json::to_string(&code).unwrap(), json);
+            assert_eq!(serde_json::from_str::<DeadLetterCode>(&json).unwrap(), code);
+            assert_eq!(
+                code.is_configuration_error(),
+                code == DeadLetterCode::LaunchdarklyConfigurationError,
+                "{text}"
+            );
+        }
+        // A known code never reads as `Other`; a code that is not a string does not read.
+        assert_ne!(
+            serde_json::from_str::<DeadLetterCode>("\"retries_exhausted\"").unwrap(),
+            DeadLetterCode::Other("retries_exhausted".into())
+        );
+        assert!(serde_json::from_str::<DeadLetterCode>("1").is_err());
+    }
+
+    #[test]
+    fn stored_dead_letters_read_and_write_back_byte_for_byte() {
+        let stored = [
+            r#"{"payload":{"v":1,"destination":"main","payload_id":"6f1c3a52-9d0e-4c1b-8a47-2e5bd9c01f63","body":"[]","events":0,"attempts":9,"queued_at":1,"last_result":"HTTP 503"},"reason":{"code":"retries_exhausted","message":"gave up after 9 attempts; the last one got HTTP 503"},"dead_lettered_at":2}"#,
+            // An earlier version's letter: any payload id, a code this version does not write.
+            r#"{"payload":{"v":1,"destination":"a","payload_id":"legacy-id","body":"[]","events":0,"attempts":1,"queued_at":1},"reason":{"code":"x","message":"y"},"dead_lettered_at":1}"#,
+        ];
+        for text in stored {
+            let letter: DeadLetter = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::to_string(&letter).unwrap(), text);
+        }
+        let letter: DeadLetter = serde_json::from_str(stored[0]).unwrap();
+        assert_eq!(letter.reason.code, DeadLetterCode::RetriesExhausted);
+        let legacy: DeadLetter = serde_json::from_str(stored[1]).unwrap();
+        assert_eq!(legacy.reason.code, DeadLetterCode::Other("x".into()));
+    }
+
+    #[test]
     fn attempts_are_described() {
         assert_eq!(result(Some(503), None).describe(), "HTTP 503");
         assert_eq!(result(None, None).describe(), "connection refused");
@@ -1013,28 +1137,39 @@ mod tests {
         assert_eq!(
             exhausted,
             NextStep::DeadLetter(DeadLetterReason {
-                code: "retries_exhausted".into(),
+                code: DeadLetterCode::RetriesExhausted,
                 message: "gave up after 4 attempts; the last one got connection refused".into(),
             })
         );
         // No retries at all: the first failure is the last.
         assert!(matches!(
             next_step(&[], 1, 2, &result(Some(500), None), 0),
-            NextStep::DeadLetter(ref r) if r.code == "retries_exhausted"
+            NextStep::DeadLetter(DeadLetterReason {
+                code: DeadLetterCode::RetriesExhausted,
+                ..
+            })
         ));
         // Attempt 0 (never sent) reads the first wait, as attempt 1 does.
         assert_eq!(step(0, 2, Some(500), None), NextStep::RetryAfter(10));
         assert_eq!(step(1, 2, Some(413), None), NextStep::Split);
-        assert!(
-            matches!(step(1, 1, Some(413), None), NextStep::DeadLetter(ref r) if r.code == "payload_too_large")
-        );
-        assert!(
-            matches!(step(1, 0, Some(413), None), NextStep::DeadLetter(ref r) if r.code == "payload_too_large")
-        );
+        assert!(matches!(
+            step(1, 1, Some(413), None),
+            NextStep::DeadLetter(DeadLetterReason {
+                code: DeadLetterCode::PayloadTooLarge,
+                ..
+            })
+        ));
+        assert!(matches!(
+            step(1, 0, Some(413), None),
+            NextStep::DeadLetter(DeadLetterReason {
+                code: DeadLetterCode::PayloadTooLarge,
+                ..
+            })
+        ));
         assert_eq!(
             step(1, 2, Some(404), None),
             NextStep::DeadLetter(DeadLetterReason {
-                code: "launchdarkly_configuration_error".into(),
+                code: DeadLetterCode::LaunchdarklyConfigurationError,
                 message: "LaunchDarkly answered HTTP 404: check the destination's client-side ID and events host, then replay".into(),
             })
         );
@@ -1092,7 +1227,10 @@ mod tests {
         );
         assert!(matches!(
             direct_action(&policy, 1, 1, &result(Some(413), None), 0),
-            DirectAction::Keep(ref r) if r.code == "payload_too_large"
+            DirectAction::Keep(DeadLetterReason {
+                code: DeadLetterCode::PayloadTooLarge,
+                ..
+            })
         ));
     }
 

@@ -2,15 +2,17 @@
 //!
 //! Segment sends ISO-8601 strings (`2022-03-30T17:24:58Z`, `2024-05-06T07:08:09.123+02:00`);
 //! Segment's destination parses them with dayjs and falls back to "now" when they do not parse.
-//! Accepted here: a date (`2024-05-06`), optionally followed by `T` or a space, a time with
-//! minutes or seconds and any number of fractional digits, and an optional `Z`, `±hh`, `±hhmm` or
-//! `±hh:mm` offset (no offset means UTC, the Worker's time zone). A JSON number is taken as Unix
-//! milliseconds, as dayjs does.
+//! Accepted here: a date (`2024-05-06`; the month and the day may have one digit), optionally
+//! followed by `T`, `t` or a space, a time with minutes or seconds (two digits each) and any
+//! number of fractional digits after `.` or `,` (fractions of a millisecond dropped), and an
+//! optional `Z`, `z`, `±hh`, `±hhmm` or `±hh:mm` offset (no offset means UTC, the Worker's time
+//! zone). A JSON number is taken as Unix milliseconds, as dayjs does.
 
 use serde_json::Value;
 use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
 /// Unix milliseconds for a Segment `timestamp` value, or `None` when it is absent or unparsable.
+/// A number's fraction is dropped; from ±8.64e15 (JavaScript's date limit) on, it is `None`.
 pub fn unix_millis(value: Option<&Value>) -> Option<i64> {
     match value? {
         Value::String(text) => parse_iso8601_millis(text),
@@ -61,7 +63,8 @@ pub fn iso8601_millis(ms: i64) -> String {
     )
 }
 
-/// Unix milliseconds for an ISO-8601 date-time string, or `None` when it does not parse.
+/// Unix milliseconds for an ISO-8601 date-time string (the forms of the module documentation,
+/// surrounding whitespace ignored), or `None` when it does not parse.
 pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
     let mut cursor = Cursor::new(text.trim());
     let year = cursor.digits(4, 4)? as i32;
@@ -239,6 +242,20 @@ mod tests {
     }
 
     #[test]
+    fn accepts_lower_case_letters_a_decimal_comma_and_one_digit_months_and_days() {
+        assert_eq!(
+            parse_iso8601_millis(" 2024-5-6t07:08:09,123z "),
+            Some(1_714_979_289_123)
+        );
+        assert_eq!(
+            parse_iso8601_millis("2024-05-06T07:08:09.1239Z"),
+            Some(1_714_979_289_123)
+        );
+        assert_eq!(parse_iso8601_millis("2024-05-06T7:08:09Z"), None);
+        assert_eq!(parse_iso8601_millis("24-05-06"), None);
+    }
+
+    #[test]
     fn rejects_garbage_and_impossible_dates() {
         for text in [
             "",
@@ -301,6 +318,12 @@ mod tests {
         assert_eq!(unix_millis(Some(&json!(null))), None);
         assert_eq!(unix_millis(Some(&json!({"a": 1}))), None);
         assert_eq!(unix_millis(Some(&json!(1e300))), None);
+        assert_eq!(unix_millis(Some(&json!(-8.64e15))), None);
+        assert_eq!(
+            unix_millis(Some(&json!(-8_639_999_999_999_999.0))),
+            Some(-8_639_999_999_999_999)
+        );
+        assert_eq!(unix_millis(Some(&json!(1.9))), Some(1));
         assert_eq!(unix_millis(None), None);
     }
 }

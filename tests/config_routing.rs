@@ -108,9 +108,15 @@ fn two_sources_reach_their_own_environments() {
 fn unknown_sources_are_refused_and_secrets_never_echoed() {
     let config = config(two_environments());
     let unknown = config.route(SourceHint::SourceId("mobile")).unwrap_err();
-    assert_eq!((unknown.status, unknown.code), (404, "unknown_source"));
+    assert_eq!(
+        (unknown.status, unknown.code.as_str()),
+        (404, "unknown_source")
+    );
     let bad_key = config.route(SourceHint::WriteKey("wk-wrong")).unwrap_err();
-    assert_eq!((bad_key.status, bad_key.code), (401, "unknown_write_key"));
+    assert_eq!(
+        (bad_key.status, bad_key.code.as_str()),
+        (401, "unknown_write_key")
+    );
     assert!(!bad_key.message.contains("wk-wrong"));
     let summary = config.summary().to_string();
     assert!(!summary.contains("wk-secret-1"), "{summary}");
@@ -119,7 +125,7 @@ fn unknown_sources_are_refused_and_secrets_never_echoed() {
     no_default["sources"][1]["default"] = json!(false);
     let config = self::config(no_default);
     assert_eq!(
-        config.route(SourceHint::None).unwrap_err().code,
+        config.route(SourceHint::None).unwrap_err().code.as_str(),
         "source_required"
     );
 }

@@ -120,7 +120,7 @@ fn run_gives_the_exact_request_the_pipeline_plans() {
     assert_eq!(delivery["url"], request.url.as_str());
     assert_eq!(delivery["body"], request.body.as_str());
     let headers: Vec<(String, String)> = request
-        .headers
+        .headers()
         .iter()
         .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect();
@@ -577,4 +577,129 @@ fn hostile_input_gives_answers_not_exceptions() {
     let answer = run_json(&deep_mapping, &purchase());
     assert_eq!(answer["ok"], true, "{answer}");
     assert!(import_mapping(&deep, true).is_object());
+}
+
+/// One implementation of every rule: the playground's answer and the Worker's (the core's
+/// `plan_ingest` and `finish`, as `POST /segment/{source}` runs them) for the same events and
+/// configuration agree on every outcome, every payload (id, URL, exact body) and, event by
+/// event, on the LaunchDarkly events the trace shows.
+#[wasm_bindgen_test]
+fn the_playground_shows_what_the_worker_does() {
+    use segment_ld_bridge::api::{self, DeliveryReport, IngestPlan, IngestRequest, Route};
+    use segment_ld_bridge::inbound::Limits;
+    let config = json!({
+        "destinations": [
+            {"name": "production", "client_side_id": "env-1",
+             "metric_event_keys": ["Order Completed"], "unknown_event_keys": "drop"},
+            {"name": "staging", "client_side_id": "env-2", "events_host": "eu"}
+        ],
+        "sources": [{"name": "web", "source_ids": ["web"], "allow_unsigned": true}],
+        "subscriptions": [
+            {"name": "orders", "trigger": "type = \"track\"", "destinations": ["production", "staging"]},
+            {"name": "accounts", "trigger": "event = \"Order Completed\"",
+             "mapping": {"context_kind": "account", "user_key": {"@path": "$.properties.account"}},
+             "destinations": ["staging"]}
+        ]
+    });
+    let events = json!([
+        purchase(),
+        {"type": "track", "event": "Order Complete", "userId": "u-2", "messageId": "m-2"},
+        {"type": "track", "event": "Order Completed", "messageId": "m-3", "properties": {"account": "a-1"}},
+        {"type": "page", "name": "Home", "userId": "u-1"},
+        {"type": "track", "event": "Signed Up", "userId": "u-3", "properties": {"revenue": "lots"}},
+        7
+    ]);
+    let body = events.to_string();
+    let playground = json_of(run(
+        &config.to_string(),
+        &body,
+        Some("web".to_string()),
+        Some(RECEIVED_AT),
+    ));
+    assert_eq!(playground["ok"], true, "{playground}");
+    let bridge = read_document(&config).expect("valid");
+    let route = Route::Webhook {
+        source_id: Some("web".to_string()),
+    };
+    let request = IngestRequest {
+        content_type: Some("application/json"),
+        authorization: None,
+        signature: None,
+        body: body.as_bytes(),
+    };
+    let IngestPlan::Deliver(delivery) = api::plan_ingest(
+        &bridge,
+        &route,
+        &request,
+        &Limits::SEGMENT,
+        RECEIVED_AT as i64,
+    ) else {
+        panic!("the Worker should deliver");
+    };
+    let reports: Vec<DeliveryReport> = delivery
+        .processed
+        .payloads
+        .iter()
+        .map(|_| DeliveryReport::queued())
+        .collect();
+    let worker = api::finish(&delivery, &reports).to_json();
+    assert_eq!(playground["outcomes"], worker["outcomes"]);
+    let reasons: Vec<&str> = worker["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "track_event",
+            "track_event",
+            "track_event",
+            "not_a_track_event",
+            "invalid_metric_value",
+            "invalid_event"
+        ]
+    );
+    let deliveries = playground["deliveries"].as_array().unwrap();
+    assert_eq!(
+        deliveries.len(),
+        worker["deliveries"].as_array().unwrap().len()
+    );
+    for (shown, sent) in deliveries
+        .iter()
+        .zip(worker["deliveries"].as_array().unwrap())
+    {
+        assert_eq!(shown["payload_id"], sent["payload_id"]);
+        assert_eq!(shown["url"], sent["url"]);
+        assert_eq!(shown["destination"], sent["destination"]);
+    }
+    for (shown, planned) in deliveries.iter().zip(&delivery.processed.payloads) {
+        assert_eq!(shown["body"], planned.body.as_str());
+        assert_eq!(shown["event_indexes"], json!(planned.event_indexes));
+    }
+    // Every LaunchDarkly event the trace shows is in the payload of each destination it names.
+    for trace in playground["events"].as_array().unwrap() {
+        for subscription in trace["subscriptions"].as_array().unwrap() {
+            let Some(event) = subscription.get("event") else {
+                continue;
+            };
+            for name in subscription["destinations"].as_array().unwrap() {
+                let sent_or_dropped = deliveries.iter().any(|d| {
+                    d["destination"] == *name && {
+                        let body: Value =
+                            serde_json::from_str(d["body"].as_str().unwrap()).unwrap();
+                        body.as_array().unwrap().contains(event)
+                    }
+                });
+                let dropped = subscription["key_checks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|check| check["destination"] == *name && check["sent"] == false);
+                assert!(sent_or_dropped || dropped, "{event} to {name}");
+                assert!(!(sent_or_dropped && dropped), "{event} to {name}");
+            }
+        }
+    }
 }

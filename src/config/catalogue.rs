@@ -31,7 +31,8 @@ pub enum KeyCheck {
     NearMiss {
         /// The catalogue key it probably meant.
         suggestion: String,
-        /// What differs: `case`, `whitespace`, `punctuation`, or several joined by `, `.
+        /// What differs: `case`, `whitespace`, `punctuation`, or several joined by `, `; or
+        /// `spelling` when none of them does, only where the spaces and marks stand.
         difference: String,
     },
     /// Not in the catalogue, nothing close.
@@ -153,6 +154,18 @@ mod tests {
                 "signup-finished".into(),
                 "case, whitespace, punctuation".into()
             )
+        );
+    }
+
+    #[test]
+    fn keys_that_differ_only_in_where_their_marks_stand_differ_in_spelling() {
+        let catalogue = MetricCatalogue::new(vec!["a b-c".into()], UnknownKeyPolicy::Send);
+        assert_eq!(
+            catalogue.check("a-b c"),
+            KeyCheck::NearMiss {
+                suggestion: "a b-c".into(),
+                difference: "spelling".into()
+            }
         );
     }
 

@@ -3,7 +3,7 @@
 //! (`subscriptions[1].trigger`), never just the first.
 
 use super::catalogue::{MetricCatalogue, UnknownKeyPolicy};
-use super::{BridgeConfig, ConfigProblem, Destination, Source, Subscription};
+use super::{BridgeConfig, ConfigProblem, Destination, SegmentSource, Subscription};
 use crate::launchdarkly::EventsBase;
 use crate::track_event::{TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
@@ -194,7 +194,8 @@ impl Reader {
         seen.push(name.to_string());
     }
 
-    /// Resolves destination names to indexes; `None` (absent) means every destination.
+    /// Resolves the item's `destinations` names to indexes, in order, each once; absent means
+    /// every destination. An empty list and unknown names are reported.
     fn destination_refs(
         &mut self,
         object: &Map<String, Value>,
@@ -330,10 +331,9 @@ fn read_subscriptions(
     destinations: &[String],
 ) -> Vec<Subscription> {
     let Some(value) = value else {
-        let preset = TrackEventMapping::preset()
-            .ok()
-            .and_then(|mapping| Subscription::preset(mapping, (0..destinations.len()).collect()));
-        return preset.into_iter().collect(); // ok: the preset always parses (tested)
+        return vec![Subscription::track_event_preset(
+            (0..destinations.len()).collect(),
+        )];
     };
     let Some(items) = reader.array(value, "subscriptions") else {
         return Vec::new();
@@ -400,14 +400,14 @@ fn read_sources(
     reader: &mut Reader,
     value: Option<&Value>,
     destinations: &[String],
-) -> Vec<Source> {
+) -> Vec<SegmentSource> {
     let Some(value) = value else {
         return Vec::new();
     };
     let Some(items) = reader.array(value, "sources") else {
         return Vec::new();
     };
-    let mut sources: Vec<Source> = Vec::new();
+    let mut sources: Vec<SegmentSource> = Vec::new();
     let mut names = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let location = format!("sources[{index}]");
@@ -504,7 +504,7 @@ fn read_sources(
         }
         let refs = reader.destination_refs(object, &location, destinations);
         if let Some(name) = name {
-            sources.push(Source {
+            sources.push(SegmentSource {
                 name,
                 source_ids,
                 write_keys,
@@ -541,4 +541,29 @@ fn quoted_list(names: &[String]) -> String {
 
 fn type_name(value: &Value) -> &'static str {
     crate::track_event::json_type_name(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn without_subscriptions_the_preset_reaches_every_destination() {
+        let config = read_document(&json!({
+            "destinations": [
+                {"name": "a", "client_side_id": "ca"},
+                {"name": "b", "client_side_id": "cb"}
+            ],
+            "sources": [{"name": "s", "write_keys": ["wk"]}]
+        }))
+        .unwrap();
+        assert_eq!(config.subscriptions.len(), 1);
+        let preset = &config.subscriptions[0];
+        assert_eq!(preset.name, PRESET_SUBSCRIPTION_NAME);
+        assert_eq!(preset.trigger.source(), PRESET_TRIGGER);
+        assert!(preset.enabled);
+        assert_eq!(preset.destinations, [0, 1]);
+        assert!(preset.mapping.customized_fields().is_empty());
+    }
 }

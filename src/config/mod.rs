@@ -27,7 +27,10 @@ pub const VAR_CLIENT_SIDE_ID: &str = "LD_CLIENT_SIDE_ID";
 pub const VAR_EVENTS_HOST: &str = "LD_EVENTS_HOST";
 /// Track Event field overrides, as Segment's mapping JSON (without `BRIDGE_CONFIG`).
 pub const VAR_TRACK_EVENT_MAPPING: &str = "TRACK_EVENT_MAPPING";
-/// Every variable the configuration is read from.
+/// The variables the destinations, subscriptions and sources are read from, `BRIDGE_CONFIG`
+/// first (the others may not be set with it). The timestamp window's variables,
+/// [`VAR_TIMESTAMP_EARLIEST`] and [`VAR_TIMESTAMP_MAX_FUTURE_SECONDS`], are not among them:
+/// they apply with `BRIDGE_CONFIG` too.
 pub const CONFIG_VARS: [&str; 8] = [
     VAR_BRIDGE_CONFIG,
     VAR_CLIENT_SIDE_ID,
@@ -58,22 +61,24 @@ pub const DEFAULT_SOURCE_NAME: &str = "default";
 /// The destination name used when the configuration comes from the `LD_*` variables.
 pub const DEFAULT_DESTINATION_NAME: &str = "default";
 
-/// One problem in the configuration: where it is and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One problem in the configuration: where it is and what is wrong. Shown as
+/// `{location}: {message}`, or the message alone when the location is empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{location}{}{message}", location_separator(.location))]
 pub struct ConfigProblem {
-    /// The variable or document path at fault (`subscriptions[1].trigger`).
+    /// The variable or document path at fault (`subscriptions[1].trigger`, `source "web"` for
+    /// a warning about a source), or empty for the document as a whole.
     pub location: String,
     /// What is wrong, for people.
     pub message: String,
 }
 
-impl fmt::Display for ConfigProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.location.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.location, self.message)
-        }
+/// What separates a problem's location from its message: nothing after no location.
+fn location_separator(location: &str) -> &'static str {
+    if location.is_empty() {
+        ""
+    } else {
+        ": "
     }
 }
 
@@ -133,22 +138,37 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Segment's Track Event preset: trigger `type = "track"`, named "Track Event". `None` only
-    /// if the constant preset trigger failed to parse, which its tests rule out.
-    pub fn preset(mapping: TrackEventMapping, destinations: Vec<usize>) -> Option<Subscription> {
-        Some(Subscription {
+    /// Segment's Track Event preset with `mapping`: trigger `type = "track"`, named
+    /// "Track Event", enabled.
+    pub fn preset(mapping: TrackEventMapping, destinations: Vec<usize>) -> Subscription {
+        #[expect(
+            clippy::expect_used,
+            reason = "PRESET_TRIGGER is a constant that parses: `the_preset_subscription_always_builds` proves it"
+        )]
+        let trigger = Trigger::parse(PRESET_TRIGGER).expect("the preset trigger parses");
+        Subscription {
             name: PRESET_SUBSCRIPTION_NAME.to_string(),
-            trigger: Trigger::parse(PRESET_TRIGGER).ok()?,
+            trigger,
             mapping,
             enabled: true,
             destinations,
-        })
+        }
+    }
+
+    /// [`Subscription::preset`] with Segment's preset mapping, unchanged.
+    pub fn track_event_preset(destinations: Vec<usize>) -> Subscription {
+        #[expect(
+            clippy::expect_used,
+            reason = "the preset mapping is constant and valid: `the_preset_subscription_always_builds` proves it"
+        )]
+        let mapping = TrackEventMapping::preset().expect("the preset mapping is valid");
+        Subscription::preset(mapping, destinations)
     }
 }
 
 /// A Segment source and the destinations its events go to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Source {
+pub struct SegmentSource {
     /// Its name, shown in outcomes.
     pub name: String,
     /// Ids used in the URL `/segment/{source_id}` (for example one per Segment webhook).
@@ -205,20 +225,50 @@ pub enum SourceHint<'a> {
     WriteKey(&'a str),
 }
 
-/// Why a request's source could not be resolved.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why a request's source could not be resolved. Shown as its message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct RoutingError {
     /// The HTTP status to answer.
     pub status: u16,
-    /// A stable code.
-    pub code: &'static str,
+    /// What went wrong, as a stable code.
+    pub code: RoutingCode,
     /// For people (never contains a write key).
     pub message: String,
 }
 
+/// The stable code of a [`RoutingError`], written in snake case (`unknown_source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingCode {
+    /// Nothing names the source and no source is the default (400).
+    SourceRequired,
+    /// No source has the id in the URL (404).
+    UnknownSource,
+    /// No source has the write key (401).
+    UnknownWriteKey,
+}
+
+impl RoutingCode {
+    /// The code as written: `source_required`, `unknown_source` or `unknown_write_key`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoutingCode::SourceRequired => "source_required",
+            RoutingCode::UnknownSource => "unknown_source",
+            RoutingCode::UnknownWriteKey => "unknown_write_key",
+        }
+    }
+}
+
+impl fmt::Display for RoutingCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a request's events may go.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Route {
+pub struct SourceRoute {
     /// The source's name, when sources are configured.
     pub source: Option<String>,
     /// Indexes into [`BridgeConfig::destinations`].
@@ -233,7 +283,7 @@ pub struct BridgeConfig {
     /// In order; every matching enabled one produces one LaunchDarkly event.
     pub subscriptions: Vec<Subscription>,
     /// Source routing; empty means every request may reach every destination.
-    pub sources: Vec<Source>,
+    pub sources: Vec<SegmentSource>,
     /// Things that are allowed but probably wrong (a trigger that can never match, …).
     pub warnings: Vec<ConfigProblem>,
 }
@@ -243,14 +293,17 @@ impl BridgeConfig {
     pub fn single(destination: Destination, mapping: TrackEventMapping) -> BridgeConfig {
         BridgeConfig {
             destinations: vec![destination],
-            subscriptions: Subscription::preset(mapping, vec![0]).into_iter().collect(),
+            subscriptions: vec![Subscription::preset(mapping, vec![0])],
             sources: Vec::new(),
             warnings: Vec::new(),
         }
     }
 
     /// Reads the configuration from variables (`lookup(name)` gives a variable's value):
-    /// `BRIDGE_CONFIG` when set, else the `LD_*` variables.
+    /// `BRIDGE_CONFIG` when set (and then any other variable of [`CONFIG_VARS`] is a problem),
+    /// else the `LD_*`, `TRACK_EVENT_MAPPING` and `SEGMENT_*` variables; either way the
+    /// timestamp window from `TIMESTAMP_EARLIEST` and `TIMESTAMP_MAX_FUTURE_SECONDS`. `Err`
+    /// lists every problem found.
     pub fn from_vars(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<BridgeConfig, Vec<ConfigProblem>> {
@@ -338,7 +391,7 @@ impl BridgeConfig {
         let shared_secret = set(VAR_SHARED_SECRET);
         let write_key = set(VAR_WRITE_KEY);
         let flag = |name: &str| set(name).is_some_and(|value| value.trim() == "true");
-        let source = Source {
+        let source = SegmentSource {
             name: DEFAULT_SOURCE_NAME.to_string(),
             source_ids: Vec::new(),
             write_keys: write_key.into_iter().collect(),
@@ -376,12 +429,12 @@ impl BridgeConfig {
     }
 
     /// Finds where a request's events may go, from how the request names its source.
-    pub fn route(&self, hint: SourceHint<'_>) -> Result<Route, RoutingError> {
-        let everywhere = || Route {
+    pub fn route(&self, hint: SourceHint<'_>) -> Result<SourceRoute, RoutingError> {
+        let everywhere = || SourceRoute {
             source: None,
             destinations: (0..self.destinations.len()).collect(),
         };
-        let found = |source: &Source| Route {
+        let found = |source: &SegmentSource| SourceRoute {
             source: Some(source.name.clone()),
             destinations: source.destinations.clone(),
         };
@@ -389,7 +442,7 @@ impl BridgeConfig {
             SourceHint::None if self.sources.is_empty() => Ok(everywhere()),
             SourceHint::None => self.sources.iter().find(|s| s.default).map(found).ok_or_else(|| RoutingError {
                 status: 400,
-                code: "source_required",
+                code: RoutingCode::SourceRequired,
                 message: "this bridge routes by Segment source: post to /segment/{source_id} or send the source's write key".to_string(),
             }),
             SourceHint::SourceId(id) => self
@@ -399,7 +452,7 @@ impl BridgeConfig {
                 .map(found)
                 .ok_or_else(|| RoutingError {
                     status: 404,
-                    code: "unknown_source",
+                    code: RoutingCode::UnknownSource,
                     message: format!("no source has the id {id:?}"),
                 }),
             SourceHint::WriteKey(key) => self
@@ -409,7 +462,7 @@ impl BridgeConfig {
                 .map(found)
                 .ok_or_else(|| RoutingError {
                     status: 401,
-                    code: "unknown_write_key",
+                    code: RoutingCode::UnknownWriteKey,
                     message: "the write key is not one of this bridge's sources".to_string(),
                 }),
         }
@@ -421,20 +474,20 @@ impl BridgeConfig {
     }
 
     /// The source whose `source_ids` include `id`.
-    pub fn source_with_id(&self, id: &str) -> Option<&Source> {
+    pub fn source_with_id(&self, id: &str) -> Option<&SegmentSource> {
         self.sources
             .iter()
             .find(|s| s.source_ids.iter().any(|known| known == id))
     }
 
     /// The source that receives requests naming none.
-    pub fn default_source(&self) -> Option<&Source> {
+    pub fn default_source(&self) -> Option<&SegmentSource> {
         self.sources.iter().find(|s| s.default)
     }
 
     /// Where `source`'s events may go.
-    pub fn route_of(source: &Source) -> Route {
-        Route {
+    pub fn route_of(source: &SegmentSource) -> SourceRoute {
+        SourceRoute {
             source: Some(source.name.clone()),
             destinations: source.destinations.clone(),
         }
@@ -655,6 +708,73 @@ mod tests {
     }
 
     #[test]
+    fn the_preset_subscription_always_builds() {
+        // The invariant behind the `expect`s of `Subscription::preset` and
+        // `Subscription::track_event_preset`: their inputs are constants, and they parse.
+        assert_eq!(
+            Trigger::parse(PRESET_TRIGGER).map(|t| t.source().to_string()),
+            Ok(PRESET_TRIGGER.to_string())
+        );
+        assert!(TrackEventMapping::preset().is_ok());
+        let preset = Subscription::track_event_preset(vec![1, 0]);
+        assert_eq!(preset.name, PRESET_SUBSCRIPTION_NAME);
+        assert_eq!(preset.trigger.source(), PRESET_TRIGGER);
+        assert!(preset.enabled);
+        assert_eq!(preset.destinations, [1, 0]);
+        assert!(preset.mapping.customized_fields().is_empty());
+        let config = BridgeConfig::single(
+            Destination::new("abc", "").unwrap(),
+            TrackEventMapping::preset().unwrap(),
+        );
+        assert_eq!(config.subscriptions.len(), 1);
+        assert_eq!(config.subscriptions[0].destinations, [0]);
+    }
+
+    #[test]
+    fn problems_show_their_location_unless_it_is_empty() {
+        assert_eq!(
+            problem("subscriptions[1].trigger", "is wrong").to_string(),
+            "subscriptions[1].trigger: is wrong"
+        );
+        assert_eq!(
+            problem("", "must be an object").to_string(),
+            "must be an object"
+        );
+    }
+
+    #[test]
+    fn routing_codes_are_written_in_snake_case() {
+        for (code, text) in [
+            (RoutingCode::SourceRequired, "source_required"),
+            (RoutingCode::UnknownSource, "unknown_source"),
+            (RoutingCode::UnknownWriteKey, "unknown_write_key"),
+        ] {
+            assert_eq!(code.as_str(), text);
+            assert_eq!(code.to_string(), text);
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(text));
+        }
+        let config = read(&[(VAR_CLIENT_SIDE_ID, "abc"), (VAR_WRITE_KEY, "wk")]).unwrap();
+        let error = config.route(SourceHint::WriteKey("other")).unwrap_err();
+        assert_eq!(
+            (error.status, error.code),
+            (401, RoutingCode::UnknownWriteKey)
+        );
+        assert_eq!(error.to_string(), error.message);
+        let error = config.route(SourceHint::SourceId("web")).unwrap_err();
+        assert_eq!(
+            (error.status, error.code),
+            (404, RoutingCode::UnknownSource)
+        );
+        let mut closed = config;
+        closed.sources[0].default = false;
+        let error = closed.route(SourceHint::None).unwrap_err();
+        assert_eq!(
+            (error.status, error.code),
+            (400, RoutingCode::SourceRequired)
+        );
+    }
+
+    #[test]
     fn defaults_to_the_us_host_and_the_preset() {
         let config = read(&[(VAR_CLIENT_SIDE_ID, "abc123"), (VAR_WRITE_KEY, "wk")]).unwrap();
         assert_eq!(
@@ -812,7 +932,7 @@ mod tests {
 
     #[test]
     fn authentication_needs_a_secret_a_write_key_or_allow_unsigned() {
-        let source = |secret: bool, keys: bool, unsigned: bool| Source {
+        let source = |secret: bool, keys: bool, unsigned: bool| SegmentSource {
             name: "s".into(),
             source_ids: vec!["s".into()],
             write_keys: if keys { vec!["wk".into()] } else { Vec::new() },
@@ -823,7 +943,7 @@ mod tests {
             webhook_secret_name: secret.then(|| "S".into()),
             webhook_secret: None,
         };
-        let config = |sources: Vec<Source>| BridgeConfig {
+        let config = |sources: Vec<SegmentSource>| BridgeConfig {
             destinations: Vec::new(),
             subscriptions: Vec::new(),
             sources,

@@ -4,7 +4,9 @@
 
 pub mod trace;
 
-use crate::config::{BridgeConfig, Destination, KeyCheck, Route, Subscription, UnknownKeyPolicy};
+use crate::config::{
+    BridgeConfig, Destination, KeyCheck, SourceRoute, Subscription, UnknownKeyPolicy,
+};
 use crate::delivery::PayloadLimits;
 use crate::inbound::{Limits, ReceivedEvents};
 use crate::launchdarkly::{bulk_headers, payload_id, CustomEvent};
@@ -123,8 +125,8 @@ impl Options {
 }
 
 /// The route of events that may reach every destination (no source).
-pub fn every_destination(config: &BridgeConfig) -> Route {
-    Route {
+pub fn every_destination(config: &BridgeConfig) -> SourceRoute {
+    SourceRoute {
         source: None,
         destinations: (0..config.destinations.len()).collect(),
     }
@@ -134,7 +136,7 @@ pub fn every_destination(config: &BridgeConfig) -> Route {
 /// the payloads for LaunchDarkly and, with [`Options::trace`], the trace.
 pub fn process(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     events: Events<'_>,
     options: Options,
 ) -> Processed {
@@ -296,7 +298,7 @@ struct Received<'r> {
 
 fn process_events(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     received: &Received<'_>,
     options: Options,
 ) -> Processed {
@@ -428,7 +430,7 @@ fn plan_payloads(
 
 fn process_event(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     index: usize,
     event: &Value,
     received_at_ms: i64,

@@ -4,7 +4,7 @@
 //! key check. The decisions are the pipeline's own, recorded as it makes them; the trace only
 //! adds the explanations (failed conditions, field provenance) for people.
 
-use crate::config::{BridgeConfig, KeyCheck, Route, Subscription, UnknownKeyPolicy};
+use crate::config::{BridgeConfig, KeyCheck, SourceRoute, Subscription, UnknownKeyPolicy};
 use crate::launchdarkly::CustomEvent;
 use crate::outcome::Reason;
 use crate::track_event::{field_traces, FieldTrace, Rejection};
@@ -162,7 +162,7 @@ pub(super) struct Ran {
 }
 
 impl SubscriptionTrace {
-    fn new(config: &BridgeConfig, route: &Route, subscription: &Subscription) -> Self {
+    fn new(config: &BridgeConfig, route: &SourceRoute, subscription: &Subscription) -> Self {
         let destinations: Vec<String> = subscription
             .destinations
             .iter()
@@ -191,7 +191,7 @@ impl SubscriptionTrace {
 /// and `shaped` says whether it is an object with a `type` (else no trigger is tried).
 pub(super) fn trace_event(
     config: &BridgeConfig,
-    route: &Route,
+    route: &SourceRoute,
     index: usize,
     event: Option<&Value>,
     shaped: bool,

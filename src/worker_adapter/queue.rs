@@ -7,8 +7,8 @@ use super::platform::{log, now_ms};
 use super::runtime::Runtime;
 use super::{send, store};
 use crate::delivery::{
-    next_step, queue_messages, split_payload, DeadLetter, DeadLetterReason, NextStep,
-    QueuedPayload, MAX_QUEUED_BYTES,
+    next_step, queue_messages, split_payload, DeadLetter, DeadLetterCode, DeadLetterReason,
+    NextStep, QueuedPayload, MAX_QUEUED_BYTES,
 };
 use serde_json::json;
 use worker::{
@@ -79,7 +79,7 @@ pub async fn consume_deliveries(batch: &MessageBatch<JsValue>, env: &Env, runtim
                     runtime,
                     unreadable,
                     reason(
-                        "unreadable_message",
+                        DeadLetterCode::UnreadableMessage,
                         format!("not a queued payload: {error}"),
                     ),
                 )
@@ -110,7 +110,13 @@ async fn deliver_queued(
             "the destination {:?} is no longer configured",
             payload.destination
         );
-        return give_up(env, runtime, payload, reason("unknown_destination", why)).await;
+        return give_up(
+            env,
+            runtime,
+            payload,
+            reason(DeadLetterCode::UnknownDestination, why),
+        )
+        .await;
     };
     let result = send::attempt(destination, &payload, runtime.policy.timeout_ms).await;
     payload.attempts += 1;
@@ -178,7 +184,7 @@ pub async fn consume_dead_letters(batch: &MessageBatch<JsValue>, env: &Env) {
             serde_json::from_str::<QueuedPayload>(&text).map(|payload| DeadLetter {
                 payload,
                 reason: reason(
-                    "consumer_failed",
+                    DeadLetterCode::ConsumerFailed,
                     "the delivery consumer failed on this payload until the platform gave up on it"
                         .to_string(),
                 ),
@@ -201,9 +207,6 @@ pub async fn consume_dead_letters(batch: &MessageBatch<JsValue>, env: &Env) {
     }
 }
 
-fn reason(code: &str, message: String) -> DeadLetterReason {
-    DeadLetterReason {
-        code: code.to_string(),
-        message,
-    }
+fn reason(code: DeadLetterCode, message: String) -> DeadLetterReason {
+    DeadLetterReason { code, message }
 }

@@ -103,7 +103,7 @@ pub async fn deliver_direct(
                     break;
                 }
                 DirectAction::Keep(reason) => {
-                    let configuration_error = reason.code == "launchdarkly_configuration_error";
+                    let configuration_error = reason.code.is_configuration_error();
                     let letter = DeadLetter {
                         payload: payload.clone(),
                         reason: reason.clone(),
