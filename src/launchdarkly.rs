@@ -9,7 +9,6 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use sha1::{Digest, Sha1};
 use std::borrow::Cow;
-use std::fmt;
 use uuid::Uuid;
 
 /// The bridge's `User-Agent`, naming it and its version.
@@ -35,16 +34,9 @@ pub enum EventsBase {
 }
 
 /// Why an events base could not be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct InvalidEventsBase(pub String);
-
-impl fmt::Display for InvalidEventsBase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for InvalidEventsBase {}
 
 impl EventsBase {
     /// Reads `us`, `eu`, `federal`, a base URL (`https://…` or `http://…`) or a bare host name

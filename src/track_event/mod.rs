@@ -16,7 +16,6 @@ use crate::segment::normalize_identity;
 use crate::timestamp;
 use serde_json::{json, Map, Number, Value};
 use std::borrow::Cow;
-use std::fmt;
 
 /// The preset's trigger: only track events feed custom metrics.
 pub const PRESET_TRIGGER: &str = r#"type = "track""#;
@@ -37,62 +36,54 @@ pub const REQUIRED_FIELDS: [&str; 2] = ["user_key", "event_name"];
 
 /// Segment's preset field mapping for Track Event, exactly as Segment writes it.
 pub fn preset_fields() -> Map<String, Value> {
-    let preset = json!({
-        "context_kind": "user",
-        "user_key": {"@if": {
-            "exists": {"@path": "$.userId"},
-            "then": {"@path": "$.userId"},
-            "else": {"@path": "$.anonymousId"}
-        }},
-        "additional_context_keys": {"unauthenticatedUser": {"@path": "$.anonymousId"}},
-        "event_name": {"@path": "$.event"},
-        "metric_value": {"@if": {
-            "exists": {"@path": "$.properties.revenue"},
-            "then": {"@path": "$.properties.revenue"},
-            "else": {"@path": "$.properties.value"}
-        }},
-        "event_properties": {"@path": "$.properties"},
-        "timestamp": {"@path": "$.timestamp"}
-    });
-    match preset {
-        Value::Object(fields) => fields,
-        _ => Map::new(), // ok: unreachable, the literal above is an object
-    }
+    let fields = [
+        ("context_kind", json!("user")),
+        (
+            "user_key",
+            json!({"@if": {
+                "exists": {"@path": "$.userId"},
+                "then": {"@path": "$.userId"},
+                "else": {"@path": "$.anonymousId"}
+            }}),
+        ),
+        (
+            "additional_context_keys",
+            json!({"unauthenticatedUser": {"@path": "$.anonymousId"}}),
+        ),
+        ("event_name", json!({"@path": "$.event"})),
+        (
+            "metric_value",
+            json!({"@if": {
+                "exists": {"@path": "$.properties.revenue"},
+                "then": {"@path": "$.properties.revenue"},
+                "else": {"@path": "$.properties.value"}
+            }}),
+        ),
+        ("event_properties", json!({"@path": "$.properties"})),
+        ("timestamp", json!({"@path": "$.timestamp"})),
+    ];
+    fields
+        .into_iter()
+        .map(|(name, mapping)| (name.to_string(), mapping))
+        .collect()
 }
 
 /// Why a field mapping cannot be used.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum FieldMappingError {
     /// The mapping document is not a JSON object.
+    #[error("a Track Event field mapping must be a JSON object of fields (context_kind, user_key, additional_context_keys, event_name, metric_value, event_properties, timestamp)")]
     NotAnObject,
     /// A key that is not one of the seven Track Event fields.
+    #[error("unknown Track Event field {0:?}; the fields are {fields}", fields = FIELDS.join(", "))]
     UnknownField(String),
     /// A required field (`user_key`, `event_name`) set to `null`.
+    #[error("the required field {0:?} cannot be unmapped (null)")]
     RequiredFieldUnmapped(&'static str),
     /// The mapping language rejected the mapping.
+    #[error("invalid mapping: {0}")]
     Invalid(ValidationErrors),
 }
-
-impl fmt::Display for FieldMappingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FieldMappingError::NotAnObject => f.write_str(
-                "a Track Event field mapping must be a JSON object of fields (context_kind, user_key, additional_context_keys, event_name, metric_value, event_properties, timestamp)",
-            ),
-            FieldMappingError::UnknownField(name) => write!(
-                f,
-                "unknown Track Event field {name:?}; the fields are {}",
-                FIELDS.join(", ")
-            ),
-            FieldMappingError::RequiredFieldUnmapped(name) => {
-                write!(f, "the required field {name:?} cannot be unmapped (null)")
-            }
-            FieldMappingError::Invalid(errors) => write!(f, "invalid mapping: {errors}"),
-        }
-    }
-}
-
-impl std::error::Error for FieldMappingError {}
 
 /// Why one event produced no LaunchDarkly event. `code` is machine-readable.
 #[derive(Clone, Debug, PartialEq, Eq)]
