@@ -4,6 +4,7 @@
 //! imports Track Event mappings copied from Segment. Pure and total: every problem is a value,
 //! `{location, message}` (plus `line` and `column` for JSON syntax errors).
 
+use crate::api::ApiError;
 use crate::config::{read_document, BridgeConfig, SourceHint, PRESET_SUBSCRIPTION_NAME};
 use crate::inbound;
 use crate::mapping::Mapping;
@@ -101,7 +102,7 @@ pub fn run(
                     "location": "source",
                     "message": error.message,
                     "code": error.code,
-                    "status": error.status,
+                    "status": ApiError::from(error.clone()).code.status(),
                 }))
             })
             .ok()

@@ -225,12 +225,11 @@ pub enum SourceHint<'a> {
     WriteKey(&'a str),
 }
 
-/// Why a request's source could not be resolved. Shown as its message.
+/// Why a request's source could not be resolved. Shown as its message; the API layer chooses
+/// the HTTP status.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct RoutingError {
-    /// The HTTP status to answer.
-    pub status: u16,
     /// What went wrong, as a stable code.
     pub code: RoutingCode,
     /// For people (never contains a write key).
@@ -441,7 +440,6 @@ impl BridgeConfig {
         match hint {
             SourceHint::None if self.sources.is_empty() => Ok(everywhere()),
             SourceHint::None => self.sources.iter().find(|s| s.default).map(found).ok_or_else(|| RoutingError {
-                status: 400,
                 code: RoutingCode::SourceRequired,
                 message: "this bridge routes by Segment source: post to /segment/{source_id} or send the source's write key".to_string(),
             }),
@@ -451,7 +449,6 @@ impl BridgeConfig {
                 .find(|s| s.source_ids.iter().any(|known| known == id))
                 .map(found)
                 .ok_or_else(|| RoutingError {
-                    status: 404,
                     code: RoutingCode::UnknownSource,
                     message: format!("no source has the id {id:?}"),
                 }),
@@ -461,7 +458,6 @@ impl BridgeConfig {
                 .find(|s| s.write_keys.iter().any(|known| known == key))
                 .map(found)
                 .ok_or_else(|| RoutingError {
-                    status: 401,
                     code: RoutingCode::UnknownWriteKey,
                     message: "the write key is not one of this bridge's sources".to_string(),
                 }),
@@ -755,23 +751,14 @@ mod tests {
         }
         let config = read(&[(VAR_CLIENT_SIDE_ID, "abc"), (VAR_WRITE_KEY, "wk")]).unwrap();
         let error = config.route(SourceHint::WriteKey("other")).unwrap_err();
-        assert_eq!(
-            (error.status, error.code),
-            (401, RoutingCode::UnknownWriteKey)
-        );
+        assert_eq!(error.code, RoutingCode::UnknownWriteKey);
         assert_eq!(error.to_string(), error.message);
         let error = config.route(SourceHint::SourceId("web")).unwrap_err();
-        assert_eq!(
-            (error.status, error.code),
-            (404, RoutingCode::UnknownSource)
-        );
+        assert_eq!(error.code, RoutingCode::UnknownSource);
         let mut closed = config;
         closed.sources[0].default = false;
         let error = closed.route(SourceHint::None).unwrap_err();
-        assert_eq!(
-            (error.status, error.code),
-            (400, RoutingCode::SourceRequired)
-        );
+        assert_eq!(error.code, RoutingCode::SourceRequired);
     }
 
     #[test]
