@@ -589,6 +589,39 @@ pub fn replay_selection(body: &[u8]) -> Result<Option<Vec<String>>, ApiResponse>
     }
 }
 
+/// Which outcomes an ingest answer lists. The counts always cover every event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeDetail {
+    /// The events that were not accepted, and accepted ones with warnings: the answer to a
+    /// large batch stays small (the default).
+    #[default]
+    Notable,
+    /// Every event (`?outcomes=all`).
+    All,
+}
+
+impl OutcomeDetail {
+    /// `All` when the URL's query has `outcomes=all`, else `Notable`.
+    pub fn from_url(url: &str) -> Self {
+        let query = url
+            .split_once('?')
+            .map_or("", |(_, query)| query.split('#').next().unwrap_or(""));
+        if query.split('&').any(|pair| pair == "outcomes=all") {
+            OutcomeDetail::All
+        } else {
+            OutcomeDetail::Notable
+        }
+    }
+
+    /// Whether an answer with this detail lists `outcome`.
+    pub fn lists(self, outcome: &Outcome) -> bool {
+        self == OutcomeDetail::All
+            || outcome.status != OutcomeStatus::Accepted
+            || !outcome.warnings.is_empty()
+    }
+}
+
 /// What the adapter knows of an incoming request to an ingest route.
 #[derive(Clone, Copy, Debug)]
 pub struct IngestRequest<'a> {
@@ -600,6 +633,8 @@ pub struct IngestRequest<'a> {
     pub signature: Option<&'a str>,
     /// The raw body.
     pub body: &'a [u8],
+    /// Which outcomes the answer lists ([`OutcomeDetail::from_url`]).
+    pub outcomes: OutcomeDetail,
 }
 
 /// What to do with an ingest request: answer now, or deliver and then answer with [`finish`].
@@ -618,6 +653,8 @@ pub struct Delivery {
     pub processed: Processed,
     /// The request came through the Tracking API (Segment-like answer, CORS).
     pub tracking_api: bool,
+    /// Which outcomes the answer lists.
+    pub outcomes: OutcomeDetail,
 }
 
 /// Decides what to do with a request to `/segment…` or `/v1/…`: content type, limits, source
@@ -699,6 +736,7 @@ pub fn plan_ingest(
     IngestPlan::Deliver(Delivery {
         processed,
         tracking_api,
+        outcomes: request.outcomes,
     })
 }
 
@@ -908,8 +946,11 @@ pub struct IngestAnswer {
     pub skipped: usize,
     /// Invalid events.
     pub rejected: usize,
-    /// One per event, in order.
+    /// The outcomes [`IngestAnswer::outcomes_listed`] asks for, in order (each carries its
+    /// event's index).
     pub outcomes: Vec<Outcome>,
+    /// Which outcomes are listed: `notable` (not accepted, or with warnings) or `all`.
+    pub outcomes_listed: OutcomeDetail,
     /// One per planned payload.
     pub deliveries: Vec<DeliveryAnswer>,
     /// Payloads kept in the dead-letter store, when any.
@@ -927,7 +968,7 @@ pub struct IngestAnswer {
 /// 503 (with `Retry-After`) or 502 when a delivery failed and nothing kept it (Segment retries,
 /// and the payload ids make the retry idempotent); 400 when every event was rejected.
 pub fn finish(delivery: &Delivery, reports: &[DeliveryReport]) -> ApiResponse {
-    let mut response = ingest_response(&delivery.processed, reports);
+    let mut response = ingest_response(&delivery.processed, reports, delivery.outcomes);
     if delivery.tracking_api {
         let success = response.status == 200;
         response = response.with_detail("success", json!(success));
@@ -936,8 +977,13 @@ pub fn finish(delivery: &Delivery, reports: &[DeliveryReport]) -> ApiResponse {
     response
 }
 
-/// The answer once every planned delivery of `processed` was attempted (see [`finish`]).
-pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> ApiResponse {
+/// The answer once every planned delivery of `processed` was attempted (see [`finish`]), listing
+/// the outcomes `detail` asks for.
+pub fn ingest_response(
+    processed: &Processed,
+    reports: &[DeliveryReport],
+    detail: OutcomeDetail,
+) -> ApiResponse {
     let deliveries: Vec<DeliveryAnswer> = processed
         .payloads
         .iter()
@@ -1011,7 +1057,11 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
             accepted: processed.count(OutcomeStatus::Accepted),
             skipped: processed.count(OutcomeStatus::Skipped),
             rejected,
-            outcomes: processed.outcomes.clone(),
+            outcomes: (processed.outcomes.iter())
+                .filter(|outcome| detail.lists(outcome))
+                .cloned()
+                .collect(),
+            outcomes_listed: detail,
             deliveries,
             dead_lettered: (dead_lettered > 0).then_some(dead_lettered),
             error,
@@ -1023,6 +1073,60 @@ pub fn ingest_response(processed: &Processed, reports: &[DeliveryReport]) -> Api
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcome_detail_comes_from_the_query_and_keeps_what_needs_attention() {
+        assert_eq!(
+            OutcomeDetail::from_url("https://b.example/v1/batch"),
+            OutcomeDetail::Notable
+        );
+        assert_eq!(
+            OutcomeDetail::from_url("https://b.example/v1/batch?outcomes=all"),
+            OutcomeDetail::All
+        );
+        assert_eq!(
+            OutcomeDetail::from_url("https://b.example/segment?x=1&outcomes=all#f"),
+            OutcomeDetail::All
+        );
+        assert_eq!(
+            OutcomeDetail::from_url("https://b.example/segment?outcomes=alls"),
+            OutcomeDetail::Notable
+        );
+        assert_eq!(
+            OutcomeDetail::from_url("https://b.example/segment#outcomes=all"),
+            OutcomeDetail::Notable
+        );
+        let accepted = Outcome::new(
+            0,
+            OutcomeStatus::Accepted,
+            crate::outcome::Reason::TrackEvent,
+            String::new(),
+        );
+        let mut warned = accepted.clone();
+        warned.warnings.push(crate::outcome::Warning {
+            code: crate::outcome::Reason::UnknownEventKey,
+            message: String::new(),
+        });
+        let skipped = Outcome::new(
+            1,
+            OutcomeStatus::Skipped,
+            crate::outcome::Reason::NotATrackEvent,
+            String::new(),
+        );
+        let rejected = Outcome::new(
+            2,
+            OutcomeStatus::Rejected,
+            crate::outcome::Reason::InvalidEvent,
+            String::new(),
+        );
+        assert!(!OutcomeDetail::Notable.lists(&accepted));
+        for outcome in [&warned, &skipped, &rejected] {
+            assert!(OutcomeDetail::Notable.lists(outcome));
+        }
+        for outcome in [&accepted, &warned, &skipped, &rejected] {
+            assert!(OutcomeDetail::All.lists(outcome));
+        }
+    }
 
     #[test]
     fn delivery_result_names_are_their_serialized_tags() {
@@ -1229,6 +1333,69 @@ mod tests {
         assert_eq!(webhook(&open, None, Some(&web), event), Ok("dev".into()));
     }
 
+    #[test]
+    fn a_large_batch_is_answered_with_counts_and_the_outcomes_that_need_attention() {
+        let config = config_of(
+            json!({"destinations": [{"name": "d", "client_side_id": "env"}],
+                                       "sources": [{"name": "s", "source_ids": ["s"], "allow_unsigned": true}]}),
+        );
+        let mut events: Vec<Value> = (0..2_500)
+            .map(|i| json!({"type": "track", "event": "E", "userId": format!("u{i}")}))
+            .collect();
+        events[7] = json!({"type": "track", "event": "E"});
+        events[2_000] = json!({"type": "page", "userId": "u"});
+        let body = Value::Array(events).to_string();
+        let answer_with = |outcomes: OutcomeDetail| {
+            let request = IngestRequest {
+                content_type: Some("application/json"),
+                authorization: None,
+                signature: None,
+                body: body.as_bytes(),
+                outcomes,
+            };
+            let route = Route::Webhook {
+                source_id: Some("s".to_string()),
+            };
+            let IngestPlan::Deliver(delivery) = plan_ingest(
+                &config,
+                &route,
+                &request,
+                &Limits::SEGMENT,
+                1_750_000_000_000,
+            ) else {
+                panic!("planned");
+            };
+            let reports: Vec<DeliveryReport> = (delivery.processed.payloads.iter())
+                .map(|_| DeliveryReport::queued())
+                .collect();
+            finish(&delivery, &reports).to_json()
+        };
+        let notable = answer_with(OutcomeDetail::Notable);
+        assert_eq!(
+            (notable["received"].clone(), notable["accepted"].clone()),
+            (json!(2_500), json!(2_498))
+        );
+        assert_eq!(notable["outcomes_listed"], "notable");
+        let listed: Vec<(u64, &str)> = notable["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (o["index"].as_u64().unwrap(), o["reason"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            listed,
+            [(7, "missing_context_key"), (2_000, "not_a_track_event")]
+        );
+        assert!(
+            notable.to_string().len() < 4_096,
+            "{}",
+            notable.to_string().len()
+        );
+        let all = answer_with(OutcomeDetail::All);
+        assert_eq!(all["outcomes_listed"], "all");
+        assert_eq!(all["outcomes"].as_array().unwrap().len(), 2_500);
+    }
+
     fn ingest(
         config: &BridgeConfig,
         route: &Route,
@@ -1242,6 +1409,7 @@ mod tests {
             authorization,
             signature,
             body,
+            outcomes: OutcomeDetail::All,
         };
         match plan_ingest(config, route, &request, limits, 0) {
             IngestPlan::Respond(response) => {
@@ -1582,6 +1750,7 @@ mod tests {
             authorization: None,
             signature: None,
             body,
+            outcomes: OutcomeDetail::All,
         };
         let route = Route::Webhook {
             source_id: Some("dev".into()),

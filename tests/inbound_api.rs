@@ -9,7 +9,8 @@
 )] // Tests fail loudly.
 
 use segment_ld_bridge::api::{
-    self, ApiResponse, DeliveryReport, DeliveryResult, IngestPlan, IngestRequest, Route,
+    self, ApiResponse, DeliveryReport, DeliveryResult, IngestPlan, IngestRequest, OutcomeDetail,
+    Route,
 };
 use segment_ld_bridge::config::BridgeConfig;
 use segment_ld_bridge::inbound::{sign, Limits};
@@ -75,6 +76,7 @@ fn answer(config: &BridgeConfig, call: &Call<'_>, limits: &Limits) -> (ApiRespon
         authorization: call.authorization,
         signature: call.signature.as_deref(),
         body: &call.body,
+        outcomes: OutcomeDetail::All,
     };
     match api::plan_ingest(config, &route, &request, limits, 0) {
         IngestPlan::Respond(response) => (response, Vec::new()),

@@ -9,7 +9,7 @@
     clippy::let_underscore_must_use
 )] // Tests fail loudly.
 
-use segment_ld_bridge::api::{self, IngestPlan, IngestRequest, Route};
+use segment_ld_bridge::api::{self, IngestPlan, IngestRequest, OutcomeDetail, Route};
 use segment_ld_bridge::config::BridgeConfig;
 use segment_ld_bridge::inbound::{Limits, TrackingCall};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -65,6 +65,7 @@ fn peak_of(config: &BridgeConfig, body: &[u8], authorization: Option<&str>) -> (
         authorization,
         signature: None,
         body,
+        outcomes: OutcomeDetail::All,
     };
     let route = Route::TrackingApi(TrackingCall::Batch);
     let before = LIVE.load(Ordering::Relaxed);

@@ -585,7 +585,9 @@ fn hostile_input_gives_answers_not_exceptions() {
 /// event, on the LaunchDarkly events the trace shows.
 #[wasm_bindgen_test]
 fn the_playground_shows_what_the_worker_does() {
-    use segment_ld_bridge::api::{self, DeliveryReport, IngestPlan, IngestRequest, Route};
+    use segment_ld_bridge::api::{
+        self, DeliveryReport, IngestPlan, IngestRequest, OutcomeDetail, Route,
+    };
     use segment_ld_bridge::inbound::Limits;
     let config = json!({
         "destinations": [
@@ -626,6 +628,7 @@ fn the_playground_shows_what_the_worker_does() {
         authorization: None,
         signature: None,
         body: body.as_bytes(),
+        outcomes: OutcomeDetail::All,
     };
     let IngestPlan::Deliver(delivery) = api::plan_ingest(
         &bridge,

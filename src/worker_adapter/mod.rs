@@ -19,7 +19,8 @@ mod send;
 mod store;
 
 use crate::api::{
-    self, AdminAction, ApiError, ApiResponse, ErrorCode, IngestPlan, IngestRequest, Route,
+    self, AdminAction, ApiError, ApiResponse, ErrorCode, IngestPlan, IngestRequest, OutcomeDetail,
+    Route,
 };
 use crate::delivery::QueuedPayload;
 use crate::inbound::Limits;
@@ -96,7 +97,14 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
                     http::Body::Read(body) => {
                         let content_type = http::header(&headers, "Content-Type");
                         let signature = http::header(&headers, "X-Signature");
+                        // Dev mode lists every outcome, for the live view.
+                        let outcomes = if dev_mode {
+                            OutcomeDetail::All
+                        } else {
+                            OutcomeDetail::from_url(&url)
+                        };
                         let ingest = IngestRequest {
+                            outcomes,
                             content_type: content_type.as_deref(),
                             authorization: authorization.as_deref(),
                             signature: signature.as_deref(),

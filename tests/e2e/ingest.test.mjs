@@ -36,7 +36,7 @@ const purchase = {
 };
 
 test('a track event reaches LaunchDarkly with the exact URL, headers and body', async () => {
-  const response = await bridge.post('/segment', purchase);
+  const response = await bridge.post('/segment?outcomes=all', purchase);
   assert.equal(response.status, 200, response.text);
   assert.equal(ld.received.length, 1);
   const [sent] = ld.received;
@@ -85,7 +85,7 @@ test('a mixed array: accepted events share one payload, the others are skipped o
     42,
     { type: 'track', userId: 'u' },
   ];
-  const response = await bridge.post('/segment', events);
+  const response = await bridge.post('/segment?outcomes=all', events);
   assert.equal(response.status, 200, response.text);
   assert.deepEqual(
     response.json.outcomes.map((o) => [o.index, o.status, o.reason]),
@@ -287,4 +287,26 @@ test('the live view and the admin routes are closed unless enabled', async () =>
   } finally {
     await open.close();
   }
+});
+
+test('the answer to a batch of 2,500 events lists counts and only the outcomes that need attention', async () => {
+  const events = Array.from({ length: 2500 }, (_, i) => ({
+    type: 'track', event: 'Order Completed', userId: `u-${i}`, messageId: `big-${i}`,
+    properties: { revenue: 1 },
+  }));
+  events[10] = { type: 'track', event: 'Orphan', messageId: 'big-10' };
+  events[2499] = { type: 'page', name: 'Home', userId: 'u', messageId: 'big-2499' };
+  const response = await bridge.post('/segment', { batch: events });
+  assert.equal(response.status, 200, response.text.slice(0, 500));
+  assert.equal(response.json.received, 2500);
+  assert.equal(response.json.accepted, 2498);
+  assert.equal(response.json.outcomes_listed, 'notable');
+  assert.deepEqual(
+    response.json.outcomes.map((o) => [o.index, o.reason]),
+    [[10, 'missing_context_key'], [2499, 'not_a_track_event']],
+  );
+  assert.ok(response.text.length < 8_192, `${response.text.length} bytes`);
+  const all = await bridge.post('/segment?outcomes=all', { batch: events });
+  assert.equal(all.json.outcomes_listed, 'all');
+  assert.equal(all.json.outcomes.length, 2500);
 });

@@ -71,7 +71,7 @@ test('each source reaches its own environment', async () => {
 });
 
 test('two destinations receive their own payloads from one request', async () => {
-  const response = await bridge.post('/segment/all', [order(150, 'm-3'), order(20, 'm-4')]);
+  const response = await bridge.post('/segment/all?outcomes=all', [order(150, 'm-3'), order(20, 'm-4')]);
   assert.equal(response.status, 200, response.text);
   assert.deepEqual(
     response.json.deliveries.map((d) => [d.destination, d.events, d.status]),
