@@ -701,7 +701,7 @@ pub fn plan_ingest(
                 Ok(route) => route,
                 Err(error) => return refuse(error.into()),
             };
-            match read_tracking_call(*call, request.body, limits) {
+            match read_tracking_call(*call, request.body, limits, config.fields_read()) {
                 Ok(tracking) => (tracking.received, route),
                 Err(error) => return refuse(error.into()),
             }
@@ -716,7 +716,7 @@ pub fn plan_ingest(
                 Ok(route) => route,
                 Err(error) => return refuse(error),
             };
-            match read_events(request.body, limits) {
+            match read_events(request.body, limits, config.fields_read()) {
                 Ok(received) => (received, route),
                 Err(error) => return refuse(error.into()),
             }

@@ -1,13 +1,18 @@
 //! How Segment data arrives, checked before anything else: the size limits Segment enforces,
 //! Segment's webhook signatures (`X-Signature`), and the HTTP Tracking API (`/v1/track`, …).
 
+use crate::segment::FieldsRead;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha1::Sha1;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
 use thiserror::Error;
 
 /// Segment's limits on what one request may carry.
@@ -157,17 +162,22 @@ pub fn check_request_size(bytes: usize, limits: &Limits) -> Result<(), LimitErro
     Ok(())
 }
 
-/// Reads one event, a JSON array of events, or `{"batch": [...]}` under `limits`. Each byte is
-/// parsed into values once; a batch is first scanned for its items' raw text (their sizes).
-pub fn read_events(body: &[u8], limits: &Limits) -> Result<ReceivedEvents, ReadError> {
-    read_body(body, limits, &[])
+/// Reads one event, a JSON array of events, or `{"batch": [...]}` under `limits`, building
+/// values only for the top-level `fields` of each event (the others are skipped unparsed). A
+/// batch is first scanned for its items' raw text (their sizes).
+pub fn read_events(
+    body: &[u8],
+    limits: &Limits,
+    fields: &FieldsRead,
+) -> Result<ReceivedEvents, ReadError> {
+    read_body(body, limits, &[], fields)
 }
 
 /// Reads a request body into its events, in order, without size limits (the CLI and the
 /// playground read whatever they are given; see [`read_events`] for Segment's). Elements that
 /// are not objects are kept: they are rejected one by one later, without blocking the others.
 pub fn parse_events(body: &[u8]) -> Result<Vec<Value>, InboundError> {
-    match read_body(body, &Limits::NONE, &[]) {
+    match read_body(body, &Limits::NONE, &[], &FieldsRead::All) {
         Ok(received) => Ok(received.events),
         Err(ReadError::Inbound(error)) => Err(error),
         // `Limits::NONE` admits any size and count; kept as an error rather than a panic.
@@ -177,7 +187,12 @@ pub fn parse_events(body: &[u8]) -> Result<Vec<Value>, InboundError> {
 
 /// [`read_events`], where batch items that lack one of the envelope fields `inherit` count that
 /// field's bytes towards their per-event limit.
-fn read_body(body: &[u8], limits: &Limits, inherit: &[&str]) -> Result<ReceivedEvents, ReadError> {
+fn read_body(
+    body: &[u8],
+    limits: &Limits,
+    inherit: &[&str],
+    fields: &FieldsRead,
+) -> Result<ReceivedEvents, ReadError> {
     check_request_size(body.len(), limits).map_err(ReadError::Limit)?;
     let malformed = |error: serde_json::Error| {
         ReadError::Inbound(InboundError::MalformedJson(error.to_string()))
@@ -194,16 +209,16 @@ fn read_body(body: &[u8], limits: &Limits, inherit: &[&str]) -> Result<ReceivedE
     match body.as_bytes().trim_ascii_start().first() {
         Some(b'[') => {
             let items: Vec<&RawValue> = serde_json::from_str(body).map_err(malformed)?;
-            read_items(&items, limits, Map::new(), &BTreeMap::new())
+            read_items(&items, limits, Map::new(), &[], fields)
         }
         // Without a "batch" key anywhere, the object can only be a single event.
-        Some(b'{') if !body.contains("\"batch\"") => single_event(body, limits),
+        Some(b'{') if !body.contains("\"batch\"") => single_event(body, limits, fields),
         Some(b'{') => {
             let top: BTreeMap<String, &RawValue> = serde_json::from_str(body).map_err(malformed)?;
             // A Segment event always has a `type`; a batch envelope has none.
             let batch = match top.get("batch") {
                 Some(batch) if !top.contains_key("type") => batch,
-                _ => return single_event(body, limits),
+                _ => return single_event(body, limits, fields),
             };
             let items: Vec<&RawValue> = serde_json::from_str(batch.get()).map_err(|_| {
                 ReadError::Inbound(InboundError::NotEvents(
@@ -212,20 +227,24 @@ fn read_body(body: &[u8], limits: &Limits, inherit: &[&str]) -> Result<ReceivedE
             })?;
             // Envelope fields are read only within the per-event limit: a larger one could only
             // make every event that takes it too large, and would cost memory for nothing.
+            // Of the others, only what the events' readers read (and the write key).
             let mut envelope = Map::new();
             for (key, raw) in top.iter().filter(|(key, raw)| {
-                key.as_str() != "batch" && raw.get().len() <= limits.max_event_bytes
+                key.as_str() != "batch"
+                    && raw.get().len() <= limits.max_event_bytes
+                    && (key.as_str() == "writeKey" || fields.contains(key))
             }) {
                 envelope.insert(
                     key.clone(),
                     serde_json::from_str(raw.get()).map_err(malformed)?,
                 );
             }
-            let inherited: BTreeMap<&str, usize> = inherit
+            // Each inherited field with its size (none when the envelope lacks it).
+            let inherited: Vec<(&str, usize)> = inherit
                 .iter()
-                .filter_map(|key| Some((*key, top.get(*key)?.get().len())))
+                .map(|key| (*key, top.get(*key).map_or(0, |raw| raw.get().len())))
                 .collect();
-            read_items(&items, limits, envelope, &inherited)
+            read_items(&items, limits, envelope, &inherited, fields)
         }
         _ => {
             let value: Value = serde_json::from_str(body).map_err(malformed)?;
@@ -240,14 +259,18 @@ fn read_body(body: &[u8], limits: &Limits, inherit: &[&str]) -> Result<ReceivedE
 }
 
 /// A body that is one event object.
-fn single_event(body: &str, limits: &Limits) -> Result<ReceivedEvents, ReadError> {
+fn single_event(
+    body: &str,
+    limits: &Limits,
+    fields: &FieldsRead,
+) -> Result<ReceivedEvents, ReadError> {
     if body.len() > limits.max_event_bytes {
         return Err(ReadError::Limit(LimitError::EventTooLarge {
             bytes: body.len(),
             limit: limits.max_event_bytes,
         }));
     }
-    let event: Value = serde_json::from_str(body)
+    let (event, _) = parse_event(body, fields, &[])
         .map_err(|error| ReadError::Inbound(InboundError::MalformedJson(error.to_string())))?;
     Ok(ReceivedEvents {
         events: vec![event],
@@ -256,12 +279,13 @@ fn single_event(body: &str, limits: &Limits) -> Result<ReceivedEvents, ReadError
 }
 
 /// Reads batch items: each is parsed on its own, so one that is too large (counting the bytes
-/// of the `inherited` envelope fields it lacks) or unreadable is refused alone.
+/// of the `inherited` envelope fields it lacks: `(name, bytes)`) or unreadable is refused alone.
 fn read_items(
     items: &[&RawValue],
     limits: &Limits,
     envelope: Map<String, Value>,
-    inherited: &BTreeMap<&str, usize>,
+    inherited: &[(&str, usize)],
+    fields: &FieldsRead,
 ) -> Result<ReceivedEvents, ReadError> {
     if items.len() > limits.max_events {
         return Err(ReadError::Limit(LimitError::TooManyEvents {
@@ -274,25 +298,25 @@ fn read_items(
         envelope,
         ..ReceivedEvents::default()
     };
+    let names: Vec<&str> = inherited.iter().map(|(name, _)| *name).collect();
     for (index, item) in items.iter().enumerate() {
         if item.get().len() > limits.max_event_bytes {
             received.oversized.push(index);
             received.events.push(Value::Null);
             continue;
         }
-        let value: Value = match serde_json::from_str(item.get()) {
-            Ok(value) => value,
+        let (value, present) = match parse_event(item.get(), fields, &names) {
+            Ok(parsed) => parsed,
             Err(error) => {
                 received.unreadable.push((index, error.to_string()));
                 received.events.push(Value::Null);
                 continue;
             }
         };
-        if let Value::Object(event) = &value {
-            let inherited_bytes: usize = inherited
-                .iter()
-                .filter(|(key, _)| !event.contains_key(**key))
-                .map(|(_, bytes)| bytes)
+        if value.is_object() {
+            let inherited_bytes: usize = (inherited.iter().enumerate())
+                .filter(|(at, _)| present & (1 << at) == 0)
+                .map(|(_, (_, bytes))| bytes)
                 .sum();
             if item.get().len().saturating_add(inherited_bytes) > limits.max_event_bytes {
                 received.oversized.push(index);
@@ -303,6 +327,168 @@ fn read_items(
         received.events.push(value);
     }
     Ok(received)
+}
+
+/// Parses one event's JSON, building values only for the top-level `fields` (a non-object is
+/// parsed whole: it is rejected as it is). Also says which of the `inherit` fields (at most 8)
+/// the event has: bit `i` for `inherit[i]`.
+fn parse_event(
+    raw: &str,
+    fields: &FieldsRead,
+    inherit: &[&str],
+) -> Result<(Value, u8), serde_json::Error> {
+    if matches!(fields, FieldsRead::All) || raw.as_bytes().trim_ascii_start().first() != Some(&b'{')
+    {
+        let value: Value = serde_json::from_str(raw)?;
+        let present = match &value {
+            Value::Object(object) => presence(inherit, |name| object.contains_key(name)),
+            _ => 0,
+        };
+        return Ok((value, present));
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(raw);
+    let parsed = SelectedFields { fields, inherit }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(parsed)
+}
+
+/// Bit `i` set when `has(inherit[i])`.
+fn presence(inherit: &[&str], has: impl Fn(&str) -> bool) -> u8 {
+    (inherit.iter().take(8).enumerate())
+        .filter(|(_, name)| has(name))
+        .fold(0, |bits, (at, _)| bits | (1 << at))
+}
+
+/// An event object with values built for `fields` only; see [`parse_event`]. Keys repeat as in
+/// serde_json's own maps: the last value wins, in the first one's place.
+struct SelectedFields<'s> {
+    fields: &'s FieldsRead,
+    inherit: &'s [&'s str],
+}
+
+impl<'de> DeserializeSeed<'de> for SelectedFields<'_> {
+    type Value = (Value, u8);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SelectedFields<'_> {
+    type Value = (Value, u8);
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a Segment event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut object = Map::new();
+        let mut present = 0u8;
+        while let Some(KeyText(key)) = access.next_key()? {
+            present |= presence(self.inherit, |name| name == key);
+            if self.fields.contains(&key) {
+                let value: Value = access.next_value()?;
+                object.insert(key.into_owned(), value);
+            } else {
+                access.next_value::<Skipped>()?;
+            }
+        }
+        Ok((Value::Object(object), present))
+    }
+}
+
+/// A value read through and dropped: parsed as serde_json parses a `Value` (numbers converted,
+/// escapes decoded), so it fails exactly where building the value would (a number such as
+/// `1e400`, a lone surrogate), but builds nothing.
+struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SkippedVisitor)
+    }
+}
+
+struct SkippedVisitor;
+
+impl<'de> Visitor<'de> for SkippedVisitor {
+    type Value = Skipped;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut items: A) -> Result<Skipped, A::Error> {
+        while items.next_element::<Skipped>()?.is_some() {}
+        Ok(Skipped)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Skipped, A::Error> {
+        while entries.next_key::<Skipped>()?.is_some() {
+            entries.next_value::<Skipped>()?;
+        }
+        Ok(Skipped)
+    }
+}
+
+/// An object key, borrowed from the body when it has no escapes.
+struct KeyText<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for KeyText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = KeyText<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("an object key")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Self::Value, E> {
+                Ok(KeyText(Cow::Borrowed(key)))
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+                Ok(KeyText(Cow::Owned(key.to_string())))
+            }
+
+            fn visit_string<E: de::Error>(self, key: String) -> Result<Self::Value, E> {
+                Ok(KeyText(Cow::Owned(key)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
 }
 
 /// Why a webhook signature was refused (401).
@@ -466,6 +652,7 @@ pub fn read_tracking_call(
     call: TrackingCall,
     body: &[u8],
     limits: &Limits,
+    fields: &FieldsRead,
 ) -> Result<TrackingRequest, ReadError> {
     match call {
         TrackingCall::Single(kind) => {
@@ -474,7 +661,7 @@ pub fn read_tracking_call(
                     "not a JSON object; a Tracking API call is one event object",
                 )));
             }
-            let mut received = read_events(body, limits)?;
+            let mut received = read_events(body, limits, fields)?;
             let mut write_key = None;
             if let Some(Value::Object(event)) = received.events.first_mut() {
                 write_key = take_write_key(event);
@@ -486,7 +673,7 @@ pub fn read_tracking_call(
             })
         }
         TrackingCall::Batch => {
-            let mut received = read_body(body, limits, &INHERITED_FIELDS)?;
+            let mut received = read_body(body, limits, &INHERITED_FIELDS, fields)?;
             let write_key = take_write_key(&mut received.envelope);
             for event in received.events.iter_mut().filter_map(Value::as_object_mut) {
                 event.remove("writeKey");
@@ -553,6 +740,63 @@ pub fn strip_scheme<'h>(header: &'h str, scheme: &str) -> Option<&'h str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn only(fields: &[&str]) -> FieldsRead {
+        FieldsRead::Only(fields.iter().map(|f| Box::from(*f)).collect())
+    }
+
+    #[test]
+    fn events_are_built_only_in_the_fields_read() {
+        let body = br#"[{"type":"track","event":"E","context":{"ip":"1.2.3.4","x":[1,2,{"y":null}]},"properties":{"a":1},"properties":{"b":2},"userId":"u"}]"#;
+        let fields = only(&["type", "event", "properties"]);
+        let received = read_events(body, &Limits::SEGMENT, &fields).unwrap();
+        // Repeated keys as serde_json keeps them: the last value, in the first one's place.
+        assert_eq!(
+            received.events,
+            vec![serde_json::json!({"type": "track", "event": "E", "properties": {"b": 2}})]
+        );
+        let whole = read_events(body, &Limits::SEGMENT, &FieldsRead::All).unwrap();
+        assert_eq!(whole.events[0]["properties"], serde_json::json!({"b": 2}));
+        assert_eq!(whole.events[0]["context"]["ip"], "1.2.3.4");
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_built_makes_the_event_unreadable_even_where_unread() {
+        let body = br#"[{"type":"track","context":{"n":1e400}},{"type":"track","context":{"s":"\ud800"}},{"type":"track","context":{"ok":true}}]"#;
+        for fields in [FieldsRead::All, only(&["type"])] {
+            let received = read_events(body, &Limits::SEGMENT, &fields).unwrap();
+            let unreadable: Vec<usize> = received.unreadable.iter().map(|(at, _)| *at).collect();
+            assert_eq!(unreadable, [0, 1], "{fields:?}");
+        }
+        let single = br#"{"type":"track","context":{"n":-1e400}}"#;
+        assert_eq!(
+            read_events(single, &Limits::SEGMENT, &only(&["type"]))
+                .unwrap_err()
+                .code(),
+            "malformed_json"
+        );
+    }
+
+    #[test]
+    fn inherited_fields_count_for_events_that_lack_them_even_when_unread() {
+        let limits = Limits {
+            max_event_bytes: 100,
+            ..Limits::SEGMENT
+        };
+        let context = format!(r#"{{"pad":"{}"}}"#, "x".repeat(70));
+        let body = format!(
+            r#"{{"context":{context},"batch":[{{"type":"track","event":"A"}},{{"type":"track","event":"B","context":{{}}}}]}}"#
+        );
+        for fields in [FieldsRead::All, only(&["type", "event"])] {
+            let request =
+                read_tracking_call(TrackingCall::Batch, body.as_bytes(), &limits, &fields).unwrap();
+            assert_eq!(request.received.oversized, [0], "{fields:?}");
+            assert_eq!(
+                request.received.inherited.contains_key("context"),
+                fields.contains("context")
+            );
+        }
+    }
 
     #[test]
     fn reads_the_three_shapes() {
@@ -656,21 +900,27 @@ mod tests {
         };
         let big = format!(r#"{{"type":"track","event":"{}"}}"#, "x".repeat(50));
         assert_eq!(
-            read_events(big.as_bytes(), &limits).unwrap_err().code(),
+            read_events(big.as_bytes(), &limits, &FieldsRead::All)
+                .unwrap_err()
+                .code(),
             "event_too_large"
         );
         let batch = format!(r#"[{{"type":"track"}},{big}]"#);
-        let received = read_events(batch.as_bytes(), &limits).unwrap();
+        let received = read_events(batch.as_bytes(), &limits, &FieldsRead::All).unwrap();
         assert_eq!(received.oversized, [1]);
         assert_eq!(received.events.len(), 2);
         let many = r#"{"batch":[{},{},{},{}]}"#;
         assert_eq!(
-            read_events(many.as_bytes(), &limits).unwrap_err().code(),
+            read_events(many.as_bytes(), &limits, &FieldsRead::All)
+                .unwrap_err()
+                .code(),
             "too_many_events"
         );
         let huge = format!("[{}]", "1,".repeat(150));
         assert_eq!(
-            read_events(huge.as_bytes(), &limits).unwrap_err().code(),
+            read_events(huge.as_bytes(), &limits, &FieldsRead::All)
+                .unwrap_err()
+                .code(),
             "request_too_large"
         );
     }
@@ -682,6 +932,7 @@ mod tests {
             call,
             br#"{"event":"E","userId":"u","writeKey":"wk"}"#,
             &Limits::SEGMENT,
+            &FieldsRead::All,
         )
         .unwrap();
         assert_eq!(request.write_key.as_deref(), Some("wk"));
@@ -691,6 +942,7 @@ mod tests {
             TrackingCall::Batch,
             br#"{"batch":[{"type":"track","event":"E"}],"writeKey":"wk","context":{"ip":"1"}}"#,
             &Limits::SEGMENT,
+            &FieldsRead::All,
         )
         .unwrap();
         assert_eq!(batch.write_key.as_deref(), Some("wk"));
@@ -699,7 +951,7 @@ mod tests {
         assert_eq!(batch.received.event(0).unwrap()["context"]["ip"], "1");
         assert!(batch.received.envelope.is_empty());
         assert_eq!(TrackingCall::from_path("/v1/nope"), None);
-        assert!(read_tracking_call(call, b"[]", &Limits::SEGMENT).is_err());
+        assert!(read_tracking_call(call, b"[]", &Limits::SEGMENT, &FieldsRead::All).is_err());
     }
 
     #[test]
@@ -711,9 +963,9 @@ mod tests {
         };
         let at = |n: usize| format!(r#"{{"e":"{}"}}"#, "x".repeat(n - 8));
         assert_eq!(at(20).len(), 20);
-        assert!(read_events(at(20).as_bytes(), &limits).is_ok());
+        assert!(read_events(at(20).as_bytes(), &limits, &FieldsRead::All).is_ok());
         assert_eq!(
-            read_events(at(21).as_bytes(), &limits).unwrap_err(),
+            read_events(at(21).as_bytes(), &limits, &FieldsRead::All).unwrap_err(),
             ReadError::Limit(LimitError::EventTooLarge {
                 bytes: 21,
                 limit: 20
@@ -721,12 +973,14 @@ mod tests {
         );
         let batch = format!("[{},{}]", at(20), at(21));
         assert_eq!(
-            read_events(batch.as_bytes(), &limits).unwrap().oversized,
+            read_events(batch.as_bytes(), &limits, &FieldsRead::All)
+                .unwrap()
+                .oversized,
             [1]
         );
-        assert!(read_events(b"[{},{}]", &limits).is_ok());
+        assert!(read_events(b"[{},{}]", &limits, &FieldsRead::All).is_ok());
         assert_eq!(
-            read_events(b"[{},{},{}]", &limits).unwrap_err(),
+            read_events(b"[{},{},{}]", &limits, &FieldsRead::All).unwrap_err(),
             ReadError::Limit(LimitError::TooManyEvents {
                 events: 3,
                 limit: 2
@@ -742,14 +996,20 @@ mod tests {
         );
         let body = format!("[{}]", " ".repeat(63));
         assert_eq!(
-            read_events(body.as_bytes(), &limits).unwrap_err().code(),
+            read_events(body.as_bytes(), &limits, &FieldsRead::All)
+                .unwrap_err()
+                .code(),
             "request_too_large"
         );
         assert_eq!(
-            read_events(format!("[{}]", " ".repeat(62)).as_bytes(), &limits)
-                .unwrap()
-                .events
-                .len(),
+            read_events(
+                format!("[{}]", " ".repeat(62)).as_bytes(),
+                &limits,
+                &FieldsRead::All
+            )
+            .unwrap()
+            .events
+            .len(),
             0
         );
     }
@@ -768,7 +1028,13 @@ mod tests {
         let body = format!(
             r#"{{"batch":[{item},{{"type":"track","x":1}},{{"type":"t","context":{{}}}}],"context":{context}}}"#
         );
-        let request = read_tracking_call(TrackingCall::Batch, body.as_bytes(), &limits).unwrap();
+        let request = read_tracking_call(
+            TrackingCall::Batch,
+            body.as_bytes(),
+            &limits,
+            &FieldsRead::All,
+        )
+        .unwrap();
         // 16 + 22 = 38 bytes: within; 22 + 22 = 44: over; the third has its own context.
         assert_eq!(request.received.oversized, [1]);
         assert_eq!(
@@ -786,15 +1052,26 @@ mod tests {
             vec!["{}"; 100].join(","),
             vec!["0"; 1000].join(",")
         );
-        let request =
-            read_tracking_call(TrackingCall::Batch, attack.as_bytes(), &Limits::SEGMENT).unwrap();
+        let request = read_tracking_call(
+            TrackingCall::Batch,
+            attack.as_bytes(),
+            &Limits::SEGMENT,
+            &FieldsRead::All,
+        )
+        .unwrap();
         assert_eq!(request.received.oversized.len(), 0);
         let limits = Limits {
             max_request_bytes: usize::MAX,
             max_event_bytes: 1000,
             max_events: 2500,
         };
-        let request = read_tracking_call(TrackingCall::Batch, attack.as_bytes(), &limits).unwrap();
+        let request = read_tracking_call(
+            TrackingCall::Batch,
+            attack.as_bytes(),
+            &limits,
+            &FieldsRead::All,
+        )
+        .unwrap();
         assert_eq!(request.received.oversized.len(), 100);
         assert!(request.received.events.iter().all(Value::is_null));
     }
@@ -807,7 +1084,7 @@ mod tests {
             (b"42", "the request body is a number;"),
             (b"\"s\"", "the request body is a string;"),
         ] {
-            let error = read_events(body, &Limits::SEGMENT).unwrap_err();
+            let error = read_events(body, &Limits::SEGMENT, &FieldsRead::All).unwrap_err();
             assert_eq!(error.code(), "invalid_body");
             assert!(error.to_string().starts_with(what), "{error}");
         }
@@ -816,7 +1093,7 @@ mod tests {
     #[test]
     fn an_unreadable_item_is_refused_alone() {
         let body = br#"[{"type":"track","n":1e400},{"type":"track"},{"n":-1e400}]"#;
-        let received = read_events(body, &Limits::SEGMENT).unwrap();
+        let received = read_events(body, &Limits::SEGMENT, &FieldsRead::All).unwrap();
         assert_eq!(received.events.len(), 3);
         assert_eq!(
             received
@@ -830,9 +1107,13 @@ mod tests {
         assert_eq!(received.events[1]["type"], "track");
         // A single event is the whole request: it fails as a whole.
         assert_eq!(
-            read_events(br#"{"type":"track","n":1e400}"#, &Limits::SEGMENT)
-                .unwrap_err()
-                .code(),
+            read_events(
+                br#"{"type":"track","n":1e400}"#,
+                &Limits::SEGMENT,
+                &FieldsRead::All
+            )
+            .unwrap_err()
+            .code(),
             "malformed_json"
         );
     }
@@ -956,13 +1237,24 @@ mod tests {
     #[test]
     fn an_empty_write_key_in_the_body_is_none() {
         for body in [&br#"{"writeKey":"","event":"E"}"#[..], br#"{"writeKey":7}"#] {
-            let request =
-                read_tracking_call(TrackingCall::Single("track"), body, &Limits::SEGMENT).unwrap();
+            let request = read_tracking_call(
+                TrackingCall::Single("track"),
+                body,
+                &Limits::SEGMENT,
+                &FieldsRead::All,
+            )
+            .unwrap();
             assert_eq!(request.write_key, None);
             assert!(request.received.events[0].get("writeKey").is_none());
         }
         let batch = br#"{"writeKey":"","batch":[{"writeKey":"inner"}]}"#;
-        let request = read_tracking_call(TrackingCall::Batch, batch, &Limits::SEGMENT).unwrap();
+        let request = read_tracking_call(
+            TrackingCall::Batch,
+            batch,
+            &Limits::SEGMENT,
+            &FieldsRead::All,
+        )
+        .unwrap();
         assert_eq!(request.write_key, None);
         assert!(request.received.events[0].get("writeKey").is_none());
     }

@@ -33,10 +33,90 @@ pub fn normalize_identity(event: &mut Map<String, Value>) {
     }
 }
 
+/// Which top-level fields of an event a configuration reads: the pipeline builds values only
+/// for those, and skips the rest of each event unparsed (most of a typical event is `context`,
+/// which the preset never reads).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FieldsRead {
+    /// Every field (a mapping that reads the whole event, or one the bridge cannot analyse).
+    #[default]
+    All,
+    /// These fields only, in no particular order.
+    Only(Vec<Box<str>>),
+}
+
+/// The fields the pipeline itself reads from every event: its type, its `messageId` (payload
+/// ids) and its identity (normalised before mapping).
+pub const PIPELINE_FIELDS: [&str; 4] = ["type", "messageId", "userId", "anonymousId"];
+
+impl FieldsRead {
+    /// The fields the pipeline itself reads ([`PIPELINE_FIELDS`]).
+    pub fn pipeline() -> Self {
+        FieldsRead::Only(
+            PIPELINE_FIELDS
+                .iter()
+                .map(|field| Box::from(*field))
+                .collect(),
+        )
+    }
+
+    /// Whether `field` is read.
+    pub fn contains(&self, field: &str) -> bool {
+        match self {
+            FieldsRead::All => true,
+            FieldsRead::Only(fields) => fields.iter().any(|known| &**known == field),
+        }
+    }
+
+    /// Adds `field`.
+    pub fn add(&mut self, field: &str) {
+        if let FieldsRead::Only(fields) = self {
+            if !fields.iter().any(|known| &**known == field) {
+                fields.push(field.into());
+            }
+        }
+    }
+
+    /// Adds every field `other` reads.
+    pub fn merge(&mut self, other: &FieldsRead) {
+        match other {
+            FieldsRead::All => *self = FieldsRead::All,
+            FieldsRead::Only(fields) => {
+                for field in fields {
+                    self.add(field);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn fields_read_grow_to_all() {
+        let mut read = FieldsRead::pipeline();
+        assert!(read.contains("type") && read.contains("userId"));
+        assert!(!read.contains("context"));
+        read.add("properties");
+        read.add("properties");
+        assert_eq!(
+            read,
+            FieldsRead::Only(
+                ["type", "messageId", "userId", "anonymousId", "properties"]
+                    .map(Box::from)
+                    .to_vec()
+            )
+        );
+        read.merge(&FieldsRead::Only(vec!["event".into()]));
+        assert!(read.contains("event"));
+        read.merge(&FieldsRead::All);
+        assert_eq!(read, FieldsRead::All);
+        read.add("x");
+        assert!(read.contains("context"));
+    }
 
     #[test]
     fn identity_normalisation_drops_null_and_empty_ids() {

@@ -4,7 +4,9 @@
 //! both measure exactly the same code path.
 
 use segment_ld_bridge::config::BridgeConfig;
+use segment_ld_bridge::inbound::{self, Limits};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus, Processed};
+use segment_ld_bridge::segment::FieldsRead;
 use segment_ld_bridge::trigger::Trigger;
 use serde_json::{Map, Value};
 
@@ -21,6 +23,8 @@ pub struct Bridge {
     /// trigger (`type = "track"`), so a scenario's own trigger is checked here. When the
     /// configuration document (subscriptions with triggers) is used in [`bridge`], this goes.
     trigger: Trigger,
+    /// The fields the configuration and the scenario's trigger read.
+    fields: FieldsRead,
     received_at_ms: i64,
 }
 
@@ -47,14 +51,19 @@ pub fn bridge(fixtures: &Value, scenario: &str) -> Result<Bridge, String> {
         "LD_CLIENT_SIDE_ID" => Some(client_side_id.clone()),
         "LD_EVENTS_HOST" => Some("us".to_string()),
         "TRACK_EVENT_MAPPING" => mapping.clone(),
+        // Benchmarks measure the work on events, not authentication.
+        "SEGMENT_ALLOW_UNSIGNED" => Some("true".to_string()),
         _ => None,
     })
     .map_err(|problems| format!("scenario {scenario:?}: configuration problems {problems:?}"))?;
     let trigger = Trigger::parse(spec["trigger"].as_str().unwrap_or_default())
         .map_err(|error| format!("scenario {scenario:?}: trigger: {error}"))?;
+    let mut fields = config.fields_read().clone();
+    fields.merge(&trigger.fields_read());
     Ok(Bridge {
         config,
         trigger,
+        fields,
         received_at_ms: fixtures["received_at_ms"].as_i64().unwrap_or_default(),
     })
 }
@@ -108,6 +117,14 @@ impl Bridge {
                 )
             }
         }
+    }
+
+    /// The work of one request as it arrives: the body read as the Worker reads it (values
+    /// only for the fields the configuration and the trigger read), then [`Bridge::run`].
+    pub fn run_text(&self, text: &[u8]) -> Result<Processed, String> {
+        let received = inbound::read_events(text, &Limits::SEGMENT, &self.fields)
+            .map_err(|error| error.to_string())?;
+        Ok(self.run(&received.events))
     }
 
     /// Runs `events` once and checks that every event became a LaunchDarkly event in one

@@ -3,9 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use segment_ld_bridge::api::{self, DeliveryReport, IngestPlan, IngestRequest, Route};
+use segment_ld_bridge::api::{
+    self, DeliveryReport, IngestPlan, IngestRequest, OutcomeDetail, Route,
+};
 use segment_ld_bridge::config::{read_document, BridgeConfig};
 use segment_ld_bridge::inbound::{self, Limits, TrackingCall};
+use segment_ld_bridge::segment::FieldsRead;
 use serde_json::json;
 use std::sync::OnceLock;
 
@@ -70,7 +73,7 @@ fn plan(config: &BridgeConfig, route: &Route, request: &IngestRequest<'_>, limit
     if let IngestPlan::Deliver(delivery) = api::plan_ingest(config, route, request, limits, 0) {
         let reports: Vec<DeliveryReport> = delivery
             .processed
-            .deliveries
+            .payloads
             .iter()
             .map(|_| DeliveryReport::queued())
             .collect();
@@ -84,16 +87,43 @@ fuzz_target!(|data: &[u8]| {
     let text = std::str::from_utf8(data).ok();
 
     // The parsers on their own.
+    let selected = configs.routed.fields_read();
     for limits in [&Limits::SEGMENT, &SMALL] {
-        if let Ok(received) = inbound::read_events(data, limits) {
+        let whole = inbound::read_events(data, limits, &FieldsRead::All);
+        if let Ok(received) = &whole {
             assert!(received.events.len() <= limits.max_events);
             assert!(received
                 .oversized
                 .iter()
                 .all(|&i| i < received.events.len()));
         }
+        // Reading only some fields: the same verdict on the body, the same sizes, and every
+        // event read whole has the same values in the fields read.
+        let some = inbound::read_events(data, limits, selected);
+        assert_eq!(whole.is_ok(), some.is_ok());
+        if let (Ok(whole), Ok(some)) = (&whole, &some) {
+            assert_eq!(whole.events.len(), some.events.len());
+            assert_eq!(whole.oversized, some.oversized);
+            assert_eq!(whole.unreadable, some.unreadable);
+            for (index, (full, part)) in whole.events.iter().zip(&some.events).enumerate() {
+                if whole.unreadable.iter().any(|(at, _)| *at == index) {
+                    continue;
+                }
+                match (full, part) {
+                    (serde_json::Value::Object(full), serde_json::Value::Object(part)) => {
+                        for (key, value) in full {
+                            if selected.contains(key) {
+                                assert_eq!(part.get(key), Some(value));
+                            }
+                        }
+                        assert!(part.keys().all(|key| selected.contains(key)));
+                    }
+                    (full, part) => assert_eq!(full, part),
+                }
+            }
+        }
         for call in CALLS {
-            if let Ok(request) = inbound::read_tracking_call(call, data, limits) {
+            if let Ok(request) = inbound::read_tracking_call(call, data, limits, &FieldsRead::All) {
                 // Every event, with what it takes from its batch.
                 for index in 0..request.received.events.len() {
                     assert!(request.received.event(index).is_some());
@@ -123,6 +153,7 @@ fuzz_target!(|data: &[u8]| {
         authorization: None,
         signature: None,
         body: data,
+        outcomes: OutcomeDetail::Notable,
     };
     plan(&configs.minimal, &webhook, &request, &Limits::SEGMENT);
     plan(&configs.minimal, &webhook, &request, &SMALL);
@@ -152,6 +183,7 @@ fuzz_target!(|data: &[u8]| {
             authorization: Some(text),
             signature: Some(text),
             body: br#"{"type":"track","event":"E","userId":"u"}"#,
+            outcomes: OutcomeDetail::All,
         };
         plan(
             &configs.routed,

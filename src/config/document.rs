@@ -248,6 +248,7 @@ pub fn read_document(document: &Value) -> Result<BridgeConfig, Vec<ConfigProblem
             subscriptions,
             sources,
             warnings: reader.warnings,
+            fields_read: std::sync::OnceLock::new(),
         };
         config.warn_about_open_routes();
         Ok(config)

@@ -13,11 +13,13 @@ pub use catalogue::{KeyCheck, MetricCatalogue, UnknownKeyPolicy};
 pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
 
 use crate::launchdarkly::EventsBase;
+use crate::segment::FieldsRead;
 use crate::track_event::{TimestampWindow, TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::fmt;
+use std::sync::OnceLock;
 
 /// The whole configuration document, as JSON text.
 pub const VAR_BRIDGE_CONFIG: &str = "BRIDGE_CONFIG";
@@ -285,9 +287,26 @@ pub struct BridgeConfig {
     pub sources: Vec<SegmentSource>,
     /// Things that are allowed but probably wrong (a trigger that can never match, …).
     pub warnings: Vec<ConfigProblem>,
+    /// The top-level event fields the subscriptions read, worked out on first use
+    /// ([`BridgeConfig::fields_read`]).
+    pub fields_read: OnceLock<FieldsRead>,
 }
 
 impl BridgeConfig {
+    /// The top-level event fields the pipeline, the triggers and the mappings of every
+    /// subscription read: events are parsed into values for these fields only. Worked out on
+    /// first use; the configuration does not change afterwards.
+    pub fn fields_read(&self) -> &FieldsRead {
+        self.fields_read.get_or_init(|| {
+            let mut read = FieldsRead::pipeline();
+            for subscription in &self.subscriptions {
+                read.merge(&subscription.trigger.fields_read());
+                read.merge(subscription.mapping.fields_read());
+            }
+            read
+        })
+    }
+
     /// One destination and the preset Track Event subscription (with `mapping`'s overrides).
     pub fn single(destination: Destination, mapping: TrackEventMapping) -> BridgeConfig {
         BridgeConfig {
@@ -295,6 +314,7 @@ impl BridgeConfig {
             subscriptions: vec![Subscription::preset(mapping, vec![0])],
             sources: Vec::new(),
             warnings: Vec::new(),
+            fields_read: OnceLock::new(),
         }
     }
 
@@ -420,6 +440,7 @@ impl BridgeConfig {
                     subscriptions: Vec::new(),
                     sources: vec![source],
                     warnings: Vec::new(),
+                    fields_read: OnceLock::new(),
                 };
                 problems.extend(unauthenticated.authentication_problem());
                 Err(problems)
@@ -935,6 +956,7 @@ mod tests {
             subscriptions: Vec::new(),
             sources,
             warnings: Vec::new(),
+            fields_read: OnceLock::new(),
         };
         assert!(config(Vec::new()).authentication_problem().is_some());
         assert!(config(vec![source(false, false, false)])

@@ -917,7 +917,13 @@ mod tests {
             {"type":"track","event":"B","userId":"u"},
             {"type":"track","event":"C","userId":"u","context":{"own":true}}]}"#;
         let limits = Limits::SEGMENT;
-        let request = read_tracking_call(TrackingCall::Batch, body, &limits).expect("read");
+        let request = read_tracking_call(
+            TrackingCall::Batch,
+            body,
+            &limits,
+            &crate::segment::FieldsRead::All,
+        )
+        .expect("read");
         let route = config
             .route(crate::config::SourceHint::WriteKey("wk"))
             .expect("route");

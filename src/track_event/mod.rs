@@ -4,15 +4,17 @@
 
 mod fast;
 mod provenance;
+mod reads;
 
 pub use provenance::{
     field_info, field_traces, field_validation_message, FieldInfo, FieldState, FieldTrace,
 };
+pub use reads::mapping_fields_read;
 
 use crate::launchdarkly::{ContextKeys, CustomEvent, EventData, MappedObject};
 use crate::mapping::{Mapping, Tree, ValidationErrors};
 use crate::outcome::Reason;
-use crate::segment::normalize_identity;
+use crate::segment::{normalize_identity, FieldsRead};
 use crate::timestamp;
 use serde_json::{json, Map, Number, Value};
 use std::borrow::Cow;
@@ -173,6 +175,8 @@ pub struct TrackEventMapping {
     /// The same mapping evaluated by reference, when every field is simple enough.
     fast: Option<fast::FastMapping>,
     timestamp_window: TimestampWindow,
+    /// The top-level event fields the mapping can read ([`reads::mapping_fields_read`]).
+    fields_read: FieldsRead,
 }
 
 impl TrackEventMapping {
@@ -214,7 +218,12 @@ impl TrackEventMapping {
         let compiled =
             Mapping::compile(&Value::Object(fields.clone())).map_err(FieldMappingError::Invalid)?;
         let fast = fast::FastMapping::new(&fields);
+        let mut fields_read = FieldsRead::Only(Vec::new());
+        for mapping in fields.values() {
+            reads::mapping_fields_read(mapping, &mut fields_read);
+        }
         Ok(TrackEventMapping {
+            fields_read,
             fields,
             customized,
             compiled,
@@ -238,6 +247,11 @@ impl TrackEventMapping {
     /// The `creationDate` window events are checked against.
     pub fn timestamp_window(&self) -> TimestampWindow {
         self.timestamp_window
+    }
+
+    /// The top-level event fields the mapping can read.
+    pub fn fields_read(&self) -> &FieldsRead {
+        &self.fields_read
     }
 
     /// The effective field mapping (preset plus overrides), as Segment's mapping JSON.

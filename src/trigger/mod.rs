@@ -44,6 +44,7 @@ mod eval;
 mod js;
 mod lexer;
 mod parser;
+mod reads;
 mod tree;
 
 use std::fmt;
@@ -149,6 +150,13 @@ impl Trigger {
     /// evaluation), this is false.
     pub fn matches(&self, event: &Value) -> bool {
         eval::group(&self.root, event).unwrap_or(false)
+    }
+
+    /// The top-level event fields its conditions read.
+    pub fn fields_read(&self) -> crate::segment::FieldsRead {
+        let mut read = crate::segment::FieldsRead::Only(Vec::new());
+        reads::group_fields_read(&self.root, &mut read);
+        read
     }
 
     /// The source text (as given to [`Trigger::parse`]).

@@ -38,21 +38,22 @@ impl Bench {
     pub fn run(&self, iterations: u32) -> u32 {
         let mut payloads = 0;
         for _ in 0..iterations {
-            payloads += self.bridge.run(&self.events).deliveries.len() as u32;
+            payloads += self.bridge.run(&self.events).payloads.len() as u32;
         }
         payloads
     }
 
-    /// The Worker's path: a request body from JavaScript (copied in), parsed, run, and the
-    /// LaunchDarkly body handed back to JavaScript.
+    /// The Worker's path: a request body from JavaScript (copied in), read as the Worker reads
+    /// it, run, and the LaunchDarkly body handed back to JavaScript.
     pub fn run_text(&self, text: &str) -> Result<String, JsError> {
-        let events = segment_ld_bridge::segment::parse_events(text.as_bytes())
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        let mut processed = self.bridge.run(&events);
+        let mut processed = self
+            .bridge
+            .run_text(text.as_bytes())
+            .map_err(|e| JsError::new(&e))?;
         Ok(processed
-            .deliveries
+            .payloads
             .pop()
-            .map(|delivery| delivery.request.body)
+            .map(|payload| payload.body)
             .unwrap_or_default())
     }
 

@@ -1,0 +1,148 @@
+//! Events are parsed into values only in the top-level fields a configuration reads (issue 14):
+//! proof, on Segment's own vectors, that the analysis never leaves out a field that changes a
+//! result. Each mapping, trigger and destination case is run on the whole event and on the
+//! event cut down to the fields found read; the results must be the same.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::let_underscore_must_use
+)] // Tests fail loudly.
+
+use segment_ld_bridge::config::{BridgeConfig, Destination};
+use segment_ld_bridge::inbound::{self, Limits};
+use segment_ld_bridge::mapping::Mapping;
+use segment_ld_bridge::pipeline::{self, Events, Options};
+use segment_ld_bridge::segment::FieldsRead;
+use segment_ld_bridge::track_event::{mapping_fields_read, TrackEventMapping};
+use segment_ld_bridge::trigger::Trigger;
+use serde_json::{Map, Value};
+
+fn vectors(name: &str) -> Value {
+    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The event with only the top-level fields `read` keeps.
+fn cut(event: &Value, read: &FieldsRead) -> Value {
+    match event {
+        Value::Object(object) => Value::Object(
+            object
+                .iter()
+                .filter(|(key, _)| read.contains(key))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect::<Map<String, Value>>(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn mappings_read_no_field_the_analysis_leaves_out() {
+    let vectors = vectors("segment-mapping-kit.json");
+    let mut bounded = 0;
+    for case in vectors["transform_cases"].as_array().unwrap() {
+        let Ok(mapping) = Mapping::compile(&case["mapping"]) else {
+            continue;
+        };
+        let mut read = FieldsRead::Only(Vec::new());
+        mapping_fields_read(&case["mapping"], &mut read);
+        if read != FieldsRead::All {
+            bounded += 1;
+        }
+        let payload = &case["payload"];
+        let whole = mapping.apply(payload).map_err(|e| e.to_string());
+        let part = mapping
+            .apply(&cut(payload, &read))
+            .map_err(|e| e.to_string());
+        assert_eq!(whole, part, "{}: read {read:?}", case["id"]);
+    }
+    assert!(bounded > 50, "only {bounded} mappings bounded");
+}
+
+#[test]
+fn triggers_read_no_field_the_analysis_leaves_out() {
+    let vectors = vectors("segment-fql.json");
+    for case in vectors["evaluate_fql_cases"].as_array().unwrap() {
+        let Ok(trigger) = Trigger::parse(case["fql"].as_str().unwrap()) else {
+            continue;
+        };
+        let read = trigger.fields_read();
+        let event = &case["event"];
+        assert_eq!(
+            trigger.matches(event),
+            trigger.matches(&cut(event, &read)),
+            "{}: {read:?}",
+            case["id"]
+        );
+    }
+}
+
+/// The destination's cases from JSON text, as the Worker reads them (only the fields the
+/// configuration reads), against the parsed event: the same outcome and the same bytes.
+#[test]
+fn the_worker_path_sends_the_same_bytes_as_the_whole_event() {
+    let vectors = vectors("segment-launchdarkly-destination.json");
+    for case in vectors["cases"].as_array().unwrap() {
+        let settings = &case["settings"];
+        let destination = Destination::new(
+            settings["client_id"].as_str().unwrap(),
+            settings["events_host_name"].as_str().unwrap_or(""),
+        )
+        .unwrap();
+        let mapping = match case.get("mapping") {
+            Some(overrides) => TrackEventMapping::with_overrides(overrides).unwrap(),
+            None => TrackEventMapping::preset().unwrap(),
+        };
+        let config = BridgeConfig::single(destination, mapping);
+        let route = pipeline::every_destination(&config);
+        let options = Options::at(1_750_000_000_000);
+        let event = case["event"].clone();
+        let whole = pipeline::process(
+            &config,
+            &route,
+            Events::Parsed(std::slice::from_ref(&event)),
+            options,
+        );
+        let text = Value::Array(vec![event]).to_string();
+        let received =
+            inbound::read_events(text.as_bytes(), &Limits::SEGMENT, config.fields_read()).unwrap();
+        let read = pipeline::process(
+            &config,
+            &route,
+            Events::Received(&received, &Limits::SEGMENT),
+            options,
+        );
+        assert_eq!(whole.outcomes, read.outcomes, "{}", case["name"]);
+        assert_eq!(
+            whole.payloads.iter().map(|p| &p.body).collect::<Vec<_>>(),
+            read.payloads.iter().map(|p| &p.body).collect::<Vec<_>>(),
+            "{}",
+            case["name"]
+        );
+    }
+}
+
+#[test]
+fn the_preset_reads_no_context() {
+    let config = BridgeConfig::single(
+        Destination::new("env", "").unwrap(),
+        TrackEventMapping::preset().unwrap(),
+    );
+    let read = config.fields_read();
+    for field in [
+        "type",
+        "event",
+        "userId",
+        "anonymousId",
+        "messageId",
+        "properties",
+        "timestamp",
+    ] {
+        assert!(read.contains(field), "{field}");
+    }
+    for field in ["context", "integrations", "traits", "writeKey", "sentAt"] {
+        assert!(!read.contains(field), "{field}");
+    }
+}
