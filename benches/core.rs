@@ -7,12 +7,7 @@
 //! median, minimum and maximum are printed and written as JSON (default
 //! `target/bench/native.json`). `--scenario NAME` and `--cell batch_1|batch_100|batch_100_from_text`
 //! run one figure alone (for a profiler). `scripts/bench.sh` runs it with the other benchmarks.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 #[path = "support/bridge.rs"]
 mod support;

@@ -1076,26 +1076,27 @@ mod tests {
 
     #[test]
     fn outcome_detail_comes_from_the_query_and_keeps_what_needs_attention() {
-        assert_eq!(
-            OutcomeDetail::from_url("https://b.example/v1/batch"),
-            OutcomeDetail::Notable
-        );
-        assert_eq!(
-            OutcomeDetail::from_url("https://b.example/v1/batch?outcomes=all"),
-            OutcomeDetail::All
-        );
-        assert_eq!(
-            OutcomeDetail::from_url("https://b.example/segment?x=1&outcomes=all#f"),
-            OutcomeDetail::All
-        );
-        assert_eq!(
-            OutcomeDetail::from_url("https://b.example/segment?outcomes=alls"),
-            OutcomeDetail::Notable
-        );
-        assert_eq!(
-            OutcomeDetail::from_url("https://b.example/segment#outcomes=all"),
-            OutcomeDetail::Notable
-        );
+        for (url, detail) in [
+            ("https://b.example/v1/batch", OutcomeDetail::Notable),
+            (
+                "https://b.example/v1/batch?outcomes=all",
+                OutcomeDetail::All,
+            ),
+            (
+                "https://b.example/segment?x=1&outcomes=all#f",
+                OutcomeDetail::All,
+            ),
+            (
+                "https://b.example/segment?outcomes=alls",
+                OutcomeDetail::Notable,
+            ),
+            (
+                "https://b.example/segment#outcomes=all",
+                OutcomeDetail::Notable,
+            ),
+        ] {
+            assert_eq!(OutcomeDetail::from_url(url), detail, "{url}");
+        }
         let accepted = Outcome::new(
             0,
             OutcomeStatus::Accepted,

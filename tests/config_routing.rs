@@ -1,12 +1,7 @@
 //! The configuration document: destinations, subscriptions with triggers, source routing, the
 //! metric key catalogue, and every problem reported at once.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{read_document, BridgeConfig, SourceHint};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus, Processed};

@@ -1,12 +1,7 @@
 //! Segment's own LaunchDarkly (Actions) destination, recorded by running its published code
 //! (`tests/vectors/segment-launchdarkly-destination.json`): every case, event by event.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{BridgeConfig, Destination};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus};

@@ -3,12 +3,7 @@
 //! result. Each mapping, trigger and destination case is run on the whole event and on the
 //! event cut down to the fields found read; the results must be the same.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{BridgeConfig, Destination};
 use segment_ld_bridge::inbound::{self, Limits};

@@ -1,12 +1,7 @@
 //! Every way Segment data reaches the bridge, as the pure request planning decides it: limits,
 //! content types, webhook signatures, the HTTP Tracking API and its write keys, CORS.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::api::{
     self, ApiResponse, DeliveryReport, DeliveryResult, IngestPlan, IngestRequest, OutcomeDetail,

@@ -1,11 +1,6 @@
 //! Runs Segment's own mapping-kit test vectors (`tests/vectors/segment-mapping-kit.json`):
 //! every `transform_cases`, `render_cases`, `get_cases` and `validate_fixtures` entry.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::mapping::{self, MappingError};
 use serde_json::Value;

@@ -1,12 +1,7 @@
 //! `@liquid` against liquidjs 10.27.2 (the version Segment pins): each template below was
 //! rendered by liquidjs with Segment's options against `data`, and this engine must give the
 //! same output.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::mapping;
 use serde_json::{json, Value};

@@ -5,12 +5,7 @@
 //! A test binary of its own: its global allocator counts live bytes and their peak, and
 //! the cases run one after another in a single test, so nothing else allocates meanwhile.
 #![allow(unsafe_code)] // The counting allocator implements `GlobalAlloc`, an unsafe trait.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

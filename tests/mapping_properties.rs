@@ -4,12 +4,7 @@
 //!
 //! A small seeded generator stands in for a property-testing crate (no extra dependency);
 //! set `MAPPING_PROPTEST_CASES` to run more cases and `MAPPING_PROPTEST_SEED` to vary them.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use std::time::{Duration, Instant};
 

@@ -2,12 +2,7 @@
 //! request, measured with a counting allocator, for the bodies an attacker would send.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(unsafe_code)] // The counting allocator implements `GlobalAlloc`, an unsafe trait.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::api::{self, IngestPlan, IngestRequest, OutcomeDetail, Route};
 use segment_ld_bridge::config::BridgeConfig;

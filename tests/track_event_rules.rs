@@ -1,11 +1,6 @@
 //! The Track Event rules of issue #2, one test per rule, through the whole pipeline.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{BridgeConfig, Destination};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus, Processed};

@@ -1,11 +1,6 @@
 //! Runs every case of `tests/vectors/segment-fql.json` (Segment's destination-subscriptions
 //! vectors, re-run upstream) against `segment_ld_bridge::trigger`, as its `meta` describes.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use std::collections::BTreeMap;
 

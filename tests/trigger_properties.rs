@@ -3,12 +3,7 @@
 //!
 //! A small seeded generator stands in for a property-testing crate (no extra dependency);
 //! set `TRIGGER_PROPTEST_CASES` to run more cases and `TRIGGER_PROPTEST_SEED` to vary them.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::trigger::{evaluate, Trigger, MAX_AST_DEPTH, MAX_SOURCE_CHARS};
 use serde_json::{json, Map, Value};

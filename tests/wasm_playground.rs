@@ -2,12 +2,7 @@
 //! `wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --mode no-install
 //!  -- --no-default-features --features playground --test wasm_playground`.
 #![cfg(all(target_arch = "wasm32", feature = "playground"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::read_document;
 use segment_ld_bridge::pipeline;
