@@ -67,7 +67,8 @@ pub struct Trigger {
 
 /// Why a trigger was rejected. Segment's runtime treats every such trigger as matching
 /// nothing ("Invalid subscription").
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at position {position} (expected {expected})")]
 pub struct TriggerParseError {
     /// 0-based character offset in the trigger text (0 for parse-tree errors).
     pub position: usize,
@@ -76,18 +77,6 @@ pub struct TriggerParseError {
     /// What went wrong.
     pub message: String,
 }
-
-impl fmt::Display for TriggerParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} at position {} (expected {})",
-            self.message, self.position, self.expected
-        )
-    }
-}
-
-impl std::error::Error for TriggerParseError {}
 
 /// Why an event does not match a trigger: see [`Trigger::explain`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -462,7 +451,10 @@ mod tests {
     fn errors_name_position_and_expectation() {
         let e = Trigger::parse("properties.price>10").unwrap_err();
         assert_eq!(e.position, 16);
-        assert!(e.to_string().contains("position 16"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!("{} at position 16 (expected {})", e.message, e.expected)
+        );
         let e = Trigger::parse(r#"type = "track" and ("#).unwrap_err();
         assert_eq!(e.expected, "')'");
         let e = Trigger::parse("type").unwrap_err();
