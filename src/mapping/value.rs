@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Number, Value};
 
 use super::{MappingError, MAX_PAYLOAD_DEPTH};
+use crate::json;
 
 /// A resolved mapping value. `Undefined` is JavaScript's `undefined` (the "absent" signal);
 /// `Ref` borrows from the payload or the mapping, so nothing is cloned until the final output;
@@ -264,6 +265,27 @@ impl Tree<'_> {
             map.serialize_entry(key, value)?;
         }
         map.end()
+    }
+
+    /// Writes the tree as compact JSON, byte for byte as serde_json writes
+    /// [`Tree::into_value`] (with [`crate::json`]'s writer, without building the value).
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Tree::Ref(value) => json::write_value(out, value),
+            Tree::Val(value) => json::write_value(out, value),
+            Tree::Obj(entries) => Tree::write_entries_json(out, entries),
+            Tree::Arr(items) => json::write_array(out, items, |out, item| item.write_json(out)),
+        }
+    }
+
+    /// Writes the object of a [`Tree::Obj`]'s entries as compact JSON (see
+    /// [`Tree::write_json`]).
+    pub(crate) fn write_entries_json(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Tree<'_>)]) {
+        json::write_members(
+            out,
+            entries.iter().map(|(key, value)| (key.as_ref(), value)),
+            |out, value| value.write_json(out),
+        );
     }
 
     /// The JSON object of an [`Tree::Obj`]'s entries.
