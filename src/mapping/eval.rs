@@ -285,7 +285,7 @@ fn eval_replace<'a>(
             true
         }
         Some(b @ (Value::Bool(_) | Value::Number(_))) => {
-            push_js_string(&mut text, b, 0)?;
+            push_js_string(&mut text, b)?;
             true
         }
         _ => false,

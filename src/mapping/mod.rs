@@ -192,14 +192,15 @@ pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path::PathSpec::parse(path).lookup(Some(value))
 }
 
-/// `String(n)` for a JSON number, as JavaScript prints it (`1`, `1.5`, `1e+21`).
+/// `String(n)` for a JSON number, as JavaScript prints it (`1`, `1.5`, `1e+21`; integers
+/// beyond 2^53 rounded to a double first, as `JSON.parse` reads them).
 pub fn js_number_string(number: &serde_json::Number) -> String {
-    value::number_to_js_string(number)
+    crate::js::json_number_to_string(number).to_string()
 }
 
 /// JavaScript truthiness of a JSON value (`null`, `false`, `0` and `""` are falsy).
 pub fn js_truthy(value: &Value) -> bool {
-    value::truthy(Some(value))
+    crate::js::truthy(value)
 }
 
 /// A pre-parsed `@path` argument: Segment's `path.replace('$.', '')`, then [`get`]. For callers
@@ -315,7 +316,7 @@ fn root_directive(mapping: &Map<String, Value>, root: &Value) -> Result<Value, V
         }
         Value::Object(m) => m.len(),
         Value::Array(a) => a.len(),
-        Value::String(s) => value::js_len(s),
+        Value::String(s) => crate::js::utf16_len(s),
         Value::Bool(_) | Value::Number(_) => 0,
     };
     if key_count > 1 {

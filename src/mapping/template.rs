@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::path::PathSpec;
 use super::value::{push_js_string, Budget, Sink};
 use super::MappingError;
+use crate::js;
 
 #[derive(Debug, Clone)]
 pub(crate) enum Segment {
@@ -65,31 +66,10 @@ fn find_placeholder(s: &str, from: usize, n: usize) -> Option<(usize, usize, usi
     None
 }
 
-/// JavaScript's `String.prototype.trim` whitespace set.
-fn js_trim(s: &str) -> &str {
-    fn is_js_space(c: char) -> bool {
-        matches!(
-            c,
-            '\u{9}'..='\u{d}'
-                | ' '
-                | '\u{a0}'
-                | '\u{1680}'
-                | '\u{2000}'..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-        )
-    }
-    s.trim_matches(is_js_space)
-}
-
 fn push_value(out: &mut dyn Sink, value: Option<&Value>) -> Result<(), MappingError> {
     match value {
         None | Some(Value::Null) => Ok(()),
-        Some(v) => push_js_string(out, v, 0),
+        Some(v) => push_js_string(out, v),
     }
 }
 
@@ -106,7 +86,7 @@ fn render_pass(
         while let Some((start, inner_start, inner_end, end)) = find_placeholder(s, pos, n) {
             out.put(s.get(pos..start).unwrap_or_default())?;
             let inner = s.get(inner_start..inner_end).unwrap_or_default();
-            push_value(out, PathSpec::parse(js_trim(inner)).lookup(payload))?;
+            push_value(out, PathSpec::parse(js::trim(inner)).lookup(payload))?;
             pos = end;
         }
         out.put(s.get(pos..).unwrap_or_default())
@@ -125,7 +105,7 @@ impl Template {
             if start > pos {
                 segments.push(Segment::Text(template[pos..start].to_string()));
             }
-            let path = PathSpec::parse(js_trim(&template[inner_start..inner_end]));
+            let path = PathSpec::parse(js::trim(&template[inner_start..inner_end]));
             segments.push(Segment::Placeholder(path));
             pos = end;
         }

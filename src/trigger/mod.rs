@@ -41,7 +41,6 @@
 //! [`MAX_AST_DEPTH`] levels (Segment's own parser cannot nest parentheses at all).
 
 mod eval;
-mod js;
 mod lexer;
 mod parser;
 mod tree;
@@ -389,6 +388,27 @@ mod tests {
         assert!(ok("properties.constructor != null", items.clone()));
         // A falsy value ends the walk and is the result.
         assert!(ok("properties.a.b = 0", json!({"properties": {"a": 0}})));
+    }
+
+    #[test]
+    fn values_convert_with_javascripts_number() {
+        // `Number("0x1000000000000081")` is 2^60 + 256, rounded once (2^60 + 129 is nearer
+        // 2^60 + 256 than 2^60).
+        let at_2_60 = json!({"properties": {"n": 1_152_921_504_606_846_976_u64}});
+        let above = json!({"properties": {"n": 1_152_921_504_606_847_232_u64}});
+        let t = Trigger::parse(r#"properties.n >= "0x1000000000000081""#).unwrap();
+        assert!(!t.matches(&at_2_60));
+        assert!(t.matches(&above));
+        // JavaScript white space around the number, `0b`/`0o` literals, and no Rust spellings.
+        let five = json!({"properties": {"n": 5}});
+        assert!(ok(
+            "properties.n >= \"\u{feff}\u{3000}5\u{2028}\"",
+            five.clone()
+        ));
+        assert!(ok(r#"properties.n >= "0b101""#, five.clone()));
+        assert!(ok(r#"properties.n <= "0o5""#, five.clone()));
+        assert!(!ok("properties.n >= \"\u{85}5\"", five.clone()));
+        assert!(!ok(r#"properties.n < "inf""#, five));
     }
 
     #[test]

@@ -5,11 +5,11 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::super::value::{
-    clone_value, f64_to_js_string, js_len, json_stringify, lower_len, push_js_string, upper_len,
-    Budget, Res,
+    clone_value, json_stringify, lower_len, push_js_string, upper_len, Budget, Res,
 };
 use super::super::MappingError;
-use super::{liquid_error, num_value, text, to_number, LV};
+use super::{js_number, liquid_error, liquid_to_number, text, LV};
+use crate::js;
 
 const DISABLED_FILTERS: [&str; 20] = [
     "array_to_sentence_string",
@@ -69,11 +69,13 @@ fn string(s: String) -> LV<'static> {
     LV::V(Cow::Owned(Value::String(s)))
 }
 
+/// The `i`-th argument as an integer (`Number(v)`, truncated); `default` when it is missing
+/// or not a number.
 fn int_arg(args: &[LV<'_>], i: usize, default: i64) -> i64 {
     match arg(args, i) {
         LV::Undef => default,
         v => {
-            let n = to_number(v);
+            let n = js_number(v);
             if n.is_nan() {
                 default
             } else {
@@ -345,9 +347,10 @@ pub(super) fn apply_filter<'a>(
                 None => string(String::new()),
             }
         }
-        "strip" => charged(text(&input, budget)?.trim(), budget)?,
-        "lstrip" => charged(text(&input, budget)?.trim_start(), budget)?,
-        "rstrip" => charged(text(&input, budget)?.trim_end(), budget)?,
+        // `trim()`, `trimStart()` and `trimEnd()`: JavaScript white space.
+        "strip" => charged(js::trim(&text(&input, budget)?), budget)?,
+        "lstrip" => charged(js::trim_start(&text(&input, budget)?), budget)?,
+        "rstrip" => charged(js::trim_end(&text(&input, budget)?), budget)?,
         "strip_newlines" => {
             let stripped = text(&input, budget)?.replace("\r\n", "").replace('\n', "");
             budget.bytes(stripped.len())?;
@@ -465,7 +468,7 @@ pub(super) fn apply_filter<'a>(
         }
         "size" => match input.value() {
             Some(Value::Array(items)) => num(items.len() as f64),
-            Some(Value::String(text)) => num(js_len(text) as f64),
+            Some(Value::String(text)) => num(js::utf16_len(text) as f64),
             Some(Value::Object(m)) => num(m.len() as f64),
             _ => num(0.0),
         },
@@ -501,7 +504,7 @@ pub(super) fn apply_filter<'a>(
                             out.put(&sep)?;
                         }
                         if !item.is_null() {
-                            push_js_string(out, item, 0)?;
+                            push_js_string(out, item)?;
                         }
                     }
                     Ok(())
@@ -543,7 +546,7 @@ pub(super) fn apply_filter<'a>(
                 LV::Undef => Res::Undefined,
                 LV::Nil => Res::Val(Value::Null),
                 LV::Empty | LV::Blank => Res::Val(Value::String(String::new())),
-                LV::Num(n) => Res::Val(num_value(*n)),
+                LV::Num(n) => Res::Val(js::number_to_json(*n)),
                 LV::V(v) => Res::Ref(v.as_ref()),
             };
             match json_stringify(&res, budget)? {
@@ -551,28 +554,35 @@ pub(super) fn apply_filter<'a>(
                 None => LV::Undef,
             }
         }
-        "plus" => num(to_number(&input) + to_number(arg(args, 0))),
-        "minus" => num(to_number(&input) - to_number(arg(args, 0))),
-        "times" => num(to_number(&input) * to_number(arg(args, 0))),
+        // The math filters read their input and arguments with liquidjs' `toNumber`.
+        "plus" => num(liquid_to_number(&input) + liquid_to_number(arg(args, 0))),
+        "minus" => num(liquid_to_number(&input) - liquid_to_number(arg(args, 0))),
+        "times" => num(liquid_to_number(&input) * liquid_to_number(arg(args, 0))),
         "divided_by" => {
-            let q = to_number(&input) / to_number(arg(args, 0));
-            num(if arg(args, 1).truthy() { q.floor() } else { q })
+            let q = liquid_to_number(&input) / liquid_to_number(arg(args, 0));
+            // The integer-arithmetic flag is a number too: `0` and `false` are off.
+            let integer = js::number_is_truthy(liquid_to_number(arg(args, 1)));
+            num(if integer { q.floor() } else { q })
         }
-        "modulo" => num(to_number(&input) % to_number(arg(args, 0))),
-        "abs" => num(to_number(&input).abs()),
-        "ceil" => num(to_number(&input).ceil()),
-        "floor" => num(to_number(&input).floor()),
+        "modulo" => {
+            // The sign of the divisor, as liquidjs 10.27.2 computes it (`-7 | modulo: 3` is 2).
+            let (v, divisor) = (liquid_to_number(&input), liquid_to_number(arg(args, 0)));
+            num(((v % divisor) + divisor) % divisor)
+        }
+        "abs" => num(liquid_to_number(&input).abs()),
+        "ceil" => num(liquid_to_number(&input).ceil()),
+        "floor" => num(liquid_to_number(&input).floor()),
         "round" => {
             // Decimal shifting (`2.345` to 2 places is `2.35`), halves away from zero (`-0.5`
             // is `-1`), as liquidjs does.
             let digits = int_arg(args, 0, 0).clamp(-20, 20);
-            let x = to_number(&input);
+            let x = liquid_to_number(&input);
             // `v` times 10^by, through its decimal text (`1e+21` shifted by 2 is `1e23`).
             let shift = |v: f64, by: i64| {
                 if !v.is_finite() {
                     return v;
                 }
-                let text = f64_to_js_string(v);
+                let text = js::number_to_string(v);
                 let (mantissa, exp) = match text.split_once('e') {
                     Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
                     None => (text.as_str(), 0),
@@ -589,8 +599,8 @@ pub(super) fn apply_filter<'a>(
             };
             num(rounded)
         }
-        "at_least" => num(to_number(&input).max(to_number(arg(args, 0)))),
-        "at_most" => num(to_number(&input).min(to_number(arg(args, 0)))),
+        "at_least" => num(liquid_to_number(&input).max(liquid_to_number(arg(args, 0)))),
+        "at_most" => num(liquid_to_number(&input).min(liquid_to_number(arg(args, 0)))),
         // liquidjs passes the input through a filter it does not know (no strictFilters).
         _ => input,
     })
