@@ -13,8 +13,9 @@
 //! - Object key order follows insertion; JavaScript moves integer-like keys first.
 //! - Strings are sequences of Unicode scalar values, not UTF-16 code units (matters only for
 //!   characters outside the Basic Multilingual Plane when spreading or flattening strings).
-//! - Integers beyond 2^53 print exactly where JavaScript would round them (`@template`,
-//!   `@replace`, `@json`).
+//! - Integers beyond 2^53 are copied exactly (`@path`, literal values) where JavaScript's
+//!   `JSON.parse` would have rounded them to a double; turned into text (`@template`,
+//!   `@replace`, `@json`, `@liquid`) they print as JavaScript prints that double.
 //! - `@liquid` implements the Liquid subset documented in its module; a liquidjs tag or filter
 //!   outside it (`date`, `where`, `cycle`, ...) is an error rather than a different answer.
 

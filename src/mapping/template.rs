@@ -11,9 +11,13 @@ use super::value::{push_js_string, Budget, Sink};
 use super::MappingError;
 use crate::js;
 
+/// A piece of a template without `{{{…}}}` placeholders.
 #[derive(Debug, Clone)]
-pub(crate) enum Segment {
+pub(crate) enum TemplatePart {
+    /// Text copied as it is.
     Text(String),
+    /// A `{{path}}` placeholder: the path's value, `String(...)`-coerced (`''` for `null` and
+    /// `undefined`).
     Placeholder(PathSpec),
 }
 
@@ -21,8 +25,8 @@ pub(crate) enum Segment {
 #[derive(Debug, Clone)]
 pub(crate) enum Template {
     /// No `{{{…}}}` placeholder: the first pass changes nothing, so the second pass is
-    /// precompiled into segments.
-    Segments(Vec<Segment>),
+    /// precompiled into parts.
+    Parts(Vec<TemplatePart>),
     /// Has `{{{…}}}` placeholders: their values are rescanned by the second pass, so both
     /// passes run at render time.
     TwoPass(String),
@@ -99,20 +103,20 @@ impl Template {
         if find_placeholder(template, 0, 3).is_some() {
             return Template::TwoPass(template.to_string());
         }
-        let mut segments = Vec::new();
+        let mut parts = Vec::new();
         let mut pos = 0;
         while let Some((start, inner_start, inner_end, end)) = find_placeholder(template, pos, 2) {
             if start > pos {
-                segments.push(Segment::Text(template[pos..start].to_string()));
+                parts.push(TemplatePart::Text(template[pos..start].to_string()));
             }
             let path = PathSpec::parse(js::trim(&template[inner_start..inner_end]));
-            segments.push(Segment::Placeholder(path));
+            parts.push(TemplatePart::Placeholder(path));
             pos = end;
         }
         if pos < template.len() {
-            segments.push(Segment::Text(template[pos..].to_string()));
+            parts.push(TemplatePart::Text(template[pos..].to_string()));
         }
-        Template::Segments(segments)
+        Template::Parts(parts)
     }
 
     /// Renders the template against a payload; the result is sized and charged to the budget
@@ -123,11 +127,11 @@ impl Template {
         budget: &mut Budget,
     ) -> Result<String, MappingError> {
         match self {
-            Template::Segments(segments) => budget.build(|out| {
-                for segment in segments {
-                    match segment {
-                        Segment::Text(text) => out.put(text)?,
-                        Segment::Placeholder(path) => push_value(out, path.lookup(payload))?,
+            Template::Parts(parts) => budget.build(|out| {
+                for part in parts {
+                    match part {
+                        TemplatePart::Text(text) => out.put(text)?,
+                        TemplatePart::Placeholder(path) => push_value(out, path.lookup(payload))?,
                     }
                 }
                 Ok(())

@@ -158,8 +158,8 @@ pub(crate) fn too_deep() -> MappingError {
     }
 }
 
-/// Size of a value (nodes, string bytes), or `None` when it is nested deeper than the limit.
-/// Recursion is bounded by that limit.
+/// Adds the size of a value (nodes, string bytes) to the counts; false when it is nested
+/// deeper than the limit. Recursion is bounded by that limit.
 fn measure(v: &Value, depth: usize, nodes: &mut usize, bytes: &mut usize) -> bool {
     if depth > MAX_PAYLOAD_DEPTH {
         return false;

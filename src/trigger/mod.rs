@@ -1,6 +1,7 @@
 //! Segment's trigger (subscription) language, with the semantics of Segment's Actions runtime
 //! (`@segment/destination-subscriptions` 3.41.0 with the `@segment/fql-ts` 1.10.1 lexer), not
-//! of the full FQL used by Destination Filters. See `shared/spec/mapping-kit.md` §2.
+//! of the full FQL used by Destination Filters. Segment's conformance vectors for it are
+//! `tests/vectors/segment-fql.json`.
 //!
 //! ```
 //! use segment_ld_bridge::trigger::{evaluate, Trigger};

@@ -11,6 +11,7 @@ use super::super::MappingError;
 use super::{js_number, liquid_error, liquid_to_number, text, LV};
 use crate::js;
 
+/// Filters Segment disables (`filter "map" is disabled`).
 const DISABLED_FILTERS: [&str; 20] = [
     "array_to_sentence_string",
     "concat",
@@ -33,7 +34,8 @@ const DISABLED_FILTERS: [&str; 20] = [
     "where_exp",
     "type",
 ];
-/// liquidjs tags that exist but are not implemented here.
+/// liquidjs filters that exist but are not implemented here: an error rather than a
+/// different answer.
 const UNSUPPORTED_FILTERS: [&str; 22] = [
     "date",
     "date_to_xmlschema",
@@ -59,7 +61,7 @@ const UNSUPPORTED_FILTERS: [&str; 22] = [
     "base64_decode",
 ];
 
-/// Deepest nesting of blocks and expressions accepted.
+/// The `i`-th argument of a filter, `undefined` when it is missing.
 fn arg<'x, 'a>(args: &'x [LV<'a>], i: usize) -> &'x LV<'a> {
     const UNDEF: &LV<'static> = &LV::Undef;
     args.get(i).unwrap_or(UNDEF)

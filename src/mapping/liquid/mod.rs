@@ -24,9 +24,10 @@ mod parse;
 
 use filters::apply_filter;
 
-/// Tags Segment disables.
+/// Tags Segment disables (`tag "for" is disabled`).
 const DISABLED_TAGS: [&str; 6] = ["case", "for", "include", "layout", "render", "tablerow"];
-/// Filters Segment disables.
+/// liquidjs tags that exist but are not implemented here: an error rather than a different
+/// answer.
 const UNSUPPORTED_TAGS: [&str; 8] = [
     "cycle",
     "increment",
@@ -37,7 +38,7 @@ const UNSUPPORTED_TAGS: [&str; 8] = [
     "ifchanged",
     "block",
 ];
-/// liquidjs filters that exist but are not implemented here.
+/// Deepest nesting of blocks and expressions accepted.
 const MAX_NESTING: usize = 64;
 
 /// A parsed Liquid template.
@@ -77,12 +78,13 @@ enum Expr {
     Nil,
     Empty,
     Blank,
-    Var(Vec<Segment>),
+    Var(Vec<PathStep>),
     Range(Box<Expr>, Box<Expr>),
 }
 
+/// One step of a variable's path: `name` or `.name`, or `[expr]`.
 #[derive(Debug)]
-enum Segment {
+enum PathStep {
     Key(String),
     Index(Expr),
 }
@@ -398,12 +400,12 @@ fn eval_expr<'s>(
                 (from..=to).map(Value::from).collect(),
             )))
         }
-        Expr::Var(segments) => {
+        Expr::Var(steps) => {
             let mut cur = LV::Undef;
-            for (i, seg) in segments.iter().enumerate() {
-                let key = match seg {
-                    Segment::Key(k) => LV::V(Cow::Owned(Value::String(k.clone()))),
-                    Segment::Index(e) => eval_expr(e, scope, depth + 1, budget)?,
+            for (i, step) in steps.iter().enumerate() {
+                let key = match step {
+                    PathStep::Key(k) => LV::V(Cow::Owned(Value::String(k.clone()))),
+                    PathStep::Index(e) => eval_expr(e, scope, depth + 1, budget)?,
                 };
                 cur = if i == 0 {
                     lookup(scope, &to_str(&key))

@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::{
-    CmpOp, Cond, Expr, Filter, LNode, Output, Segment, DISABLED_TAGS, MAX_NESTING, UNSUPPORTED_TAGS,
+    CmpOp, Cond, Expr, Filter, LNode, Output, PathStep, DISABLED_TAGS, MAX_NESTING,
+    UNSUPPORTED_TAGS,
 };
 
 /// liquidjs' own white space (its `BLANK` character class), which its tokenizer skips and
@@ -409,14 +410,14 @@ impl ExprParser {
                 "nil" | "null" => Expr::Nil,
                 "empty" => Expr::Empty,
                 "blank" => Expr::Blank,
-                _ => self.path(vec![Segment::Key(word)])?,
+                _ => self.path(vec![PathStep::Key(word)])?,
             },
             Some(Tok::LBracket) => {
                 let index = self.primary()?;
                 if !self.eat(&Tok::RBracket) {
                     return Err("expected \"]\"".to_string());
                 }
-                self.path(vec![Segment::Index(index)])?
+                self.path(vec![PathStep::Index(index)])?
             }
             other => return Err(format!("unexpected token {other:?}")),
         };
@@ -424,12 +425,12 @@ impl ExprParser {
         Ok(e)
     }
 
-    fn path(&mut self, mut segments: Vec<Segment>) -> Result<Expr, String> {
+    fn path(&mut self, mut steps: Vec<PathStep>) -> Result<Expr, String> {
         loop {
             if self.eat(&Tok::Dot) {
                 match self.next() {
-                    Some(Tok::Ident(k)) => segments.push(Segment::Key(k)),
-                    Some(Tok::Num(n)) => segments.push(Segment::Key(n.to_string())),
+                    Some(Tok::Ident(k)) => steps.push(PathStep::Key(k)),
+                    Some(Tok::Num(n)) => steps.push(PathStep::Key(n.to_string())),
                     other => return Err(format!("unexpected token {other:?} after \".\"")),
                 }
             } else if self.eat(&Tok::LBracket) {
@@ -437,9 +438,9 @@ impl ExprParser {
                 if !self.eat(&Tok::RBracket) {
                     return Err("expected \"]\"".to_string());
                 }
-                segments.push(Segment::Index(index));
+                steps.push(PathStep::Index(index));
             } else {
-                return Ok(Expr::Var(segments));
+                return Ok(Expr::Var(steps));
             }
         }
     }
