@@ -1,8 +1,12 @@
 //! JavaScript semantics both engines (mapping-kit and triggers) rely on, implemented once:
 //! `Number.prototype.toString` ([`number_to_string`]), `Number(string)` ([`string_to_number`]),
-//! `String(v)` and `Number(v)` of a JSON value, white space as `String.prototype.trim` and
-//! `/\s/` see it ([`is_whitespace`]), truthiness ([`truthy`]) and string length in UTF-16
-//! code units.
+//! `String(v)` and `Number(v)` of a JSON value ([`write_value_string`], [`value_to_number`]),
+//! the JSON value of a number ([`number_to_json`]), white space as `String.prototype.trim`
+//! and `/\s/` see it ([`is_whitespace`]), truthiness ([`truthy`]), array indexes
+//! ([`array_index`]) and string length in UTF-16 code units ([`utf16_len`]).
+//!
+//! Tested once, here, with a table of vectors for both engines' needs; the engines' own tests
+//! and Segment's conformance vectors exercise them through the engines.
 //!
 //! A leaf module: it uses nothing from the rest of the crate. Where an engine follows a rule
 //! of its own instead (liquidjs' character classes and `toNumber`, fql-ts' white space), that
@@ -323,7 +327,10 @@ fn write_value_string_at<E>(
 /// are numbers; anything else (`inf`, `nan`, `1_000`, `0x` alone, `-0x1`) is `NaN`.
 ///
 /// Decimal literals are read by serde_json's number parser, the one that reads the events'
-/// numbers, so that a `"0.3"` here and a `0.3` in an event are the same double.
+/// numbers, so that a `"0.3"` here and a `0.3` in an event are the same double. JavaScript
+/// rounds every literal correctly; serde_json without its `float_roundtrip` feature can be
+/// one unit in the last place off for literals of more than 15 significant digits or with an
+/// exponent beyond ±22 (`902e-116`), for the events' numbers and these alike.
 pub(crate) fn string_to_number(s: &str) -> f64 {
     let s = trim(s);
     let b = s.as_bytes();
