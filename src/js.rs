@@ -42,16 +42,6 @@ pub(crate) fn trim(s: &str) -> &str {
     s.trim_matches(is_whitespace)
 }
 
-/// `s.trimStart()`.
-pub(crate) fn trim_start(s: &str) -> &str {
-    s.trim_start_matches(is_whitespace)
-}
-
-/// `s.trimEnd()`.
-pub(crate) fn trim_end(s: &str) -> &str {
-    s.trim_end_matches(is_whitespace)
-}
-
 /// The array index a property key denotes, as JavaScript reads `array[key]`: a canonical
 /// numeric string (`"0"`, `"12"`; not `"01"`, `"+1"`, `"-1"`, `"1.0"` or `" 1"`) below
 /// 2^32 - 1.
@@ -726,8 +716,6 @@ mod tests {
         }
         assert_eq!(trim("\u{feff} a b\u{3000}\n"), "a b");
         assert_eq!(trim("\u{85}a\u{85}"), "\u{85}a\u{85}");
-        assert_eq!(trim_start("\u{a0} a "), "a ");
-        assert_eq!(trim_end(" a \u{2029}"), " a");
     }
 
     #[test]

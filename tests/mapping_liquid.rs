@@ -389,9 +389,10 @@ const LIQUIDJS_VECTORS: &str = r#"{
  ]
 }"#;
 
-/// Where liquidjs follows JavaScript's rules (white space, `Number(s)`, `Number::toString`)
-/// or rules of its own (its `BLANK` characters in the tokenizer and whitespace control, its
-/// `toNumber` in the math filters): each template rendered by liquidjs 10.27.2 with
+/// Where liquidjs follows JavaScript's rules (white space in `strip`, `blank` and
+/// `truncatewords`, `Number(s)`, `Number::toString`, array indexes) or rules of its own (its
+/// `BLANK` characters in the tokenizer and whitespace control, its `toNumber` in the math
+/// filters, `strip: chars`, `modulo`'s sign): each template rendered by liquidjs 10.27.2 with
 /// Segment's options (`renderLimit`, `parseLimit`, `memoryLimit`, the disabled tags).
 const LIQUIDJS_JS_RULES_VECTORS: &str = r#"{
  "data": {
@@ -417,7 +418,15 @@ const LIQUIDJS_JS_RULES_VECTORS: &str = r#"{
    "neg": -7,
    "k01": "01",
    "km1": "-1",
-   "k1": "1"
+   "k1": "1",
+   "emo": "\ud83d\ude00a\ud83d\ude00",
+   "pair": [
+    "x",
+    "y"
+   ],
+   "ws": " \u3000a\u00a0 b\tc\n",
+   "zero": 0,
+   "nul": null
   }
  },
  "cases": [
@@ -628,6 +637,126 @@ const LIQUIDJS_JS_RULES_VECTORS: &str = r#"{
   {
    "template": "{{ properties.arr2[' 1'] }}",
    "output": ""
+  },
+  {
+   "template": "{{ 'a b' | truncatewords: 2 }}",
+   "output": "a b..."
+  },
+  {
+   "template": "{{ 'a  b c' | truncatewords: 2 }}",
+   "output": "a b..."
+  },
+  {
+   "template": "{{ 'a\tb c' | truncatewords: 1 }}",
+   "output": "a..."
+  },
+  {
+   "template": "{{ properties.ws | truncatewords: 2 }}",
+   "output": " a..."
+  },
+  {
+   "template": "{{ properties.ws | truncatewords: 9 }}|",
+   "output": " a b c |"
+  },
+  {
+   "template": "{{ properties.ws | truncatewords: 5 }}|",
+   "output": " a b c ...|"
+  },
+  {
+   "template": "{{ '' | truncatewords: 1 }}",
+   "output": "..."
+  },
+  {
+   "template": "{{ 'a b c' | truncatewords: 0 }}",
+   "output": "a..."
+  },
+  {
+   "template": "{{ 'a b c' | truncatewords: -3, '!' }}",
+   "output": "a!"
+  },
+  {
+   "template": "{{ 'a b c' | truncatewords: nil }}",
+   "output": "a..."
+  },
+  {
+   "template": "{{ 'one two three' | truncatewords: 2, '' }}",
+   "output": "one two"
+  },
+  {
+   "template": "{{ 'xxaxx' | strip: 'x' }}|",
+   "output": "a|"
+  },
+  {
+   "template": "{{ 'xyaxy' | lstrip: 'yx' }}|",
+   "output": "axy|"
+  },
+  {
+   "template": "{{ 'xyaxy' | rstrip: 'xy' }}|",
+   "output": "xya|"
+  },
+  {
+   "template": "{{ 'xxxx' | strip: 'x' }}|",
+   "output": "|"
+  },
+  {
+   "template": "{{ 'xxxx' | lstrip: 'x' }}|",
+   "output": "|"
+  },
+  {
+   "template": "{{ 'xxxx' | rstrip: 'x' }}|",
+   "output": "|"
+  },
+  {
+   "template": "{{ ' xa ' | strip: '' }}|",
+   "output": "xa|"
+  },
+  {
+   "template": "{{ ' xa ' | strip: nil }}|",
+   "output": " xa |"
+  },
+  {
+   "template": "{{ ' xa ' | strip: empty }}|",
+   "output": " xa |"
+  },
+  {
+   "template": "{{ ' xa ' | strip: blank }}|",
+   "output": " xa |"
+  },
+  {
+   "template": "{{ ' xa ' | strip: properties.nul }}|",
+   "output": "xa|"
+  },
+  {
+   "template": "{{ ' xa ' | strip: properties.missing }}|",
+   "output": "xa|"
+  },
+  {
+   "template": "{{ ' 0a0 ' | strip: properties.zero }}|",
+   "output": "0a0|"
+  },
+  {
+   "template": "{{ ' xa ' | lstrip: false }}|",
+   "output": "xa |"
+  },
+  {
+   "template": "{{ 'tatrue' | rstrip: true }}|",
+   "output": "ta|"
+  },
+  {
+   "template": "{{ '0a0' | strip: '0' }}|",
+   "output": "a|"
+  },
+  {
+   "template": "{{ 'xyay' | strip: properties.pair }}|",
+   "output": "a|"
+  },
+  {
+   "template": "{{ properties.emo | strip: properties.emo }}|",
+   "output": "\ud83d\ude00a\ud83d\ude00|"
+  },
+  {
+   "template": "{{ '1a1' | strip: 1 }}|",
+   "output": "a|"
   },
   {
    "template": "{{ properties.neg | modulo: 3 }}",

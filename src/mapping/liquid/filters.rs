@@ -282,6 +282,68 @@ fn strip_html(s: &str) -> String {
     out
 }
 
+/// The characters `strip: chars` (and `lstrip`, `rstrip`) removes, sorted; `None` when the
+/// argument is falsy in JavaScript (missing, `null`, `false`, `0`, `''`), which trims white
+/// space instead. liquidjs tests the input's UTF-16 code units against the set of the
+/// argument's code points, so only characters of the Basic Multilingual Plane are ever
+/// removed. The `nil`, `empty` and `blank` literals are objects in liquidjs (truthy, and
+/// empty as text), so they remove nothing.
+fn strip_set(chars: &LV<'_>, budget: &mut Budget) -> Result<Option<Vec<char>>, MappingError> {
+    let truthy = match chars {
+        LV::Undef => false,
+        LV::Nil | LV::Empty | LV::Blank => true,
+        LV::Num(n) => js::number_is_truthy(*n),
+        LV::V(v) => js::truthy(v),
+    };
+    if !truthy {
+        return Ok(None);
+    }
+    let mut set: Vec<char> = text(chars, budget)?
+        .chars()
+        .filter(|c| c.len_utf16() == 1)
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    Ok(Some(set))
+}
+
+/// `s` without the characters `remove` matches at its start and/or its end.
+fn trim_ends(s: &str, start: bool, end: bool, remove: impl Fn(char) -> bool) -> &str {
+    let s = if start {
+        s.trim_start_matches(&remove)
+    } else {
+        s
+    };
+    if end {
+        s.trim_end_matches(&remove)
+    } else {
+        s
+    }
+}
+
+/// `s.split(/\s+/)`: the pieces of `s` between runs of JavaScript white space.
+fn split_on_white_space(s: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut in_space = false;
+    for (at, c) in s.char_indices() {
+        let space = js::is_whitespace(c);
+        if space && !in_space {
+            pieces.push(s.get(start..at).unwrap_or_default());
+        }
+        if !space && in_space {
+            start = at;
+        }
+        in_space = space;
+    }
+    pieces.push(if in_space {
+        ""
+    } else {
+        s.get(start..).unwrap_or_default()
+    });
+    pieces
+}
+
 /// An element of an array input, borrowed when the input is.
 fn element<'a>(input: LV<'a>, pick: impl Fn(&[Value]) -> Option<&Value>) -> LV<'a> {
     match input {
@@ -349,10 +411,16 @@ pub(super) fn apply_filter<'a>(
                 None => string(String::new()),
             }
         }
-        // `trim()`, `trimStart()` and `trimEnd()`: JavaScript white space.
-        "strip" => charged(js::trim(&text(&input, budget)?), budget)?,
-        "lstrip" => charged(js::trim_start(&text(&input, budget)?), budget)?,
-        "rstrip" => charged(js::trim_end(&text(&input, budget)?), budget)?,
+        "strip" | "lstrip" | "rstrip" => {
+            let s = text(&input, budget)?;
+            let (start, end) = (name != "rstrip", name != "lstrip");
+            let stripped = match strip_set(arg(args, 0), budget)? {
+                // `trim()`, `trimStart()` and `trimEnd()`: JavaScript white space.
+                None => trim_ends(&s, start, end, js::is_whitespace),
+                Some(set) => trim_ends(&s, start, end, |c| set.binary_search(&c).is_ok()),
+            };
+            charged(stripped, budget)?
+        }
         "strip_newlines" => {
             let stripped = text(&input, budget)?.replace("\r\n", "").replace('\n', "");
             budget.bytes(stripped.len())?;
@@ -418,11 +486,22 @@ pub(super) fn apply_filter<'a>(
                 LV::Undef => Cow::Borrowed("..."),
                 v => text(v, budget)?,
             };
-            // The first `words` space-separated words are the text before the `words`-th space.
-            match s.match_indices(' ').nth(words - 1) {
-                Some((at, _)) => concat(&[s.get(..at).unwrap_or_default(), &ellipsis], budget)?,
-                None => charged(&s, budget)?,
+            // `str.split(/\s+/)`: the pieces between runs of JavaScript white space (an empty
+            // first or last piece when the text starts or ends with white space).
+            let pieces = split_on_white_space(&s);
+            let kept = pieces.get(..words).unwrap_or(&pieces);
+            let mut parts = Vec::with_capacity(kept.len() * 2 + 1);
+            for (i, piece) in kept.iter().enumerate() {
+                if i > 0 {
+                    parts.push(" ");
+                }
+                parts.push(piece);
             }
+            // liquidjs appends the ellipsis when there are at least `words` words.
+            if pieces.len() >= words {
+                parts.push(&ellipsis);
+            }
+            concat(&parts, budget)?
         }
         "split" => {
             let s = text(&input, budget)?;
@@ -773,7 +852,9 @@ mod tests {
             ("{{ p.s | truncate: -9223372036854775808 }}", "..."),
             ("{{ p.s | truncate: 4, p.s }}", "abcdef"),
             ("{{ p.s | truncatewords: p.len }}", "abcdef"),
-            ("{{ p.s | truncatewords: p.min }}", "abcdef"),
+            // At least one word is kept, and liquidjs appends the ellipsis when there are at
+            // least as many words as asked for.
+            ("{{ p.s | truncatewords: p.min }}", "abcdef..."),
         ];
         for (template, want) in cases {
             assert_eq!(
