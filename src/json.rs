@@ -1,10 +1,9 @@
 //! Compact JSON writing into a byte buffer, byte for byte as `serde_json::to_writer` writes it
 //! (tested), with fewer calls per value and a fast scan of strings that need no escaping; and
-//! the object lookup every reader of events uses.
+//! the object lookup every reader of events uses. A leaf module: other values (the mapping
+//! engine's results) write themselves with these primitives.
 
-use crate::mapping::Tree;
 use serde_json::{Map, Number, Value};
-use std::borrow::Cow;
 
 /// `object[key]`: a linear scan for the small objects events are made of (cheaper than hashing
 /// the key), the hash index for larger ones.
@@ -42,26 +41,8 @@ pub(crate) fn write_object(out: &mut Vec<u8>, entries: &Map<String, Value>) {
     );
 }
 
-/// Writes the object of a mapping engine's [`Tree::Obj`] entries.
-pub(crate) fn write_entries(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Tree<'_>)]) {
-    write_members(
-        out,
-        entries.iter().map(|(key, value)| (key.as_ref(), value)),
-        write_tree,
-    );
-}
-
-fn write_tree(out: &mut Vec<u8>, tree: &Tree<'_>) {
-    match tree {
-        Tree::Ref(value) => write_value(out, value),
-        Tree::Val(value) => write_value(out, value),
-        Tree::Obj(entries) => write_entries(out, entries),
-        Tree::Arr(items) => write_array(out, items, write_tree),
-    }
-}
-
 /// Writes `[…]`: each item by `write`, separated by commas.
-fn write_array<T>(
+pub(crate) fn write_array<T>(
     out: &mut Vec<u8>,
     items: impl IntoIterator<Item = T>,
     write: impl Fn(&mut Vec<u8>, T),

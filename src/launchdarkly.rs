@@ -138,7 +138,7 @@ impl CustomEvent<'_> {
         out.extend_from_slice(b",\"data\":");
         match &self.data {
             EventData::Object(object) => json::write_object(out, object),
-            EventData::Mapped(object) => json::write_entries(out, &object.0),
+            EventData::Mapped(object) => Tree::write_entries_json(out, &object.0),
         }
         out.push(b'}');
     }

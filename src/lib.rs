@@ -10,6 +10,7 @@ pub mod api;
 pub mod config;
 pub mod delivery;
 pub mod inbound;
+mod js;
 mod json;
 pub mod launchdarkly;
 pub mod mapping;

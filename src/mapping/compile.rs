@@ -9,8 +9,9 @@ use super::liquid::LiquidTemplate;
 use super::path::PathSpec;
 use super::template::Template;
 use super::validate::is_directive;
-use super::value::{js_len, truthy, type_name};
+use super::value::{truthy, type_name};
 use super::MappingError;
+use crate::js::utf16_len;
 
 /// A string argument of `@path` and `@template`: parsed at compile time when it is a literal
 /// string, resolved (and type-checked) at run time otherwise.
@@ -253,9 +254,9 @@ fn compile_case(value: &Value) -> Node {
 }
 
 fn replace_step(pattern: &str, replacement: &str) -> ReplaceStep {
-    let too_long = if js_len(pattern) > super::validate::MAX_PATTERN_LENGTH {
+    let too_long = if utf16_len(pattern) > super::validate::MAX_PATTERN_LENGTH {
         Some("@replace requires a \"pattern\" less than 10 characters")
-    } else if js_len(replacement) > super::validate::MAX_PATTERN_LENGTH {
+    } else if utf16_len(replacement) > super::validate::MAX_PATTERN_LENGTH {
         Some("@replace requires a \"replacement\" less than 10 characters")
     } else {
         None
@@ -425,7 +426,7 @@ fn compile_liquid(value: &Value) -> Node {
     if template.is_empty() {
         return Node::Raw(Value::String(String::new()));
     }
-    if js_len(template) > super::MAX_LIQUID_TEMPLATE_LEN {
+    if utf16_len(template) > super::MAX_LIQUID_TEMPLATE_LEN {
         return fail("liquid template values are limited to 1000 characters");
     }
     match LiquidTemplate::parse(template) {

@@ -285,7 +285,7 @@ fn eval_replace<'a>(
             true
         }
         Some(b @ (Value::Bool(_) | Value::Number(_))) => {
-            push_js_string(&mut text, b, 0)?;
+            push_js_string(&mut text, b)?;
             true
         }
         _ => false,
@@ -628,5 +628,28 @@ mod tests {
                 "{mapping}"
             );
         }
+    }
+
+    #[test]
+    fn integers_beyond_2_53_are_copied_exactly_and_printed_as_javascript_prints_them() {
+        let payload = json!({"n": 9007199254740993_u64});
+        let mapping = json!({
+            "path": {"@path": "$.n"},
+            "template": {"@template": "{{n}}"},
+            "replace": {"@replace": {"value": {"@path": "$.n"}, "pattern": "x", "replacement": "y"}},
+            "json": {"@json": {"mode": "encode", "value": {"@path": "$.n"}}},
+            "liquid": {"@liquid": "{{ n }}"},
+        });
+        let out = super::super::transform(&mapping, &payload).unwrap();
+        assert_eq!(
+            out,
+            json!({
+                "path": 9007199254740993_u64,
+                "template": "9007199254740992",
+                "replace": "9007199254740992",
+                "json": "9007199254740992",
+                "liquid": "9007199254740992",
+            })
+        );
     }
 }

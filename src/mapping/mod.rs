@@ -13,8 +13,9 @@
 //! - Object key order follows insertion; JavaScript moves integer-like keys first.
 //! - Strings are sequences of Unicode scalar values, not UTF-16 code units (matters only for
 //!   characters outside the Basic Multilingual Plane when spreading or flattening strings).
-//! - Integers beyond 2^53 print exactly where JavaScript would round them (`@template`,
-//!   `@replace`, `@json`).
+//! - Integers beyond 2^53 are copied exactly (`@path`, literal values) where JavaScript's
+//!   `JSON.parse` would have rounded them to a double; turned into text (`@template`,
+//!   `@replace`, `@json`, `@liquid`) they print as JavaScript prints that double.
 //! - `@liquid` implements the Liquid subset documented in its module; a liquidjs tag or filter
 //!   outside it (`date`, `where`, `cycle`, ...) is an error rather than a different answer.
 
@@ -26,8 +27,6 @@ mod replace;
 mod template;
 mod validate;
 mod value;
-
-use std::fmt;
 
 use serde_json::{Map, Value};
 
@@ -56,7 +55,14 @@ pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
 pub const ROOT_DIRECTIVE_KEY: &str = "__segment_internal_directive";
 
 /// One problem found in a mapping: the path of the bad node (`/a/@if/then`) and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Displayed as Segment prints it:
+/// `/hash/@template should be a string or a mapping directive but it is an object.`
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{path}{space}{message}{period}",
+    space = if path.is_empty() { "" } else { " " },
+    period = if path.is_empty() { "" } else { "." }
+)]
 pub struct ValidationError {
     /// Path of the node, `/` joined as Segment prints it (`/` is the root); empty for errors
     /// about the mapping as a whole (the root directive).
@@ -65,78 +71,42 @@ pub struct ValidationError {
     pub message: String,
 }
 
-impl fmt::Display for ValidationError {
-    /// Segment's text: `/hash/@template should be a string or a mapping directive but it is an object.`
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{} {}.", self.path, self.message)
-        }
-    }
-}
-
-impl std::error::Error for ValidationError {}
-
-/// Every problem found in a mapping, in Segment's order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every problem found in a mapping, in Segment's order; displayed one error per line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", lines(.0))]
 pub struct ValidationErrors(pub Vec<ValidationError>);
 
-impl fmt::Display for ValidationErrors {
-    /// One error per line.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
+/// The errors' texts, one per line.
+fn lines(errors: &[ValidationError]) -> String {
+    errors
+        .iter()
+        .map(ValidationError::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-impl std::error::Error for ValidationErrors {}
-
 /// Why a mapping could not be applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MappingError {
     /// The mapping is invalid (also raised at run time by `@transform`'s nested mapping).
-    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
     /// An error Segment's engine throws while resolving, with its message
     /// (`data must be an object, got array`, `@case requires a "operator" key`, ...).
+    #[error("{0}")]
     Runtime(String),
     /// An error of a `@liquid` template.
+    #[error("{0}")]
     Liquid(String),
     /// A safety limit was exceeded.
+    #[error("mapping limit exceeded: {what} (at most {max})")]
     LimitExceeded {
         /// What was limited.
         what: &'static str,
         /// The limit.
         max: usize,
     },
-}
-
-impl fmt::Display for MappingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MappingError::Invalid(errors) => write!(f, "{errors}"),
-            MappingError::Runtime(message) | MappingError::Liquid(message) => {
-                write!(f, "{message}")
-            }
-            MappingError::LimitExceeded { what, max } => {
-                write!(f, "mapping limit exceeded: {what} (at most {max})")
-            }
-        }
-    }
-}
-
-impl std::error::Error for MappingError {}
-
-impl From<ValidationErrors> for MappingError {
-    fn from(errors: ValidationErrors) -> Self {
-        MappingError::Invalid(errors)
-    }
 }
 
 /// A validated, compiled mapping; cheap to apply many times.
@@ -223,14 +193,15 @@ pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path::PathSpec::parse(path).lookup(Some(value))
 }
 
-/// `String(n)` for a JSON number, as JavaScript prints it (`1`, `1.5`, `1e+21`).
+/// `String(n)` for a JSON number, as JavaScript prints it (`1`, `1.5`, `1e+21`; integers
+/// beyond 2^53 rounded to a double first, as `JSON.parse` reads them).
 pub fn js_number_string(number: &serde_json::Number) -> String {
-    value::number_to_js_string(number)
+    crate::js::json_number_to_string(number).to_string()
 }
 
 /// JavaScript truthiness of a JSON value (`null`, `false`, `0` and `""` are falsy).
 pub fn js_truthy(value: &Value) -> bool {
-    value::truthy(Some(value))
+    crate::js::truthy(value)
 }
 
 /// A pre-parsed `@path` argument: Segment's `path.replace('$.', '')`, then [`get`]. For callers
@@ -346,7 +317,7 @@ fn root_directive(mapping: &Map<String, Value>, root: &Value) -> Result<Value, V
         }
         Value::Object(m) => m.len(),
         Value::Array(a) => a.len(),
-        Value::String(s) => value::js_len(s),
+        Value::String(s) => crate::js::utf16_len(s),
         Value::Bool(_) | Value::Number(_) => 0,
     };
     if key_count > 1 {
@@ -378,4 +349,43 @@ pub(crate) fn compile_root(mapping: &Value) -> Result<Root, ValidationErrors> {
     Ok(Root {
         node: compile::compile(&processed),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_display_segments_texts() {
+        let errors = ValidationErrors(vec![
+            ValidationError {
+                path: String::new(),
+                message: "The root directive must be an object".to_string(),
+            },
+            ValidationError {
+                path: "/a/@if".to_string(),
+                message: "should have field \"then\" or \"else\"".to_string(),
+            },
+        ]);
+        let text =
+            "The root directive must be an object\n/a/@if should have field \"then\" or \"else\".";
+        assert_eq!(errors.to_string(), text);
+        let invalid = MappingError::from(errors);
+        assert_eq!(invalid.to_string(), text);
+        assert!(std::error::Error::source(&invalid).is_none());
+        assert_eq!(ValidationErrors(Vec::new()).to_string(), "");
+        let limit = MappingError::LimitExceeded {
+            what: "payload nesting depth",
+            max: MAX_PAYLOAD_DEPTH,
+        };
+        assert_eq!(
+            limit.to_string(),
+            "mapping limit exceeded: payload nesting depth (at most 128)"
+        );
+        assert_eq!(
+            MappingError::Runtime("boom".to_string()).to_string(),
+            "boom"
+        );
+        assert_eq!(MappingError::Liquid("bad".to_string()).to_string(), "bad");
+    }
 }

@@ -2,9 +2,8 @@
 
 use serde_json::Value;
 
-use super::value::falsy_value;
-
-/// One key of a parsed path, with its array index precomputed when it is a canonical index.
+/// One key of a parsed path, with the array index it denotes ([`crate::js::array_index`])
+/// precomputed.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Key {
     pub(crate) name: String,
@@ -13,7 +12,7 @@ pub(crate) struct Key {
 
 impl Key {
     pub(crate) fn new(name: String) -> Key {
-        let index = array_index(&name);
+        let index = crate::js::array_index(&name).and_then(|i| usize::try_from(i).ok());
         Key { name, index }
     }
 }
@@ -59,7 +58,7 @@ impl PathSpec {
         };
         let mut cur = root?;
         for key in keys.iter() {
-            if falsy_value(cur) {
+            if !crate::js::truthy(cur) {
                 return Some(cur);
             }
             cur = match cur {
@@ -70,18 +69,6 @@ impl PathSpec {
         }
         Some(cur)
     }
-}
-
-/// A canonical array index (`"0"`, `"12"`, not `"01"` or `"+1"`), as JavaScript arrays accept.
-fn array_index(key: &str) -> Option<usize> {
-    let bytes = key.as_bytes();
-    if bytes.is_empty()
-        || !bytes.iter().all(u8::is_ascii_digit)
-        || (bytes.len() > 1 && bytes[0] == b'0')
-    {
-        return None;
-    }
-    key.parse().ok()
 }
 
 fn is_quote_or_digit(c: char) -> bool {

@@ -9,10 +9,15 @@ use serde_json::Value;
 use super::path::PathSpec;
 use super::value::{push_js_string, Budget, Sink};
 use super::MappingError;
+use crate::js;
 
+/// A piece of a template without `{{{…}}}` placeholders.
 #[derive(Debug, Clone)]
-pub(crate) enum Segment {
+pub(crate) enum TemplatePart {
+    /// Text copied as it is.
     Text(String),
+    /// A `{{path}}` placeholder: the path's value, `String(...)`-coerced (`''` for `null` and
+    /// `undefined`).
     Placeholder(PathSpec),
 }
 
@@ -20,8 +25,8 @@ pub(crate) enum Segment {
 #[derive(Debug, Clone)]
 pub(crate) enum Template {
     /// No `{{{…}}}` placeholder: the first pass changes nothing, so the second pass is
-    /// precompiled into segments.
-    Segments(Vec<Segment>),
+    /// precompiled into parts.
+    Parts(Vec<TemplatePart>),
     /// Has `{{{…}}}` placeholders: their values are rescanned by the second pass, so both
     /// passes run at render time.
     TwoPass(String),
@@ -65,31 +70,10 @@ fn find_placeholder(s: &str, from: usize, n: usize) -> Option<(usize, usize, usi
     None
 }
 
-/// JavaScript's `String.prototype.trim` whitespace set.
-fn js_trim(s: &str) -> &str {
-    fn is_js_space(c: char) -> bool {
-        matches!(
-            c,
-            '\u{9}'..='\u{d}'
-                | ' '
-                | '\u{a0}'
-                | '\u{1680}'
-                | '\u{2000}'..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-        )
-    }
-    s.trim_matches(is_js_space)
-}
-
 fn push_value(out: &mut dyn Sink, value: Option<&Value>) -> Result<(), MappingError> {
     match value {
         None | Some(Value::Null) => Ok(()),
-        Some(v) => push_js_string(out, v, 0),
+        Some(v) => push_js_string(out, v),
     }
 }
 
@@ -106,7 +90,7 @@ fn render_pass(
         while let Some((start, inner_start, inner_end, end)) = find_placeholder(s, pos, n) {
             out.put(s.get(pos..start).unwrap_or_default())?;
             let inner = s.get(inner_start..inner_end).unwrap_or_default();
-            push_value(out, PathSpec::parse(js_trim(inner)).lookup(payload))?;
+            push_value(out, PathSpec::parse(js::trim(inner)).lookup(payload))?;
             pos = end;
         }
         out.put(s.get(pos..).unwrap_or_default())
@@ -119,20 +103,20 @@ impl Template {
         if find_placeholder(template, 0, 3).is_some() {
             return Template::TwoPass(template.to_string());
         }
-        let mut segments = Vec::new();
+        let mut parts = Vec::new();
         let mut pos = 0;
         while let Some((start, inner_start, inner_end, end)) = find_placeholder(template, pos, 2) {
             if start > pos {
-                segments.push(Segment::Text(template[pos..start].to_string()));
+                parts.push(TemplatePart::Text(template[pos..start].to_string()));
             }
-            let path = PathSpec::parse(js_trim(&template[inner_start..inner_end]));
-            segments.push(Segment::Placeholder(path));
+            let path = PathSpec::parse(js::trim(&template[inner_start..inner_end]));
+            parts.push(TemplatePart::Placeholder(path));
             pos = end;
         }
         if pos < template.len() {
-            segments.push(Segment::Text(template[pos..].to_string()));
+            parts.push(TemplatePart::Text(template[pos..].to_string()));
         }
-        Template::Segments(segments)
+        Template::Parts(parts)
     }
 
     /// Renders the template against a payload; the result is sized and charged to the budget
@@ -143,11 +127,11 @@ impl Template {
         budget: &mut Budget,
     ) -> Result<String, MappingError> {
         match self {
-            Template::Segments(segments) => budget.build(|out| {
-                for segment in segments {
-                    match segment {
-                        Segment::Text(text) => out.put(text)?,
-                        Segment::Placeholder(path) => push_value(out, path.lookup(payload))?,
+            Template::Parts(parts) => budget.build(|out| {
+                for part in parts {
+                    match part {
+                        TemplatePart::Text(text) => out.put(text)?,
+                        TemplatePart::Placeholder(path) => push_value(out, path.lookup(payload))?,
                     }
                 }
                 Ok(())

@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::value::{js_len, push_json_string, type_name};
+use super::value::{push_json_string, type_name};
 use super::ValidationError;
+use crate::js::utf16_len;
 
 /// Maximum length of a `@replace` pattern or replacement (`MAX_PATTERN_LENGTH`).
 pub(crate) const MAX_PATTERN_LENGTH: usize = 10;
@@ -237,7 +238,7 @@ fn validate_boolean(v: Option<&Value>, stack: &[String]) -> Checked {
 
 fn validate_string_length(v: Option<&Value>, stack: &[String], min: usize, max: usize) -> Checked {
     if let Some(Value::String(s)) = v {
-        let len = js_len(s);
+        let len = utf16_len(s);
         if len < min {
             return fail(
                 stack,

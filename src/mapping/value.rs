@@ -1,11 +1,12 @@
-//! Intermediate results of resolution and the JavaScript value semantics mapping-kit relies on
-//! (`undefined`, truthiness, `String(v)`, `JSON.stringify`, loose `!= ''`).
+//! Intermediate results of resolution, the output budget, and the JavaScript value semantics
+//! mapping-kit adds to [`crate::js`]'s (`undefined`, `JSON.stringify`, loose `== ''`).
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::{MappingError, MAX_PAYLOAD_DEPTH};
+use crate::{js, json};
 
 /// A resolved mapping value. `Undefined` is JavaScript's `undefined` (the "absent" signal);
 /// `Ref` borrows from the payload or the mapping, so nothing is cloned until the final output;
@@ -157,8 +158,8 @@ pub(crate) fn too_deep() -> MappingError {
     }
 }
 
-/// Size of a value (nodes, string bytes), or `None` when it is nested deeper than the limit.
-/// Recursion is bounded by that limit.
+/// Adds the size of a value (nodes, string bytes) to the counts; false when it is nested
+/// deeper than the limit. Recursion is bounded by that limit.
 fn measure(v: &Value, depth: usize, nodes: &mut usize, bytes: &mut usize) -> bool {
     if depth > MAX_PAYLOAD_DEPTH {
         return false;
@@ -264,6 +265,27 @@ impl Tree<'_> {
             map.serialize_entry(key, value)?;
         }
         map.end()
+    }
+
+    /// Writes the tree as compact JSON, byte for byte as serde_json writes
+    /// [`Tree::into_value`] (with [`crate::json`]'s writer, without building the value).
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Tree::Ref(value) => json::write_value(out, value),
+            Tree::Val(value) => json::write_value(out, value),
+            Tree::Obj(entries) => Tree::write_entries_json(out, entries),
+            Tree::Arr(items) => json::write_array(out, items, |out, item| item.write_json(out)),
+        }
+    }
+
+    /// Writes the object of a [`Tree::Obj`]'s entries as compact JSON (see
+    /// [`Tree::write_json`]).
+    pub(crate) fn write_entries_json(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Tree<'_>)]) {
+        json::write_members(
+            out,
+            entries.iter().map(|(key, value)| (key.as_ref(), value)),
+            |out, value| value.write_json(out),
+        );
     }
 
     /// The JSON object of an [`Tree::Obj`]'s entries.
@@ -401,119 +423,16 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// JavaScript truthiness of a mapping value (`None` is a missing key, i.e. `undefined`).
+/// JavaScript truthiness of a mapping option (`None` is a missing key, i.e. `undefined`,
+/// which is falsy).
 pub(crate) fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(_)) | Some(Value::Object(_)) => true,
-    }
+    v.is_some_and(js::truthy)
 }
 
-/// JavaScript falsiness of a payload value, as `prev && prev[key]` sees it.
-pub(crate) fn falsy_value(v: &Value) -> bool {
-    !truthy(Some(v))
-}
-
-/// Length of a string in UTF-16 code units (JavaScript's `.length`).
-pub(crate) fn js_len(s: &str) -> usize {
-    s.chars().map(char::len_utf16).sum()
-}
-
-/// `String(n)` for a JSON number, as JavaScript prints it (integers beyond 2^53 are first
-/// rounded to the nearest double, as `JSON.parse` would have done).
-pub(crate) fn number_to_js_string(n: &Number) -> String {
-    const SAFE: u64 = 1 << 53;
-    if let Some(u) = n.as_u64() {
-        if u <= SAFE {
-            return u.to_string();
-        }
-    } else if let Some(i) = n.as_i64() {
-        if i.unsigned_abs() <= SAFE {
-            return i.to_string();
-        }
-    }
-    f64_to_js_string(n.as_f64().unwrap_or(0.0))
-}
-
-/// ECMAScript `Number::toString(x)` for a finite double.
-pub(crate) fn f64_to_js_string(x: f64) -> String {
-    if x == 0.0 {
-        return "0".to_string();
-    }
-    if !x.is_finite() {
-        return if x.is_nan() {
-            "NaN".to_string()
-        } else if x > 0.0 {
-            "Infinity".to_string()
-        } else {
-            "-Infinity".to_string()
-        };
-    }
-    if x < 0.0 {
-        return format!("-{}", f64_to_js_string(-x));
-    }
-    // Shortest round-trip digits: "d.ddddde<exp>".
-    let sci = format!("{x:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let exp: i64 = exp.parse().unwrap_or(0);
-    let k = digits.len() as i64;
-    let n = exp + 1;
-    if k <= n && n <= 21 {
-        let mut s = digits;
-        s.extend(std::iter::repeat_n('0', (n - k) as usize));
-        s
-    } else if 0 < n && n <= 21 {
-        let (a, b) = digits.split_at(n as usize);
-        format!("{a}.{b}")
-    } else if -6 < n && n <= 0 {
-        let mut s = String::from("0.");
-        s.extend(std::iter::repeat_n('0', (-n) as usize));
-        s.push_str(&digits);
-        s
-    } else {
-        let e = n - 1;
-        let sign = if e < 0 { '-' } else { '+' };
-        let (first, rest) = digits.split_at(1);
-        if rest.is_empty() {
-            format!("{first}e{sign}{}", e.abs())
-        } else {
-            format!("{first}.{rest}e{sign}{}", e.abs())
-        }
-    }
-}
-
-/// Writes JavaScript's `String(v)` of a JSON value (`null` → `"null"`, arrays joined with `,`
-/// and `null` elements as `""`, objects as `"[object Object]"`).
-pub(crate) fn push_js_string(
-    out: &mut dyn Sink,
-    v: &Value,
-    depth: usize,
-) -> Result<(), MappingError> {
-    if depth > MAX_PAYLOAD_DEPTH {
-        return Err(too_deep());
-    }
-    match v {
-        Value::Null => out.put("null"),
-        Value::Bool(b) => out.put(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.put(&number_to_js_string(n)),
-        Value::String(s) => out.put(s),
-        Value::Object(_) => out.put("[object Object]"),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.put(",")?;
-                }
-                if !item.is_null() {
-                    push_js_string(out, item, depth + 1)?;
-                }
-            }
-            Ok(())
-        }
-    }
+/// Writes JavaScript's `String(v)` of a JSON value ([`js::write_value_string`]); a value
+/// nested deeper than [`MAX_PAYLOAD_DEPTH`] is an error.
+pub(crate) fn push_js_string(out: &mut dyn Sink, v: &Value) -> Result<(), MappingError> {
+    js::write_value_string(v, MAX_PAYLOAD_DEPTH, &mut |piece| out.put(piece), &too_deep)
 }
 
 /// JavaScript's `v == ''` for a value that is neither `null` nor `undefined`: true for `''`,
@@ -666,7 +585,7 @@ fn stringify_value(out: &mut dyn Sink, v: &Value, depth: usize) -> Result<(), Ma
     match v {
         Value::Null => out.put("null")?,
         Value::Bool(b) => out.put(if *b { "true" } else { "false" })?,
-        Value::Number(n) => out.put(&number_to_js_string(n))?,
+        Value::Number(n) => out.put(&js::json_number_to_string(n))?,
         Value::String(s) => write_json_string(s, &mut |p| out.put(p))?,
         Value::Array(items) => {
             out.put("[")?;
@@ -747,26 +666,6 @@ impl<'a> ObjectBuilder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn js_number_formatting() {
-        let cases = [
-            (1.0, "1"),
-            (0.5, "0.5"),
-            (-2.25, "-2.25"),
-            (1e21, "1e+21"),
-            (1.5e21, "1.5e+21"),
-            (1e20, "100000000000000000000"),
-            (1e-7, "1e-7"),
-            (1.5e-7, "1.5e-7"),
-            (0.000001, "0.000001"),
-            (123.456, "123.456"),
-            (0.1 + 0.2, "0.30000000000000004"),
-        ];
-        for (x, want) in cases {
-            assert_eq!(f64_to_js_string(x), want, "{x}");
-        }
-    }
 
     #[test]
     fn loose_blank() {

@@ -46,11 +46,13 @@ impl<'a> Js<'a> {
         }
     }
 
+    /// JavaScript truthiness, as [`crate::js::truthy`] for JSON values; a lone code unit and
+    /// a built-in function are truthy.
     fn truthy(self) -> bool {
         match self {
             Js::Undefined | Js::Null => false,
             Js::Bool(b) => b,
-            Js::Num(n) => n != 0.0 && !n.is_nan(),
+            Js::Num(n) => crate::js::number_is_truthy(n),
             Js::Str(s) => !s.is_empty(),
             Js::Unit(_) | Js::Arr(_) | Js::Obj(_) | Js::Opaque => true,
         }
@@ -81,7 +83,7 @@ impl<'a> Js<'a> {
             }
             Js::Str(s) => {
                 if key.is_length {
-                    return Js::Num(s.encode_utf16().count() as f64);
+                    return Js::Num(crate::js::utf16_len(s) as f64);
                 }
                 match key.index {
                     Some(i) => char_at(s, i as usize),
@@ -109,7 +111,7 @@ impl<'a> Js<'a> {
             Js::Undefined => "missing".to_owned(),
             Js::Null => "null".to_owned(),
             Js::Bool(b) => b.to_string(),
-            Js::Num(n) => super::js::number_to_string(n),
+            Js::Num(n) => crate::js::number_to_string(n).to_string(),
             Js::Str(s) => preview(&s),
             Js::Unit(_) => "\"\u{fffd}\"".to_owned(),
             Js::Arr(a) => preview(&a),

@@ -44,7 +44,9 @@ impl Token {
 /// fql-ts' limit on one literal (`unreasonable string length`), in UTF-16 code units.
 const MAX_LITERAL_UNITS: usize = 100_000;
 
-fn is_whitespace(c: char) -> bool {
+/// fql-ts' own white space: space, tab and line feed only (not JavaScript's white space:
+/// a carriage return, a no-break space or any other is an invalid character).
+fn is_fql_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n')
 }
 
@@ -60,7 +62,7 @@ fn is_ident_char(c: char) -> bool {
 fn is_terminator(c: Option<char>) -> bool {
     match c {
         None => true,
-        Some(c) => is_whitespace(c) || matches!(c, ',' | ']' | ')'),
+        Some(c) => is_fql_space(c) || matches!(c, ',' | ']' | ')'),
     }
 }
 
@@ -134,7 +136,7 @@ impl Lexer<'_> {
                 tokens.push(Token::new(Kind::Eos, "eos", start));
                 return Ok(tokens);
             };
-            if is_whitespace(c) {
+            if is_fql_space(c) {
                 continue;
             }
             if c == '!' {

@@ -1,6 +1,7 @@
 //! Segment's trigger (subscription) language, with the semantics of Segment's Actions runtime
 //! (`@segment/destination-subscriptions` 3.41.0 with the `@segment/fql-ts` 1.10.1 lexer), not
-//! of the full FQL used by Destination Filters. See `shared/spec/mapping-kit.md` §2.
+//! of the full FQL used by Destination Filters. Segment's conformance vectors for it are
+//! `tests/vectors/segment-fql.json`.
 //!
 //! ```
 //! use segment_ld_bridge::trigger::{evaluate, Trigger};
@@ -41,7 +42,6 @@
 //! [`MAX_AST_DEPTH`] levels (Segment's own parser cannot nest parentheses at all).
 
 mod eval;
-mod js;
 mod lexer;
 mod parser;
 mod reads;
@@ -68,7 +68,8 @@ pub struct Trigger {
 
 /// Why a trigger was rejected. Segment's runtime treats every such trigger as matching
 /// nothing ("Invalid subscription").
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at position {position} (expected {expected})")]
 pub struct TriggerParseError {
     /// 0-based character offset in the trigger text (0 for parse-tree errors).
     pub position: usize,
@@ -77,18 +78,6 @@ pub struct TriggerParseError {
     /// What went wrong.
     pub message: String,
 }
-
-impl fmt::Display for TriggerParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} at position {} (expected {})",
-            self.message, self.position, self.expected
-        )
-    }
-}
-
-impl std::error::Error for TriggerParseError {}
 
 /// Why an event does not match a trigger: see [`Trigger::explain`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -411,6 +400,27 @@ mod tests {
     }
 
     #[test]
+    fn values_convert_with_javascripts_number() {
+        // `Number("0x1000000000000081")` is 2^60 + 256, rounded once (2^60 + 129 is nearer
+        // 2^60 + 256 than 2^60).
+        let at_2_60 = json!({"properties": {"n": 1_152_921_504_606_846_976_u64}});
+        let above = json!({"properties": {"n": 1_152_921_504_606_847_232_u64}});
+        let t = Trigger::parse(r#"properties.n >= "0x1000000000000081""#).unwrap();
+        assert!(!t.matches(&at_2_60));
+        assert!(t.matches(&above));
+        // JavaScript white space around the number, `0b`/`0o` literals, and no Rust spellings.
+        let five = json!({"properties": {"n": 5}});
+        assert!(ok(
+            "properties.n >= \"\u{feff}\u{3000}5\u{2028}\"",
+            five.clone()
+        ));
+        assert!(ok(r#"properties.n >= "0b101""#, five.clone()));
+        assert!(ok(r#"properties.n <= "0o5""#, five.clone()));
+        assert!(!ok("properties.n >= \"\u{85}5\"", five.clone()));
+        assert!(!ok(r#"properties.n < "inf""#, five));
+    }
+
+    #[test]
     fn utf16_semantics_of_match_and_indexes() {
         // `match(f, "😀abc")` is ends_with of "\uDE00abc" (slice(1) cuts the surrogate pair).
         let t = Trigger::parse(r#"match(event, "😀abc")"#).unwrap();
@@ -470,7 +480,10 @@ mod tests {
     fn errors_name_position_and_expectation() {
         let e = Trigger::parse("properties.price>10").unwrap_err();
         assert_eq!(e.position, 16);
-        assert!(e.to_string().contains("position 16"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!("{} at position 16 (expected {})", e.message, e.expected)
+        );
         let e = Trigger::parse(r#"type = "track" and ("#).unwrap_err();
         assert_eq!(e.expected, "')'");
         let e = Trigger::parse("type").unwrap_err();

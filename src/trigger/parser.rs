@@ -2,10 +2,10 @@
 //! level whose operator is the last `and`/`or` seen, a group ends at the first `)`, unknown
 //! tokens are skipped, and operators are taken verbatim.
 
-use super::js;
 use super::lexer::{lex, Kind, Token};
 use super::tree::{Field, Group, GroupOp, JsStr, Leaf, Lit, Node, Op, Path, OBJECT_PROTO};
 use super::{TriggerParseError, MAX_SOURCE_CHARS};
+use crate::js;
 
 /// What an identifier's first segment selects (`tokenToConditionType`).
 #[derive(Clone, Copy, PartialEq)]
@@ -64,7 +64,7 @@ fn token_value(t: &Token) -> Lit {
 fn token_string(t: &Token) -> String {
     match token_value(t) {
         Lit::Str(s) => s.rest.into_string(),
-        Lit::Num(n) => js::number_to_string(n),
+        Lit::Num(n) => js::number_to_string(n).to_string(),
         Lit::Bool(b) => b.to_string(),
         _ => t.value.clone(),
     }

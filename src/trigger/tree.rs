@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::js;
 use super::{TriggerParseError, MAX_AST_DEPTH};
+use crate::js;
 
 /// A group of conditions (`{type:'group', operator, children}`).
 #[derive(Clone, Debug, PartialEq)]
@@ -216,7 +216,7 @@ impl Lit {
             Lit::Bool(b) => JsStr::plain(if *b { "true" } else { "false" }),
             Lit::Num(n) => JsStr::plain(&js::number_to_string(*n)),
             Lit::Str(s) => s.clone(),
-            Lit::Json(v) => JsStr::plain(&js::value_to_string(v, MAX_AST_DEPTH)),
+            Lit::Json(v) => JsStr::plain(&json_to_js_string(v)),
         }
     }
 
@@ -228,7 +228,7 @@ impl Lit {
             Lit::Num(n) => *n,
             Lit::Str(s) if s.lone_low.is_some() => f64::NAN,
             Lit::Str(s) => js::string_to_number(&s.rest),
-            Lit::Json(v) => js::value_to_number(v, MAX_AST_DEPTH),
+            Lit::Json(v) => js::value_to_number(v),
         }
     }
 
@@ -237,7 +237,7 @@ impl Lit {
             Lit::Undefined => return None,
             Lit::Null => Value::Null,
             Lit::Bool(b) => Value::Bool(*b),
-            Lit::Num(n) => number_to_json(*n),
+            Lit::Num(n) => js::number_to_json(*n),
             Lit::Str(s) => Value::String(s.lossy()),
             Lit::Json(v) => v.clone(),
         })
@@ -255,15 +255,23 @@ impl Lit {
     }
 }
 
-/// How JSON.stringify would write a number (integers without a fraction, NaN as null).
-fn number_to_json(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
-        Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
+/// `String(v)` of an array or object value of a parse tree.
+fn json_to_js_string(v: &Value) -> String {
+    let mut text = String::new();
+    let written = js::write_value_string(
+        v,
+        MAX_AST_DEPTH,
+        &mut |piece: &str| {
+            text.push_str(piece);
+            Ok(())
+        },
+        &|| (),
+    );
+    // Never an error: `leaf_from_ast` refuses values nested deeper than `MAX_AST_DEPTH`.
+    if written.is_err() {
+        text.clear();
     }
+    text
 }
 
 /// One condition, with `String(value)` and `Number(value)` computed once.
@@ -424,28 +432,10 @@ impl Key {
         }
         Key {
             name: name.into(),
-            index: canonical_index(name),
+            index: js::array_index(name),
             is_length: name == "length",
             proto,
         }
-    }
-}
-
-/// `name` as an array index the way JavaScript reads `arr[name]`: `"0"` or no leading zero,
-/// below 2^32 - 1.
-fn canonical_index(name: &str) -> Option<u32> {
-    let b = name.as_bytes();
-    if b.is_empty() || b.len() > 10 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    if b.len() > 1 && b[0] == b'0' {
-        return None;
-    }
-    let n: u64 = name.parse().ok()?;
-    if n < 4_294_967_295 {
-        u32::try_from(n).ok()
-    } else {
-        None
     }
 }
 
@@ -505,7 +495,7 @@ pub(crate) fn root_from_ast(ast: &Value) -> Result<Group, TriggerParseError> {
             "not an object".to_owned(),
         ));
     };
-    if let Some(err) = obj.get("error").filter(|e| crate::mapping::js_truthy(e)) {
+    if let Some(err) = obj.get("error").filter(|e| js::truthy(e)) {
         let text = match err {
             Value::String(s) => s.clone(),
             Value::Object(o) => o
@@ -724,7 +714,7 @@ pub(crate) fn field_to_fql(f: &Field) -> String {
 
 fn lit_to_fql(l: &Lit, text: &JsStr) -> String {
     match l {
-        Lit::Num(n) => js::number_to_string(*n),
+        Lit::Num(n) => js::number_to_string(*n).to_string(),
         Lit::Bool(b) => b.to_string(),
         Lit::Null => "null".to_owned(),
         Lit::Undefined => "undefined".to_owned(),

@@ -5,12 +5,13 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::super::value::{
-    clone_value, f64_to_js_string, js_len, json_stringify, lower_len, push_js_string, upper_len,
-    Budget, Res,
+    clone_value, json_stringify, lower_len, push_js_string, upper_len, Budget, Res,
 };
 use super::super::MappingError;
-use super::{liquid_error, num_value, text, to_number, LV};
+use super::{js_number, liquid_error, liquid_to_number, text, LV};
+use crate::js;
 
+/// Filters Segment disables (`filter "map" is disabled`).
 const DISABLED_FILTERS: [&str; 20] = [
     "array_to_sentence_string",
     "concat",
@@ -33,7 +34,8 @@ const DISABLED_FILTERS: [&str; 20] = [
     "where_exp",
     "type",
 ];
-/// liquidjs tags that exist but are not implemented here.
+/// liquidjs filters that exist but are not implemented here: an error rather than a
+/// different answer.
 const UNSUPPORTED_FILTERS: [&str; 22] = [
     "date",
     "date_to_xmlschema",
@@ -59,7 +61,7 @@ const UNSUPPORTED_FILTERS: [&str; 22] = [
     "base64_decode",
 ];
 
-/// Deepest nesting of blocks and expressions accepted.
+/// The `i`-th argument of a filter, `undefined` when it is missing.
 fn arg<'x, 'a>(args: &'x [LV<'a>], i: usize) -> &'x LV<'a> {
     const UNDEF: &LV<'static> = &LV::Undef;
     args.get(i).unwrap_or(UNDEF)
@@ -69,11 +71,13 @@ fn string(s: String) -> LV<'static> {
     LV::V(Cow::Owned(Value::String(s)))
 }
 
+/// The `i`-th argument as an integer (`Number(v)`, truncated); `default` when it is missing
+/// or not a number.
 fn int_arg(args: &[LV<'_>], i: usize, default: i64) -> i64 {
     match arg(args, i) {
         LV::Undef => default,
         v => {
-            let n = to_number(v);
+            let n = js_number(v);
             if n.is_nan() {
                 default
             } else {
@@ -278,6 +282,68 @@ fn strip_html(s: &str) -> String {
     out
 }
 
+/// The characters `strip: chars` (and `lstrip`, `rstrip`) removes, sorted; `None` when the
+/// argument is falsy in JavaScript (missing, `null`, `false`, `0`, `''`), which trims white
+/// space instead. liquidjs tests the input's UTF-16 code units against the set of the
+/// argument's code points, so only characters of the Basic Multilingual Plane are ever
+/// removed. The `nil`, `empty` and `blank` literals are objects in liquidjs (truthy, and
+/// empty as text), so they remove nothing.
+fn strip_set(chars: &LV<'_>, budget: &mut Budget) -> Result<Option<Vec<char>>, MappingError> {
+    let truthy = match chars {
+        LV::Undef => false,
+        LV::Nil | LV::Empty | LV::Blank => true,
+        LV::Num(n) => js::number_is_truthy(*n),
+        LV::V(v) => js::truthy(v),
+    };
+    if !truthy {
+        return Ok(None);
+    }
+    let mut set: Vec<char> = text(chars, budget)?
+        .chars()
+        .filter(|c| c.len_utf16() == 1)
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    Ok(Some(set))
+}
+
+/// `s` without the characters `remove` matches at its start and/or its end.
+fn trim_ends(s: &str, start: bool, end: bool, remove: impl Fn(char) -> bool) -> &str {
+    let s = if start {
+        s.trim_start_matches(&remove)
+    } else {
+        s
+    };
+    if end {
+        s.trim_end_matches(&remove)
+    } else {
+        s
+    }
+}
+
+/// `s.split(/\s+/)`: the pieces of `s` between runs of JavaScript white space.
+fn split_on_white_space(s: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut in_space = false;
+    for (at, c) in s.char_indices() {
+        let space = js::is_whitespace(c);
+        if space && !in_space {
+            pieces.push(s.get(start..at).unwrap_or_default());
+        }
+        if !space && in_space {
+            start = at;
+        }
+        in_space = space;
+    }
+    pieces.push(if in_space {
+        ""
+    } else {
+        s.get(start..).unwrap_or_default()
+    });
+    pieces
+}
+
 /// An element of an array input, borrowed when the input is.
 fn element<'a>(input: LV<'a>, pick: impl Fn(&[Value]) -> Option<&Value>) -> LV<'a> {
     match input {
@@ -345,9 +411,16 @@ pub(super) fn apply_filter<'a>(
                 None => string(String::new()),
             }
         }
-        "strip" => charged(text(&input, budget)?.trim(), budget)?,
-        "lstrip" => charged(text(&input, budget)?.trim_start(), budget)?,
-        "rstrip" => charged(text(&input, budget)?.trim_end(), budget)?,
+        "strip" | "lstrip" | "rstrip" => {
+            let s = text(&input, budget)?;
+            let (start, end) = (name != "rstrip", name != "lstrip");
+            let stripped = match strip_set(arg(args, 0), budget)? {
+                // `trim()`, `trimStart()` and `trimEnd()`: JavaScript white space.
+                None => trim_ends(&s, start, end, js::is_whitespace),
+                Some(set) => trim_ends(&s, start, end, |c| set.binary_search(&c).is_ok()),
+            };
+            charged(stripped, budget)?
+        }
         "strip_newlines" => {
             let stripped = text(&input, budget)?.replace("\r\n", "").replace('\n', "");
             budget.bytes(stripped.len())?;
@@ -413,11 +486,22 @@ pub(super) fn apply_filter<'a>(
                 LV::Undef => Cow::Borrowed("..."),
                 v => text(v, budget)?,
             };
-            // The first `words` space-separated words are the text before the `words`-th space.
-            match s.match_indices(' ').nth(words - 1) {
-                Some((at, _)) => concat(&[s.get(..at).unwrap_or_default(), &ellipsis], budget)?,
-                None => charged(&s, budget)?,
+            // `str.split(/\s+/)`: the pieces between runs of JavaScript white space (an empty
+            // first or last piece when the text starts or ends with white space).
+            let pieces = split_on_white_space(&s);
+            let kept = pieces.get(..words).unwrap_or(&pieces);
+            let mut parts = Vec::with_capacity(kept.len() * 2 + 1);
+            for (i, piece) in kept.iter().enumerate() {
+                if i > 0 {
+                    parts.push(" ");
+                }
+                parts.push(piece);
             }
+            // liquidjs appends the ellipsis when there are at least `words` words.
+            if pieces.len() >= words {
+                parts.push(&ellipsis);
+            }
+            concat(&parts, budget)?
         }
         "split" => {
             let s = text(&input, budget)?;
@@ -465,7 +549,7 @@ pub(super) fn apply_filter<'a>(
         }
         "size" => match input.value() {
             Some(Value::Array(items)) => num(items.len() as f64),
-            Some(Value::String(text)) => num(js_len(text) as f64),
+            Some(Value::String(text)) => num(js::utf16_len(text) as f64),
             Some(Value::Object(m)) => num(m.len() as f64),
             _ => num(0.0),
         },
@@ -501,7 +585,7 @@ pub(super) fn apply_filter<'a>(
                             out.put(&sep)?;
                         }
                         if !item.is_null() {
-                            push_js_string(out, item, 0)?;
+                            push_js_string(out, item)?;
                         }
                     }
                     Ok(())
@@ -543,7 +627,7 @@ pub(super) fn apply_filter<'a>(
                 LV::Undef => Res::Undefined,
                 LV::Nil => Res::Val(Value::Null),
                 LV::Empty | LV::Blank => Res::Val(Value::String(String::new())),
-                LV::Num(n) => Res::Val(num_value(*n)),
+                LV::Num(n) => Res::Val(js::number_to_json(*n)),
                 LV::V(v) => Res::Ref(v.as_ref()),
             };
             match json_stringify(&res, budget)? {
@@ -551,28 +635,35 @@ pub(super) fn apply_filter<'a>(
                 None => LV::Undef,
             }
         }
-        "plus" => num(to_number(&input) + to_number(arg(args, 0))),
-        "minus" => num(to_number(&input) - to_number(arg(args, 0))),
-        "times" => num(to_number(&input) * to_number(arg(args, 0))),
+        // The math filters read their input and arguments with liquidjs' `toNumber`.
+        "plus" => num(liquid_to_number(&input) + liquid_to_number(arg(args, 0))),
+        "minus" => num(liquid_to_number(&input) - liquid_to_number(arg(args, 0))),
+        "times" => num(liquid_to_number(&input) * liquid_to_number(arg(args, 0))),
         "divided_by" => {
-            let q = to_number(&input) / to_number(arg(args, 0));
-            num(if arg(args, 1).truthy() { q.floor() } else { q })
+            let q = liquid_to_number(&input) / liquid_to_number(arg(args, 0));
+            // The integer-arithmetic flag is a number too: `0` and `false` are off.
+            let integer = js::number_is_truthy(liquid_to_number(arg(args, 1)));
+            num(if integer { q.floor() } else { q })
         }
-        "modulo" => num(to_number(&input) % to_number(arg(args, 0))),
-        "abs" => num(to_number(&input).abs()),
-        "ceil" => num(to_number(&input).ceil()),
-        "floor" => num(to_number(&input).floor()),
+        "modulo" => {
+            // The sign of the divisor, as liquidjs 10.27.2 computes it (`-7 | modulo: 3` is 2).
+            let (v, divisor) = (liquid_to_number(&input), liquid_to_number(arg(args, 0)));
+            num(((v % divisor) + divisor) % divisor)
+        }
+        "abs" => num(liquid_to_number(&input).abs()),
+        "ceil" => num(liquid_to_number(&input).ceil()),
+        "floor" => num(liquid_to_number(&input).floor()),
         "round" => {
             // Decimal shifting (`2.345` to 2 places is `2.35`), halves away from zero (`-0.5`
             // is `-1`), as liquidjs does.
             let digits = int_arg(args, 0, 0).clamp(-20, 20);
-            let x = to_number(&input);
+            let x = liquid_to_number(&input);
             // `v` times 10^by, through its decimal text (`1e+21` shifted by 2 is `1e23`).
             let shift = |v: f64, by: i64| {
                 if !v.is_finite() {
                     return v;
                 }
-                let text = f64_to_js_string(v);
+                let text = js::number_to_string(v);
                 let (mantissa, exp) = match text.split_once('e') {
                     Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
                     None => (text.as_str(), 0),
@@ -589,8 +680,8 @@ pub(super) fn apply_filter<'a>(
             };
             num(rounded)
         }
-        "at_least" => num(to_number(&input).max(to_number(arg(args, 0)))),
-        "at_most" => num(to_number(&input).min(to_number(arg(args, 0)))),
+        "at_least" => num(liquid_to_number(&input).max(liquid_to_number(arg(args, 0)))),
+        "at_most" => num(liquid_to_number(&input).min(liquid_to_number(arg(args, 0)))),
         // liquidjs passes the input through a filter it does not know (no strictFilters).
         _ => input,
     })
@@ -761,7 +852,9 @@ mod tests {
             ("{{ p.s | truncate: -9223372036854775808 }}", "..."),
             ("{{ p.s | truncate: 4, p.s }}", "abcdef"),
             ("{{ p.s | truncatewords: p.len }}", "abcdef"),
-            ("{{ p.s | truncatewords: p.min }}", "abcdef"),
+            // At least one word is kept, and liquidjs appends the ellipsis when there are at
+            // least as many words as asked for.
+            ("{{ p.s | truncatewords: p.min }}", "abcdef..."),
         ];
         for (template, want) in cases {
             assert_eq!(

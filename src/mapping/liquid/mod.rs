@@ -15,17 +15,19 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::value::{clone_value, f64_to_js_string, js_len, number_to_js_string, Budget};
+use super::value::{clone_value, Budget};
 use super::MappingError;
+use crate::js;
 
 mod filters;
 mod parse;
 
 use filters::apply_filter;
 
-/// Tags Segment disables.
+/// Tags Segment disables (`tag "for" is disabled`).
 const DISABLED_TAGS: [&str; 6] = ["case", "for", "include", "layout", "render", "tablerow"];
-/// Filters Segment disables.
+/// liquidjs tags that exist but are not implemented here: an error rather than a different
+/// answer.
 const UNSUPPORTED_TAGS: [&str; 8] = [
     "cycle",
     "increment",
@@ -36,7 +38,7 @@ const UNSUPPORTED_TAGS: [&str; 8] = [
     "ifchanged",
     "block",
 ];
-/// liquidjs filters that exist but are not implemented here.
+/// Deepest nesting of blocks and expressions accepted.
 const MAX_NESTING: usize = 64;
 
 /// A parsed Liquid template.
@@ -76,12 +78,13 @@ enum Expr {
     Nil,
     Empty,
     Blank,
-    Var(Vec<Segment>),
+    Var(Vec<PathStep>),
     Range(Box<Expr>, Box<Expr>),
 }
 
+/// One step of a variable's path: `name` or `.name`, or `[expr]`.
 #[derive(Debug)]
-enum Segment {
+enum PathStep {
     Key(String),
     Index(Expr),
 }
@@ -166,6 +169,8 @@ impl LV<'_> {
         ) || matches!(self, LV::V(Cow::Owned(Value::Null)))
     }
 
+    /// Liquid's truthiness (liquidjs `isTruthy`), not JavaScript's: only `nil` (and
+    /// `undefined`) and `false` are falsy; `0` and `''` are truthy.
     fn truthy(&self) -> bool {
         !(self.is_nil() || matches!(self.value(), Some(Value::Bool(false))))
     }
@@ -227,18 +232,10 @@ fn to_local(v: LV<'_>, budget: &mut Budget) -> Result<Value, MappingError> {
     Ok(match v {
         LV::Undef | LV::Nil => Value::Null,
         LV::Empty | LV::Blank => Value::String(String::new()),
-        LV::Num(n) => num_value(n),
+        LV::Num(n) => js::number_to_json(n),
         LV::V(Cow::Borrowed(v)) => clone_value(v, budget, 0)?,
         LV::V(Cow::Owned(v)) => v,
     })
-}
-
-fn num_value(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
-    }
 }
 
 /// liquidjs `stringify`: nil is `''`, arrays are joined without separator. Charged to the
@@ -246,7 +243,7 @@ fn num_value(n: f64) -> Value {
 fn stringify(v: &LV<'_>, out: &mut String, budget: &mut Budget) -> Result<(), MappingError> {
     match v {
         LV::Undef | LV::Nil | LV::Empty | LV::Blank => Ok(()),
-        LV::Num(n) => budget.push_str(out, &f64_to_js_string(*n)),
+        LV::Num(n) => budget.push_str(out, &js::number_to_string(*n)),
         LV::V(v) => stringify_value(v, out, 0, budget),
     }
 }
@@ -263,7 +260,7 @@ fn stringify_value(
     match v {
         Value::Null => Ok(()),
         Value::Bool(b) => budget.push_str(out, if *b { "true" } else { "false" }),
-        Value::Number(n) => budget.push_str(out, &number_to_js_string(n)),
+        Value::Number(n) => budget.push_str(out, &js::json_number_to_string(n)),
         Value::String(s) => budget.push_str(out, s),
         Value::Object(_) => budget.push_str(out, "[object Object]"),
         Value::Array(items) => {
@@ -316,8 +313,9 @@ enum Picked<'v> {
     Size(usize),
 }
 
-/// `base[key]` for a JSON value, with Liquid's `size`, `first` and `last` and negative array
-/// indexes. Only an integral index selects an array element.
+/// `base[key]` for a JSON value, with Liquid's `size`, `first` and `last`. An integral number
+/// selects an array element (a negative one counts from the end); a string only when it is
+/// an array index in JavaScript's sense (`'1'`, not `'01'` or `'-1'`).
 fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
     match v {
         Value::Object(m) => match m.get(key_str) {
@@ -330,7 +328,7 @@ fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
                 LV::Num(n) if n.fract() == 0.0 => Some(*n as i64),
                 LV::V(kv) => match kv.as_ref() {
                     Value::Number(n) => n.as_i64(),
-                    Value::String(s) => s.parse::<i64>().ok(),
+                    Value::String(s) => js::array_index(s).map(i64::from),
                     _ => None,
                 },
                 _ => None,
@@ -350,7 +348,7 @@ fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
                 _ => None,
             }
         }
-        Value::String(s) if key_str == "size" => Some(Picked::Size(js_len(s))),
+        Value::String(s) if key_str == "size" => Some(Picked::Size(js::utf16_len(s))),
         _ => None,
     }
 }
@@ -358,7 +356,7 @@ fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
 /// `base[key]`, borrowed from `base` when `base` is borrowed.
 fn read_property<'a>(base: LV<'a>, key: &LV<'_>) -> LV<'a> {
     let key_str = match key {
-        LV::Num(n) => Cow::Owned(f64_to_js_string(*n)),
+        LV::Num(n) => Cow::Owned(js::number_to_string(*n).to_string()),
         other => to_str(other),
     };
     let size = |n: usize| LV::V(Cow::Owned(Value::from(n)));
@@ -392,8 +390,8 @@ fn eval_expr<'s>(
         Expr::Empty => LV::Empty,
         Expr::Blank => LV::Blank,
         Expr::Range(from, to) => {
-            let from = to_number(&eval_expr(from, scope, depth + 1, budget)?) as i64;
-            let to = to_number(&eval_expr(to, scope, depth + 1, budget)?) as i64;
+            let from = js_number(&eval_expr(from, scope, depth + 1, budget)?) as i64;
+            let to = js_number(&eval_expr(to, scope, depth + 1, budget)?) as i64;
             if to.saturating_sub(from) > 10_000 {
                 return Err(liquid_error("range too large".to_string()));
             }
@@ -402,12 +400,12 @@ fn eval_expr<'s>(
                 (from..=to).map(Value::from).collect(),
             )))
         }
-        Expr::Var(segments) => {
+        Expr::Var(steps) => {
             let mut cur = LV::Undef;
-            for (i, seg) in segments.iter().enumerate() {
-                let key = match seg {
-                    Segment::Key(k) => LV::V(Cow::Owned(Value::String(k.clone()))),
-                    Segment::Index(e) => eval_expr(e, scope, depth + 1, budget)?,
+            for (i, step) in steps.iter().enumerate() {
+                let key = match step {
+                    PathStep::Key(k) => LV::V(Cow::Owned(Value::String(k.clone()))),
+                    PathStep::Index(e) => eval_expr(e, scope, depth + 1, budget)?,
                 };
                 cur = if i == 0 {
                     lookup(scope, &to_str(&key))
@@ -482,7 +480,8 @@ fn is_blank_value(v: &LV<'_>) -> bool {
         return true;
     }
     match v.value() {
-        Some(Value::String(s)) => s.chars().all(char::is_whitespace),
+        // liquidjs tests `/^\s*$/`: JavaScript white space.
+        Some(Value::String(s)) => s.chars().all(js::is_whitespace),
         _ => is_empty_value(v),
     }
 }
@@ -555,11 +554,11 @@ fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
                         LV::Undef => Some("undefined".into()),
                         LV::Nil => Some("null".into()),
                         LV::Empty | LV::Blank => Some("".into()),
-                        LV::Num(n) => Some(f64_to_js_string(*n).into()),
+                        LV::Num(n) => Some(js::number_to_string(*n).to_string().into()),
                         LV::V(v) => match v.as_ref() {
                             Value::String(s) => Some(Cow::Borrowed(s.as_str())),
                             other => Budget::new()
-                                .build(|out| super::value::push_js_string(out, other, 0))
+                                .build(|out| super::value::push_js_string(out, other))
                                 .ok()
                                 .map(Cow::Owned),
                         },
@@ -582,11 +581,11 @@ fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
         (a, b) => {
             let a = match a {
                 Prim::Num(n) => n,
-                Prim::Str(s) => js_string_to_number(&s),
+                Prim::Str(s) => js::string_to_number(&s),
             };
             let b = match b {
                 Prim::Num(n) => n,
-                Prim::Str(s) => js_string_to_number(&s),
+                Prim::Str(s) => js::string_to_number(&s),
             };
             match a.partial_cmp(&b) {
                 Some(o) => o,
@@ -603,55 +602,33 @@ fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
     }
 }
 
-/// JavaScript `Number(string)` for decimal and hexadecimal literals.
-fn js_string_to_number(s: &str) -> f64 {
-    let t = s.trim();
-    if t.is_empty() {
-        return 0.0;
-    }
-    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return f64::NAN;
-        }
-        return hex.chars().fold(0.0, |n, d| {
-            n * 16.0 + f64::from(d.to_digit(16).unwrap_or_default())
-        });
-    }
-    match t {
-        "Infinity" | "+Infinity" => return f64::INFINITY,
-        "-Infinity" => return f64::NEG_INFINITY,
-        _ => {}
-    }
-    let valid = t
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
-    if !valid {
-        return f64::NAN;
-    }
-    t.parse::<f64>().unwrap_or(f64::NAN)
-}
-
 /// JavaScript `String(v)` of an array or object for a comparison or a conversion: bounded by
 /// a budget of its own, `''` when that is exceeded or the value is nested too deeply.
 fn js_string(v: &Value) -> String {
     Budget::new()
-        .build(|out| super::value::push_js_string(out, v, 0))
+        .build(|out| super::value::push_js_string(out, v))
         .unwrap_or_default()
 }
 
-/// JavaScript `Number(v)`.
-fn to_number(v: &LV<'_>) -> f64 {
+/// JavaScript `Number(v)` (what `+v` gives in liquidjs' ranges and in the arguments of
+/// `slice` and `truncate`).
+fn js_number(v: &LV<'_>) -> f64 {
     match v {
         LV::Num(n) => *n,
         LV::Undef => f64::NAN,
         LV::Nil | LV::Empty | LV::Blank => 0.0,
-        LV::V(v) => match v.as_ref() {
-            Value::Null => 0.0,
-            Value::Bool(b) => f64::from(u8::from(*b)),
-            Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-            Value::String(s) => js_string_to_number(s),
-            Value::Array(_) | Value::Object(_) => js_string_to_number(&js_string(v)),
-        },
+        LV::V(v) => js::value_to_number(v),
+    }
+}
+
+/// liquidjs' own `toNumber`, which the math filters apply to their input and arguments:
+/// `Number(v) || 0`, so what is not a number (`'abc'`, `undefined`, `{}`) counts as `0`.
+fn liquid_to_number(v: &LV<'_>) -> f64 {
+    let n = js_number(v);
+    if js::number_is_truthy(n) {
+        n
+    } else {
+        0.0
     }
 }
 

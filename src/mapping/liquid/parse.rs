@@ -5,8 +5,34 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::{
-    CmpOp, Cond, Expr, Filter, LNode, Output, Segment, DISABLED_TAGS, MAX_NESTING, UNSUPPORTED_TAGS,
+    CmpOp, Cond, Expr, Filter, LNode, Output, PathStep, DISABLED_TAGS, MAX_NESTING,
+    UNSUPPORTED_TAGS,
 };
+
+/// liquidjs' own white space (its `BLANK` character class), which its tokenizer skips and
+/// whitespace control (`{{-`, `-%}`) removes: JavaScript's white space without U+FEFF, plus
+/// U+180E.
+fn is_blank(c: char) -> bool {
+    match c {
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' => true,
+        c if c.is_ascii() => false,
+        '\u{a0}'
+        | '\u{1680}'
+        | '\u{180e}'
+        | '\u{2000}'..='\u{200a}'
+        | '\u{2028}'
+        | '\u{2029}'
+        | '\u{202f}'
+        | '\u{205f}'
+        | '\u{3000}' => true,
+        _ => false,
+    }
+}
+
+/// `s` without liquidjs blanks at either end.
+fn trim_blank(s: &str) -> &str {
+    s.trim_matches(is_blank)
+}
 
 /// Parses a template into nodes; the error is the message Segment's engine would throw.
 pub(super) fn parse_nodes(source: &str) -> Result<Vec<LNode>, String> {
@@ -113,14 +139,12 @@ fn tokenize(src: &str) -> Result<Vec<Token<'_>>, String> {
             tokens.push(Token::Output { inner, at: start });
             continue;
         }
-        let inner = inner.trim();
-        let name_len = inner
-            .find(|c: char| c.is_whitespace())
-            .unwrap_or(inner.len());
+        let inner = trim_blank(inner);
+        let name_len = inner.find(is_blank).unwrap_or(inner.len());
         let (name, args) = if inner.starts_with('#') {
             ("#", "")
         } else {
-            (&inner[..name_len], inner[name_len..].trim())
+            (&inner[..name_len], trim_blank(&inner[name_len..]))
         };
         if name == "raw" {
             // Everything up to {% endraw %} is text.
@@ -132,7 +156,7 @@ fn tokenize(src: &str) -> Result<Vec<Token<'_>>, String> {
                 let Some(close) = src[open + 2..].find("%}").map(|p| p + open + 2) else {
                     return Err(error_at(src, start, "tag {% raw %} not closed"));
                 };
-                let tag = src[open + 2..close].trim_matches('-').trim();
+                let tag = trim_blank(src[open + 2..close].trim_matches('-'));
                 if tag == "endraw" {
                     break (open, close);
                 }
@@ -162,10 +186,10 @@ fn tokenize(src: &str) -> Result<Vec<Token<'_>>, String> {
 fn push_text<'s>(tokens: &mut Vec<Token<'s>>, text: &'s str, trim_start: bool, trim_end: bool) {
     let mut t = text;
     if trim_start {
-        t = t.trim_start();
+        t = t.trim_start_matches(is_blank);
     }
     if trim_end {
-        t = t.trim_end();
+        t = t.trim_end_matches(is_blank);
     }
     if !t.is_empty() {
         tokens.push(Token::Text(Cow::Borrowed(t)));
@@ -201,7 +225,7 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
         match c {
-            c if c.is_whitespace() => i += 1,
+            c if is_blank(c) => i += 1,
             '"' | '\'' => {
                 let end = chars[i + 1..]
                     .iter()
@@ -386,14 +410,14 @@ impl ExprParser {
                 "nil" | "null" => Expr::Nil,
                 "empty" => Expr::Empty,
                 "blank" => Expr::Blank,
-                _ => self.path(vec![Segment::Key(word)])?,
+                _ => self.path(vec![PathStep::Key(word)])?,
             },
             Some(Tok::LBracket) => {
                 let index = self.primary()?;
                 if !self.eat(&Tok::RBracket) {
                     return Err("expected \"]\"".to_string());
                 }
-                self.path(vec![Segment::Index(index)])?
+                self.path(vec![PathStep::Index(index)])?
             }
             other => return Err(format!("unexpected token {other:?}")),
         };
@@ -401,12 +425,12 @@ impl ExprParser {
         Ok(e)
     }
 
-    fn path(&mut self, mut segments: Vec<Segment>) -> Result<Expr, String> {
+    fn path(&mut self, mut steps: Vec<PathStep>) -> Result<Expr, String> {
         loop {
             if self.eat(&Tok::Dot) {
                 match self.next() {
-                    Some(Tok::Ident(k)) => segments.push(Segment::Key(k)),
-                    Some(Tok::Num(n)) => segments.push(Segment::Key(n.to_string())),
+                    Some(Tok::Ident(k)) => steps.push(PathStep::Key(k)),
+                    Some(Tok::Num(n)) => steps.push(PathStep::Key(n.to_string())),
                     other => return Err(format!("unexpected token {other:?} after \".\"")),
                 }
             } else if self.eat(&Tok::LBracket) {
@@ -414,9 +438,9 @@ impl ExprParser {
                 if !self.eat(&Tok::RBracket) {
                     return Err("expected \"]\"".to_string());
                 }
-                segments.push(Segment::Index(index));
+                steps.push(PathStep::Index(index));
             } else {
-                return Ok(Expr::Var(segments));
+                return Ok(Expr::Var(steps));
             }
         }
     }
@@ -607,7 +631,7 @@ impl<'s> Parser<'s> {
                 let (var, rest) = args
                     .split_once('=')
                     .ok_or_else(|| error_at(src, at, &format!("illegal token {args}")))?;
-                let var = var.trim();
+                let var = trim_blank(var);
                 if var.is_empty()
                     || !var
                         .chars()
@@ -627,7 +651,7 @@ impl<'s> Parser<'s> {
                 Ok(LNode::Output(output))
             }
             "capture" => {
-                let var = args.trim_matches(|c| c == '"' || c == '\'').trim();
+                let var = trim_blank(args.trim_matches(|c| c == '"' || c == '\''));
                 if var.is_empty() {
                     return Err(error_at(src, at, &format!("{args} not valid identifier")));
                 }
