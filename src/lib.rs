@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod inbound;
 mod json;
 pub mod launchdarkly;
+pub mod launchdarkly_project;
 pub mod mapping;
 pub mod outcome;
 pub mod pipeline;
