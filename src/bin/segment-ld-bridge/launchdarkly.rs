@@ -8,11 +8,11 @@ use segment_ld_bridge::config::{read_document, BridgeConfig, Destination};
 use segment_ld_bridge::inbound;
 use segment_ld_bridge::launchdarkly::EventsBase;
 use segment_ld_bridge::launchdarkly_project::{
-    context_kinds_path, context_path, context_search_body, context_search_path,
-    correlation_report, environment_destination, environment_path, environments_path,
-    merge_destinations, metrics_path, metrics_to_catalogue, pulled_at, sample_contexts, ApiBase,
-    ApiError, CatalogueSource, ContextKind, ContextRecord, ContextRef, Environment, KindExamples,
-    Metric, Page, Reading, API_BASE_US, EXAMPLE_KEYS, TOKEN_VAR,
+    context_kinds_path, context_path, context_search_body, context_search_path, correlation_report,
+    environment_destination, environment_path, environments_path, merge_destinations, metrics_path,
+    metrics_to_catalogue, pulled_at, sample_contexts, ApiBase, ApiError, CatalogueSource,
+    ContextKind, ContextRecord, ContextRef, Environment, KindExamples, Metric, Page, Reading,
+    API_BASE_US, EXAMPLE_KEYS, TOKEN_VAR,
 };
 use segment_ld_bridge::track_event::TrackEventMapping;
 use serde_json::Value;
@@ -169,11 +169,6 @@ fn redact(text: &str, token: &str) -> String {
     text.replace(token, "<LD_API_TOKEN>")
 }
 
-/// Prints a note on standard error, the token redacted.
-fn note(text: &str, token: &Token) {
-    eprintln!("{}", redact(text, token.expose()));
-}
-
 fn token() -> Result<Token, Failure> {
     let value = std::env::var(TOKEN_VAR).unwrap_or_default();
     let value = value.trim();
@@ -208,6 +203,9 @@ fn api_base(text: &str) -> Result<ApiBase, Failure> {
 
 fn pull(args: &PullArgs, token: Token) -> Result<String, Failure> {
     let base = api_base(&args.api_base)?;
+    // A base that is not LaunchDarkly's (a proxy, a test server) says nothing of the events
+    // host: "us", and a note says so once the pull succeeded.
+    let mut host_note = None;
     let events_host = match &args.events_base {
         Some(text) => {
             EventsBase::parse(text).map_err(|error| usage(format!("--events-base: {error}")))?;
@@ -216,13 +214,10 @@ fn pull(args: &PullArgs, token: Token) -> Result<String, Failure> {
         None => match base.events_host() {
             Some(host) => host.to_string(),
             None => {
-                note(
-                    &format!(
-                        "note: {} is not one of LaunchDarkly's API bases: events_host is \"us\" (give --events-base to choose)",
-                        base.as_str()
-                    ),
-                    &token,
-                );
+                host_note = Some(format!(
+                    "note: {} is not one of LaunchDarkly's API bases: events_host is \"us\" (give --events-base to choose)",
+                    base.as_str()
+                ));
                 "us".to_string()
             }
         },
@@ -232,6 +227,9 @@ fn pull(args: &PullArgs, token: Token) -> Result<String, Failure> {
         Some(path) => Some(read_document_file(path)?),
         None => None,
     };
+    // Standard error is redacted too (run() redacts the rest).
+    let secret = token.expose().to_string();
+    let say = |text: &str| eprintln!("{}", redact(text, &secret));
     let rest = Rest::new(base.clone(), token);
     let project = &args.project;
     let environments: Vec<Environment> = rest.get_all(
@@ -294,6 +292,9 @@ fn pull(args: &PullArgs, token: Token) -> Result<String, Failure> {
                 .join(", ")
         ));
     }
+    if let Some(host_note) = host_note {
+        say(&host_note);
+    }
     match (&args.write, existing) {
         (Some(path), Some(mut document)) => {
             let merged = merge_destinations(&mut document, destinations)
@@ -310,7 +311,7 @@ fn pull(args: &PullArgs, token: Token) -> Result<String, Failure> {
             Ok(report)
         }
         _ => {
-            eprintln!("{summary}");
+            say(&summary);
             let document = serde_json::json!({ "destinations": destinations });
             serde_json::to_string_pretty(&document)
                 .map_err(|error| usage(format!("the document: {error}")))
@@ -337,7 +338,10 @@ fn choose_environments(
     }
     let mut chosen: Vec<Environment> = Vec::new();
     for key in wanted {
-        match environments.iter().find(|environment| environment.key == *key) {
+        match environments
+            .iter()
+            .find(|environment| environment.key == *key)
+        {
             Some(environment) if !chosen.contains(environment) => chosen.push(environment.clone()),
             Some(_) => {}
             None => {
@@ -467,7 +471,11 @@ fn correlate(args: &CorrelateArgs, token: Token) -> Result<String, Failure> {
             )
         })?;
         let mut launchdarkly_keys: Vec<String> = Vec::new();
-        for key in page.items.iter().filter_map(|record| record.key_of_kind(&kind)) {
+        for key in page
+            .items
+            .iter()
+            .filter_map(|record| record.key_of_kind(&kind))
+        {
             if !launchdarkly_keys.contains(&key) && launchdarkly_keys.len() < EXAMPLE_KEYS {
                 launchdarkly_keys.push(key);
             }
@@ -599,12 +607,10 @@ fn look_up(
             });
         }
     });
-    let results = results
-        .into_inner()
-        .map_err(|_| ApiError::BadAnswer {
-            what: "the contexts".to_string(),
-            detail: "a lookup thread failed".to_string(),
-        })?;
+    let results = results.into_inner().map_err(|_| ApiError::BadAnswer {
+        what: "the contexts".to_string(),
+        detail: "a lookup thread failed".to_string(),
+    })?;
     results.into_iter().collect()
 }
 
@@ -617,15 +623,22 @@ mod tests {
     fn events_are_read_in_every_form() {
         let one = r#"{"type":"track","event":"E","userId":"1"}"#;
         assert_eq!(read_events_text(one).unwrap().len(), 1);
-        assert_eq!(read_events_text(&format!("[{one},{one}]")).unwrap().len(), 2);
         assert_eq!(
-            read_events_text(&format!("{{\"batch\": [{one},{one},{one}]}}")).unwrap().len(),
+            read_events_text(&format!("[{one},{one}]")).unwrap().len(),
+            2
+        );
+        assert_eq!(
+            read_events_text(&format!("{{\"batch\": [{one},{one},{one}]}}"))
+                .unwrap()
+                .len(),
             3
         );
         let lines = format!("{one}\n{one}\n\n{one}\n");
         assert_eq!(read_events_text(&lines).unwrap().len(), 3);
         assert!(read_events_text("").unwrap_err().contains("no events"));
-        assert!(read_events_text("{\"a\":").unwrap_err().contains("not valid JSON"));
+        assert!(read_events_text("{\"a\":")
+            .unwrap_err()
+            .contains("not valid JSON"));
     }
 
     #[test]
