@@ -1188,7 +1188,7 @@ mod tests {
             "apiKey": "sdk-secret", "mobileKey": "mob-secret", "color": "417505"
         }))
         .unwrap();
-        assert_eq!(format!("{environment:?}").contains("secret"), false);
+        assert!(!format!("{environment:?}").contains("secret"));
         let destination = environment_destination(
             &environment,
             &Catalogue::default(),

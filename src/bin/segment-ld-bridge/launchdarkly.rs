@@ -111,6 +111,7 @@ struct CorrelateArgs {
 }
 
 /// How a command ends when it fails.
+#[derive(Debug)]
 pub struct Failure {
     /// The exit status.
     pub status: u8,
