@@ -646,11 +646,13 @@ mod tests {
     fn the_preset_gives_user_and_unauthenticated_user_keys() {
         let config = preset_config().unwrap();
         let event = json!({"type": "track", "event": "E", "userId": "8817", "anonymousId": "a-1"});
+        let mut contexts = event_contexts(&config, &event, 0);
+        contexts.sort();
         assert_eq!(
-            event_contexts(&config, &event, 0),
+            contexts,
             [
-                ContextRef::new("user", "8817"),
-                ContextRef::new("unauthenticatedUser", "a-1")
+                ContextRef::new("unauthenticatedUser", "a-1"),
+                ContextRef::new("user", "8817")
             ]
         );
         let page = json!({"type": "page", "userId": "8817"});
