@@ -132,8 +132,9 @@ impl ApiBase {
         let lower = href.to_ascii_lowercase();
         if lower.starts_with("https://") || lower.starts_with("http://") {
             let origin = self.origin();
-            let same_origin = href.len() >= origin.len()
-                && href[..origin.len()].eq_ignore_ascii_case(origin)
+            let same_origin = href
+                .get(..origin.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(origin))
                 && matches!(href.as_bytes().get(origin.len()), None | Some(b'/' | b'?'));
             return if same_origin {
                 Ok(href.to_string())
@@ -1156,6 +1157,10 @@ mod tests {
                 "{foreign}"
             );
         }
+        assert!(matches!(
+            page("http://127.0.0.é/x").next_url(&api),
+            Err(ProjectError::ForeignLink(_))
+        ));
         assert!(matches!(
             page("relative/x").next_url(&api),
             Err(ProjectError::UnreadableLink(_))
