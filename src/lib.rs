@@ -13,6 +13,7 @@ pub mod inbound;
 mod js;
 mod json;
 pub mod launchdarkly;
+pub mod launchdarkly_project;
 pub mod mapping;
 pub mod outcome;
 pub mod pipeline;

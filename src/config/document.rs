@@ -19,6 +19,9 @@ const DESTINATION_KEYS: &[&str] = &[
     "events_host",
     "metric_event_keys",
     "unknown_event_keys",
+    // Written by `launchdarkly pull`; read by the verdicts work, accepted (and ignored) here.
+    "metrics",
+    "catalogue_source",
 ];
 const SUBSCRIPTION_KEYS: &[&str] = &["name", "trigger", "mapping", "enabled", "destinations"];
 const SOURCE_KEYS: &[&str] = &[

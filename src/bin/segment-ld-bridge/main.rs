@@ -1,7 +1,15 @@
 //! `segment-ld-bridge`: the native command line around the core.
 //!
-//! Native only: its dependencies (clap, toml) are not built for wasm32, where the Worker and the
-//! playground are the adapters, so on wasm32 this binary is an empty stub.
+//! Native only: its dependencies (clap, toml, ureq) are not built for wasm32, where the Worker
+//! and the playground are the adapters, so on wasm32 this binary is an empty stub.
+//!
+//! Modules: this file (the program, `preview`, `check`, `trigger`, `transform`), `launchdarkly`
+//! (`launchdarkly pull` and `launchdarkly correlate`), `rest` (their HTTP client).
+
+#[cfg(not(target_arch = "wasm32"))]
+mod launchdarkly;
+#[cfg(not(target_arch = "wasm32"))]
+mod rest;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
@@ -32,8 +40,8 @@ mod cli {
 
     /// Exit status 2 is also clap's, for the arguments it refuses.
     const EXIT_STATUS: &str = "\
-Exit status: 0 done, 1 `check` found problems, 2 bad arguments, input, trigger or mapping
-(the error is printed on standard error).";
+Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`launchdarkly`),
+2 bad arguments, input, trigger or mapping (the error is printed on standard error).";
 
     /// Segment track events to LaunchDarkly custom metric events.
     #[derive(Parser)]
@@ -53,6 +61,8 @@ Exit status: 0 done, 1 `check` found problems, 2 bad arguments, input, trigger o
         Check(CheckArgs),
         Trigger(TriggerArgs),
         Transform(TransformArgs),
+        #[command(name = "launchdarkly")]
+        LaunchDarkly(crate::launchdarkly::LaunchDarklyArgs),
     }
 
     /// Prints what the bridge would send to LaunchDarkly for the events; nothing is sent
@@ -149,6 +159,12 @@ Exit status: 0 done, 1 `check` found problems, 2 bad arguments, input, trigger o
             Some(Command::Check(args)) => check(&args),
             Some(Command::Trigger(args)) => trigger(&args),
             Some(Command::Transform(args)) => transform(&args),
+            Some(Command::LaunchDarkly(args)) => {
+                crate::launchdarkly::run(&args).map_err(|failure| CliError {
+                    status: failure.status,
+                    message: failure.message,
+                })
+            }
         };
         match output {
             Ok(output) => {
