@@ -1,6 +1,7 @@
 //! The bridge's HTTP API as pure decisions: routing, JSON errors, and the answer to Segment
 //! once deliveries are done. The Worker adapter only moves bytes.
 
+use crate::config::refreshed::RefreshStatus;
 use crate::config::{
     BridgeConfig, ConfigProblem, RoutingCode, RoutingError, SourceHint, SourceRoute,
 };
@@ -789,23 +790,31 @@ pub fn authenticate_webhook(
 
 /// Who is asking for `/health`, and in which mode the bridge runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct HealthView {
+pub struct HealthView<'a> {
     /// The request carried the admin token: the configuration summary and its problems are
     /// shown.
     pub admin: bool,
     /// `DEV_MODE` is on (said to everyone).
     pub dev_mode: bool,
+    /// How the Worker's own catalogue refresh stands, when it is on (shown with the admin token
+    /// only, as `catalogue_refresh`).
+    pub catalogue: Option<&'a RefreshStatus>,
 }
 
 /// `/health`: status, version and whether dev mode is on for anyone; the configuration summary
-/// (never a secret) or its problems only with the admin token. 503 when misconfigured.
+/// (never a secret) or its problems, and the catalogue refresh's status, only with the admin
+/// token. 503 when misconfigured.
 pub fn health(config: Result<&BridgeConfig, &[ConfigProblem]>, view: HealthView) -> ApiResponse {
+    let refresh = view.catalogue.filter(|_| view.admin);
     match config {
         Ok(config) => {
             let mut body = json!({"status": "ok", "name": "segment-ld-bridge", "version": VERSION,
                                   "dev_mode": view.dev_mode});
             if view.admin {
                 body["config"] = config.summary();
+            }
+            if let Some(refresh) = refresh {
+                body["catalogue_refresh"] = json!(refresh);
             }
             ApiResponse::json(200, body)
         }
@@ -815,10 +824,14 @@ pub fn health(config: Result<&BridgeConfig, &[ConfigProblem]>, view: HealthView)
             } else {
                 json!(problems.len())
             };
-            misconfigured(&[])
+            let response = misconfigured(&[])
                 .with_detail("problems", problems)
                 .with_detail("status", json!("misconfigured"))
-                .with_detail("dev_mode", json!(view.dev_mode))
+                .with_detail("dev_mode", json!(view.dev_mode));
+            match refresh {
+                Some(refresh) => response.with_detail("catalogue_refresh", json!(refresh)),
+                None => response,
+            }
         }
     }
 }
@@ -1613,6 +1626,43 @@ mod tests {
     }
 
     #[test]
+    fn health_shows_the_catalogue_refresh_only_with_the_admin_token() {
+        use crate::config::refreshed::{RefreshSetup, RefreshStatus};
+        let config = sources();
+        let setup = RefreshSetup::from_vars(
+            |name| match name {
+                "LD_API_TOKEN" => Some("api-health-token".to_string()),
+                "LD_PROJECT_KEY" => Some("default".to_string()),
+                _ => None,
+            },
+            true,
+        );
+        let status = RefreshStatus::new(&setup, None, None).unwrap();
+        let view = |admin| HealthView {
+            admin,
+            dev_mode: false,
+            catalogue: Some(&status),
+        };
+        let public = health(Ok(&config), view(false)).to_json();
+        let fields: Vec<&String> = public.as_object().unwrap().keys().collect();
+        assert_eq!(fields, ["status", "name", "version", "dev_mode"]);
+        let admin = health(Ok(&config), view(true)).to_json();
+        assert_eq!(admin["catalogue_refresh"]["state"], "not_yet_refreshed");
+        assert_eq!(admin["catalogue_refresh"]["project"], "default");
+        assert!(!admin.to_string().contains("api-health-token"));
+        let problems = [ConfigProblem {
+            location: "sources".into(),
+            message: "m".into(),
+        }];
+        let misconfigured = health(Err(&problems), view(true)).to_json();
+        assert_eq!(misconfigured["catalogue_refresh"]["project"], "default");
+        assert!(health(Err(&problems), view(false))
+            .to_json()
+            .get("catalogue_refresh")
+            .is_none());
+    }
+
+    #[test]
     fn health_shows_details_only_with_the_admin_token() {
         let config = sources();
         let public = health(
@@ -1620,6 +1670,7 @@ mod tests {
             HealthView {
                 admin: false,
                 dev_mode: false,
+                catalogue: None,
             },
         );
         assert_eq!(public.status, 200);
@@ -1632,6 +1683,7 @@ mod tests {
             HealthView {
                 admin: true,
                 dev_mode: true,
+                catalogue: None,
             },
         );
         assert_eq!(admin.to_json()["dev_mode"], true);
@@ -1648,6 +1700,7 @@ mod tests {
             HealthView {
                 admin: false,
                 dev_mode: false,
+                catalogue: None,
             },
         );
         assert_eq!(public.status, 503);
@@ -1658,6 +1711,7 @@ mod tests {
             HealthView {
                 admin: true,
                 dev_mode: false,
+                catalogue: None,
             },
         );
         assert_eq!(admin.to_json()["problems"][0]["location"], "sources");

@@ -555,7 +555,7 @@ fn error_code(body: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 
 /// One custom metric as the configuration document's catalogue holds it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricDefinition {
     /// The metric's key.
     pub key: String,
@@ -576,7 +576,7 @@ pub struct MetricDefinition {
 }
 
 /// A metric the catalogue leaves out: Segment's track events can never feed it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeftOut {
     /// The metric's key.
     pub key: String,

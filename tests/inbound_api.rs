@@ -426,6 +426,7 @@ fn simple_configuration_with_a_shared_secret_and_a_write_key() {
         api::HealthView {
             admin: true,
             dev_mode: false,
+            catalogue: None,
         },
     )
     .body

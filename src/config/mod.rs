@@ -8,6 +8,7 @@
 
 mod catalogue;
 mod document;
+pub mod refreshed;
 
 pub use catalogue::{KeyCheck, MetricCatalogue, UnknownKeyPolicy};
 pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
