@@ -1,14 +1,15 @@
 //! workerd's own `Request`, `Response` and `fetch`, used directly: `worker::Request` reads
 //! `request.cf` when it is made and `worker::Fetch` builds a `Request` object per call, which
 //! together cost more per request than the bridge's core (see `bench/profile-worker.mjs`).
+//! `post` sends to LaunchDarkly's events host; `get` reads its REST API (the catalogue refresh).
 
 use crate::api::{ApiResponse, ResponseBody};
 use worker::js_sys::{self, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{
-    AbortSignal, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response,
-    ResponseInit, WorkerGlobalScope,
+    AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader, Request, RequestInit,
+    Response, ResponseInit, WorkerGlobalScope,
 };
 
 /// A request header, or `None` when absent (or unreadable).
@@ -45,7 +46,12 @@ pub async fn read_body(request: &Request, cap: usize) -> Result<Body, JsValue> {
         }
         _ => {}
     }
-    let Some(stream) = request.body() else {
+    read_stream(request.body(), cap).await
+}
+
+/// Reads a body stream (none: empty), never holding more than `cap` bytes: abandoned past it.
+async fn read_stream(stream: Option<ReadableStream>, cap: usize) -> Result<Body, JsValue> {
+    let Some(stream) = stream else {
         return Ok(Body::Read(Vec::new()));
     };
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
@@ -141,6 +147,81 @@ pub async fn post(
         }
         Err(error) if error_name(&error).as_deref() == Some("TimeoutError") => PostResult::TimedOut,
         Err(error) => PostResult::Failed(describe(&error)),
+    }
+}
+
+/// How one `GET` ended.
+pub enum GetResult {
+    /// An answer, with its body read (up to the cap).
+    Answered {
+        /// The HTTP status.
+        status: u16,
+        /// The `X-Ratelimit-Reset` header, when present.
+        ratelimit_reset: Option<String>,
+        /// The `Retry-After` header, when present.
+        retry_after: Option<String>,
+        /// The body as text, or why it could not be read (over the cap, not UTF-8, cut off).
+        body: Result<String, String>,
+    },
+    /// No answer (or no whole body) within the timeout; the request was aborted.
+    TimedOut,
+    /// The request could not be made or failed on the network.
+    Failed(String),
+}
+
+/// `GET`s `url` with `headers`, aborted after `timeout_ms` (the body too), reading at most
+/// `max_body_bytes` of the answer.
+pub async fn get(
+    url: &str,
+    headers: &[(&str, &str)],
+    timeout_ms: u64,
+    max_body_bytes: usize,
+) -> GetResult {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let header_map = match Headers::new() {
+        Ok(map) => map,
+        Err(error) => return GetResult::Failed(describe(&error)),
+    };
+    for (name, value) in headers {
+        if let Err(error) = header_map.set(name, value) {
+            return GetResult::Failed(describe(&error));
+        }
+    }
+    init.set_headers_headers(&header_map);
+    let timeout = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout)));
+    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
+    let response: Response = match JsFuture::from(global.fetch_with_str_and_init(url, &init)).await
+    {
+        Ok(value) => value.unchecked_into(),
+        Err(error) if error_name(&error).as_deref() == Some("TimeoutError") => {
+            return GetResult::TimedOut
+        }
+        Err(error) => return GetResult::Failed(describe(&error)),
+    };
+    let answer_headers = response.headers();
+    let declared = header(&answer_headers, "Content-Length")
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let body = if declared.is_some_and(|length| length > max_body_bytes as u64) {
+        Err(format!("the answer is over {max_body_bytes} bytes"))
+    } else {
+        match read_stream(response.body(), max_body_bytes).await {
+            Ok(Body::Read(bytes)) => {
+                String::from_utf8(bytes).map_err(|_| "the answer is not UTF-8 text".to_string())
+            }
+            Ok(Body::TooLarge { .. }) => Err(format!("the answer is over {max_body_bytes} bytes")),
+            Err(error) if error_name(&error).as_deref() == Some("TimeoutError") => {
+                return GetResult::TimedOut
+            }
+            Err(error) => Err(format!("the answer was cut off: {}", describe(&error))),
+        }
+    };
+    GetResult::Answered {
+        status: response.status(),
+        ratelimit_reset: header(&answer_headers, "X-Ratelimit-Reset"),
+        retry_after: header(&answer_headers, "Retry-After"),
+        body,
     }
 }
 

@@ -6,9 +6,13 @@
 //! Its modules point one way: `platform` (time, logs, variables) ← `store` (dead letters in KV)
 //! ← `send` (fetch, direct mode) ← `queue` (durable mode) ← `dispatch` (queue or send) ←
 //! `admin` (dead-letter routes) ← this module (the entry points); `runtime` holds the settings
-//! and bindings they share, and `http` and `recent` serve this module.
+//! and bindings they share, and `http` and `recent` serve this module. `catalogue` (the Cron
+//! Trigger's catalogue refresh, and the isolate's copy of it, in KV beside the dead letters or
+//! in its own namespace) imports `platform`, `http` and `store`, and `runtime` lays its copy
+//! over the configuration.
 
 mod admin;
+mod catalogue;
 mod dispatch;
 mod http;
 mod platform;
@@ -26,9 +30,9 @@ use crate::delivery::QueuedPayload;
 use crate::inbound::Limits;
 use futures_util::future::join_all;
 use platform::{log, now_ms, read_var};
-use runtime::{load_settings, Runtime};
+use runtime::{load_settings, refresh_status, Runtime};
 use serde_json::{json, Value};
-use worker::{event, web_sys, Context, Env, MessageBatch, Result};
+use worker::{event, web_sys, Context, Env, MessageBatch, Result, ScheduleContext, ScheduledEvent};
 
 /// The most an admin request body may hold (a list of payload ids).
 const MAX_ADMIN_BODY_BYTES: usize = 64 * 1024;
@@ -51,10 +55,17 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
     let response = match api::route(&method, path) {
         Err(response) => response,
         Ok(Route::Health) => {
+            let is_admin = admin().is_ok();
+            if is_admin {
+                // The operator sees the stored record as it is now, not this isolate's copy.
+                catalogue::check(&env, true).await;
+            }
             let settings = load_settings(&env);
+            let refresh = is_admin.then(|| refresh_status(&settings)).flatten();
             let view = api::HealthView {
-                admin: admin().is_ok(),
+                admin: is_admin,
                 dev_mode,
+                catalogue: refresh.as_ref(),
             };
             api::health(
                 settings
@@ -81,7 +92,7 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
                 .into(),
             },
         },
-        Ok(route) => match Runtime::load(&env, false) {
+        Ok(route) => match ingest_runtime(&env).await {
             Err(response) => response,
             Ok(runtime) => {
                 let limits = Limits::SEGMENT;
@@ -161,6 +172,13 @@ fn request_line(method: &str, path: &str, response: &ApiResponse, ms: i64) -> Va
     line
 }
 
+/// The runtime of an ingest request, with the refreshed catalogue: at most one KV read per
+/// isolate per `catalogue::RECHECK_MS`, none with the refresh off.
+async fn ingest_runtime(env: &Env) -> std::result::Result<Runtime, ApiResponse> {
+    catalogue::check(env, false).await;
+    Runtime::load(env, false)
+}
+
 async fn ingest_request(
     env: &Env,
     runtime: &Runtime,
@@ -211,6 +229,13 @@ async fn admin_action(env: &Env, action: &AdminAction, body: &[u8], url: &str) -
             }
         }
     }
+}
+
+/// The Cron Trigger (`[triggers] crons` in wrangler.toml; any schedule): refreshes the metric
+/// catalogue from LaunchDarkly's REST API when `LD_API_TOKEN` is set.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    catalogue::refresh(&env).await;
 }
 
 #[event(queue)]

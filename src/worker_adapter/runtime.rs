@@ -1,8 +1,12 @@
 //! The isolate's settings (configuration and delivery policy, rebuilt only when the variables
-//! change) and the bindings a handler needs: the [`Runtime`].
+//! or the refreshed catalogue change) and the bindings a handler needs: the [`Runtime`]. The
+//! refreshed catalogue is `catalogue`'s copy, laid over the configuration here; reading it from
+//! KV is `catalogue::check`'s, before the settings are loaded.
 
+use super::catalogue;
 use super::platform::{log, read_var};
 use crate::api::{self, ApiResponse};
+use crate::config::refreshed::{lay_over, Coverage, RefreshSetup, RefreshStatus};
 use crate::config::{BridgeConfig, ConfigProblem, CONFIG_VARS};
 use crate::delivery::{RetryPolicy, VAR_RETRY_DELAYS, VAR_TIMEOUT_MS};
 use js_sys::Object;
@@ -19,9 +23,11 @@ pub const DEAD_LETTER_BINDING: &str = "DEAD_LETTER_QUEUE";
 
 /// The configuration and delivery policy of this isolate.
 pub struct Settings {
-    /// The configuration.
+    /// The configuration, with the refreshed catalogue laid over it.
     pub config: BridgeConfig,
     policy: RetryPolicy,
+    /// What laying the refreshed catalogue over it did, when there was one.
+    coverage: Option<Coverage>,
 }
 
 /// Valid settings, or every problem with them.
@@ -43,10 +49,13 @@ const SETTINGS_VARS: [&str; 12] = [
     crate::config::VAR_TIMESTAMP_MAX_FUTURE_SECONDS,
 ];
 
-/// Settings built from one `env`: the same `env` object needs no variable read at all.
+/// Settings built from one `env` and one catalogue: the same `env` object needs no variable
+/// read at all.
 struct CachedSettings {
     env: JsValue,
     values: Vec<Option<String>>,
+    /// The [`catalogue::Snapshot::generation`] laid over (0: none).
+    generation: u64,
     settings: Loaded,
 }
 
@@ -87,13 +96,17 @@ impl Runtime {
     }
 }
 
+/// The settings, with the isolate's copy of the refreshed catalogue (`catalogue::check` reads
+/// it beforehand) laid over the configuration.
 pub fn load_settings(env: &Env) -> Loaded {
     let env_value = JsValue::from(env.clone());
+    let refreshed = catalogue::snapshot();
+    let generation = refreshed.as_ref().map_or(0, |snapshot| snapshot.generation);
     let unchanged_env = SETTINGS.with(|cache| {
-        cache
-            .borrow()
-            .as_ref()
-            .and_then(|cached| Object::is(&cached.env, &env_value).then(|| cached.settings.clone()))
+        cache.borrow().as_ref().and_then(|cached| {
+            (cached.generation == generation && Object::is(&cached.env, &env_value))
+                .then(|| cached.settings.clone())
+        })
     });
     if let Some(settings) = unchanged_env {
         return settings;
@@ -104,8 +117,9 @@ pub fn load_settings(env: &Env) -> Loaded {
         .collect();
     SETTINGS.with(|cache| {
         let mut cache = cache.borrow_mut();
+        let same_values = cache.as_ref().is_some_and(|cached| cached.values == values);
         if let Some(cached) = cache.as_mut() {
-            if cached.values == values {
+            if same_values && cached.generation == generation {
                 cached.env = env_value.clone();
                 return cached.settings.clone();
             }
@@ -118,13 +132,26 @@ pub fn load_settings(env: &Env) -> Loaded {
             BridgeConfig::from_vars(lookup),
             RetryPolicy::from_vars(lookup),
         ) {
-            (Ok(config), Ok(policy)) => {
+            (Ok(mut config), Ok(policy)) => {
                 // Once per configuration: every open route, and anything else worth a look.
-                for warning in &config.warnings {
-                    log(json!({"log": "config_warning", "level": "warn",
-                               "location": warning.location, "message": warning.message}));
+                if !same_values {
+                    for warning in &config.warnings {
+                        log(json!({"log": "config_warning", "level": "warn",
+                                   "location": warning.location, "message": warning.message}));
+                    }
                 }
-                Ok(Rc::new(Settings { config, policy }))
+                let coverage = refreshed.as_ref().and_then(|snapshot| {
+                    let RefreshSetup::On(settings) = &*snapshot.setup else {
+                        return None;
+                    };
+                    let fetched = snapshot.stored.as_ref()?.catalogue.as_ref()?;
+                    Some(lay_over(&mut config, settings, fetched))
+                });
+                Ok(Rc::new(Settings {
+                    config,
+                    policy,
+                    coverage,
+                }))
             }
             (config, policy) => {
                 let problems: Vec<ConfigProblem> = config
@@ -140,8 +167,20 @@ pub fn load_settings(env: &Env) -> Loaded {
         *cache = Some(CachedSettings {
             env: env_value,
             values,
+            generation,
             settings: settings.clone(),
         });
         settings
     })
+}
+
+/// How the catalogue refresh stands for `/health` (none when it is off, or before the first
+/// `catalogue::check`), with what laying the catalogue over `settings` did.
+pub fn refresh_status(settings: &Loaded) -> Option<RefreshStatus> {
+    let snapshot = catalogue::snapshot()?;
+    let coverage = settings
+        .as_ref()
+        .ok()
+        .and_then(|settings| settings.coverage.as_ref());
+    RefreshStatus::new(&snapshot.setup, snapshot.stored.as_deref(), coverage)
 }
