@@ -89,11 +89,18 @@ pub async fn check(env: &Env, force: bool) {
     let env_value = JsValue::from(env.clone());
     let now = now_ms();
     let fresh = CACHE.with(|cache| {
-        cache.borrow().as_ref().is_some_and(|cached| {
-            !force
-                && now.saturating_sub(cached.checked_at_ms) < RECHECK_MS
-                && Object::is(&cached.env, &env_value)
-        })
+        let mut cache = cache.borrow_mut();
+        let Some(cached) = cache.as_mut() else {
+            return false;
+        };
+        let fresh = !force
+            && now.saturating_sub(cached.checked_at_ms) < RECHECK_MS
+            && Object::is(&cached.env, &env_value);
+        if !fresh && !force {
+            // The requests that arrive while this one reads use the copy there is.
+            cached.checked_at_ms = now;
+        }
+        fresh
     });
     if fresh {
         return;
