@@ -275,6 +275,25 @@ fn config_numeric_only() -> BridgeConfig {
 }
 
 #[test]
+fn a_destination_two_subscriptions_drop_for_is_named_once() {
+    let config = config(json!({
+        "destinations": [destination("strict", "drop")],
+        "subscriptions": [{"name": "one"}, {"name": "two"}]
+    }));
+    let processed = run(&config, &[track("Order Placed", json!({}))]);
+    let outcome = &processed.outcomes[0];
+    assert_eq!(outcome.status, OutcomeStatus::Skipped);
+    assert_eq!(
+        outcome.message,
+        "not sent: the event key is not a known metric event key of strict (unknown_event_keys = \"drop\")"
+    );
+    assert_eq!(
+        codes(&processed, 0),
+        ["unknown_event_key", "unknown_event_key"]
+    );
+}
+
+#[test]
 fn without_a_catalogue_nothing_is_judged() {
     let config = config(json!({"destinations": [{"name": "p", "client_side_id": "env"}]}));
     let processed = run(&config, &[track("Anything", json!({}))]);
@@ -300,7 +319,7 @@ fn worked_example_a_metric_randomized_by_user_and_an_event_with_only_unauthentic
         })
     };
     let event = json!({"type": "track", "event": "Order Completed", "userId": "u-1042",
-                       "anonymousId": "anon-7", "properties": {"order_id": "o-1"}});
+                       "anonymousId": "anon-7"});
     let anonymous = json!({"context_kind": "unauthenticatedUser",
                            "user_key": {"@path": "$.anonymousId"},
                            "additional_context_keys": null});
@@ -336,7 +355,7 @@ fn worked_example_a_numeric_metric_fed_an_event_without_revenue() {
         })
     };
     let event = json!({"type": "track", "event": "Order Completed", "userId": "u-1042",
-                       "properties": {"order_id": "o-1", "total": 45.9}});
+                       "properties": {"total": 45.9}});
     let processed = run(&config(document(Value::Null)), std::slice::from_ref(&event));
     assert_eq!(
         serde_json::to_value(&processed.outcomes[0].warnings).unwrap(),

@@ -838,6 +838,17 @@ mod tests {
             messages(&catalogue, "Signed Up", &["unauthenticatedUser", "device"], false),
             ["none of the event's context kinds (unauthenticatedUser, device) is a randomization unit of the conversion metric \"signups\" (Sign-ups, randomized by user or account) of \"production\" using \"Signed Up\": LaunchDarkly will not attribute it to an experiment (map a context key of a randomization unit's kind)"]
         );
+        // Numeric and conversion metrics together: named as metrics, each with its units.
+        let message = &messages(
+            &catalogue,
+            "Order Completed",
+            &["unauthenticatedUser"],
+            true,
+        )[0];
+        assert!(
+            message.contains("is a randomization unit of the metrics \"revenue\" (Revenue, randomized by user) and \"orders\" (Orders, randomized by user) of \"production\""),
+            "{message}"
+        );
         // Any one of the event's kinds will do, and any one of the metric's units.
         assert_eq!(
             judge(&catalogue, "Signed Up", &["device", "account"], false),
