@@ -354,8 +354,14 @@ impl MetricCatalogue {
                     .collect()
             })
             .collect();
-        let mut sorted: Vec<usize> = (0..keys.len()).collect();
-        sorted.sort_by(|a, b| keys.get(*a).cmp(&keys.get(*b)));
+        // Insertion by binary search: catalogues are small, and no sort is compiled in.
+        let mut sorted: Vec<usize> = Vec::with_capacity(keys.len());
+        for (at, key) in keys.iter().enumerate() {
+            let place = sorted
+                .binary_search_by(|other| keys.get(*other).map(String::as_str).cmp(&Some(key)))
+                .unwrap_or_else(|place| place);
+            sorted.insert(place, at);
+        }
         let normalized = keys.iter().map(|key| normalize(key)).collect();
         MetricCatalogue {
             keys,
