@@ -60,6 +60,15 @@ pub enum Reason {
     MappingFailed,
     /// Rejected: the timestamp is outside the accepted window.
     TimestampOutOfRange,
+    /// Its event key feeds a numeric metric of the destination's catalogue, but it has no
+    /// `metricValue`: that metric does not count it.
+    NumericMetricWithoutValue,
+    /// Only conversion metrics of the destination's catalogue use its event key, and it has a
+    /// `metricValue`: the value is ignored.
+    MetricValueIgnored,
+    /// None of its context kinds is a randomization unit of a metric using its event key:
+    /// LaunchDarkly will not attribute it to an experiment.
+    NoRandomizationUnit,
 }
 
 impl Reason {
@@ -85,6 +94,9 @@ impl Reason {
             Reason::InvalidEventProperties => "invalid_event_properties",
             Reason::MappingFailed => "mapping_failed",
             Reason::TimestampOutOfRange => "timestamp_out_of_range",
+            Reason::NumericMetricWithoutValue => "numeric_metric_without_value",
+            Reason::MetricValueIgnored => "metric_value_ignored",
+            Reason::NoRandomizationUnit => "no_randomization_unit",
         }
     }
 }
@@ -174,6 +186,9 @@ mod tests {
             Reason::InvalidEventProperties,
             Reason::MappingFailed,
             Reason::TimestampOutOfRange,
+            Reason::NumericMetricWithoutValue,
+            Reason::MetricValueIgnored,
+            Reason::NoRandomizationUnit,
         ] {
             let json = serde_json::to_value(reason).unwrap();
             assert_eq!(json, reason.as_str());

@@ -82,8 +82,10 @@ pub fn preset() -> Value {
 /// - `deliveries`: the planned payloads as requests, `[{destination, method, url, payload_id,
 ///   headers: [[name, value]], event_indexes, body}]`, exactly what the Worker would send.
 /// - `events`: the pipeline's trace, one per event ([`pipeline::trace::EventTrace`]).
-/// - `key_checks`: every metric key check of the trace, flattened; `catalogues`:
-///   `[{destination, keys, unknown_event_keys, unfed}]`.
+/// - `key_checks`: every metric key check of the trace, flattened
+///   ([`pipeline::trace::KeyCheckTrace`]: the key check, the metrics fed, every verdict);
+///   `catalogues`: `[{destination, keys, metrics, source, unknown_event_keys, unfed}]`, `metrics`
+///   the definitions as read, `source` the `catalogue_source` (or null).
 pub fn run(
     config_text: &str,
     events_text: &str,
@@ -254,7 +256,8 @@ fn counts(processed: &Processed) -> Value {
     })
 }
 
-/// Each destination's metric key catalogue and the keys of it no event produced.
+/// Each destination's metric catalogue (keys, metric definitions, where it was pulled from) and
+/// the keys of it no event produced.
 fn catalogues(config: &BridgeConfig, key_checks: &[&KeyCheckTrace]) -> Value {
     config
         .destinations
@@ -271,6 +274,8 @@ fn catalogues(config: &BridgeConfig, key_checks: &[&KeyCheckTrace]) -> Value {
             Some(json!({
                 "destination": destination.name,
                 "keys": catalogue.keys(),
+                "metrics": catalogue.metrics(),
+                "source": catalogue.source(),
                 "unknown_event_keys": catalogue.unknown_keys,
                 "unfed": catalogue.keys().iter().filter(|key| !fed.contains(&key.as_str())).collect::<Vec<_>>(),
             }))

@@ -701,3 +701,162 @@ fn the_playground_shows_what_the_worker_does() {
         }
     }
 }
+
+/// A catalogue pulled from LaunchDarkly: the playground shows, per event, the metrics it feeds,
+/// whether each counts it, every verdict, and where the catalogue came from.
+#[wasm_bindgen_test]
+fn a_pulled_catalogue_shows_the_metrics_fed_and_every_verdict() {
+    let config = json!({"destinations": [{
+        "name": "production", "client_side_id": "env-1",
+        "metrics": [
+            {"key": "revenue", "name": "Revenue", "event_key": "Order Completed", "numeric": true,
+             "randomization_units": ["user"], "unit_aggregation_type": "sum", "active_experiments": 1},
+            {"key": "signups", "name": "Sign-ups", "event_key": "Signed Up", "numeric": false,
+             "randomization_units": ["account"]}
+        ],
+        "catalogue_source": {"project": "default", "environment": "production",
+                             "api_base": "https://app.launchdarkly.com", "pulled_at": "2026-11-30T13:30:00Z"},
+        "unknown_event_keys": "drop"
+    }]});
+    let events = json!([
+        purchase(),
+        {"type": "track", "event": "Order Completed", "userId": "u-2"},
+        {"type": "track", "event": "Signed Up", "userId": "u-3", "properties": {"value": 1}}
+    ]);
+    let answer = run_json(&config, &events);
+    assert_eq!(answer["ok"], true, "{answer}");
+    let checks = answer["key_checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 3);
+    assert_eq!(checks[0]["metrics"][0]["key"], "revenue");
+    assert_eq!(checks[0]["metrics"][0]["name"], "Revenue");
+    assert_eq!(checks[0]["metrics"][0]["counts"], true);
+    assert_eq!(checks[0]["verdicts"], json!([]));
+    assert_eq!(checks[0]["sent"], true);
+    assert_eq!(checks[1]["metrics"][0]["counts"], false);
+    assert_eq!(
+        checks[1]["verdicts"][0]["code"],
+        "numeric_metric_without_value"
+    );
+    assert_eq!(checks[1]["counted"], false);
+    assert_eq!(checks[1]["sent"], false);
+    let codes: Vec<&str> = checks[2]["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["no_randomization_unit", "metric_value_ignored"]);
+    assert!(checks[2]["verdicts"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("\"signups\" (Sign-ups, randomized by account)"));
+    // The outcomes say the same: skipped with the verdict when nothing is sent.
+    assert_eq!(answer["outcomes"][0]["status"], "accepted");
+    assert_eq!(answer["outcomes"][1]["status"], "skipped");
+    assert_eq!(
+        answer["outcomes"][1]["reason"],
+        "numeric_metric_without_value"
+    );
+    assert_eq!(answer["outcomes"][2]["reason"], "no_randomization_unit");
+    assert_eq!(answer["outcomes"][2]["warnings"], checks[2]["verdicts"]);
+    // The catalogue, with its metrics and source.
+    let catalogue = &answer["catalogues"][0];
+    assert_eq!(catalogue["keys"], json!(["Order Completed", "Signed Up"]));
+    assert_eq!(
+        catalogue["metrics"][1]["randomization_units"],
+        json!(["account"])
+    );
+    assert_eq!(catalogue["source"]["project"], "default");
+    assert_eq!(answer["summary"]["destinations"][0]["metrics"], 2);
+    // A located problem in a metric definition.
+    let mut broken = config.clone();
+    broken["destinations"][0]["metrics"][1]["randomization_units"] = json!(["multi"]);
+    let answer = run_json(&broken, &events);
+    assert_eq!(answer["ok"], false);
+    assert_eq!(
+        locations(&answer),
+        ["destinations[0].metrics[1].randomization_units[0]"]
+    );
+}
+
+/// The playground and the Worker agree on what the catalogue's verdicts keep from LaunchDarkly.
+#[wasm_bindgen_test]
+fn the_playground_and_the_worker_agree_on_verdicts() {
+    use segment_ld_bridge::api::{self, DeliveryReport, IngestPlan, IngestRequest, Route};
+    use segment_ld_bridge::inbound::Limits;
+    let config = json!({
+        "destinations": [
+            {"name": "production", "client_side_id": "env-1", "unknown_event_keys": "drop",
+             "metrics": [{"key": "revenue", "name": "Revenue", "event_key": "Order Completed",
+                          "numeric": true, "randomization_units": ["user"]}]},
+            {"name": "staging", "client_side_id": "env-2"}
+        ],
+        "sources": [{"name": "web", "source_ids": ["web"], "allow_unsigned": true}]
+    });
+    let events = json!([
+        purchase(),
+        {"type": "track", "event": "Order Completed", "userId": "u-2", "messageId": "m-2"},
+        {"type": "track", "event": "Signed Up", "userId": "u-3", "messageId": "m-3"}
+    ]);
+    let body = events.to_string();
+    let playground = json_of(run(
+        &config.to_string(),
+        &body,
+        Some("web".to_string()),
+        Some(RECEIVED_AT),
+    ));
+    let bridge = read_document(&config).expect("valid");
+    let request = IngestRequest {
+        content_type: Some("application/json"),
+        authorization: None,
+        signature: None,
+        body: body.as_bytes(),
+    };
+    let route = Route::Webhook {
+        source_id: Some("web".to_string()),
+    };
+    let IngestPlan::Deliver(delivery) = api::plan_ingest(
+        &bridge,
+        &route,
+        &request,
+        &Limits::SEGMENT,
+        RECEIVED_AT as i64,
+    ) else {
+        panic!("the Worker should deliver");
+    };
+    let reports: Vec<DeliveryReport> = delivery
+        .processed
+        .payloads
+        .iter()
+        .map(|_| DeliveryReport::queued())
+        .collect();
+    let worker = api::finish(&delivery, &reports).to_json();
+    assert_eq!(playground["outcomes"], worker["outcomes"]);
+    assert_eq!(
+        worker["outcomes"][1]["warnings"][0]["code"],
+        "numeric_metric_without_value"
+    );
+    let indexes = |answer: &Value, destination: &str| -> Vec<Value> {
+        answer["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["destination"] == destination)
+            .flat_map(|d| d["event_indexes"].as_array().cloned().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(indexes(&playground, "production"), [json!(0)]);
+    assert_eq!(
+        indexes(&playground, "staging"),
+        [json!(0), json!(1), json!(2)]
+    );
+    for (shown, planned) in playground["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&delivery.processed.payloads)
+    {
+        assert_eq!(shown["body"], planned.body.as_str());
+        assert_eq!(shown["payload_id"], planned.payload_id.to_string());
+    }
+}

@@ -14,17 +14,63 @@ function parseEditor(text) {
 }
 
 /**
+ * The metric catalogue pasted into a destination: what `segment-ld-bridge launchdarkly pull`
+ * prints (a document whose destinations have `metrics`: the one with this destination's name or
+ * client-side ID, or the only one), a destination with `metrics`, or an array of metric
+ * definitions. `{metrics, source}`, or null when there is none (problems go to `problems`, at
+ * `location`); the core validates the definitions themselves.
+ */
+export function readCatalogue(d, location, problems) {
+  const text = (d.catalogue ?? '').trim();
+  if (!text) return null;
+  const parsed = parseEditor(text);
+  if (!parsed.ok) {
+    problems.push({ ...parsed, location });
+    return null;
+  }
+  const value = parsed.value;
+  if (Array.isArray(value)) return { metrics: value };
+  if (value && typeof value === 'object' && Array.isArray(value.destinations)) {
+    const pulled = value.destinations.filter((x) => x && typeof x === 'object' && x.metrics !== undefined);
+    const chosen = pulled.find((x) => x.name === d.name)
+      ?? pulled.find((x) => x.client_side_id === d.client_side_id)
+      ?? (pulled.length === 1 ? pulled[0] : null);
+    if (chosen) return { metrics: chosen.metrics, source: chosen.catalogue_source };
+    problems.push({
+      location,
+      message: pulled.length
+        ? `the pasted document has several destinations with metrics (${pulled.map((x) => JSON.stringify(x.name)).join(', ')}) and none is named ${JSON.stringify(d.name)} or has its client-side ID`
+        : 'the pasted document has no destination with "metrics"',
+    });
+    return null;
+  }
+  if (value && typeof value === 'object' && value.metrics !== undefined) {
+    return { metrics: value.metrics, source: value.catalogue_source };
+  }
+  problems.push({
+    location,
+    message: 'paste what segment-ld-bridge launchdarkly pull prints (a document with destinations[].metrics), a destination with "metrics", or an array of metric definitions',
+  });
+  return null;
+}
+
+/**
  * The configuration document, exactly as `BRIDGE_CONFIG` and `segment-ld-bridge check --config`
  * read it: only the Track Event fields that differ from Segment's preset are written. Problems
  * found here (JSON syntax in a field) come back located like the core's.
  */
 export function buildDocument() {
   const problems = [];
-  const destinations = state.destinations.map((d) => {
+  const destinations = state.destinations.map((d, i) => {
     const out = { name: d.name, client_side_id: d.client_side_id, events_host: d.events_host };
     const keys = d.keys.split('\n').map((k) => k.trim()).filter(Boolean);
     if (keys.length) out.metric_event_keys = keys;
-    if (keys.length && d.unknown_event_keys === 'drop') out.unknown_event_keys = 'drop';
+    const catalogue = readCatalogue(d, `destinations[${i}].metrics`, problems);
+    if (catalogue) {
+      out.metrics = catalogue.metrics;
+      if (catalogue.source !== undefined) out.catalogue_source = catalogue.source;
+    }
+    if ((keys.length || catalogue) && d.unknown_event_keys === 'drop') out.unknown_event_keys = 'drop';
     return out;
   });
   const subscriptions = state.subscriptions.map((s, i) => {

@@ -119,18 +119,15 @@ function fieldRow(f) {
 }
 
 function keyCheckSection(result) {
-  const section = h('section', { class: 'key-check', 'data-test': 'key-check' }, h('h3', {}, 'Metric key check'));
+  const section = h('section', { class: 'key-check', 'data-test': 'key-check' }, h('h3', {}, 'Will it count? Metric key check'));
   if (!result.catalogues.length) {
     return append(section, [h('p', { class: 'muted' },
-      'Paste the event keys of your LaunchDarkly metrics into a destination\'s "Metric event keys": each event key is checked against them, exactly, with near misses (case, whitespace, punctuation) pointed out.')]);
+      'Paste the event keys of your LaunchDarkly metrics into a destination\'s "Metric event keys", or its metric catalogue (what segment-ld-bridge launchdarkly pull prints) into "Metric catalogue": each event key is checked against them, exactly, with near misses (case, whitespace, punctuation) pointed out, and each event is checked against the metrics it feeds (numeric metrics need a value; the context kinds must include a randomization unit).')]);
   }
-  const symbol = { known: '✓', near_miss: '≈', unknown: '✗' };
-  const lines = result.key_checks.map((k) => h('li', { class: `key ${k.result}`, 'data-result': k.result },
-    h('span', { class: 'icon', 'aria-hidden': 'true' }, symbol[k.result]), ' ', code(JSON.stringify(k.key)),
-    k.result === 'known' ? ` is a metric event key of ${k.destination}` : null,
-    k.result === 'near_miss' ? [' is not a metric event key of ', k.destination, ': did you mean ', code(JSON.stringify(k.suggestion)), ` (differs in ${k.difference})?`] : null,
-    k.result === 'unknown' ? ` matches no metric of ${k.destination}` : null,
-    k.result !== 'known' ? h('span', { class: 'muted' }, k.sent ? ' — sent anyway; no metric counts it' : ' — not sent (unknown_event_keys = "drop")') : null));
+  for (const c of result.catalogues) {
+    if (c.source) section.append(catalogueSource(c));
+  }
+  const lines = result.key_checks.map(keyCheckLine);
   append(section, [lines.length ? h('ul', { class: 'keys' }, lines) : h('p', { class: 'muted' }, 'No event produced a metric event key.')]);
   for (const c of result.catalogues) {
     if (c.unfed.length) {
@@ -138,4 +135,39 @@ function keyCheckSection(result) {
     }
   }
   return section;
+}
+
+/** Where a destination's catalogue was pulled from. */
+function catalogueSource(c) {
+  const { project, environment, api_base: apiBase, pulled_at: pulledAt } = c.source;
+  const count = c.metrics.length;
+  return h('p', { class: 'muted catalogue-source', 'data-test': 'catalogue-source', 'data-destination': c.destination },
+    `Catalogue of ${c.destination}: ${count} metric${count === 1 ? '' : 's'}, pulled from project `, code(project),
+    environment ? [', environment ', code(environment)] : null,
+    apiBase ? ` (${apiBase})` : null,
+    pulledAt ? ` at ${pulledAt}` : null, '.');
+}
+
+/** One destination's verdicts on one LaunchDarkly event: the key, the metrics it feeds, every verdict. */
+function keyCheckLine(k) {
+  const symbol = { known: k.counted ? '✓' : '✗', near_miss: '≈', unknown: '✗' };
+  const own = new Set(['unknown_event_key', 'event_key_near_miss']);
+  const verdicts = k.verdicts.filter((v) => !own.has(v.code));
+  return h('li', { class: `key ${k.result}${k.counted ? '' : ' uncounted'}`, 'data-result': k.result, 'data-counted': String(k.counted) },
+    h('span', { class: 'icon', 'aria-hidden': 'true' }, symbol[k.result]), ' ', code(JSON.stringify(k.key)),
+    k.result === 'known' ? ` is a metric event key of ${k.destination}` : null,
+    k.result === 'near_miss' ? [' is not a metric event key of ', k.destination, ': did you mean ', code(JSON.stringify(k.suggestion)), ` (differs in ${k.difference})?`] : null,
+    k.result === 'unknown' ? ` matches no metric of ${k.destination}` : null,
+    k.counted ? null : h('span', { class: 'muted' }, k.sent ? ' — sent anyway; no metric counts it' : ' — not sent (unknown_event_keys = "drop")'),
+    k.metrics.length
+      ? h('ul', { class: 'metrics', 'data-test': 'metrics' }, k.metrics.map((m) => h('li', { class: m.counts ? 'counts' : 'ignores', 'data-metric': m.key, 'data-counts': String(m.counts) },
+        h('span', { class: 'icon', 'aria-hidden': 'true' }, m.counts ? '✓' : '✗'), ' feeds ', code(m.key),
+        m.name && m.name !== m.key ? ` (${m.name})` : null,
+        h('span', { class: 'muted' }, ` — ${m.numeric ? 'numeric' : 'conversion'}, randomized by ${m.randomization_units.length ? m.randomization_units.join(' or ') : 'any context kind'}`),
+        m.counts ? ': counts this event' : ': does not count this event')))
+      : null,
+    verdicts.length
+      ? h('ul', { class: 'verdicts' }, verdicts.map((v) => h('li', { class: `warning ${v.code}`, 'data-code': v.code },
+        h('span', { class: 'icon', 'aria-hidden': 'true' }, '⚠'), ' ', code(v.code), ' ', v.message)))
+      : null);
 }

@@ -35,6 +35,7 @@ export function newDestination(index) {
     client_side_id: DEFAULT_CLIENT_SIDE_ID,
     events_host: 'us',
     keys: '',
+    catalogue: '',
     unknown_event_keys: 'send',
   };
 }
@@ -93,6 +94,7 @@ export function stateFromDocument(doc) {
     client_side_id: String(d?.client_side_id ?? ''),
     events_host: String(d?.events_host ?? 'us'),
     keys: Array.isArray(d?.metric_event_keys) ? d.metric_event_keys.join('\n') : '',
+    catalogue: catalogueText(d),
     unknown_event_keys: d?.unknown_event_keys === 'drop' ? 'drop' : 'send',
   }));
   const names = destinations.map((d) => d.name);
@@ -112,6 +114,13 @@ export function stateFromDocument(doc) {
     subscriptions,
     sources: doc.sources === undefined ? '' : formatJson(doc.sources),
   };
+}
+
+/** A destination's `metrics` and `catalogue_source` as the text of its catalogue editor. */
+function catalogueText(d) {
+  if (d?.metrics === undefined) return '';
+  if (d.catalogue_source === undefined) return formatJson(d.metrics);
+  return formatJson({ metrics: d.metrics, catalogue_source: d.catalogue_source });
 }
 
 /** Lays a mapping (`null` = unmapped) over a subscription's fields. */

@@ -2,7 +2,7 @@
 //! destinations, subscriptions and source routing. Every problem is collected with its location
 //! (`subscriptions[1].trigger`), never just the first.
 
-use super::catalogue::{MetricCatalogue, UnknownKeyPolicy};
+use super::catalogue::{CatalogueSource, MetricCatalogue, MetricDefinition, UnknownKeyPolicy};
 use super::{BridgeConfig, ConfigProblem, Destination, SegmentSource, Subscription};
 use crate::launchdarkly::EventsBase;
 use crate::track_event::{TrackEventMapping, PRESET_TRIGGER};
@@ -18,11 +18,23 @@ const DESTINATION_KEYS: &[&str] = &[
     "client_side_id",
     "events_host",
     "metric_event_keys",
+    "metrics",
+    "catalogue_source",
     "unknown_event_keys",
     // Written by `launchdarkly pull`; read by the verdicts work, accepted (and ignored) here.
     "metrics",
     "catalogue_source",
 ];
+const METRIC_KEYS: &[&str] = &[
+    "key",
+    "name",
+    "event_key",
+    "numeric",
+    "randomization_units",
+    "unit_aggregation_type",
+    "active_experiments",
+];
+const CATALOGUE_SOURCE_KEYS: &[&str] = &["project", "environment", "api_base", "pulled_at"];
 const SUBSCRIPTION_KEYS: &[&str] = &["name", "trigger", "mapping", "enabled", "destinations"];
 const SOURCE_KEYS: &[&str] = &[
     "name",
@@ -292,29 +304,7 @@ fn read_destinations(reader: &mut Reader, value: Option<&Value>) -> Vec<Destinat
         let events_base = EventsBase::parse(&host)
             .map_err(|error| reader.problem(join(&location, "events_host"), error.to_string()))
             .ok();
-        let policy = match reader
-            .string(object, "unknown_event_keys", &location)
-            .as_deref()
-        {
-            None | Some("send") => UnknownKeyPolicy::Send,
-            Some("drop") => UnknownKeyPolicy::Drop,
-            Some(other) => {
-                reader.problem(
-                    join(&location, "unknown_event_keys"),
-                    format!("{other:?} is not a policy; use \"send\" (report only) or \"drop\""),
-                );
-                UnknownKeyPolicy::Send
-            }
-        };
-        let catalogue = reader
-            .strings(object, "metric_event_keys", &location)
-            .map(|keys| MetricCatalogue::new(keys, policy));
-        if catalogue.is_none() && object.contains_key("unknown_event_keys") {
-            reader.problem(
-                join(&location, "unknown_event_keys"),
-                "applies only with metric_event_keys (the catalogue of known keys)",
-            );
-        }
+        let catalogue = read_catalogue(reader, object, &location);
         if let (Some(name), Some(client_side_id), Some(events_base)) =
             (name, client_side_id, events_base)
         {
@@ -327,6 +317,178 @@ fn read_destinations(reader: &mut Reader, value: Option<&Value>) -> Vec<Destinat
         }
     }
     destinations
+}
+
+/// A destination's metric catalogue: `metric_event_keys`, `metrics`, `catalogue_source` and
+/// `unknown_event_keys`; none without either list.
+fn read_catalogue(
+    reader: &mut Reader,
+    object: &Map<String, Value>,
+    location: &str,
+) -> Option<MetricCatalogue> {
+    let policy = match reader
+        .string(object, "unknown_event_keys", location)
+        .as_deref()
+    {
+        None | Some("send") => UnknownKeyPolicy::Send,
+        Some("drop") => UnknownKeyPolicy::Drop,
+        Some(other) => {
+            reader.problem(
+                join(location, "unknown_event_keys"),
+                format!("{other:?} is not a policy; use \"send\" (report only) or \"drop\""),
+            );
+            UnknownKeyPolicy::Send
+        }
+    };
+    let keys = reader.strings(object, "metric_event_keys", location);
+    let metrics = object
+        .get("metrics")
+        .map(|value| read_metrics(reader, value, &join(location, "metrics")));
+    let source = object.get("catalogue_source").and_then(|value| {
+        read_catalogue_source(reader, value, &join(location, "catalogue_source"))
+    });
+    if keys.is_none() && metrics.is_none() {
+        for setting in ["unknown_event_keys", "catalogue_source"] {
+            if object.contains_key(setting) {
+                reader.problem(
+                    join(location, setting),
+                    "applies only with metric_event_keys or metrics (the metric catalogue)",
+                );
+            }
+        }
+        return None;
+    }
+    Some(MetricCatalogue::with_metrics(
+        keys.unwrap_or_default(),
+        metrics.unwrap_or_default(),
+        source,
+        policy,
+    ))
+}
+
+/// `metrics`: LaunchDarkly metric definitions, as `launchdarkly pull` writes them.
+fn read_metrics(reader: &mut Reader, value: &Value, location: &str) -> Vec<MetricDefinition> {
+    let Some(items) = value.as_array() else {
+        reader.problem(
+            location,
+            format!(
+                "must be an array of metric definitions ({{\"key\", \"event_key\", \"numeric\", \"randomization_units\"}}), not {}",
+                type_name(value)
+            ),
+        );
+        return Vec::new();
+    };
+    let mut metrics: Vec<MetricDefinition> = Vec::new();
+    let mut keys = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let at = format!("{location}[{index}]");
+        let Some(object) = reader.object(item, &at, METRIC_KEYS) else {
+            continue;
+        };
+        let key = reader.required_string(object, "key", &at);
+        if let Some(key) = &key {
+            if keys.contains(key) {
+                reader.problem(
+                    join(&at, "key"),
+                    format!("{key:?} is the key of another metric too"),
+                );
+            }
+            keys.push(key.clone());
+        }
+        let name = reader.string(object, "name", &at);
+        let event_key = reader.required_string(object, "event_key", &at);
+        let numeric = reader.boolean(object, "numeric", &at, false);
+        let units = reader
+            .strings(object, "randomization_units", &at)
+            .unwrap_or_default();
+        // Positions in the array as written (an item that is not a string is reported above).
+        let written = object.get("randomization_units").and_then(Value::as_array);
+        for (position, unit) in written.into_iter().flatten().enumerate() {
+            let Some(unit) = unit.as_str() else { continue };
+            if !is_context_kind(unit) {
+                reader.problem(
+                    format!("{at}.randomization_units[{position}]"),
+                    format!("{unit:?} is not a LaunchDarkly context kind (letters, digits, '.', '_' and '-'; not \"kind\" or \"multi\")"),
+                );
+            }
+        }
+        let unit_aggregation_type = reader.string(object, "unit_aggregation_type", &at);
+        let active_experiments = match object.get("active_experiments") {
+            None | Some(Value::Null) => None,
+            Some(count) => {
+                let whole = count.as_u64();
+                if whole.is_none() {
+                    reader.problem(
+                        join(&at, "active_experiments"),
+                        format!(
+                            "must be a whole number of experiments, 0 or more, not {}",
+                            count
+                        ),
+                    );
+                }
+                whole
+            }
+        };
+        if let (Some(key), Some(event_key)) = (key, event_key) {
+            metrics.push(MetricDefinition {
+                name: name
+                    .filter(|name| !name.is_empty())
+                    .unwrap_or_else(|| key.clone()),
+                key,
+                event_key,
+                numeric,
+                randomization_units: units,
+                unit_aggregation_type,
+                active_experiments,
+            });
+        }
+    }
+    metrics
+}
+
+/// `catalogue_source`: where `launchdarkly pull` read the catalogue (informational).
+fn read_catalogue_source(
+    reader: &mut Reader,
+    value: &Value,
+    location: &str,
+) -> Option<CatalogueSource> {
+    let object = reader.object(value, location, CATALOGUE_SOURCE_KEYS)?;
+    let project = reader.required_string(object, "project", location);
+    let environment = reader.string(object, "environment", location);
+    let api_base = reader.string(object, "api_base", location);
+    if let Some(api_base) = &api_base {
+        if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+            reader.problem(
+                join(location, "api_base"),
+                format!("{api_base:?} is not a URL (https://app.launchdarkly.com, https://app.eu.launchdarkly.com, …)"),
+            );
+        }
+    }
+    let pulled_at = reader.string(object, "pulled_at", location);
+    if let Some(pulled_at) = &pulled_at {
+        if crate::timestamp::parse_iso8601_millis(pulled_at).is_none() {
+            reader.problem(
+                join(location, "pulled_at"),
+                format!("{pulled_at:?} is not an ISO-8601 date and time (2026-11-30T13:30:00Z)"),
+            );
+        }
+    }
+    Some(CatalogueSource {
+        project: project?,
+        environment,
+        api_base,
+        pulled_at,
+    })
+}
+
+/// LaunchDarkly's rule for context kinds: `[A-Za-z0-9._-]+`, and neither `kind` nor `multi`.
+fn is_context_kind(kind: &str) -> bool {
+    !kind.is_empty()
+        && kind != "kind"
+        && kind != "multi"
+        && kind
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 fn read_subscriptions(
@@ -569,5 +731,140 @@ mod tests {
         assert!(preset.enabled);
         assert_eq!(preset.destinations, [0, 1]);
         assert!(preset.mapping.customized_fields().is_empty());
+    }
+
+    fn problems_of(document: Value) -> Vec<String> {
+        match read_document(&document) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn pulled() -> Value {
+        json!({
+            "destinations": [{
+                "name": "production", "client_side_id": "env-1",
+                "metric_event_keys": ["Order Completed", "Hand Written"],
+                "metrics": [
+                    {"key": "revenue", "name": "Revenue", "event_key": "Order Completed", "numeric": true,
+                     "randomization_units": ["user"], "unit_aggregation_type": "sum", "active_experiments": 1},
+                    {"key": "signups", "event_key": "Signed Up"}
+                ],
+                "catalogue_source": {"project": "default", "environment": "production",
+                                     "api_base": "https://app.launchdarkly.com", "pulled_at": "2026-11-30T13:30:00Z"},
+                "unknown_event_keys": "drop"
+            }]
+        })
+    }
+
+    #[test]
+    fn a_pulled_catalogue_is_read_with_its_metrics_and_source() {
+        let config = read_document(&pulled()).unwrap();
+        let catalogue = config.destinations[0].catalogue.as_ref().unwrap();
+        assert_eq!(
+            catalogue.keys(),
+            ["Order Completed", "Hand Written", "Signed Up"]
+        );
+        assert_eq!(catalogue.unknown_keys, UnknownKeyPolicy::Drop);
+        let revenue = &catalogue.metrics()[0];
+        assert_eq!(
+            (revenue.key.as_str(), revenue.name.as_str(), revenue.numeric),
+            ("revenue", "Revenue", true)
+        );
+        assert_eq!(revenue.randomization_units, ["user"]);
+        assert_eq!(revenue.unit_aggregation_type.as_deref(), Some("sum"));
+        assert_eq!(revenue.active_experiments, Some(1));
+        // Defaults: named by its key, conversion, any context kind.
+        let signups = &catalogue.metrics()[1];
+        assert_eq!(signups.name, "signups");
+        assert!(!signups.numeric);
+        assert!(signups.randomization_units.is_empty());
+        assert_eq!(signups.active_experiments, None);
+        let source = catalogue.source().unwrap();
+        assert_eq!(source.project, "default");
+        assert_eq!(source.pulled_at.as_deref(), Some("2026-11-30T13:30:00Z"));
+        let summary = config.summary();
+        assert_eq!(summary["destinations"][0]["metric_event_keys"], 3);
+        assert_eq!(summary["destinations"][0]["metrics"], 2);
+        assert_eq!(
+            summary["destinations"][0]["catalogue_source"]["api_base"],
+            "https://app.launchdarkly.com"
+        );
+        // metrics alone make a catalogue, and unknown_event_keys applies to it.
+        let metrics_only = read_document(&json!({"destinations": [{
+            "name": "p", "client_side_id": "e", "unknown_event_keys": "drop",
+            "metrics": [{"key": "m", "event_key": "E"}]
+        }]}))
+        .unwrap();
+        let catalogue = metrics_only.destinations[0].catalogue.as_ref().unwrap();
+        assert_eq!(catalogue.keys(), ["E"]);
+        assert!(catalogue.source().is_none());
+        assert_eq!(catalogue.unknown_keys, UnknownKeyPolicy::Drop);
+        // Without either list there is no catalogue.
+        let none = read_document(&json!({"destinations": [{"name": "p", "client_side_id": "e"}]}));
+        assert!(none.unwrap().destinations[0].catalogue.is_none());
+    }
+
+    #[test]
+    fn catalogue_problems_are_located_to_their_field() {
+        let problems = problems_of(json!({"destinations": [
+            {"name": "ok", "client_side_id": "e0", "metrics": []},
+            {"name": "production", "client_side_id": "env-1",
+             "metrics": [
+                {"key": "revenue", "event_key": "Order Completed", "numeric": "yes"},
+                {"key": "revenue", "event_key": ""},
+                {"event_key": 7, "randomization_units": ["user", 3, "multi", ""], "colour": "red"},
+                "revenue",
+                {"key": "x", "event_key": "X", "active_experiments": -1, "name": 5},
+                {"key": "y", "event_key": "Y", "active_experiments": 1.5, "randomization_units": "user"}
+             ],
+             "catalogue_source": {"environment": 3, "api_base": "app.launchdarkly.com",
+                                  "pulled_at": "yesterday", "token": "api-123"}},
+            {"name": "third", "client_side_id": "e3", "metrics": {"key": "m"}},
+            {"name": "fourth", "client_side_id": "e4", "catalogue_source": {"project": "p"},
+             "unknown_event_keys": "drop"}
+        ]}));
+        let expected = [
+            "destinations[1].metrics[0].numeric: must be true or false, not a string",
+            "destinations[1].metrics[1].key: \"revenue\" is the key of another metric too",
+            "destinations[1].metrics[1].event_key: must not be empty",
+            "destinations[1].metrics[2].colour: unknown setting; the settings here are key, name, event_key, numeric, randomization_units, unit_aggregation_type, active_experiments",
+            "destinations[1].metrics[2].key: is required",
+            "destinations[1].metrics[2].event_key: must be a string, not a number",
+            "destinations[1].metrics[2].randomization_units[1]: must be a string, not a number",
+            "destinations[1].metrics[2].randomization_units[2]: \"multi\" is not a LaunchDarkly context kind (letters, digits, '.', '_' and '-'; not \"kind\" or \"multi\")",
+            "destinations[1].metrics[2].randomization_units[3]: \"\" is not a LaunchDarkly context kind (letters, digits, '.', '_' and '-'; not \"kind\" or \"multi\")",
+            "destinations[1].metrics[3]: must be an object, not a string",
+            "destinations[1].metrics[4].name: must be a string, not a number",
+            "destinations[1].metrics[4].active_experiments: must be a whole number of experiments, 0 or more, not -1",
+            "destinations[1].metrics[5].randomization_units: must be an array of strings, not a string",
+            "destinations[1].metrics[5].active_experiments: must be a whole number of experiments, 0 or more, not 1.5",
+            "destinations[1].catalogue_source.token: unknown setting; the settings here are project, environment, api_base, pulled_at",
+            "destinations[1].catalogue_source.project: is required",
+            "destinations[1].catalogue_source.environment: must be a string, not a number",
+            "destinations[1].catalogue_source.api_base: \"app.launchdarkly.com\" is not a URL (https://app.launchdarkly.com, https://app.eu.launchdarkly.com, …)",
+            "destinations[1].catalogue_source.pulled_at: \"yesterday\" is not an ISO-8601 date and time (2026-11-30T13:30:00Z)",
+            "destinations[2].metrics: must be an array of metric definitions ({\"key\", \"event_key\", \"numeric\", \"randomization_units\"}), not an object",
+            "destinations[3].unknown_event_keys: applies only with metric_event_keys or metrics (the metric catalogue)",
+            "destinations[3].catalogue_source: applies only with metric_event_keys or metrics (the metric catalogue)",
+        ];
+        assert_eq!(problems, expected);
+    }
+
+    #[test]
+    fn hand_written_catalogues_keep_working() {
+        let config = read_document(&json!({"destinations": [{
+            "name": "p", "client_side_id": "e", "metric_event_keys": ["A", "B"]
+        }]}))
+        .unwrap();
+        let catalogue = config.destinations[0].catalogue.as_ref().unwrap();
+        assert_eq!(catalogue.keys(), ["A", "B"]);
+        assert!(catalogue.metrics().is_empty());
+        assert_eq!(catalogue.unknown_keys, UnknownKeyPolicy::Send);
+        assert_eq!(
+            problems_of(json!({"destinations": [{"name": "p", "client_side_id": "e",
+                "metric_event_keys": ["A"], "unknown_event_keys": "maybe"}]})),
+            ["destinations[0].unknown_event_keys: \"maybe\" is not a policy; use \"send\" (report only) or \"drop\""]
+        );
     }
 }

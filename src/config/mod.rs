@@ -10,7 +10,10 @@ mod catalogue;
 mod document;
 pub mod refreshed;
 
-pub use catalogue::{KeyCheck, MetricCatalogue, UnknownKeyPolicy};
+pub use catalogue::{
+    CatalogueSource, Judgement, KeyCheck, MetricCatalogue, MetricDefinition, UnknownKeyPolicy,
+    Verdicts,
+};
 pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
 
 use crate::launchdarkly::EventsBase;
@@ -596,6 +599,8 @@ impl BridgeConfig {
                 "events_host": d.events_base.region(),
                 "bulk_url": d.bulk_url(),
                 "metric_event_keys": d.catalogue.as_ref().map(|c| c.keys().len()),
+                "metrics": d.catalogue.as_ref().map(|c| c.metrics().len()),
+                "catalogue_source": d.catalogue.as_ref().and_then(|c| c.source()),
             })).collect::<Vec<_>>(),
             "subscriptions": self.subscriptions.iter().map(|s| json!({
                 "name": s.name,

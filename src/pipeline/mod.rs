@@ -4,9 +4,7 @@
 
 pub mod trace;
 
-use crate::config::{
-    BridgeConfig, Destination, KeyCheck, SourceRoute, Subscription, UnknownKeyPolicy,
-};
+use crate::config::{BridgeConfig, Destination, Judgement, SourceRoute, Subscription};
 use crate::delivery::PayloadLimits;
 use crate::inbound::{Limits, ReceivedEvents};
 use crate::launchdarkly::{bulk_headers, payload_id, CustomEvent};
@@ -495,21 +493,21 @@ fn process_event(
             let Some(destination) = config.destinations.get(position) else {
                 continue;
             };
-            let (send, check) = check_catalogue(destination, &custom.key, &mut accepted.warnings);
-            if let (Some(check), Some(catalogue), true) =
-                (check, &destination.catalogue, ran.is_some())
-            {
+            let warned = accepted.warnings.len();
+            let judgement = check_catalogue(destination, &custom, &mut accepted.warnings);
+            if let (Some(judgement), true) = (&judgement, ran.is_some()) {
+                let verdicts = accepted.warnings.get(warned..).unwrap_or_default();
                 key_checks.push(KeyCheckTrace::new(
                     index,
                     &subscription.name,
                     &destination.name,
-                    &custom.key,
-                    &check,
-                    catalogue.unknown_keys,
+                    &custom,
+                    judgement,
+                    verdicts,
                 ));
             }
-            if !send {
-                dropped.push(destination.name.clone());
+            if let Some(reason) = judgement.as_ref().and_then(Judgement::drop_reason) {
+                dropped.push((destination.name.clone(), reason));
                 continue;
             }
             // Serialised and identified once, however many destinations get it.
@@ -599,52 +597,59 @@ fn process_event(
         }
         return rejected;
     }
+    dropped_outcome(index, &dropped, accepted.warnings)
+}
+
+/// Judges a LaunchDarkly event by a destination's catalogue (none without one: the common
+/// case costs a branch); its verdicts become warnings.
+fn check_catalogue<'c>(
+    destination: &'c Destination,
+    custom: &CustomEvent<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Option<Judgement<'c>> {
+    let catalogue = destination.catalogue.as_ref()?;
+    let kinds = || custom.context_keys.iter().map(|(kind, _)| kind);
+    let judgement = catalogue.judge(&custom.key, kinds, custom.metric_value.is_some());
+    judgement.warn(&destination.name, &custom.key, kinds, warnings);
+    Some(judgement)
+}
+
+/// The outcome of an event that every destination's catalogue dropped (`unknown_event_keys`
+/// is `"drop"`), each with its reason: skipped with the first reason, `warnings` kept.
+fn dropped_outcome(index: usize, dropped: &[(String, Reason)], warnings: Vec<Warning>) -> Outcome {
+    let mut parts: Vec<(Reason, Vec<&str>)> = Vec::new();
+    for (destination, reason) in dropped {
+        match parts.iter_mut().find(|(known, _)| known == reason) {
+            Some((_, names)) if names.contains(&destination.as_str()) => {}
+            Some((_, names)) => names.push(destination),
+            None => parts.push((*reason, vec![destination])),
+        }
+    }
+    let message = parts
+        .iter()
+        .map(|(reason, names)| match reason {
+            Reason::UnknownEventKey => format!(
+                "the event key is not a known metric event key of {}",
+                names.join(", ")
+            ),
+            _ => format!(
+                "no metric of {} would count it ({reason})",
+                names.join(", ")
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let reason = parts
+        .first()
+        .map_or(Reason::UnknownEventKey, |(reason, _)| *reason);
     let mut skipped = Outcome::new(
         index,
         OutcomeStatus::Skipped,
-        Reason::UnknownEventKey,
-        format!(
-            "not sent: the event key is not a known metric event key of {} (unknown_event_keys = \"drop\")",
-            dropped.join(", ")
-        ),
+        reason,
+        format!("not sent: {message} (unknown_event_keys = \"drop\")"),
     );
-    skipped.warnings = accepted.warnings;
+    skipped.warnings = warnings;
     skipped
-}
-
-/// Checks an event key against a destination's catalogue: whether to send it, and the check
-/// (none without a catalogue). A key that is not known gets a warning.
-fn check_catalogue(
-    destination: &Destination,
-    key: &str,
-    warnings: &mut Vec<Warning>,
-) -> (bool, Option<KeyCheck>) {
-    let Some(catalogue) = &destination.catalogue else {
-        return (true, None);
-    };
-    let check = catalogue.check(key);
-    let warning = match &check {
-        KeyCheck::Known => return (true, Some(check)),
-        KeyCheck::NearMiss { suggestion, difference } => Warning {
-            code: Reason::EventKeyNearMiss,
-            message: format!(
-                "{key:?} is not a metric event key of {:?}, but {suggestion:?} is (differs in {difference}); LaunchDarkly matches event keys exactly",
-                destination.name
-            ),
-        },
-        KeyCheck::Unknown => Warning {
-            code: Reason::UnknownEventKey,
-            message: format!(
-                "{key:?} is not a metric event key of {:?}: no metric will count it",
-                destination.name
-            ),
-        },
-    };
-    warnings.push(warning);
-    (
-        catalogue.unknown_keys == UnknownKeyPolicy::Send,
-        Some(check),
-    )
 }
 
 /// The outcome of an event that no subscription matched, naming the closest trigger.

@@ -4,9 +4,9 @@
 //! key check. The decisions are the pipeline's own, recorded as it makes them; the trace only
 //! adds the explanations (failed conditions, field provenance) for people.
 
-use crate::config::{BridgeConfig, KeyCheck, SourceRoute, Subscription, UnknownKeyPolicy};
+use crate::config::{BridgeConfig, Judgement, KeyCheck, SourceRoute, Subscription};
 use crate::launchdarkly::CustomEvent;
-use crate::outcome::Reason;
+use crate::outcome::{Reason, Warning};
 use crate::track_event::{field_traces, FieldTrace, Rejection};
 use serde::Serialize;
 use serde_json::Value;
@@ -91,7 +91,8 @@ pub enum KeyCheckResult {
     Unknown,
 }
 
-/// One destination's check of one LaunchDarkly event's key.
+/// One destination's check of one LaunchDarkly event's key: the key check, the metrics using
+/// the key, every verdict, and whether the event was sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KeyCheckTrace {
     /// The Segment event's position.
@@ -102,7 +103,7 @@ pub struct KeyCheckTrace {
     pub destination: String,
     /// The event key.
     pub key: String,
-    /// The verdict.
+    /// The key check.
     pub result: KeyCheckResult,
     /// The catalogue key a near miss probably meant.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,22 +111,45 @@ pub struct KeyCheckTrace {
     /// What differs from it (`case`, `whitespace`, `punctuation`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub difference: Option<String>,
-    /// For a key that is not known: whether it was sent anyway (`unknown_event_keys`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sent: Option<bool>,
+    /// The catalogue's metrics whose event key this is (empty for an unknown key, or a key
+    /// listed in `metric_event_keys` without definitions).
+    pub metrics: Vec<MetricTrace>,
+    /// Every verdict, as the outcome's warnings carry them (`unknown_event_key`,
+    /// `event_key_near_miss`, `numeric_metric_without_value`, `metric_value_ignored`,
+    /// `no_randomization_unit`); empty when a metric counts the event and nothing is amiss.
+    pub verdicts: Vec<Warning>,
+    /// Whether a metric counts the event (a listed key without definitions is taken to be).
+    pub counted: bool,
+    /// Whether it was sent: counted, or sent anyway (`unknown_event_keys` = `"send"`).
+    pub sent: bool,
+}
+
+/// A metric an event key feeds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MetricTrace {
+    /// The metric's key.
+    pub key: String,
+    /// Its name.
+    pub name: String,
+    /// Numeric or conversion.
+    pub numeric: bool,
+    /// Its randomization units (empty: any context kind).
+    pub randomization_units: Vec<String>,
+    /// Whether it counts this event (a context kind among its units; a value if numeric).
+    pub counts: bool,
 }
 
 impl KeyCheckTrace {
-    /// The record of `check`, made by a catalogue whose policy is `policy`.
+    /// The record of `judgement` about `event`, whose verdicts became the warnings `verdicts`.
     pub(super) fn new(
         event_index: usize,
         subscription: &str,
         destination: &str,
-        key: &str,
-        check: &KeyCheck,
-        policy: UnknownKeyPolicy,
+        event: &CustomEvent<'_>,
+        judgement: &Judgement<'_>,
+        verdicts: &[Warning],
     ) -> Self {
-        let (result, suggestion, difference) = match check {
+        let (result, suggestion, difference) = match &judgement.check {
             KeyCheck::Known => (KeyCheckResult::Known, None, None),
             KeyCheck::NearMiss {
                 suggestion,
@@ -137,15 +161,29 @@ impl KeyCheckTrace {
             ),
             KeyCheck::Unknown => (KeyCheckResult::Unknown, None, None),
         };
+        let kinds = || event.context_keys.iter().map(|(kind, _)| kind);
+        let has_value = event.metric_value.is_some();
         KeyCheckTrace {
             event_index,
             subscription: subscription.to_string(),
             destination: destination.to_string(),
-            key: key.to_string(),
+            key: event.key.to_string(),
             result,
             suggestion,
             difference,
-            sent: (result != KeyCheckResult::Known).then_some(policy == UnknownKeyPolicy::Send),
+            metrics: judgement
+                .metrics()
+                .map(|metric| MetricTrace {
+                    key: metric.key.clone(),
+                    name: metric.name.clone(),
+                    numeric: metric.numeric,
+                    randomization_units: metric.randomization_units.clone(),
+                    counts: metric.counts(kinds(), has_value),
+                })
+                .collect(),
+            verdicts: verdicts.to_vec(),
+            counted: judgement.counted,
+            sent: judgement.send,
         }
     }
 }

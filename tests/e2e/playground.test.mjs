@@ -202,6 +202,65 @@ test('a near miss of a metric event key is pointed out', async () => {
   assert.equal((await bodyJson())[0].key, 'order completed');
 });
 
+test('a catalogue pasted from pull shows the metrics an event feeds and every verdict', async () => {
+  const catalogue = page.locator('[data-location="destinations[0].metrics"]');
+  // A located problem first: a randomization unit that is no context kind.
+  await catalogue.fill(JSON.stringify([{ key: 'revenue', event_key: 'Order Completed', randomization_units: ['multi'] }]));
+  const slotProblem = slot('destinations[0].metrics');
+  await slotProblem.locator('.problem').waitFor({ timeout: 3000 });
+  assert.match(await slotProblem.innerText(), /destinations\[0\]\.metrics\[0\]\.randomization_units\[0\]/);
+  // What `segment-ld-bridge launchdarkly pull` prints.
+  await catalogue.fill(JSON.stringify({
+    destinations: [{
+      name: 'production',
+      client_side_id: 'env-123',
+      metrics: [
+        { key: 'revenue', name: 'Revenue', event_key: 'Order Completed', numeric: true, randomization_units: ['user'] },
+        { key: 'signups', name: 'Sign-ups', event_key: 'Signed Up', numeric: false, randomization_units: ['account'] },
+      ],
+      catalogue_source: { project: 'default', environment: 'production', api_base: 'https://app.launchdarkly.com', pulled_at: '2026-11-30T13:30:00Z' },
+    }],
+  }, null, 2));
+  await slotProblem.waitFor({ state: 'hidden', timeout: 3000 });
+  // The metric_value mapping reads properties.total: without it, the numeric metric does not count.
+  await page.fill('#event-editor', JSON.stringify({ type: 'track', event: 'Order Completed', userId: 'user-7', properties: { revenue: 5 } }));
+  const warning = page.locator('[data-test="outcome"] li[data-code="numeric_metric_without_value"]');
+  await warning.waitFor({ timeout: 3000 });
+  assert.match(await warning.innerText(), /"Order Completed" feeds the numeric metric "revenue" \(Revenue\) of "production", but the event has no metricValue/);
+  const fed = page.locator('[data-test="key-check"] li[data-metric="revenue"]');
+  assert.equal(await fed.getAttribute('data-counts'), 'false');
+  assert.match(await fed.innerText(), /feeds revenue \(Revenue\) — numeric, randomized by user: does not count this event/);
+  assert.match(await page.locator('[data-test="key-check"] .verdicts').innerText(), /numeric_metric_without_value/);
+  assert.match(await page.locator('[data-test="catalogue-source"]').innerText(),
+    /Catalogue of production: 2 metrics, pulled from project default, environment production \(https:\/\/app\.launchdarkly\.com\) at 2026-11-30T13:30:00Z/);
+  // Still sent ("send"); with "drop" it is not, and the outcome says why.
+  assert.equal((await bodyJson())[0].key, 'Order Completed');
+  await page.selectOption('[data-location="destinations[0].unknown_event_keys"]', 'drop');
+  const skipped = page.locator('[data-test="outcome"][data-status="skipped"]');
+  await skipped.waitFor({ timeout: 3000 });
+  assert.equal(await skipped.getAttribute('data-reason'), 'numeric_metric_without_value');
+  await page.locator('[data-test="no-request"]').waitFor({ timeout: 2000 });
+  // A value: counted and sent.
+  await page.fill('#event-editor', JSON.stringify({ type: 'track', event: 'Order Completed', userId: 'user-7', properties: { total: 5 } }));
+  await waitForBody((b) => b[0]?.metricValue === 5, 'the counted event');
+  assert.equal(await fed.getAttribute('data-counts'), 'true');
+  // A kind that is no randomization unit of the metric.
+  await page.fill('#event-editor', JSON.stringify({ type: 'track', event: 'Signed Up', userId: 'user-7' }));
+  await page.locator('[data-test="outcome"][data-reason="no_randomization_unit"]').waitFor({ timeout: 3000 });
+  assert.match(await page.locator('[data-test="key-check"] li[data-counted="false"]').innerText(), /not sent \(unknown_event_keys = "drop"\)/);
+  // The export carries the catalogue as the configuration document holds it.
+  await page.click('#export-open');
+  const exported = JSON.parse(await page.locator('#export-json').innerText());
+  await page.click('#export-dialog button[value="close"]');
+  assert.equal(exported.destinations[0].metrics.length, 2);
+  assert.equal(exported.destinations[0].catalogue_source.project, 'default');
+  assert.equal(exported.destinations[0].unknown_event_keys, 'drop');
+  // Back as before for the tests that follow.
+  await page.selectOption('[data-location="destinations[0].unknown_event_keys"]', 'send');
+  await catalogue.fill('');
+  await page.locator('[data-test="catalogue-source"]').waitFor({ state: 'detached', timeout: 3000 });
+});
+
 test('a rejected event says why, and nothing is sent', async () => {
   await page.click('[data-sample="broken"]');
   const outcome = page.locator('[data-test="outcome"][data-status="rejected"]');

@@ -296,6 +296,12 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
                 for warning in &config.warnings {
                     report.push_str(&format!("\nwarning: {warning}"));
                 }
+                for destination in &config.destinations {
+                    if let Some(catalogue) = &destination.catalogue {
+                        let line = catalogue.describe();
+                        report.push_str(&format!("\ncatalogue of {:?}: {line}", destination.name));
+                    }
+                }
                 for name in config.secret_names() {
                     report.push_str(&format!(
                         "\nnote: the Worker secret {name} must be set (wrangler secret put {name})"
