@@ -6,19 +6,19 @@
 //!
 //! Metrics belong to a project, not to an environment, so one catalogue serves every destination
 //! whose client-side ID is one of the project's environments. The environments are read to know
-//! which destinations those are (and to name each one's environment): a destination of another
-//! project keeps what it had. By default only destinations without a catalogue of their own
+//! which destinations those are (and to name each one's environment, in its catalogue's
+//! source): a destination of another project keeps what it had. The catalogue carries the
+//! metrics' definitions, so every verdict of `config::catalogue` applies. By default only destinations without a catalogue of their own
 //! (no `metric_event_keys` in the document) get it; `LD_CATALOGUE_OVERRIDE = "true"` gives it to
 //! the others too.
 //!
 //! Pure: the settings, the stored record, laying it over, and the status. The requests, KV and
 //! the schedule are the Worker adapter's (`src/worker_adapter/catalogue.rs`).
 
-use super::{BridgeConfig, ConfigProblem, MetricCatalogue, UnknownKeyPolicy};
-use crate::launchdarkly_project::{metrics_to_catalogue, pulled_at};
+use super::{BridgeConfig, CatalogueSource, ConfigProblem, MetricCatalogue, UnknownKeyPolicy};
 use crate::launchdarkly_project::{
-    ApiBase, ApiError, Environment, LeftOut, Metric, MetricDefinition, Reading, API_BASE_US,
-    TOKEN_VAR,
+    metrics_to_catalogue, pulled_at, ApiBase, ApiError, Environment, LeftOut, Metric,
+    MetricDefinition, Reading, API_BASE_US, TOKEN_VAR,
 };
 use serde::{Deserialize, Serialize};
 
@@ -396,15 +396,17 @@ pub struct Coverage {
 }
 
 /// Lays a refreshed catalogue over `config`'s destinations of the project: those without a
-/// catalogue get it with `settings.unknown_keys`; with [`RefreshSettings::replaces_hand_written`]
-/// those with one get it too and keep their own `unknown_event_keys` policy. Destinations of
-/// another project are left as they are.
+/// catalogue get it (its metric definitions, so every verdict applies, and where it came from)
+/// with `settings.unknown_keys`; with [`RefreshSettings::replaces_hand_written`] those with one
+/// get it too and keep their own `unknown_event_keys` policy. Destinations of another project
+/// are left as they are.
 pub fn lay_over(
     config: &mut BridgeConfig,
     settings: &RefreshSettings,
     catalogue: &FetchedCatalogue,
 ) -> Coverage {
-    let keys = catalogue.event_keys();
+    let definitions: Vec<super::MetricDefinition> =
+        catalogue.metrics.iter().map(definition).collect();
     let mut coverage = Coverage::default();
     for destination in &mut config.destinations {
         let Some(environment) = catalogue.environment_of(&destination.client_side_id) else {
@@ -419,13 +421,37 @@ pub fn lay_over(
                 continue;
             }
         };
-        destination.catalogue = Some(MetricCatalogue::new(keys.clone(), policy));
+        let source = CatalogueSource {
+            project: settings.project.clone(),
+            environment: Some(environment.to_string()),
+            api_base: Some(settings.api_base.as_str().to_string()),
+            pulled_at: Some(catalogue.fetched_at.clone()),
+        };
+        destination.catalogue = Some(MetricCatalogue::with_metrics(
+            Vec::new(),
+            definitions.clone(),
+            Some(source),
+            policy,
+        ));
         coverage.destinations.push(CoveredDestination {
             destination: destination.name.clone(),
             environment: environment.to_string(),
         });
     }
     coverage
+}
+
+/// A pulled metric as the configuration's catalogue holds it (the same fields).
+fn definition(metric: &MetricDefinition) -> super::MetricDefinition {
+    super::MetricDefinition {
+        key: metric.key.clone(),
+        name: metric.name.clone(),
+        event_key: metric.event_key.clone(),
+        numeric: metric.numeric,
+        randomization_units: metric.randomization_units.clone(),
+        unit_aggregation_type: metric.unit_aggregation_type.clone(),
+        active_experiments: metric.active_experiments,
+    }
 }
 
 /// Where the refresh stands, in one word.
@@ -807,6 +833,22 @@ mod tests {
         let production = config.destinations[0].catalogue.as_ref().unwrap();
         assert_eq!(production.keys(), ["Order Completed", "Signed Up"]);
         assert_eq!(production.unknown_keys, UnknownKeyPolicy::Send);
+        // The metric definitions, so that every verdict applies, and where they came from.
+        assert_eq!(production.metrics().len(), 3);
+        let revenue = &production.metrics()[0];
+        assert_eq!((revenue.key.as_str(), revenue.numeric), ("revenue", true));
+        assert_eq!(revenue.randomization_units, ["user"]);
+        assert_eq!(
+            production.source(),
+            Some(&CatalogueSource {
+                project: "default".into(),
+                environment: Some("production".into()),
+                api_base: Some(API_BASE_US.into()),
+                pulled_at: Some("2026-11-30T13:30:00Z".into()),
+            })
+        );
+        let judged = production.judge("Order Completed", || ["user"], false);
+        assert!(judged.verdicts.numeric_metric_without_value);
         let test = config.destinations[1].catalogue.as_ref().unwrap();
         assert_eq!(test.keys(), ["Hand Written"]);
         assert!(config.destinations[2].catalogue.is_none());

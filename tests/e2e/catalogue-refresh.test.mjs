@@ -78,14 +78,14 @@ const adminHealth = (target = bridge) => target.send('GET', '/health', undefined
 
 let sequence = 0;
 /** Posts one track event with key `event`; answers with every outcome. */
-function track(event, target = bridge, path = '/segment') {
+function track(event, target = bridge, path = '/segment', properties = { revenue: 5 }) {
   sequence += 1;
   return target.post(`${path}?outcomes=all`, {
     type: 'track',
     event,
     userId: 'user-cron',
     messageId: `m-cron-${sequence}`,
-    properties: { revenue: 5 },
+    properties,
   });
 }
 
@@ -175,10 +175,14 @@ test('requests then judge event keys by it: unknown keys and near misses are rep
   const near = await track('signed up');
   assert.deepEqual(codes(near.json.outcomes[0]), ['event_key_near_miss']);
   assert.match(near.json.outcomes[0].warnings[0].message, /"Signed Up"/);
-  // unknown_event_keys is "send" by default: all three reached LaunchDarkly.
+  // The metrics' definitions came with it: a numeric metric without a value is reported.
+  const valueless = await track('Order Completed', bridge, '/segment', {});
+  assert.deepEqual(codes(valueless.json.outcomes[0]), ['numeric_metric_without_value']);
+  assert.match(valueless.json.outcomes[0].warnings[0].message, /revenue/);
+  // unknown_event_keys is "send" by default: all four reached LaunchDarkly.
   assert.deepEqual(
     ld.received.map((request) => request.json[0].key),
-    ['Order Completed', 'Checkout Started', 'signed up'],
+    ['Order Completed', 'Checkout Started', 'signed up', 'Order Completed'],
   );
 });
 
@@ -204,6 +208,13 @@ test('/health with the admin token says when, from where and how many; public /h
     not_in_project: [],
   });
   assert.equal(health.json.config.destinations[0].metric_event_keys, 2);
+  assert.equal(health.json.config.destinations[0].metrics, 3);
+  assert.deepEqual(health.json.config.destinations[0].catalogue_source, {
+    project: 'default',
+    environment: 'production',
+    api_base: api.baseUrl,
+    pulled_at: record.catalogue.fetched_at,
+  });
   const open = await bridge.get('/health');
   assert.deepEqual(Object.keys(open.json), ['status', 'name', 'version', 'dev_mode']);
   const wrong = await bridge.send('GET', '/health', undefined, { authorization: 'Bearer wrong' });
@@ -275,9 +286,11 @@ test('a refresh that succeeds again replaces the copy and clears the error', asy
   const record = await stored();
   assert.equal(record.last_error, undefined);
   assert.deepEqual(record.catalogue.metrics.map((metric) => metric.key), ['revenue', 'orders', 'signups', 'trials']);
-  // This isolate uses it at once.
+  // This isolate uses it at once (a conversion metric: the value is ignored).
   const trial = await track('Trial Started');
-  assert.deepEqual(codes(trial.json.outcomes[0]), []);
+  assert.deepEqual(codes(trial.json.outcomes[0]), ['metric_value_ignored']);
+  const counted = await track('Trial Started', bridge, '/segment', {});
+  assert.deepEqual(codes(counted.json.outcomes[0]), []);
   assert.equal((await adminHealth()).json.catalogue_refresh.state, 'ok');
 });
 
