@@ -811,6 +811,7 @@ fn the_playground_and_the_worker_agree_on_verdicts() {
         authorization: None,
         signature: None,
         body: body.as_bytes(),
+        outcomes: api::OutcomeDetail::All,
     };
     let route = Route::Webhook {
         source_id: Some("web".to_string()),
