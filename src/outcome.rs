@@ -60,6 +60,12 @@ pub enum Reason {
     MappingFailed,
     /// Rejected: the timestamp is outside the accepted window.
     TimestampOutOfRange,
+    /// Skipped: the event's `integrations` object keeps it from the destination.
+    DisabledByIntegrations,
+    /// Skipped: the event lacks the consent the destination requires.
+    NoConsent,
+    /// Skipped: the subscription's keyed sampling leaves the event's context key out.
+    SampledOut,
 }
 
 impl Reason {
@@ -85,6 +91,9 @@ impl Reason {
             Reason::InvalidEventProperties => "invalid_event_properties",
             Reason::MappingFailed => "mapping_failed",
             Reason::TimestampOutOfRange => "timestamp_out_of_range",
+            Reason::DisabledByIntegrations => "disabled_by_integrations",
+            Reason::NoConsent => "no_consent",
+            Reason::SampledOut => "sampled_out",
         }
     }
 }
@@ -174,6 +183,9 @@ mod tests {
             Reason::InvalidEventProperties,
             Reason::MappingFailed,
             Reason::TimestampOutOfRange,
+            Reason::DisabledByIntegrations,
+            Reason::NoConsent,
+            Reason::SampledOut,
         ] {
             let json = serde_json::to_value(reason).unwrap();
             assert_eq!(json, reason.as_str());

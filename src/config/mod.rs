@@ -12,6 +12,7 @@ mod document;
 pub use catalogue::{KeyCheck, MetricCatalogue, UnknownKeyPolicy};
 pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
 
+use crate::envelope::{DestinationRules, SubscriptionRules};
 use crate::launchdarkly::EventsBase;
 use crate::track_event::{TimestampWindow, TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
@@ -93,6 +94,8 @@ pub struct Destination {
     pub events_base: EventsBase,
     /// The known metric event keys, when the user listed them.
     pub catalogue: Option<MetricCatalogue>,
+    /// Its Segment envelope settings: integration names and consent.
+    pub envelope: DestinationRules,
 }
 
 impl Destination {
@@ -111,6 +114,7 @@ impl Destination {
                 client_side_id: client_side_id.to_string(),
                 events_base,
                 catalogue: None,
+                envelope: DestinationRules::default(),
             }),
             _ => Err(problems),
         }
@@ -135,6 +139,8 @@ pub struct Subscription {
     pub enabled: bool,
     /// Indexes into [`BridgeConfig::destinations`].
     pub destinations: Vec<usize>,
+    /// Its Segment envelope settings: property filters and sampling.
+    pub envelope: SubscriptionRules,
 }
 
 impl Subscription {
@@ -152,6 +158,7 @@ impl Subscription {
             mapping,
             enabled: true,
             destinations,
+            envelope: SubscriptionRules::default(),
         }
     }
 
@@ -574,6 +581,9 @@ impl BridgeConfig {
                 "events_host": d.events_base.region(),
                 "bulk_url": d.bulk_url(),
                 "metric_event_keys": d.catalogue.as_ref().map(|c| c.keys().len()),
+                "integration_names": d.envelope.integration_names,
+                "required_consent": d.envelope.required_consent,
+                "without_consent": d.envelope.without_consent,
             })).collect::<Vec<_>>(),
             "subscriptions": self.subscriptions.iter().map(|s| json!({
                 "name": s.name,
@@ -585,6 +595,9 @@ impl BridgeConfig {
                 } else {
                     json!({"customized_fields": s.mapping.customized_fields()})
                 },
+                "allow_properties": s.envelope.filter.as_ref().and_then(|f| f.allow()).map(|paths| paths.iter().map(|p| p.as_str()).collect::<Vec<_>>()),
+                "deny_properties": s.envelope.filter.as_ref().map(|f| f.deny().iter().map(|p| p.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
+                "sample_rate": s.envelope.sampling.as_ref().map(|s| s.rate),
             })).collect::<Vec<_>>(),
             "sources": self.sources.iter().map(|s| json!({
                 "name": s.name,
