@@ -99,9 +99,9 @@ function provenanceSection(result) {
       }
       blocks.push(h('div', { class: 'trace', 'data-test': 'provenance', 'data-subscription': s.name },
         h('h4', {}, title, s.rejection ? rejectionBadge(s.rejection) : null),
-        s.rejection ? h('p', { class: 'rejection' }, code(s.rejection.code), ' ', s.rejection.message) : null,
+        s.rejection ? h('p', { class: ENVELOPE_CODES.has(s.rejection.code) ? 'rejection skip' : 'rejection' }, code(s.rejection.code), ' ', s.rejection.message) : null,
         envelopeBlock(s.envelope),
-        h('div', { class: 'fields' }, s.fields.map(fieldRow))));
+        h('div', { class: 'fields' }, s.fields.map((f) => fieldRow(f, f.output === 'data' ? s.envelope?.dropped_properties : null)))));
     }
   }
   return h('section', { class: 'provenance' },
@@ -154,14 +154,18 @@ function envelopeBlock(envelope) {
   return h('div', { class: 'envelope-trace', 'data-test': 'envelope' }, h('h5', {}, 'Segment envelope'), h('ul', {}, items));
 }
 
-function fieldRow(f) {
+/** A field's row; `dropped`: what the property filters then dropped from it (for `data`). */
+function fieldRow(f, dropped) {
   const value = f.state === 'missing' ? h('span', { class: 'muted' }, '—') : code(inlineJson(f.value), { class: 'value' });
   return h('div', { class: `field-row ${f.state}`, 'data-field': f.field },
     h('div', { class: 'ld' }, code(f.output), h('div', { class: 'muted small' }, f.label, f.customized ? h('span', { class: 'badge custom' }, 'custom') : null)),
     h('div', { class: 'how' },
       h('div', {}, value),
       h('div', { class: 'via' }, h('span', { class: 'muted' }, 'from '), code(f.via)),
-      f.note ? h('div', { class: `note ${f.state}` }, f.note) : null));
+      f.note ? h('div', { class: `note ${f.state}` }, f.note) : null,
+      dropped?.length
+        ? h('div', { class: 'note dropped-note', 'data-test': 'dropped-note' }, 'then the property filters drop ', dropped.map((d, n) => [n ? ', ' : '', code(d.path)]), ': never sent')
+        : null));
 }
 
 function keyCheckSection(result) {
