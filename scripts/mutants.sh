@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_MUTANTS_VERSION=27.1.0
-files=${MUTANTS_FILES:-"src/api.rs src/inbound.rs src/delivery.rs src/config/mod.rs src/config/document.rs src/pipeline/mod.rs src/pipeline/trace.rs src/config/catalogue.rs src/outcome.rs src/track_event/reads.rs src/launchdarkly.rs src/timestamp.rs src/segment.rs src/track_event/mod.rs"}
+files=${MUTANTS_FILES:-"src/api.rs src/inbound.rs src/delivery.rs src/config/mod.rs src/config/document.rs src/pipeline/mod.rs src/pipeline/trace.rs src/config/catalogue.rs src/outcome.rs src/track_event/reads.rs src/launchdarkly.rs src/timestamp.rs src/segment.rs src/track_event/mod.rs src/envelope.rs"}
 jobs=${MUTANTS_JOBS:-1}
 
 if ! cargo mutants --version 2>/dev/null | grep -q "$CARGO_MUTANTS_VERSION"; then

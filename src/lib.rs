@@ -9,6 +9,7 @@
 pub mod api;
 pub mod config;
 pub mod delivery;
+pub mod envelope;
 pub mod inbound;
 mod js;
 mod json;

@@ -69,6 +69,12 @@ pub enum Reason {
     /// None of its context kinds is a randomization unit of a metric using its event key:
     /// LaunchDarkly will not attribute it to an experiment.
     NoRandomizationUnit,
+    /// Skipped: the event's `integrations` object keeps it from the destination.
+    DisabledByIntegrations,
+    /// Skipped: the event lacks the consent the destination requires.
+    NoConsent,
+    /// Skipped: the subscription's keyed sampling leaves the event's context key out.
+    SampledOut,
 }
 
 impl Reason {
@@ -97,6 +103,9 @@ impl Reason {
             Reason::NumericMetricWithoutValue => "numeric_metric_without_value",
             Reason::MetricValueIgnored => "metric_value_ignored",
             Reason::NoRandomizationUnit => "no_randomization_unit",
+            Reason::DisabledByIntegrations => "disabled_by_integrations",
+            Reason::NoConsent => "no_consent",
+            Reason::SampledOut => "sampled_out",
         }
     }
 }
@@ -189,6 +198,9 @@ mod tests {
             Reason::NumericMetricWithoutValue,
             Reason::MetricValueIgnored,
             Reason::NoRandomizationUnit,
+            Reason::DisabledByIntegrations,
+            Reason::NoConsent,
+            Reason::SampledOut,
         ] {
             let json = serde_json::to_value(reason).unwrap();
             assert_eq!(json, reason.as_str());

@@ -137,7 +137,50 @@ fn the_preset_reads_no_context() {
     ] {
         assert!(read.contains(field), "{field}");
     }
-    for field in ["context", "integrations", "traits", "writeKey", "sentAt"] {
+    // `integrations` addresses destinations (the Segment envelope); it is small.
+    assert!(read.contains("integrations"));
+    for field in ["context", "traits", "writeKey", "sentAt"] {
         assert!(!read.contains(field), "{field}");
     }
+}
+
+/// Consent lives in `context`: a destination that checks it makes the bridge read `context`,
+/// and the Worker's path decides as the parsed event does.
+#[test]
+fn consent_and_integrations_are_read_where_the_envelope_needs_them() {
+    use segment_ld_bridge::config::read_document;
+    let config = read_document(&serde_json::json!({
+        "destinations": [{"name": "d", "client_side_id": "env", "required_consent": ["Analytics"]}],
+        "sources": [{"name": "s", "allow_unsigned": true, "default": true}]
+    }))
+    .unwrap();
+    assert!(config.fields_read().contains("context"));
+    assert!(config.fields_read().contains("integrations"));
+    let events = serde_json::json!([
+        {"type": "track", "event": "E", "userId": "u1",
+         "context": {"consent": {"categoryPreferences": {"Analytics": true}}}},
+        {"type": "track", "event": "E", "userId": "u2",
+         "context": {"consent": {"categoryPreferences": {"Analytics": false}}}},
+        {"type": "track", "event": "E", "userId": "u3", "integrations": {"LaunchDarkly": false},
+         "context": {"consent": {"categoryPreferences": {"Analytics": true}}}}
+    ]);
+    let route = pipeline::every_destination(&config);
+    let options = Options::at(1_750_000_000_000);
+    let parsed = events.as_array().unwrap().clone();
+    let whole = pipeline::process(&config, &route, Events::Parsed(&parsed), options);
+    let text = events.to_string();
+    let received =
+        inbound::read_events(text.as_bytes(), &Limits::SEGMENT, config.fields_read()).unwrap();
+    let read = pipeline::process(
+        &config,
+        &route,
+        Events::Received(&received, &Limits::SEGMENT),
+        options,
+    );
+    let reasons: Vec<&str> = read.outcomes.iter().map(|o| o.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        ["track_event", "no_consent", "disabled_by_integrations"]
+    );
+    assert_eq!(whole.outcomes, read.outcomes);
 }

@@ -861,3 +861,144 @@ fn the_playground_and_the_worker_agree_on_verdicts() {
         assert_eq!(shown["payload_id"], planned.payload_id.to_string());
     }
 }
+
+#[wasm_bindgen_test]
+fn the_envelope_shows_what_the_worker_does() {
+    use segment_ld_bridge::api::{self, DeliveryReport, IngestPlan, IngestRequest, Route};
+    use segment_ld_bridge::inbound::Limits;
+    let config = json!({
+        "destinations": [
+            {"name": "production", "client_side_id": "env-1"},
+            {"name": "consented", "client_side_id": "env-2", "integration_names": ["Consented"],
+             "required_consent": ["Analytics"], "without_consent": "skip"}
+        ],
+        "sources": [{"name": "web", "source_ids": ["web"], "allow_unsigned": true}],
+        "subscriptions": [
+            {"name": "orders", "deny_properties": ["email"], "allow_properties": ["revenue", "email", "address.city"]},
+            {"name": "sampled", "sample_rate": 0, "mapping": {"event_name": "sampled"}}
+        ]
+    });
+    let with_pii = json!({"type": "track", "event": "Order Completed", "userId": "u-1", "messageId": "m-1",
+        "timestamp": "2024-05-06T07:08:09.123Z",
+        "properties": {"revenue": 5, "email": "a@b.c", "plan": "pro", "address": {"city": "Paris", "street": "x"}}});
+    let mut opted_out = with_pii.clone();
+    opted_out["messageId"] = json!("m-2");
+    opted_out["integrations"] = json!({"LaunchDarkly": false});
+    let mut consented = with_pii.clone();
+    consented["messageId"] = json!("m-3");
+    consented["integrations"] = json!({"All": false, "Consented": true});
+    consented["context"] = json!({"consent": {"categoryPreferences": {"Analytics": true}}});
+    let events = json!([with_pii, opted_out, consented]);
+    let body = events.to_string();
+    let playground = json_of(run(
+        &config.to_string(),
+        &body,
+        Some("web".to_string()),
+        Some(RECEIVED_AT),
+    ));
+    assert_eq!(playground["ok"], true, "{playground}");
+    let bridge = read_document(&config).expect("valid");
+    let request = IngestRequest {
+        content_type: Some("application/json"),
+        authorization: None,
+        signature: None,
+        body: body.as_bytes(),
+        outcomes: api::OutcomeDetail::All,
+    };
+    let route = Route::Webhook {
+        source_id: Some("web".to_string()),
+    };
+    let IngestPlan::Deliver(delivery) = api::plan_ingest(
+        &bridge,
+        &route,
+        &request,
+        &Limits::SEGMENT,
+        RECEIVED_AT as i64,
+    ) else {
+        panic!("the Worker should deliver");
+    };
+    let reports: Vec<DeliveryReport> = (delivery.processed.payloads.iter())
+        .map(|_| DeliveryReport::queued())
+        .collect();
+    let worker = api::finish(&delivery, &reports).to_json();
+    assert_eq!(playground["outcomes"], worker["outcomes"]);
+    let reasons: Vec<&str> = (worker["outcomes"].as_array().unwrap().iter())
+        .map(|o| o["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["track_event", "disabled_by_integrations", "track_event"]
+    );
+    let deliveries = playground["deliveries"].as_array().unwrap();
+    for (shown, sent) in deliveries
+        .iter()
+        .zip(worker["deliveries"].as_array().unwrap())
+    {
+        assert_eq!(shown["payload_id"], sent["payload_id"]);
+        assert_eq!(shown["destination"], sent["destination"]);
+    }
+    for (shown, planned) in deliveries.iter().zip(&delivery.processed.payloads) {
+        assert_eq!(shown["body"], planned.body.as_str());
+        assert!(!planned.body.contains("a@b.c"), "{}", planned.body);
+        assert!(!planned.body.contains("\"plan\""), "{}", planned.body);
+    }
+    // The trace: dropped properties with why, the sampling verdict, each destination's gates.
+    let orders = &playground["events"][0]["subscriptions"][0]["envelope"];
+    assert_eq!(
+        orders["dropped_properties"],
+        json!([
+            {"path": "email", "reason": "denied", "by": "email"},
+            {"path": "plan", "reason": "not_allowed"},
+            {"path": "address.street", "reason": "not_allowed"}
+        ])
+    );
+    let sampled = &playground["events"][0]["subscriptions"][1]["envelope"]["sampling"];
+    assert_eq!(sampled["kept"], false);
+    assert_eq!(sampled["context_key"], "u-1");
+    let gates = &playground["events"][1]["subscriptions"][0]["envelope"]["destinations"];
+    assert_eq!(
+        gates[0]["integrations"],
+        json!({"result": "disabled", "name": "LaunchDarkly"})
+    );
+    assert_eq!(
+        gates[1]["consent"],
+        json!({"result": "no_preferences", "sent": false})
+    );
+    assert_eq!(
+        playground["events"][1]["subscriptions"][0]["rejection"]["code"],
+        "disabled_by_integrations"
+    );
+    let gates = &playground["events"][2]["subscriptions"][0]["envelope"]["destinations"];
+    assert_eq!(gates[0]["passes"], false);
+    assert_eq!(
+        gates[1]["integrations"],
+        json!({"result": "enabled", "name": "Consented"})
+    );
+    assert_eq!(gates[1]["consent"], json!({"result": "given"}));
+    assert_eq!(gates[1]["passes"], true);
+    // The summary shows the settings.
+    assert_eq!(
+        playground["summary"]["destinations"][1]["required_consent"],
+        json!(["Analytics"])
+    );
+}
+
+#[wasm_bindgen_test]
+fn envelope_problems_are_located() {
+    let config = json!({
+        "destinations": [{"name": "production", "client_side_id": "env-1",
+                          "integration_names": ["All"], "without_consent": "never"}],
+        "subscriptions": [{"name": "orders", "deny_properties": ["a..b"], "sample_rate": 2}]
+    });
+    let answer = run_json(&config, &purchase());
+    assert_eq!(answer["ok"], false);
+    assert_eq!(
+        locations(&answer),
+        [
+            "destinations[0].integration_names[0]",
+            "destinations[0].without_consent",
+            "subscriptions[0].deny_properties[0]",
+            "subscriptions[0].sample_rate"
+        ]
+    );
+}

@@ -1,7 +1,10 @@
 // The bridge configuration document built from the edited state, as BRIDGE_CONFIG reads it.
 import * as core from './pkg/segment_ld_bridge.js';
 import { sameJson } from './json.js';
-import { PRESET, state } from './state.js';
+import { DEFAULT_INTEGRATION_NAMES, PRESET, state } from './state.js';
+
+/** The non-empty lines of a list editor, trimmed. */
+const lines = (text) => (text ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
 
 /** Parses one editor's JSON with the core's parser; `hint` explains common slips. */
 function parseEditor(text) {
@@ -71,6 +74,12 @@ export function buildDocument() {
       if (catalogue.source !== undefined) out.catalogue_source = catalogue.source;
     }
     if ((keys.length || catalogue) && d.unknown_event_keys === 'drop') out.unknown_event_keys = 'drop';
+    // The Segment envelope: written only when not the defaults (a saved state may predate it).
+    const names = lines(d.integration_names ?? DEFAULT_INTEGRATION_NAMES.join('\n'));
+    if (!sameJson(names, DEFAULT_INTEGRATION_NAMES)) out.integration_names = names;
+    const consent = lines(d.required_consent);
+    if (consent.length) out.required_consent = consent;
+    if (d.without_consent === 'skip') out.without_consent = 'skip';
     return out;
   });
   const subscriptions = state.subscriptions.map((s, i) => {
@@ -92,6 +101,13 @@ export function buildDocument() {
     if (Object.keys(mapping).length) out.mapping = mapping;
     if (!s.enabled) out.enabled = false;
     if (s.destinations) out.destinations = s.destinations.map((j) => state.destinations[j]?.name).filter((n) => n !== undefined);
+    const allow = lines(s.allow_properties);
+    if (allow.length) out.allow_properties = allow;
+    const deny = lines(s.deny_properties);
+    if (deny.length) out.deny_properties = deny;
+    const rate = (s.sample_rate ?? '').trim();
+    if (rate && /^[0-9.eE+-]+$/.test(rate) && Number.isFinite(Number(rate))) out.sample_rate = Number(rate);
+    else if (rate) problems.push({ location: `subscriptions[${i}].sample_rate`, message: `${JSON.stringify(rate)} is not a number: a share from 0 (send none) to 1 (send all)` });
     return out;
   });
   const doc = { destinations, subscriptions };

@@ -3,7 +3,7 @@ import { $, append, h, indentOnTab } from './dom.js';
 import { renderSamples } from './event-pane.js';
 import { fieldEditor } from './mapping-fields.js';
 import { scheduleRun } from './run.js';
-import { PRESET, newDestination, newSubscription, state } from './state.js';
+import { DEFAULT_INTEGRATION_NAMES, PRESET, newDestination, newSubscription, state } from './state.js';
 
 export function renderConfig() {
   const form = $('#config-form');
@@ -86,7 +86,61 @@ function destinationCard(d, i) {
       },
       h('option', { value: 'send', selected: d.unknown_event_keys !== 'drop' }, 'send, and report (default)'),
       h('option', { value: 'drop', selected: d.unknown_event_keys === 'drop' }, 'drop, and report'))),
+    destinationEnvelope(d, at),
   );
+}
+
+/** A list edited one item per line. */
+function linesEditor(location, value, onInput, placeholder) {
+  return h('textarea', {
+    class: 'code lines',
+    rows: 2,
+    spellcheck: 'false',
+    placeholder,
+    'data-location': location,
+    value: value ?? '',
+    oninput: (event) => { onInput(event.target.value); scheduleRun(); },
+  });
+}
+
+/** A destination's Segment envelope: its names in the integrations object, and consent. */
+function destinationEnvelope(d, at) {
+  d.integration_names ??= DEFAULT_INTEGRATION_NAMES.join('\n');
+  const changed = d.integration_names !== DEFAULT_INTEGRATION_NAMES.join('\n') || d.required_consent?.trim() || d.without_consent === 'skip';
+  return h('details', { class: 'envelope', 'data-envelope': at, open: changed ? true : undefined },
+    h('summary', {}, 'Segment envelope ', h('span', { class: 'muted' }, 'integrations object and consent')),
+    row('Integration names', `${at}.integration_names`,
+      linesEditor(`${at}.integration_names`, d.integration_names, (v) => { d.integration_names = v; }, 'empty: the integrations object is ignored'),
+      'the names that address this destination in an event\'s integrations object, one per line, matched exactly'),
+    h('div', { class: 'grid2' },
+      row('Required consent', `${at}.required_consent`,
+        linesEditor(`${at}.required_consent`, d.required_consent, (v) => { d.required_consent = v; }, 'e.g. Analytics'),
+        'categories of context.consent.categoryPreferences that must be true'),
+      row('Without consent', `${at}.without_consent`,
+        h('select', {
+          'data-location': `${at}.without_consent`,
+          onchange: (event) => { d.without_consent = event.target.value; scheduleRun(); },
+        },
+        h('option', { value: 'send', selected: d.without_consent !== 'skip' }, 'send (default)'),
+        h('option', { value: 'skip', selected: d.without_consent === 'skip' }, 'skip')),
+        'events without consent preferences')));
+}
+
+/** A subscription's Segment envelope: property filters on data, keyed sampling. */
+function subscriptionEnvelope(s, at) {
+  const changed = s.allow_properties?.trim() || s.deny_properties?.trim() || s.sample_rate?.trim();
+  return h('details', { class: 'envelope', 'data-envelope': at, open: changed ? true : undefined },
+    h('summary', {}, 'Segment envelope ', h('span', { class: 'muted' }, 'property filters and sampling')),
+    h('div', { class: 'grid2' },
+      row('Allow properties', `${at}.allow_properties`,
+        linesEditor(`${at}.allow_properties`, s.allow_properties, (v) => { s.allow_properties = v; }, 'empty: every property'),
+        'dot paths in data, one per line (address.*)'),
+      row('Deny properties', `${at}.deny_properties`,
+        linesEditor(`${at}.deny_properties`, s.deny_properties, (v) => { s.deny_properties = v; }, 'e.g. email'),
+        'never sent; wins over allow')),
+    row('Sample rate', `${at}.sample_rate`,
+      input(`${at}.sample_rate`, s.sample_rate ?? '', (v) => { s.sample_rate = v; }, { placeholder: 'empty: every event; 0.25: a quarter of the users', inputmode: 'decimal' }),
+      'from 0 to 1, keyed on the context key: a user is always in or always out'));
 }
 
 function subscriptionCard(s, i) {
@@ -119,6 +173,7 @@ function subscriptionCard(s, i) {
       h('span', { class: 'muted' }, 'Segment\'s mapping JSON; empty = unmapped')),
     h('div', { class: 'problems', 'data-problems': `${at}.mapping`, hidden: true }),
     PRESET.fields.map((field) => fieldEditor(s, i, field)),
+    subscriptionEnvelope(s, at),
   );
 }
 

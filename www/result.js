@@ -98,9 +98,10 @@ function provenanceSection(result) {
         continue;
       }
       blocks.push(h('div', { class: 'trace', 'data-test': 'provenance', 'data-subscription': s.name },
-        h('h4', {}, title, s.rejection ? h('span', { class: 'status rejected' }, 'rejected') : null),
-        s.rejection ? h('p', { class: 'rejection' }, code(s.rejection.code), ' ', s.rejection.message) : null,
-        h('div', { class: 'fields' }, s.fields.map(fieldRow))));
+        h('h4', {}, title, s.rejection ? rejectionBadge(s.rejection) : null),
+        s.rejection ? h('p', { class: ENVELOPE_CODES.has(s.rejection.code) ? 'rejection skip' : 'rejection' }, code(s.rejection.code), ' ', s.rejection.message) : null,
+        envelopeBlock(s.envelope),
+        h('div', { class: 'fields' }, s.fields.map((f) => fieldRow(f, f.output === 'data' ? s.envelope?.dropped_properties : null)))));
     }
   }
   return h('section', { class: 'provenance' },
@@ -108,14 +109,63 @@ function provenanceSection(result) {
     blocks.length ? blocks : h('p', { class: 'muted' }, 'No subscription handled these events.'));
 }
 
-function fieldRow(f) {
+/** The codes of the Segment envelope: the event is skipped, not rejected. */
+const ENVELOPE_CODES = new Set(['disabled_by_integrations', 'no_consent', 'sampled_out']);
+
+function rejectionBadge(rejection) {
+  return ENVELOPE_CODES.has(rejection.code)
+    ? h('span', { class: 'status skipped' }, 'skipped')
+    : h('span', { class: 'status rejected' }, 'rejected');
+}
+
+/** What the Segment envelope decided for one subscription: only what is not the default. */
+function envelopeBlock(envelope) {
+  if (!envelope) return null;
+  const quote = (text) => code(JSON.stringify(text));
+  const items = [];
+  for (const gate of envelope.destinations) {
+    const notes = [];
+    const { integrations, consent } = gate;
+    if (integrations.result === 'disabled') notes.push(['the integrations object turns ', quote(integrations.name), ' off']);
+    if (integrations.result === 'all_disabled') notes.push(['the integrations object turns ', quote('All'), ' off and none of its names on']);
+    if (integrations.result === 'enabled') notes.push(['the integrations object turns ', quote(integrations.name), ' on']);
+    if (consent.result === 'given') notes.push('consent given');
+    if (consent.result === 'missing') notes.push(['no consent for ', consent.categories.map((c, n) => [n ? ', ' : '', quote(c)])]);
+    if (consent.result === 'no_preferences') notes.push(`no consent preferences: ${consent.sent ? 'sent' : 'skipped'} (without_consent = "${consent.sent ? 'send' : 'skip'}")`);
+    if (!notes.length) continue;
+    items.push(h('li', { class: gate.passes ? 'pass' : 'closed', 'data-test': 'gate', 'data-destination': gate.destination, 'data-passes': String(gate.passes) },
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, gate.passes ? '✓' : '✗'), ' ', gate.destination, ': ', notes.map((note, n) => [n ? '; ' : '', note])));
+  }
+  const sampling = envelope.sampling;
+  if (sampling) {
+    items.push(h('li', { class: sampling.kept ? 'pass' : 'closed', 'data-test': 'sampling', 'data-kept': String(sampling.kept) },
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, sampling.kept ? '✓' : '✗'), ' sampling: context key ', quote(sampling.context_key),
+      ` falls at ${sampling.position.toFixed(4)}, ${sampling.kept ? 'below' : 'at or above'} sample_rate ${sampling.rate}: ${sampling.kept ? 'in' : 'sampled out'}`));
+  }
+  const dropped = envelope.dropped_properties;
+  if (dropped) {
+    items.push(h('li', { 'data-test': 'dropped' },
+      dropped.length
+        ? ['dropped from data (never sent): ', dropped.map((d, n) => [n ? ', ' : '', h('span', { class: 'dropped', 'data-path': d.path, 'data-reason': d.reason },
+          code(d.path), h('span', { class: 'muted' }, d.reason === 'denied' ? ` (denied by ${d.by})` : ' (not in allow_properties)'))])]
+        : 'property filters: nothing dropped'));
+  }
+  if (!items.length) return null;
+  return h('div', { class: 'envelope-trace', 'data-test': 'envelope' }, h('h5', {}, 'Segment envelope'), h('ul', {}, items));
+}
+
+/** A field's row; `dropped`: what the property filters then dropped from it (for `data`). */
+function fieldRow(f, dropped) {
   const value = f.state === 'missing' ? h('span', { class: 'muted' }, '—') : code(inlineJson(f.value), { class: 'value' });
   return h('div', { class: `field-row ${f.state}`, 'data-field': f.field },
     h('div', { class: 'ld' }, code(f.output), h('div', { class: 'muted small' }, f.label, f.customized ? h('span', { class: 'badge custom' }, 'custom') : null)),
     h('div', { class: 'how' },
       h('div', {}, value),
       h('div', { class: 'via' }, h('span', { class: 'muted' }, 'from '), code(f.via)),
-      f.note ? h('div', { class: `note ${f.state}` }, f.note) : null));
+      f.note ? h('div', { class: `note ${f.state}` }, f.note) : null,
+      dropped?.length
+        ? h('div', { class: 'note dropped-note', 'data-test': 'dropped-note' }, 'then the property filters drop ', dropped.map((d, n) => [n ? ', ' : '', code(d.path)]), ': never sent')
+        : null));
 }
 
 function keyCheckSection(result) {

@@ -55,6 +55,21 @@ export const SAMPLES = [
     },
   },
   {
+    id: 'optout',
+    label: 'Opted out of LaunchDarkly',
+    event: {
+      type: 'track',
+      event: 'Order Completed',
+      userId: 'user-3310',
+      anonymousId: '2b7e1c90-4f3a-4d8e-a1c2-5f6e7d8c9b0a',
+      messageId: 'msg-optout-1',
+      timestamp: '2026-04-01T09:33:30Z',
+      integrations: { LaunchDarkly: false },
+      context: { consent: { categoryPreferences: { Analytics: true, Advertising: false } } },
+      properties: { revenue: 18, email: 'jo@example.com' },
+    },
+  },
+  {
     id: 'page',
     label: 'Page view',
     event: {

@@ -4,6 +4,8 @@ import { formatJson } from './json.js';
 
 const STORAGE_KEY = 'segment-ld-bridge/playground/v1';
 const DEFAULT_CLIENT_SIDE_ID = 'your-client-side-id';
+/** A destination's names in an event's integrations object when it lists none (the core's). */
+export const DEFAULT_INTEGRATION_NAMES = ['LaunchDarkly', 'LaunchDarkly (Actions)', 'segment-ld-bridge'];
 
 /** Segment's Track Event preset and field descriptions, from the core. */
 export let PRESET = null;
@@ -37,13 +39,19 @@ export function newDestination(index) {
     keys: '',
     catalogue: '',
     unknown_event_keys: 'send',
+    ...newDestinationEnvelope(),
   };
+}
+
+/** A destination's Segment envelope settings, as edited: lists one item per line. */
+export function newDestinationEnvelope() {
+  return { integration_names: DEFAULT_INTEGRATION_NAMES.join('\n'), required_consent: '', without_consent: 'send' };
 }
 
 export function newSubscription(name = PRESET.subscription_name) {
   const fields = {};
   for (const field of PRESET.fields) fields[field.name] = presetFieldText(field.name);
-  return { name, trigger: PRESET.trigger, enabled: true, destinations: null, fields };
+  return { name, trigger: PRESET.trigger, enabled: true, destinations: null, fields, allow_properties: '', deny_properties: '', sample_rate: '' };
 }
 
 export function defaultState() {
@@ -96,6 +104,9 @@ export function stateFromDocument(doc) {
     keys: Array.isArray(d?.metric_event_keys) ? d.metric_event_keys.join('\n') : '',
     catalogue: catalogueText(d),
     unknown_event_keys: d?.unknown_event_keys === 'drop' ? 'drop' : 'send',
+    integration_names: (Array.isArray(d?.integration_names) ? d.integration_names : DEFAULT_INTEGRATION_NAMES).join('\n'),
+    required_consent: Array.isArray(d?.required_consent) ? d.required_consent.join('\n') : '',
+    without_consent: d?.without_consent === 'skip' ? 'skip' : 'send',
   }));
   const names = destinations.map((d) => d.name);
   const subscriptions = (Array.isArray(doc.subscriptions) ? doc.subscriptions : [{}]).map((s) => {
@@ -106,6 +117,9 @@ export function stateFromDocument(doc) {
       subscription.destinations = s.destinations.map((n) => names.indexOf(n)).filter((i) => i >= 0);
     }
     if (s?.mapping && typeof s.mapping === 'object') setFields(subscription, s.mapping);
+    if (Array.isArray(s?.allow_properties)) subscription.allow_properties = s.allow_properties.join('\n');
+    if (Array.isArray(s?.deny_properties)) subscription.deny_properties = s.deny_properties.join('\n');
+    if (typeof s?.sample_rate === 'number') subscription.sample_rate = String(s.sample_rate);
     return subscription;
   });
   return {

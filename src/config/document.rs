@@ -4,6 +4,10 @@
 
 use super::catalogue::{CatalogueSource, MetricCatalogue, MetricDefinition, UnknownKeyPolicy};
 use super::{BridgeConfig, ConfigProblem, Destination, SegmentSource, Subscription};
+use crate::envelope::{
+    DestinationRules, PropertyFilter, PropertyPath, Sampling, SubscriptionRules, WithoutConsent,
+    ALL,
+};
 use crate::launchdarkly::EventsBase;
 use crate::track_event::{TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
@@ -21,9 +25,9 @@ const DESTINATION_KEYS: &[&str] = &[
     "metrics",
     "catalogue_source",
     "unknown_event_keys",
-    // Written by `launchdarkly pull`; read by the verdicts work, accepted (and ignored) here.
-    "metrics",
-    "catalogue_source",
+    "integration_names",
+    "required_consent",
+    "without_consent",
 ];
 const METRIC_KEYS: &[&str] = &[
     "key",
@@ -35,7 +39,16 @@ const METRIC_KEYS: &[&str] = &[
     "active_experiments",
 ];
 const CATALOGUE_SOURCE_KEYS: &[&str] = &["project", "environment", "api_base", "pulled_at"];
-const SUBSCRIPTION_KEYS: &[&str] = &["name", "trigger", "mapping", "enabled", "destinations"];
+const SUBSCRIPTION_KEYS: &[&str] = &[
+    "name",
+    "trigger",
+    "mapping",
+    "enabled",
+    "destinations",
+    "allow_properties",
+    "deny_properties",
+    "sample_rate",
+];
 const SOURCE_KEYS: &[&str] = &[
     "name",
     "source_ids",
@@ -305,6 +318,7 @@ fn read_destinations(reader: &mut Reader, value: Option<&Value>) -> Vec<Destinat
             .map_err(|error| reader.problem(join(&location, "events_host"), error.to_string()))
             .ok();
         let catalogue = read_catalogue(reader, object, &location);
+        let envelope = read_destination_envelope(reader, object, &location);
         if let (Some(name), Some(client_side_id), Some(events_base)) =
             (name, client_side_id, events_base)
         {
@@ -313,6 +327,7 @@ fn read_destinations(reader: &mut Reader, value: Option<&Value>) -> Vec<Destinat
                 client_side_id,
                 events_base,
                 catalogue,
+                envelope,
             });
         }
     }
@@ -543,6 +558,7 @@ fn read_subscriptions(
         .ok();
         let enabled = reader.boolean(object, "enabled", &location, true);
         let refs = reader.destination_refs(object, &location, destinations);
+        let envelope = read_subscription_envelope(reader, object, &location, mapping.as_ref());
         if let (Some(name), Some(trigger), Some(mapping)) = (name, trigger, mapping) {
             subscriptions.push(Subscription {
                 name,
@@ -550,6 +566,7 @@ fn read_subscriptions(
                 mapping,
                 enabled,
                 destinations: refs,
+                envelope,
             });
         }
     }
@@ -684,6 +701,151 @@ fn read_sources(
         }
     }
     sources
+}
+
+/// A destination's Segment envelope settings: `integration_names` (default
+/// [`crate::envelope::DEFAULT_INTEGRATION_NAMES`]; `[]` ignores the integrations object),
+/// `required_consent` and `without_consent` (`"send"`, the default, or `"skip"`).
+fn read_destination_envelope(
+    reader: &mut Reader,
+    object: &Map<String, Value>,
+    location: &str,
+) -> DestinationRules {
+    let mut rules = DestinationRules::default();
+    if let Some(names) = reader.strings(object, "integration_names", location) {
+        for (at, name) in string_items(object, "integration_names", location) {
+            if name == ALL {
+                reader.problem(
+                    at,
+                    "\"All\" is Segment's switch for every destination, not a destination's name: list the names events use for this destination ([] ignores the integrations object)",
+                );
+            } else {
+                reader.name_text(at, name, "integrations names are matched exactly");
+            }
+        }
+        rules.integration_names = names;
+    }
+    if let Some(categories) = reader.strings(object, "required_consent", location) {
+        for (at, category) in string_items(object, "required_consent", location) {
+            reader.name_text(at, category, "consent categories are matched exactly");
+        }
+        rules.required_consent = categories;
+    }
+    if let Some(text) = reader.string(object, "without_consent", location) {
+        match WithoutConsent::parse(&text) {
+            Some(choice) => rules.without_consent = choice,
+            None => reader.problem(
+                join(location, "without_consent"),
+                format!("{text:?} is not a choice; use \"send\" (the default: events without consent preferences are sent) or \"skip\""),
+            ),
+        }
+    }
+    rules
+}
+
+/// A subscription's Segment envelope settings: `allow_properties` and `deny_properties` (dot
+/// paths in the LaunchDarkly `data`), `sample_rate` (0 to 1, keyed on the context key of
+/// `mapping`).
+fn read_subscription_envelope(
+    reader: &mut Reader,
+    object: &Map<String, Value>,
+    location: &str,
+    mapping: Option<&TrackEventMapping>,
+) -> SubscriptionRules {
+    // Whether `data` is the event's properties, as with the preset.
+    let preset_data = || {
+        mapping.is_some_and(|mapping| {
+            mapping.fields().get("event_properties")
+                == crate::track_event::preset_fields().get("event_properties")
+        })
+    };
+    let paths = |reader: &mut Reader, key: &str| {
+        reader.strings(object, key, location)?;
+        let mut paths = Vec::new();
+        for (at, text) in string_items(object, key, location) {
+            match PropertyPath::parse(text) {
+                Ok(path) => {
+                    if text.starts_with("properties.") && preset_data() {
+                        reader.warnings.push(ConfigProblem {
+                            location: at,
+                            message: format!(
+                                "paths are relative to the LaunchDarkly data, which is the event's properties with this mapping: {text:?} names properties.{text}; did you mean {:?}?",
+                                text.trim_start_matches("properties.")
+                            ),
+                        });
+                    }
+                    paths.push(path);
+                }
+                Err(error) => reader.problem(at, error.to_string()),
+            }
+        }
+        Some(paths)
+    };
+    let allow = paths(reader, "allow_properties");
+    let deny = paths(reader, "deny_properties").unwrap_or_default();
+    let filter = PropertyFilter::new(allow, deny);
+    let sampling = match object.get("sample_rate") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(number)) => match number.as_f64() {
+            Some(rate) if (0.0..=1.0).contains(&rate) => Some(Sampling::new(
+                rate,
+                mapping.and_then(|mapping| mapping.fields().get("context_kind")),
+            )),
+            _ => {
+                reader.problem(
+                    join(location, "sample_rate"),
+                    format!("{number} is out of range: a share from 0 (send none) to 1 (send all)"),
+                );
+                None
+            }
+        },
+        Some(other) => {
+            reader.problem(
+                join(location, "sample_rate"),
+                format!(
+                    "must be a number from 0 (send none) to 1 (send all), not {}",
+                    type_name(other)
+                ),
+            );
+            None
+        }
+    };
+    SubscriptionRules {
+        filter: (!filter.is_empty()).then_some(filter),
+        sampling,
+    }
+}
+
+/// The string items of the array at `key`, each with its location (`…key[2]`).
+fn string_items<'v>(
+    object: &'v Map<String, Value>,
+    key: &str,
+    location: &str,
+) -> Vec<(String, &'v str)> {
+    let base = join(location, key);
+    object
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(index, item)| Some((format!("{base}[{index}]"), item.as_str()?)))
+        .collect()
+}
+
+impl Reader {
+    /// Checks a name matched exactly (an integration name, a consent category): empty is a
+    /// problem, spaces at its ends a warning.
+    fn name_text(&mut self, location: String, name: &str, why: &str) {
+        if name.trim().is_empty() {
+            self.problem(location, "must not be empty");
+        } else if name.trim() != name {
+            self.warnings.push(ConfigProblem {
+                location,
+                message: format!("{name:?} has spaces at its ends; {why}"),
+            });
+        }
+    }
 }
 
 fn join(location: &str, key: &str) -> String {

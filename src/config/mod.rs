@@ -16,6 +16,7 @@ pub use catalogue::{
 };
 pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
 
+use crate::envelope::{DestinationRules, SubscriptionRules};
 use crate::launchdarkly::EventsBase;
 use crate::segment::FieldsRead;
 use crate::track_event::{TimestampWindow, TrackEventMapping, PRESET_TRIGGER};
@@ -99,6 +100,8 @@ pub struct Destination {
     pub events_base: EventsBase,
     /// The known metric event keys, when the user listed them.
     pub catalogue: Option<MetricCatalogue>,
+    /// Its Segment envelope settings: integration names and consent.
+    pub envelope: DestinationRules,
 }
 
 impl Destination {
@@ -117,6 +120,7 @@ impl Destination {
                 client_side_id: client_side_id.to_string(),
                 events_base,
                 catalogue: None,
+                envelope: DestinationRules::default(),
             }),
             _ => Err(problems),
         }
@@ -141,6 +145,8 @@ pub struct Subscription {
     pub enabled: bool,
     /// Indexes into [`BridgeConfig::destinations`].
     pub destinations: Vec<usize>,
+    /// Its Segment envelope settings: property filters and sampling.
+    pub envelope: SubscriptionRules,
 }
 
 impl Subscription {
@@ -158,6 +164,7 @@ impl Subscription {
             mapping,
             enabled: true,
             destinations,
+            envelope: SubscriptionRules::default(),
         }
     }
 
@@ -297,12 +304,22 @@ pub struct BridgeConfig {
 }
 
 impl BridgeConfig {
-    /// The top-level event fields the pipeline, the triggers and the mappings of every
-    /// subscription read: events are parsed into values for these fields only. Worked out on
+    /// The top-level event fields the pipeline, the destinations' envelope checks, and the
+    /// triggers and mappings of every subscription read: events are parsed into values for these fields only. Worked out on
     /// first use; the configuration does not change afterwards.
     pub fn fields_read(&self) -> &FieldsRead {
         self.fields_read.get_or_init(|| {
             let mut read = FieldsRead::pipeline();
+            // The Segment envelope: `integrations` addresses destinations, and consent lives
+            // in `context`.
+            for destination in &self.destinations {
+                if !destination.envelope.integration_names.is_empty() {
+                    read.add("integrations");
+                }
+                if destination.envelope.checks_consent() {
+                    read.add("context");
+                }
+            }
             for subscription in &self.subscriptions {
                 read.merge(&subscription.trigger.fields_read());
                 read.merge(subscription.mapping.fields_read());
@@ -601,6 +618,9 @@ impl BridgeConfig {
                 "metric_event_keys": d.catalogue.as_ref().map(|c| c.keys().len()),
                 "metrics": d.catalogue.as_ref().map(|c| c.metrics().len()),
                 "catalogue_source": d.catalogue.as_ref().and_then(|c| c.source()),
+                "integration_names": d.envelope.integration_names,
+                "required_consent": d.envelope.required_consent,
+                "without_consent": d.envelope.without_consent,
             })).collect::<Vec<_>>(),
             "subscriptions": self.subscriptions.iter().map(|s| json!({
                 "name": s.name,
@@ -612,6 +632,9 @@ impl BridgeConfig {
                 } else {
                     json!({"customized_fields": s.mapping.customized_fields()})
                 },
+                "allow_properties": s.envelope.filter.as_ref().and_then(|f| f.allow()).map(|paths| paths.iter().map(|p| p.as_str()).collect::<Vec<_>>()),
+                "deny_properties": s.envelope.filter.as_ref().map(|f| f.deny().iter().map(|p| p.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
+                "sample_rate": s.envelope.sampling.as_ref().map(|s| s.rate),
             })).collect::<Vec<_>>(),
             "sources": self.sources.iter().map(|s| json!({
                 "name": s.name,

@@ -6,6 +6,7 @@ pub mod trace;
 
 use crate::config::{BridgeConfig, Destination, Judgement, SourceRoute, Subscription};
 use crate::delivery::PayloadLimits;
+use crate::envelope::{self, EnvelopeTrace};
 use crate::inbound::{Limits, ReceivedEvents};
 use crate::launchdarkly::{bulk_headers, payload_id, CustomEvent};
 use crate::segment;
@@ -466,8 +467,35 @@ fn process_event(
     );
     let mut rejections = Vec::new();
     let mut dropped = Vec::new();
+    // The Segment envelope (src/envelope.rs): integrations and consent close destinations
+    // before anything is mapped; sampling and property filters follow the mapping.
+    let closed = envelope::Closed::find(
+        event,
+        (route.destinations.iter())
+            .filter_map(|&d| Some((d, &config.destinations.get(d)?.envelope))),
+    );
+    let mut skips = envelope::Skips::default();
     for (position, subscription) in matched {
-        let custom = match subscription.mapping.map_event(event, received_at_ms) {
+        let reached = || {
+            (subscription.destinations.iter().copied()).filter(|d| route.destinations.contains(d))
+        };
+        let mut gates = ran
+            .is_some()
+            .then(|| envelope_trace(config, event, reached()));
+        if closed.closes_all(reached()) {
+            let refusal = record_closed(config, &closed, reached(), &mut skips);
+            if let (Some(ran), Some((code, message))) = (ran.as_deref_mut(), refusal) {
+                let result = Err(RejectionTrace { code, message });
+                ran.push(Ran {
+                    subscription: position,
+                    result,
+                    key_checks: Vec::new(),
+                    envelope: gates,
+                });
+            }
+            continue;
+        }
+        let mut custom = match subscription.mapping.map_event(event, received_at_ms) {
             Ok(custom) => custom,
             Err(rejection) => {
                 if let Some(ran) = ran.as_deref_mut() {
@@ -475,12 +503,32 @@ fn process_event(
                         subscription: position,
                         result: Err(RejectionTrace::from(&rejection)),
                         key_checks: Vec::new(),
+                        envelope: gates,
                     });
                 }
                 rejections.push((subscription, rejection));
                 continue;
             }
         };
+        let several = config.subscriptions.len() > 1;
+        if !sample_and_filter(
+            subscription,
+            &mut custom,
+            &mut skips,
+            gates.as_mut(),
+            several,
+        ) {
+            if let Some(ran) = ran.as_deref_mut() {
+                let result = Ok(custom.into_owned());
+                ran.push(Ran {
+                    subscription: position,
+                    result,
+                    key_checks: Vec::new(),
+                    envelope: gates,
+                });
+            }
+            continue;
+        }
         let mut key_checks = Vec::new();
         let mut sent = false;
         // The batch the event was first written to.
@@ -493,6 +541,10 @@ fn process_event(
             let Some(destination) = config.destinations.get(position) else {
                 continue;
             };
+            if let Some(gate) = closed.get(position) {
+                skips.closed(gate, &destination.name, &destination.envelope);
+                continue;
+            }
             let warned = accepted.warnings.len();
             let judgement = check_catalogue(destination, &custom, &mut accepted.warnings);
             if let (Some(judgement), true) = (&judgement, ran.is_some()) {
@@ -561,6 +613,7 @@ fn process_event(
                 subscription: position,
                 result: Ok(custom.into_owned()),
                 key_checks,
+                envelope: gates,
             });
         }
     }
@@ -573,6 +626,7 @@ fn process_event(
         }
     };
     if !accepted.message.is_empty() {
+        skips.warn(&mut accepted.warnings);
         for (subscription, rejection) in rejections {
             accepted.warnings.push(Warning {
                 code: rejection.code,
@@ -595,7 +649,11 @@ fn process_event(
                 message: label(subscription, &rejection.message),
             });
         }
+        skips.warn(&mut rejected.warnings);
         return rejected;
+    }
+    if let Some(skipped) = skips.outcome(index, &mut accepted.warnings) {
+        return skipped;
     }
     dropped_outcome(index, &dropped, accepted.warnings)
 }
@@ -770,6 +828,75 @@ fn push_quoted(message: &mut String, text: &str) {
     message.push('"');
     message.push_str(text);
     message.push('"');
+}
+
+// The Segment envelope's steps (src/envelope.rs), as `process_event` takes them.
+
+/// The envelope's trace of the destinations at `positions`: their integrations and consent
+/// checks.
+fn envelope_trace(
+    config: &BridgeConfig,
+    event: &Value,
+    positions: impl Iterator<Item = usize>,
+) -> EnvelopeTrace {
+    EnvelopeTrace::new(
+        event,
+        positions
+            .filter_map(|d| config.destinations.get(d))
+            .map(|d| (d.name.as_str(), &d.envelope)),
+    )
+}
+
+/// Records why each destination at `positions` is closed; returns the first reason, for the
+/// trace.
+fn record_closed(
+    config: &BridgeConfig,
+    closed: &envelope::Closed,
+    positions: impl Iterator<Item = usize>,
+    skips: &mut envelope::Skips,
+) -> Option<(Reason, String)> {
+    let mut first = None;
+    for position in positions {
+        let (Some(gate), Some(destination)) =
+            (closed.get(position), config.destinations.get(position))
+        else {
+            continue;
+        };
+        skips.closed(gate, &destination.name, &destination.envelope);
+        if first.is_none() {
+            first = gate.refusal(&destination.name, &destination.envelope);
+        }
+    }
+    first
+}
+
+/// Samples a subscription's LaunchDarkly event on its context key, then filters its `data`;
+/// false when it is sampled out. `several`: whether messages name the subscription.
+fn sample_and_filter(
+    subscription: &Subscription,
+    custom: &mut CustomEvent<'_>,
+    skips: &mut envelope::Skips,
+    mut trace: Option<&mut EnvelopeTrace>,
+    several: bool,
+) -> bool {
+    if let Some(sampling) = &subscription.envelope.sampling {
+        let decision = sampling.decide(custom);
+        let kept = decision.kept;
+        skips.sampled(&decision, several.then_some(subscription.name.as_str()));
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.sampling = Some(decision);
+        }
+        if !kept {
+            return false;
+        }
+    }
+    if let Some(filter) = &subscription.envelope.filter {
+        let dropped = envelope::filter_data(&mut custom.data, filter);
+        if let Some(trace) = trace {
+            trace.dropped_properties = Some(dropped);
+        }
+    }
+    true
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! adds the explanations (failed conditions, field provenance) for people.
 
 use crate::config::{BridgeConfig, Judgement, KeyCheck, SourceRoute, Subscription};
+use crate::envelope::EnvelopeTrace;
 use crate::launchdarkly::CustomEvent;
 use crate::outcome::{Reason, Warning};
 use crate::track_event::{field_traces, FieldTrace, Rejection};
@@ -50,6 +51,11 @@ pub struct SubscriptionTrace {
     /// The metric key check of each destination with a catalogue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_checks: Option<Vec<KeyCheckTrace>>,
+    /// The Segment envelope's decisions (matched, enabled and reachable subscriptions): each
+    /// destination's integrations and consent checks, the sampling verdict, and the properties
+    /// the filters dropped (which, and why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<EnvelopeTrace>,
 }
 
 /// A trigger condition an event failed.
@@ -197,6 +203,8 @@ pub(super) struct Ran {
     pub result: Result<CustomEvent<'static>, RejectionTrace>,
     /// Each destination's key check, as the pipeline made it.
     pub key_checks: Vec<KeyCheckTrace>,
+    /// The Segment envelope's decisions, as the pipeline made them.
+    pub envelope: Option<EnvelopeTrace>,
 }
 
 impl SubscriptionTrace {
@@ -220,6 +228,7 @@ impl SubscriptionTrace {
             event: None,
             rejection: None,
             key_checks: None,
+            envelope: None,
         }
     }
 }
@@ -244,6 +253,7 @@ pub(super) fn trace_event(
             let mut trace = SubscriptionTrace::new(config, route, subscription);
             if let Some(done) = ran.next_if(|done| done.subscription == position) {
                 trace.matched = true;
+                trace.envelope = done.envelope;
                 if let Some(event) = event {
                     trace.fields = Some(field_traces(&subscription.mapping, event));
                 }

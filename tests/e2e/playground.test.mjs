@@ -477,6 +477,58 @@ test('several destinations and subscriptions: one request per destination', asyn
   assert.equal(await page.locator('[data-test="request"]').count(), 1);
 });
 
+test('the Segment envelope: integrations, consent, sampling and dropped properties, shown and exported', async () => {
+  // A sample that turns LaunchDarkly off: skipped, nothing sent, and the gate says why.
+  await page.click('[data-sample="optout"]');
+  const skipped = page.locator('[data-test="outcome"][data-reason="disabled_by_integrations"]');
+  await skipped.waitFor({ timeout: 3000 });
+  assert.match(await skipped.innerText(), /not sent to "production": the event's integrations object turns "LaunchDarkly" off/);
+  await page.locator('[data-test="no-request"]').waitFor({ timeout: 2000 });
+  const gate = page.locator('[data-test="envelope"] [data-test="gate"][data-destination="production"]');
+  assert.equal(await gate.getAttribute('data-passes'), 'false');
+  assert.match(await gate.innerText(), /the integrations object turns "LaunchDarkly" off/);
+  assert.equal(await page.locator('[data-test="provenance"] h4 .status').textContent(), 'skipped');
+
+  // The destination answers to another name, and requires a category the event refuses.
+  await page.click('[data-envelope="destinations[0]"] > summary');
+  await page.fill('[data-location="destinations[0].integration_names"]', 'LaunchDarkly EU');
+  await page.fill('[data-location="destinations[0].required_consent"]', 'Advertising');
+  const noConsent = page.locator('[data-test="outcome"][data-reason="no_consent"]');
+  await noConsent.waitFor({ timeout: 3000 });
+  assert.match(await noConsent.innerText(), /no consent for "Advertising"/);
+  await page.fill('[data-location="destinations[0].required_consent"]', 'Analytics');
+
+  // A denied property never reaches the request; the trace says which and why.
+  await page.click('[data-envelope="subscriptions[0]"] > summary');
+  await page.fill('[data-location="subscriptions[0].deny_properties"]', 'email');
+  const sent = await waitForBody((b) => b[0]?.key === 'Order Completed' && !('email' in b[0].data), 'the consented event without its email');
+  assert.deepEqual(sent[0].data, { revenue: 18 });
+  const dropped = page.locator('[data-test="envelope"] .dropped[data-path="email"]');
+  assert.equal(await dropped.getAttribute('data-reason'), 'denied');
+  assert.match(await page.locator('[data-test="envelope"] [data-test="dropped"]').innerText(), /email \(denied by email\)/);
+
+  // Sampling: 0 sends nothing; a rate that is not a number is a problem at its field.
+  await page.fill('[data-location="subscriptions[0].sample_rate"]', '0');
+  await page.locator('[data-test="outcome"][data-reason="sampled_out"]').waitFor({ timeout: 3000 });
+  assert.equal(await page.locator('[data-test="sampling"]').getAttribute('data-kept'), 'false');
+  await page.fill('[data-location="subscriptions[0].sample_rate"]', 'half');
+  await slot('subscriptions[0].sample_rate').locator('.problem').waitFor({ timeout: 3000 });
+  await page.fill('[data-location="subscriptions[0].sample_rate"]', '1');
+  await waitForBody((b) => b[0]?.key === 'Order Completed', 'everyone sampled in again');
+  assert.equal(await page.locator('[data-test="sampling"]').getAttribute('data-kept'), 'true');
+
+  // The export carries the settings, as the configuration document writes them.
+  await page.click('#export-open');
+  const exported = JSON.parse(await page.locator('#export-json').innerText());
+  await page.click('#export-dialog button[value="close"]');
+  assert.deepEqual(exported.destinations[0].integration_names, ['LaunchDarkly EU']);
+  assert.deepEqual(exported.destinations[0].required_consent, ['Analytics']);
+  assert.equal(exported.destinations[0].without_consent, undefined);
+  assert.deepEqual(exported.subscriptions[0].deny_properties, ['email']);
+  assert.equal(exported.subscriptions[0].sample_rate, 1);
+  assert.equal(exported.subscriptions[0].allow_properties, undefined);
+});
+
 test('no uncaught exception or console error', () => {
   assert.deepEqual(pageErrors, []);
 });
