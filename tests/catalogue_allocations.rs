@@ -3,12 +3,7 @@
 //! allocator that counts the calls of the current thread.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(unsafe_code)] // The counting allocator implements `GlobalAlloc`, an unsafe trait.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{read_document, BridgeConfig};
 use segment_ld_bridge::outcome::Warning;

@@ -1,12 +1,7 @@
 //! `segment-ld-bridge launchdarkly pull` and `launchdarkly correlate`, run as a process against
 //! a stand-in of LaunchDarkly's REST API (tests/support/launchdarkly-rest-standin.rs).
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 #[path = "support/launchdarkly-rest-standin.rs"]
 mod standin;

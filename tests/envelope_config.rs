@@ -1,12 +1,7 @@
 //! The Segment envelope's settings in the configuration document: defaults, values, every
 //! problem at its location, the warnings, and the summary.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{read_document, BridgeConfig, ConfigProblem, VAR_BRIDGE_CONFIG};
 use segment_ld_bridge::envelope::{WithoutConsent, DEFAULT_INTEGRATION_NAMES};

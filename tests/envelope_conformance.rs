@@ -3,12 +3,7 @@
 //! from Segment's documentation; origins and licences in `tests/vectors/README.md`), run
 //! through the whole pipeline: each destination gets the event, or not and why.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::read_document;
 use segment_ld_bridge::pipeline::{self, OutcomeStatus};

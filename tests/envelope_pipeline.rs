@@ -1,12 +1,7 @@
 //! The Segment envelope in the pipeline: outcomes, warnings, payloads and the trace for events
 //! an `integrations` object, consent, sampling or property filters keep from LaunchDarkly.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{read_document, BridgeConfig, SourceHint};
 use segment_ld_bridge::envelope::{sample_position, DropReason};

@@ -3,12 +3,7 @@
 //! outcome and the trace's key checks, and with `unknown_event_keys: "drop"` an event no metric
 //! would count is not sent. The README's worked examples are here, verdict and fix.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::let_underscore_must_use
-)] // Tests fail loudly.
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{read_document, BridgeConfig};
 use segment_ld_bridge::pipeline::{self, Events, Options, OutcomeStatus, Processed};
