@@ -387,17 +387,24 @@ impl ApiResponse {
         serde_json::to_value(&self.body).unwrap_or(Value::Null)
     }
 
-    /// Sets a field besides `error` on an error answer (`problems`, `success`, …).
+    /// Sets a field besides `error` on an error answer (`problems`, `version`, …).
     fn with_detail(mut self, name: &str, value: Value) -> Self {
+        if let ResponseBody::Error(answer) = &mut self.body {
+            answer.details.insert(name.to_string(), value);
+        }
+        self
+    }
+
+    /// A Tracking API answer: Segment's `success` field, and the CORS headers.
+    fn for_tracking_api(mut self, success: bool) -> Self {
         match &mut self.body {
             ResponseBody::Error(answer) => {
-                answer.details.insert(name.to_string(), value);
+                answer.details.insert("success".to_string(), json!(success));
             }
-            ResponseBody::Ingest(answer) if name == "success" => {
-                answer.success = value.as_bool();
-            }
-            _ => {}
+            ResponseBody::Ingest(answer) => answer.success = Some(success),
+            ResponseBody::Empty | ResponseBody::Json(_) => {}
         }
+        add_cors(&mut self);
         self
     }
 }
@@ -671,8 +678,7 @@ pub fn plan_ingest(
     let refuse = |error: ApiError| {
         let mut response = ApiResponse::error(error);
         if tracking_api {
-            response = response.with_detail("success", json!(false));
-            add_cors(&mut response);
+            response = response.for_tracking_api(false);
         }
         IngestPlan::Respond(response)
     };
@@ -984,8 +990,7 @@ pub fn finish(delivery: &Delivery, reports: &[DeliveryReport]) -> ApiResponse {
     let mut response = ingest_response(&delivery.processed, reports, delivery.outcomes);
     if delivery.tracking_api {
         let success = response.status == 200;
-        response = response.with_detail("success", json!(success));
-        add_cors(&mut response);
+        response = response.for_tracking_api(success);
     }
     response
 }

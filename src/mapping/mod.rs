@@ -51,6 +51,23 @@ pub const MAX_OUTPUT_NODES: usize = 2_000_000;
 /// or while it is built, so a refused one is never allocated in full.
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
 
+/// The directives of Segment's mapping language.
+pub const DIRECTIVES: [&str; 13] = [
+    "@path",
+    "@template",
+    "@literal",
+    "@if",
+    "@case",
+    "@replace",
+    "@arrayPath",
+    "@json",
+    "@flatten",
+    "@merge",
+    "@transform",
+    "@excludeWhenNull",
+    "@liquid",
+];
+
 /// The mapping key that holds a root-level directive (`__segment_internal_directive`).
 pub const ROOT_DIRECTIVE_KEY: &str = "__segment_internal_directive";
 

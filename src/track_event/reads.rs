@@ -5,25 +5,9 @@
 //! a directive it does not know) reads everything. Reading more than needed is always safe;
 //! `tests/field_selection.rs` proves on Segment's mapping vectors that it never reads less.
 
+use crate::mapping::DIRECTIVES;
 use crate::segment::FieldsRead;
 use serde_json::Value;
-
-/// The directives of Segment's mapping language.
-const DIRECTIVES: [&str; 13] = [
-    "@path",
-    "@template",
-    "@literal",
-    "@if",
-    "@case",
-    "@replace",
-    "@arrayPath",
-    "@json",
-    "@flatten",
-    "@merge",
-    "@transform",
-    "@excludeWhenNull",
-    "@liquid",
-];
 
 /// Adds to `read` the top-level fields `mapping` can read.
 pub fn mapping_fields_read(mapping: &Value, read: &mut FieldsRead) {
