@@ -708,7 +708,13 @@ pub fn plan_ingest(
                 Ok(route) => route,
                 Err(error) => return refuse(error.into()),
             };
-            match read_tracking_call(*call, request.body, limits, config.fields_read()) {
+            match read_tracking_call(
+                *call,
+                request.body,
+                limits,
+                config.fields_read(),
+                config.properties_read(),
+            ) {
                 Ok(tracking) => (tracking.received, route),
                 Err(error) => return refuse(error.into()),
             }
@@ -723,7 +729,12 @@ pub fn plan_ingest(
                 Ok(route) => route,
                 Err(error) => return refuse(error),
             };
-            match read_events(request.body, limits, config.fields_read()) {
+            match read_events(
+                request.body,
+                limits,
+                config.fields_read(),
+                config.properties_read(),
+            ) {
                 Ok(received) => (received, route),
                 Err(error) => return refuse(error.into()),
             }

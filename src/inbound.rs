@@ -1,7 +1,7 @@
 //! How Segment data arrives, checked before anything else: the size limits Segment enforces,
 //! Segment's webhook signatures (`X-Signature`), and the HTTP Tracking API (`/v1/track`, …).
 
-use crate::segment::FieldsRead;
+use crate::segment::{FieldsRead, PropertiesRead};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
@@ -13,6 +13,7 @@ use sha1::Sha1;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 use thiserror::Error;
 
 /// Segment's limits on what one request may carry.
@@ -127,9 +128,22 @@ pub struct ReceivedEvents {
     /// them take (Segment's batch semantics). Kept once, never copied into every event: see
     /// [`ReceivedEvents::event`].
     pub inherited: Map<String, Value>,
+    /// The events' `properties` copied as JSON text ([`PropertiesRead::Copied`]), one after
+    /// the other: see [`ReceivedEvents::copied_properties`].
+    pub copies: String,
+    /// Where event `i`'s copy lies in [`copies`](Self::copies), by position (empty when
+    /// nothing is copied).
+    pub copied: Vec<Option<Range<usize>>>,
 }
 
 impl ReceivedEvents {
+    /// Event `index`'s `properties` as JSON text, when they were copied rather than built (its
+    /// value then holds only the members a mapping looks up: [`PropertiesRead::Copied`]).
+    pub fn copied_properties(&self, index: usize) -> Option<&str> {
+        let range = self.copied.get(index)?.clone()?;
+        self.copies.get(range)
+    }
+
     /// Event `index` as the pipeline sees it: with the batch's [`inherited`](Self::inherited)
     /// fields it lacks filled in (a copy made for this one event only).
     pub fn event(&self, index: usize) -> Option<std::borrow::Cow<'_, Value>> {
@@ -163,21 +177,34 @@ pub fn check_request_size(bytes: usize, limits: &Limits) -> Result<(), LimitErro
 }
 
 /// Reads one event, a JSON array of events, or `{"batch": [...]}` under `limits`, building
-/// values only for the top-level `fields` of each event (the others are skipped unparsed). A
-/// batch is first scanned for its items' raw text (their sizes).
+/// values only for the top-level `fields` of each event (the others are skipped unparsed), and
+/// reading `properties` as `properties` says. A batch is first scanned for its items' raw text
+/// (their sizes).
 pub fn read_events(
     body: &[u8],
     limits: &Limits,
     fields: &FieldsRead,
+    properties: &PropertiesRead,
 ) -> Result<ReceivedEvents, ReadError> {
-    read_body(body, limits, &[], fields)
+    read_body(body, limits, &[], Reading { fields, properties })
+}
+
+/// What to build of each event: values for `fields`, and `properties` as `properties` says.
+#[derive(Clone, Copy)]
+struct Reading<'r> {
+    fields: &'r FieldsRead,
+    properties: &'r PropertiesRead,
 }
 
 /// Reads a request body into its events, in order, without size limits (the CLI and the
 /// playground read whatever they are given; see [`read_events`] for Segment's). Elements that
 /// are not objects are kept: they are rejected one by one later, without blocking the others.
 pub fn parse_events(body: &[u8]) -> Result<Vec<Value>, InboundError> {
-    match read_body(body, &Limits::NONE, &[], &FieldsRead::All) {
+    let every_field = Reading {
+        fields: &FieldsRead::All,
+        properties: &PropertiesRead::Built,
+    };
+    match read_body(body, &Limits::NONE, &[], every_field) {
         Ok(received) => Ok(received.events),
         Err(ReadError::Inbound(error)) => Err(error),
         // `Limits::NONE` admits any size and count; kept as an error rather than a panic.
@@ -191,7 +218,7 @@ fn read_body(
     body: &[u8],
     limits: &Limits,
     inherit: &[&str],
-    fields: &FieldsRead,
+    reading: Reading<'_>,
 ) -> Result<ReceivedEvents, ReadError> {
     check_request_size(body.len(), limits).map_err(ReadError::Limit)?;
     let malformed = |error: serde_json::Error| {
@@ -209,16 +236,16 @@ fn read_body(
     match body.as_bytes().trim_ascii_start().first() {
         Some(b'[') => {
             let items: Vec<&RawValue> = serde_json::from_str(body).map_err(malformed)?;
-            read_items(&items, limits, Map::new(), &[], fields)
+            read_items(&items, limits, Map::new(), &[], reading)
         }
         // Without a "batch" key anywhere, the object can only be a single event.
-        Some(b'{') if !body.contains("\"batch\"") => single_event(body, limits, fields),
+        Some(b'{') if !body.contains("\"batch\"") => single_event(body, limits, reading),
         Some(b'{') => {
             let top: BTreeMap<String, &RawValue> = serde_json::from_str(body).map_err(malformed)?;
             // A Segment event always has a `type`; a batch envelope has none.
             let batch = match top.get("batch") {
                 Some(batch) if !top.contains_key("type") => batch,
-                _ => return single_event(body, limits, fields),
+                _ => return single_event(body, limits, reading),
             };
             let items: Vec<&RawValue> = serde_json::from_str(batch.get()).map_err(|_| {
                 ReadError::Inbound(InboundError::NotEvents(
@@ -232,7 +259,7 @@ fn read_body(
             for (key, raw) in top.iter().filter(|(key, raw)| {
                 key.as_str() != "batch"
                     && raw.get().len() <= limits.max_event_bytes
-                    && (key.as_str() == "writeKey" || fields.contains(key))
+                    && (key.as_str() == "writeKey" || reading.fields.contains(key))
             }) {
                 envelope.insert(
                     key.clone(),
@@ -244,7 +271,7 @@ fn read_body(
                 .iter()
                 .map(|key| (*key, top.get(*key).map_or(0, |raw| raw.get().len())))
                 .collect();
-            read_items(&items, limits, envelope, &inherited, fields)
+            read_items(&items, limits, envelope, &inherited, reading)
         }
         _ => {
             let value: Value = serde_json::from_str(body).map_err(malformed)?;
@@ -262,7 +289,7 @@ fn read_body(
 fn single_event(
     body: &str,
     limits: &Limits,
-    fields: &FieldsRead,
+    reading: Reading<'_>,
 ) -> Result<ReceivedEvents, ReadError> {
     if body.len() > limits.max_event_bytes {
         return Err(ReadError::Limit(LimitError::EventTooLarge {
@@ -270,12 +297,14 @@ fn single_event(
             limit: limits.max_event_bytes,
         }));
     }
-    let (event, _) = parse_event(body, fields, &[])
+    let mut received = ReceivedEvents::default();
+    let event = parse_event(body, reading, &[], &mut received.copies)
         .map_err(|error| ReadError::Inbound(InboundError::MalformedJson(error.to_string())))?;
-    Ok(ReceivedEvents {
-        events: vec![event],
-        ..ReceivedEvents::default()
-    })
+    received.events.push(event.value);
+    if event.copied.is_some() {
+        received.copied.push(event.copied);
+    }
+    Ok(received)
 }
 
 /// Reads batch items: each is parsed on its own, so one that is too large (counting the bytes
@@ -285,7 +314,7 @@ fn read_items(
     limits: &Limits,
     envelope: Map<String, Value>,
     inherited: &[(&str, usize)],
-    fields: &FieldsRead,
+    reading: Reading<'_>,
 ) -> Result<ReceivedEvents, ReadError> {
     if items.len() > limits.max_events {
         return Err(ReadError::Limit(LimitError::TooManyEvents {
@@ -293,19 +322,24 @@ fn read_items(
             limit: limits.max_events,
         }));
     }
+    let copying = matches!(reading.properties, PropertiesRead::Copied(_));
     let mut received = ReceivedEvents {
         events: Vec::with_capacity(items.len()),
         envelope,
+        copied: Vec::with_capacity(if copying { items.len() } else { 0 }),
         ..ReceivedEvents::default()
     };
     let names: Vec<&str> = inherited.iter().map(|(name, _)| *name).collect();
     for (index, item) in items.iter().enumerate() {
+        if copying {
+            received.copied.push(None);
+        }
         if item.get().len() > limits.max_event_bytes {
             received.oversized.push(index);
             received.events.push(Value::Null);
             continue;
         }
-        let (value, present) = match parse_event(item.get(), fields, &names) {
+        let event = match parse_event(item.get(), reading, &names, &mut received.copies) {
             Ok(parsed) => parsed,
             Err(error) => {
                 received.unreadable.push((index, error.to_string()));
@@ -313,9 +347,9 @@ fn read_items(
                 continue;
             }
         };
-        if value.is_object() {
+        if event.value.is_object() {
             let inherited_bytes: usize = (inherited.iter().enumerate())
-                .filter(|(at, _)| present & (1 << at) == 0)
+                .filter(|(at, _)| event.present & (1 << at) == 0)
                 .map(|(_, (_, bytes))| bytes)
                 .sum();
             if item.get().len().saturating_add(inherited_bytes) > limits.max_event_bytes {
@@ -324,32 +358,71 @@ fn read_items(
                 continue;
             }
         }
-        received.events.push(value);
+        if let Some(slot) = received.copied.last_mut() {
+            *slot = event.copied;
+        }
+        received.events.push(event.value);
     }
     Ok(received)
 }
 
-/// Parses one event's JSON, building values only for the top-level `fields` (a non-object is
-/// parsed whole: it is rejected as it is). Also says which of the `inherit` fields (at most 8)
-/// the event has: bit `i` for `inherit[i]`.
+/// One event as read.
+struct ParsedEvent {
+    /// Its value, built in the fields read.
+    value: Value,
+    /// Which of the `inherit` fields it has: bit `i` for `inherit[i]`.
+    present: u8,
+    /// Where its `properties` lie in the copies, when they were copied.
+    copied: Option<Range<usize>>,
+}
+
+/// Parses one event's JSON, building values only for the fields `reading` names (a non-object
+/// is parsed whole: it is rejected as it is), and copying its `properties` to the end of
+/// `copies` when `reading` says so and they can be. Also says which of the `inherit` fields
+/// (at most 8) the event has.
 fn parse_event(
     raw: &str,
-    fields: &FieldsRead,
+    reading: Reading<'_>,
     inherit: &[&str],
-) -> Result<(Value, u8), serde_json::Error> {
-    if matches!(fields, FieldsRead::All) || raw.as_bytes().trim_ascii_start().first() != Some(&b'{')
+    copies: &mut String,
+) -> Result<ParsedEvent, serde_json::Error> {
+    if matches!(reading.fields, FieldsRead::All)
+        || raw.as_bytes().trim_ascii_start().first() != Some(&b'{')
     {
         let value: Value = serde_json::from_str(raw)?;
         let present = match &value {
             Value::Object(object) => presence(inherit, |name| object.contains_key(name)),
             _ => 0,
         };
-        return Ok((value, present));
+        return Ok(ParsedEvent {
+            value,
+            present,
+            copied: None,
+        });
     }
+    let copied_from = copies.len();
     let mut deserializer = serde_json::Deserializer::from_str(raw);
-    let parsed = SelectedFields { fields, inherit }.deserialize(&mut deserializer)?;
-    deserializer.end()?;
-    Ok(parsed)
+    let parsed = SelectedFields {
+        reading,
+        inherit,
+        copies,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|parsed| deserializer.end().map(|()| parsed));
+    match parsed {
+        Ok(parsed) => Ok(parsed),
+        // Copying reads `properties` as raw text, which a number out of range passes: the
+        // error is the one of reading the event with its values built.
+        Err(_) if matches!(reading.properties, PropertiesRead::Copied(_)) => {
+            copies.truncate(copied_from);
+            let built = Reading {
+                properties: &PropertiesRead::Built,
+                ..reading
+            };
+            parse_event(raw, built, inherit, copies)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Bit `i` set when `has(inherit[i])`.
@@ -362,12 +435,13 @@ fn presence(inherit: &[&str], has: impl Fn(&str) -> bool) -> u8 {
 /// An event object with values built for `fields` only; see [`parse_event`]. Keys repeat as in
 /// serde_json's own maps: the last value wins, in the first one's place.
 struct SelectedFields<'s> {
-    fields: &'s FieldsRead,
+    reading: Reading<'s>,
     inherit: &'s [&'s str],
+    copies: &'s mut String,
 }
 
 impl<'de> DeserializeSeed<'de> for SelectedFields<'_> {
-    type Value = (Value, u8);
+    type Value = ParsedEvent;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
@@ -375,7 +449,7 @@ impl<'de> DeserializeSeed<'de> for SelectedFields<'_> {
 }
 
 impl<'de> Visitor<'de> for SelectedFields<'_> {
-    type Value = (Value, u8);
+    type Value = ParsedEvent;
 
     fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str("a Segment event object")
@@ -384,16 +458,36 @@ impl<'de> Visitor<'de> for SelectedFields<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
         let mut object = Map::new();
         let mut present = 0u8;
+        let mut copied = None;
         while let Some(KeyText(key)) = access.next_key()? {
             present |= presence(self.inherit, |name| name == key);
-            if self.fields.contains(&key) {
-                let value: Value = access.next_value()?;
-                object.insert(key.into_owned(), value);
-            } else {
+            if !self.reading.fields.contains(&key) {
                 access.next_value::<Skipped>()?;
+                continue;
             }
+            let value = match (self.reading.properties, key.as_ref()) {
+                (PropertiesRead::Copied(members), "properties") => {
+                    // Repeated, the last one counts (as in a built object).
+                    copied = None;
+                    let raw: &RawValue = access.next_value()?;
+                    let start = self.copies.len();
+                    match crate::json::copy_object(raw.get(), members, self.copies) {
+                        Some(looked_up) => {
+                            copied = Some(start..self.copies.len());
+                            Value::Object(looked_up)
+                        }
+                        None => serde_json::from_str(raw.get()).map_err(de::Error::custom)?,
+                    }
+                }
+                _ => access.next_value()?,
+            };
+            object.insert(key.into_owned(), value);
         }
-        Ok((Value::Object(object), present))
+        Ok(ParsedEvent {
+            value: Value::Object(object),
+            present,
+            copied,
+        })
     }
 }
 
@@ -653,6 +747,7 @@ pub fn read_tracking_call(
     body: &[u8],
     limits: &Limits,
     fields: &FieldsRead,
+    properties: &PropertiesRead,
 ) -> Result<TrackingRequest, ReadError> {
     match call {
         TrackingCall::Single(kind) => {
@@ -661,7 +756,7 @@ pub fn read_tracking_call(
                     "not a JSON object; a Tracking API call is one event object",
                 )));
             }
-            let mut received = read_events(body, limits, fields)?;
+            let mut received = read_events(body, limits, fields, properties)?;
             let mut write_key = None;
             if let Some(Value::Object(event)) = received.events.first_mut() {
                 write_key = take_write_key(event);
@@ -673,7 +768,8 @@ pub fn read_tracking_call(
             })
         }
         TrackingCall::Batch => {
-            let mut received = read_body(body, limits, &INHERITED_FIELDS, fields)?;
+            let reading = Reading { fields, properties };
+            let mut received = read_body(body, limits, &INHERITED_FIELDS, reading)?;
             let write_key = take_write_key(&mut received.envelope);
             for event in received.events.iter_mut().filter_map(Value::as_object_mut) {
                 event.remove("writeKey");
@@ -749,13 +845,20 @@ mod tests {
     fn events_are_built_only_in_the_fields_read() {
         let body = br#"[{"type":"track","event":"E","context":{"ip":"1.2.3.4","x":[1,2,{"y":null}]},"properties":{"a":1},"properties":{"b":2},"userId":"u"}]"#;
         let fields = only(&["type", "event", "properties"]);
-        let received = read_events(body, &Limits::SEGMENT, &fields).unwrap();
+        let received =
+            read_events(body, &Limits::SEGMENT, &fields, &PropertiesRead::Built).unwrap();
         // Repeated keys as serde_json keeps them: the last value, in the first one's place.
         assert_eq!(
             received.events,
             vec![serde_json::json!({"type": "track", "event": "E", "properties": {"b": 2}})]
         );
-        let whole = read_events(body, &Limits::SEGMENT, &FieldsRead::All).unwrap();
+        let whole = read_events(
+            body,
+            &Limits::SEGMENT,
+            &FieldsRead::All,
+            &PropertiesRead::Built,
+        )
+        .unwrap();
         assert_eq!(whole.events[0]["properties"], serde_json::json!({"b": 2}));
         assert_eq!(whole.events[0]["context"]["ip"], "1.2.3.4");
     }
@@ -764,15 +867,21 @@ mod tests {
     fn a_value_that_cannot_be_built_makes_the_event_unreadable_even_where_unread() {
         let body = br#"[{"type":"track","context":{"n":1e400}},{"type":"track","context":{"s":"\ud800"}},{"type":"track","context":{"ok":true}}]"#;
         for fields in [FieldsRead::All, only(&["type"])] {
-            let received = read_events(body, &Limits::SEGMENT, &fields).unwrap();
+            let received =
+                read_events(body, &Limits::SEGMENT, &fields, &PropertiesRead::Built).unwrap();
             let unreadable: Vec<usize> = received.unreadable.iter().map(|(at, _)| *at).collect();
             assert_eq!(unreadable, [0, 1], "{fields:?}");
         }
         let single = br#"{"type":"track","context":{"n":-1e400}}"#;
         assert_eq!(
-            read_events(single, &Limits::SEGMENT, &only(&["type"]))
-                .unwrap_err()
-                .code(),
+            read_events(
+                single,
+                &Limits::SEGMENT,
+                &only(&["type"]),
+                &PropertiesRead::Built
+            )
+            .unwrap_err()
+            .code(),
             "malformed_json"
         );
     }
@@ -788,8 +897,14 @@ mod tests {
             r#"{{"context":{context},"batch":[{{"type":"track","event":"A"}},{{"type":"track","event":"B","context":{{}}}}]}}"#
         );
         for fields in [FieldsRead::All, only(&["type", "event"])] {
-            let request =
-                read_tracking_call(TrackingCall::Batch, body.as_bytes(), &limits, &fields).unwrap();
+            let request = read_tracking_call(
+                TrackingCall::Batch,
+                body.as_bytes(),
+                &limits,
+                &fields,
+                &PropertiesRead::Built,
+            )
+            .unwrap();
             assert_eq!(request.received.oversized, [0], "{fields:?}");
             assert_eq!(
                 request.received.inherited.contains_key("context"),
@@ -900,27 +1015,48 @@ mod tests {
         };
         let big = format!(r#"{{"type":"track","event":"{}"}}"#, "x".repeat(50));
         assert_eq!(
-            read_events(big.as_bytes(), &limits, &FieldsRead::All)
-                .unwrap_err()
-                .code(),
+            read_events(
+                big.as_bytes(),
+                &limits,
+                &FieldsRead::All,
+                &PropertiesRead::Built
+            )
+            .unwrap_err()
+            .code(),
             "event_too_large"
         );
         let batch = format!(r#"[{{"type":"track"}},{big}]"#);
-        let received = read_events(batch.as_bytes(), &limits, &FieldsRead::All).unwrap();
+        let received = read_events(
+            batch.as_bytes(),
+            &limits,
+            &FieldsRead::All,
+            &PropertiesRead::Built,
+        )
+        .unwrap();
         assert_eq!(received.oversized, [1]);
         assert_eq!(received.events.len(), 2);
         let many = r#"{"batch":[{},{},{},{}]}"#;
         assert_eq!(
-            read_events(many.as_bytes(), &limits, &FieldsRead::All)
-                .unwrap_err()
-                .code(),
+            read_events(
+                many.as_bytes(),
+                &limits,
+                &FieldsRead::All,
+                &PropertiesRead::Built
+            )
+            .unwrap_err()
+            .code(),
             "too_many_events"
         );
         let huge = format!("[{}]", "1,".repeat(150));
         assert_eq!(
-            read_events(huge.as_bytes(), &limits, &FieldsRead::All)
-                .unwrap_err()
-                .code(),
+            read_events(
+                huge.as_bytes(),
+                &limits,
+                &FieldsRead::All,
+                &PropertiesRead::Built
+            )
+            .unwrap_err()
+            .code(),
             "request_too_large"
         );
     }
@@ -933,6 +1069,7 @@ mod tests {
             br#"{"event":"E","userId":"u","writeKey":"wk"}"#,
             &Limits::SEGMENT,
             &FieldsRead::All,
+            &PropertiesRead::Built,
         )
         .unwrap();
         assert_eq!(request.write_key.as_deref(), Some("wk"));
@@ -943,6 +1080,7 @@ mod tests {
             br#"{"batch":[{"type":"track","event":"E"}],"writeKey":"wk","context":{"ip":"1"}}"#,
             &Limits::SEGMENT,
             &FieldsRead::All,
+            &PropertiesRead::Built,
         )
         .unwrap();
         assert_eq!(batch.write_key.as_deref(), Some("wk"));
@@ -951,7 +1089,14 @@ mod tests {
         assert_eq!(batch.received.event(0).unwrap()["context"]["ip"], "1");
         assert!(batch.received.envelope.is_empty());
         assert_eq!(TrackingCall::from_path("/v1/nope"), None);
-        assert!(read_tracking_call(call, b"[]", &Limits::SEGMENT, &FieldsRead::All).is_err());
+        assert!(read_tracking_call(
+            call,
+            b"[]",
+            &Limits::SEGMENT,
+            &FieldsRead::All,
+            &PropertiesRead::Built
+        )
+        .is_err());
     }
 
     #[test]
@@ -963,9 +1108,21 @@ mod tests {
         };
         let at = |n: usize| format!(r#"{{"e":"{}"}}"#, "x".repeat(n - 8));
         assert_eq!(at(20).len(), 20);
-        assert!(read_events(at(20).as_bytes(), &limits, &FieldsRead::All).is_ok());
+        assert!(read_events(
+            at(20).as_bytes(),
+            &limits,
+            &FieldsRead::All,
+            &PropertiesRead::Built
+        )
+        .is_ok());
         assert_eq!(
-            read_events(at(21).as_bytes(), &limits, &FieldsRead::All).unwrap_err(),
+            read_events(
+                at(21).as_bytes(),
+                &limits,
+                &FieldsRead::All,
+                &PropertiesRead::Built
+            )
+            .unwrap_err(),
             ReadError::Limit(LimitError::EventTooLarge {
                 bytes: 21,
                 limit: 20
@@ -973,14 +1130,31 @@ mod tests {
         );
         let batch = format!("[{},{}]", at(20), at(21));
         assert_eq!(
-            read_events(batch.as_bytes(), &limits, &FieldsRead::All)
-                .unwrap()
-                .oversized,
+            read_events(
+                batch.as_bytes(),
+                &limits,
+                &FieldsRead::All,
+                &PropertiesRead::Built
+            )
+            .unwrap()
+            .oversized,
             [1]
         );
-        assert!(read_events(b"[{},{}]", &limits, &FieldsRead::All).is_ok());
+        assert!(read_events(
+            b"[{},{}]",
+            &limits,
+            &FieldsRead::All,
+            &PropertiesRead::Built
+        )
+        .is_ok());
         assert_eq!(
-            read_events(b"[{},{},{}]", &limits, &FieldsRead::All).unwrap_err(),
+            read_events(
+                b"[{},{},{}]",
+                &limits,
+                &FieldsRead::All,
+                &PropertiesRead::Built
+            )
+            .unwrap_err(),
             ReadError::Limit(LimitError::TooManyEvents {
                 events: 3,
                 limit: 2
@@ -996,16 +1170,22 @@ mod tests {
         );
         let body = format!("[{}]", " ".repeat(63));
         assert_eq!(
-            read_events(body.as_bytes(), &limits, &FieldsRead::All)
-                .unwrap_err()
-                .code(),
+            read_events(
+                body.as_bytes(),
+                &limits,
+                &FieldsRead::All,
+                &PropertiesRead::Built
+            )
+            .unwrap_err()
+            .code(),
             "request_too_large"
         );
         assert_eq!(
             read_events(
                 format!("[{}]", " ".repeat(62)).as_bytes(),
                 &limits,
-                &FieldsRead::All
+                &FieldsRead::All,
+                &PropertiesRead::Built,
             )
             .unwrap()
             .events
@@ -1033,6 +1213,7 @@ mod tests {
             body.as_bytes(),
             &limits,
             &FieldsRead::All,
+            &PropertiesRead::Built,
         )
         .unwrap();
         // 16 + 22 = 38 bytes: within; 22 + 22 = 44: over; the third has its own context.
@@ -1057,6 +1238,7 @@ mod tests {
             attack.as_bytes(),
             &Limits::SEGMENT,
             &FieldsRead::All,
+            &PropertiesRead::Built,
         )
         .unwrap();
         assert_eq!(request.received.oversized.len(), 0);
@@ -1070,6 +1252,7 @@ mod tests {
             attack.as_bytes(),
             &limits,
             &FieldsRead::All,
+            &PropertiesRead::Built,
         )
         .unwrap();
         assert_eq!(request.received.oversized.len(), 100);
@@ -1084,7 +1267,13 @@ mod tests {
             (b"42", "the request body is a number;"),
             (b"\"s\"", "the request body is a string;"),
         ] {
-            let error = read_events(body, &Limits::SEGMENT, &FieldsRead::All).unwrap_err();
+            let error = read_events(
+                body,
+                &Limits::SEGMENT,
+                &FieldsRead::All,
+                &PropertiesRead::Built,
+            )
+            .unwrap_err();
             assert_eq!(error.code(), "invalid_body");
             assert!(error.to_string().starts_with(what), "{error}");
         }
@@ -1093,7 +1282,13 @@ mod tests {
     #[test]
     fn an_unreadable_item_is_refused_alone() {
         let body = br#"[{"type":"track","n":1e400},{"type":"track"},{"n":-1e400}]"#;
-        let received = read_events(body, &Limits::SEGMENT, &FieldsRead::All).unwrap();
+        let received = read_events(
+            body,
+            &Limits::SEGMENT,
+            &FieldsRead::All,
+            &PropertiesRead::Built,
+        )
+        .unwrap();
         assert_eq!(received.events.len(), 3);
         assert_eq!(
             received
@@ -1110,7 +1305,8 @@ mod tests {
             read_events(
                 br#"{"type":"track","n":1e400}"#,
                 &Limits::SEGMENT,
-                &FieldsRead::All
+                &FieldsRead::All,
+                &PropertiesRead::Built,
             )
             .unwrap_err()
             .code(),
@@ -1242,6 +1438,7 @@ mod tests {
                 body,
                 &Limits::SEGMENT,
                 &FieldsRead::All,
+                &PropertiesRead::Built,
             )
             .unwrap();
             assert_eq!(request.write_key, None);
@@ -1253,6 +1450,7 @@ mod tests {
             batch,
             &Limits::SEGMENT,
             &FieldsRead::All,
+            &PropertiesRead::Built,
         )
         .unwrap();
         assert_eq!(request.write_key, None);

@@ -139,6 +139,7 @@ impl CustomEvent<'_> {
         match &self.data {
             EventData::Object(object) => json::write_object(out, object),
             EventData::Mapped(object) => Tree::write_entries_json(out, &object.0),
+            EventData::Copied(text) => out.extend_from_slice(text.as_bytes()),
         }
         out.push(b'}');
     }
@@ -231,6 +232,9 @@ pub enum EventData<'a> {
     Object(Cow<'a, Map<String, Value>>),
     /// An object resolved by the mapping engine.
     Mapped(MappedObject<'a>),
+    /// A JSON object's text exactly as `serde_json` writes its value (an event's `properties`
+    /// copied by [`crate::segment::PropertiesRead::Copied`]): written as it is.
+    Copied(Cow<'a, str>),
 }
 
 /// An object resolved by the mapping engine, its values still borrowed from the event and the
@@ -244,15 +248,18 @@ impl EventData<'_> {
         match self {
             EventData::Object(object) => Cow::Borrowed(object),
             EventData::Mapped(object) => Cow::Owned(Tree::into_map(object.0.clone())),
+            // The text was read from JSON and copied as serde_json writes it: it parses.
+            EventData::Copied(text) => Cow::Owned(serde_json::from_str(text).unwrap_or_default()),
         }
     }
 
     /// The same object, owning all its data.
     pub fn into_owned(self) -> EventData<'static> {
-        EventData::Object(Cow::Owned(match self {
-            EventData::Object(object) => object.into_owned(),
-            EventData::Mapped(object) => Tree::into_map(object.0),
-        }))
+        match self {
+            EventData::Object(object) => EventData::Object(Cow::Owned(object.into_owned())),
+            EventData::Mapped(object) => EventData::Object(Cow::Owned(Tree::into_map(object.0))),
+            EventData::Copied(text) => EventData::Copied(Cow::Owned(text.into_owned())),
+        }
     }
 }
 
@@ -268,6 +275,7 @@ impl Serialize for EventData<'_> {
         match self {
             EventData::Object(object) => object.serialize(serializer),
             EventData::Mapped(object) => Tree::serialize_entries(&object.0, serializer),
+            EventData::Copied(_) => self.to_map().serialize(serializer),
         }
     }
 }

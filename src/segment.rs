@@ -90,6 +90,35 @@ impl FieldsRead {
     }
 }
 
+/// How a configuration reads an event's `properties`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum PropertiesRead {
+    /// Built into values, like every other field read.
+    #[default]
+    Built,
+    /// Copied whole into LaunchDarkly's `data` as JSON text, with values built only for the
+    /// top-level properties named here: every mapping copies `properties` whole and otherwise
+    /// only looks up these members (Segment's preset: `revenue` and `value`), and nothing else
+    /// reads them. An event whose `properties` cannot be copied so is built as with `Built`.
+    Copied(Vec<Box<str>>),
+}
+
+impl PropertiesRead {
+    /// Both ways of reading: copied only when both copy, with both's members.
+    pub fn merge(&mut self, other: &PropertiesRead) {
+        match (&mut *self, other) {
+            (PropertiesRead::Copied(mine), PropertiesRead::Copied(theirs)) => {
+                for key in theirs {
+                    if !mine.contains(key) {
+                        mine.push(key.clone());
+                    }
+                }
+            }
+            _ => *self = PropertiesRead::Built,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -237,7 +237,8 @@ fn batch_level_integrations_and_context_count_for_each_item() {
         TrackingCall::Batch,
         body,
         &limits,
-        &segment_ld_bridge::segment::FieldsRead::All,
+        config.fields_read(),
+        config.properties_read(),
     )
     .unwrap();
     let route = config.route(SourceHint::WriteKey("wk")).unwrap();

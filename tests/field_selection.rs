@@ -101,8 +101,13 @@ fn the_worker_path_sends_the_same_bytes_as_the_whole_event() {
             options,
         );
         let text = Value::Array(vec![event]).to_string();
-        let received =
-            inbound::read_events(text.as_bytes(), &Limits::SEGMENT, config.fields_read()).unwrap();
+        let received = inbound::read_events(
+            text.as_bytes(),
+            &Limits::SEGMENT,
+            config.fields_read(),
+            config.properties_read(),
+        )
+        .unwrap();
         let read = pipeline::process(
             &config,
             &route,
@@ -169,8 +174,13 @@ fn consent_and_integrations_are_read_where_the_envelope_needs_them() {
     let parsed = events.as_array().unwrap().clone();
     let whole = pipeline::process(&config, &route, Events::Parsed(&parsed), options);
     let text = events.to_string();
-    let received =
-        inbound::read_events(text.as_bytes(), &Limits::SEGMENT, config.fields_read()).unwrap();
+    let received = inbound::read_events(
+        text.as_bytes(),
+        &Limits::SEGMENT,
+        config.fields_read(),
+        config.properties_read(),
+    )
+    .unwrap();
     let read = pipeline::process(
         &config,
         &route,
@@ -183,4 +193,147 @@ fn consent_and_integrations_are_read_where_the_envelope_needs_them() {
         ["track_event", "no_consent", "disabled_by_integrations"]
     );
     assert_eq!(whole.outcomes, read.outcomes);
+}
+
+/// `properties` copied as JSON text (the preset copies them whole into `data`): for every
+/// shape of `properties`, the Worker's path sends the bytes and gives the outcomes of the
+/// parsed event, including where the copy is refused (a repeated key, an escape in a key) and
+/// where the event cannot be read (a number out of range: the same message).
+#[test]
+fn copied_properties_send_the_bytes_of_the_built_value() {
+    use segment_ld_bridge::segment::PropertiesRead;
+    let config = BridgeConfig::single(
+        Destination::new("env", "").unwrap(),
+        TrackEventMapping::preset().unwrap(),
+    );
+    assert_eq!(
+        config.properties_read(),
+        &PropertiesRead::Copied(vec!["revenue".into(), "value".into()])
+    );
+    let properties = [
+        r#"{}"#,
+        r#"{ "revenue" : 2.50, "currency":"USD", "n": [1, -0, 1E2, 0.1, 18446744073709551616] }"#,
+        r#"{"value": "3", "text": "tab\t \u00e9 \/ \" \\ \ud83d\ude00 é"}"#,
+        r#"{"revenue": 1, "revenue": 2, "value": 3}"#,
+        r#"{"k\u0065y": 1, "revenue": 4}"#,
+        r#"{"revenue": null, "value": {"nested": [{"deep": true}]}}"#,
+        r#"{"revenue": "12.5"}"#,
+        r#"{"revenue": -1e308, "other": 1e-320}"#,
+        r#"[1, 2]"#,
+        r#""text""#,
+        r#"null"#,
+        r#"17"#,
+    ];
+    let mut text = String::from("[");
+    for (at, properties) in properties.iter().enumerate() {
+        text.push_str(&format!(
+            r#"{{"type":"track","event":"E{at}","userId":"u{at}","messageId":"m{at}","properties":{properties}}},"#
+        ));
+    }
+    // Repeated `properties`: the last counts, copied or not.
+    text.push_str(
+        r#"{"type":"track","event":"R","userId":"u","properties":{"a":1},"properties":{"b":2}},"#,
+    );
+    text.push_str(
+        r#"{"type":"track","event":"S","userId":"u","properties":{"a":1},"properties":[3]},"#,
+    );
+    // Identity normalised (an empty userId): the event is copied before it is mapped.
+    text.push_str(
+        r#"{"type":"track","event":"N","userId":"","anonymousId":"a","properties":{"revenue":5}},"#,
+    );
+    // Out of range: unreadable, alone.
+    text.push_str(r#"{"type":"track","event":"X","userId":"u","properties":{"revenue":1e400}}]"#);
+    let parsed = inbound::parse_events(text.replace("1e400", "1").as_bytes()).unwrap();
+    let route = pipeline::every_destination(&config);
+    let options = Options::at(1_750_000_000_000);
+    let received = inbound::read_events(
+        text.as_bytes(),
+        &Limits::SEGMENT,
+        config.fields_read(),
+        config.properties_read(),
+    )
+    .unwrap();
+    // Copied where they can be, built where they cannot.
+    let copied: Vec<bool> = (0..received.events.len())
+        .map(|index| received.copied_properties(index).is_some())
+        .collect();
+    assert_eq!(
+        copied,
+        [
+            true, true, true, false, false, true, true, true, false, false, false, false, true,
+            false, true, false
+        ]
+    );
+    assert_eq!(received.unreadable.len(), 1);
+    let read = pipeline::process(
+        &config,
+        &route,
+        Events::Received(&received, &Limits::SEGMENT),
+        options,
+    );
+    let whole = pipeline::process(&config, &route, Events::Parsed(&parsed), options);
+    let last = parsed.len() - 1;
+    assert_eq!(whole.outcomes[..last], read.outcomes[..last]);
+    assert_eq!(read.outcomes[last].reason.as_str(), "unreadable_event");
+    assert!(read.outcomes[last].message.contains("number out of range"));
+    let bodies = |processed: &pipeline::Processed| -> Vec<String> {
+        processed.payloads.iter().map(|p| p.body.clone()).collect()
+    };
+    // The parsed request's last event (its number made readable) is accepted; the rest match.
+    let whole_body: Value = serde_json::from_str(&bodies(&whole)[0]).unwrap();
+    let read_body: Value = serde_json::from_str(&bodies(&read)[0]).unwrap();
+    let whole_events = whole_body.as_array().unwrap();
+    assert_eq!(
+        &whole_events[..whole_events.len() - 1],
+        read_body.as_array().unwrap().as_slice()
+    );
+    let body = &bodies(&read)[0];
+    assert!(body.contains(r#""data":{"revenue":2.5,"currency":"USD","n":[1,-0.0,100.0,0.1,1.8446744073709552e+19]}"#), "{body}");
+    // Byte for byte: the same events written by the parsed path.
+    let without_last = format!("{}]", &text[..text.rfind(",{").unwrap()]);
+    let parsed = inbound::parse_events(without_last.as_bytes()).unwrap();
+    let whole = pipeline::process(&config, &route, Events::Parsed(&parsed), options);
+    assert_eq!(bodies(&whole), bodies(&read));
+}
+
+/// What makes `properties` built again: a trigger or a mapping that reads them other than by
+/// members, or a mapping the fast path cannot take.
+#[test]
+fn properties_are_copied_only_where_nothing_else_reads_them() {
+    use segment_ld_bridge::config::read_document;
+    use segment_ld_bridge::segment::PropertiesRead;
+    let read = |subscription: Value| {
+        read_document(&serde_json::json!({
+            "destinations": [{"name": "d", "client_side_id": "env"}],
+            "subscriptions": [subscription],
+            "sources": [{"name": "s", "allow_unsigned": true, "default": true}]
+        }))
+        .unwrap()
+        .properties_read()
+        .clone()
+    };
+    let copied =
+        |keys: &[&str]| PropertiesRead::Copied(keys.iter().map(|k| Box::from(*k)).collect());
+    assert_eq!(
+        read(serde_json::json!({"name": "p", "destinations": ["d"]})),
+        copied(&["revenue", "value"])
+    );
+    assert_eq!(
+        read(serde_json::json!({"name": "p", "destinations": ["d"],
+            "mapping": {"metric_value": {"@path": "$.properties.total.amount"}, "user_key": {"@path": "$.properties.account"}}})),
+        copied(&["account", "total"])
+    );
+    for subscription in [
+        serde_json::json!({"name": "t", "destinations": ["d"], "trigger": "type = \"track\" and properties.total > 1"}),
+        serde_json::json!({"name": "w", "destinations": ["d"], "mapping": {"metric_value": {"@path": "$.properties"}}}),
+        serde_json::json!({"name": "e", "destinations": ["d"], "mapping": {"event_properties": {"@path": "$.context"}}}),
+        serde_json::json!({"name": "l", "destinations": ["d"], "mapping": {"event_name": {"@template": "{{event}}!"}}}),
+        serde_json::json!({"name": "r", "destinations": ["d"], "mapping": {"user_key": {"@path": "$."}}}),
+    ] {
+        assert_eq!(
+            read(subscription.clone()),
+            PropertiesRead::Built,
+            "{subscription}"
+        );
+    }
 }

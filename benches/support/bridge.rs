@@ -6,7 +6,7 @@
 use segment_ld_bridge::config::BridgeConfig;
 use segment_ld_bridge::inbound::{self, Limits};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus, Processed};
-use segment_ld_bridge::segment::FieldsRead;
+use segment_ld_bridge::segment::{FieldsRead, PropertiesRead};
 use segment_ld_bridge::trigger::Trigger;
 use serde_json::{Map, Value};
 
@@ -25,6 +25,8 @@ pub struct Bridge {
     trigger: Trigger,
     /// The fields the configuration and the scenario's trigger read.
     fields: FieldsRead,
+    /// How the configuration and the scenario's trigger read `properties`.
+    properties: PropertiesRead,
     received_at_ms: i64,
 }
 
@@ -60,10 +62,15 @@ pub fn bridge(fixtures: &Value, scenario: &str) -> Result<Bridge, String> {
         .map_err(|error| format!("scenario {scenario:?}: trigger: {error}"))?;
     let mut fields = config.fields_read().clone();
     fields.merge(&trigger.fields_read());
+    let properties = match trigger.fields_read().contains("properties") {
+        true => PropertiesRead::Built,
+        false => config.properties_read().clone(),
+    };
     Ok(Bridge {
         config,
         trigger,
         fields,
+        properties,
         received_at_ms: fixtures["received_at_ms"].as_i64().unwrap_or_default(),
     })
 }
@@ -122,9 +129,25 @@ impl Bridge {
     /// The work of one request as it arrives: the body read as the Worker reads it (values
     /// only for the fields the configuration and the trigger read), then [`Bridge::run`].
     pub fn run_text(&self, text: &[u8]) -> Result<Processed, String> {
-        let received = inbound::read_events(text, &Limits::SEGMENT, &self.fields)
-            .map_err(|error| error.to_string())?;
-        Ok(self.run(&received.events))
+        let read = |properties| {
+            inbound::read_events(text, &Limits::SEGMENT, &self.fields, properties)
+                .map_err(|error| error.to_string())
+        };
+        let received = read(&self.properties)?;
+        if received
+            .events
+            .iter()
+            .all(|event| self.trigger.matches(event))
+        {
+            return Ok(pipeline::process(
+                &self.config,
+                &pipeline::every_destination(&self.config),
+                pipeline::Events::Received(&received, &Limits::SEGMENT),
+                pipeline::Options::at(self.received_at_ms),
+            ));
+        }
+        // Events left out by the scenario's trigger: the others, with their values built.
+        Ok(self.run(&read(&PropertiesRead::Built)?.events))
     }
 
     /// Runs `events` once and checks that every event became a LaunchDarkly event in one

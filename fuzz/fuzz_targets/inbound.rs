@@ -8,7 +8,7 @@ use segment_ld_bridge::api::{
 };
 use segment_ld_bridge::config::{read_document, BridgeConfig};
 use segment_ld_bridge::inbound::{self, Limits, TrackingCall};
-use segment_ld_bridge::segment::FieldsRead;
+use segment_ld_bridge::segment::{FieldsRead, PropertiesRead};
 use serde_json::json;
 use std::sync::OnceLock;
 
@@ -89,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
     // The parsers on their own.
     let selected = configs.routed.fields_read();
     for limits in [&Limits::SEGMENT, &SMALL] {
-        let whole = inbound::read_events(data, limits, &FieldsRead::All);
+        let whole = inbound::read_events(data, limits, &FieldsRead::All, &PropertiesRead::Built);
         if let Ok(received) = &whole {
             assert!(received.events.len() <= limits.max_events);
             assert!(received
@@ -99,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
         }
         // Reading only some fields: the same verdict on the body, the same sizes, and every
         // event read whole has the same values in the fields read.
-        let some = inbound::read_events(data, limits, selected);
+        let some = inbound::read_events(data, limits, selected, &PropertiesRead::Built);
         assert_eq!(whole.is_ok(), some.is_ok());
         if let (Ok(whole), Ok(some)) = (&whole, &some) {
             assert_eq!(whole.events.len(), some.events.len());
@@ -122,8 +122,23 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        // `properties` copied as text (the preset): the same verdicts, and each copy is the
+        // text serde_json writes for the value read whole.
+        let preset = &configs.minimal;
+        let copying = inbound::read_events(data, limits, preset.fields_read(), preset.properties_read());
+        assert_eq!(whole.is_ok(), copying.is_ok());
+        if let (Ok(whole), Ok(copying)) = (&whole, &copying) {
+            assert_eq!(whole.oversized, copying.oversized);
+            assert_eq!(whole.unreadable, copying.unreadable);
+            for (index, full) in whole.events.iter().enumerate() {
+                if let Some(text) = copying.copied_properties(index) {
+                    let written = serde_json::to_string(&full["properties"]).expect("writes");
+                    assert_eq!(text, written);
+                }
+            }
+        }
         for call in CALLS {
-            if let Ok(request) = inbound::read_tracking_call(call, data, limits, &FieldsRead::All) {
+            if let Ok(request) = inbound::read_tracking_call(call, data, limits, &FieldsRead::All, &PropertiesRead::Built) {
                 // Every event, with what it takes from its batch.
                 for index in 0..request.received.events.len() {
                     assert!(request.received.event(index).is_some());

@@ -277,6 +277,7 @@ pub fn read_document(document: &Value) -> Result<BridgeConfig, Vec<ConfigProblem
             sources,
             warnings: reader.warnings,
             fields_read: std::sync::OnceLock::new(),
+            properties_read: std::sync::OnceLock::new(),
         };
         config.warn_about_open_routes();
         Ok(config)

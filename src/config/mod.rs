@@ -18,7 +18,7 @@ pub use document::{read_document, PRESET_SUBSCRIPTION_NAME};
 
 use crate::envelope::{DestinationRules, SubscriptionRules};
 use crate::launchdarkly::EventsBase;
-use crate::segment::FieldsRead;
+use crate::segment::{FieldsRead, PropertiesRead};
 use crate::track_event::{TimestampWindow, TrackEventMapping, PRESET_TRIGGER};
 use crate::trigger::Trigger;
 use serde::Serialize;
@@ -301,6 +301,9 @@ pub struct BridgeConfig {
     /// The top-level event fields the subscriptions read, worked out on first use
     /// ([`BridgeConfig::fields_read`]).
     pub fields_read: OnceLock<FieldsRead>,
+    /// How the subscriptions read `properties`, worked out on first use
+    /// ([`BridgeConfig::properties_read`]).
+    pub properties_read: OnceLock<PropertiesRead>,
 }
 
 impl BridgeConfig {
@@ -328,6 +331,22 @@ impl BridgeConfig {
         })
     }
 
+    /// How events' `properties` are read: [`PropertiesRead::Copied`] when every subscription's
+    /// mapping copies them whole into LaunchDarkly's `data` and otherwise only looks up their
+    /// members, and no trigger reads them; else built like any other field.
+    pub fn properties_read(&self) -> &PropertiesRead {
+        self.properties_read.get_or_init(|| {
+            let mut read = PropertiesRead::Copied(Vec::new());
+            for subscription in &self.subscriptions {
+                if subscription.trigger.fields_read().contains("properties") {
+                    read = PropertiesRead::Built;
+                }
+                read.merge(&subscription.mapping.properties_read());
+            }
+            read
+        })
+    }
+
     /// One destination and the preset Track Event subscription (with `mapping`'s overrides).
     pub fn single(destination: Destination, mapping: TrackEventMapping) -> BridgeConfig {
         BridgeConfig {
@@ -336,6 +355,7 @@ impl BridgeConfig {
             sources: Vec::new(),
             warnings: Vec::new(),
             fields_read: OnceLock::new(),
+            properties_read: OnceLock::new(),
         }
     }
 
@@ -462,6 +482,7 @@ impl BridgeConfig {
                     sources: vec![source],
                     warnings: Vec::new(),
                     fields_read: OnceLock::new(),
+                    properties_read: OnceLock::new(),
                 };
                 problems.extend(unauthenticated.authentication_problem());
                 Err(problems)
@@ -986,6 +1007,7 @@ mod tests {
             sources,
             warnings: Vec::new(),
             fields_read: OnceLock::new(),
+            properties_read: OnceLock::new(),
         };
         assert!(config(Vec::new()).authentication_problem().is_some());
         assert!(config(vec![source(false, false, false)])

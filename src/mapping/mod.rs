@@ -236,6 +236,14 @@ impl DirectivePath {
     pub fn lookup<'a>(&self, value: &'a Value) -> Option<&'a Value> {
         self.0.lookup(Some(value))
     }
+
+    /// The names of the keys the path walks, in order; `None` for the value itself.
+    pub fn key_names(&self) -> Option<Vec<&str>> {
+        match &self.0 {
+            path::PathSpec::Root => None,
+            path::PathSpec::Keys(keys) => Some(keys.iter().map(|key| key.name.as_str()).collect()),
+        }
+    }
 }
 
 /// [`get`] with a path already split into keys (Segment's array form of a path).

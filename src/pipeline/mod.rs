@@ -144,6 +144,7 @@ pub fn process(
             let received = Received {
                 count: events.len(),
                 event: &|index| events.get(index).map(Cow::Borrowed),
+                copied_properties: &|_| None,
                 refusal: &|_| None,
             };
             process_events(config, route, &received, options)
@@ -168,6 +169,7 @@ pub fn process(
             let events = Received {
                 count: received.events.len(),
                 event: &|index| received.event(index),
+                copied_properties: &|index| received.copied_properties(index),
                 refusal: &refusal,
             };
             process_events(config, route, &events, options)
@@ -291,6 +293,9 @@ struct Received<'r> {
     count: usize,
     /// Event `index`, with anything it inherits from its batch.
     event: &'r dyn Fn(usize) -> Option<Cow<'r, Value>>,
+    /// Event `index`'s `properties` as JSON text, when they were copied rather than built
+    /// ([`crate::segment::PropertiesRead::Copied`]).
+    copied_properties: &'r dyn Fn(usize) -> Option<&'r str>,
     /// Why event `index` was refused before being read, if it was: reason and message.
     refusal: &'r dyn Fn(usize) -> Option<(Reason, String)>,
 }
@@ -328,7 +333,7 @@ fn process_events(
                 config,
                 route,
                 index,
-                &event,
+                (&event, (received.copied_properties)(index)),
                 options.received_at_ms,
                 &mut batches,
                 ran.as_mut(),
@@ -431,7 +436,7 @@ fn process_event(
     config: &BridgeConfig,
     route: &SourceRoute,
     index: usize,
-    event: &Value,
+    (event, copied_properties): (&Value, Option<&str>),
     received_at_ms: i64,
     batches: &mut [Batch],
     mut ran: Option<&mut Vec<Ran>>,
@@ -495,7 +500,9 @@ fn process_event(
             }
             continue;
         }
-        let mut custom = match subscription.mapping.map_event(event, received_at_ms) {
+        let mapped =
+            (subscription.mapping).map_read_event(event, copied_properties, received_at_ms);
+        let mut custom = match mapped {
             Ok(custom) => custom,
             Err(rejection) => {
                 if let Some(ran) = ran.as_deref_mut() {
@@ -1054,6 +1061,7 @@ mod tests {
             body,
             &limits,
             &crate::segment::FieldsRead::All,
+            &crate::segment::PropertiesRead::Built,
         )
         .expect("read");
         let route = config

@@ -5,6 +5,7 @@
 
 use super::MappedFields;
 use crate::mapping::{js_truthy, DirectivePath};
+use crate::segment::PropertiesRead;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -67,6 +68,36 @@ impl Source {
         })
     }
 
+    /// Adds to `read` what this source reads of `properties`.
+    fn properties_read(&self, read: &mut PropertiesRead) {
+        match self {
+            Source::Literal(_) => {}
+            Source::Path(path) => match path.key_names().as_deref() {
+                Some(["properties", key, ..]) => {
+                    read.merge(&PropertiesRead::Copied(vec![Box::from(*key)]));
+                }
+                Some([first, ..]) if *first != "properties" => {}
+                // The whole `properties` elsewhere, or the whole event.
+                _ => *read = PropertiesRead::Built,
+            },
+            Source::IfExists {
+                test,
+                then,
+                otherwise,
+            } => {
+                Source::Path(test.clone()).properties_read(read);
+                for branch in [then, otherwise].into_iter().flatten() {
+                    branch.properties_read(read);
+                }
+            }
+        }
+    }
+
+    /// Whether this is `{"@path": "$.properties"}`.
+    fn is_whole_properties(&self) -> bool {
+        matches!(self, Source::Path(path) if path.key_names().as_deref() == Some(&["properties"]))
+    }
+
     /// The value, by reference; `None` is undefined.
     fn read<'a>(&'a self, event: &'a Value) -> Option<&'a Value> {
         match self {
@@ -89,6 +120,8 @@ impl Source {
 #[derive(Debug)]
 enum Field {
     Value(Source),
+    /// `event_properties` as `{"@path": "$.properties"}`: the copied text stands in for it.
+    WholeProperties(Source),
     Object(Vec<(String, Source)>),
 }
 
@@ -130,18 +163,58 @@ impl FastMapping {
                     }
                     Field::Object(entries)
                 }
-                other => Field::Value(Source::new(other)?),
+                other => {
+                    let source = Source::new(other)?;
+                    if name == "event_properties" && source.is_whole_properties() {
+                        Field::WholeProperties(source)
+                    } else {
+                        Field::Value(source)
+                    }
+                }
             };
             fast.push((name, field));
         }
         Some(FastMapping { fields: fast })
     }
 
-    /// The mapped fields of one event.
-    pub(crate) fn fields<'a>(&'a self, event: &'a Value) -> MappedFields<'a> {
+    /// How the mapping reads `properties`: [`PropertiesRead::Copied`] when `event_properties`
+    /// is the whole of it and the other fields only look up its members.
+    pub(crate) fn properties_read(&self) -> PropertiesRead {
+        let mut read = PropertiesRead::Copied(Vec::new());
+        let mut copies = false;
+        for (_, field) in &self.fields {
+            match field {
+                Field::WholeProperties(_) => copies = true,
+                Field::Value(source) => source.properties_read(&mut read),
+                Field::Object(entries) => {
+                    for (_, source) in entries {
+                        source.properties_read(&mut read);
+                    }
+                }
+            }
+        }
+        if copies {
+            read
+        } else {
+            PropertiesRead::Built
+        }
+    }
+
+    /// The mapped fields of one event; `copied_properties` is the event's `properties` copied
+    /// as JSON text (see [`PropertiesRead::Copied`]), which the event's value then only holds
+    /// the looked-up members of.
+    pub(crate) fn fields<'a>(
+        &'a self,
+        event: &'a Value,
+        copied_properties: Option<&'a str>,
+    ) -> MappedFields<'a> {
         let mut mapped = MappedFields::default();
         for (name, field) in &self.fields {
             match field {
+                Field::WholeProperties(source) => match copied_properties {
+                    Some(text) => mapped.event_properties_copied = Some(text),
+                    None => mapped.event_properties = source.read(event).map(Cow::Borrowed),
+                },
                 Field::Value(source) => {
                     if let Some(slot) = mapped.slot(name) {
                         *slot = source.read(event).map(Cow::Borrowed);

@@ -14,7 +14,7 @@ pub use reads::mapping_fields_read;
 use crate::launchdarkly::{ContextKeys, CustomEvent, EventData, MappedObject};
 use crate::mapping::{Mapping, Tree, ValidationErrors};
 use crate::outcome::Reason;
-use crate::segment::{normalize_identity, FieldsRead};
+use crate::segment::{normalize_identity, FieldsRead, PropertiesRead};
 use crate::timestamp;
 use serde_json::{json, Map, Number, Value};
 use std::borrow::Cow;
@@ -272,6 +272,27 @@ impl TrackEventMapping {
         event: &'a Value,
         received_at_ms: i64,
     ) -> Result<CustomEvent<'a>, Rejection> {
+        self.map_read_event(event, None, received_at_ms)
+    }
+
+    /// How the mapping reads `properties` ([`PropertiesRead::Copied`] only when it is
+    /// evaluated by reference, copies `properties` whole into `event_properties` and
+    /// otherwise only looks up its members).
+    pub fn properties_read(&self) -> PropertiesRead {
+        match &self.fast {
+            Some(fast) => fast.properties_read(),
+            None => PropertiesRead::Built,
+        }
+    }
+
+    /// [`TrackEventMapping::map_event`] for an event read with `properties` copied
+    /// ([`PropertiesRead::Copied`]): `copied_properties` is its text, when it was copied.
+    pub fn map_read_event<'a>(
+        &'a self,
+        event: &'a Value,
+        copied_properties: Option<&'a str>,
+        received_at_ms: i64,
+    ) -> Result<CustomEvent<'a>, Rejection> {
         let object = event.as_object().ok_or_else(|| {
             Rejection::new(
                 Reason::InvalidEvent,
@@ -286,10 +307,10 @@ impl TrackEventMapping {
             normalize_identity(&mut owned);
             let owned = Value::Object(owned);
             return self
-                .map_normalized(&owned, received_at_ms)
+                .map_normalized(&owned, copied_properties, received_at_ms)
                 .map(CustomEvent::into_owned);
         }
-        self.map_normalized(event, received_at_ms)
+        self.map_normalized(event, copied_properties, received_at_ms)
     }
 
     /// Maps an event whose identity fields are normalised: by reference when the mapping is
@@ -297,10 +318,15 @@ impl TrackEventMapping {
     fn map_normalized<'a>(
         &'a self,
         event: &'a Value,
+        copied_properties: Option<&'a str>,
         received_at_ms: i64,
     ) -> Result<CustomEvent<'a>, Rejection> {
         if let Some(fast) = &self.fast {
-            return to_custom_event(fast.fields(event), received_at_ms, self.timestamp_window);
+            return to_custom_event(
+                fast.fields(event, copied_properties),
+                received_at_ms,
+                self.timestamp_window,
+            );
         }
         let failed = |error| {
             Rejection::new(
@@ -358,6 +384,9 @@ pub(crate) struct MappedFields<'a> {
     /// `event_properties` resolved to an object by the mapping engine (which then leaves
     /// `event_properties` itself unset).
     pub(crate) event_properties_object: Option<MappedObject<'a>>,
+    /// `event_properties` as the event's `properties` copied as JSON text (see
+    /// [`PropertiesRead::Copied`]; the fast path then leaves `event_properties` unset).
+    pub(crate) event_properties_copied: Option<&'a str>,
     pub(crate) timestamp: Option<Cow<'a, Value>>,
 }
 
@@ -457,18 +486,20 @@ fn to_custom_event(
         Some(value) => Some(metric_value(&value)?),
     };
     let data = match (
+        fields.event_properties_copied,
         fields.event_properties_object,
         present(fields.event_properties),
     ) {
-        (Some(object), _) => EventData::Mapped(object),
-        (None, None) => EventData::Object(Cow::Owned(Map::new())),
-        (None, Some(Cow::Borrowed(Value::Object(properties)))) => {
+        (Some(text), _, _) => EventData::Copied(Cow::Borrowed(text)),
+        (None, Some(object), _) => EventData::Mapped(object),
+        (None, None, None) => EventData::Object(Cow::Owned(Map::new())),
+        (None, None, Some(Cow::Borrowed(Value::Object(properties)))) => {
             EventData::Object(Cow::Borrowed(properties))
         }
-        (None, Some(Cow::Owned(Value::Object(properties)))) => {
+        (None, None, Some(Cow::Owned(Value::Object(properties)))) => {
             EventData::Object(Cow::Owned(properties))
         }
-        (None, Some(value)) => {
+        (None, None, Some(value)) => {
             return Err(Rejection::new(
                 Reason::InvalidEventProperties,
                 format!(

@@ -43,12 +43,13 @@ impl Bench {
         payloads
     }
 
-    /// The Worker's path: a request body from JavaScript (copied in), read as the Worker reads
-    /// it, run, and the LaunchDarkly body handed back to JavaScript.
-    pub fn run_text(&self, text: &str) -> Result<String, JsError> {
+    /// The Worker's path: a request body's bytes from JavaScript (copied in, as the Worker
+    /// copies its body), read as the Worker reads it, run, and the LaunchDarkly body handed
+    /// back to JavaScript.
+    pub fn run_text(&self, body: &[u8]) -> Result<String, JsError> {
         let mut processed = self
             .bridge
-            .run_text(text.as_bytes())
+            .run_text(body)
             .map_err(|e| JsError::new(&e))?;
         Ok(processed
             .payloads

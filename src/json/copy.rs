@@ -1,0 +1,391 @@
+//! Copies the text of a JSON object as `serde_json` would write the value it parses to
+//! (compact, strings escaped as it escapes them, numbers as it prints them), without building
+//! the value: what carries an event's `properties` into LaunchDarkly's `data` untouched. Where
+//! a copy could differ from that (a repeated key, a key with an escape, a number that is not a
+//! plain integer of at most 18 digits is converted through `serde_json` itself) the copy is
+//! either made through `serde_json` or refused, and the caller builds the value instead.
+
+use serde_json::{Map, Value};
+
+/// The deepest nesting copied (`serde_json` refuses deeper text anyway).
+const MAX_DEPTH: usize = 128;
+
+/// Objects with more keys than this find repeats by sorting rather than comparing each pair.
+const LINEAR_KEYS: usize = 24;
+
+/// Appends to `out` the JSON object `raw` as `serde_json::to_string` writes the value it parses
+/// to, and returns the values of its top-level members named in `wanted` (built). `None`, with
+/// `out` as it was, when `raw` is not an object, is not JSON, or holds what is not copied
+/// as it is (see the module's comment): the caller builds the whole value instead.
+pub(crate) fn copy_object(
+    raw: &str,
+    wanted: &[Box<str>],
+    out: &mut String,
+) -> Option<Map<String, Value>> {
+    let start = out.len();
+    let mut copier = Copier {
+        raw,
+        bytes: raw.as_bytes(),
+        at: 0,
+        out,
+    };
+    copier.skip_whitespace();
+    let copied = match copier.peek() {
+        Some(b'{') => copier.object(0, wanted).and_then(|found| {
+            copier.skip_whitespace();
+            (copier.at == copier.bytes.len()).then_some(found)
+        }),
+        _ => None,
+    };
+    if copied.is_none() {
+        copier.out.truncate(start);
+    }
+    copied
+}
+
+struct Copier<'r, 'o> {
+    raw: &'r str,
+    bytes: &'r [u8],
+    /// The next byte to read.
+    at: usize,
+    out: &'o mut String,
+}
+
+impl<'r> Copier<'r, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            self.at += 1;
+        }
+    }
+
+    /// Consumes `byte` (after whitespace), or fails.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.skip_whitespace();
+        (self.peek() == Some(byte)).then(|| self.at += 1)
+    }
+
+    fn value(&mut self, depth: usize) -> Option<()> {
+        self.skip_whitespace();
+        match self.peek()? {
+            b'{' => self.object(depth, &[]).map(drop),
+            b'[' => self.array(depth),
+            b'"' => self.string(),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'n' => self.literal("null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    /// An object at `at`; the values of its members named in `wanted` are built and returned.
+    fn object(&mut self, depth: usize, wanted: &[Box<str>]) -> Option<Map<String, Value>> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.expect(b'{')?;
+        self.out.push('{');
+        let mut found = Map::new();
+        let mut keys: Vec<&'r str> = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            self.out.push('}');
+            return Some(found);
+        }
+        loop {
+            self.skip_whitespace();
+            let key = self.key()?;
+            if keys.len() < LINEAR_KEYS && keys.contains(&key) {
+                return None;
+            }
+            keys.push(key);
+            self.expect(b':')?;
+            self.out.push(':');
+            self.skip_whitespace();
+            let value_start = self.at;
+            self.value(depth + 1)?;
+            if wanted.iter().any(|name| **name == *key) {
+                let text = self.raw.get(value_start..self.at)?;
+                found.insert(key.to_string(), serde_json::from_str(text).ok()?);
+            }
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.out.push(',');
+                }
+                b'}' => {
+                    self.at += 1;
+                    self.out.push('}');
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        if keys.len() > LINEAR_KEYS {
+            keys.sort_unstable();
+            if keys.windows(2).any(|pair| pair.first() == pair.get(1)) {
+                return None;
+            }
+        }
+        Some(found)
+    }
+
+    /// A member's key, copied; only keys without escapes (their text is their value, so
+    /// repeats are found by comparing text).
+    fn key(&mut self) -> Option<&'r str> {
+        let start = self.at;
+        let (end, escaped) = self.string_end()?;
+        if escaped {
+            return None;
+        }
+        let quoted = self.raw.get(start..end)?;
+        self.out.push_str(quoted);
+        self.at = end;
+        quoted.get(1..quoted.len() - 1)
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.expect(b'[')?;
+        self.out.push('[');
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            self.out.push(']');
+            return Some(());
+        }
+        loop {
+            self.value(depth + 1)?;
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.out.push(',');
+                }
+                b']' => {
+                    self.at += 1;
+                    self.out.push(']');
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string value: copied as it is when it has no escape (then it is written as
+    /// `serde_json` writes it: JSON text holds no raw `"`, `\` or control character), else
+    /// decoded and written again as `serde_json` escapes it.
+    fn string(&mut self) -> Option<()> {
+        let start = self.at;
+        let (end, escaped) = self.string_end()?;
+        let quoted = self.raw.get(start..end)?;
+        if escaped {
+            let text: String = serde_json::from_str(quoted).ok()?;
+            let mut written = Vec::with_capacity(text.len() + 2);
+            super::write_str(&mut written, &text);
+            self.out.push_str(&String::from_utf8(written).ok()?);
+        } else {
+            self.out.push_str(quoted);
+        }
+        self.at = end;
+        Some(())
+    }
+
+    /// Where the string at `at` ends (past its closing quote), and whether it has an escape.
+    /// A control character inside it is refused, as JSON refuses it.
+    fn string_end(&self) -> Option<(usize, bool)> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let mut at = self.at + 1;
+        let mut escaped = false;
+        loop {
+            at += plain_run(self.bytes.get(at..)?);
+            match *self.bytes.get(at)? {
+                b'"' => return Some((at + 1, escaped)),
+                b'\\' => {
+                    escaped = true;
+                    at += 2;
+                }
+                0x00..=0x1f => return None,
+                _ => at += 1,
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let end = self.at + word.len();
+        if self.raw.get(self.at..end)? != word {
+            return None;
+        }
+        self.out.push_str(word);
+        self.at = end;
+        Some(())
+    }
+
+    /// A number: a plain integer of at most 18 digits (never out of range) as it is, anything
+    /// else as `serde_json` parses and prints it (`2.50` is `2.5`, `1E2` is `100.0`).
+    fn number(&mut self) -> Option<()> {
+        let start = self.at;
+        let length = self
+            .bytes
+            .get(start..)?
+            .iter()
+            .take_while(|byte| matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+            .count();
+        let end = start + length;
+        let token = self.raw.get(start..end)?;
+        let digits = token.strip_prefix('-').unwrap_or(token);
+        let plain = !digits.is_empty()
+            && digits.len() <= 18
+            && digits.bytes().all(|byte| byte.is_ascii_digit())
+            && (digits.len() == 1 || !digits.starts_with('0'))
+            && token != "-0";
+        if plain {
+            self.out.push_str(token);
+        } else {
+            let Value::Number(number) = serde_json::from_str(token).ok()? else {
+                return None;
+            };
+            let mut written = Vec::new();
+            super::write_number(&mut written, &number);
+            self.out.push_str(&String::from_utf8(written).ok()?);
+        }
+        self.at = end;
+        Some(())
+    }
+}
+
+/// How many bytes at the start of `bytes` are neither `"`, `\\` nor a control character:
+/// eight at a time, as [`super::needs_escaping`] looks for them.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut run = 0;
+    for word in bytes.chunks_exact(8) {
+        let mut array = [0; 8];
+        array.copy_from_slice(word);
+        let word = u64::from_le_bytes(array);
+        let found = (word.wrapping_sub(ONES * 0x20) & !word & HIGH)
+            | zero(word ^ (ONES * u64::from(b'"')))
+            | zero(word ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            // The lowest flagged byte is exact (borrows only run towards higher bytes).
+            return run + (found.trailing_zeros() / 8) as usize;
+        }
+        run += 8;
+    }
+    run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The copy of `raw`, checked against serde_json; `None` when refused.
+    fn copy(raw: &str) -> Option<String> {
+        let mut out = "before".to_string();
+        let copied = copy_object(raw, &[], &mut out);
+        match copied {
+            Some(_) => {
+                let text = out.strip_prefix("before").unwrap().to_string();
+                let value: Value = serde_json::from_str(raw).unwrap();
+                assert_eq!(text, serde_json::to_string(&value).unwrap(), "{raw}");
+                Some(text)
+            }
+            None => {
+                assert_eq!(out, "before", "a refused copy leaves nothing behind");
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn objects_are_copied_as_serde_json_writes_them() {
+        for raw in [
+            "{}",
+            " { } ",
+            r#"{"a":1}"#,
+            "{ \"a\" : [ 1 , 2.50, -3, 1E2, 1e-7, -0, 0, -0.0, 123456789012345678 ] ,\n\t\"b\" : { } }",
+            r#"{"big": 18446744073709551615, "bigger": 18446744073709551616, "min": -9223372036854775808, "below": -9223372036854775809}"#,
+            r#"{"s": "plain é 😀", "e": "tab\there \"q\" \\ \/ \u00e9 \u0001 \ud83d\ude00"}"#,
+            r#"{"t": true, "f": false, "n": null, "nested": [[[{"x": []}]]]}"#,
+            r#"{"a": 1, "A": 2, "a ": 3}"#,
+        ] {
+            assert!(copy(raw).is_some(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn what_would_differ_or_is_not_json_is_refused() {
+        for raw in [
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"k\u0065y": 1}"#,
+            "[1]",
+            "\"text\"",
+            "1",
+            "{",
+            r#"{"a": 1,}"#,
+            r#"{"a": 1} x"#,
+            r#"{"a": 1e400}"#,
+            r#"{"a": "\ud800"}"#,
+            "{\"a\": \"raw\u{1}control\"}",
+            r#"{"a": tru}"#,
+            r#"{"a": 01}"#,
+            r#"{"a" 1}"#,
+            r#"{"a": [1 2]}"#,
+            "",
+        ] {
+            assert_eq!(copy(raw), None, "{raw}");
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(copy(&deep), None);
+        let keys: Vec<String> = (0..100).map(|i| format!("\"k{}\": {i}", i % 60)).collect();
+        assert_eq!(copy(&format!("{{{}}}", keys.join(","))), None);
+        let keys: Vec<String> = (0..100).map(|i| format!("\"k{i}\": {i}")).collect();
+        assert!(copy(&format!("{{{}}}", keys.join(","))).is_some());
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_special_byte() {
+        for length in 0..40 {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                let mut bytes = vec![b'a'; length];
+                bytes.extend_from_slice(&[special, b'"', 0x01]);
+                bytes.extend_from_slice(&[b'z'; 9]);
+                let run = plain_run(&bytes);
+                assert!(run <= length && length - run < 8, "{length} {special}");
+                assert!(bytes[..run].iter().all(|b| *b == b'a'));
+            }
+            // Bytes just above the specials, and UTF-8, are plain.
+            let plain: Vec<u8> = [b' ', b'#', b']', 0x7f, 0xc3, 0xa9, 0xff].repeat(length);
+            assert_eq!(plain_run(&plain) + plain.len() % 8, plain.len());
+        }
+    }
+
+    #[test]
+    fn wanted_members_are_built() {
+        let mut out = String::new();
+        let wanted = ["revenue".into(), "value".into(), "absent".into()];
+        let found = copy_object(
+            r#"{"revenue": 2.50, "value": {"x": [1]}, "other": 3}"#,
+            &wanted,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(found),
+            serde_json::json!({"revenue": 2.5, "value": {"x": [1]}})
+        );
+        assert_eq!(out, r#"{"revenue":2.5,"value":{"x":[1]},"other":3}"#);
+    }
+}
