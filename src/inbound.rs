@@ -235,6 +235,9 @@ fn read_body(
     };
     match body.as_bytes().trim_ascii_start().first() {
         Some(b'[') => {
+            if let Some(received) = scan_items(body, limits, reading) {
+                return Ok(received);
+            }
             let items: Vec<&RawValue> = serde_json::from_str(body).map_err(malformed)?;
             read_items(&items, limits, Map::new(), &[], reading)
         }
@@ -401,6 +404,10 @@ fn parse_event(
         });
     }
     let copied_from = copies.len();
+    if let Some(event) = scan_event(raw, reading, inherit, copies) {
+        return Ok(event);
+    }
+    copies.truncate(copied_from);
     let mut deserializer = serde_json::Deserializer::from_str(raw);
     let parsed = SelectedFields {
         reading,
@@ -423,6 +430,119 @@ fn parse_event(
         }
         Err(error) => Err(error),
     }
+}
+
+/// [`parse_event`] for an event object, in one pass over its text without serde: `None` for
+/// text it does not read so (a key with an escape, text serde_json would refuse), which
+/// [`parse_event`] then reads with serde_json. Builds exactly what [`SelectedFields`] builds
+/// (tested, and fuzzed against it).
+fn scan_event(
+    raw: &str,
+    reading: Reading<'_>,
+    inherit: &[&str],
+    copies: &mut String,
+) -> Option<ParsedEvent> {
+    let mut members = crate::json::Members::new(raw)?;
+    let event = scan_members(&mut members, reading, inherit, copies)?;
+    members.finish()?;
+    Some(event)
+}
+
+/// Reads an event object's members as [`scan_event`] does, up to its end.
+fn scan_members(
+    members: &mut crate::json::Members<'_>,
+    reading: Reading<'_>,
+    inherit: &[&str],
+    copies: &mut String,
+) -> Option<ParsedEvent> {
+    let mut object = Map::new();
+    let mut present = 0u8;
+    let mut copied = None;
+    while let Some(key) = members.next_key()? {
+        present |= presence(inherit, |name| name == key);
+        if !reading.fields.contains(key) {
+            members.skip()?;
+            continue;
+        }
+        let value = match (reading.properties, key) {
+            (PropertiesRead::Copied(wanted), "properties") => {
+                // Repeated, the last one counts (as in a built object).
+                copied = None;
+                let start = copies.len();
+                match members.copy_object(wanted, copies) {
+                    Some(looked_up) => {
+                        copied = Some(start..copies.len());
+                        Value::Object(looked_up)
+                    }
+                    None => members.value()?,
+                }
+            }
+            _ => members.value()?,
+        };
+        object.insert(key.to_string(), value);
+    }
+    Some(ParsedEvent {
+        value: Value::Object(object),
+        present,
+        copied,
+    })
+}
+
+/// [`read_items`] for a body that is a JSON array, in one pass over its text (each event read
+/// as [`scan_event`] reads it): `None` for a body it does not read so (one [`scan_event`]
+/// leaves to serde, more than `limits.max_events` items, or not JSON), which [`read_body`]
+/// then reads with serde_json. An item over the per-event limit is read through and refused.
+fn scan_items(body: &str, limits: &Limits, reading: Reading<'_>) -> Option<ReceivedEvents> {
+    if matches!(reading.fields, FieldsRead::All) {
+        return None;
+    }
+    let copying = matches!(reading.properties, PropertiesRead::Copied(_));
+    let mut received = ReceivedEvents::default();
+    if copying {
+        // Copies are about as long as their text: one allocation, not one per doubling.
+        received.copies.reserve(body.len());
+    }
+    let mut items = crate::json::Items::new(body)?;
+    while let Some(start) = items.next_start()? {
+        if received.events.len() == limits.max_events {
+            return None;
+        }
+        let copied_from = received.copies.len();
+        let (event, end) = if body.as_bytes().get(start) == Some(&b'{') {
+            let mut members = crate::json::Members::at(body, start)?;
+            let event = scan_members(&mut members, reading, &[], &mut received.copies)?;
+            (event, members.position())
+        } else {
+            // Not an object: built whole, and refused later as it is.
+            let text = items.skip_item()?;
+            let value = serde_json::from_str(text).ok()?;
+            let event = ParsedEvent {
+                value,
+                present: 0,
+                copied: None,
+            };
+            (event, start + text.len())
+        };
+        let index = received.events.len();
+        if end - start > limits.max_event_bytes {
+            received.copies.truncate(copied_from);
+            received.oversized.push(index);
+            received.events.push(Value::Null);
+            if copying {
+                received.copied.push(None);
+            }
+        } else {
+            if copying {
+                received.copied.push(event.copied);
+            }
+            received.events.push(event.value);
+        }
+        if items.resume_at(end)? {
+            break;
+        }
+    }
+    items.finish()?;
+    Some(received)
 }
 
 /// Bit `i` set when `has(inherit[i])`.
@@ -839,6 +959,150 @@ mod tests {
 
     fn only(fields: &[&str]) -> FieldsRead {
         FieldsRead::Only(fields.iter().map(|f| Box::from(*f)).collect())
+    }
+
+    /// The serde reading of [`parse_event`], without the one-pass scan.
+    fn serde_event(raw: &str, reading: Reading<'_>, copies: &mut String) -> Option<ParsedEvent> {
+        let mut deserializer = serde_json::Deserializer::from_str(raw);
+        let inherit = &INHERITED_FIELDS;
+        let parsed = SelectedFields {
+            reading,
+            inherit,
+            copies,
+        }
+        .deserialize(&mut deserializer)
+        .ok()?;
+        deserializer.end().ok().map(|()| parsed)
+    }
+
+    #[test]
+    fn the_one_pass_scan_reads_what_serde_reads_or_leaves_it_to_serde() {
+        let fields = only(&["type", "userId", "properties", "n"]);
+        let copied = PropertiesRead::Copied(vec!["revenue".into()]);
+        let built = PropertiesRead::Built;
+        let events = [
+            r#"{"type":"track","userId":"u","properties":{"revenue":2.50,"x":[1,{"y":null}]}}"#,
+            r#" { "type" : "track" , "context" : {"a": [1, 2e5, "\u00e9", {"k\"": true}]}, "n": -0 } "#,
+            r#"{"type":"a","type":"b","userId":"\ud83d\ude00","properties":null}"#,
+            r#"{"properties":{"a":1},"properties":{"a":1,"a":2}}"#,
+            r#"{"properties":[1],"properties":{"revenue":"5"}}"#,
+            r#"{"n": 18446744073709551616, "m": 1E2, "o": 123456789012345678901}"#,
+            r#"{"t\u0079pe": "track"}"#,
+            r#"{"skipped": 1e400}"#,
+            r#"{"skipped": "\ud800"}"#,
+            r#"{"skipped": "\uZZZZ"}"#,
+            r#"{"type": 1e400}"#,
+            r#"{"type": "track"} trailing"#,
+            r#"{"type": "track",}"#,
+            r#"{"type" "track"}"#,
+            r#"{}"#,
+            r#"{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"#,
+        ];
+        let mut scanned = 0;
+        for raw in events {
+            for properties in [&copied, &built] {
+                let reading = Reading {
+                    fields: &fields,
+                    properties,
+                };
+                let (mut ours, mut theirs) = (String::new(), String::new());
+                let serde = serde_event(raw, reading, &mut theirs);
+                let Some(scan) = scan_event(raw, reading, &INHERITED_FIELDS, &mut ours) else {
+                    continue;
+                };
+                scanned += 1;
+                let serde =
+                    serde.unwrap_or_else(|| panic!("serde refuses what the scan reads: {raw}"));
+                assert_eq!(scan.value, serde.value, "{raw}");
+                assert_eq!(scan.present, serde.present, "{raw}");
+                let text = |event: &ParsedEvent, copies: &str| {
+                    event.copied.clone().map(|range| copies[range].to_string())
+                };
+                assert_eq!(text(&scan, &ours), text(&serde, &theirs), "{raw}");
+            }
+        }
+        assert!(scanned >= 12, "{scanned}");
+        // What the scan leaves to serde: an escaped key, and whatever serde refuses.
+        for raw in [
+            events[6], events[7], events[8], events[9], events[10], events[11], events[12],
+            events[13],
+        ] {
+            let reading = Reading {
+                fields: &fields,
+                properties: &copied,
+            };
+            assert!(
+                scan_event(raw, reading, &[], &mut String::new()).is_none(),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_one_pass_array_scan_reads_what_the_item_by_item_reading_reads() {
+        let fields = only(&["type", "userId", "properties"]);
+        let copied = PropertiesRead::Copied(vec!["revenue".into()]);
+        let limits = Limits {
+            max_request_bytes: 4096,
+            max_event_bytes: 64,
+            max_events: 4,
+        };
+        let long = "x".repeat(64);
+        let bodies = [
+            "[]".to_string(),
+            " [ ] ".to_string(),
+            r#"[{"type":"track","properties":{"revenue":1}}, 7, "text", null]"#.to_string(),
+            r#"[{"type":"track","properties":{"revenue":1}},{"type":"track"},{"type":"x"}]"#
+                .to_string(),
+            format!(
+                r#"[{{"type":"track","userId":"{long}"}},{{"type":"track","properties":{{"a":[1]}}}}]"#
+            ),
+            format!(
+                r#"[{{"properties":{{"revenue":"{long}"}}}},{{"properties":{{"revenue":2}}}}]"#
+            ),
+            r#"[ {"type" : "a"} , {"context": {"deep": [{"k": "\u00e9"}]}, "type": "b"} ]"#
+                .to_string(),
+            r#"[{"a":1},{"a":2},{"a":3},{"a":4}]"#.to_string(),
+            r#"[{"a":1},{"a":2},{"a":3},{"a":4},{"a":5}]"#.to_string(),
+            r#"[{"n":1e400},{"type":"track"}]"#.to_string(),
+            r#"[{"t\u0079pe":"track"}]"#.to_string(),
+            r#"[{"type":"track"},]"#.to_string(),
+            r#"[{"type":"track"}] x"#.to_string(),
+            r#"[,{"type":"track"}]"#.to_string(),
+        ];
+        let mut scanned = 0;
+        for body in &bodies {
+            for properties in [&copied, &PropertiesRead::Built] {
+                let reading = Reading {
+                    fields: &fields,
+                    properties,
+                };
+                let by_item = serde_json::from_str::<Vec<&RawValue>>(body)
+                    .map_err(|error| error.to_string())
+                    .and_then(|items| {
+                        read_items(&items, &limits, Map::new(), &[], reading)
+                            .map_err(|error| error.to_string())
+                    });
+                let Some(scan) = scan_items(body, &limits, reading) else {
+                    continue;
+                };
+                scanned += 1;
+                let by_item = by_item.unwrap_or_else(|error| panic!("{body}: {error}"));
+                assert_eq!(scan.events, by_item.events, "{body}");
+                assert_eq!(scan.oversized, by_item.oversized, "{body}");
+                assert!(
+                    scan.unreadable.is_empty() && by_item.unreadable.is_empty(),
+                    "{body}"
+                );
+                let copies = |received: &ReceivedEvents| -> Vec<Option<String>> {
+                    (0..received.events.len())
+                        .map(|index| received.copied_properties(index).map(str::to_string))
+                        .collect()
+                };
+                assert_eq!(copies(&scan), copies(&by_item), "{body}");
+            }
+        }
+        assert_eq!(scanned, 16);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde_json::{Map, Number, Value};
 
 mod copy;
-pub(crate) use copy::copy_object;
+pub(crate) use copy::{copy_object, Items, Members};
 
 /// `object[key]`: a linear scan for the small objects events are made of (cheaper than hashing
 /// the key), the hash index for larger ones.

@@ -1,13 +1,18 @@
-//! Copies the text of a JSON object as `serde_json` would write the value it parses to
-//! (compact, strings escaped as it escapes them, numbers as it prints them), without building
-//! the value: what carries an event's `properties` into LaunchDarkly's `data` untouched. Where
-//! a copy could differ from that (a repeated key, a key with an escape, a number that is not a
-//! plain integer of at most 18 digits is converted through `serde_json` itself) the copy is
-//! either made through `serde_json` or refused, and the caller builds the value instead.
+//! Reads JSON text without building values, as `serde_json` would read it: what carries an
+//! event's `properties` into LaunchDarkly's `data` untouched ([`copy_object`]), and what reads
+//! an event's top-level members one by one, skipping the unread ones ([`Members`]).
+//!
+//! A copy is the text `serde_json` writes for the value it parses (compact, strings escaped as
+//! it escapes them, numbers as it prints them: a number that is not a plain integer of at most
+//! 18 digits goes through `serde_json` itself). Where a copy could differ (a repeated key, a key
+//! with an escape) it is refused, and the caller builds the value instead. A value skipped is
+//! checked as `serde_json` checks a value it reads (numbers in range, escapes that decode), so
+//! that text these accept is text `serde_json` reads; anything else is refused, and the caller
+//! reads the text with `serde_json` (for its exact error).
 
 use serde_json::{Map, Value};
 
-/// The deepest nesting copied (`serde_json` refuses deeper text anyway).
+/// The deepest nesting read (`serde_json` refuses deeper text anyway).
 const MAX_DEPTH: usize = 128;
 
 /// Objects with more keys than this find repeats by sorting rather than comparing each pair.
@@ -23,42 +28,264 @@ pub(crate) fn copy_object(
     out: &mut String,
 ) -> Option<Map<String, Value>> {
     let start = out.len();
-    let mut copier = Copier {
-        raw,
-        bytes: raw.as_bytes(),
-        at: 0,
-        out,
+    let mut members = Members {
+        reader: Reader::new(raw),
+        first: true,
     };
-    copier.skip_whitespace();
-    let copied = match copier.peek() {
-        Some(b'{') => copier.object(0, wanted).and_then(|found| {
-            copier.skip_whitespace();
-            (copier.at == copier.bytes.len()).then_some(found)
-        }),
-        _ => None,
-    };
-    if copied.is_none() {
-        copier.out.truncate(start);
+    let copied = members.copy_object(wanted, out)?;
+    match members.finish() {
+        Some(()) => Some(copied),
+        None => {
+            out.truncate(start);
+            None
+        }
     }
-    copied
 }
 
-struct Copier<'r, 'o> {
+/// The members of a JSON object's text, read one at a time: each value skipped, built, or (an
+/// object) copied. `None` from any method means the text is not read here (see the module's
+/// comment); the caller then reads it all with `serde_json`.
+pub(crate) struct Members<'r> {
+    reader: Reader<'r, 'static>,
+    /// Whether no member has been read yet.
+    first: bool,
+}
+
+impl<'r> Members<'r> {
+    /// The members of the object `raw`.
+    pub(crate) fn new(raw: &'r str) -> Option<Members<'r>> {
+        Self::at(raw, 0)
+    }
+
+    /// The members of the object that starts at byte `at` of `raw`.
+    pub(crate) fn at(raw: &'r str, at: usize) -> Option<Members<'r>> {
+        let mut reader = Reader::new(raw);
+        reader.at = at;
+        reader.expect(b'{')?;
+        Some(Members {
+            reader,
+            first: true,
+        })
+    }
+
+    /// Where reading stands: past the object once [`Members::next_key`] said it ended.
+    pub(crate) fn position(&self) -> usize {
+        self.reader.at
+    }
+
+    /// The next member's key (`Some(None)` past the last member); only keys without escapes.
+    pub(crate) fn next_key(&mut self) -> Option<Option<&'r str>> {
+        self.reader.skip_whitespace();
+        match self.reader.peek()? {
+            b'}' => {
+                self.reader.at += 1;
+                return Some(None);
+            }
+            b',' if !self.first => self.reader.at += 1,
+            _ if self.first => {}
+            _ => return None,
+        }
+        self.first = false;
+        self.reader.skip_whitespace();
+        let (end, escaped) = self.reader.string_end()?;
+        if escaped {
+            return None;
+        }
+        let key = self.reader.raw.get(self.reader.at + 1..end - 1)?;
+        self.reader.at = end;
+        self.reader.expect(b':')?;
+        Some(Some(key))
+    }
+
+    /// Skips the current member's value, checked as `serde_json` would read it.
+    pub(crate) fn skip(&mut self) -> Option<()> {
+        self.reader.value(1)
+    }
+
+    /// The current member's value, built.
+    pub(crate) fn value(&mut self) -> Option<Value> {
+        self.reader.skip_whitespace();
+        let start = self.reader.at;
+        if self.reader.peek() == Some(b'"') {
+            let (end, escaped) = self.reader.string_end()?;
+            if !escaped {
+                self.reader.at = end;
+                return Some(Value::String(
+                    self.reader.raw.get(start + 1..end - 1)?.to_string(),
+                ));
+            }
+        }
+        self.reader.value(1)?;
+        serde_json::from_str(self.reader.raw.get(start..self.reader.at)?).ok()
+    }
+
+    /// Copies the current member's value, an object, to the end of `out` as [`copy_object`]
+    /// does, and returns the values of its members named in `wanted`. `None`, with nothing
+    /// read and `out` as it was, when the value is not such an object.
+    pub(crate) fn copy_object(
+        &mut self,
+        wanted: &[Box<str>],
+        out: &mut String,
+    ) -> Option<Map<String, Value>> {
+        self.reader.skip_whitespace();
+        if self.reader.peek() != Some(b'{') {
+            return None;
+        }
+        let start = out.len();
+        let mut copier = Reader {
+            raw: self.reader.raw,
+            bytes: self.reader.bytes,
+            at: self.reader.at,
+            out: Some(out),
+            pending: self.reader.at,
+        };
+        match copier.object(1, wanted) {
+            Some(found) => {
+                copier.flush(copier.at);
+                self.reader.at = copier.at;
+                Some(found)
+            }
+            None => {
+                if let Some(out) = copier.out {
+                    out.truncate(start);
+                }
+                None
+            }
+        }
+    }
+
+    /// Checks that nothing but whitespace follows the object.
+    pub(crate) fn finish(&mut self) -> Option<()> {
+        self.reader.skip_whitespace();
+        (self.reader.at == self.reader.raw.len()).then_some(())
+    }
+}
+
+/// The items of a JSON array's text, found one at a time; the caller reads each (from its
+/// start, with [`Members::at`] or [`Items::skip_item`]) and says where it ended.
+pub(crate) struct Items<'r> {
+    reader: Reader<'r, 'static>,
+    /// Whether no item has been found yet.
+    first: bool,
+}
+
+impl<'r> Items<'r> {
+    /// The items of the array `raw`.
+    pub(crate) fn new(raw: &'r str) -> Option<Items<'r>> {
+        let mut reader = Reader::new(raw);
+        reader.expect(b'[')?;
+        Some(Items {
+            reader,
+            first: true,
+        })
+    }
+
+    /// Where the next item starts (`Some(None)` past the last one).
+    pub(crate) fn next_start(&mut self) -> Option<Option<usize>> {
+        self.reader.skip_whitespace();
+        match self.reader.peek()? {
+            b']' if self.first => {
+                self.reader.at += 1;
+                return Some(None);
+            }
+            b']' => return None,
+            b',' if !self.first => {
+                self.reader.at += 1;
+                self.reader.skip_whitespace();
+            }
+            _ if self.first => {}
+            _ => return None,
+        }
+        self.first = false;
+        Some(Some(self.reader.at))
+    }
+
+    /// Skips the item that starts where reading stands, checked as `serde_json` would read
+    /// it, and returns its text.
+    pub(crate) fn skip_item(&mut self) -> Option<&'r str> {
+        let start = self.reader.at;
+        self.reader.value(1)?;
+        self.reader.raw.get(start..self.reader.at)
+    }
+
+    /// Goes on reading at `at`, where the caller finished reading an item; then past the
+    /// array's end (`Some(true)`) or at the next comma (`Some(false)`).
+    pub(crate) fn resume_at(&mut self, at: usize) -> Option<bool> {
+        self.reader.at = at;
+        self.reader.skip_whitespace();
+        match self.reader.peek()? {
+            b']' => {
+                self.reader.at += 1;
+                Some(true)
+            }
+            b',' => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Checks that nothing but whitespace follows the array.
+    pub(crate) fn finish(&mut self) -> Option<()> {
+        self.reader.skip_whitespace();
+        (self.reader.at == self.reader.raw.len()).then_some(())
+    }
+}
+
+/// JSON text read from `at`, copied to `out` when there is one (else only checked).
+struct Reader<'r, 'o> {
     raw: &'r str,
     bytes: &'r [u8],
     /// The next byte to read.
     at: usize,
-    out: &'o mut String,
+    out: Option<&'o mut String>,
+    /// Copying, where the text not copied yet starts (it is copied as it is, in runs).
+    pending: usize,
 }
 
-impl<'r> Copier<'r, '_> {
+impl<'r, 'o> Reader<'r, 'o> {
+    fn new(raw: &'r str) -> Self {
+        Reader {
+            raw,
+            bytes: raw.as_bytes(),
+            at: 0,
+            out: None,
+            pending: 0,
+        }
+    }
+
+    fn copying(&self) -> bool {
+        self.out.is_some()
+    }
+
+    /// Copies the text not copied yet, up to `to`.
+    fn flush(&mut self, to: usize) {
+        if let Some(out) = self.out.as_deref_mut() {
+            out.push_str(self.raw.get(self.pending..to).unwrap_or_default());
+            self.pending = to;
+        }
+    }
+
+    /// Copies `text` in place of the text from `start` to `end`.
+    fn replace(&mut self, start: usize, end: usize, text: &str) {
+        self.flush(start);
+        if let Some(out) = self.out.as_deref_mut() {
+            out.push_str(text);
+            self.pending = end;
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
 
     fn skip_whitespace(&mut self) {
+        let start = self.at;
         while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             self.at += 1;
+        }
+        // Whitespace is left out of a copy.
+        if self.at != start && self.copying() {
+            let end = self.at;
+            self.replace(start, end, "");
         }
     }
 
@@ -83,33 +310,44 @@ impl<'r> Copier<'r, '_> {
     }
 
     /// An object at `at`; the values of its members named in `wanted` are built and returned.
+    /// Copied, it may not repeat a key nor have a key with an escape.
     fn object(&mut self, depth: usize, wanted: &[Box<str>]) -> Option<Map<String, Value>> {
         if depth >= MAX_DEPTH {
             return None;
         }
         self.expect(b'{')?;
-        self.out.push('{');
         let mut found = Map::new();
+        // Copying, the keys met: the first ones on the stack, all of them past that.
+        let mut first_keys: [&'r str; LINEAR_KEYS] = [""; LINEAR_KEYS];
+        let mut count = 0;
         let mut keys: Vec<&'r str> = Vec::new();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.at += 1;
-            self.out.push('}');
             return Some(found);
         }
         loop {
             self.skip_whitespace();
             let key = self.key()?;
-            if keys.len() < LINEAR_KEYS && keys.contains(&key) {
-                return None;
+            if self.copying() {
+                if count < LINEAR_KEYS {
+                    let (met, rest) = first_keys.split_at_mut(count);
+                    if met.contains(&key) {
+                        return None;
+                    }
+                    *rest.first_mut()? = key;
+                } else if keys.is_empty() {
+                    keys.extend(first_keys.iter().copied().chain([key]));
+                } else {
+                    keys.push(key);
+                }
+                count += 1;
             }
-            keys.push(key);
             self.expect(b':')?;
-            self.out.push(':');
             self.skip_whitespace();
             let value_start = self.at;
             self.value(depth + 1)?;
-            if wanted.iter().any(|name| **name == *key) {
+            if !wanted.is_empty() && wanted.iter().any(|name| **name == *key) {
                 let text = self.raw.get(value_start..self.at)?;
                 found.insert(key.to_string(), serde_json::from_str(text).ok()?);
             }
@@ -117,17 +355,15 @@ impl<'r> Copier<'r, '_> {
             match self.peek()? {
                 b',' => {
                     self.at += 1;
-                    self.out.push(',');
                 }
                 b'}' => {
                     self.at += 1;
-                    self.out.push('}');
                     break;
                 }
                 _ => return None,
             }
         }
-        if keys.len() > LINEAR_KEYS {
+        if !keys.is_empty() {
             keys.sort_unstable();
             if keys.windows(2).any(|pair| pair.first() == pair.get(1)) {
                 return None;
@@ -136,16 +372,19 @@ impl<'r> Copier<'r, '_> {
         Some(found)
     }
 
-    /// A member's key, copied; only keys without escapes (their text is their value, so
-    /// repeats are found by comparing text).
+    /// A member's key: copied only without escapes (its text is then its value, so repeats
+    /// are found by comparing text); checked, a key with escapes is decoded as a string.
     fn key(&mut self) -> Option<&'r str> {
         let start = self.at;
         let (end, escaped) = self.string_end()?;
         if escaped {
-            return None;
+            if self.copying() {
+                return None;
+            }
+            self.string()?;
+            return Some("");
         }
         let quoted = self.raw.get(start..end)?;
-        self.out.push_str(quoted);
         self.at = end;
         quoted.get(1..quoted.len() - 1)
     }
@@ -155,11 +394,9 @@ impl<'r> Copier<'r, '_> {
             return None;
         }
         self.expect(b'[')?;
-        self.out.push('[');
         self.skip_whitespace();
         if self.peek() == Some(b']') {
             self.at += 1;
-            self.out.push(']');
             return Some(());
         }
         loop {
@@ -168,11 +405,9 @@ impl<'r> Copier<'r, '_> {
             match self.peek()? {
                 b',' => {
                     self.at += 1;
-                    self.out.push(',');
                 }
                 b']' => {
                     self.at += 1;
-                    self.out.push(']');
                     return Some(());
                 }
                 _ => return None,
@@ -181,24 +416,23 @@ impl<'r> Copier<'r, '_> {
     }
 
     /// A string value: copied as it is when it has no escape (then it is written as
-    /// `serde_json` writes it: JSON text holds no raw `"`, `\` or control character), else
-    /// decoded and written again as `serde_json` escapes it.
+    /// `serde_json` writes it: JSON text holds no raw `"`, `\\` or control character), else
+    /// decoded (as `serde_json` decodes it) and written again as `serde_json` escapes it.
     fn string(&mut self) -> Option<()> {
         let start = self.at;
         let (end, escaped) = self.string_end()?;
         let quoted = self.raw.get(start..end)?;
         if escaped {
             let text: String = serde_json::from_str(quoted).ok()?;
-            let mut written = Vec::with_capacity(text.len() + 2);
-            super::write_str(&mut written, &text);
-            self.out.push_str(&String::from_utf8(written).ok()?);
-        } else {
-            self.out.push_str(quoted);
+            if self.copying() {
+                let mut written = Vec::with_capacity(text.len() + 2);
+                super::write_str(&mut written, &text);
+                self.replace(start, end, &String::from_utf8(written).ok()?);
+            }
         }
         self.at = end;
         Some(())
     }
-
     /// Where the string at `at` ends (past its closing quote), and whether it has an escape.
     /// A control character inside it is refused, as JSON refuses it.
     fn string_end(&self) -> Option<(usize, bool)> {
@@ -226,7 +460,6 @@ impl<'r> Copier<'r, '_> {
         if self.raw.get(self.at..end)? != word {
             return None;
         }
-        self.out.push_str(word);
         self.at = end;
         Some(())
     }
@@ -249,15 +482,15 @@ impl<'r> Copier<'r, '_> {
             && digits.bytes().all(|byte| byte.is_ascii_digit())
             && (digits.len() == 1 || !digits.starts_with('0'))
             && token != "-0";
-        if plain {
-            self.out.push_str(token);
-        } else {
+        if !plain {
             let Value::Number(number) = serde_json::from_str(token).ok()? else {
                 return None;
             };
-            let mut written = Vec::new();
-            super::write_number(&mut written, &number);
-            self.out.push_str(&String::from_utf8(written).ok()?);
+            if self.copying() {
+                let mut written = Vec::new();
+                super::write_number(&mut written, &number);
+                self.replace(start, end, &String::from_utf8(written).ok()?);
+            }
         }
         self.at = end;
         Some(())
