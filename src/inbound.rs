@@ -243,39 +243,10 @@ fn read_body(
         }
         // Without a "batch" key anywhere, the object can only be a single event.
         Some(b'{') if !body.contains("\"batch\"") => single_event(body, limits, reading),
-        Some(b'{') => {
-            let top: BTreeMap<String, &RawValue> = serde_json::from_str(body).map_err(malformed)?;
-            // A Segment event always has a `type`; a batch envelope has none.
-            let batch = match top.get("batch") {
-                Some(batch) if !top.contains_key("type") => batch,
-                _ => return single_event(body, limits, reading),
-            };
-            let items: Vec<&RawValue> = serde_json::from_str(batch.get()).map_err(|_| {
-                ReadError::Inbound(InboundError::NotEvents(
-                    "an object whose \"batch\" is not an array",
-                ))
-            })?;
-            // Envelope fields are read only within the per-event limit: a larger one could only
-            // make every event that takes it too large, and would cost memory for nothing.
-            // Of the others, only what the events' readers read (and the write key).
-            let mut envelope = Map::new();
-            for (key, raw) in top.iter().filter(|(key, raw)| {
-                key.as_str() != "batch"
-                    && raw.get().len() <= limits.max_event_bytes
-                    && (key.as_str() == "writeKey" || reading.fields.contains(key))
-            }) {
-                envelope.insert(
-                    key.clone(),
-                    serde_json::from_str(raw.get()).map_err(malformed)?,
-                );
-            }
-            // Each inherited field with its size (none when the envelope lacks it).
-            let inherited: Vec<(&str, usize)> = inherit
-                .iter()
-                .map(|key| (*key, top.get(*key).map_or(0, |raw| raw.get().len())))
-                .collect();
-            read_items(&items, limits, envelope, &inherited, reading)
-        }
+        Some(b'{') => match scan_batch(body, limits, inherit, reading) {
+            Some(received) => Ok(received),
+            None => read_batch(body, limits, inherit, reading),
+        },
         _ => {
             let value: Value = serde_json::from_str(body).map_err(malformed)?;
             Err(ReadError::Inbound(InboundError::NotEvents(match value {
@@ -286,6 +257,51 @@ fn read_body(
             })))
         }
     }
+}
+
+/// Reads an object that may be a Tracking API batch (`{"batch": [...]}`) with serde_json: its
+/// envelope, then each item (see [`read_items`]); an object without a `batch`, or with a
+/// `type`, is one event.
+fn read_batch(
+    body: &str,
+    limits: &Limits,
+    inherit: &[&str],
+    reading: Reading<'_>,
+) -> Result<ReceivedEvents, ReadError> {
+    let malformed = |error: serde_json::Error| {
+        ReadError::Inbound(InboundError::MalformedJson(error.to_string()))
+    };
+    let top: BTreeMap<String, &RawValue> = serde_json::from_str(body).map_err(malformed)?;
+    // A Segment event always has a `type`; a batch envelope has none.
+    let batch = match top.get("batch") {
+        Some(batch) if !top.contains_key("type") => batch,
+        _ => return single_event(body, limits, reading),
+    };
+    let items: Vec<&RawValue> = serde_json::from_str(batch.get()).map_err(|_| {
+        ReadError::Inbound(InboundError::NotEvents(
+            "an object whose \"batch\" is not an array",
+        ))
+    })?;
+    // Envelope fields are read only within the per-event limit: a larger one could only
+    // make every event that takes it too large, and would cost memory for nothing.
+    // Of the others, only what the events' readers read (and the write key).
+    let mut envelope = Map::new();
+    for (key, raw) in top.iter().filter(|(key, raw)| {
+        key.as_str() != "batch"
+            && raw.get().len() <= limits.max_event_bytes
+            && (key.as_str() == "writeKey" || reading.fields.contains(key))
+    }) {
+        envelope.insert(
+            key.clone(),
+            serde_json::from_str(raw.get()).map_err(malformed)?,
+        );
+    }
+    // Each inherited field with its size (none when the envelope lacks it).
+    let inherited: Vec<(&str, usize)> = inherit
+        .iter()
+        .map(|key| (*key, top.get(*key).map_or(0, |raw| raw.get().len())))
+        .collect();
+    read_items(&items, limits, envelope, &inherited, reading)
 }
 
 /// A body that is one event object.
@@ -493,24 +509,95 @@ fn scan_members(
 /// leaves to serde, more than `limits.max_events` items, or not JSON), which [`read_body`]
 /// then reads with serde_json. An item over the per-event limit is read through and refused.
 fn scan_items(body: &str, limits: &Limits, reading: Reading<'_>) -> Option<ReceivedEvents> {
+    let mut received = ReceivedEvents::default();
+    let mut items = crate::json::Items::new(body)?;
+    let sizes = scan_array(&mut items, limits, reading, &[], &mut received)?;
+    items.finish()?;
+    refuse_oversized(&mut received, &sizes, &[], limits);
+    Some(received)
+}
+
+/// [`read_body`] for a Tracking API batch (`{"batch": [...]}`, see [`read_tracking_call`]) in
+/// one pass over its text, as [`scan_items`] reads an array; `None` where the envelope is not
+/// read so (no `batch` array, a `type`, a key with an escape or repeated), which [`read_body`]
+/// then reads with serde_json.
+fn scan_batch(
+    body: &str,
+    limits: &Limits,
+    inherit: &[&str],
+    reading: Reading<'_>,
+) -> Option<ReceivedEvents> {
+    let mut received = ReceivedEvents::default();
+    let mut top = crate::json::Members::new(body)?;
+    let mut sizes = None;
+    let mut envelope: Vec<(&str, Value)> = Vec::new();
+    let mut inherited: Vec<(&str, usize)> = inherit.iter().map(|name| (*name, 0)).collect();
+    let mut keys: Vec<&str> = Vec::new();
+    while let Some(key) = top.next_key()? {
+        // A repeated key, or a `type` (the object is then one event): read by serde.
+        if key == "type" || keys.contains(&key) {
+            return None;
+        }
+        keys.push(key);
+        if key == "batch" {
+            let mut items = crate::json::Items::at(body, top.position())?;
+            sizes = Some(scan_array(
+                &mut items,
+                limits,
+                reading,
+                inherit,
+                &mut received,
+            )?);
+            top.resume_at(items.position());
+            continue;
+        }
+        let text = top.skip_text()?;
+        if let Some(size) = inherited.iter_mut().find(|(name, _)| *name == key) {
+            size.1 = text.len();
+        }
+        // As `read_body` reads an envelope: within the per-event limit, and what is read.
+        if text.len() <= limits.max_event_bytes
+            && (key == "writeKey" || reading.fields.contains(key))
+        {
+            envelope.push((key, serde_json::from_str(text).ok()?));
+        }
+    }
+    top.finish()?;
+    // In key order, as `read_body` builds the envelope.
+    envelope.sort_by(|a, b| a.0.cmp(b.0));
+    received.envelope = (envelope.into_iter())
+        .map(|(key, value)| (key.to_string(), value))
+        .collect();
+    refuse_oversized(&mut received, &sizes?, &inherited, limits);
+    Some(received)
+}
+
+/// Reads the items of an array in one pass into `received` (see [`scan_items`]), and returns
+/// each item's length and which of the `inherit` fields it has (for [`refuse_oversized`]).
+fn scan_array(
+    items: &mut crate::json::Items<'_>,
+    limits: &Limits,
+    reading: Reading<'_>,
+    inherit: &[&str],
+    received: &mut ReceivedEvents,
+) -> Option<Vec<(usize, Option<u8>)>> {
     if matches!(reading.fields, FieldsRead::All) {
         return None;
     }
+    let body = items.text();
     let copying = matches!(reading.properties, PropertiesRead::Copied(_));
-    let mut received = ReceivedEvents::default();
     if copying {
         // Copies are about as long as their text: one allocation, not one per doubling.
         received.copies.reserve(body.len());
     }
-    let mut items = crate::json::Items::new(body)?;
+    let mut sizes = Vec::new();
     while let Some(start) = items.next_start()? {
         if received.events.len() == limits.max_events {
             return None;
         }
-        let copied_from = received.copies.len();
         let (event, end) = if body.as_bytes().get(start) == Some(&b'{') {
             let mut members = crate::json::Members::at(body, start)?;
-            let event = scan_members(&mut members, reading, &[], &mut received.copies)?;
+            let event = scan_members(&mut members, reading, inherit, &mut received.copies)?;
             (event, members.position())
         } else {
             // Not an object: built whole, and refused later as it is.
@@ -523,26 +610,48 @@ fn scan_items(body: &str, limits: &Limits, reading: Reading<'_>) -> Option<Recei
             };
             (event, start + text.len())
         };
-        let index = received.events.len();
-        if end - start > limits.max_event_bytes {
-            received.copies.truncate(copied_from);
-            received.oversized.push(index);
-            received.events.push(Value::Null);
-            if copying {
-                received.copied.push(None);
-            }
-        } else {
-            if copying {
-                received.copied.push(event.copied);
-            }
-            received.events.push(event.value);
+        sizes.push((
+            end - start,
+            event.value.is_object().then_some(event.present),
+        ));
+        if copying {
+            received.copied.push(event.copied);
         }
+        received.events.push(event.value);
         if items.resume_at(end)? {
             break;
         }
     }
-    items.finish()?;
-    Some(received)
+    Some(sizes)
+}
+
+/// Refuses the items over the per-event limit, as [`read_items`] does: an item's `(length,
+/// presence)` from [`scan_array`], counting for an object the bytes of the `inherited` fields
+/// `(name, bytes)` it lacks. Their values and copies are dropped.
+fn refuse_oversized(
+    received: &mut ReceivedEvents,
+    sizes: &[(usize, Option<u8>)],
+    inherited: &[(&str, usize)],
+    limits: &Limits,
+) {
+    for (index, (length, present)) in sizes.iter().enumerate() {
+        let inherited_bytes: usize = match present {
+            None => 0,
+            Some(present) => (inherited.iter().enumerate())
+                .filter(|(at, _)| present & (1 << at) == 0)
+                .map(|(_, (_, bytes))| bytes)
+                .sum(),
+        };
+        if length.saturating_add(inherited_bytes) > limits.max_event_bytes {
+            received.oversized.push(index);
+            if let Some(event) = received.events.get_mut(index) {
+                *event = Value::Null;
+            }
+            if let Some(copied) = received.copied.get_mut(index) {
+                *copied = None;
+            }
+        }
+    }
 }
 
 /// Bit `i` set when `has(inherit[i])`.
@@ -1103,6 +1212,61 @@ mod tests {
             }
         }
         assert_eq!(scanned, 16);
+    }
+
+    #[test]
+    fn the_one_pass_batch_scan_reads_what_serde_reads() {
+        let fields = only(&["type", "userId", "properties", "context", "integrations"]);
+        let copied = PropertiesRead::Copied(vec!["revenue".into()]);
+        let limits = Limits {
+            max_request_bytes: 4096,
+            max_event_bytes: 80,
+            max_events: 4,
+        };
+        let context = format!(r#"{{"ip":"{}"}}"#, "1".repeat(30));
+        let bodies = [
+            r#"{"batch":[]}"#.to_string(),
+            r#"{"writeKey":"wk","batch":[{"type":"track","properties":{"revenue":1}},7],"sentAt":"x"}"#.to_string(),
+            // The envelope's context counts towards the events that lack one, wherever it is.
+            format!(r#"{{"batch":[{{"type":"track","userId":"{}"}},{{"type":"t","context":{{}}}}],"context":{context}}}"#, "u".repeat(20)),
+            format!(r#"{{"context":{context},"integrations":{{"All":false}},"batch":[{{"type":"t"}},{{"type":"t","context":1,"integrations":2}}]}}"#),
+            r#"{"zeta":1,"alpha":{"b":2},"batch":[{"type":"a"}],"userId":"envelope"}"#.to_string(),
+            format!(r#"{{"batch":[{{"type":"t"}}],"big":"{}"}}"#, "x".repeat(100)),
+            r#"{"batch":{"not":"an array"}}"#.to_string(),
+            r#"{"batch":[{"type":"a"}],"type":"track"}"#.to_string(),
+            r#"{"batch":[{"type":"a"}],"batch":[{"type":"b"}]}"#.to_string(),
+            r#"{"b\u0061tch":[{"type":"a"}]}"#.to_string(),
+            r#"{"batch":[{"type":"a"}],"n":1e400}"#.to_string(),
+        ];
+        let mut scanned = 0;
+        for body in &bodies {
+            for properties in [&copied, &PropertiesRead::Built] {
+                let reading = Reading {
+                    fields: &fields,
+                    properties,
+                };
+                let by_serde = read_batch(body, &limits, &INHERITED_FIELDS, reading);
+                let Some(scan) = scan_batch(body, &limits, &INHERITED_FIELDS, reading) else {
+                    continue;
+                };
+                scanned += 1;
+                let by_serde = by_serde.unwrap_or_else(|error| panic!("{body}: {error}"));
+                assert_eq!(scan.events, by_serde.events, "{body}");
+                assert_eq!(scan.oversized, by_serde.oversized, "{body}");
+                assert_eq!(scan.envelope, by_serde.envelope, "{body}");
+                assert_eq!(
+                    scan.envelope.keys().collect::<Vec<_>>(),
+                    by_serde.envelope.keys().collect::<Vec<_>>()
+                );
+                let copies = |received: &ReceivedEvents| -> Vec<Option<String>> {
+                    (0..received.events.len())
+                        .map(|index| received.copied_properties(index).map(str::to_string))
+                        .collect()
+                };
+                assert_eq!(copies(&scan), copies(&by_serde), "{body}");
+            }
+        }
+        assert_eq!(scanned, 12);
     }
 
     #[test]

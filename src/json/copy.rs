@@ -102,6 +102,19 @@ impl<'r> Members<'r> {
         self.reader.value(1)
     }
 
+    /// [`Members::skip`], returning the value's text.
+    pub(crate) fn skip_text(&mut self) -> Option<&'r str> {
+        self.reader.skip_whitespace();
+        let start = self.reader.at;
+        self.reader.value(1)?;
+        self.reader.raw.get(start..self.reader.at)
+    }
+
+    /// Goes on reading at `at`, where the caller finished reading the current member's value.
+    pub(crate) fn resume_at(&mut self, at: usize) {
+        self.reader.at = at;
+    }
+
     /// The current member's value, built.
     pub(crate) fn value(&mut self) -> Option<Value> {
         self.reader.skip_whitespace();
@@ -172,12 +185,28 @@ pub(crate) struct Items<'r> {
 impl<'r> Items<'r> {
     /// The items of the array `raw`.
     pub(crate) fn new(raw: &'r str) -> Option<Items<'r>> {
+        Self::at(raw, 0)
+    }
+
+    /// The items of the array that starts at byte `at` of `raw` (after whitespace).
+    pub(crate) fn at(raw: &'r str, at: usize) -> Option<Items<'r>> {
         let mut reader = Reader::new(raw);
+        reader.at = at;
         reader.expect(b'[')?;
         Some(Items {
             reader,
             first: true,
         })
+    }
+
+    /// The whole text the array is read from.
+    pub(crate) fn text(&self) -> &'r str {
+        self.reader.raw
+    }
+
+    /// Where reading stands: past the array once [`Items::resume_at`] said it ended.
+    pub(crate) fn position(&self) -> usize {
+        self.reader.at
     }
 
     /// Where the next item starts (`Some(None)` past the last one).
@@ -227,6 +256,48 @@ impl<'r> Items<'r> {
     pub(crate) fn finish(&mut self) -> Option<()> {
         self.reader.skip_whitespace();
         (self.reader.at == self.reader.raw.len()).then_some(())
+    }
+}
+
+/// The keys of one object being copied, to refuse a repeat: the first ones compared one by
+/// one, all of them sorted past that.
+struct KeysMet<'r> {
+    first: [&'r str; LINEAR_KEYS],
+    count: usize,
+    /// Every key, once there are more than [`LINEAR_KEYS`].
+    all: Vec<&'r str>,
+}
+
+impl<'r> KeysMet<'r> {
+    fn new() -> Self {
+        KeysMet {
+            first: [""; LINEAR_KEYS],
+            count: 0,
+            all: Vec::new(),
+        }
+    }
+
+    /// Adds `key`; `None` when it is one of the first keys again.
+    fn add(&mut self, key: &'r str) -> Option<()> {
+        if self.count < LINEAR_KEYS {
+            let (met, rest) = self.first.split_at_mut(self.count);
+            if met.contains(&key) {
+                return None;
+            }
+            *rest.first_mut()? = key;
+        } else if self.all.is_empty() {
+            self.all.extend(self.first.iter().copied().chain([key]));
+        } else {
+            self.all.push(key);
+        }
+        self.count += 1;
+        Some(())
+    }
+
+    /// Whether a key came again past the first ones.
+    fn repeat(mut self) -> bool {
+        self.all.sort_unstable();
+        self.all.windows(2).any(|pair| pair.first() == pair.get(1))
     }
 }
 
@@ -317,10 +388,7 @@ impl<'r, 'o> Reader<'r, 'o> {
         }
         self.expect(b'{')?;
         let mut found = Map::new();
-        // Copying, the keys met: the first ones on the stack, all of them past that.
-        let mut first_keys: [&'r str; LINEAR_KEYS] = [""; LINEAR_KEYS];
-        let mut count = 0;
-        let mut keys: Vec<&'r str> = Vec::new();
+        let mut keys = self.copying().then(KeysMet::new);
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.at += 1;
@@ -329,19 +397,8 @@ impl<'r, 'o> Reader<'r, 'o> {
         loop {
             self.skip_whitespace();
             let key = self.key()?;
-            if self.copying() {
-                if count < LINEAR_KEYS {
-                    let (met, rest) = first_keys.split_at_mut(count);
-                    if met.contains(&key) {
-                        return None;
-                    }
-                    *rest.first_mut()? = key;
-                } else if keys.is_empty() {
-                    keys.extend(first_keys.iter().copied().chain([key]));
-                } else {
-                    keys.push(key);
-                }
-                count += 1;
+            if let Some(keys) = keys.as_mut() {
+                keys.add(key)?;
             }
             self.expect(b':')?;
             self.skip_whitespace();
@@ -363,11 +420,8 @@ impl<'r, 'o> Reader<'r, 'o> {
                 _ => return None,
             }
         }
-        if !keys.is_empty() {
-            keys.sort_unstable();
-            if keys.windows(2).any(|pair| pair.first() == pair.get(1)) {
-                return None;
-            }
+        if keys.is_some_and(KeysMet::repeat) {
+            return None;
         }
         Some(found)
     }
