@@ -459,24 +459,27 @@ fn scan_event(
     copies: &mut String,
 ) -> Option<ParsedEvent> {
     let mut members = crate::json::Members::new(raw)?;
-    let event = scan_members(&mut members, reading, inherit, copies)?;
+    let event = scan_members(&mut members, reading, inherit, copies, usize::MAX)?;
     members.finish()?;
     Some(event)
 }
 
 /// Reads an event object's members as [`scan_event`] does, up to its end.
+/// Values are built only for what ends by byte `within` of the text: past it, the event is too
+/// large and is read through only (the caller refuses it).
 fn scan_members(
     members: &mut crate::json::Members<'_>,
     reading: Reading<'_>,
     inherit: &[&str],
     copies: &mut String,
+    within: usize,
 ) -> Option<ParsedEvent> {
     let mut object = Map::new();
     let mut present = 0u8;
     let mut copied = None;
     while let Some(key) = members.next_key()? {
         present |= presence(inherit, |name| name == key);
-        if !reading.fields.contains(key) {
+        if !reading.fields.contains(key) || members.position() > within {
             members.skip()?;
             continue;
         }
@@ -486,16 +489,22 @@ fn scan_members(
                 copied = None;
                 let start = copies.len();
                 match members.copy_object(wanted, copies) {
+                    Some(_) if members.position() > within => {
+                        copies.truncate(start);
+                        continue;
+                    }
                     Some(looked_up) => {
                         copied = Some(start..copies.len());
-                        Value::Object(looked_up)
+                        Some(Value::Object(looked_up))
                     }
-                    None => members.value()?,
+                    None => members.value_within(within)?,
                 }
             }
-            _ => members.value()?,
+            _ => members.value_within(within)?,
         };
-        object.insert(key.to_string(), value);
+        if let Some(value) = value {
+            object.insert(key.to_string(), value);
+        }
     }
     Some(ParsedEvent {
         value: Value::Object(object),
@@ -597,12 +606,16 @@ fn scan_array(
         }
         let (event, end) = if body.as_bytes().get(start) == Some(&b'{') {
             let mut members = crate::json::Members::at(body, start)?;
-            let event = scan_members(&mut members, reading, inherit, &mut received.copies)?;
+            let within = start.saturating_add(limits.max_event_bytes);
+            let event = scan_members(&mut members, reading, inherit, &mut received.copies, within)?;
             (event, members.position())
         } else {
-            // Not an object: built whole, and refused later as it is.
+            // Not an object: built whole (within the per-event limit), and refused later.
             let text = items.skip_item()?;
-            let value = serde_json::from_str(text).ok()?;
+            let value = match text.len() > limits.max_event_bytes {
+                true => Value::Null,
+                false => serde_json::from_str(text).ok()?,
+            };
             let event = ParsedEvent {
                 value,
                 present: 0,

@@ -135,10 +135,10 @@ fn a_largest_batch_sharing_a_large_context_stays_within_a_small_multiple_of_its_
 #[test]
 fn the_densest_body_within_the_limits_stays_bounded() {
     let _alone = alone();
-    let config = config();
     // 16 events of about 30 KB, each a properties array of zeros: the most JSON values a body
-    // within Segment's limits can hold. Each becomes a `serde_json::Value` of 80 bytes (with
-    // `preserve_order`): about 40 times the body, the worst case of any body.
+    // within Segment's limits can hold. Built, each becomes a `serde_json::Value` of 80 bytes
+    // (with `preserve_order`): about 40 times the body, the worst case of any body. The preset
+    // copies `properties` as text instead: a few times the body.
     let zeros = format!("{}0", "0,".repeat(15 * 1024 - 40));
     let events: Vec<String> = (0..16)
         .map(|i| {
@@ -149,11 +149,50 @@ fn the_densest_body_within_the_limits_stays_bounded() {
         .collect();
     let body = format!(r#"{{"writeKey":"wk","batch":[{}]}}"#, events.join(","));
     assert!(body.len() < Limits::SEGMENT.max_request_bytes);
-    let (peak, status) = peak_of(&config, body.as_bytes(), None);
-    assert_eq!(status, 200);
-    assert!(
-        peak < 24 * MB,
-        "{} bytes of body, {peak} bytes at the peak",
-        body.len()
-    );
+    let built = BridgeConfig::from_vars(|name| match name {
+        "LD_CLIENT_SIDE_ID" => Some("env".to_string()),
+        "SEGMENT_WRITE_KEY" => Some("wk".to_string()),
+        "TRACK_EVENT_MAPPING" => Some(r#"{"metric_value": {"@path": "$.properties"}}"#.to_string()),
+        _ => None,
+    })
+    .expect("valid");
+    for (config, bound) in [(config(), 6 * body.len()), (built, 24 * MB)] {
+        let (peak, status) = peak_of(&config, body.as_bytes(), None);
+        assert!(status == 200 || status == 400, "{status}");
+        assert!(
+            peak < bound,
+            "{} bytes of body, {peak} bytes at the peak",
+            body.len()
+        );
+    }
+}
+
+/// An event over Segment's 32 KB is refused without its values being built, also where the
+/// body is read in one pass: 400 KB of numbers in a field the preset reads (`userId`) cost
+/// about their size, not the 40 times their values would.
+#[test]
+fn an_oversized_event_is_not_built() {
+    let _alone = alone();
+    let config = config();
+    let zeros = format!("{}0", "0,".repeat(200 * 1024));
+    for body in [
+        format!(
+            r#"{{"writeKey":"wk","batch":[{{"type":"track","event":"E","userId":"u"}},{{"type":"track","event":"E","userId":[{zeros}]}}]}}"#
+        ),
+        format!(
+            r#"{{"writeKey":"wk","batch":[{{"type":"track","event":"E","userId":"u"}},[{zeros}]]}}"#
+        ),
+        format!(
+            r#"{{"writeKey":"wk","batch":[{{"type":"track","event":"E","userId":"u","properties":{{"z":[{zeros}]}}}}]}}"#
+        ),
+    ] {
+        assert!(body.len() < Limits::SEGMENT.max_request_bytes);
+        let (peak, status) = peak_of(&config, body.as_bytes(), None);
+        assert!(status == 200 || status == 400, "{status}");
+        assert!(
+            peak < 3 * body.len(),
+            "{} bytes of body, {peak} bytes at the peak",
+            body.len()
+        );
+    }
 }

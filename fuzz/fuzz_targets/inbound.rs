@@ -137,6 +137,34 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        // The same for a Tracking API batch, read in one pass where it can be.
+        let whole_batch = inbound::read_tracking_call(
+            TrackingCall::Batch,
+            data,
+            limits,
+            &FieldsRead::All,
+            &PropertiesRead::Built,
+        );
+        let copying_batch = inbound::read_tracking_call(
+            TrackingCall::Batch,
+            data,
+            limits,
+            preset.fields_read(),
+            preset.properties_read(),
+        );
+        assert_eq!(whole_batch.is_ok(), copying_batch.is_ok());
+        if let (Ok(whole), Ok(copying)) = (&whole_batch, &copying_batch) {
+            let (whole, copying) = (&whole.received, &copying.received);
+            assert_eq!(whole.events.len(), copying.events.len());
+            assert_eq!(whole.oversized, copying.oversized);
+            assert_eq!(whole.unreadable, copying.unreadable);
+            for (index, full) in whole.events.iter().enumerate() {
+                if let Some(text) = copying.copied_properties(index) {
+                    let written = serde_json::to_string(&full["properties"]).expect("writes");
+                    assert_eq!(text, written);
+                }
+            }
+        }
         for call in CALLS {
             if let Ok(request) = inbound::read_tracking_call(call, data, limits, &FieldsRead::All, &PropertiesRead::Built) {
                 // Every event, with what it takes from its batch.

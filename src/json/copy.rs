@@ -115,21 +115,29 @@ impl<'r> Members<'r> {
         self.reader.at = at;
     }
 
-    /// The current member's value, built.
-    pub(crate) fn value(&mut self) -> Option<Value> {
+    /// The current member's value, built when it ends by byte `within` of the text (else
+    /// checked only: `Some(None)`).
+    pub(crate) fn value_within(&mut self, within: usize) -> Option<Option<Value>> {
         self.reader.skip_whitespace();
         let start = self.reader.at;
         if self.reader.peek() == Some(b'"') {
             let (end, escaped) = self.reader.string_end()?;
             if !escaped {
                 self.reader.at = end;
-                return Some(Value::String(
-                    self.reader.raw.get(start + 1..end - 1)?.to_string(),
-                ));
+                if end > within {
+                    return Some(None);
+                }
+                let text = self.reader.raw.get(start + 1..end - 1)?;
+                return Some(Some(Value::String(text.to_string())));
             }
         }
         self.reader.value(1)?;
-        serde_json::from_str(self.reader.raw.get(start..self.reader.at)?).ok()
+        if self.reader.at > within {
+            return Some(None);
+        }
+        serde_json::from_str(self.reader.raw.get(start..self.reader.at)?)
+            .ok()
+            .map(Some)
     }
 
     /// Copies the current member's value, an object, to the end of `out` as [`copy_object`]
