@@ -474,7 +474,11 @@ fn scan_members(
     copies: &mut String,
     within: usize,
 ) -> Option<ParsedEvent> {
-    let mut object = Map::new();
+    // Sized once for the fields read, rather than grown (and rehashed) field by field.
+    let mut object = match reading.fields {
+        FieldsRead::Only(fields) => Map::with_capacity(fields.len()),
+        FieldsRead::All => Map::new(),
+    };
     let mut present = 0u8;
     let mut copied = None;
     while let Some(key) = members.next_key()? {
