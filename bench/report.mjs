@@ -121,6 +121,36 @@ if (sizes.worker) {
   targets.push({ target: 'Worker wasm < 400 KB gzipped', value: `${(sizes.worker.gzip_bytes / 1000).toFixed(0)} KB`, met: sizes.worker.gzip_bytes < 400_000 });
 }
 
+// Targets of issue 14: from the first byte (the request body as JSON text).
+const targets14 = [];
+const fromText = (scenario) => row(scenario, 'batch_100_from_text');
+for (const [scenario, tool, key, floor] of [
+  ['typical', 'wasm', 'wasm_over_segment', 8],
+  ['typical', 'native', 'native_over_segment', 15],
+  ['many_directives', 'wasm', 'wasm_over_segment', 10],
+]) {
+  const value = fromText(scenario)?.[key];
+  if (value !== undefined)
+    targets14.push({ target: `${tool} core ≥ ${floor}× Segment's JS, ${scenario}, 100 events/request from JSON text`, value: `${value.toFixed(2)}×`, met: value >= floor });
+}
+if (bridge100 && Number.isFinite(bridge100.workerd_cpu_us_per_event.median)) {
+  const cpu = bridge100.workerd_cpu_us_per_event.median;
+  targets14.push({ target: 'Worker ≤ 10 µs workerd CPU per event (100 events/request)', value: `${cpu.toFixed(1)} µs`, met: cpu <= 10 });
+}
+const bridge2500 = worker?.targets.bridge?.sizes['2500'];
+if (bridge2500 && Number.isFinite(bridge2500.workerd_cpu_us_per_request.median)) {
+  const ms = bridge2500.workerd_cpu_us_per_request.median / 1000;
+  targets14.push({ target: 'Worker < 10 ms workerd CPU for one request of 2,500 small track events', value: `${ms.toFixed(1)} ms`, met: ms < 10 });
+}
+const forwardRust1 = worker?.targets.forward_rust?.sizes['1'];
+if (bridge1 && forwardRust1) {
+  const share = bridge1.requests_per_second.median / forwardRust1.requests_per_second.median;
+  targets14.push({ target: "Worker ≥ 95% of the workers-rs forward Worker's requests/s (1 event/request)", value: `${(share * 100).toFixed(0)}%`, met: share >= 0.95 });
+}
+if (sizes.worker) {
+  targets14.push({ target: 'Worker wasm < 300 KB gzipped', value: `${(sizes.worker.gzip_bytes / 1000).toFixed(0)} KB`, met: sizes.worker.gzip_bytes < 300_000 });
+}
+
 const sh = (cmd, args) => {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
@@ -152,6 +182,7 @@ const results = {
   worker,
   sizes,
   targets,
+  targets_issue_14: targets14,
 };
 fs.writeFileSync(path.join(opts.dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 
@@ -217,6 +248,12 @@ md.push('');
 md.push('| target (issue 8) | measured | met |');
 md.push('|---|---|---|');
 for (const t of targets) md.push(`| ${t.target} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
+if (targets14.length) {
+  md.push('');
+  md.push('| target (issue 14) | measured | met |');
+  md.push('|---|---|---|');
+  for (const t of targets14) md.push(`| ${t.target} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
+}
 const text = md.join('\n') + '\n';
 fs.writeFileSync(path.join(opts.dir, 'results.md'), text);
 console.log('\n' + text);
