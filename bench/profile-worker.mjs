@@ -1,7 +1,7 @@
 // Profiles the Worker in workerd with V8's sampling profiler (through workerd's inspector):
 // starts it in Miniflare with the stand-in LaunchDarkly, drives load at /segment for a few
 // seconds and prints the functions with the most self time (JavaScript and wasm; build the
-// Worker with wasm-opt -g to keep wasm function names).
+// Worker with WORKER_WASM_NAMES=1 bash scripts/build-worker.sh to keep wasm function names).
 // `node bench/profile-worker.mjs [--worker target/bench/worker/index.js] [--events 1] [--run-ms 4000] [--top 40] [--out profile.cpuprofile]`
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
