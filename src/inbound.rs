@@ -1287,6 +1287,61 @@ mod tests {
     }
 
     #[test]
+    fn copied_properties_are_the_text_serde_json_writes() {
+        let fields = only(&["type", "properties"]);
+        let copied = PropertiesRead::Copied(vec!["a".into()]);
+        let body =
+            br#"[{"type":"track","properties":{ "a" : [1, 2.50], "b": "\u00e9" }}, {"type":"x"}]"#;
+        let received = read_events(body, &Limits::SEGMENT, &fields, &copied).unwrap();
+        assert_eq!(
+            received.copied_properties(0),
+            Some(r#"{"a":[1,2.5],"b":"é"}"#)
+        );
+        assert_eq!(received.copied_properties(1), None);
+        assert_eq!(received.copied_properties(2), None);
+        assert_eq!(
+            received.events[0]["properties"],
+            serde_json::json!({"a": [1, 2.5]})
+        );
+        // Read item by item (serde's reading of the batch), the same copies.
+        let items: Vec<&RawValue> =
+            serde_json::from_str(std::str::from_utf8(body).unwrap()).unwrap();
+        let reading = Reading {
+            fields: &fields,
+            properties: &copied,
+        };
+        let by_item = read_items(&items, &Limits::SEGMENT, Map::new(), &[], reading).unwrap();
+        assert_eq!(by_item.copied_properties(0), received.copied_properties(0));
+        assert_eq!(by_item.events, received.events);
+    }
+
+    #[test]
+    fn values_are_built_up_to_the_last_byte_of_the_per_event_limit() {
+        let fields = only(&["type", "userId", "properties"]);
+        let copied = PropertiesRead::Copied(Vec::new());
+        for last in [r#""userId":"u""#, r#""properties":{"p":1}"#] {
+            let item = format!(r#"{{"type":"track",{last}}}"#);
+            for (limit, built) in [(item.len(), true), (item.len() - 1, false)] {
+                let limits = Limits {
+                    max_event_bytes: limit,
+                    ..Limits::SEGMENT
+                };
+                let received =
+                    read_events(format!("[{item}]").as_bytes(), &limits, &fields, &copied).unwrap();
+                assert_eq!(
+                    received.oversized.is_empty(),
+                    built,
+                    "{item} within {limit}"
+                );
+                assert_eq!(received.events[0].is_object(), built, "{item}");
+                if built {
+                    assert_eq!(received.events[0].as_object().unwrap().len(), 2, "{item}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn events_are_built_only_in_the_fields_read() {
         let body = br#"[{"type":"track","event":"E","context":{"ip":"1.2.3.4","x":[1,2,{"y":null}]},"properties":{"a":1},"properties":{"b":2},"userId":"u"}]"#;
         let fields = only(&["type", "event", "properties"]);
