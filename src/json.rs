@@ -1,13 +1,13 @@
 //! Compact JSON writing into a byte buffer, byte for byte as `serde_json::to_writer` writes it
-//! (tested), with fewer calls per value and a fast scan of strings that need no escaping; and
-//! the object lookup every reader of events uses; and [`copy_object`], which copies a JSON
-//! object's text as these write its value, without building it. A leaf module: other values (the mapping
-//! engine's results) write themselves with these primitives.
+//! (tested), with fewer calls per value and a fast scan of strings that need no escaping; the
+//! object lookup every reader of events uses; and reading JSON text in one pass without
+//! building it (`scan`: [`Members`], [`Items`], [`copy_object`]). A leaf module: other values
+//! (the mapping engine's results) write themselves with these primitives.
 
 use serde_json::{Map, Number, Value};
 
-mod copy;
-pub(crate) use copy::{copy_object, Items, Members};
+mod scan;
+pub(crate) use scan::{copy_object, Items, Members};
 
 /// `object[key]`: a linear scan for the small objects events are made of (cheaper than hashing
 /// the key), the hash index for larger ones.
