@@ -30,7 +30,9 @@ const mf = new Miniflare({
   modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
   modules: true,
   compatibilityDate: '2026-04-01',
-  bindings: { LD_CLIENT_SIDE_ID: fixtures.client_side_id, LD_EVENTS_HOST: baseUrl },
+  // Unsigned webhooks are allowed, as in bench/worker-load.mjs: the profile is of the work on
+  // events (without it every request would be refused with 401 before its body is read).
+  bindings: { LD_CLIENT_SIDE_ID: fixtures.client_side_id, LD_EVENTS_HOST: baseUrl, SEGMENT_ALLOW_UNSIGNED: 'true' },
   inspectorPort: Number(opts.inspectorPort),
   handleRuntimeStdio(stdout, stderr) {
     stdout.resume();
