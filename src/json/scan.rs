@@ -644,6 +644,14 @@ mod tests {
         }
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
         assert_eq!(copy(&deep), None);
+        // Objects in objects count as deep as arrays do, copied or skipped.
+        let deep = format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200));
+        assert_eq!(copy(&deep), None);
+        let mut members = Members::new(&deep).unwrap();
+        assert_eq!(members.next_key(), Some(Some("a")));
+        assert_eq!(members.skip(), None);
+        let shallow = format!("{}1{}", "{\"a\":".repeat(100), "}".repeat(100));
+        assert!(copy(&shallow).is_some());
         let keys: Vec<String> = (0..100).map(|i| format!("\"k{}\": {i}", i % 60)).collect();
         assert_eq!(copy(&format!("{{{}}}", keys.join(","))), None);
         let keys: Vec<String> = (0..100).map(|i| format!("\"k{i}\": {i}")).collect();
