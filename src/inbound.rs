@@ -1087,6 +1087,13 @@ mod tests {
         FieldsRead::Only(fields.iter().map(|f| Box::from(*f)).collect())
     }
 
+    /// Each event's copied `properties`, in order.
+    fn copies(received: &ReceivedEvents) -> Vec<Option<String>> {
+        (0..received.events.len())
+            .map(|index| received.copied_properties(index).map(str::to_string))
+            .collect()
+    }
+
     /// The serde reading of [`parse_event`], without the one-pass scan.
     fn serde_event(raw: &str, reading: Reading<'_>, copies: &mut String) -> Option<ParsedEvent> {
         let mut deserializer = serde_json::Deserializer::from_str(raw);
@@ -1220,11 +1227,6 @@ mod tests {
                     scan.unreadable.is_empty() && by_item.unreadable.is_empty(),
                     "{body}"
                 );
-                let copies = |received: &ReceivedEvents| -> Vec<Option<String>> {
-                    (0..received.events.len())
-                        .map(|index| received.copied_properties(index).map(str::to_string))
-                        .collect()
-                };
                 assert_eq!(copies(&scan), copies(&by_item), "{body}");
             }
         }
@@ -1275,11 +1277,6 @@ mod tests {
                     scan.envelope.keys().collect::<Vec<_>>(),
                     by_serde.envelope.keys().collect::<Vec<_>>()
                 );
-                let copies = |received: &ReceivedEvents| -> Vec<Option<String>> {
-                    (0..received.events.len())
-                        .map(|index| received.copied_properties(index).map(str::to_string))
-                        .collect()
-                };
                 assert_eq!(copies(&scan), copies(&by_serde), "{body}");
             }
         }

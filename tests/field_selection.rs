@@ -19,6 +19,18 @@ fn vectors(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// `text` read as the Worker reads it: values for the configuration's fields only, and
+/// `properties` as the configuration reads them.
+fn read_as_the_worker(config: &BridgeConfig, text: &str) -> inbound::ReceivedEvents {
+    inbound::read_events(
+        text.as_bytes(),
+        &Limits::SEGMENT,
+        config.fields_read(),
+        config.properties_read(),
+    )
+    .unwrap()
+}
+
 /// The event with only the top-level fields `read` keeps.
 fn cut(event: &Value, read: &FieldsRead) -> Value {
     match event {
@@ -101,13 +113,7 @@ fn the_worker_path_sends_the_same_bytes_as_the_whole_event() {
             options,
         );
         let text = Value::Array(vec![event]).to_string();
-        let received = inbound::read_events(
-            text.as_bytes(),
-            &Limits::SEGMENT,
-            config.fields_read(),
-            config.properties_read(),
-        )
-        .unwrap();
+        let received = read_as_the_worker(&config, &text);
         let read = pipeline::process(
             &config,
             &route,
@@ -174,13 +180,7 @@ fn consent_and_integrations_are_read_where_the_envelope_needs_them() {
     let parsed = events.as_array().unwrap().clone();
     let whole = pipeline::process(&config, &route, Events::Parsed(&parsed), options);
     let text = events.to_string();
-    let received = inbound::read_events(
-        text.as_bytes(),
-        &Limits::SEGMENT,
-        config.fields_read(),
-        config.properties_read(),
-    )
-    .unwrap();
+    let received = read_as_the_worker(&config, &text);
     let read = pipeline::process(
         &config,
         &route,
@@ -246,13 +246,7 @@ fn copied_properties_send_the_bytes_of_the_built_value() {
     let parsed = inbound::parse_events(text.replace("1e400", "1").as_bytes()).unwrap();
     let route = pipeline::every_destination(&config);
     let options = Options::at(1_750_000_000_000);
-    let received = inbound::read_events(
-        text.as_bytes(),
-        &Limits::SEGMENT,
-        config.fields_read(),
-        config.properties_read(),
-    )
-    .unwrap();
+    let received = read_as_the_worker(&config, &text);
     // Copied where they can be, built where they cannot.
     let copied: Vec<bool> = (0..received.events.len())
         .map(|index| received.copied_properties(index).is_some())

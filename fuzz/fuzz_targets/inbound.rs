@@ -67,6 +67,20 @@ fn configs() -> &'static Configs {
     })
 }
 
+/// A body read whole and read with `properties` copied: the same verdicts on each event, and
+/// each copy the text serde_json writes for the value read whole.
+fn same_reading(whole: &inbound::ReceivedEvents, copying: &inbound::ReceivedEvents) {
+    assert_eq!(whole.events.len(), copying.events.len());
+    assert_eq!(whole.oversized, copying.oversized);
+    assert_eq!(whole.unreadable, copying.unreadable);
+    for (index, full) in whole.events.iter().enumerate() {
+        if let Some(text) = copying.copied_properties(index) {
+            let written = serde_json::to_string(&full["properties"]).expect("writes");
+            assert_eq!(text, written);
+        }
+    }
+}
+
 /// Plans a request and, when there is something to deliver, answers as if every delivery
 /// was queued (the report constructor least likely to change).
 fn plan(config: &BridgeConfig, route: &Route, request: &IngestRequest<'_>, limits: &Limits) {
@@ -128,14 +142,7 @@ fuzz_target!(|data: &[u8]| {
         let copying = inbound::read_events(data, limits, preset.fields_read(), preset.properties_read());
         assert_eq!(whole.is_ok(), copying.is_ok());
         if let (Ok(whole), Ok(copying)) = (&whole, &copying) {
-            assert_eq!(whole.oversized, copying.oversized);
-            assert_eq!(whole.unreadable, copying.unreadable);
-            for (index, full) in whole.events.iter().enumerate() {
-                if let Some(text) = copying.copied_properties(index) {
-                    let written = serde_json::to_string(&full["properties"]).expect("writes");
-                    assert_eq!(text, written);
-                }
-            }
+            same_reading(whole, copying);
         }
         // The same for a Tracking API batch, read in one pass where it can be.
         let whole_batch = inbound::read_tracking_call(
@@ -154,16 +161,7 @@ fuzz_target!(|data: &[u8]| {
         );
         assert_eq!(whole_batch.is_ok(), copying_batch.is_ok());
         if let (Ok(whole), Ok(copying)) = (&whole_batch, &copying_batch) {
-            let (whole, copying) = (&whole.received, &copying.received);
-            assert_eq!(whole.events.len(), copying.events.len());
-            assert_eq!(whole.oversized, copying.oversized);
-            assert_eq!(whole.unreadable, copying.unreadable);
-            for (index, full) in whole.events.iter().enumerate() {
-                if let Some(text) = copying.copied_properties(index) {
-                    let written = serde_json::to_string(&full["properties"]).expect("writes");
-                    assert_eq!(text, written);
-                }
-            }
+            same_reading(&whole.received, &copying.received);
         }
         for call in CALLS {
             if let Ok(request) = inbound::read_tracking_call(call, data, limits, &FieldsRead::All, &PropertiesRead::Built) {
