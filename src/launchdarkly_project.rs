@@ -554,7 +554,8 @@ fn error_code(body: &str) -> Option<String> {
 // The catalogue
 // ---------------------------------------------------------------------------------------------
 
-/// One custom metric as the configuration document's catalogue holds it.
+/// One custom metric as the configuration document's catalogue holds it (its checks, `counts`
+/// and `takes_kinds`, are in `config::catalogue`, which uses this type).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricDefinition {
     /// The metric's key.

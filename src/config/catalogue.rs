@@ -24,26 +24,9 @@ pub enum UnknownKeyPolicy {
 }
 
 /// One LaunchDarkly custom metric, as `launchdarkly pull` writes it into a destination's
-/// `metrics`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct MetricDefinition {
-    /// The metric's own key (not its event key).
-    pub key: String,
-    /// Its name in LaunchDarkly (its key when none was given).
-    pub name: String,
-    /// The event key it counts, matched exactly.
-    pub event_key: String,
-    /// Numeric (it aggregates `metricValue`) or conversion.
-    pub numeric: bool,
-    /// The context kinds it can be analysed by; empty: any kind.
-    pub randomization_units: Vec<String>,
-    /// How it aggregates values per unit (`sum`, `average`), informational.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_aggregation_type: Option<String>,
-    /// How many running experiments use it, when pulled, informational.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active_experiments: Option<u64>,
-}
+/// `metrics` and the Cron Trigger's refresh lays it over the configuration: the one type of
+/// `launchdarkly_project`, which reads LaunchDarkly's answers into it.
+pub use crate::launchdarkly_project::MetricDefinition;
 
 impl MetricDefinition {
     /// A conversion metric counting `event_key`, named by its key, for any context kind.

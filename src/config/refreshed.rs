@@ -405,8 +405,6 @@ pub fn lay_over(
     settings: &RefreshSettings,
     catalogue: &FetchedCatalogue,
 ) -> Coverage {
-    let definitions: Vec<super::MetricDefinition> =
-        catalogue.metrics.iter().map(definition).collect();
     let mut coverage = Coverage::default();
     for destination in &mut config.destinations {
         let Some(environment) = catalogue.environment_of(&destination.client_side_id) else {
@@ -429,7 +427,7 @@ pub fn lay_over(
         };
         destination.catalogue = Some(MetricCatalogue::with_metrics(
             Vec::new(),
-            definitions.clone(),
+            catalogue.metrics.clone(),
             Some(source),
             policy,
         ));
@@ -439,19 +437,6 @@ pub fn lay_over(
         });
     }
     coverage
-}
-
-/// A pulled metric as the configuration's catalogue holds it (the same fields).
-fn definition(metric: &MetricDefinition) -> super::MetricDefinition {
-    super::MetricDefinition {
-        key: metric.key.clone(),
-        name: metric.name.clone(),
-        event_key: metric.event_key.clone(),
-        numeric: metric.numeric,
-        randomization_units: metric.randomization_units.clone(),
-        unit_aggregation_type: metric.unit_aggregation_type.clone(),
-        active_experiments: metric.active_experiments,
-    }
 }
 
 /// Where the refresh stands, in one word.

@@ -61,7 +61,7 @@ impl<'r> Members<'r> {
     pub(crate) fn at(raw: &'r str, at: usize) -> Option<Members<'r>> {
         let mut reader = Reader::new(raw);
         reader.at = at;
-        reader.expect(b'{')?;
+        reader.consume(b'{')?;
         Some(Members {
             reader,
             first: true,
@@ -93,7 +93,7 @@ impl<'r> Members<'r> {
         }
         let key = self.reader.raw.get(self.reader.at + 1..end - 1)?;
         self.reader.at = end;
-        self.reader.expect(b':')?;
+        self.reader.consume(b':')?;
         Some(Some(key))
     }
 
@@ -200,7 +200,7 @@ impl<'r> Items<'r> {
     pub(crate) fn at(raw: &'r str, at: usize) -> Option<Items<'r>> {
         let mut reader = Reader::new(raw);
         reader.at = at;
-        reader.expect(b'[')?;
+        reader.consume(b'[')?;
         Some(Items {
             reader,
             first: true,
@@ -369,7 +369,7 @@ impl<'r, 'o> Reader<'r, 'o> {
     }
 
     /// Consumes `byte` (after whitespace), or fails.
-    fn expect(&mut self, byte: u8) -> Option<()> {
+    fn consume(&mut self, byte: u8) -> Option<()> {
         self.skip_whitespace();
         (self.peek() == Some(byte)).then(|| self.at += 1)
     }
@@ -394,7 +394,7 @@ impl<'r, 'o> Reader<'r, 'o> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        self.expect(b'{')?;
+        self.consume(b'{')?;
         let mut found = Map::new();
         let mut keys = self.copying().then(KeysMet::new);
         self.skip_whitespace();
@@ -408,7 +408,7 @@ impl<'r, 'o> Reader<'r, 'o> {
             if let Some(keys) = keys.as_mut() {
                 keys.add(key)?;
             }
-            self.expect(b':')?;
+            self.consume(b':')?;
             self.skip_whitespace();
             let value_start = self.at;
             self.value(depth + 1)?;
@@ -455,7 +455,7 @@ impl<'r, 'o> Reader<'r, 'o> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        self.expect(b'[')?;
+        self.consume(b'[')?;
         self.skip_whitespace();
         if self.peek() == Some(b']') {
             self.at += 1;
