@@ -3,27 +3,15 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
-use segment_ld_bridge::config::{read_document, BridgeConfig, SourceHint};
+#[path = "common/pipeline.rs"]
+mod pipeline_support;
+
+use pipeline_support::{config, run, RECEIVED_AT as T};
+use segment_ld_bridge::config::{BridgeConfig, SourceHint};
 use segment_ld_bridge::envelope::{sample_position, DropReason};
 use segment_ld_bridge::inbound::{read_tracking_call, Limits, TrackingCall};
 use segment_ld_bridge::pipeline::{self, Events, Options, OutcomeStatus, Processed};
 use serde_json::{json, Value};
-
-/// 2025-06-15, after the events' timestamps.
-const T: i64 = 1_750_000_000_000;
-
-fn config(document: Value) -> BridgeConfig {
-    read_document(&document).unwrap_or_else(|problems| panic!("{problems:?}"))
-}
-
-fn run(config: &BridgeConfig, events: &[Value]) -> Processed {
-    pipeline::process(
-        config,
-        &pipeline::every_destination(config),
-        Events::Parsed(events),
-        Options::at(T).traced(),
-    )
-}
 
 fn order(user: &str) -> Value {
     json!({"type": "track", "event": "Order Completed", "userId": user, "anonymousId": "anon-1",

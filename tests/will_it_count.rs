@@ -5,25 +5,14 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
-use segment_ld_bridge::config::{read_document, BridgeConfig};
-use segment_ld_bridge::pipeline::{self, Events, Options, OutcomeStatus, Processed};
+#[path = "common/pipeline.rs"]
+mod pipeline_support;
+
+use pipeline_support::{config, run};
+use segment_ld_bridge::config::BridgeConfig;
+use segment_ld_bridge::pipeline::{OutcomeStatus, Processed};
 use serde_json::{json, Value};
 use std::process::Command;
-
-const RECEIVED_AT: i64 = 1_750_000_000_000;
-
-fn config(document: Value) -> BridgeConfig {
-    read_document(&document).unwrap_or_else(|problems| panic!("{problems:?}"))
-}
-
-fn run(config: &BridgeConfig, events: &[Value]) -> Processed {
-    pipeline::process(
-        config,
-        &pipeline::every_destination(config),
-        Events::Parsed(events),
-        Options::at(RECEIVED_AT).traced(),
-    )
-}
 
 /// The catalogue `launchdarkly pull` writes for a project with a numeric metric and a
 /// conversion metric on "Order Completed", both randomized by user, and a conversion metric
