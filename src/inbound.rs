@@ -349,39 +349,35 @@ fn read_items(
         ..ReceivedEvents::default()
     };
     let names: Vec<&str> = inherited.iter().map(|(name, _)| *name).collect();
+    // Each item's length and, for an object, which inherited fields it has.
+    let mut sizes = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        if copying {
-            received.copied.push(None);
-        }
-        if item.get().len() > limits.max_event_bytes {
-            received.oversized.push(index);
-            received.events.push(Value::Null);
-            continue;
-        }
-        let event = match parse_event(item.get(), reading, &names, &mut received.copies) {
-            Ok(parsed) => parsed,
-            Err(error) => {
-                received.unreadable.push((index, error.to_string()));
-                received.events.push(Value::Null);
-                continue;
-            }
+        let length = item.get().len();
+        // Too large by itself: not parsed (`refuse_oversized` refuses it below).
+        let parsed = match length > limits.max_event_bytes {
+            true => None,
+            false => Some(parse_event(
+                item.get(),
+                reading,
+                &names,
+                &mut received.copies,
+            )),
         };
-        if event.value.is_object() {
-            let inherited_bytes: usize = (inherited.iter().enumerate())
-                .filter(|(at, _)| event.present & (1 << at) == 0)
-                .map(|(_, (_, bytes))| bytes)
-                .sum();
-            if item.get().len().saturating_add(inherited_bytes) > limits.max_event_bytes {
-                received.oversized.push(index);
-                received.events.push(Value::Null);
-                continue;
+        let event = match parsed {
+            Some(Ok(event)) => event,
+            Some(Err(error)) => {
+                received.unreadable.push((index, error.to_string()));
+                ParsedEvent::unread()
             }
-        }
-        if let Some(slot) = received.copied.last_mut() {
-            *slot = event.copied;
+            None => ParsedEvent::unread(),
+        };
+        sizes.push((length, event.value.is_object().then_some(event.present)));
+        if copying {
+            received.copied.push(event.copied);
         }
         received.events.push(event.value);
     }
+    refuse_oversized(&mut received, &sizes, inherited, limits);
     Ok(received)
 }
 
@@ -393,6 +389,17 @@ struct ParsedEvent {
     present: u8,
     /// Where its `properties` lie in the copies, when they were copied.
     copied: Option<Range<usize>>,
+}
+
+impl ParsedEvent {
+    /// An event not read (too large, or unreadable): `null`.
+    fn unread() -> Self {
+        ParsedEvent {
+            value: Value::Null,
+            present: 0,
+            copied: None,
+        }
+    }
 }
 
 /// Parses one event's JSON, building values only for the fields `reading` names (a non-object
@@ -642,9 +649,9 @@ fn scan_array(
     Some(sizes)
 }
 
-/// Refuses the items over the per-event limit, as [`read_items`] does: an item's `(length,
-/// presence)` from [`scan_array`], counting for an object the bytes of the `inherited` fields
-/// `(name, bytes)` it lacks. Their values and copies are dropped.
+/// Refuses the items over the per-event limit: an item's `(length, presence)` (from
+/// [`read_items`] or [`scan_array`]), counting for an object the bytes of the `inherited`
+/// fields `(name, bytes)` it lacks. Their values and copies are dropped.
 fn refuse_oversized(
     received: &mut ReceivedEvents,
     sizes: &[(usize, Option<u8>)],
