@@ -1210,8 +1210,15 @@ mod tests {
             r#"[{"type":"track"}] x"#.to_string(),
             r#"[,{"type":"track"}]"#.to_string(),
         ];
+        // As deep as serde_json reads an event (counted from the event), and one deeper.
+        let deep = |key: &str, levels: usize| {
+            format!(r#"[{{"{key}":{}1{}}}]"#, "[".repeat(levels), "]".repeat(levels))
+        };
+        let bodies = (bodies.into_iter())
+            .chain([126, 127].map(|levels| deep("properties", levels)))
+            .chain([126, 127].map(|levels| deep("unread", levels)));
         let mut scanned = 0;
-        for body in &bodies {
+        for body in &bodies.collect::<Vec<_>>() {
             for properties in [&copied, &PropertiesRead::Built] {
                 let reading = Reading {
                     fields: &fields,
@@ -1237,7 +1244,7 @@ mod tests {
                 assert_eq!(copies(&scan), copies(&by_item), "{body}");
             }
         }
-        assert_eq!(scanned, 16);
+        assert_eq!(scanned, 20);
     }
 
     #[test]

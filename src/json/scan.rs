@@ -12,8 +12,9 @@
 
 use serde_json::{Map, Value};
 
-/// The deepest nesting read (`serde_json` refuses deeper text anyway).
-const MAX_DEPTH: usize = 128;
+/// The most containers nested in one another that `serde_json` reads, counting the outermost
+/// (its recursion limit, 128, refuses the 128th).
+const MAX_DEPTH: usize = 127;
 
 /// Objects with more keys than this find repeats by sorting rather than comparing each pair.
 const LINEAR_KEYS: usize = 24;
@@ -28,9 +29,11 @@ pub(crate) fn copy_object(
     out: &mut String,
 ) -> Option<Map<String, Value>> {
     let start = out.len();
+    // The object is the outermost container here, not a member's value.
     let mut members = Members {
         reader: Reader::new(raw),
         first: true,
+        depth: 0,
     };
     let copied = members.copy_object(wanted, out)?;
     match members.finish() {
@@ -49,6 +52,8 @@ pub(crate) struct Members<'r> {
     reader: Reader<'r, 'static>,
     /// Whether no member has been read yet.
     first: bool,
+    /// How many containers hold a member's value (the object's own depth).
+    depth: usize,
 }
 
 impl<'r> Members<'r> {
@@ -57,7 +62,8 @@ impl<'r> Members<'r> {
         Self::at(raw, 0)
     }
 
-    /// The members of the object that starts at byte `at` of `raw`.
+    /// The members of the object that starts at byte `at` of `raw`, its depth counted from
+    /// itself (as each event of a batch is read).
     pub(crate) fn at(raw: &'r str, at: usize) -> Option<Members<'r>> {
         let mut reader = Reader::new(raw);
         reader.at = at;
@@ -65,6 +71,7 @@ impl<'r> Members<'r> {
         Some(Members {
             reader,
             first: true,
+            depth: 1,
         })
     }
 
@@ -99,14 +106,14 @@ impl<'r> Members<'r> {
 
     /// Skips the current member's value, checked as `serde_json` would read it.
     pub(crate) fn skip(&mut self) -> Option<()> {
-        self.reader.value(1)
+        self.reader.value(self.depth)
     }
 
     /// [`Members::skip`], returning the value's text.
     pub(crate) fn skip_text(&mut self) -> Option<&'r str> {
         self.reader.skip_whitespace();
         let start = self.reader.at;
-        self.reader.value(1)?;
+        self.reader.value(self.depth)?;
         self.reader.raw.get(start..self.reader.at)
     }
 
@@ -131,7 +138,7 @@ impl<'r> Members<'r> {
                 return Some(Some(Value::String(text.to_string())));
             }
         }
-        self.reader.value(1)?;
+        self.reader.value(self.depth)?;
         if self.reader.at > within {
             return Some(None);
         }
@@ -160,8 +167,9 @@ impl<'r> Members<'r> {
             out: Some(out),
             pending: self.reader.at,
         };
-        match copier.object(1, wanted) {
-            Some(found) => {
+        let mut found = Map::new();
+        match copier.object(self.depth, wanted, Some(&mut found)) {
+            Some(()) => {
                 copier.flush(copier.at);
                 self.reader.at = copier.at;
                 Some(found)
@@ -237,11 +245,12 @@ impl<'r> Items<'r> {
         Some(Some(self.reader.at))
     }
 
-    /// Skips the item that starts where reading stands, checked as `serde_json` would read
-    /// it, and returns its text.
+    /// Skips the item that starts where reading stands, checked as `serde_json` reads it
+    /// alone (its depth counted from itself, as each event of a batch is read), and returns
+    /// its text.
     pub(crate) fn skip_item(&mut self) -> Option<&'r str> {
         let start = self.reader.at;
-        self.reader.value(1)?;
+        self.reader.value(0)?;
         self.reader.raw.get(start..self.reader.at)
     }
 
@@ -375,9 +384,12 @@ impl<'r, 'o> Reader<'r, 'o> {
     }
 
     fn value(&mut self, depth: usize) -> Option<()> {
+        if !self.copying() {
+            return self.skip_value(depth);
+        }
         self.skip_whitespace();
         match self.peek()? {
-            b'{' => self.object(depth, &[]).map(drop),
+            b'{' => self.object(depth, &[], None),
             b'[' => self.array(depth),
             b'"' => self.string(),
             b't' => self.literal("true"),
@@ -388,19 +400,88 @@ impl<'r, 'o> Reader<'r, 'o> {
         }
     }
 
-    /// An object at `at`; the values of its members named in `wanted` are built and returned.
+    /// Skips the value at `at` (not copying), checked as [`Reader::value`] checks a value it
+    /// copies, in one loop rather than recursively: the open containers are bits of a `u128`
+    /// (`MAX_DEPTH` bounds how many are open).
+    fn skip_value(&mut self, depth: usize) -> Option<()> {
+        // Bit 0 is the innermost open container: set for an object, clear for an array.
+        let mut objects: u128 = 0;
+        let mut open = 0;
+        loop {
+            // A value.
+            self.skip_whitespace();
+            match self.peek()? {
+                opening @ (b'{' | b'[') => {
+                    if depth + open >= MAX_DEPTH {
+                        return None;
+                    }
+                    self.at += 1;
+                    self.skip_whitespace();
+                    let object = opening == b'{';
+                    if self.peek() == Some(if object { b'}' } else { b']' }) {
+                        self.at += 1;
+                    } else {
+                        objects = objects << 1 | u128::from(object);
+                        open += 1;
+                        if object {
+                            self.string()?;
+                            self.consume(b':')?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => self.string()?,
+                b't' => self.literal("true")?,
+                b'f' => self.literal("false")?,
+                b'n' => self.literal("null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
+            }
+            // After a value: the containers it ends, up to where the next value starts.
+            loop {
+                if open == 0 {
+                    return Some(());
+                }
+                self.skip_whitespace();
+                let object = objects & 1 == 1;
+                match self.peek()? {
+                    b',' => {
+                        self.at += 1;
+                        if object {
+                            self.skip_whitespace();
+                            self.string()?;
+                            self.consume(b':')?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => return None,
+                }
+                self.at += 1;
+                objects >>= 1;
+                open -= 1;
+            }
+        }
+    }
+
+    /// An object at `at`; the values of its members named in `wanted` are built into `found`.
     /// Copied, it may not repeat a key nor have a key with an escape.
-    fn object(&mut self, depth: usize, wanted: &[Box<str>]) -> Option<Map<String, Value>> {
+    fn object(
+        &mut self,
+        depth: usize,
+        wanted: &[Box<str>],
+        mut found: Option<&mut Map<String, Value>>,
+    ) -> Option<()> {
         if depth >= MAX_DEPTH {
             return None;
         }
         self.consume(b'{')?;
-        let mut found = Map::new();
         let mut keys = self.copying().then(KeysMet::new);
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.at += 1;
-            return Some(found);
+            return Some(());
         }
         loop {
             self.skip_whitespace();
@@ -412,9 +493,11 @@ impl<'r, 'o> Reader<'r, 'o> {
             self.skip_whitespace();
             let value_start = self.at;
             self.value(depth + 1)?;
-            if !wanted.is_empty() && wanted.iter().any(|name| **name == *key) {
-                let text = self.raw.get(value_start..self.at)?;
-                found.insert(key.to_string(), serde_json::from_str(text).ok()?);
+            if let Some(found) = found.as_deref_mut() {
+                if wanted.iter().any(|name| **name == *key) {
+                    let text = self.raw.get(value_start..self.at)?;
+                    found.insert(key.to_string(), serde_json::from_str(text).ok()?);
+                }
             }
             self.skip_whitespace();
             match self.peek()? {
@@ -431,7 +514,7 @@ impl<'r, 'o> Reader<'r, 'o> {
         if keys.is_some_and(KeysMet::repeat) {
             return None;
         }
-        Some(found)
+        Some(())
     }
 
     /// A member's key: copied only without escapes (its text is then its value, so repeats
@@ -530,6 +613,19 @@ impl<'r, 'o> Reader<'r, 'o> {
     /// else as `serde_json` parses and prints it (`2.50` is `2.5`, `1E2` is `100.0`).
     fn number(&mut self) -> Option<()> {
         let start = self.at;
+        // The common case first: a plain integer, with no sign or fraction after its digits.
+        let unsigned = start + usize::from(self.peek() == Some(b'-'));
+        let digits = (self.bytes.get(unsigned..)?.iter())
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
+        let end = unsigned + digits;
+        if (1..=18).contains(&digits)
+            && !matches!(self.bytes.get(end), Some(b'.' | b'e' | b'E' | b'+' | b'-'))
+            && (self.bytes.get(unsigned) != Some(&b'0') || (digits == 1 && unsigned == start))
+        {
+            self.at = end;
+            return Some(());
+        }
         let length = self
             .bytes
             .get(start..)?
@@ -656,6 +752,42 @@ mod tests {
         assert_eq!(copy(&format!("{{{}}}", keys.join(","))), None);
         let keys: Vec<String> = (0..100).map(|i| format!("\"k{i}\": {i}")).collect();
         assert!(copy(&format!("{{{}}}", keys.join(","))).is_some());
+    }
+
+    /// Whether the member value `value` is skipped, and where the skip ends.
+    fn skipped(value: &str) -> Option<usize> {
+        let raw = format!("{{\"a\":{value}}}");
+        let mut members = Members::new(&raw)?;
+        assert_eq!(members.next_key(), Some(Some("a")));
+        members.skip()?;
+        Some(members.position())
+    }
+
+    #[test]
+    fn a_value_is_skipped_where_serde_json_reads_it() {
+        for value in [
+            "0", "-0", "7", "-7", "123456789012345678", "1234567890123456789", "01", "-01", "1.5",
+            "1.", ".5", "1e5", "1E+5", "1e-", "-", "--1", "1-2", "1+", "18446744073709551616",
+            "1e400", "true", "tru", "false", "null", "nul", r#""""#, r#""a\"b""#, r#""\ud800""#,
+            r#""\u00e9\n""#, r#""\x""#, "\"a\u{1}\"", "[]", "[ ]", "[1,]", "[,1]", "[1 2]",
+            "[1,[2,[3,{}]]]", "{}", "{ }", r#"{"k":1,}"#, r#"{"k" 1}"#, r#"{"k":}"#, r#"{1:2}"#,
+            r#"{"k\u0065":[{"x":[]}]}"#, r#"{"a":{"b":{"c":[true,false,null]}}}"#, "[}", "{]",
+            "[1]]", r#" [ 1 , { "k" : 2 } ] "#, "",
+        ] {
+            let raw = format!("{{\"a\":{value}}}");
+            let serde = serde_json::from_str::<Value>(&raw).is_ok();
+            assert_eq!(skipped(value) == Some(5 + value.trim_end().len()), serde, "{value}");
+        }
+        // As deep as serde_json reads, and no deeper, arrays and objects alike.
+        for levels in 120..=130 {
+            for (open, close) in [("[", "]"), ("{\"k\":", "}")] {
+                let value = format!("{}1{}", open.repeat(levels), close.repeat(levels));
+                let raw = format!("{{\"a\":{value}}}");
+                let serde = serde_json::from_str::<Value>(&raw).is_ok();
+                assert_eq!(skipped(&value).is_some(), serde, "{levels} {open}");
+                assert_eq!(copy(&raw).is_some(), serde, "copied: {levels} {open}");
+            }
+        }
     }
 
     #[test]
