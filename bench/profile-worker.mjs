@@ -2,7 +2,7 @@
 // starts it in Miniflare with the stand-in LaunchDarkly, drives load at /segment for a few
 // seconds and prints the functions with the most self time (JavaScript and wasm; build the
 // Worker with WORKER_WASM_NAMES=1 bash scripts/build-worker.sh to keep wasm function names).
-// `node bench/profile-worker.mjs [--worker target/bench/worker/index.js] [--events 1] [--run-ms 4000] [--top 40] [--out profile.cpuprofile]`
+// `node bench/profile-worker.mjs [--worker target/bench/worker/index.js] [--events 1|100|largest] [--run-ms 4000] [--top 40] [--out profile.cpuprofile]`
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,11 +10,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
-import { batch, benchDir, fixtures, options, root } from './lib/scenarios.mjs';
+import { batch, benchDir, largestBatch, fixtures, options, root } from './lib/scenarios.mjs';
 
 const opts = options({
   worker: path.join(root, 'target/bench/worker/index.js'),
-  events: 1,
+  events: '1',
   runMs: 4000,
   connections: 8,
   top: 40,
@@ -42,8 +42,9 @@ const mf = new Miniflare({
 const url = new URL('/segment', await mf.ready).href;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-profile-'));
 const bodyFile = path.join(tmp, 'body.json');
+// `--events largest`: Segment's largest batch (2,500 small events), as bench/worker-load.mjs sends it.
 const n = Number(opts.events);
-fs.writeFileSync(bodyFile, JSON.stringify(n === 1 ? batch(1)[0] : batch(n)));
+fs.writeFileSync(bodyFile, JSON.stringify(opts.events === 'largest' ? largestBatch() : n === 1 ? batch(1)[0] : batch(n)));
 const load = (ms) =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(benchDir, 'lib/load-client.mjs'), url, bodyFile, String(opts.connections), String(ms), '1000000'], { stdio: ['ignore', 'pipe', 'inherit'] });

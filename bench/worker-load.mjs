@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Miniflare } from 'miniflare';
-import { batch, benchDir, fixtures, options, root, writeJson } from './lib/scenarios.mjs';
+import { batch, largestBatch, benchDir, fixtures, options, root, writeJson } from './lib/scenarios.mjs';
 
 const opts = options({
   worker: path.join(root, 'target/bench/worker/index.js'),
@@ -136,19 +136,10 @@ const targets = [
 ];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-bench-'));
-// Segment's largest batch: 2,500 small track events (about 400 KB, within its 500 KB limit).
-const smallEvents = Array.from({ length: 2500 }, (_, i) => ({
-  type: 'track',
-  event: 'Order Completed',
-  userId: `user-${i}`,
-  messageId: `msg-${String(i).padStart(6, '0')}`,
-  timestamp: '2024-05-06T07:08:09.123Z',
-  properties: { revenue: 19.99 },
-}));
 const bodies = {
   1: batch(1)[0],
   100: batch(100),
-  2500: smallEvents,
+  2500: largestBatch(),
 };
 const standIn = await startStandIn();
 const results = { connections: opts.connections, runs: opts.runs, run_ms: opts.runMs, targets: {} };

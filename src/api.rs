@@ -749,7 +749,11 @@ pub fn plan_ingest(
         config,
         &route,
         Events::Received(&received, limits),
-        Options::at(received_at_ms),
+        match request.outcomes {
+            OutcomeDetail::All => Options::at(received_at_ms),
+            // Accepted events without warnings are only counted: not described.
+            OutcomeDetail::Notable => Options::at(received_at_ms).brief(),
+        },
     );
     IngestPlan::Deliver(Delivery {
         processed,

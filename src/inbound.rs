@@ -1212,7 +1212,11 @@ mod tests {
         ];
         // As deep as serde_json reads an event (counted from the event), and one deeper.
         let deep = |key: &str, levels: usize| {
-            format!(r#"[{{"{key}":{}1{}}}]"#, "[".repeat(levels), "]".repeat(levels))
+            format!(
+                r#"[{{"{key}":{}1{}}}]"#,
+                "[".repeat(levels),
+                "]".repeat(levels)
+            )
         };
         let bodies = (bodies.into_iter())
             .chain([126, 127].map(|levels| deep("properties", levels)))

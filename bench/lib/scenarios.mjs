@@ -20,6 +20,18 @@ export function batch(n) {
   });
 }
 
+/** Segment's largest batch: 2,500 small track events (about 400 KB, within its 500 KB limit). */
+export function largestBatch() {
+  return Array.from({ length: 2500 }, (_, i) => ({
+    type: 'track',
+    event: 'Order Completed',
+    userId: `user-${i}`,
+    messageId: `msg-${String(i).padStart(6, '0')}`,
+    timestamp: '2024-05-06T07:08:09.123Z',
+    properties: { revenue: 19.99 },
+  }));
+}
+
 /** Median, minimum and maximum of `runs` (numbers), with the runs themselves. */
 export function summary(runs) {
   const sorted = [...runs].sort((a, b) => a - b);

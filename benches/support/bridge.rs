@@ -99,14 +99,16 @@ fn suffix(fields: &mut Map<String, Value>, key: &str, i: usize) {
 
 impl Bridge {
     /// The work of one request: the trigger, then the pipeline (mapping, LaunchDarkly events,
-    /// outcomes, the bulk request with its serialised body).
+    /// outcomes, the bulk request with its serialised body). Outcomes are decided as the
+    /// Worker's default answer needs them: accepted events without warnings are counted, not
+    /// described ([`pipeline::Options::brief`]).
     pub fn run(&self, events: &[Value]) -> Processed {
         match events.iter().position(|event| !self.trigger.matches(event)) {
             None => pipeline::process(
                 &self.config,
                 &pipeline::every_destination(&self.config),
                 pipeline::Events::Parsed(events),
-                pipeline::Options::at(self.received_at_ms),
+                pipeline::Options::at(self.received_at_ms).brief(),
             ),
             Some(miss) => {
                 let mut kept = events[..miss].to_vec();
@@ -120,7 +122,7 @@ impl Bridge {
                     &self.config,
                     &pipeline::every_destination(&self.config),
                     pipeline::Events::Parsed(&kept),
-                    pipeline::Options::at(self.received_at_ms),
+                    pipeline::Options::at(self.received_at_ms).brief(),
                 )
             }
         }
@@ -143,7 +145,7 @@ impl Bridge {
                 &self.config,
                 &pipeline::every_destination(&self.config),
                 pipeline::Events::Received(&received, &Limits::SEGMENT),
-                pipeline::Options::at(self.received_at_ms),
+                pipeline::Options::at(self.received_at_ms).brief(),
             ));
         }
         // Events left out by the scenario's trigger: the others, with their values built.

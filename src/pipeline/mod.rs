@@ -103,6 +103,11 @@ pub struct Options {
     pub received_at_ms: i64,
     /// Whether to write a trace of every event ([`Processed::traces`]).
     pub trace: bool,
+    /// Whether every accepted outcome says what was sent where (its message, subscriptions and
+    /// destinations). Off ([`Options::brief`]), an accepted event without warnings gets none
+    /// of them, for an answer that lists only the outcomes that need attention; one with
+    /// warnings is described all the same.
+    pub describe_accepted: bool,
 }
 
 impl Options {
@@ -111,6 +116,15 @@ impl Options {
         Options {
             received_at_ms,
             trace: false,
+            describe_accepted: true,
+        }
+    }
+
+    /// The same, without describing the accepted events that have no warnings.
+    pub fn brief(self) -> Self {
+        Options {
+            describe_accepted: false,
+            ..self
         }
     }
 
@@ -341,16 +355,39 @@ fn process_events(
                 return Outcome::new(index, OutcomeStatus::Rejected, reason, message);
             }
             let event = (received.event)(index).unwrap_or(Cow::Owned(Value::Null));
+            let read = (&*event, (received.copied_properties)(index));
             let mut ran = options.trace.then(Vec::new);
-            let outcome = process_event(
+            let describe = options.describe_accepted || options.trace;
+            let mut outcome = process_event(
                 config,
                 route,
                 index,
-                (&event, (received.copied_properties)(index)),
-                options.received_at_ms,
+                read,
+                (options.received_at_ms, describe),
                 &mut batches,
                 ran.as_mut(),
             );
+            if !describe
+                && outcome.status == OutcomeStatus::Accepted
+                && !outcome.warnings.is_empty()
+            {
+                // Listed after all: the same processing again, described, into batches that
+                // are dropped (the event is in `batches` once).
+                let mut scratch: Vec<Batch> = config
+                    .destinations
+                    .iter()
+                    .map(|_| Batch::default())
+                    .collect();
+                outcome = process_event(
+                    config,
+                    route,
+                    index,
+                    read,
+                    (options.received_at_ms, true),
+                    &mut scratch,
+                    None,
+                );
+            }
             if let Some(ran) = ran {
                 let shaped = check_shape(&event).is_ok();
                 traces.push(trace::trace_event(
@@ -450,7 +487,7 @@ fn process_event(
     route: &SourceRoute,
     index: usize,
     (event, copied_properties): (&Value, Option<&str>),
-    received_at_ms: i64,
+    (received_at_ms, describe): (i64, bool),
     batches: &mut [Batch],
     mut ran: Option<&mut Vec<Ran>>,
 ) -> Outcome {
@@ -483,6 +520,7 @@ fn process_event(
         Reason::TrackEvent,
         String::new(),
     );
+    let mut delivered = false;
     let mut rejections = Vec::new();
     let mut dropped = Vec::new();
     // The Segment envelope (src/envelope.rs): integrations and consent close destinations
@@ -609,24 +647,29 @@ fn process_event(
                 ),
             }
             first_batch.get_or_insert(position);
-            let message = &mut accepted.message;
-            if sent {
-                message.push_str(", ");
-            } else {
-                if !message.is_empty() {
-                    message.push_str("; ");
+            if describe {
+                let message = &mut accepted.message;
+                if sent {
+                    message.push_str(", ");
+                } else {
+                    if !message.is_empty() {
+                        message.push_str("; ");
+                    }
+                    describe_event(message, &custom);
+                    message.push_str(" to ");
                 }
-                describe(message, &custom);
-                message.push_str(" to ");
-                sent = true;
+                message.push_str(&destination.name);
+                if !accepted.destinations.contains(&destination.name) {
+                    accepted.destinations.push(destination.name.clone());
+                }
             }
-            message.push_str(&destination.name);
-            if !accepted.destinations.contains(&destination.name) {
-                accepted.destinations.push(destination.name.clone());
-            }
+            sent = true;
         }
         if sent {
-            accepted.subscriptions.push(subscription.name.clone());
+            delivered = true;
+            if describe {
+                accepted.subscriptions.push(subscription.name.clone());
+            }
         }
         if let Some(ran) = ran.as_deref_mut() {
             ran.push(Ran {
@@ -645,7 +688,7 @@ fn process_event(
             message.to_string()
         }
     };
-    if !accepted.message.is_empty() {
+    if delivered {
         skips.warn(&mut accepted.warnings);
         for (subscription, rejection) in rejections {
             accepted.warnings.push(Warning {
@@ -806,7 +849,7 @@ fn write_identity(out: &mut String, event: &Value, subscription: &str) {
 }
 
 /// Writes `metric event "key" for kind "key", …` (the destinations follow).
-fn describe(message: &mut String, event: &CustomEvent<'_>) {
+fn describe_event(message: &mut String, event: &CustomEvent<'_>) {
     let keys: usize = (event.context_keys.iter())
         .map(|(kind, key)| kind.len() + key.len() + 5)
         .sum();
@@ -961,7 +1004,7 @@ mod tests {
                 data: crate::launchdarkly::EventData::Object(Cow::Owned(Map::new())),
             };
             let mut message = String::new();
-            describe(&mut message, &event);
+            describe_event(&mut message, &event);
             let expected = format!(
                 "metric event {:?} for user {}, org \"o\"",
                 text,
@@ -1215,5 +1258,52 @@ mod tests {
             "{}",
             rejected.message
         );
+    }
+
+    /// Brief processing sends the same payloads and decides the same outcomes, and leaves out
+    /// only the descriptions of accepted events without warnings.
+    #[test]
+    fn brief_processing_describes_only_the_accepted_events_with_warnings() {
+        let config = crate::config::read_document(&json!({
+            "destinations": [{"name": "d", "client_side_id": "env"}],
+            "subscriptions": [
+                {"name": "first"},
+                {"name": "numeric", "mapping": {"metric_value": {"@path": "$.properties.n"}}}
+            ]
+        }))
+        .expect("valid");
+        let events = [
+            json!({"type": "track", "event": "E", "userId": "u", "properties": {"n": 5}}),
+            json!({"type": "track", "event": "E", "userId": "u", "properties": {"n": "x"}}),
+            json!({"type": "page", "userId": "u"}),
+        ];
+        let run = |options: Options| {
+            process(
+                &config,
+                &every_destination(&config),
+                Events::Parsed(&events),
+                options,
+            )
+        };
+        let described = run(Options::at(T));
+        let brief = run(Options::at(T).brief());
+        assert_eq!(brief.payloads, described.payloads);
+        assert_eq!(brief.payloads.len(), 1);
+        let [plain, warned, page] = [0, 1, 2].map(|i| (&brief.outcomes[i], &described.outcomes[i]));
+        // Accepted without warnings: counted, not described.
+        assert_eq!(plain.1.status, OutcomeStatus::Accepted);
+        assert!(plain.1.warnings.is_empty() && !plain.1.message.is_empty());
+        assert_eq!(
+            (plain.0.status, plain.0.reason, plain.0.index),
+            (plain.1.status, plain.1.reason, plain.1.index)
+        );
+        assert!(plain.0.message.is_empty() && plain.0.warnings.is_empty());
+        assert!(plain.0.subscriptions.is_empty() && plain.0.destinations.is_empty());
+        // Accepted with a warning (the other subscription's rejection), and not accepted: whole.
+        assert_eq!(warned.1.status, OutcomeStatus::Accepted);
+        assert_eq!(warned.1.warnings.len(), 1);
+        assert_eq!(warned.0, warned.1);
+        assert_ne!(page.1.status, OutcomeStatus::Accepted);
+        assert_eq!(page.0, page.1);
     }
 }

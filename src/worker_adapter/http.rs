@@ -94,9 +94,9 @@ pub fn respond(api: &ApiResponse) -> Result<Response, JsValue> {
     }
     headers.set("Content-Type", "application/json")?;
     init.set_headers_headers(&headers);
-    let body =
-        serde_json::to_string(&api.body).map_err(|error| JsValue::from(error.to_string()))?;
-    Response::new_with_opt_str_and_init(Some(&body), &init)
+    let body = serde_json::to_vec(&api.body).map_err(|error| JsValue::from(error.to_string()))?;
+    // As bytes, as a LaunchDarkly payload is sent: a string would be decoded, then encoded again.
+    Response::new_with_opt_buffer_source_and_init(Some(&Uint8Array::from(body.as_slice())), &init)
 }
 
 /// How one `POST` ended.
@@ -133,7 +133,8 @@ pub async fn post(
         }
     }
     init.set_headers_headers(&header_map);
-    init.set_body(&JsValue::from_str(body));
+    // As bytes: a string would be decoded from UTF-8 into JavaScript, then encoded again by fetch.
+    init.set_body(&Uint8Array::from(body.as_bytes()));
     let timeout = u32::try_from(timeout_ms).unwrap_or(u32::MAX);
     init.set_signal(Some(&AbortSignal::timeout_with_u32(timeout)));
     let global: WorkerGlobalScope = js_sys::global().unchecked_into();
