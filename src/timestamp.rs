@@ -87,7 +87,16 @@ pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
         (time, offset)
     };
     let moment = PrimitiveDateTime::new(date, time).assume_offset(offset);
-    i64::try_from(moment.unix_timestamp_nanos() / 1_000_000).ok()
+    // The nanoseconds since the epoch divided by a million, rounded toward zero, without the
+    // 128-bit arithmetic of `unix_timestamp_nanos` (emulated, and slow, in wasm).
+    let seconds = moment.unix_timestamp();
+    let nanos = i64::from(moment.nanosecond());
+    let floor = seconds.checked_mul(1000)?.checked_add(nanos / 1_000_000)?;
+    Some(if floor < 0 && nanos % 1_000_000 != 0 {
+        floor + 1
+    } else {
+        floor
+    })
 }
 
 fn parse_time(cursor: &mut Cursor<'_>) -> Option<Time> {
@@ -210,6 +219,25 @@ mod tests {
             parse_iso8601_millis("2024-05-06T07:08:09.123456789Z"),
             Some(1_714_979_289_123)
         );
+    }
+
+    #[test]
+    fn milliseconds_are_rounded_toward_zero_on_both_sides_of_the_epoch() {
+        for text in [
+            "1969-12-31T23:59:59.9985Z",
+            "1969-12-31T23:59:59.999Z",
+            "1969-12-31T23:59:58.0000001Z",
+            "1970-01-01T00:00:00.0015Z",
+            "1900-01-01T00:00:00.000999999+01:00",
+            "0000-01-01T00:00:00.5005Z",
+            "9999-12-31T23:59:59.999999999-23:59",
+        ] {
+            let moment =
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .unwrap();
+            let expected = i64::try_from(moment.unix_timestamp_nanos() / 1_000_000).unwrap();
+            assert_eq!(parse_iso8601_millis(text), Some(expected), "{text}");
+        }
     }
 
     #[test]
