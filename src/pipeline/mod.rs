@@ -342,7 +342,7 @@ fn process_events(
     let outcomes = (0..received.count)
         .map(|index| {
             if let Some((reason, message)) = (received.refusal)(index) {
-                if options.trace {
+                if options.trace && CAN_TRACE {
                     traces.push(trace::trace_event(
                         config,
                         route,
@@ -356,7 +356,8 @@ fn process_events(
             }
             let event = (received.event)(index).unwrap_or(Cow::Owned(Value::Null));
             let read = (&*event, (received.copied_properties)(index));
-            let mut ran = options.trace.then(Vec::new);
+            // `CAN_TRACE` again, as a constant: a build without traces leaves their code out.
+            let mut ran = (options.trace && CAN_TRACE).then(Vec::new);
             let describe = options.describe_accepted || options.trace;
             let mut outcome = process_event(
                 config,
@@ -482,6 +483,12 @@ fn plan_payloads(
     }
 }
 
+/// One event through the configuration: its shape, the subscriptions it reaches and matches,
+/// the envelope, each mapping, sampling and filters, the catalogues; what is sent is written to
+/// `batches`, and the event's outcome returned (described when `describe` says so or it has
+/// warnings, see [`Options::describe_accepted`]). Never inlined: [`process_events`] calls it
+/// twice (once more for an accepted event with warnings), and one copy keeps the wasm smaller.
+#[inline(never)]
 fn process_event(
     config: &BridgeConfig,
     route: &SourceRoute,
@@ -489,8 +496,10 @@ fn process_event(
     (event, copied_properties): (&Value, Option<&str>),
     (received_at_ms, describe): (i64, bool),
     batches: &mut [Batch],
-    mut ran: Option<&mut Vec<Ran>>,
+    ran: Option<&mut Vec<Ran>>,
 ) -> Outcome {
+    // Known to be `None` in a build without traces, so their code is left out of it.
+    let mut ran = ran.filter(|_| CAN_TRACE);
     if let Err((status, reason, message)) = check_shape(event) {
         return Outcome::new(index, status, reason, message);
     }
