@@ -6,7 +6,7 @@
 #   3. the core compiled to wasm, in Node (bench/wasm-core);
 #   4. the Worker end to end in workerd on 127.0.0.1, next to trivial Workers: a JavaScript echo,
 #      and a Worker doing the bridge's I/O only, in JavaScript and in Rust (bench/worker-load.mjs);
-#   5. the size of the Worker's wasm (and the playground's, when built).
+#   5. the size of the Worker's wasm and of the playground's (both built here).
 # The core benchmarks run in BENCH_ROUNDS rounds (default 3), interleaved, so that ratios come from
 # the same run; each figure is the median of all rounds' runs with the spread. A part whose
 # prerequisites are missing is skipped with a note. Not part of scripts/test.sh.
@@ -93,6 +93,12 @@ if $worker; then
   step "build the Worker into target/bench/worker (scripts/build-worker.sh)"
   CARGO_TARGET_DIR=$out/worker-cargo bash scripts/build-worker.sh --out-dir target/bench/worker ||
     { note "skipped the Worker: it did not build"; worker=false; }
+fi
+if $wasm; then
+  # Built here, so that the size reported is this code's and not an older build's in www/pkg.
+  step "build the playground's wasm into www/pkg (scripts/build-playground.sh)"
+  CARGO_TARGET_DIR=$out/playground-cargo bash scripts/build-playground.sh ||
+    { rm -rf www/pkg; note "the playground did not build: its size is not reported"; }
 fi
 if $worker; then
   step "build the Rust twin of the forward Worker (bench/rust-forward) into target/bench/rust-forward"
