@@ -30,16 +30,44 @@ pub(crate) fn copy_object(
 ) -> Option<Map<String, Value>> {
     let start = out.len();
     // The object is the outermost container here, not a member's value.
-    let mut members = Members {
-        reader: Reader::new(raw),
-        first: true,
-        depth: 0,
+    let (copied, end) = copy_object_at(raw, 0, 0, wanted, out)?;
+    let mut rest = Reader::new(raw);
+    rest.at = end;
+    rest.skip_whitespace();
+    if rest.at != raw.len() {
+        out.truncate(start);
+        return None;
+    }
+    Some(copied)
+}
+
+/// [`copy_object`] for the object at byte `at` of `raw` (after whitespace), held in `depth`
+/// containers; also returns where it ends.
+fn copy_object_at(
+    raw: &str,
+    at: usize,
+    depth: usize,
+    wanted: &[Box<str>],
+    out: &mut String,
+) -> Option<(Map<String, Value>, usize)> {
+    let start = out.len();
+    let mut copier = Reader {
+        raw,
+        bytes: raw.as_bytes(),
+        at,
+        out: Some(out),
+        pending: at,
     };
-    let copied = members.copy_object(wanted, out)?;
-    match members.finish() {
-        Some(()) => Some(copied),
+    let mut found = Map::new();
+    match copier.object(depth, wanted, Some(&mut found)) {
+        Some(()) => {
+            copier.flush(copier.at);
+            Some((found, copier.at))
+        }
         None => {
-            out.truncate(start);
+            if let Some(out) = copier.out {
+                out.truncate(start);
+            }
             None
         }
     }
@@ -52,9 +80,11 @@ pub(crate) struct Members<'r> {
     reader: Reader<'r, 'static>,
     /// Whether no member has been read yet.
     first: bool,
-    /// How many containers hold a member's value (the object's own depth).
-    depth: usize,
 }
+
+/// How many containers hold a member's value: the object, whose depth is counted from itself
+/// (as each event of a batch is read).
+const MEMBER_DEPTH: usize = 1;
 
 impl<'r> Members<'r> {
     /// The members of the object `raw`.
@@ -65,13 +95,9 @@ impl<'r> Members<'r> {
     /// The members of the object that starts at byte `at` of `raw`, its depth counted from
     /// itself (as each event of a batch is read).
     pub(crate) fn at(raw: &'r str, at: usize) -> Option<Members<'r>> {
-        let mut reader = Reader::new(raw);
-        reader.at = at;
-        reader.consume(b'{')?;
         Some(Members {
-            reader,
+            reader: Reader::opened(raw, at, b'{')?,
             first: true,
-            depth: 1,
         })
     }
 
@@ -106,14 +132,14 @@ impl<'r> Members<'r> {
 
     /// Skips the current member's value, checked as `serde_json` would read it.
     pub(crate) fn skip(&mut self) -> Option<()> {
-        self.reader.value(self.depth)
+        self.reader.value(MEMBER_DEPTH)
     }
 
     /// [`Members::skip`], returning the value's text.
     pub(crate) fn skip_text(&mut self) -> Option<&'r str> {
         self.reader.skip_whitespace();
         let start = self.reader.at;
-        self.reader.value(self.depth)?;
+        self.reader.value(MEMBER_DEPTH)?;
         self.reader.raw.get(start..self.reader.at)
     }
 
@@ -138,7 +164,7 @@ impl<'r> Members<'r> {
                 return Some(Some(Value::String(text.to_string())));
             }
         }
-        self.reader.value(self.depth)?;
+        self.reader.value(MEMBER_DEPTH)?;
         if self.reader.at > within {
             return Some(None);
         }
@@ -159,28 +185,10 @@ impl<'r> Members<'r> {
         if self.reader.peek() != Some(b'{') {
             return None;
         }
-        let start = out.len();
-        let mut copier = Reader {
-            raw: self.reader.raw,
-            bytes: self.reader.bytes,
-            at: self.reader.at,
-            out: Some(out),
-            pending: self.reader.at,
-        };
-        let mut found = Map::new();
-        match copier.object(self.depth, wanted, Some(&mut found)) {
-            Some(()) => {
-                copier.flush(copier.at);
-                self.reader.at = copier.at;
-                Some(found)
-            }
-            None => {
-                if let Some(out) = copier.out {
-                    out.truncate(start);
-                }
-                None
-            }
-        }
+        let (found, end) =
+            copy_object_at(self.reader.raw, self.reader.at, MEMBER_DEPTH, wanted, out)?;
+        self.reader.at = end;
+        Some(found)
     }
 
     /// Checks that nothing but whitespace follows the object.
@@ -206,11 +214,8 @@ impl<'r> Items<'r> {
 
     /// The items of the array that starts at byte `at` of `raw` (after whitespace).
     pub(crate) fn at(raw: &'r str, at: usize) -> Option<Items<'r>> {
-        let mut reader = Reader::new(raw);
-        reader.at = at;
-        reader.consume(b'[')?;
         Some(Items {
-            reader,
+            reader: Reader::opened(raw, at, b'[')?,
             first: true,
         })
     }
@@ -338,6 +343,14 @@ impl<'r, 'o> Reader<'r, 'o> {
             out: None,
             pending: 0,
         }
+    }
+
+    /// Reading `raw` past the `opening` byte (after whitespace) at byte `at`.
+    fn opened(raw: &'r str, at: usize, opening: u8) -> Option<Self> {
+        let mut reader = Reader::new(raw);
+        reader.at = at;
+        reader.consume(opening)?;
+        Some(reader)
     }
 
     fn copying(&self) -> bool {
