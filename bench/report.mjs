@@ -79,6 +79,9 @@ for (const scenario of scenarios) {
 const workerFile = files.find((f) => f.startsWith('worker'));
 const worker = workerFile ? readJson(path.join(raw, workerFile)) : undefined;
 
+// The wasm core in workerd and in Node (bench/wasm-core-workerd.mjs).
+const workerdCore = files.includes('wasm-workerd.json') ? readJson(path.join(raw, 'wasm-workerd.json')) : undefined;
+
 // Sizes.
 const sizeOf = (file) => {
   if (!fs.existsSync(file)) return undefined;
@@ -180,6 +183,7 @@ const results = {
     rows: coreRows,
   },
   worker,
+  wasm_core_in_workerd: workerdCore,
   sizes,
   targets,
   targets_issue_14: targets14,
@@ -237,6 +241,16 @@ if (worker) {
     `Requests/s at 1 event/request, as a share of the echo's: forward (JavaScript) ${share('forward', 'echo')}, forward_rust ${share('forward_rust', 'echo')}, bridge ${share('bridge', 'echo')}. ` +
       `The bridge reaches ${share('bridge', 'forward_rust')} of forward_rust and ${share('bridge', 'forward')} of forward: a Worker that makes the one subrequest to LaunchDarkly that each request needs is bounded by those rows, whatever its core costs.`,
   );
+  md.push('');
+}
+if (workerdCore) {
+  md.push('The wasm core alone, from JSON text (the request body\'s bytes, as the Worker reads them), no I/O: CPU time per request in workerd (Miniflare, read from /proc) and in Node, the same wasm and glue, best of ' + `${workerdCore.rounds} rounds:`);
+  md.push('');
+  md.push('| request | workerd ms | Node ms | workerd µs/event | Node µs/event | workerd / Node |');
+  md.push('|---|---|---|---|---|---|');
+  for (const [name, r] of Object.entries(workerdCore.requests)) {
+    md.push(`| ${name} (${r.events} events, ${(r.bytes / 1000).toFixed(0)} KB) | ${r.workerd_ms.toFixed(2)} | ${r.node_ms.toFixed(2)} | ${((r.workerd_ms * 1000) / r.events).toFixed(2)} | ${((r.node_ms * 1000) / r.events).toFixed(2)} | ${r.workerd_over_node.toFixed(2)}× |`);
+  }
   md.push('');
 }
 md.push('| wasm | bytes | gzipped |');

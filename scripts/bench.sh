@@ -3,7 +3,8 @@
 # writes them to target/bench/results.json and target/bench/results.md:
 #   1. the core, native (benches/core.rs), events/s;
 #   2. the same events through Segment's published JavaScript (bench/segment-js.mjs);
-#   3. the core compiled to wasm, in Node (bench/wasm-core);
+#   3. the core compiled to wasm, in Node (bench/wasm-core), and the same wasm in workerd and in
+#      Node with no I/O (bench/wasm-core-workerd.mjs);
 #   4. the Worker end to end in workerd on 127.0.0.1, next to trivial Workers: a JavaScript echo,
 #      and a Worker doing the bridge's I/O only, in JavaScript and in Rust (bench/worker-load.mjs);
 #   5. the size of the Worker's wasm and of the playground's (both built here).
@@ -66,6 +67,7 @@ if $native; then
   [ -x "$native_bin" ] || { note "skipped the native core: the benchmark did not build"; native=false; }
 fi
 wasm_pkg=$out/wasm-core/pkg
+wasm_web=$out/wasm-core/web
 wasm_opt_flags=$(sed -n 's/^wasm-opt = \[\(.*\)\]/\1/p' Cargo.toml | tr -d '",')
 wasm_opt=$root/node_modules/binaryen/bin/wasm-opt
 if $wasm; then
@@ -76,11 +78,18 @@ if $wasm; then
     cargo build --release --target wasm32-unknown-unknown) &&
     wasm-bindgen --target nodejs --out-dir "$wasm_pkg" \
       "$out/wasm-core/wasm32-unknown-unknown/release/segment_ld_bridge_wasm_bench.wasm"; then
+    # The same wasm bound for workerd too (bench/wasm-core-workerd.mjs).
+    wasm-bindgen --target web --out-dir "$wasm_web" \
+      "$out/wasm-core/wasm32-unknown-unknown/release/segment_ld_bridge_wasm_bench.wasm" ||
+      note "wasm-bindgen --target web failed: the core is not measured in workerd"
     if [ -x "$wasm_opt" ]; then
       # The Worker's wasm-opt flags (Cargo.toml), so that the core is optimised as in the Worker.
-      # shellcheck disable=SC2086
-      "$wasm_opt" $wasm_opt_flags "$wasm_pkg/segment_ld_bridge_wasm_bench_bg.wasm" \
-        -o "$wasm_pkg/segment_ld_bridge_wasm_bench_bg.wasm" || note "wasm-opt failed on the wasm core: measured unoptimised"
+      for bound in "$wasm_pkg" "$wasm_web"; do
+        [ -f "$bound/segment_ld_bridge_wasm_bench_bg.wasm" ] || continue
+        # shellcheck disable=SC2086
+        "$wasm_opt" $wasm_opt_flags "$bound/segment_ld_bridge_wasm_bench_bg.wasm" \
+          -o "$bound/segment_ld_bridge_wasm_bench_bg.wasm" || note "wasm-opt failed on the wasm core ($bound): measured unoptimised"
+      done
     else
       note "wasm-opt (node_modules/binaryen) is missing: the wasm core is measured without it"
     fi
@@ -124,6 +133,13 @@ for round in $(seq 1 "$rounds"); do
       note "Segment's JavaScript failed in round $round"
   fi
 done
+
+# --- the core in workerd ---------------------------------------------------------------------
+if $wasm && $worker && [ -f "$wasm_web/segment_ld_bridge_wasm_bench.js" ]; then
+  step "the wasm core in workerd and in Node, from JSON text (no I/O)"
+  node bench/wasm-core-workerd.mjs --pkg "$wasm_web" --out "$out/raw/wasm-workerd.json" ||
+    note "the wasm core in workerd failed"
+fi
 
 # --- the Worker end to end -------------------------------------------------------------------
 if $worker; then

@@ -186,7 +186,7 @@ async fn ingest_request(
     request: &IngestRequest<'_>,
     received_at_ms: i64,
 ) -> ApiResponse {
-    let delivery = match api::plan_ingest(
+    let mut delivery = match api::plan_ingest(
         runtime.config(),
         route,
         request,
@@ -196,12 +196,14 @@ async fn ingest_request(
         IngestPlan::Respond(response) => return response,
         IngestPlan::Deliver(delivery) => delivery,
     };
-    let reports = join_all(delivery.processed.payloads.iter().map(|planned| {
+    // The bodies move into the payloads handed on (the answer does not read them): a large
+    // request's payloads are as large as its events, and are not copied.
+    let reports = join_all(delivery.processed.payloads.iter_mut().map(|planned| {
         let payload = QueuedPayload {
             v: 1,
             destination: planned.destination.clone(),
             payload_id: planned.payload_id.to_string(),
-            body: planned.body.clone(),
+            body: std::mem::take(&mut planned.body),
             events: planned.event_indexes.len(),
             attempts: 0,
             queued_at: received_at_ms,
