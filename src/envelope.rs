@@ -23,6 +23,7 @@
 
 use crate::launchdarkly::{CustomEvent, EventData};
 use crate::outcome::{Outcome, OutcomeStatus, Reason, Warning};
+use crate::segment::EventRef;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
@@ -103,7 +104,8 @@ impl DestinationRules {
     }
 
     /// Both checks of `event` for this destination.
-    pub fn gate(&self, event: &Value) -> Gate {
+    pub fn gate<'e>(&self, event: impl Into<EventRef<'e>>) -> Gate {
+        let event = event.into();
         Gate {
             integrations: check_integrations(event, &self.integration_names),
             consent: check_consent(event, self),
@@ -143,11 +145,8 @@ impl IntegrationsCheck {
 }
 
 /// The event's `integrations` object, when it has one.
-fn integrations_object(event: &Value) -> Option<&Map<String, Value>> {
-    match event {
-        Value::Object(object) => crate::json::get(object, "integrations")?.as_object(),
-        _ => None,
-    }
+fn integrations_object(event: EventRef<'_>) -> Option<&Map<String, Value>> {
+    event.get("integrations")?.as_object()
 }
 
 /// What `event`'s `integrations` object says about a destination named `names`, as Segment
@@ -155,8 +154,11 @@ fn integrations_object(event: &Value) -> Option<&Map<String, Value>> {
 /// not `null` (`true`, an options object) enables it, even when `All` is `false`; otherwise
 /// `"All": false` disables it. Names are matched exactly. A destination without names, and an
 /// `integrations` value that is not an object, change nothing.
-pub fn check_integrations(event: &Value, names: &[String]) -> IntegrationsCheck {
-    check_integrations_in(integrations_object(event), names)
+pub fn check_integrations<'e>(
+    event: impl Into<EventRef<'e>>,
+    names: &[String],
+) -> IntegrationsCheck {
+    check_integrations_in(integrations_object(event.into()), names)
 }
 
 fn check_integrations_in(
@@ -220,8 +222,8 @@ impl ConsentCheck {
 /// object. Without it (no `context`, no `consent`, `"consent": {}`, or preferences that are not
 /// an object) the event carries no consent; an empty object is consent refused for every
 /// category (Segment's "Reconcile consent object and integrations object" table).
-pub fn category_preferences(event: &Value) -> Option<&Map<String, Value>> {
-    event
+pub fn category_preferences<'e>(event: impl Into<EventRef<'e>>) -> Option<&'e Map<String, Value>> {
+    (event.into())
         .get("context")?
         .get("consent")?
         .get("categoryPreferences")?
@@ -230,7 +232,7 @@ pub fn category_preferences(event: &Value) -> Option<&Map<String, Value>> {
 
 /// What `event`'s consent says about a destination with `rules`: each required category must
 /// be exactly `true`; an event without preferences follows `without_consent`.
-pub fn check_consent(event: &Value, rules: &DestinationRules) -> ConsentCheck {
+pub fn check_consent<'e>(event: impl Into<EventRef<'e>>, rules: &DestinationRules) -> ConsentCheck {
     if !rules.checks_consent() {
         return ConsentCheck::NotChecked;
     }
@@ -320,10 +322,11 @@ pub struct Closed(Vec<(usize, Gate)>);
 impl Closed {
     /// The destinations among `destinations` (position and settings) that `event` may not
     /// reach.
-    pub fn find<'r>(
-        event: &Value,
+    pub fn find<'r, 'e>(
+        event: impl Into<EventRef<'e>>,
         destinations: impl IntoIterator<Item = (usize, &'r DestinationRules)>,
     ) -> Closed {
+        let event = event.into();
         let integrations = integrations_object(event);
         let mut closed = Vec::new();
         for (position, rules) in destinations {
@@ -740,10 +743,11 @@ pub struct EnvelopeTrace {
 
 impl EnvelopeTrace {
     /// The gates of `event` for `destinations` (name and settings).
-    pub fn new<'r>(
-        event: &Value,
+    pub fn new<'r, 'e>(
+        event: impl Into<EventRef<'e>>,
         destinations: impl IntoIterator<Item = (&'r str, &'r DestinationRules)>,
     ) -> EnvelopeTrace {
+        let event = event.into();
         EnvelopeTrace {
             destinations: destinations
                 .into_iter()

@@ -1,7 +1,7 @@
 //! How Segment data arrives, checked before anything else: the size limits Segment enforces,
 //! Segment's webhook signatures (`X-Signature`), and the HTTP Tracking API (`/v1/track`, …).
 
-use crate::segment::{FieldsRead, PropertiesRead};
+use crate::segment::{EventRef, FieldsRead, PropertiesRead};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
@@ -115,7 +115,10 @@ impl ReadError {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReceivedEvents {
     /// Every event, in order (an oversized or unreadable one as `null`).
-    pub events: Vec<Value>,
+    pub events: Vec<ReadEvent>,
+    /// The names of the fields [`ReadEvent::Fields`] events hold, by index (the configuration's
+    /// [`FieldsRead::Only`] list).
+    pub names: Vec<Box<str>>,
     /// Positions of events larger than the per-event limit (with what they inherit from the
     /// batch, see [`ReceivedEvents::inherited`]).
     pub oversized: Vec<usize>,
@@ -137,6 +140,17 @@ pub struct ReceivedEvents {
 }
 
 impl ReceivedEvents {
+    /// None yet, read as `reading` says (the names of the fields it reads).
+    fn reading(reading: Reading<'_>) -> Self {
+        ReceivedEvents {
+            names: match reading.fields {
+                FieldsRead::Only(names) => names.clone(),
+                FieldsRead::All => Vec::new(),
+            },
+            ..ReceivedEvents::default()
+        }
+    }
+
     /// Event `index`'s `properties` as JSON text, when they were copied rather than built (its
     /// value then holds only the members a mapping looks up: [`PropertiesRead::Copied`]).
     pub fn copied_properties(&self, index: usize) -> Option<&str> {
@@ -144,22 +158,110 @@ impl ReceivedEvents {
         self.copies.get(range)
     }
 
-    /// Event `index` as the pipeline sees it: with the batch's [`inherited`](Self::inherited)
-    /// fields it lacks filled in (a copy made for this one event only).
-    pub fn event(&self, index: usize) -> Option<std::borrow::Cow<'_, Value>> {
-        let event = self.events.get(index)?;
-        let missing = |object: &Map<String, Value>| {
-            self.inherited.keys().any(|key| !object.contains_key(key))
+    /// Event `index` as the pipeline sees it: taking the batch's [`inherited`](Self::inherited)
+    /// fields where it lacks them (nothing is copied).
+    pub fn event(&self, index: usize) -> Option<EventRef<'_>> {
+        let event = match self.events.get(index)? {
+            ReadEvent::Value(value) => EventRef::from(value),
+            ReadEvent::Fields(values) => EventRef::fields(&self.names, values),
         };
-        match event {
-            Value::Object(object) if missing(object) => {
-                let mut merged = object.clone();
-                for (key, value) in &self.inherited {
-                    merged.entry(key.as_str()).or_insert_with(|| value.clone());
+        Some(event.inheriting(&self.inherited))
+    }
+
+    /// How many events the request holds.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether the request holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Every event as a JSON value, as read (without what it would inherit).
+    pub fn values(&self) -> Vec<Value> {
+        self.clone().into_values()
+    }
+
+    /// [`ReceivedEvents::values`], taking the events.
+    pub fn into_values(self) -> Vec<Value> {
+        let names = self.names;
+        (self.events.into_iter())
+            .map(|event| match event {
+                ReadEvent::Value(value) => value,
+                ReadEvent::Fields(values) => {
+                    EventRef::fields(&names, &values).to_value().into_owned()
                 }
-                Some(std::borrow::Cow::Owned(Value::Object(merged)))
+            })
+            .collect()
+    }
+}
+
+/// One event as read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadEvent {
+    /// Built as one JSON value: every field of it, or not an object, or read by serde_json.
+    Value(Value),
+    /// The fields of an event object that the configuration reads, in the text's order, each
+    /// the index of its name in [`ReceivedEvents::names`] with its value: no map is built (nor
+    /// its keys allocated and hashed). Read so when the configuration's mappings all read events
+    /// by reference ([`PropertiesRead::Copied`]), which never need the event as one value.
+    Fields(Vec<(u16, Value)>),
+}
+
+impl Default for ReadEvent {
+    fn default() -> Self {
+        ReadEvent::Value(Value::Null)
+    }
+}
+
+impl ReadEvent {
+    fn is_object(&self) -> bool {
+        match self {
+            ReadEvent::Value(value) => value.is_object(),
+            ReadEvent::Fields(_) => true,
+        }
+    }
+
+    /// Removes the field `name` of an event object, as `serde_json::Map::remove` does (the
+    /// last field takes its place).
+    fn remove(&mut self, name: &str, names: &[Box<str>]) -> Option<Value> {
+        match self {
+            ReadEvent::Value(Value::Object(object)) => object.remove(name),
+            ReadEvent::Value(_) => None,
+            ReadEvent::Fields(values) => {
+                let at = (values.iter()).position(|(at, _)| {
+                    names.get(usize::from(*at)).is_some_and(|n| **n == *name)
+                })?;
+                Some(values.swap_remove(at).1)
             }
-            _ => Some(std::borrow::Cow::Borrowed(event)),
+        }
+    }
+
+    /// Sets the field `name` of an event object, as `serde_json::Map::insert` does (in place
+    /// when present, else last); `names` gains `name` when it lacks it.
+    fn insert(&mut self, name: &str, value: Value, names: &mut Vec<Box<str>>) {
+        match self {
+            ReadEvent::Value(Value::Object(object)) => {
+                object.insert(name.to_string(), value);
+            }
+            ReadEvent::Value(_) => {}
+            ReadEvent::Fields(values) => {
+                let at = match names.iter().position(|known| **known == *name) {
+                    Some(at) => at,
+                    None => {
+                        names.push(Box::from(name));
+                        names.len() - 1
+                    }
+                };
+                let Ok(at) = u16::try_from(at) else {
+                    return;
+                };
+                match values.iter_mut().find(|(known, _)| *known == at) {
+                    Some((_, slot)) => *slot = value,
+                    None => values.push((at, value)),
+                }
+            }
         }
     }
 }
@@ -205,7 +307,7 @@ pub fn parse_events(body: &[u8]) -> Result<Vec<Value>, InboundError> {
         properties: &PropertiesRead::Built,
     };
     match read_body(body, &Limits::NONE, &[], every_field) {
-        Ok(received) => Ok(received.events),
+        Ok(received) => Ok(received.into_values()),
         Err(ReadError::Inbound(error)) => Err(error),
         // `Limits::NONE` admits any size and count; kept as an error rather than a panic.
         Err(ReadError::Limit(error)) => Err(InboundError::MalformedJson(error.to_string())),
@@ -316,7 +418,7 @@ fn single_event(
             limit: limits.max_event_bytes,
         }));
     }
-    let mut received = ReceivedEvents::default();
+    let mut received = ReceivedEvents::reading(reading);
     let event = parse_event(body, reading, &[], &mut received.copies)
         .map_err(|error| ReadError::Inbound(InboundError::MalformedJson(error.to_string())))?;
     received.events.push(event.value);
@@ -346,7 +448,7 @@ fn read_items(
         events: Vec::with_capacity(items.len()),
         envelope,
         copied: Vec::with_capacity(if copying { items.len() } else { 0 }),
-        ..ReceivedEvents::default()
+        ..ReceivedEvents::reading(reading)
     };
     let names: Vec<&str> = inherited.iter().map(|(name, _)| *name).collect();
     // Each item's length and, for an object, which inherited fields it has.
@@ -384,7 +486,7 @@ fn read_items(
 /// One event as read.
 struct ParsedEvent {
     /// Its value, built in the fields read.
-    value: Value,
+    value: ReadEvent,
     /// Which of the `inherit` fields it has: bit `i` for `inherit[i]`.
     present: u8,
     /// Where its `properties` lie in the copies, when they were copied.
@@ -395,7 +497,7 @@ impl ParsedEvent {
     /// An event not read (too large, or unreadable): `null`.
     fn unread() -> Self {
         ParsedEvent {
-            value: Value::Null,
+            value: ReadEvent::default(),
             present: 0,
             copied: None,
         }
@@ -421,7 +523,7 @@ fn parse_event(
             _ => 0,
         };
         return Ok(ParsedEvent {
-            value,
+            value: ReadEvent::Value(value),
             present,
             copied: None,
         });
@@ -481,19 +583,29 @@ fn scan_members(
     copies: &mut String,
     within: usize,
 ) -> Option<ParsedEvent> {
-    // Sized once for the fields read, rather than grown (and rehashed) field by field.
-    let mut object = match reading.fields {
-        FieldsRead::Only(fields) => Map::with_capacity(fields.len()),
-        FieldsRead::All => Map::new(),
+    let names: &[Box<str>] = match reading.fields {
+        FieldsRead::Only(fields) => fields,
+        FieldsRead::All => &[],
+    };
+    // Fields without a map where every mapping reads events by reference (see
+    // `ReadEvent::Fields`); else a map, sized once for the fields read.
+    let as_fields = matches!(reading.properties, PropertiesRead::Copied(_))
+        && u16::try_from(names.len()).is_ok();
+    let (mut fields, mut object) = match as_fields {
+        true => (Vec::with_capacity(names.len()), Map::new()),
+        false => (Vec::new(), Map::with_capacity(names.len())),
     };
     let mut present = 0u8;
     let mut copied = None;
     while let Some(key) = members.next_key()? {
         present |= presence(inherit, |name| name == key);
-        if !reading.fields.contains(key) || members.position() > within {
+        let read = names
+            .iter()
+            .position(|name| name.len() == key.len() && **name == *key);
+        let Some(at) = read.filter(|_| members.position() <= within) else {
             members.skip()?;
             continue;
-        }
+        };
         let value = match (reading.properties, key) {
             (PropertiesRead::Copied(wanted), "properties") => {
                 // Repeated, the last one counts (as in a built object).
@@ -513,12 +625,25 @@ fn scan_members(
             }
             _ => members.value_within(within)?,
         };
-        if let Some(value) = value {
-            object.insert(key.to_string(), value);
+        let Some(value) = value else {
+            continue;
+        };
+        match u16::try_from(at) {
+            // A repeated key: the last value, in the first one's place (as in a map).
+            Ok(at) if as_fields => match fields.iter_mut().find(|(known, _)| *known == at) {
+                Some((_, slot)) => *slot = value,
+                None => fields.push((at, value)),
+            },
+            _ => {
+                object.insert(key.to_string(), value);
+            }
         }
     }
     Some(ParsedEvent {
-        value: Value::Object(object),
+        value: match as_fields {
+            true => ReadEvent::Fields(fields),
+            false => ReadEvent::Value(Value::Object(object)),
+        },
         present,
         copied,
     })
@@ -529,7 +654,7 @@ fn scan_members(
 /// leaves to serde, more than `limits.max_events` items, or not JSON), which [`read_body`]
 /// then reads with serde_json. An item over the per-event limit is read through and refused.
 fn scan_items(body: &str, limits: &Limits, reading: Reading<'_>) -> Option<ReceivedEvents> {
-    let mut received = ReceivedEvents::default();
+    let mut received = ReceivedEvents::reading(reading);
     let mut items = crate::json::Items::new(body)?;
     let sizes = scan_array(&mut items, limits, reading, &[], &mut received)?;
     items.finish()?;
@@ -547,7 +672,7 @@ fn scan_batch(
     inherit: &[&str],
     reading: Reading<'_>,
 ) -> Option<ReceivedEvents> {
-    let mut received = ReceivedEvents::default();
+    let mut received = ReceivedEvents::reading(reading);
     let mut top = crate::json::Members::new(body)?;
     let mut sizes = None;
     let mut envelope: Vec<(&str, Value)> = Vec::new();
@@ -628,7 +753,7 @@ fn scan_array(
                 false => serde_json::from_str(text).ok()?,
             };
             let event = ParsedEvent {
-                value,
+                value: ReadEvent::Value(value),
                 present: 0,
                 copied: None,
             };
@@ -669,7 +794,7 @@ fn refuse_oversized(
         if length.saturating_add(inherited_bytes) > limits.max_event_bytes {
             received.oversized.push(index);
             if let Some(event) = received.events.get_mut(index) {
-                *event = Value::Null;
+                *event = ReadEvent::default();
             }
             if let Some(copied) = received.copied.get_mut(index) {
                 *copied = None;
@@ -737,7 +862,7 @@ impl<'de> Visitor<'de> for SelectedFields<'_> {
             object.insert(key.into_owned(), value);
         }
         Ok(ParsedEvent {
-            value: Value::Object(object),
+            value: ReadEvent::Value(Value::Object(object)),
             present,
             copied,
         })
@@ -1011,9 +1136,10 @@ pub fn read_tracking_call(
             }
             let mut received = read_events(body, limits, fields, properties)?;
             let mut write_key = None;
-            if let Some(Value::Object(event)) = received.events.first_mut() {
-                write_key = take_write_key(event);
-                event.insert("type".to_string(), Value::String(kind.to_string()));
+            let ReceivedEvents { events, names, .. } = &mut received;
+            if let Some(event) = events.first_mut().filter(|event| event.is_object()) {
+                write_key = write_key_of(event.remove("writeKey", names));
+                event.insert("type", Value::String(kind.to_string()), names);
             }
             Ok(TrackingRequest {
                 received,
@@ -1023,9 +1149,9 @@ pub fn read_tracking_call(
         TrackingCall::Batch => {
             let reading = Reading { fields, properties };
             let mut received = read_body(body, limits, &INHERITED_FIELDS, reading)?;
-            let write_key = take_write_key(&mut received.envelope);
-            for event in received.events.iter_mut().filter_map(Value::as_object_mut) {
-                event.remove("writeKey");
+            let write_key = write_key_of(received.envelope.remove("writeKey"));
+            for event in &mut received.events {
+                event.remove("writeKey", &received.names);
             }
             for field in INHERITED_FIELDS {
                 if let Some(value) = received.envelope.remove(field) {
@@ -1056,8 +1182,9 @@ pub fn body_write_key(body: &[u8]) -> Option<String> {
     }
 }
 
-fn take_write_key(object: &mut Map<String, Value>) -> Option<String> {
-    match object.remove("writeKey") {
+/// A removed `writeKey` field, when it is a non-empty string.
+fn write_key_of(removed: Option<Value>) -> Option<String> {
+    match removed {
         Some(Value::String(key)) if !key.is_empty() => Some(key),
         _ => None,
     }
@@ -1156,7 +1283,17 @@ mod tests {
                 scanned += 1;
                 let serde =
                     serde.unwrap_or_else(|| panic!("serde refuses what the scan reads: {raw}"));
-                assert_eq!(scan.value, serde.value, "{raw}");
+                let value = |event: &ParsedEvent| match &event.value {
+                    ReadEvent::Value(value) => value.clone(),
+                    ReadEvent::Fields(values) => {
+                        let names = match &fields {
+                            FieldsRead::Only(names) => names.as_slice(),
+                            FieldsRead::All => &[],
+                        };
+                        EventRef::fields(names, values).to_value().into_owned()
+                    }
+                };
+                assert_eq!(value(&scan), value(&serde), "{raw}");
                 assert_eq!(scan.present, serde.present, "{raw}");
                 let text = |event: &ParsedEvent, copies: &str| {
                     event.copied.clone().map(|range| copies[range].to_string())
@@ -1239,7 +1376,7 @@ mod tests {
                 };
                 scanned += 1;
                 let by_item = by_item.unwrap_or_else(|error| panic!("{body}: {error}"));
-                assert_eq!(scan.events, by_item.events, "{body}");
+                assert_eq!(scan.values(), by_item.values(), "{body}");
                 assert_eq!(scan.oversized, by_item.oversized, "{body}");
                 assert!(
                     scan.unreadable.is_empty() && by_item.unreadable.is_empty(),
@@ -1288,7 +1425,7 @@ mod tests {
                 };
                 scanned += 1;
                 let by_serde = by_serde.unwrap_or_else(|error| panic!("{body}: {error}"));
-                assert_eq!(scan.events, by_serde.events, "{body}");
+                assert_eq!(scan.values(), by_serde.values(), "{body}");
                 assert_eq!(scan.oversized, by_serde.oversized, "{body}");
                 assert_eq!(scan.envelope, by_serde.envelope, "{body}");
                 assert_eq!(
@@ -1315,7 +1452,7 @@ mod tests {
         assert_eq!(received.copied_properties(1), None);
         assert_eq!(received.copied_properties(2), None);
         assert_eq!(
-            received.events[0]["properties"],
+            received.values()[0]["properties"],
             serde_json::json!({"a": [1, 2.5]})
         );
         // Read item by item (serde's reading of the batch), the same copies.
@@ -1327,7 +1464,7 @@ mod tests {
         };
         let by_item = read_items(&items, &Limits::SEGMENT, Map::new(), &[], reading).unwrap();
         assert_eq!(by_item.copied_properties(0), received.copied_properties(0));
-        assert_eq!(by_item.events, received.events);
+        assert_eq!(by_item.values(), received.values());
     }
 
     #[test]
@@ -1348,9 +1485,9 @@ mod tests {
                     built,
                     "{item} within {limit}"
                 );
-                assert_eq!(received.events[0].is_object(), built, "{item}");
+                assert_eq!(received.values()[0].is_object(), built, "{item}");
                 if built {
-                    assert_eq!(received.events[0].as_object().unwrap().len(), 2, "{item}");
+                    assert_eq!(received.values()[0].as_object().unwrap().len(), 2, "{item}");
                 }
             }
         }
@@ -1364,7 +1501,7 @@ mod tests {
             read_events(body, &Limits::SEGMENT, &fields, &PropertiesRead::Built).unwrap();
         // Repeated keys as serde_json keeps them: the last value, in the first one's place.
         assert_eq!(
-            received.events,
+            received.values(),
             vec![serde_json::json!({"type": "track", "event": "E", "properties": {"b": 2}})]
         );
         let whole = read_events(
@@ -1374,8 +1511,120 @@ mod tests {
             &PropertiesRead::Built,
         )
         .unwrap();
-        assert_eq!(whole.events[0]["properties"], serde_json::json!({"b": 2}));
-        assert_eq!(whole.events[0]["context"]["ip"], "1.2.3.4");
+        assert_eq!(whole.values()[0]["properties"], serde_json::json!({"b": 2}));
+        assert_eq!(whole.values()[0]["context"]["ip"], "1.2.3.4");
+    }
+
+    #[test]
+    fn events_whose_properties_are_copied_are_read_as_fields_with_the_same_values() {
+        let fields = only(&[
+            "type",
+            "event",
+            "userId",
+            "writeKey",
+            "properties",
+            "context",
+        ]);
+        let copied = PropertiesRead::Copied(vec!["revenue".into()]);
+        let body = br#"[{"event":"E","type":"track","properties":{"revenue":1,"x":2},"userId":"a","userId":"b","ip":"1"},{"type":"track","properties":{"\u0061":1}}, 7]"#;
+        let read = |properties| read_events(body, &Limits::SEGMENT, &fields, properties).unwrap();
+        let (as_fields, built) = (read(&copied), read(&PropertiesRead::Built));
+        assert!(matches!(as_fields.events[0], ReadEvent::Fields(_)));
+        // A key with an escape in `properties`: not copied, but still read as fields.
+        assert!(matches!(as_fields.events[1], ReadEvent::Fields(_)));
+        assert!(matches!(as_fields.events[2], ReadEvent::Value(_)));
+        assert!(matches!(built.events[0], ReadEvent::Value(_)));
+        // The same values but for `properties` (only the members looked up, where copied), in
+        // the same order (a repeated key in the first one's place).
+        let mut values = built.values();
+        values[0]["properties"] = serde_json::json!({"revenue": 1});
+        assert_eq!(as_fields.values(), values);
+        assert_eq!(
+            serde_json::to_string(&as_fields.values()[0]).unwrap(),
+            r#"{"event":"E","type":"track","properties":{"revenue":1},"userId":"b"}"#
+        );
+
+        // A Tracking API call read as fields: its type set and its write key taken, as in a map.
+        let call = br#"{"writeKey":"k","event":"E","type":"identify","userId":"u","properties":{"revenue":1}}"#;
+        let read = |properties| {
+            read_tracking_call(
+                TrackingCall::Single("track"),
+                call,
+                &Limits::SEGMENT,
+                &fields,
+                properties,
+            )
+            .unwrap()
+        };
+        let (as_fields, built) = (read(&copied), read(&PropertiesRead::Built));
+        assert!(matches!(as_fields.received.events[0], ReadEvent::Fields(_)));
+        assert_eq!(
+            (as_fields.write_key.as_deref(), built.write_key.as_deref()),
+            (Some("k"), Some("k"))
+        );
+        assert_eq!(
+            serde_json::to_string(&as_fields.received.values()).unwrap(),
+            serde_json::to_string(&built.received.values()).unwrap()
+        );
+        assert_eq!(as_fields.received.values()[0]["type"], "track");
+        // A name the configuration does not read is added to the names.
+        let untyped = br#"{"event":"E","userId":"u"}"#;
+        let fields = only(&["event", "userId", "properties"]);
+        let call = read_tracking_call(
+            TrackingCall::Single("track"),
+            untyped,
+            &Limits::SEGMENT,
+            &fields,
+            &copied,
+        )
+        .unwrap();
+        assert_eq!(
+            call.received.values(),
+            vec![serde_json::json!({"event": "E", "userId": "u", "type": "track"})]
+        );
+        // A batch: each event loses its write key, and takes the batch's context where it lacks one.
+        let batch = br#"{"writeKey":"k","context":{"ip":"1"},"batch":[{"writeKey":"x","type":"track","userId":"u","event":"E"},{"type":"track","context":{"ip":"2"},"userId":"v"}]}"#;
+        let fields = only(&[
+            "type",
+            "event",
+            "userId",
+            "writeKey",
+            "properties",
+            "context",
+        ]);
+        let read = |properties| {
+            read_tracking_call(
+                TrackingCall::Batch,
+                batch,
+                &Limits::SEGMENT,
+                &fields,
+                properties,
+            )
+            .unwrap()
+        };
+        let (as_fields, built) = (read(&copied), read(&PropertiesRead::Built));
+        assert!(matches!(as_fields.received.events[0], ReadEvent::Fields(_)));
+        assert_eq!(as_fields.write_key.as_deref(), Some("k"));
+        assert_eq!(
+            serde_json::to_string(&as_fields.received.values()).unwrap(),
+            serde_json::to_string(&built.received.values()).unwrap()
+        );
+        for index in 0..2 {
+            let (ours, theirs) = (
+                as_fields.received.event(index).unwrap(),
+                built.received.event(index).unwrap(),
+            );
+            assert_eq!(ours.to_value(), theirs.to_value());
+            assert_eq!(ours.get("writeKey"), None);
+        }
+        assert_eq!(
+            as_fields.received.event(0).unwrap().get("context").unwrap()["ip"],
+            "1"
+        );
+        assert_eq!(
+            as_fields.received.event(1).unwrap().get("context").unwrap()["ip"],
+            "2"
+        );
     }
 
     #[test]
@@ -1588,8 +1837,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.write_key.as_deref(), Some("wk"));
-        assert_eq!(request.received.events[0]["type"], "track");
-        assert!(request.received.events[0].get("writeKey").is_none());
+        assert_eq!(request.received.values()[0]["type"], "track");
+        assert!(request.received.values()[0].get("writeKey").is_none());
         let batch = read_tracking_call(
             TrackingCall::Batch,
             br#"{"batch":[{"type":"track","event":"E"}],"writeKey":"wk","context":{"ip":"1"}}"#,
@@ -1600,8 +1849,11 @@ mod tests {
         .unwrap();
         assert_eq!(batch.write_key.as_deref(), Some("wk"));
         // The batch's context stands in for the event's, without being copied into it.
-        assert!(batch.received.events[0].get("context").is_none());
-        assert_eq!(batch.received.event(0).unwrap()["context"]["ip"], "1");
+        assert!(batch.received.values()[0].get("context").is_none());
+        assert_eq!(
+            batch.received.event(0).unwrap().to_value()["context"]["ip"],
+            "1"
+        );
         assert!(batch.received.envelope.is_empty());
         assert_eq!(TrackingCall::from_path("/v1/nope"), None);
         assert!(read_tracking_call(
@@ -1734,11 +1986,11 @@ mod tests {
         // 16 + 22 = 38 bytes: within; 22 + 22 = 44: over; the third has its own context.
         assert_eq!(request.received.oversized, [1]);
         assert_eq!(
-            request.received.event(0).unwrap()["context"]["ip"],
+            request.received.event(0).unwrap().to_value()["context"]["ip"],
             "1.2.3.4567890"
         );
         assert_eq!(
-            request.received.event(2).unwrap()["context"],
+            request.received.event(2).unwrap().to_value()["context"],
             serde_json::json!({})
         );
         // The amplification body: a large context and many empty items. Every item is refused
@@ -1771,7 +2023,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.received.oversized.len(), 100);
-        assert!(request.received.events.iter().all(Value::is_null));
+        assert!(request.received.values().iter().all(Value::is_null));
     }
 
     #[test]
@@ -1814,7 +2066,7 @@ mod tests {
             [0, 2]
         );
         assert!(received.unreadable[0].1.contains("number out of range"));
-        assert_eq!(received.events[1]["type"], "track");
+        assert_eq!(received.values()[1]["type"], "track");
         // A single event is the whole request: it fails as a whole.
         assert_eq!(
             read_events(
@@ -1957,7 +2209,7 @@ mod tests {
             )
             .unwrap();
             assert_eq!(request.write_key, None);
-            assert!(request.received.events[0].get("writeKey").is_none());
+            assert!(request.received.values()[0].get("writeKey").is_none());
         }
         let batch = br#"{"writeKey":"","batch":[{"writeKey":"inner"}]}"#;
         let request = read_tracking_call(
@@ -1969,6 +2221,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.write_key, None);
-        assert!(request.received.events[0].get("writeKey").is_none());
+        assert!(request.received.values()[0].get("writeKey").is_none());
     }
 }

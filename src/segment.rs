@@ -2,22 +2,137 @@
 //! rule (a null or empty `userId`/`anonymousId` is absent). Imports nothing from the crate.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// A Segment event as the pipeline reads it: a JSON value, or the top-level fields read from an
+/// event object's text (no map is built for them: see `inbound`), with the fields it inherits
+/// from its batch (a Tracking API batch's `context` and `integrations`) where it lacks them.
+#[derive(Clone, Copy, Debug)]
+pub struct EventRef<'e> {
+    read: Read<'e>,
+    /// Fields taken where the event, an object, lacks them.
+    inherited: Option<&'e Map<String, Value>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Read<'e> {
+    Value(&'e Value),
+    /// An object's fields, in the text's order: each the index of its name in `names`, and
+    /// its value.
+    Fields {
+        names: &'e [Box<str>],
+        values: &'e [(u16, Value)],
+    },
+}
+
+impl<'e> From<&'e Value> for EventRef<'e> {
+    fn from(value: &'e Value) -> Self {
+        EventRef {
+            read: Read::Value(value),
+            inherited: None,
+        }
+    }
+}
+
+impl<'e> EventRef<'e> {
+    /// The object whose fields are `values`, each named by its index in `names`.
+    pub fn fields(names: &'e [Box<str>], values: &'e [(u16, Value)]) -> Self {
+        EventRef {
+            read: Read::Fields { names, values },
+            inherited: None,
+        }
+    }
+
+    /// The same event, taking `inherited`'s fields where it lacks them.
+    pub fn inheriting(self, inherited: &'e Map<String, Value>) -> Self {
+        EventRef {
+            inherited: (!inherited.is_empty()).then_some(inherited),
+            ..self
+        }
+    }
+
+    /// Whether the event is a JSON object.
+    pub fn is_object(&self) -> bool {
+        match self.read {
+            Read::Value(value) => value.is_object(),
+            Read::Fields { .. } => true,
+        }
+    }
+
+    /// The event itself when it is not an object (else `None`).
+    pub fn non_object(&self) -> Option<&'e Value> {
+        match self.read {
+            Read::Value(value) if !value.is_object() => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The event as the one JSON value it is, when it is one (read as a value, and inheriting
+    /// nothing it lacks): see [`EventRef::to_value`] for the others.
+    pub fn as_value(&self) -> Option<&'e Value> {
+        let Read::Value(value) = self.read else {
+            return None;
+        };
+        match (value.as_object(), self.inherited) {
+            (Some(object), Some(inherited))
+                if inherited.keys().any(|key| !object.contains_key(key)) =>
+            {
+                None
+            }
+            _ => Some(value),
+        }
+    }
+
+    /// A top-level field of an event object (`None` for a non-object).
+    pub fn get(&self, name: &str) -> Option<&'e Value> {
+        let own = match self.read {
+            Read::Value(value) => crate::json::get(value.as_object()?, name),
+            Read::Fields { names, values } => (values.iter())
+                .find(|(at, _)| {
+                    names
+                        .get(usize::from(*at))
+                        .is_some_and(|known| known.len() == name.len() && **known == *name)
+                })
+                .map(|(_, value)| value),
+        };
+        own.or_else(|| crate::json::get(self.inherited?, name))
+    }
+
+    /// The event as one JSON value: borrowed when it is one already (and inherits nothing it
+    /// lacks), else built (the fields in order, then the inherited ones it lacks).
+    pub fn to_value(&self) -> Cow<'e, Value> {
+        if let Some(value) = self.as_value() {
+            return Cow::Borrowed(value);
+        }
+        let mut object = match self.read {
+            Read::Value(value) => value.as_object().cloned().unwrap_or_default(),
+            Read::Fields { names, values } => {
+                let mut object = Map::with_capacity(values.len());
+                for (at, value) in values {
+                    if let Some(name) = names.get(usize::from(*at)) {
+                        object.insert(name.to_string(), value.clone());
+                    }
+                }
+                object
+            }
+        };
+        for (key, value) in self.inherited.into_iter().flatten() {
+            object.entry(key.as_str()).or_insert_with(|| value.clone());
+        }
+        Cow::Owned(Value::Object(object))
+    }
+}
 
 /// The event's `type` (`track`, `page`, …), when it is a string.
-pub fn event_type(event: &Value) -> Option<&str> {
-    field(event, "type").and_then(Value::as_str)
+pub fn event_type<'e>(event: impl Into<EventRef<'e>>) -> Option<&'e str> {
+    event.into().get("type").and_then(Value::as_str)
 }
 
 /// The event's `messageId`, when it is a non-empty string.
-pub fn message_id(event: &Value) -> Option<&str> {
-    field(event, "messageId")
+pub fn message_id<'e>(event: impl Into<EventRef<'e>>) -> Option<&'e str> {
+    (event.into().get("messageId"))
         .and_then(Value::as_str)
         .filter(|id| !id.is_empty())
-}
-
-/// A field of an event object.
-fn field<'v>(event: &'v Value, name: &str) -> Option<&'v Value> {
-    crate::json::get(event.as_object()?, name)
 }
 
 /// Applies LaunchDarkly's correlation rule to the identity fields: a `userId` or `anonymousId`
@@ -145,6 +260,63 @@ mod tests {
         assert_eq!(read, FieldsRead::All);
         read.add("x");
         assert!(read.contains("context"));
+    }
+
+    /// An event read as fields: `names` by index, the values in the text's order.
+    fn read_as_fields() -> (Vec<Box<str>>, Vec<(u16, Value)>) {
+        let names = ["type", "userId", "context", "event"]
+            .map(Box::from)
+            .to_vec();
+        let values = vec![(3, json!("Order")), (0, json!("track")), (1, Value::Null)];
+        (names, values)
+    }
+
+    #[test]
+    fn fields_read_the_same_as_the_value_they_stand_for() {
+        let (names, values) = read_as_fields();
+        let fields = EventRef::fields(&names, &values);
+        let value = json!({"event": "Order", "type": "track", "userId": null});
+        let whole = EventRef::from(&value);
+        for name in ["type", "userId", "context", "event", "properties"] {
+            assert_eq!(fields.get(name), whole.get(name), "{name}");
+        }
+        assert_eq!(fields.to_value().into_owned(), value);
+        assert!(fields.is_object() && fields.non_object().is_none());
+        // Only a value read as one is one without being built.
+        assert!(fields.as_value().is_none());
+        assert_eq!(whole.as_value(), Some(&value));
+        assert!(matches!(whole.to_value(), Cow::Borrowed(_)));
+        assert_eq!(event_type(fields), Some("track"));
+        assert_eq!(message_id(fields), None);
+    }
+
+    #[test]
+    fn an_event_takes_what_it_inherits_only_where_it_lacks_it() {
+        let (names, values) = read_as_fields();
+        let inherited = json!({"context": {"ip": "1"}, "event": "Batch"});
+        let inherited = inherited.as_object().unwrap();
+        let fields = EventRef::fields(&names, &values).inheriting(inherited);
+        assert_eq!(fields.get("context"), Some(&json!({"ip": "1"})));
+        assert_eq!(fields.get("event"), Some(&json!("Order")));
+        assert_eq!(
+            fields.to_value().into_owned(),
+            json!({"event": "Order", "type": "track", "userId": null, "context": {"ip": "1"}})
+        );
+        // A value lacking an inherited field is built with it; one that has them all is not.
+        let lacking = json!({"type": "track", "event": "E"});
+        let event = EventRef::from(&lacking).inheriting(inherited);
+        assert!(event.as_value().is_none());
+        assert_eq!(event.to_value().into_owned()["context"]["ip"], "1");
+        let complete = json!({"type": "track", "event": "E", "context": {}});
+        let event = EventRef::from(&complete).inheriting(inherited);
+        assert_eq!(event.as_value(), Some(&complete));
+        assert_eq!(event.get("context"), Some(&json!({})));
+        // Nothing is inherited by an event that is not an object.
+        let null = Value::Null;
+        let event = EventRef::from(&null).inheriting(inherited);
+        assert_eq!(event.non_object(), Some(&Value::Null));
+        assert_eq!(event.get("context"), None);
+        assert_eq!(event.to_value().into_owned(), Value::Null);
     }
 
     #[test]

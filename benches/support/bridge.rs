@@ -115,7 +115,7 @@ impl Bridge {
                 kept.extend(
                     events[miss + 1..]
                         .iter()
-                        .filter(|event| self.trigger.matches(event))
+                        .filter(|event| self.trigger.matches(*event))
                         .cloned(),
                 );
                 pipeline::process(
@@ -136,9 +136,8 @@ impl Bridge {
                 .map_err(|error| error.to_string())
         };
         let received = read(&self.properties)?;
-        if received
-            .events
-            .iter()
+        if (0..received.len())
+            .filter_map(|index| received.event(index))
             .all(|event| self.trigger.matches(event))
         {
             return Ok(pipeline::process(
@@ -149,7 +148,7 @@ impl Bridge {
             ));
         }
         // Events left out by the scenario's trigger: the others, with their values built.
-        Ok(self.run(&read(&PropertiesRead::Built)?.events))
+        Ok(self.run(&read(&PropertiesRead::Built)?.into_values()))
     }
 
     /// Runs `events` once and checks that every event became a LaunchDarkly event in one

@@ -73,10 +73,22 @@ fn same_reading(whole: &inbound::ReceivedEvents, copying: &inbound::ReceivedEven
     assert_eq!(whole.events.len(), copying.events.len());
     assert_eq!(whole.oversized, copying.oversized);
     assert_eq!(whole.unreadable, copying.unreadable);
-    for (index, full) in whole.events.iter().enumerate() {
+    for (index, full) in whole.values().iter().enumerate() {
         if let Some(text) = copying.copied_properties(index) {
             let written = serde_json::to_string(&full["properties"]).expect("writes");
             assert_eq!(text, written);
+        }
+        // The other fields read (as fields, without a map, where `properties` are copied) are
+        // the values read whole.
+        let unread = copying.oversized.contains(&index)
+            || copying.unreadable.iter().any(|(at, _)| *at == index);
+        if let (false, Some(whole), Some(read)) = (unread, whole.event(index), copying.event(index)) {
+            assert_eq!(whole.is_object(), read.is_object());
+            for name in &copying.names {
+                if &**name != "properties" {
+                    assert_eq!(read.get(name), whole.get(name), "{name}");
+                }
+            }
         }
     }
 }
@@ -119,7 +131,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(whole.events.len(), some.events.len());
             assert_eq!(whole.oversized, some.oversized);
             assert_eq!(whole.unreadable, some.unreadable);
-            for (index, (full, part)) in whole.events.iter().zip(&some.events).enumerate() {
+            for (index, (full, part)) in whole.values().iter().zip(&some.values()).enumerate() {
                 if whole.unreadable.iter().any(|(at, _)| *at == index) {
                     continue;
                 }

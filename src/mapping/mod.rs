@@ -237,6 +237,16 @@ impl DirectivePath {
         self.0.lookup(Some(value))
     }
 
+    /// [`DirectivePath::lookup`] from a Segment event (see [`path::PathSpec::lookup_event`]).
+    pub fn lookup_event<'a>(&self, event: crate::segment::EventRef<'a>) -> Option<&'a Value> {
+        self.0.lookup_event(event)
+    }
+
+    /// Whether the path is the whole value (`$.` or `$`).
+    pub fn is_root(&self) -> bool {
+        matches!(self.0, path::PathSpec::Root)
+    }
+
     /// The names of the keys the path walks, in order; `None` for the value itself.
     pub fn key_names(&self) -> Option<Vec<&str>> {
         match &self.0 {

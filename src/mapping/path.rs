@@ -1,5 +1,6 @@
 //! Segment's path lookup (`packages/core/src/get.ts`): parsing a path once, walking it many times.
 
+use crate::segment::EventRef;
 use serde_json::Value;
 
 /// One key of a parsed path, with the array index it denotes ([`crate::js::array_index`])
@@ -56,19 +57,38 @@ impl PathSpec {
             PathSpec::Root => return root,
             PathSpec::Keys(keys) => keys,
         };
-        let mut cur = root?;
-        for key in keys.iter() {
-            if !crate::js::truthy(cur) {
-                return Some(cur);
-            }
-            cur = match cur {
-                Value::Object(map) => crate::json::get(map, &key.name)?,
-                Value::Array(items) => items.get(key.index?)?,
-                _ => return None,
-            };
-        }
-        Some(cur)
+        walk(root?, keys)
     }
+
+    /// [`PathSpec::lookup`] from a Segment event: its first key is one of the event's fields
+    /// (or of those it inherits). `None` for the whole event when it is not one JSON value (see
+    /// [`EventRef::as_value`]).
+    pub(crate) fn lookup_event<'v>(&self, event: EventRef<'v>) -> Option<&'v Value> {
+        let (keys, first) = match self {
+            PathSpec::Keys(keys) if event.is_object() => match keys.split_first() {
+                Some((first, rest)) => (rest, event.get(&first.name)?),
+                None => return event.as_value(),
+            },
+            _ => return self.lookup(Some(event.as_value()?)),
+        };
+        walk(first, keys)
+    }
+}
+
+/// The value at `keys` from `cur`, as Segment's `get` walks it: a falsy value ends the walk
+/// (and is the result).
+fn walk<'v>(mut cur: &'v Value, keys: &[Key]) -> Option<&'v Value> {
+    for key in keys {
+        if !crate::js::truthy(cur) {
+            return Some(cur);
+        }
+        cur = match cur {
+            Value::Object(map) => crate::json::get(map, &key.name)?,
+            Value::Array(items) => items.get(key.index?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 fn is_quote_or_digit(c: char) -> bool {

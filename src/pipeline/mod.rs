@@ -9,7 +9,7 @@ use crate::delivery::PayloadLimits;
 use crate::envelope::{self, EnvelopeTrace};
 use crate::inbound::{Limits, ReceivedEvents};
 use crate::launchdarkly::{bulk_headers, payload_id, CustomEvent};
-use crate::segment;
+use crate::segment::{self, EventRef};
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -170,7 +170,7 @@ pub fn process(
         Events::Parsed(events) => {
             let received = Received {
                 count: events.len(),
-                event: &|index| events.get(index).map(Cow::Borrowed),
+                event: &|index| events.get(index).map(EventRef::from),
                 copied_properties: &|_| None,
                 refusal: &|_| None,
             };
@@ -194,7 +194,7 @@ pub fn process(
                 ))
             };
             let events = Received {
-                count: received.events.len(),
+                count: received.len(),
                 event: &|index| received.event(index),
                 copied_properties: &|index| received.copied_properties(index),
                 refusal: &refusal,
@@ -319,7 +319,7 @@ struct Received<'r> {
     /// How many events the request holds.
     count: usize,
     /// Event `index`, with anything it inherits from its batch.
-    event: &'r dyn Fn(usize) -> Option<Cow<'r, Value>>,
+    event: &'r dyn Fn(usize) -> Option<EventRef<'r>>,
     /// Event `index`'s `properties` as JSON text, when they were copied rather than built
     /// ([`crate::segment::PropertiesRead::Copied`]).
     copied_properties: &'r dyn Fn(usize) -> Option<&'r str>,
@@ -354,8 +354,8 @@ fn process_events(
                 }
                 return Outcome::new(index, OutcomeStatus::Rejected, reason, message);
             }
-            let event = (received.event)(index).unwrap_or(Cow::Owned(Value::Null));
-            let read = (&*event, (received.copied_properties)(index));
+            let event = (received.event)(index).unwrap_or(EventRef::from(&Value::Null));
+            let read = (event, (received.copied_properties)(index));
             // `CAN_TRACE` again, as a constant: a build without traces leaves their code out.
             let mut ran = (options.trace && CAN_TRACE).then(Vec::new);
             let describe = options.describe_accepted || options.trace;
@@ -390,12 +390,12 @@ fn process_events(
                 );
             }
             if let Some(ran) = ran {
-                let shaped = check_shape(&event).is_ok();
+                let shaped = check_shape(event).is_ok();
                 traces.push(trace::trace_event(
                     config,
                     route,
                     index,
-                    Some(&event),
+                    Some(&event.to_value()),
                     shaped,
                     ran,
                 ));
@@ -493,7 +493,7 @@ fn process_event(
     config: &BridgeConfig,
     route: &SourceRoute,
     index: usize,
-    (event, copied_properties): (&Value, Option<&str>),
+    (event, copied_properties): (EventRef<'_>, Option<&str>),
     (received_at_ms, describe): (i64, bool),
     batches: &mut [Batch],
     ran: Option<&mut Vec<Ran>>,
@@ -783,7 +783,7 @@ fn dropped_outcome(index: usize, dropped: &[(String, Reason)], warnings: Vec<War
 }
 
 /// The outcome of an event that no subscription matched, naming the closest trigger.
-fn unmatched(index: usize, event: &Value, candidates: &[&Subscription]) -> Outcome {
+fn unmatched(index: usize, event: EventRef<'_>, candidates: &[&Subscription]) -> Outcome {
     let closest = candidates
         .iter()
         .filter_map(|s| s.trigger.explain(event).map(|mismatch| (s, mismatch)))
@@ -826,14 +826,14 @@ fn unmatched(index: usize, event: &Value, candidates: &[&Subscription]) -> Outco
 }
 
 /// Events must be objects with a `type`.
-fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, Reason, String)> {
-    if !event.is_object() {
+fn check_shape(event: EventRef<'_>) -> Result<(), (OutcomeStatus, Reason, String)> {
+    if let Some(value) = event.non_object() {
         return Err((
             OutcomeStatus::Rejected,
             Reason::InvalidEvent,
             format!(
                 "a Segment event must be a JSON object, not {}",
-                crate::track_event::json_type_name(event)
+                crate::track_event::json_type_name(value)
             ),
         ));
     }
@@ -851,7 +851,7 @@ fn check_shape(event: &Value) -> Result<(), (OutcomeStatus, Reason, String)> {
 /// Writes what, besides its LaunchDarkly JSON, identifies one LaunchDarkly event across
 /// retries: the Segment event's `messageId` (empty without one) and the subscription that
 /// produced it.
-fn write_identity(out: &mut String, event: &Value, subscription: &str) {
+fn write_identity(out: &mut String, event: EventRef<'_>, subscription: &str) {
     out.push_str(segment::message_id(event).unwrap_or_default());
     out.push('\u{1f}');
     out.push_str(subscription);
@@ -908,7 +908,7 @@ fn push_quoted(message: &mut String, text: &str) {
 /// checks.
 fn envelope_trace(
     config: &BridgeConfig,
-    event: &Value,
+    event: EventRef<'_>,
     positions: impl Iterator<Item = usize>,
 ) -> EnvelopeTrace {
     EnvelopeTrace::new(

@@ -5,7 +5,7 @@
 
 use super::MappedFields;
 use crate::mapping::{js_truthy, DirectivePath};
-use crate::segment::PropertiesRead;
+use crate::segment::{EventRef, PropertiesRead};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -98,17 +98,38 @@ impl Source {
         matches!(self, Source::Path(path) if path.key_names().as_deref() == Some(&["properties"]))
     }
 
-    /// The value, by reference; `None` is undefined.
-    fn read<'a>(&'a self, event: &'a Value) -> Option<&'a Value> {
+    /// Whether this reads the whole event (`{"@path": "$."}`, or a branch that does).
+    fn reads_whole_event(&self) -> bool {
         match self {
-            Source::Literal(value) => Some(value),
-            Source::Path(path) => path.lookup(event),
+            Source::Literal(_) => false,
+            Source::Path(path) => path.is_root(),
             Source::IfExists {
                 test,
                 then,
                 otherwise,
             } => {
-                let exists = test.lookup(event).is_some_and(|value| !value.is_null());
+                test.is_root()
+                    || [then, otherwise]
+                        .into_iter()
+                        .flatten()
+                        .any(|branch| branch.reads_whole_event())
+            }
+        }
+    }
+
+    /// The value, by reference; `None` is undefined.
+    fn read<'a>(&'a self, event: EventRef<'a>) -> Option<&'a Value> {
+        match self {
+            Source::Literal(value) => Some(value),
+            Source::Path(path) => path.lookup_event(event),
+            Source::IfExists {
+                test,
+                then,
+                otherwise,
+            } => {
+                let exists = test
+                    .lookup_event(event)
+                    .is_some_and(|value| !value.is_null());
                 let branch = if exists { then } else { otherwise };
                 branch.as_ref()?.read(event)
             }
@@ -129,7 +150,7 @@ enum Field {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ObjectEntries<'a> {
     entries: &'a [(String, Source)],
-    event: &'a Value,
+    event: EventRef<'a>,
 }
 
 impl<'a> ObjectEntries<'a> {
@@ -177,6 +198,15 @@ impl FastMapping {
         Some(FastMapping { fields: fast })
     }
 
+    /// Whether some field reads the whole event, which an event read as fields is not (see
+    /// [`EventRef::as_value`]).
+    pub(crate) fn reads_whole_event(&self) -> bool {
+        (self.fields.iter()).any(|(_, field)| match field {
+            Field::Value(source) | Field::WholeProperties(source) => source.reads_whole_event(),
+            Field::Object(entries) => entries.iter().any(|(_, source)| source.reads_whole_event()),
+        })
+    }
+
     /// How the mapping reads `properties`: [`PropertiesRead::Copied`] when `event_properties`
     /// is the whole of it and the other fields only look up its members.
     pub(crate) fn properties_read(&self) -> PropertiesRead {
@@ -205,7 +235,7 @@ impl FastMapping {
     /// the looked-up members of.
     pub(crate) fn fields<'a>(
         &'a self,
-        event: &'a Value,
+        event: EventRef<'a>,
         copied_properties: Option<&'a str>,
     ) -> MappedFields<'a> {
         let mut mapped = MappedFields::default();

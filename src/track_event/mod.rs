@@ -14,7 +14,7 @@ pub use reads::mapping_fields_read;
 use crate::launchdarkly::{ContextKeys, CustomEvent, EventData, MappedObject};
 use crate::mapping::{Mapping, Tree, ValidationErrors};
 use crate::outcome::Reason;
-use crate::segment::{normalize_identity, FieldsRead, PropertiesRead};
+use crate::segment::{normalize_identity, EventRef, FieldsRead, PropertiesRead};
 use crate::timestamp;
 use serde_json::{json, Map, Number, Value};
 use std::borrow::Cow;
@@ -289,45 +289,64 @@ impl TrackEventMapping {
     /// ([`PropertiesRead::Copied`]): `copied_properties` is its text, when it was copied.
     pub fn map_read_event<'a>(
         &'a self,
-        event: &'a Value,
+        event: impl Into<EventRef<'a>>,
         copied_properties: Option<&'a str>,
         received_at_ms: i64,
     ) -> Result<CustomEvent<'a>, Rejection> {
-        let object = event.as_object().ok_or_else(|| {
-            Rejection::new(
+        let event = event.into();
+        if let Some(value) = event.non_object() {
+            return Err(Rejection::new(
                 Reason::InvalidEvent,
                 format!(
                     "a Segment event must be a JSON object, not {}",
-                    json_type_name(event)
+                    json_type_name(value)
                 ),
-            )
-        })?;
-        if needs_identity_normalisation(object) {
-            let mut owned = object.clone();
-            normalize_identity(&mut owned);
-            let owned = Value::Object(owned);
+            ));
+        }
+        if needs_identity_normalisation(event) {
+            let mut owned = event.to_value().into_owned();
+            if let Value::Object(object) = &mut owned {
+                normalize_identity(object);
+            }
             return self
-                .map_normalized(&owned, copied_properties, received_at_ms)
+                .map_normalized((&owned).into(), copied_properties, received_at_ms)
                 .map(CustomEvent::into_owned);
         }
         self.map_normalized(event, copied_properties, received_at_ms)
     }
 
     /// Maps an event whose identity fields are normalised: by reference when the mapping is
-    /// simple enough (see [`fast::FastMapping`]), else through the mapping engine.
+    /// simple enough (see [`fast::FastMapping`]), else through the mapping engine, which reads
+    /// the event as one value (built for it when it was read as fields).
     fn map_normalized<'a>(
         &'a self,
-        event: &'a Value,
+        event: EventRef<'a>,
         copied_properties: Option<&'a str>,
         received_at_ms: i64,
     ) -> Result<CustomEvent<'a>, Rejection> {
         if let Some(fast) = &self.fast {
-            return to_custom_event(
-                fast.fields(event, copied_properties),
-                received_at_ms,
-                self.timestamp_window,
-            );
+            if !fast.reads_whole_event() || event.as_value().is_some() {
+                return to_custom_event(
+                    fast.fields(event, copied_properties),
+                    received_at_ms,
+                    self.timestamp_window,
+                );
+            }
         }
+        match event.to_value() {
+            Cow::Borrowed(value) => self.map_with_engine(value, received_at_ms),
+            Cow::Owned(value) => self
+                .map_with_engine(&value, received_at_ms)
+                .map(CustomEvent::into_owned),
+        }
+    }
+
+    /// Maps an event (normalised, one value) through the mapping engine.
+    fn map_with_engine<'a>(
+        &'a self,
+        event: &'a Value,
+        received_at_ms: i64,
+    ) -> Result<CustomEvent<'a>, Rejection> {
         let failed = |error| {
             Rejection::new(
                 Reason::MappingFailed,
@@ -411,10 +430,10 @@ fn present(field: Option<Cow<'_, Value>>) -> Option<Cow<'_, Value>> {
     field.filter(|value| !(value.is_null() || value.as_str() == Some("")))
 }
 
-fn needs_identity_normalisation(event: &Map<String, Value>) -> bool {
+fn needs_identity_normalisation(event: EventRef<'_>) -> bool {
     ["userId", "anonymousId"]
         .iter()
-        .any(|field| match crate::json::get(event, field) {
+        .any(|field| match event.get(field) {
             Some(Value::Null) => true,
             Some(Value::String(text)) => text.is_empty(),
             _ => false,
@@ -983,6 +1002,8 @@ mod tests {
             json!({"additional_context_keys": {"org": {"@path": "$.context.groupId"},
                     "device": {"@path": "$.context.device.id"}, "fixed": "x"}}),
             json!({"event_name": "constant", "timestamp": {"@path": "$.sentAt"}, "event_properties": null}),
+            // The whole event, which an event read as fields is not (the engine maps it).
+            json!({"event_properties": {"@path": "$."}}),
         ];
         let events = [
             json!({"type": "track", "event": "E", "userId": "u", "anonymousId": "a",
@@ -1014,10 +1035,41 @@ mod tests {
             let mut engine = TrackEventMapping::with_overrides(overrides).unwrap();
             engine.fast = None;
             for event in &events {
+                let expected = engine.map_event(event, RECEIVED);
                 assert_eq!(
                     fast.map_event(event, RECEIVED),
-                    engine.map_event(event, RECEIVED),
+                    expected,
                     "mapping {overrides} on {event}"
+                );
+                // Read as fields (in another order), and taking `context` from its batch.
+                let Some(object) = event.as_object() else {
+                    continue;
+                };
+                let names: Vec<Box<str>> =
+                    object.keys().map(|key| Box::from(key.as_str())).collect();
+                let values: Vec<(u16, Value)> = (object.values().cloned().enumerate().rev())
+                    .map(|(at, value)| (u16::try_from(at).unwrap(), value))
+                    .collect();
+                let fields = EventRef::fields(&names, &values);
+                assert_eq!(
+                    fast.map_read_event(fields, None, RECEIVED),
+                    expected,
+                    "mapping {overrides} on {event} read as fields"
+                );
+                let mut rest = object.clone();
+                let mut inherited = Map::new();
+                if let Some(context) = rest.remove("context") {
+                    inherited.insert("context".to_string(), context);
+                }
+                let names: Vec<Box<str>> = rest.keys().map(|key| Box::from(key.as_str())).collect();
+                let values: Vec<(u16, Value)> = (rest.values().cloned().enumerate())
+                    .map(|(at, value)| (u16::try_from(at).unwrap(), value))
+                    .collect();
+                let inheriting = EventRef::fields(&names, &values).inheriting(&inherited);
+                assert_eq!(
+                    fast.map_read_event(inheriting, None, RECEIVED),
+                    engine.map_event(&inheriting.to_value(), RECEIVED),
+                    "mapping {overrides} on {event} inheriting its context"
                 );
             }
         }

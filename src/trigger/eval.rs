@@ -11,6 +11,7 @@
 //! Evaluation yields `None` where upstream throws (a `null` event, an empty `()` group, a
 //! path made only of `.`/`[`/`]`); the caller turns that into "no match".
 
+use crate::segment::EventRef;
 use serde_json::{Map, Value};
 
 use super::tree::{
@@ -173,11 +174,11 @@ fn char_at(s: &str, i: usize) -> Js<'_> {
 
 /// `data.type` and friends: throws (`None`) on a `null` event; non-objects have none of
 /// these properties.
-fn top<'a>(event: &'a Value, key: &str) -> Option<Js<'a>> {
-    match event {
-        Value::Null => None,
-        Value::Object(m) => Some(crate::json::get(m, key).map_or(Js::Undefined, Js::of)),
-        _ => Some(Js::Undefined),
+fn top<'a>(event: EventRef<'a>, key: &str) -> Option<Js<'a>> {
+    match event.non_object() {
+        Some(Value::Null) => None,
+        Some(_) => Some(Js::Undefined),
+        None => Some(event.get(key).map_or(Js::Undefined, Js::of)),
     }
 }
 
@@ -200,7 +201,7 @@ fn walk<'a>(obj: Js<'a>, path: &Path) -> Option<Js<'a>> {
 }
 
 /// The value a condition compares, or `None` where upstream throws.
-pub(crate) fn actual<'a>(field: &Field, event: &'a Value) -> Option<Js<'a>> {
+pub(crate) fn actual<'a>(field: &Field, event: EventRef<'a>) -> Option<Js<'a>> {
     match field {
         Field::Type => top(event, "type"),
         Field::Event => top(event, "event"),
@@ -293,14 +294,14 @@ pub(crate) fn compare(actual: Js<'_>, leaf: &Leaf) -> bool {
     }
 }
 
-fn leaf(l: &Leaf, event: &Value) -> Option<bool> {
+fn leaf(l: &Leaf, event: EventRef<'_>) -> Option<bool> {
     if let Field::Unknown(_) = l.field {
         return Some(false);
     }
     Some(compare(actual(&l.field, event)?, l))
 }
 
-fn node(n: &Node, event: &Value) -> Option<bool> {
+fn node(n: &Node, event: EventRef<'_>) -> Option<bool> {
     match n {
         Node::Leaf(l) => leaf(l, event),
         Node::Group(g) => group(g, event),
@@ -310,7 +311,7 @@ fn node(n: &Node, event: &Value) -> Option<bool> {
 
 /// `validateGroupCondition`: `every` for `and`, `some` for `or` (both short-circuit), false
 /// for any other operator.
-pub(crate) fn group(g: &Group, event: &Value) -> Option<bool> {
+pub(crate) fn group(g: &Group, event: EventRef<'_>) -> Option<bool> {
     match g.op {
         GroupOp::And => {
             for c in &g.children {
@@ -347,7 +348,7 @@ pub(crate) struct Failure<'a> {
 /// The smallest number of leaf conditions that would have to become true for the trigger
 /// to match, with those conditions: the sum over `and` children, the minimum over `or`
 /// children.
-pub(crate) fn closest<'a>(g: &'a Group, event: &Value, out: &mut Vec<Failure<'a>>) -> usize {
+pub(crate) fn closest<'a>(g: &'a Group, event: EventRef<'_>, out: &mut Vec<Failure<'a>>) -> usize {
     match g.op {
         GroupOp::And => {
             let mut total = 0usize;
@@ -381,7 +382,7 @@ pub(crate) fn closest<'a>(g: &'a Group, event: &Value, out: &mut Vec<Failure<'a>
     }
 }
 
-fn closest_node<'a>(n: &'a Node, event: &Value, out: &mut Vec<Failure<'a>>) -> usize {
+fn closest_node<'a>(n: &'a Node, event: EventRef<'_>, out: &mut Vec<Failure<'a>>) -> usize {
     match n {
         Node::Group(g) => closest(g, event, out),
         Node::Undefined => {

@@ -49,6 +49,7 @@ mod tree;
 
 use std::fmt;
 
+use crate::segment::EventRef;
 use serde_json::Value;
 
 /// The longest trigger accepted, in characters (Segment has no overall limit; real
@@ -137,8 +138,8 @@ impl Trigger {
     /// True when the Segment event matches, with Segment's Actions runtime semantics.
     /// Where Segment's evaluation throws (a `null` event, an empty `()` reached during
     /// evaluation), this is false.
-    pub fn matches(&self, event: &Value) -> bool {
-        eval::group(&self.root, event).unwrap_or(false)
+    pub fn matches<'e>(&self, event: impl Into<EventRef<'e>>) -> bool {
+        eval::group(&self.root, event.into()).unwrap_or(false)
     }
 
     /// The top-level event fields its conditions read.
@@ -162,13 +163,14 @@ impl Trigger {
     /// of leaf conditions that would have to become true (`and` adds up its children, `or`
     /// takes its closest child), `usize::MAX` when nothing in the event could make it match.
     /// Lower is closer: use it to name the closest trigger an event failed.
-    pub fn mismatch_score(&self, event: &Value) -> usize {
+    pub fn mismatch_score<'e>(&self, event: impl Into<EventRef<'e>>) -> usize {
         self.explain(event).map_or(0, |m| m.score)
     }
 
     /// `None` when the event matches; otherwise the conditions that failed on the closest
     /// way to a match (see [`Trigger::mismatch_score`]).
-    pub fn explain(&self, event: &Value) -> Option<Mismatch> {
+    pub fn explain<'e>(&self, event: impl Into<EventRef<'e>>) -> Option<Mismatch> {
+        let event = event.into();
         if self.matches(event) {
             return None;
         }
