@@ -601,7 +601,7 @@ fn scan_members(
         present |= presence(inherit, |name| name == key);
         let read = names
             .iter()
-            .position(|name| name.len() == key.len() && **name == *key);
+            .position(|name| crate::json::same_key(name, key));
         let Some(at) = read.filter(|_| members.position() <= within) else {
             members.skip()?;
             continue;

@@ -91,7 +91,7 @@ impl<'e> EventRef<'e> {
                 .find(|(at, _)| {
                     names
                         .get(usize::from(*at))
-                        .is_some_and(|known| known.len() == name.len() && **known == *name)
+                        .is_some_and(|known| crate::json::same_key(known, name))
                 })
                 .map(|(_, value)| value),
         };

@@ -165,6 +165,8 @@ impl<'a> ObjectEntries<'a> {
 #[derive(Debug)]
 pub struct FastMapping {
     fields: Vec<(&'static str, Field)>,
+    /// Whether some field reads the whole event.
+    reads_whole_event: bool,
 }
 
 impl FastMapping {
@@ -195,16 +197,20 @@ impl FastMapping {
             };
             fast.push((name, field));
         }
-        Some(FastMapping { fields: fast })
+        let reads_whole_event = (fast.iter()).any(|(_, field)| match field {
+            Field::Value(source) | Field::WholeProperties(source) => source.reads_whole_event(),
+            Field::Object(entries) => entries.iter().any(|(_, source)| source.reads_whole_event()),
+        });
+        Some(FastMapping {
+            fields: fast,
+            reads_whole_event,
+        })
     }
 
     /// Whether some field reads the whole event, which an event read as fields is not (see
     /// [`EventRef::as_value`]).
     pub(crate) fn reads_whole_event(&self) -> bool {
-        (self.fields.iter()).any(|(_, field)| match field {
-            Field::Value(source) | Field::WholeProperties(source) => source.reads_whole_event(),
-            Field::Object(entries) => entries.iter().any(|(_, source)| source.reads_whole_event()),
-        })
+        self.reads_whole_event
     }
 
     /// How the mapping reads `properties`: [`PropertiesRead::Copied`] when `event_properties`
