@@ -244,7 +244,7 @@ impl DirectivePath {
 
     /// Whether the path is the whole value (`$.` or `$`).
     pub fn is_root(&self) -> bool {
-        matches!(self.0, path::PathSpec::Root)
+        self.0.is_root()
     }
 
     /// The names of the keys the path walks, in order; `None` for the value itself.

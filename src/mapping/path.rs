@@ -48,6 +48,11 @@ impl PathSpec {
         }
     }
 
+    /// Whether the path is the whole value.
+    pub(crate) fn is_root(&self) -> bool {
+        matches!(self, PathSpec::Root)
+    }
+
     /// Walks the path as `pathArray.reduce((prev, key) => prev && prev[key], obj)` does:
     /// a falsy intermediate value (`null`, `false`, `0`, `''`) is itself the result.
     /// `None` is `undefined`. JavaScript property semantics on strings (`.length`, indexing)
@@ -135,6 +140,70 @@ pub(crate) fn split_path(path: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// From an event, a path walks as from the event's value: read as fields or as one value,
+    /// an object or not, the whole event or a field of what it inherits.
+    #[test]
+    fn a_path_walks_an_event_as_its_value() {
+        let paths = [
+            "$.",
+            "userId",
+            "context.ip",
+            "properties.items[1]",
+            "missing.x",
+            "n.x",
+        ];
+        let inherited = json!({"context": {"ip": "1"}});
+        let inherited = inherited.as_object().unwrap();
+        let events = [
+            json!({"userId": "u", "properties": {"items": [1, 2]}, "n": null}),
+            json!({"userId": "u", "context": {"ip": "2"}}),
+            json!(null),
+            json!(7),
+            json!("text"),
+        ];
+        for event in &events {
+            for path in paths {
+                let spec = PathSpec::parse_directive_path(path);
+                let from_value = EventRef::from(event);
+                assert_eq!(
+                    spec.lookup_event(from_value),
+                    spec.lookup(Some(event)),
+                    "{path} on {event}"
+                );
+                let inheriting = from_value.inheriting(inherited);
+                let whole = inheriting.to_value();
+                if !spec.is_root() || inheriting.as_value().is_some() {
+                    assert_eq!(
+                        spec.lookup_event(inheriting),
+                        spec.lookup(Some(&whole)),
+                        "{path} on {event}, inheriting"
+                    );
+                }
+                let Some(object) = event.as_object() else {
+                    continue;
+                };
+                let names: Vec<Box<str>> =
+                    object.keys().map(|key| Box::from(key.as_str())).collect();
+                let values: Vec<(u16, Value)> = (object.values().cloned().enumerate())
+                    .map(|(at, value)| (u16::try_from(at).unwrap(), value))
+                    .collect();
+                let fields = EventRef::fields(&names, &values);
+                // The whole event is not one value when read as fields.
+                let expected = if spec.is_root() {
+                    None
+                } else {
+                    spec.lookup(Some(event))
+                };
+                assert_eq!(
+                    spec.lookup_event(fields),
+                    expected,
+                    "{path} on {event} read as fields"
+                );
+            }
+        }
+    }
 
     #[test]
     fn splits_like_segment() {
