@@ -163,6 +163,11 @@ mod tests {
             json!(7),
             json!("text"),
         ];
+        let items = PathSpec::parse_directive_path("properties.items[1]");
+        assert_eq!(
+            items.lookup_event(EventRef::from(&events[0])),
+            Some(&json!(2))
+        );
         for event in &events {
             for path in paths {
                 let spec = PathSpec::parse_directive_path(path);

@@ -265,3 +265,52 @@ impl FastMapping {
         mapped
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Whether a mapping reads the whole event decides whether an event read as fields can be
+    /// mapped by reference.
+    #[test]
+    fn a_mapping_reads_the_whole_event_where_a_path_is_the_root() {
+        let reads_whole = |fields: Value| {
+            let fields = fields.as_object().cloned().unwrap_or_default();
+            FastMapping::new(&fields).map(|fast| fast.reads_whole_event())
+        };
+        assert_eq!(
+            reads_whole(json!({"user_key": {"@path": "$.userId"}, "event_name": "E"})),
+            Some(false)
+        );
+        assert_eq!(
+            reads_whole(json!({"event_properties": {"@path": "$."}})),
+            Some(true)
+        );
+        assert_eq!(
+            reads_whole(json!({"event_properties": {"@path": "$.properties"}})),
+            Some(false)
+        );
+        let branch = |test: &str, then: Value, otherwise: Value| json!({"metric_value": {"@if": {"exists": {"@path": test}, "then": then, "else": otherwise}}});
+        assert_eq!(reads_whole(branch("$.a", json!(1), json!(2))), Some(false));
+        assert_eq!(reads_whole(branch("$.", json!(1), json!(2))), Some(true));
+        assert_eq!(
+            reads_whole(branch("$.a", json!({"@path": "$."}), json!(2))),
+            Some(true)
+        );
+        assert_eq!(
+            reads_whole(branch("$.a", json!(1), json!({"@path": "$."}))),
+            Some(true)
+        );
+        assert_eq!(
+            reads_whole(
+                json!({"additional_context_keys": {"all": {"@path": "$."}, "b": {"@path": "$.b"}}})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            reads_whole(json!({"additional_context_keys": {"a": {"@path": "$.a"}}})),
+            Some(false)
+        );
+    }
+}
