@@ -1628,6 +1628,32 @@ mod tests {
     }
 
     #[test]
+    fn an_item_that_is_not_an_object_inherits_nothing_of_its_batch() {
+        let fields = only(&["type", "userId", "properties", "context"]);
+        let copied = PropertiesRead::Copied(vec!["revenue".into()]);
+        // The batch's context alone is over the per-event limit: every object that lacks one is
+        // too large with it; the number is not, and is rejected as not an event instead.
+        let context = "x".repeat(Limits::SEGMENT.max_event_bytes);
+        let body = format!(
+            r#"{{"context":{{"pad":"{context}"}},"batch":[{{"type":"track","userId":"u","properties":{{"revenue":1}}}},7,{{"type":"track","userId":"v","context":{{}}}}]}}"#
+        );
+        for properties in [&copied, &PropertiesRead::Built] {
+            let request = read_tracking_call(
+                TrackingCall::Batch,
+                body.as_bytes(),
+                &Limits::SEGMENT,
+                &fields,
+                properties,
+            )
+            .unwrap();
+            assert_eq!(request.received.oversized, [0], "{properties:?}");
+            assert_eq!(request.received.len(), 3);
+            assert!(!request.received.is_empty());
+        }
+        assert!(ReceivedEvents::default().is_empty());
+    }
+
+    #[test]
     fn a_value_that_cannot_be_built_makes_the_event_unreadable_even_where_unread() {
         let body = br#"[{"type":"track","context":{"n":1e400}},{"type":"track","context":{"s":"\ud800"}},{"type":"track","context":{"ok":true}}]"#;
         for fields in [FieldsRead::All, only(&["type"])] {
