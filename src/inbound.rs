@@ -1545,18 +1545,15 @@ mod tests {
         );
 
         // A Tracking API call read as fields: its type set and its write key taken, as in a map.
-        let call = br#"{"writeKey":"k","event":"E","type":"identify","userId":"u","properties":{"revenue":1}}"#;
-        let read = |properties| {
-            read_tracking_call(
-                TrackingCall::Single("track"),
-                call,
-                &Limits::SEGMENT,
-                &fields,
-                properties,
-            )
-            .unwrap()
+        // The body of a Tracking API call read with `properties` copied and built.
+        let both = |call: TrackingCall, body: &[u8], fields: &FieldsRead| {
+            let read = |properties| {
+                read_tracking_call(call, body, &Limits::SEGMENT, fields, properties).unwrap()
+            };
+            (read(&copied), read(&PropertiesRead::Built))
         };
-        let (as_fields, built) = (read(&copied), read(&PropertiesRead::Built));
+        let call = br#"{"writeKey":"k","event":"E","type":"identify","userId":"u","properties":{"revenue":1}}"#;
+        let (as_fields, built) = both(TrackingCall::Single("track"), call, &fields);
         assert!(matches!(as_fields.received.events[0], ReadEvent::Fields(_)));
         assert_eq!(
             (as_fields.write_key.as_deref(), built.write_key.as_deref()),
@@ -1569,12 +1566,12 @@ mod tests {
         assert_eq!(as_fields.received.values()[0]["type"], "track");
         // A name the configuration does not read is added to the names.
         let untyped = br#"{"event":"E","userId":"u"}"#;
-        let fields = only(&["event", "userId", "properties"]);
+        let few = only(&["event", "userId", "properties"]);
         let call = read_tracking_call(
             TrackingCall::Single("track"),
             untyped,
             &Limits::SEGMENT,
-            &fields,
+            &few,
             &copied,
         )
         .unwrap();
@@ -1584,25 +1581,7 @@ mod tests {
         );
         // A batch: each event loses its write key, and takes the batch's context where it lacks one.
         let batch = br#"{"writeKey":"k","context":{"ip":"1"},"batch":[{"writeKey":"x","type":"track","userId":"u","event":"E"},{"type":"track","context":{"ip":"2"},"userId":"v"}]}"#;
-        let fields = only(&[
-            "type",
-            "event",
-            "userId",
-            "writeKey",
-            "properties",
-            "context",
-        ]);
-        let read = |properties| {
-            read_tracking_call(
-                TrackingCall::Batch,
-                batch,
-                &Limits::SEGMENT,
-                &fields,
-                properties,
-            )
-            .unwrap()
-        };
-        let (as_fields, built) = (read(&copied), read(&PropertiesRead::Built));
+        let (as_fields, built) = both(TrackingCall::Batch, batch, &fields);
         assert!(matches!(as_fields.received.events[0], ReadEvent::Fields(_)));
         assert_eq!(as_fields.write_key.as_deref(), Some("k"));
         assert_eq!(
