@@ -1,7 +1,7 @@
 //! How Segment data arrives, checked before anything else: the size limits Segment enforces,
 //! Segment's webhook signatures (`X-Signature`), and the HTTP Tracking API (`/v1/track`, …).
 
-use crate::segment::{EventRef, FieldsRead, PropertiesRead};
+use crate::segment::{field_position, set_field, EventRef, FieldsRead, PropertiesRead};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
@@ -180,21 +180,29 @@ impl ReceivedEvents {
 
     /// Every event as a JSON value, as read (without what it would inherit).
     pub fn values(&self) -> Vec<Value> {
-        self.clone().into_values()
+        (self.events.iter())
+            .map(|event| match event {
+                ReadEvent::Value(value) => value.clone(),
+                ReadEvent::Fields(values) => fields_value(&self.names, values),
+            })
+            .collect()
     }
 
     /// [`ReceivedEvents::values`], taking the events.
     pub fn into_values(self) -> Vec<Value> {
-        let names = self.names;
-        (self.events.into_iter())
+        let ReceivedEvents { events, names, .. } = self;
+        (events.into_iter())
             .map(|event| match event {
                 ReadEvent::Value(value) => value,
-                ReadEvent::Fields(values) => {
-                    EventRef::fields(&names, &values).to_value().into_owned()
-                }
+                ReadEvent::Fields(values) => fields_value(&names, &values),
             })
             .collect()
     }
+}
+
+/// An event read as fields (see [`ReadEvent::Fields`]) as one JSON value.
+fn fields_value(names: &[Box<str>], values: &[(u16, Value)]) -> Value {
+    EventRef::fields(names, values).to_value().into_owned()
 }
 
 /// One event as read.
@@ -230,9 +238,7 @@ impl ReadEvent {
             ReadEvent::Value(Value::Object(object)) => object.remove(name),
             ReadEvent::Value(_) => None,
             ReadEvent::Fields(values) => {
-                let at = (values.iter()).position(|(at, _)| {
-                    names.get(usize::from(*at)).is_some_and(|n| **n == *name)
-                })?;
+                let at = field_position(names, values, name)?;
                 Some(values.swap_remove(at).1)
             }
         }
@@ -247,19 +253,18 @@ impl ReadEvent {
             }
             ReadEvent::Value(_) => {}
             ReadEvent::Fields(values) => {
-                let at = match names.iter().position(|known| **known == *name) {
+                let at = match names
+                    .iter()
+                    .position(|known| crate::json::same_key(known, name))
+                {
                     Some(at) => at,
                     None => {
                         names.push(Box::from(name));
                         names.len() - 1
                     }
                 };
-                let Ok(at) = u16::try_from(at) else {
-                    return;
-                };
-                match values.iter_mut().find(|(known, _)| *known == at) {
-                    Some((_, slot)) => *slot = value,
-                    None => values.push((at, value)),
+                if let Ok(at) = u16::try_from(at) {
+                    set_field(values, at, value);
                 }
             }
         }
@@ -590,6 +595,7 @@ fn scan_members(
     // Fields without a map where every mapping reads events by reference (see
     // `ReadEvent::Fields`); else a map, sized once for the fields read.
     let as_fields = matches!(reading.properties, PropertiesRead::Copied(_))
+        && matches!(reading.fields, FieldsRead::Only(_))
         && u16::try_from(names.len()).is_ok();
     let (mut fields, mut object) = match as_fields {
         true => (Vec::with_capacity(names.len()), Map::new()),
@@ -599,9 +605,13 @@ fn scan_members(
     let mut copied = None;
     while let Some(key) = members.next_key()? {
         present |= presence(inherit, |name| name == key);
-        let read = names
-            .iter()
-            .position(|name| crate::json::same_key(name, key));
+        // Every key is read when every field is (into the map: `at` is then unused).
+        let read = match reading.fields {
+            FieldsRead::Only(_) => names
+                .iter()
+                .position(|name| crate::json::same_key(name, key)),
+            FieldsRead::All => Some(0),
+        };
         let Some(at) = read.filter(|_| members.position() <= within) else {
             members.skip()?;
             continue;
@@ -628,12 +638,9 @@ fn scan_members(
         let Some(value) = value else {
             continue;
         };
+        // A repeated key: the last value, in the first one's place (as in a map).
         match u16::try_from(at) {
-            // A repeated key: the last value, in the first one's place (as in a map).
-            Ok(at) if as_fields => match fields.iter_mut().find(|(known, _)| *known == at) {
-                Some((_, slot)) => *slot = value,
-                None => fields.push((at, value)),
-            },
+            Ok(at) if as_fields => set_field(&mut fields, at, value),
             _ => {
                 object.insert(key.to_string(), value);
             }

@@ -87,13 +87,9 @@ impl<'e> EventRef<'e> {
     pub fn get(&self, name: &str) -> Option<&'e Value> {
         let own = match self.read {
             Read::Value(value) => crate::json::get(value.as_object()?, name),
-            Read::Fields { names, values } => (values.iter())
-                .find(|(at, _)| {
-                    names
-                        .get(usize::from(*at))
-                        .is_some_and(|known| crate::json::same_key(known, name))
-                })
-                .map(|(_, value)| value),
+            Read::Fields { names, values } => {
+                field_position(names, values, name).and_then(|at| Some(&values.get(at)?.1))
+            }
         };
         own.or_else(|| crate::json::get(self.inherited?, name))
     }
@@ -120,6 +116,27 @@ impl<'e> EventRef<'e> {
             object.entry(key.as_str()).or_insert_with(|| value.clone());
         }
         Cow::Owned(Value::Object(object))
+    }
+}
+
+/// Where the field `name` lies in an event read as fields (`values`, each the index of its name
+/// in `names` and its value).
+pub(crate) fn field_position(
+    names: &[Box<str>],
+    values: &[(u16, Value)],
+    name: &str,
+) -> Option<usize> {
+    values.iter().position(|(at, _)| {
+        (names.get(usize::from(*at))).is_some_and(|known| crate::json::same_key(known, name))
+    })
+}
+
+/// Sets the field at index `at` of an event read as fields: in place when it is there (a
+/// repeated key keeps its first place, as in a map), else last.
+pub(crate) fn set_field(values: &mut Vec<(u16, Value)>, at: u16, value: Value) {
+    match values.iter_mut().find(|(known, _)| *known == at) {
+        Some((_, slot)) => *slot = value,
+        None => values.push((at, value)),
     }
 }
 
