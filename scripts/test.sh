@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 step() { printf '\n==> %s\n' "$*"; }
+free_disk() { df -h . | awk 'NR == 2 { print $4 " free on " $6 }'; }
+
+step "disk: $(free_disk) (a clean run takes about 3 GB)"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -36,3 +39,4 @@ bash scripts/build-worker.sh
 bash scripts/build-playground.sh
 step "Worker end to end in workerd (Miniflare) against a stand-in LaunchDarkly on 127.0.0.1"
 node --test --test-concurrency=1 tests/e2e/
+step "done: $(free_disk)"
