@@ -30,11 +30,11 @@ pub(crate) fn same_key(a: &str, b: &str) -> bool {
 }
 
 /// Writes `value` as compact JSON.
-pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
+pub(crate) fn write_value(out: &mut String, value: &Value) {
     match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
         Value::Number(number) => write_number(out, number),
         Value::String(text) => write_str(out, text),
         Value::Array(items) => write_array(out, items, write_value),
@@ -43,7 +43,7 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// Writes an object, its entries in order.
-pub(crate) fn write_object(out: &mut Vec<u8>, entries: &Map<String, Value>) {
+pub(crate) fn write_object(out: &mut String, entries: &Map<String, Value>) {
     write_members(
         out,
         entries.iter().map(|(key, value)| (key.as_str(), value)),
@@ -53,68 +53,64 @@ pub(crate) fn write_object(out: &mut Vec<u8>, entries: &Map<String, Value>) {
 
 /// Writes `[…]`: each item by `write`, separated by commas.
 pub(crate) fn write_array<T>(
-    out: &mut Vec<u8>,
+    out: &mut String,
     items: impl IntoIterator<Item = T>,
-    write: impl Fn(&mut Vec<u8>, T),
+    write: impl Fn(&mut String, T),
 ) {
-    out.push(b'[');
+    out.push('[');
     let mut first = true;
     for item in items {
         if !first {
-            out.push(b',');
+            out.push(',');
         }
         first = false;
         write(out, item);
     }
-    out.push(b']');
+    out.push(']');
 }
 
 /// Writes `{…}`: each key as a JSON string, each value by `write`, in order.
 pub(crate) fn write_members<'k, T>(
-    out: &mut Vec<u8>,
+    out: &mut String,
     members: impl IntoIterator<Item = (&'k str, T)>,
-    write: impl Fn(&mut Vec<u8>, T),
+    write: impl Fn(&mut String, T),
 ) {
-    out.push(b'{');
+    out.push('{');
     let mut first = true;
     for (key, value) in members {
         if !first {
-            out.push(b',');
+            out.push(',');
         }
         first = false;
         write_str(out, key);
-        out.push(b':');
+        out.push(':');
         write(out, value);
     }
-    out.push(b'}');
+    out.push('}');
 }
 
 /// Writes a number: integers here, floats (rare) through serde_json.
-pub(crate) fn write_number(out: &mut Vec<u8>, number: &Number) {
+pub(crate) fn write_number(out: &mut String, number: &Number) {
     if let Some(integer) = number.as_u64() {
-        out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
+        out.push_str(itoa::Buffer::new().format(integer));
     } else if let Some(integer) = number.as_i64() {
-        out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
+        out.push_str(itoa::Buffer::new().format(integer));
     } else {
-        #[expect(
-            clippy::let_underscore_must_use,
-            reason = "serde_json writes a Number to a Vec without error: the Vec's writer never fails"
-        )]
-        let _ = serde_json::to_writer(out, number);
+        // serde_json writes a Number without error; were that ever broken, nothing is written.
+        out.push_str(&serde_json::to_string(number).unwrap_or_default());
     }
 }
 
 /// Writes a string in quotes, escaped as serde_json escapes it: `"`, `\\` and control characters.
-pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
-    if needs_escaping(bytes) {
-        write_escaped(out, bytes);
+pub(crate) fn write_str(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    if needs_escaping(text.as_bytes()) {
+        write_escaped(out, text);
     } else {
-        out.extend_from_slice(bytes);
+        out.push_str(text);
     }
-    out.push(b'"');
+    out.push('"');
 }
 
 /// Whether `bytes` holds a `"`, a `\\` or a control character: eight bytes at a time, without
@@ -145,31 +141,34 @@ fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
-fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+/// `text` escaped; the bytes escaped are ASCII, so every cut is at a character boundary.
+fn write_escaped(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     // The start of the bytes not written yet.
     let mut pending = 0;
-    for (at, &byte) in bytes.iter().enumerate() {
+    for (at, &byte) in text.as_bytes().iter().enumerate() {
         let short = match byte {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            0x08 => b'b',
-            0x0c => b'f',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            0x00..=0x1f => b'u',
+            b'"' => '"',
+            b'\\' => '\\',
+            0x08 => 'b',
+            0x0c => 'f',
+            b'\n' => 'n',
+            b'\r' => 'r',
+            b'\t' => 't',
+            0x00..=0x1f => 'u',
             _ => continue,
         };
-        out.extend_from_slice(bytes.get(pending..at).unwrap_or_default());
+        out.push_str(text.get(pending..at).unwrap_or_default());
         pending = at + 1;
-        out.extend_from_slice(&[b'\\', short]);
-        if short == b'u' {
-            let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]);
-            out.extend_from_slice(&[b'0', b'0', high, low]);
+        out.push('\\');
+        out.push(short);
+        if short == 'u' {
+            out.push_str("00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
         }
     }
-    out.extend_from_slice(bytes.get(pending..).unwrap_or_default());
+    out.push_str(text.get(pending..).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -178,12 +177,9 @@ mod tests {
     use serde_json::json;
 
     fn same_as_serde_json(value: &Value) {
-        let mut ours = Vec::new();
+        let mut ours = String::new();
         write_value(&mut ours, value);
-        assert_eq!(
-            String::from_utf8(ours).unwrap(),
-            serde_json::to_string(value).unwrap()
-        );
+        assert_eq!(ours, serde_json::to_string(value).unwrap());
     }
 
     #[test]

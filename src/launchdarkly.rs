@@ -122,26 +122,26 @@ pub struct CustomEvent<'a> {
 
 impl CustomEvent<'_> {
     /// Writes the event as its serde serialisation does (`serde_json::to_writer`), faster.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"kind\":");
+    pub fn write_json(&self, out: &mut String) {
+        out.push_str("{\"kind\":");
         json::write_str(out, self.kind);
-        out.extend_from_slice(b",\"key\":");
+        out.push_str(",\"key\":");
         json::write_str(out, &self.key);
-        out.extend_from_slice(b",\"contextKeys\":");
+        out.push_str(",\"contextKeys\":");
         self.context_keys.write_json(out);
-        out.extend_from_slice(b",\"creationDate\":");
-        out.extend_from_slice(itoa::Buffer::new().format(self.creation_date).as_bytes());
+        out.push_str(",\"creationDate\":");
+        out.push_str(itoa::Buffer::new().format(self.creation_date));
         if let Some(metric_value) = &self.metric_value {
-            out.extend_from_slice(b",\"metricValue\":");
+            out.push_str(",\"metricValue\":");
             json::write_number(out, metric_value);
         }
-        out.extend_from_slice(b",\"data\":");
+        out.push_str(",\"data\":");
         match &self.data {
             EventData::Object(object) => json::write_object(out, object),
             EventData::Mapped(object) => Tree::write_entries_json(out, &object.0),
-            EventData::Copied(text) => out.extend_from_slice(text.as_bytes()),
+            EventData::Copied(text) => out.push_str(text),
         }
-        out.push(b'}');
+        out.push('}');
     }
 
     /// The same event, owning all its data.
@@ -213,7 +213,7 @@ impl<'a> ContextKeys<'a> {
     }
 
     /// Writes them as a JSON object.
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut String) {
         json::write_members(out, self.iter(), json::write_str);
     }
 }
@@ -512,9 +512,9 @@ mod tests {
                 metric_value,
                 data: EventData::Object(Cow::Borrowed(data)),
             };
-            let mut written = Vec::new();
+            let mut written = String::new();
             event.write_json(&mut written);
-            assert_eq!(written, serde_json::to_vec(&event).unwrap());
+            assert_eq!(written, serde_json::to_string(&event).unwrap());
         }
     }
 
@@ -544,10 +544,10 @@ mod tests {
             metric_value: None,
             data,
         };
-        let mut written = Vec::new();
+        let mut written = String::new();
         event.write_json(&mut written);
         let serialised = serde_json::to_string(&event).unwrap();
-        assert_eq!(String::from_utf8(written).unwrap(), serialised);
+        assert_eq!(written, serialised);
         assert_eq!(serde_json::to_value(&event).unwrap()["data"], built);
         assert!(serialised.ends_with(&format!(",\"data\":{built}}}")));
         assert_eq!(event.clone().into_owned(), event);

@@ -168,9 +168,7 @@ impl<'r> Members<'r> {
         if self.reader.at > within {
             return Some(None);
         }
-        serde_json::from_str(self.reader.raw.get(start..self.reader.at)?)
-            .ok()
-            .map(Some)
+        build(self.reader.raw.get(start..self.reader.at)?).map(Some)
     }
 
     /// Copies the current member's value, an object, to the end of `out` as [`copy_object`]
@@ -282,9 +280,10 @@ impl<'r> Items<'r> {
 }
 
 /// The keys of one object being copied, to refuse a repeat: the first ones compared one by
-/// one, all of them sorted past that.
+/// one (by [`key_tag`] first, so that most pairs cost one integer comparison), all of them
+/// sorted past that.
 struct KeysMet<'r> {
-    first: [&'r str; LINEAR_KEYS],
+    first: [(u64, &'r str); LINEAR_KEYS],
     count: usize,
     /// Every key, once there are more than [`LINEAR_KEYS`].
     all: Vec<&'r str>,
@@ -293,7 +292,7 @@ struct KeysMet<'r> {
 impl<'r> KeysMet<'r> {
     fn new() -> Self {
         KeysMet {
-            first: [""; LINEAR_KEYS],
+            first: [(0, ""); LINEAR_KEYS],
             count: 0,
             all: Vec::new(),
         }
@@ -302,13 +301,18 @@ impl<'r> KeysMet<'r> {
     /// Adds `key`; `None` when it is one of the first keys again.
     fn add(&mut self, key: &'r str) -> Option<()> {
         if self.count < LINEAR_KEYS {
+            let tag = key_tag(key);
             let (met, rest) = self.first.split_at_mut(self.count);
-            if met.contains(&key) {
+            if met
+                .iter()
+                .any(|(other, text)| *other == tag && *text == key)
+            {
                 return None;
             }
-            *rest.first_mut()? = key;
+            *rest.first_mut()? = (tag, key);
         } else if self.all.is_empty() {
-            self.all.extend(self.first.iter().copied().chain([key]));
+            self.all
+                .extend(self.first.iter().map(|(_, key)| *key).chain([key]));
         } else {
             self.all.push(key);
         }
@@ -321,6 +325,17 @@ impl<'r> KeysMet<'r> {
         self.all.sort_unstable();
         self.all.windows(2).any(|pair| pair.first() == pair.get(1))
     }
+}
+
+/// A key's length and first seven bytes: equal for equal keys, and for different keys mostly
+/// not (keys that differ only past their seventh byte have the same tag).
+fn key_tag(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut prefix = [0; 8];
+    for (slot, byte) in prefix.iter_mut().zip(bytes.iter().take(7)) {
+        *slot = *byte;
+    }
+    u64::from_le_bytes(prefix) ^ (bytes.len() as u64) << 56
 }
 
 /// JSON text read from `at`, copied to `out` when there is one (else only checked).
@@ -509,7 +524,7 @@ impl<'r, 'o> Reader<'r, 'o> {
             if let Some(found) = found.as_deref_mut() {
                 if wanted.iter().any(|name| **name == *key) {
                     let text = self.raw.get(value_start..self.at)?;
-                    found.insert(key.to_string(), serde_json::from_str(text).ok()?);
+                    found.insert(key.to_string(), build(text)?);
                 }
             }
             self.skip_whitespace();
@@ -583,9 +598,9 @@ impl<'r, 'o> Reader<'r, 'o> {
         if escaped {
             let text: String = serde_json::from_str(quoted).ok()?;
             if self.copying() {
-                let mut written = Vec::with_capacity(text.len() + 2);
+                let mut written = String::with_capacity(text.len() + 2);
                 super::write_str(&mut written, &text);
-                self.replace(start, end, &String::from_utf8(written).ok()?);
+                self.replace(start, end, &written);
             }
         }
         self.at = end;
@@ -653,19 +668,72 @@ impl<'r, 'o> Reader<'r, 'o> {
             && digits.bytes().all(|byte| byte.is_ascii_digit())
             && (digits.len() == 1 || !digits.starts_with('0'))
             && token != "-0";
-        if !plain {
+        if !plain && !printed_as_it_is(digits) {
             let Value::Number(number) = serde_json::from_str(token).ok()? else {
                 return None;
             };
             if self.copying() {
-                let mut written = Vec::new();
+                let mut written = String::new();
                 super::write_number(&mut written, &number);
-                self.replace(start, end, &String::from_utf8(written).ok()?);
+                self.replace(start, end, &written);
             }
         }
         self.at = end;
         Some(())
     }
+}
+
+/// Whether the number whose text is `digits` (less its `-`) is a decimal that `serde_json`
+/// parses and prints as it is: no exponent, a fraction ending in a non-zero digit, at most 15
+/// significant digits (every such decimal is the shortest that reads back as its `f64`, which
+/// is what `serde_json` prints), and at least 0.0001 (smaller ones it prints with an exponent).
+/// Prices, like `5.99`, are such decimals.
+fn printed_as_it_is(digits: &str) -> bool {
+    let Some((whole, fraction)) = digits.split_once('.') else {
+        return false;
+    };
+    let significant = match whole {
+        "0" => {
+            let leading_zeros = fraction.bytes().take_while(|&byte| byte == b'0').count();
+            if leading_zeros > 3 {
+                return false;
+            }
+            fraction.len() - leading_zeros
+        }
+        _ if whole.starts_with('0') => return false,
+        _ => whole.len() + fraction.len(),
+    };
+    !whole.is_empty()
+        && whole.bytes().all(|byte| byte.is_ascii_digit())
+        && fraction.bytes().all(|byte| byte.is_ascii_digit())
+        && fraction.bytes().last().is_some_and(|byte| byte != b'0')
+        && significant <= 15
+}
+
+/// The value of `text`, one JSON value that [`Reader::value`] read (checked): the commonest
+/// (an empty object or array, a literal, a plain integer of at most 18 digits) built here, the
+/// rest by `serde_json`. The same value either way (tests compare them).
+fn build(text: &str) -> Option<Value> {
+    let value = match text {
+        "{}" => Value::Object(Map::new()),
+        "[]" => Value::Array(Vec::new()),
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        _ => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            let plain = (1..=18).contains(&digits.len())
+                && digits.bytes().all(|byte| byte.is_ascii_digit())
+                && (digits.len() == 1 || !digits.starts_with('0'))
+                && text != "-0";
+            match (plain, digits.len() == text.len()) {
+                (true, true) => Value::from(digits.parse::<u64>().ok()?),
+                (true, false) => Value::from(text.parse::<i64>().ok()?),
+                (false, _) => return serde_json::from_str(text).ok(),
+            }
+        }
+    };
+    Some(value)
 }
 
 /// How many bytes at the start of `bytes` are neither `"`, `\\` nor a control character:
@@ -694,6 +762,126 @@ fn plain_run(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Decimals copied as they are print so through serde_json; the ones around them that do
+    /// not are refused (and go through serde_json).
+    #[test]
+    fn decimals_copied_as_they_are_are_what_serde_json_prints() {
+        let serde = |text: &str| serde_json::from_str::<Value>(text).unwrap().to_string();
+        for text in [
+            "2.5",
+            "5.99",
+            "27.5",
+            "0.1",
+            "0.0001",
+            "0.001",
+            "0.5",
+            "1.0000000000001",
+            "99999999999999.9",
+            "123456789012.345",
+            "0.000123456789012345",
+            "7.25",
+        ] {
+            assert!(printed_as_it_is(text), "{text}");
+            assert_eq!(serde(text), text);
+            assert_eq!(serde(&format!("-{text}")), format!("-{text}"));
+        }
+        for text in [
+            "2.50",
+            "0.00001",
+            "0.00009",
+            "1.0",
+            "0.0",
+            "00.5",
+            "1.",
+            ".5",
+            "1e2",
+            "1.5e2",
+            "1234567890123456.5",
+            "0.1234567890123456",
+            "12",
+            "-1.5",
+            "1.-5",
+            "1.5.5",
+            "",
+        ] {
+            assert!(!printed_as_it_is(text), "{text}");
+        }
+        // Decimals of every shape the rule takes, against serde_json.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        let mut taken = 0;
+        for _ in 0..200_000 {
+            let digits = |count: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
+                (0..count)
+                    .map(|_| char::from(b'0' + next(10) as u8))
+                    .collect()
+            };
+            let whole = match next(3) {
+                0 => "0".to_string(),
+                _ => format!("{}{}", 1 + next(9), digits(next(16), &mut next)),
+            };
+            let zeros = "0".repeat(next(6) as usize);
+            let fraction = format!("{zeros}{}{}", digits(next(16), &mut next), 1 + next(9));
+            let text = format!("{whole}.{fraction}");
+            if printed_as_it_is(&text) {
+                taken += 1;
+                assert_eq!(serde(&text), text);
+            }
+        }
+        assert!(taken > 20_000, "{taken}");
+    }
+
+    /// What `build` builds itself is what serde_json builds, in value and in kind of number.
+    #[test]
+    fn values_built_here_are_the_ones_serde_json_builds() {
+        let texts = [
+            "{}",
+            "[]",
+            "true",
+            "false",
+            "null",
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "25",
+            "00",
+            "-01",
+            "999999999999999999",
+            "-999999999999999999",
+            "1000000000000000000",
+            "-1000000000000000000",
+            "18446744073709551615",
+            "18446744073709551616",
+            "2.5",
+            "1e2",
+            "-0.0",
+            "\"s\"",
+            "{\"a\":1}",
+            "[1]",
+            "-",
+            "",
+        ];
+        for text in texts {
+            let serde = serde_json::from_str::<Value>(text).ok();
+            let ours = build(text);
+            assert_eq!(ours, serde, "{text}");
+            if let (Some(Value::Number(ours)), Some(Value::Number(serde))) = (&ours, &serde) {
+                assert_eq!(
+                    (ours.is_u64(), ours.is_i64()),
+                    (serde.is_u64(), serde.is_i64()),
+                    "{text}"
+                );
+                assert_eq!(ours.to_string(), serde.to_string(), "{text}");
+            }
+        }
+    }
 
     /// The copy of `raw`, checked against serde_json; `None` when refused.
     fn copy(raw: &str) -> Option<String> {
@@ -724,6 +912,8 @@ mod tests {
             r#"{"s": "plain é 😀", "e": "tab\there \"q\" \\ \/ \u00e9 \u0001 \ud83d\ude00"}"#,
             r#"{"t": true, "f": false, "n": null, "nested": [[[{"x": []}]]]}"#,
             r#"{"a": 1, "A": 2, "a ": 3}"#,
+            // One length and one seven-byte start (one tag), other keys.
+            r#"{"product_a": 1, "product_b": 2, "productab": 3, "product": 4, "produc": 5}"#,
         ] {
             assert!(copy(raw).is_some(), "{raw}");
         }
@@ -733,6 +923,8 @@ mod tests {
     fn what_would_differ_or_is_not_json_is_refused() {
         for raw in [
             r#"{"a": 1, "a": 2}"#,
+            r#"{"product_a": 1, "product_b": 2, "product_a": 3}"#,
+            r#"{"": 1, "x": 2, "": 3}"#,
             r#"{"k\u0065y": 1}"#,
             "[1]",
             "\"text\"",

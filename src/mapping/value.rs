@@ -269,7 +269,7 @@ impl Tree<'_> {
 
     /// Writes the tree as compact JSON, byte for byte as serde_json writes
     /// [`Tree::into_value`] (with [`crate::json`]'s writer, without building the value).
-    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_json(&self, out: &mut String) {
         match self {
             Tree::Ref(value) => json::write_value(out, value),
             Tree::Val(value) => json::write_value(out, value),
@@ -280,7 +280,7 @@ impl Tree<'_> {
 
     /// Writes the object of a [`Tree::Obj`]'s entries as compact JSON (see
     /// [`Tree::write_json`]).
-    pub(crate) fn write_entries_json(out: &mut Vec<u8>, entries: &[(Cow<'_, str>, Tree<'_>)]) {
+    pub(crate) fn write_entries_json(out: &mut String, entries: &[(Cow<'_, str>, Tree<'_>)]) {
         json::write_members(
             out,
             entries.iter().map(|(key, value)| (key.as_ref(), value)),

@@ -208,7 +208,7 @@ pub fn process(
 #[derive(Default)]
 struct Batch {
     /// `[` and the events separated by commas: the body of a single payload but for its `]`.
-    body: Vec<u8>,
+    body: String,
     /// The events' identities (see [`write_identity`]), one after the other.
     identities: String,
     events: Vec<BatchedEvent>,
@@ -235,7 +235,7 @@ impl Batch {
         index: usize,
         stamped_at_receipt: bool,
         identity: impl FnOnce(&mut String),
-        json: impl FnOnce(&mut Vec<u8>),
+        json: impl FnOnce(&mut String),
     ) {
         if self.events.is_empty() {
             // About one typical event, so that it is written without growing the buffers.
@@ -243,12 +243,12 @@ impl Batch {
             self.identities.reserve(128);
         }
         self.body
-            .push(if self.events.is_empty() { b'[' } else { b',' });
+            .push(if self.events.is_empty() { '[' } else { ',' });
         let start = self.body.len();
         json(&mut self.body);
         let identity_start = self.identities.len();
         identity(&mut self.identities);
-        let written = self.body.get(start..).unwrap_or_default();
+        let written = self.body.as_bytes().get(start..).unwrap_or_default();
         self.events.push(BatchedEvent {
             stamped_date: stamped_at_receipt
                 .then(|| creation_date_range(written))
@@ -260,7 +260,7 @@ impl Batch {
     }
 
     /// The JSON and the identity of the last event.
-    fn last(&self) -> Option<(&[u8], &str)> {
+    fn last(&self) -> Option<(&str, &str)> {
         let event = self.events.last()?;
         Some((self.json(event), self.identity(event)))
     }
@@ -271,14 +271,14 @@ impl Batch {
             .unwrap_or_default()
     }
 
-    fn json(&self, event: &BatchedEvent) -> &[u8] {
+    fn json(&self, event: &BatchedEvent) -> &str {
         self.body.get(event.json.clone()).unwrap_or_default()
     }
 
     /// What of an event's JSON its payload id covers: all of it, or what lies around a
     /// creation date stamped at receipt.
     fn content(&self, event: &BatchedEvent) -> [&[u8]; 2] {
-        let json = self.json(event);
+        let json = self.json(event).as_bytes();
         match &event.stamped_date {
             Some(date) => [
                 json.get(..date.start).unwrap_or_default(),
@@ -450,15 +450,15 @@ fn plan_payloads(
             let body = if start == 0 && end == count {
                 // All in one payload: the batch's body is it.
                 let mut body = std::mem::take(&mut batch.body);
-                body.push(b']');
+                body.push(']');
                 body
             } else {
-                let mut body = Vec::with_capacity(bytes);
+                let mut body = String::with_capacity(bytes);
                 for event in events {
-                    body.push(if body.is_empty() { b'[' } else { b',' });
-                    body.extend_from_slice(batch.json(event));
+                    body.push(if body.is_empty() { '[' } else { ',' });
+                    body.push_str(batch.json(event));
                 }
-                body.push(b']');
+                body.push(']');
                 body
             };
             planned.push(PlannedPayload {
@@ -468,10 +468,7 @@ fn plan_payloads(
                     .bulk_url(&destination.client_side_id),
                 payload_id: id,
                 event_indexes,
-                // The JSON writer copies `&str`s and ASCII only, so this is UTF-8; were that ever
-                // broken, LaunchDarkly would see replacement characters, never an empty payload.
-                body: String::from_utf8(body)
-                    .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()),
+                body,
             });
             start = end;
             bytes = 2;
@@ -635,7 +632,7 @@ fn process_event(
                 Some(at) => batches
                     .get(at)
                     .and_then(Batch::last)
-                    .map(|(json, identity)| (json.to_vec(), identity.to_string())),
+                    .map(|(json, identity)| (json.to_string(), identity.to_string())),
             };
             let Some(batch) = batches.get_mut(position) else {
                 continue;
@@ -652,7 +649,7 @@ fn process_event(
                     index,
                     stamped,
                     |identities| identities.push_str(&identity),
-                    |body| body.extend_from_slice(&json),
+                    |body| body.push_str(&json),
                 ),
             }
             first_batch.get_or_insert(position);
@@ -1157,7 +1154,7 @@ mod tests {
                 index,
                 false,
                 |identities| identities.push_str(&format!("m{index}")),
-                |body| body.extend_from_slice(br#"{"k":"xx"}"#),
+                |body| body.push_str(r#"{"k":"xx"}"#),
             );
         }
         batch
