@@ -296,12 +296,12 @@ pub fn bulk_headers(payload_id: &str) -> [(&'static str, Cow<'static, str>); 4] 
 }
 
 /// The deterministic payload id of a set of events: a UUIDv5 over the client-side ID, the
-/// Segment source they came from, and for each event its identity (Segment `messageId` and
-/// subscription) and the [`content_digest`] of its LaunchDarkly JSON (given in two parts, to
-/// leave out a creation date stamped at receipt). The same events from the same source (a retry,
-/// ours or Segment's) get the same id. SHA-1 binds the id to its source, so no other source can
-/// produce it and no sender can make LaunchDarkly drop another sender's events as repeats; the
-/// digest tells apart other content under the same `messageId` from the same source.
+/// Segment source they came from, and each event's [`event_digest`] (of its identity, Segment
+/// `messageId` and subscription, and its LaunchDarkly JSON, given in two parts to leave out a
+/// creation date stamped at receipt). The same events from the same source (a retry, ours or
+/// Segment's) get the same id. SHA-1 binds the id to its source, so no other source can produce
+/// it and no sender can make LaunchDarkly drop another sender's events as repeats; the digests
+/// tell apart other events, or other content under the same `messageId`, from the same source.
 pub fn payload_id<'a>(
     client_side_id: &str,
     source: &str,
@@ -312,24 +312,25 @@ pub fn payload_id<'a>(
     name.update(client_side_id.as_bytes());
     name.update([0]);
     name.update(source.as_bytes());
+    name.update([0]);
     for (identity, json) in events {
-        name.update([0]);
-        name.update(identity.as_bytes());
-        name.update([0]);
-        name.update(content_digest(json));
+        name.update(event_digest(identity, json));
     }
     uuid_from_sha1(name)
 }
 
-/// The 128-bit XXH3 of an event's JSON, given in parts (only the bytes count), as 16
-/// big-endian bytes. Hashing an event's JSON with SHA-1 instead cost 8-17% of the wasm core's
-/// time per event; XXH3 is not made to resist a forger, but only a sender holding the source's
-/// own credentials could try, and SHA-1 binds the id to that source.
-pub(crate) fn content_digest([json, rest]: [&[u8]; 2]) -> [u8; 16] {
+/// The 128-bit XXH3 of an event's JSON, given in parts (only the bytes count), seeded with the
+/// 64-bit XXH3 of its identity, as 16 big-endian bytes. Hashing every event's JSON with SHA-1
+/// instead cost 8-17% of the wasm core's time per event; XXH3 is not made to resist a forger,
+/// but only a sender holding the source's own credentials could try, and SHA-1 binds the id to
+/// that source. (Both hashes in one call each: XXH3's streaming hasher was slower in wasm.)
+pub(crate) fn event_digest(identity: &str, [json, rest]: [&[u8]; 2]) -> [u8; 16] {
+    use xxhash_rust::xxh3;
+    let seed = xxh3::xxh3_64(identity.as_bytes());
     let digest = match rest {
-        [] => xxhash_rust::xxh3::xxh3_128(json),
+        [] => xxh3::xxh3_128_with_seed(json, seed),
         _ => {
-            let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+            let mut hasher = xxh3::Xxh3::with_seed(seed);
             hasher.update(json);
             hasher.update(rest);
             hasher.digest128()
@@ -408,22 +409,30 @@ mod tests {
         );
     }
 
-    /// An event's digest is the XXH3-128 of its bytes wherever its JSON is cut in two (the
-    /// streaming hasher buffers 256 bytes: cuts on both sides of that, in a long event).
+    /// An event's digest is the XXH3-128 of its JSON seeded with the XXH3-64 of its identity,
+    /// wherever the JSON is cut in two (the streaming hasher buffers 256 bytes: cuts on both
+    /// sides of that, in a long event).
     #[test]
-    fn an_event_digest_is_the_xxh3_128_of_its_bytes_however_cut() {
+    fn an_event_digest_is_the_xxh3_128_of_its_identity_and_bytes_however_cut() {
         assert_eq!(
-            content_digest([b"", b""]),
-            0x99aa_06d3_0147_98d8_6001_c324_468d_497f_u128.to_be_bytes()
+            xxhash_rust::xxh3::xxh3_128(b""),
+            0x99aa_06d3_0147_98d8_6001_c324_468d_497f,
+            "the XXH3 reference vector"
         );
         let json: Vec<u8> = (0..1000u32).map(|i| b'a' + (i % 26) as u8).collect();
-        let whole = content_digest([&json, b""]);
-        assert_eq!(whole, xxhash_rust::xxh3::xxh3_128(&json).to_be_bytes());
+        let whole = event_digest("m1", [&json, b""]);
+        let seed = xxhash_rust::xxh3::xxh3_64(b"m1");
+        let expected = xxhash_rust::xxh3::xxh3_128_with_seed(&json, seed);
+        assert_eq!(whole, expected.to_be_bytes());
         for cut in [0, 1, 17, 255, 256, 257, 999, 1000] {
             let (json, rest) = json.split_at(cut);
-            assert_eq!(content_digest([json, rest]), whole, "cut at {cut}");
+            assert_eq!(event_digest("m1", [json, rest]), whole, "cut at {cut}");
         }
-        assert_ne!(content_digest([&json[1..], b""]), whole);
+        assert_ne!(event_digest("m1", [&json[1..], b""]), whole);
+        assert_ne!(
+            event_digest("m", [b"1{}", b""]),
+            event_digest("m1", [b"{}", b""])
+        );
     }
 
     #[test]
@@ -453,7 +462,8 @@ mod tests {
     }
 
     /// The payload ids are the UUIDv5 of the client-side ID, the source, and each event's
-    /// identity and the XXH3-128 of its JSON, NUL-separated.
+    /// XXH3-128 of its JSON seeded with the XXH3-64 of its identity (NUL after the client-side
+    /// ID and after the source).
     #[test]
     fn payload_ids_are_uuid_v5() {
         type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
@@ -471,11 +481,10 @@ mod tests {
             let mut name = client_side_id.as_bytes().to_vec();
             name.push(0);
             name.extend_from_slice(source.as_bytes());
+            name.push(0);
             for (identity, json) in events {
-                name.push(0);
-                name.extend_from_slice(identity.as_bytes());
-                name.push(0);
-                let digest = xxhash_rust::xxh3::xxh3_128(json.as_bytes());
+                let seed = xxhash_rust::xxh3::xxh3_64(identity.as_bytes());
+                let digest = xxhash_rust::xxh3::xxh3_128_with_seed(json.as_bytes(), seed);
                 name.extend_from_slice(&digest.to_be_bytes());
             }
             let expected = Uuid::new_v5(&PAYLOAD_ID_NAMESPACE, &name);
