@@ -557,9 +557,9 @@ impl<'r, 'o> Reader<'r, 'o> {
             self.string()?;
             return Some("");
         }
-        let quoted = self.raw.get(start..end)?;
         self.at = end;
-        quoted.get(1..quoted.len() - 1)
+        // Inside the quotes (`string_end` found both).
+        self.raw.get(start + 1..end - 1)
     }
 
     fn array(&mut self, depth: usize) -> Option<()> {
@@ -594,9 +594,8 @@ impl<'r, 'o> Reader<'r, 'o> {
     fn string(&mut self) -> Option<()> {
         let start = self.at;
         let (end, escaped) = self.string_end()?;
-        let quoted = self.raw.get(start..end)?;
         if escaped {
-            let text: String = serde_json::from_str(quoted).ok()?;
+            let text: String = serde_json::from_str(self.raw.get(start..end)?).ok()?;
             if self.copying() {
                 let mut written = String::with_capacity(text.len() + 2);
                 super::write_str(&mut written, &text);
