@@ -42,8 +42,25 @@ pub(crate) fn copy_object(
 }
 
 /// [`copy_object`] for the object at byte `at` of `raw` (after whitespace), held in `depth`
-/// containers; also returns where it ends.
+/// containers; also returns where it ends. Its text is its copy where [`verbatim_object`] says
+/// so (compact JSON, as Segment's libraries send); else it is copied member by member.
 fn copy_object_at(
+    raw: &str,
+    at: usize,
+    depth: usize,
+    wanted: &[Box<str>],
+    out: &mut String,
+) -> Option<(Map<String, Value>, usize)> {
+    if let Some((found, end)) = verbatim_object(raw, at, depth, wanted) {
+        out.push_str(raw.get(at..end)?);
+        return Some((found, end));
+    }
+    copy_members_at(raw, at, depth, wanted, out)
+}
+
+/// [`copy_object_at`] member by member: whitespace left out, strings and numbers written again
+/// where `serde_json` writes them otherwise.
+fn copy_members_at(
     raw: &str,
     at: usize,
     depth: usize,
@@ -71,6 +88,180 @@ fn copy_object_at(
             None
         }
     }
+}
+
+/// Whether the object at byte `at` of `raw`, held in `depth` containers, is text that
+/// `serde_json` writes as it is for the value it parses: no whitespace, no escape, no repeated
+/// key (at most [`LINEAR_KEYS`] keys per object), only numbers it prints as they are, and no
+/// deeper than it reads. Then returns the values of its top-level members named in `wanted`
+/// (built) and where it ends; else `None`. One loop, as [`Reader::skip_value`] reads: the
+/// common case of [`copy_object_at`] at the cost of checking the text.
+fn verbatim_object(
+    raw: &str,
+    at: usize,
+    depth: usize,
+    wanted: &[Box<str>],
+) -> Option<(Map<String, Value>, usize)> {
+    let bytes = raw.as_bytes();
+    if bytes.get(at) != Some(&b'{') {
+        return None;
+    }
+    let mut at = at;
+    let mut verbatim = Verbatim {
+        raw,
+        wanted,
+        found: Map::new(),
+        keys: Vec::new(),
+        bases: Vec::new(),
+        wanted_value: None,
+    };
+    // Bit 0 is the innermost open container: set for an object, clear for an array.
+    let mut objects: u128 = 0;
+    let mut open = 0;
+    loop {
+        // A value.
+        match *bytes.get(at)? {
+            opening @ (b'{' | b'[') => {
+                if depth + open >= MAX_DEPTH {
+                    return None;
+                }
+                at += 1;
+                let object = opening == b'{';
+                if bytes.get(at) == Some(if object { &b'}' } else { &b']' }) {
+                    at += 1;
+                } else {
+                    objects = objects << 1 | u128::from(object);
+                    open += 1;
+                    if object {
+                        verbatim.bases.push(verbatim.keys.len());
+                        at = verbatim.key(at, open)?;
+                    }
+                    continue;
+                }
+            }
+            b'"' => at = verbatim_string(bytes, at)?,
+            b't' => at = verbatim_literal(bytes, at, b"true")?,
+            b'f' => at = verbatim_literal(bytes, at, b"false")?,
+            b'n' => at = verbatim_literal(bytes, at, b"null")?,
+            b'-' | b'0'..=b'9' => at = verbatim_number(raw, at)?,
+            _ => return None,
+        }
+        // After a value: the containers it ends, up to where the next value starts.
+        loop {
+            if open == 0 {
+                return Some((verbatim.found, at));
+            }
+            if open == 1 {
+                if let Some((key, start)) = verbatim.wanted_value.take() {
+                    let value = build(raw.get(start..at)?)?;
+                    verbatim.found.insert(key.to_string(), value);
+                }
+            }
+            let object = objects & 1 == 1;
+            match *bytes.get(at)? {
+                b',' => {
+                    at += 1;
+                    if object {
+                        at = verbatim.key(at, open)?;
+                    }
+                    break;
+                }
+                b'}' if object => {
+                    let base = verbatim.bases.pop()?;
+                    verbatim.keys.truncate(base);
+                }
+                b']' if !object => {}
+                _ => return None,
+            }
+            at += 1;
+            objects >>= 1;
+            open -= 1;
+        }
+    }
+}
+
+/// What [`verbatim_object`] keeps while it reads.
+struct Verbatim<'r, 'w> {
+    raw: &'r str,
+    wanted: &'w [Box<str>],
+    found: Map<String, Value>,
+    /// The keys of the open objects, each with its [`key_tag`].
+    keys: Vec<(u64, &'r str)>,
+    /// Where each open object's keys start in `keys`.
+    bases: Vec<usize>,
+    /// A wanted top-level member whose value is being read: its key, where its value starts.
+    wanted_value: Option<(&'r str, usize)>,
+}
+
+impl<'r> Verbatim<'r, '_> {
+    /// Reads the key at `at` and its colon, in an object `open` containers deep: `None` for a
+    /// key with an escape, a repeated key, or an object with too many keys.
+    fn key(&mut self, at: usize, open: usize) -> Option<usize> {
+        let end = verbatim_string(self.raw.as_bytes(), at)?;
+        let key = self.raw.get(at + 1..end - 1)?;
+        if self.raw.as_bytes().get(end) != Some(&b':') {
+            return None;
+        }
+        let tag = key_tag(key);
+        let base = *self.bases.last()?;
+        let met = self.keys.get(base..)?;
+        if met.len() >= LINEAR_KEYS
+            || met
+                .iter()
+                .any(|(other, text)| *other == tag && *text == key)
+        {
+            return None;
+        }
+        self.keys.push((tag, key));
+        if open == 1 && self.wanted.iter().any(|name| **name == *key) {
+            self.wanted_value = Some((key, end + 1));
+        }
+        Some(end + 1)
+    }
+}
+
+/// Where the string at `at` ends (past its closing quote) when it has no escape and no
+/// control character.
+fn verbatim_string(bytes: &[u8], at: usize) -> Option<usize> {
+    if bytes.get(at) != Some(&b'"') {
+        return None;
+    }
+    let mut at = at + 1;
+    loop {
+        at += plain_run(bytes.get(at..)?);
+        match *bytes.get(at)? {
+            b'"' => return Some(at + 1),
+            b'\\' | 0x00..=0x1f => return None,
+            _ => at += 1,
+        }
+    }
+}
+
+/// Where `word` ends when it is at `at`.
+fn verbatim_literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
+    let end = at + word.len();
+    (bytes.get(at..end)? == word).then_some(end)
+}
+
+/// Where the number at `at` ends when `serde_json` prints it as it is: a plain integer of at
+/// most 18 digits, or a decimal [`printed_as_it_is`].
+fn verbatim_number(raw: &str, at: usize) -> Option<usize> {
+    let length = (raw.as_bytes().get(at..)?.iter())
+        .take_while(|byte| matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+        .count();
+    let token = raw.get(at..at + length)?;
+    let digits = token.strip_prefix('-').unwrap_or(token);
+    (plain_integer(token) || printed_as_it_is(digits)).then_some(at + length)
+}
+
+/// Whether `token` is an integer of 1 to 18 digits (never out of range), with no leading zero
+/// and not `-0`: `serde_json` prints it as it is.
+fn plain_integer(token: &str) -> bool {
+    let digits = token.strip_prefix('-').unwrap_or(token);
+    (1..=18).contains(&digits.len())
+        && digits.bytes().all(|byte| byte.is_ascii_digit())
+        && (digits.len() == 1 || !digits.starts_with('0'))
+        && token != "-0"
 }
 
 /// The members of a JSON object's text, read one at a time: each value skipped, built, or (an
@@ -662,12 +853,7 @@ impl<'r, 'o> Reader<'r, 'o> {
         let end = start + length;
         let token = self.raw.get(start..end)?;
         let digits = token.strip_prefix('-').unwrap_or(token);
-        let plain = !digits.is_empty()
-            && digits.len() <= 18
-            && digits.bytes().all(|byte| byte.is_ascii_digit())
-            && (digits.len() == 1 || !digits.starts_with('0'))
-            && token != "-0";
-        if !plain && !printed_as_it_is(digits) {
+        if !plain_integer(token) && !printed_as_it_is(digits) {
             let Value::Number(number) = serde_json::from_str(token).ok()? else {
                 return None;
             };
@@ -719,18 +905,11 @@ fn build(text: &str) -> Option<Value> {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
         "null" => Value::Null,
-        _ => {
-            let digits = text.strip_prefix('-').unwrap_or(text);
-            let plain = (1..=18).contains(&digits.len())
-                && digits.bytes().all(|byte| byte.is_ascii_digit())
-                && (digits.len() == 1 || !digits.starts_with('0'))
-                && text != "-0";
-            match (plain, digits.len() == text.len()) {
-                (true, true) => Value::from(digits.parse::<u64>().ok()?),
-                (true, false) => Value::from(text.parse::<i64>().ok()?),
-                (false, _) => return serde_json::from_str(text).ok(),
-            }
-        }
+        _ => match (plain_integer(text), text.starts_with('-')) {
+            (true, false) => Value::from(text.parse::<u64>().ok()?),
+            (true, true) => Value::from(text.parse::<i64>().ok()?),
+            (false, _) => return serde_json::from_str(text).ok(),
+        },
     };
     Some(value)
 }
@@ -761,6 +940,67 @@ fn plain_run(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where the object is compact JSON that serde_json writes as it is, its text is its copy,
+    /// the same as copying it member by member; anything else is copied member by member.
+    #[test]
+    fn objects_copied_as_they_are_are_the_member_by_member_copies() {
+        let wanted: Vec<Box<str>> = vec!["revenue".into(), "n".into()];
+        let many_keys = |count: usize| {
+            let members: Vec<String> = (0..count).map(|i| format!("\"k{i}\":{i}")).collect();
+            format!("{{{}}}", members.join(","))
+        };
+        let nested = |levels: usize| format!("{}1{}", "{\"a\":".repeat(levels), "}".repeat(levels));
+        let verbatim = [
+            r#"{}"#.to_string(),
+            r#"{"revenue":25,"currency":"USD","products":[{"price":5.99,"sku":"a"},{"n":-3}],"t":true,"f":false,"z":null,"e":{},"a":[]}"#.to_string(),
+            "{\"n\":{\"n\":1},\"s\":\"é 😀 \u{7f}\",\"x\":[[[]]],\"d\":0.0001,\"i\":-999999999999999999}".to_string(),
+            r#"{"product_a":1,"product_b":2}"#.to_string(),
+            many_keys(LINEAR_KEYS),
+            nested(MAX_DEPTH),
+        ];
+        let member_by_member = [
+            r#"{ "a":1}"#.to_string(),
+            "{\"a\":\n1}".to_string(),
+            r#"{"a":"\n"}"#.to_string(),
+            r#"{"a\u0062":1}"#.to_string(),
+            r#"{"a":1,"a":2}"#.to_string(),
+            r#"{"a":{"b":1,"b":2}}"#.to_string(),
+            r#"{"a":2.50}"#.to_string(),
+            r#"{"a":1e2}"#.to_string(),
+            r#"{"a":-0}"#.to_string(),
+            r#"{"a":1234567890123456789}"#.to_string(),
+            many_keys(LINEAR_KEYS + 1),
+            nested(MAX_DEPTH + 1),
+            r#"{"a":tru}"#.to_string(),
+            r#"{"a":1,}"#.to_string(),
+            r#"{"a":[1,]}"#.to_string(),
+            r#"{"a":1]"#.to_string(),
+            r#"{"a"1}"#.to_string(),
+        ];
+        for (raw, as_it_is) in verbatim
+            .iter()
+            .map(|raw| (raw, true))
+            .chain(member_by_member.iter().map(|raw| (raw, false)))
+        {
+            let fast = verbatim_object(raw, 0, 0, &wanted);
+            assert_eq!(fast.is_some(), as_it_is, "{raw}");
+            let mut out = String::new();
+            let slow = copy_members_at(raw, 0, 0, &wanted, &mut out);
+            if let Some((found, end)) = fast {
+                assert_eq!(Some((found, end)), slow, "{raw}");
+                assert_eq!(out, raw[..end], "{raw}");
+                assert_eq!(end, raw.len(), "{raw}");
+            }
+        }
+        // A wanted member is built from its text, at the top level only.
+        let (found, _) = verbatim_object(&verbatim[1], 0, 0, &wanted).unwrap();
+        assert_eq!(Value::Object(found), serde_json::json!({"revenue": 25}));
+        let (found, _) = verbatim_object(&verbatim[2], 0, 0, &wanted).unwrap();
+        assert_eq!(Value::Object(found), serde_json::json!({"n": {"n": 1}}));
+        // Held in containers already: the depth counts.
+        assert!(verbatim_object(&nested(MAX_DEPTH), 0, 1, &wanted).is_none());
+    }
 
     /// Decimals copied as they are print so through serde_json; the ones around them that do
     /// not are refused (and go through serde_json).
