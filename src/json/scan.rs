@@ -111,8 +111,9 @@ fn verbatim_object(
         raw,
         wanted,
         found: Map::new(),
-        keys: Vec::new(),
-        bases: Vec::new(),
+        // Room for the keys of a typical event's `properties`, which are copied.
+        keys: Vec::with_capacity(32),
+        bases: Vec::with_capacity(8),
         wanted_value: None,
     };
     // Bit 0 is the innermost open container: set for an object, clear for an array.
@@ -523,10 +524,15 @@ impl<'r> KeysMet<'r> {
 fn key_tag(key: &str) -> u64 {
     let bytes = key.as_bytes();
     let mut prefix = [0; 8];
-    for (slot, byte) in prefix.iter_mut().zip(bytes.iter().take(7)) {
-        *slot = *byte;
+    match bytes.get(..8) {
+        Some(first) => prefix.copy_from_slice(first),
+        None => {
+            for (slot, byte) in prefix.iter_mut().zip(bytes) {
+                *slot = *byte;
+            }
+        }
     }
-    u64::from_le_bytes(prefix) ^ (bytes.len() as u64) << 56
+    (u64::from_le_bytes(prefix) & 0x00ff_ffff_ffff_ffff) ^ (bytes.len() as u64) << 56
 }
 
 /// JSON text read from `at`, copied to `out` when there is one (else only checked).
