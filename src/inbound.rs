@@ -733,9 +733,6 @@ fn scan_array(
     inherit: &[&str],
     received: &mut ReceivedEvents,
 ) -> Option<Vec<(usize, Option<u8>)>> {
-    if matches!(reading.fields, FieldsRead::All) {
-        return None;
-    }
     let body = items.text();
     let copying = matches!(reading.properties, PropertiesRead::Copied(_));
     if copying {

@@ -901,23 +901,126 @@ fn printed_as_it_is(digits: &str) -> bool {
         && significant <= 15
 }
 
-/// The value of `text`, one JSON value that [`Reader::value`] read (checked): the commonest
-/// (an empty object or array, a literal, a plain integer of at most 18 digits) built here, the
-/// rest by `serde_json`. The same value either way (tests compare them).
+/// The value of `text`, one JSON value that [`Reader::value`] read (checked), built as
+/// `serde_json` builds it (a repeated key: the last value, in the first one's place), without
+/// its deserializer: strings without escapes are copied, numbers it prints as they are parsed
+/// here, and only strings with escapes and other numbers go through `serde_json`. `None` for
+/// text that is not one such value. Tests and the inbound fuzzer compare it with `serde_json`.
 fn build(text: &str) -> Option<Value> {
-    let value = match text {
-        "{}" => Value::Object(Map::new()),
-        "[]" => Value::Array(Vec::new()),
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "null" => Value::Null,
-        _ => match (plain_integer(text), text.starts_with('-')) {
-            (true, false) => Value::from(text.parse::<u64>().ok()?),
-            (true, true) => Value::from(text.parse::<i64>().ok()?),
-            (false, _) => return serde_json::from_str(text).ok(),
-        },
+    let mut builder = Builder {
+        reader: Reader::new(text),
     };
-    Some(value)
+    let value = builder.value()?;
+    builder.reader.skip_whitespace();
+    (builder.reader.at == text.len()).then_some(value)
+}
+
+/// Builds values from checked text (see [`build`]); recursion is bounded by the check, which
+/// refuses text nested deeper than [`MAX_DEPTH`].
+struct Builder<'r> {
+    reader: Reader<'r, 'static>,
+}
+
+impl Builder<'_> {
+    fn value(&mut self) -> Option<Value> {
+        let reader = &mut self.reader;
+        reader.skip_whitespace();
+        let start = reader.at;
+        let value = match reader.peek()? {
+            b'{' => {
+                reader.at += 1;
+                let mut object = Map::new();
+                if !self.closes(b'}')? {
+                    loop {
+                        self.reader.skip_whitespace();
+                        let key = self.string()?;
+                        self.reader.consume(b':')?;
+                        let value = self.value()?;
+                        object.insert(key, value);
+                        if self.ends(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                Value::Object(object)
+            }
+            b'[' => {
+                reader.at += 1;
+                let mut items = Vec::new();
+                if !self.closes(b']')? {
+                    loop {
+                        items.push(self.value()?);
+                        if self.ends(b']')? {
+                            break;
+                        }
+                    }
+                }
+                Value::Array(items)
+            }
+            b'"' => Value::String(self.string()?),
+            b't' => {
+                reader.literal("true")?;
+                Value::Bool(true)
+            }
+            b'f' => {
+                reader.literal("false")?;
+                Value::Bool(false)
+            }
+            b'n' => {
+                reader.literal("null")?;
+                Value::Null
+            }
+            _ => {
+                let length = (reader.bytes.get(start..)?.iter())
+                    .take_while(|byte| {
+                        matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    })
+                    .count();
+                let token = reader.raw.get(start..start + length)?;
+                reader.at = start + length;
+                let digits = token.strip_prefix('-').unwrap_or(token);
+                match (plain_integer(token), token.starts_with('-')) {
+                    (true, false) => Value::from(token.parse::<u64>().ok()?),
+                    (true, true) => Value::from(token.parse::<i64>().ok()?),
+                    // Correctly rounded, as serde_json parses it.
+                    _ if printed_as_it_is(digits) => Value::from(token.parse::<f64>().ok()?),
+                    _ => serde_json::from_str(token).ok()?,
+                }
+            }
+        };
+        Some(value)
+    }
+
+    /// Whether the container just opened closes at once (with `closing`), reading it if so.
+    fn closes(&mut self, closing: u8) -> Option<bool> {
+        self.reader.skip_whitespace();
+        let closes = self.reader.peek()? == closing;
+        self.reader.at += usize::from(closes);
+        Some(closes)
+    }
+
+    /// After a member or an item: whether its container ends (with `closing`) rather than goes
+    /// on (with a comma), reading either.
+    fn ends(&mut self, closing: u8) -> Option<bool> {
+        self.reader.skip_whitespace();
+        let next = self.reader.peek()?;
+        if next != closing && next != b',' {
+            return None;
+        }
+        self.reader.at += 1;
+        Some(next == closing)
+    }
+
+    /// The string at the reader, decoded.
+    fn string(&mut self) -> Option<String> {
+        let start = self.reader.at;
+        let (end, escaped) = self.reader.string_end()?;
+        self.reader.at = end;
+        match escaped {
+            false => self.reader.raw.get(start + 1..end - 1).map(str::to_string),
+            true => serde_json::from_str(self.reader.raw.get(start..end)?).ok(),
+        }
+    }
 }
 
 /// How many bytes at the start of `bytes` are neither `"`, `\\` nor a control character:
@@ -1110,6 +1213,14 @@ mod tests {
             "\"s\"",
             "{\"a\":1}",
             "[1]",
+            " { \"a\" : [ 1 , 2.5 , -0.5, 1e2, 2.50, \"x\\ny\" ] , \"b\" : { } , \"a\" : null } ",
+            "{\"k\\u0065y\":{\"n\":[true,false,null,{}]},\"é😀\":\"\\ud83d\\ude00\"}",
+            "[[[[1]]],{\"x\":[]}, \"\"]",
+            "{\"a\":1,\"b\":2,\"a\":3}",
+            "{\"a\":1,}",
+            "[1,]",
+            "{\"a\" 1}",
+            "[1] 2",
             "-",
             "",
         ];
@@ -1117,6 +1228,9 @@ mod tests {
             let serde = serde_json::from_str::<Value>(text).ok();
             let ours = build(text);
             assert_eq!(ours, serde, "{text}");
+            // In order too (maps compare without it).
+            let written = |value: &Option<Value>| value.as_ref().map(Value::to_string);
+            assert_eq!(written(&ours), written(&serde), "{text}");
             if let (Some(Value::Number(ours)), Some(Value::Number(serde))) = (&ours, &serde) {
                 assert_eq!(
                     (ours.is_u64(), ours.is_i64()),
