@@ -1050,6 +1050,25 @@ fn plain_run(bytes: &[u8]) -> usize {
 mod tests {
     use super::*;
 
+    /// A key's tag is its length and first seven bytes: equal keys, and keys that differ only
+    /// past their seventh byte, share it; others do not (repeats are looked for among those).
+    #[test]
+    fn a_key_tag_is_its_length_and_first_seven_bytes() {
+        let ab = u64::from_le_bytes([b'a', b'b', 0, 0, 0, 0, 0, 0]) ^ 2 << 56;
+        assert_eq!(key_tag("ab"), ab);
+        assert_eq!(key_tag("product_a"), key_tag("product_b"));
+        assert_eq!(key_tag("abcdefgh"), key_tag("abcdefgX"));
+        for (one, other) in [
+            ("abc", "abd"),
+            ("abc", "abcd"),
+            ("a", "a\0"),
+            ("", "\0"),
+            ("abcdefg", "abcdefgh"),
+        ] {
+            assert_ne!(key_tag(one), key_tag(other), "{one:?} {other:?}");
+        }
+    }
+
     /// Where the object is compact JSON that serde_json writes as it is, its text is its copy,
     /// the same as copying it member by member; anything else is copied member by member.
     #[test]
