@@ -141,9 +141,9 @@ fn verbatim_object(
                 }
             }
             b'"' => at = verbatim_string(bytes, at)?,
-            b't' => at = verbatim_literal(bytes, at, b"true")?,
-            b'f' => at = verbatim_literal(bytes, at, b"false")?,
-            b'n' => at = verbatim_literal(bytes, at, b"null")?,
+            b't' => at = literal_end(bytes, at, b"true")?,
+            b'f' => at = literal_end(bytes, at, b"false")?,
+            b'n' => at = literal_end(bytes, at, b"null")?,
             b'-' | b'0'..=b'9' => at = verbatim_number(raw, at)?,
             _ => return None,
         }
@@ -206,11 +206,7 @@ impl<'r> Verbatim<'r, '_> {
         let tag = key_tag(key);
         let base = *self.bases.last()?;
         let met = self.keys.get(base..)?;
-        if met.len() >= LINEAR_KEYS
-            || met
-                .iter()
-                .any(|(other, text)| *other == tag && *text == key)
-        {
+        if met.len() >= LINEAR_KEYS || met_already(met, tag, key) {
             return None;
         }
         self.keys.push((tag, key));
@@ -221,38 +217,59 @@ impl<'r> Verbatim<'r, '_> {
     }
 }
 
-/// Where the string at `at` ends (past its closing quote) when it has no escape and no
-/// control character.
+/// Where the string at `at` ends (past its closing quote) when it has no escape.
 fn verbatim_string(bytes: &[u8], at: usize) -> Option<usize> {
+    let (end, escaped) = string_end(bytes, at)?;
+    (!escaped).then_some(end)
+}
+
+/// Where the number at `at` ends when `serde_json` prints it as it is ([`number_as_it_is`]).
+fn verbatim_number(raw: &str, at: usize) -> Option<usize> {
+    let end = number_end(raw.as_bytes(), at);
+    number_as_it_is(raw.get(at..end)?).then_some(end)
+}
+
+/// Where the string at `at` ends (past its closing quote), and whether it has an escape.
+/// A control character inside it is refused, as JSON refuses it.
+fn string_end(bytes: &[u8], at: usize) -> Option<(usize, bool)> {
     if bytes.get(at) != Some(&b'"') {
         return None;
     }
     let mut at = at + 1;
+    let mut escaped = false;
     loop {
         at += plain_run(bytes.get(at..)?);
         match *bytes.get(at)? {
-            b'"' => return Some(at + 1),
-            b'\\' | 0x00..=0x1f => return None,
+            b'"' => return Some((at + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                at += 2;
+            }
+            0x00..=0x1f => return None,
             _ => at += 1,
         }
     }
 }
 
 /// Where `word` ends when it is at `at`.
-fn verbatim_literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
+fn literal_end(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
     let end = at + word.len();
     (bytes.get(at..end)? == word).then_some(end)
 }
 
-/// Where the number at `at` ends when `serde_json` prints it as it is: a plain integer of at
-/// most 18 digits, or a decimal [`printed_as_it_is`].
-fn verbatim_number(raw: &str, at: usize) -> Option<usize> {
-    let length = (raw.as_bytes().get(at..)?.iter())
+/// Where the number token at `at` ends: its digits, signs, point and exponent, checked by
+/// whoever reads it.
+fn number_end(bytes: &[u8], at: usize) -> usize {
+    let length = (bytes.get(at..).unwrap_or_default().iter())
         .take_while(|byte| matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
         .count();
-    let token = raw.get(at..at + length)?;
-    let digits = token.strip_prefix('-').unwrap_or(token);
-    (plain_integer(token) || printed_as_it_is(digits)).then_some(at + length)
+    at + length
+}
+
+/// Whether `serde_json` prints the number `token` as it is: a [`plain_integer`] or a decimal
+/// [`printed_as_it_is`].
+fn number_as_it_is(token: &str) -> bool {
+    plain_integer(token) || printed_as_it_is(token.strip_prefix('-').unwrap_or(token))
 }
 
 /// Whether `token` is an integer of 1 to 18 digits (never out of range), with no leading zero
@@ -495,10 +512,7 @@ impl<'r> KeysMet<'r> {
         if self.count < LINEAR_KEYS {
             let tag = key_tag(key);
             let (met, rest) = self.first.split_at_mut(self.count);
-            if met
-                .iter()
-                .any(|(other, text)| *other == tag && *text == key)
-            {
+            if met_already(met, tag, key) {
                 return None;
             }
             *rest.first_mut()? = (tag, key);
@@ -517,6 +531,12 @@ impl<'r> KeysMet<'r> {
         self.all.sort_unstable();
         self.all.windows(2).any(|pair| pair.first() == pair.get(1))
     }
+}
+
+/// Whether `key`, whose [`key_tag`] is `tag`, is one of the keys `met`.
+fn met_already(met: &[(u64, &str)], tag: u64, key: &str) -> bool {
+    met.iter()
+        .any(|(other, text)| *other == tag && *text == key)
 }
 
 /// A key's length and first seven bytes: equal for equal keys, and for different keys mostly
@@ -805,31 +825,11 @@ impl<'r, 'o> Reader<'r, 'o> {
     /// Where the string at `at` ends (past its closing quote), and whether it has an escape.
     /// A control character inside it is refused, as JSON refuses it.
     fn string_end(&self) -> Option<(usize, bool)> {
-        if self.peek() != Some(b'"') {
-            return None;
-        }
-        let mut at = self.at + 1;
-        let mut escaped = false;
-        loop {
-            at += plain_run(self.bytes.get(at..)?);
-            match *self.bytes.get(at)? {
-                b'"' => return Some((at + 1, escaped)),
-                b'\\' => {
-                    escaped = true;
-                    at += 2;
-                }
-                0x00..=0x1f => return None,
-                _ => at += 1,
-            }
-        }
+        string_end(self.bytes, self.at)
     }
 
     fn literal(&mut self, word: &str) -> Option<()> {
-        let end = self.at + word.len();
-        if self.raw.get(self.at..end)? != word {
-            return None;
-        }
-        self.at = end;
+        self.at = literal_end(self.bytes, self.at, word.as_bytes())?;
         Some(())
     }
 
@@ -850,16 +850,9 @@ impl<'r, 'o> Reader<'r, 'o> {
             self.at = end;
             return Some(());
         }
-        let length = self
-            .bytes
-            .get(start..)?
-            .iter()
-            .take_while(|byte| matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-            .count();
-        let end = start + length;
+        let end = number_end(self.bytes, start);
         let token = self.raw.get(start..end)?;
-        let digits = token.strip_prefix('-').unwrap_or(token);
-        if !plain_integer(token) && !printed_as_it_is(digits) {
+        if !number_as_it_is(token) {
             let Value::Number(number) = serde_json::from_str(token).ok()? else {
                 return None;
             };
@@ -971,13 +964,8 @@ impl Builder<'_> {
                 Value::Null
             }
             _ => {
-                let length = (reader.bytes.get(start..)?.iter())
-                    .take_while(|byte| {
-                        matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-                    })
-                    .count();
-                let token = reader.raw.get(start..start + length)?;
-                reader.at = start + length;
+                reader.at = number_end(reader.bytes, start);
+                let token = reader.raw.get(start..reader.at)?;
                 let digits = token.strip_prefix('-').unwrap_or(token);
                 match (plain_integer(token), token.starts_with('-')) {
                     (true, false) => Value::from(token.parse::<u64>().ok()?),
