@@ -259,6 +259,80 @@ impl<T> Page<T> {
     }
 }
 
+/// Reads a list page by page, for the CLI and the Worker alike, which send the requests: the
+/// URL to read next, the items read so far, and when the list is complete (a page without
+/// `_links.next`, or one linking back to a page already read, which would loop). A `next` off
+/// the API base's origin is refused ([`Page::next_url`]), and so is reading more than
+/// `max_pages` pages.
+#[derive(Debug)]
+pub struct PageWalk<'b, T> {
+    base: &'b ApiBase,
+    /// The URLs read or being read, in order.
+    asked: Vec<String>,
+    items: Vec<T>,
+    max_pages: usize,
+}
+
+/// Why a list was not read to its end ([`PageWalk`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// A `_links.next` that is not followed.
+    #[error(transparent)]
+    Link(#[from] ProjectError),
+    /// The list has more pages than may be read.
+    #[error("more than {0} pages")]
+    TooManyPages(usize),
+}
+
+impl<'b, T> PageWalk<'b, T> {
+    /// A walk of the list at `path` under `base`, reading at most `max_pages` pages, and the
+    /// first URL to read (none when `max_pages` is 0).
+    pub fn start(
+        base: &'b ApiBase,
+        path: &str,
+        max_pages: usize,
+    ) -> Result<(Self, String), PageError> {
+        if max_pages == 0 {
+            return Err(PageError::TooManyPages(0));
+        }
+        let url = base.url(path);
+        let walk = PageWalk {
+            base,
+            asked: vec![url.clone()],
+            items: Vec::new(),
+            max_pages,
+        };
+        Ok((walk, url))
+    }
+
+    /// Takes the page read from the last URL given: the next URL to read, or `None` when the
+    /// list is complete.
+    pub fn take(&mut self, page: Page<T>) -> Result<Option<String>, PageError> {
+        let next = page.next_url(self.base)?;
+        self.items.extend(page.items);
+        match next {
+            Some(next) if !self.asked.contains(&next) => {
+                if self.asked.len() >= self.max_pages {
+                    return Err(PageError::TooManyPages(self.max_pages));
+                }
+                self.asked.push(next.clone());
+                Ok(Some(next))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// How many pages have been asked for.
+    pub fn pages(&self) -> usize {
+        self.asked.len()
+    }
+
+    /// The items of every page taken, in order.
+    pub fn into_items(self) -> Vec<T> {
+        self.items
+    }
+}
+
 /// An environment. Its SDK key (`apiKey`) and mobile key (`mobileKey`) are secrets and are not
 /// fields here: they are never read, so never written anywhere.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -429,6 +503,14 @@ pub enum ApiError {
         what: String,
         /// Why.
         error: ProjectError,
+    },
+    /// A list with more pages than are read ([`MAX_PAGES`]).
+    #[error("reading {what}: more than {pages} pages; the list was not read to its end")]
+    TooManyPages {
+        /// What was read.
+        what: String,
+        /// The most pages read.
+        pages: usize,
     },
     /// No answer.
     #[error("could not reach LaunchDarkly at {base} reading {what}: {detail}")]
@@ -1172,6 +1254,63 @@ mod tests {
         assert_eq!(last.next_url(&api), Ok(None));
         let bare: Page<Value> = serde_json::from_value(json!({})).unwrap();
         assert_eq!(bare.next_url(&api), Ok(None));
+    }
+
+    /// A list is read page by page until a page without `next` or with a `next` already read;
+    /// at most `max_pages` pages; a foreign `next` is refused.
+    #[test]
+    fn lists_are_walked_page_by_page_within_their_limit() {
+        let api = base("http://127.0.0.1:8080");
+        let page = |items: Value, next: Option<&str>| -> Page<Value> {
+            let links = next.map_or(json!({}), |href| json!({"next": {"href": href}}));
+            serde_json::from_value(json!({"items": items, "_links": links})).unwrap()
+        };
+        let (mut walk, first) = PageWalk::start(&api, "/api/v2/metrics/p", 3).unwrap();
+        assert_eq!(first, "http://127.0.0.1:8080/api/v2/metrics/p");
+        assert_eq!(walk.pages(), 1);
+        let second = walk.take(page(json!([1, 2]), Some("/api/v2/metrics/p?offset=2")));
+        assert_eq!(
+            second,
+            Ok(Some(
+                "http://127.0.0.1:8080/api/v2/metrics/p?offset=2".into()
+            ))
+        );
+        assert_eq!(walk.pages(), 2);
+        // The last page: no `next`.
+        assert_eq!(walk.take(page(json!([3]), None)), Ok(None));
+        assert_eq!(walk.into_items(), [json!(1), json!(2), json!(3)]);
+
+        // A `next` back to a page already read ends the list.
+        let (mut walk, _) = PageWalk::start(&api, "/a", 3).unwrap();
+        assert_eq!(
+            walk.take(page(json!([1]), Some("/b"))),
+            Ok(Some("http://127.0.0.1:8080/b".into()))
+        );
+        assert_eq!(walk.take(page(json!([2]), Some("/a"))), Ok(None));
+        assert_eq!(walk.into_items(), [json!(1), json!(2)]);
+
+        // Exactly `max_pages` pages are read; a further `next` is refused.
+        let (mut walk, _) = PageWalk::<Value>::start(&api, "/a", 2).unwrap();
+        assert!(walk.take(page(json!([1]), Some("/b"))).unwrap().is_some());
+        assert_eq!(
+            walk.take(page(json!([2]), Some("/c"))),
+            Err(PageError::TooManyPages(2))
+        );
+        let (mut walk, _) = PageWalk::<Value>::start(&api, "/a", 2).unwrap();
+        assert!(walk.take(page(json!([1]), Some("/b"))).unwrap().is_some());
+        assert_eq!(walk.take(page(json!([2]), None)), Ok(None));
+        assert_eq!(walk.pages(), 2);
+        assert_eq!(
+            PageWalk::<Value>::start(&api, "/a", 0).map(|(_, url)| url),
+            Err(PageError::TooManyPages(0))
+        );
+
+        // A foreign `next` is not followed.
+        let (mut walk, _) = PageWalk::<Value>::start(&api, "/a", 3).unwrap();
+        assert!(matches!(
+            walk.take(page(json!([]), Some("https://evil.example/x"))),
+            Err(PageError::Link(ProjectError::ForeignLink(_)))
+        ));
     }
 
     #[test]

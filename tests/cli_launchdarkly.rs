@@ -256,6 +256,30 @@ fn pull_prints_a_destination_per_environment_with_the_custom_metrics() {
         .all(|r| r.authorization.as_deref() == Some(TOKEN)));
 }
 
+/// A list longer than the CLI reads (1,000 pages) is not taken for the whole list: `pull` fails
+/// and says so, rather than writing a catalogue without the metrics past it.
+#[test]
+fn pull_refuses_a_list_longer_than_it_reads() {
+    let mut long = project();
+    long.page_size = 1;
+    long.metrics = (0..=1000)
+        .map(|i| {
+            json!({"key": format!("m{i}"), "name": "M", "kind": "custom", "eventKey": "E",
+                        "isNumeric": false, "randomizationUnits": ["user"], "_links": {}})
+        })
+        .collect();
+    let standin = StandIn::start(long, Vec::new());
+    let output = pull(&standin, &[]);
+    assert!(!output.status.success(), "{}", stdout(&output));
+    let error = stderr(&output);
+    assert!(error.contains("more than 1000 pages"), "{error}");
+    assert_no_secrets(&output);
+    let metric_pages = (standin.requests().iter())
+        .filter(|r| r.path.starts_with("/api/v2/metrics/"))
+        .count();
+    assert_eq!(metric_pages, 1000);
+}
+
 #[test]
 fn pull_writes_the_events_host_given_or_the_api_bases() {
     let standin = StandIn::start(project(), Vec::new());

@@ -13,7 +13,8 @@ use crate::config::refreshed::{
 };
 use crate::launchdarkly::USER_AGENT;
 use crate::launchdarkly_project::{
-    environments_path, metrics_path, ApiError, Environment, Metric, Page, RateLimitHeaders, Reading,
+    environments_path, metrics_path, ApiError, Environment, Metric, Page, PageError, PageWalk,
+    RateLimitHeaders, Reading,
 };
 use js_sys::Object;
 use serde::de::DeserializeOwned;
@@ -305,8 +306,8 @@ async fn fetch_project(
     Ok((environments, metrics))
 }
 
-/// Every item of a list: `GET path`, then each `_links.next` (on the API base's origin only)
-/// until there is none, counting the pages read into `pages`.
+/// Every item of a list, page by page ([`PageWalk`]), counting the pages read into `pages`:
+/// one refresh reads at most [`MAX_PAGES`] pages in all (a Worker's subrequests are limited).
 async fn get_all<T: DeserializeOwned>(
     settings: &RefreshSettings,
     token: &str,
@@ -314,31 +315,25 @@ async fn get_all<T: DeserializeOwned>(
     reading: &Reading,
     pages: &mut usize,
 ) -> Result<Vec<T>, RefreshError> {
-    let base = &settings.api_base;
-    let mut url = base.url(path);
-    let mut seen = vec![url.clone()];
-    let mut items = Vec::new();
-    loop {
-        if *pages >= MAX_PAGES {
-            return Err(RefreshError::TooManyPages {
-                what: reading.what.clone(),
-                pages: MAX_PAGES,
-            });
-        }
-        *pages += 1;
-        let page: Page<T> = get_page(settings, token, &url, reading).await?;
-        let next = page.next_url(base).map_err(|error| ApiError::Link {
+    let walked = |error| match error {
+        PageError::Link(error) => RefreshError::Api(ApiError::Link {
             what: reading.what.clone(),
             error,
-        })?;
-        items.extend(page.items);
-        match next {
-            // A link back to a page already read would loop: the list is complete.
-            Some(next) if !seen.contains(&next) => {
-                seen.push(next.clone());
-                url = next;
-            }
-            _ => return Ok(items),
+        }),
+        PageError::TooManyPages(_) => RefreshError::TooManyPages {
+            what: reading.what.clone(),
+            pages: MAX_PAGES,
+        },
+    };
+    let before = *pages;
+    let left = MAX_PAGES.saturating_sub(before);
+    let (mut walk, mut url) = PageWalk::start(&settings.api_base, path, left).map_err(walked)?;
+    loop {
+        let page: Result<Page<T>, ApiError> = get_page(settings, token, &url, reading).await;
+        *pages = before + walk.pages();
+        match walk.take(page?).map_err(walked)? {
+            Some(next) => url = next,
+            None => return Ok(walk.into_items()),
         }
     }
 }

@@ -280,6 +280,18 @@ test('a next link to another host is not followed, so the token goes nowhere els
   assert.match((await stored()).last_error, /outside http:\/\/127\.0\.0\.1:\d+: not followed/);
 });
 
+test('a refresh reads at most 40 pages in all (a Worker\'s subrequests are limited), and keeps the last good copy', async () => {
+  const before = await stored();
+  // Environments on 2 pages, then 80 metrics on 40 more.
+  api.metrics = Array.from({ length: 80 }, (_, i) => ({ key: `m${i}`, kind: 'custom', eventKey: `E${i}` }));
+  await scheduled();
+  assert.equal(api.requests.length, 40);
+  assert.equal(api.requests.at(-1).url, '/api/v2/metrics/default?limit=2&offset=74');
+  const after = await stored();
+  assert.deepEqual(after.catalogue, before.catalogue);
+  assert.match(after.last_error, /reading the metrics of project "default": more than 40 pages in all/);
+});
+
 test('a refresh that succeeds again replaces the copy and clears the error', async () => {
   api.metrics = [...api.metrics, { key: 'trials', name: 'Trials', kind: 'custom', eventKey: 'Trial Started' }];
   await scheduled();

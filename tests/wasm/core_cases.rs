@@ -88,3 +88,23 @@ fn a_custom_mapping_runs_in_wasm() {
     assert_eq!(body[0]["key"], "Signed Up:pro");
     assert_eq!(body[0]["metricValue"], 2);
 }
+
+/// JSON strings are scanned eight bytes at a time (`json::scan::plain_run`): in wasm too,
+/// wherever a quote, a backslash, a control character or UTF-8 falls in those words, events
+/// are read as serde_json reads them, and a raw control character is refused.
+#[wasm_bindgen_test]
+fn strings_read_in_wasm_are_the_ones_serde_json_reads() {
+    for length in 0..40 {
+        for special in ["\\\"", "\\\\", "\\n", "\\u0001", "é", "\u{7f}", "😀", " "] {
+            let text = format!("{}{special}{}", "a".repeat(length), "z".repeat(length % 17));
+            let body = format!(r#"[{{"type":"track","event":"{text}","k{text}":"{text}"}}]"#);
+            let events = inbound::parse_events(body.as_bytes()).expect("JSON");
+            let expected: Vec<Value> = serde_json::from_str(&body).expect("JSON");
+            assert_eq!(events, expected, "{body}");
+        }
+        for control in ['\u{0}', '\u{1}', '\n', '\u{1f}'] {
+            let body = format!(r#"[{{"event":"{}{control}b"}}]"#, "a".repeat(length));
+            assert!(inbound::parse_events(body.as_bytes()).is_err(), "{length} {control:?}");
+        }
+    }
+}

@@ -4,7 +4,7 @@
 //! (`segment_ld_bridge::launchdarkly_project`); this module only moves bytes.
 
 use segment_ld_bridge::launchdarkly_project::{
-    ApiBase, ApiError, Page, RateLimitHeaders, Reading, MAX_PAGES,
+    ApiBase, ApiError, Page, PageError, PageWalk, RateLimitHeaders, Reading, MAX_PAGES,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -163,32 +163,30 @@ impl Rest {
         Self::parse(&answer, reading)
     }
 
-    /// Every item of a list: `GET path`, then each `_links.next` until there is none.
+    /// Every item of a list, page by page ([`PageWalk`]): at most [`MAX_PAGES`] pages.
     pub fn get_all<T: DeserializeOwned>(
         &self,
         path: &str,
         reading: &Reading,
     ) -> Result<Vec<T>, ApiError> {
-        let mut items = Vec::new();
-        let mut url = self.base.url(path);
-        let mut seen = vec![url.clone()];
-        for _ in 0..MAX_PAGES {
-            let page: Page<T> = self.get(&url, reading)?;
-            let next = page.next_url(&self.base).map_err(|error| ApiError::Link {
+        let walked = |error| match error {
+            PageError::Link(error) => ApiError::Link {
                 what: reading.what.clone(),
                 error,
-            })?;
-            items.extend(page.items);
-            match next {
-                // A link back to a page already read would loop: the list is complete.
-                Some(next) if !seen.contains(&next) => {
-                    seen.push(next.clone());
-                    url = next;
-                }
-                _ => return Ok(items),
+            },
+            PageError::TooManyPages(pages) => ApiError::TooManyPages {
+                what: reading.what.clone(),
+                pages,
+            },
+        };
+        let (mut walk, mut url) = PageWalk::start(&self.base, path, MAX_PAGES).map_err(walked)?;
+        loop {
+            let page: Page<T> = self.get(&url, reading)?;
+            match walk.take(page).map_err(walked)? {
+                Some(next) => url = next,
+                None => return Ok(walk.into_items()),
             }
         }
-        Ok(items)
     }
 }
 
