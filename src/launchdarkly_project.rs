@@ -679,14 +679,19 @@ pub struct Catalogue {
 impl Catalogue {
     /// The distinct event keys of the metrics, in order of first appearance.
     pub fn event_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = Vec::new();
-        for metric in &self.metrics {
-            if !keys.contains(&metric.event_key) {
-                keys.push(metric.event_key.clone());
-            }
-        }
-        keys
+        distinct_event_keys(&self.metrics)
     }
+}
+
+/// The distinct event keys of `metrics`, in order of first appearance.
+pub fn distinct_event_keys(metrics: &[MetricDefinition]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for metric in metrics {
+        if !keys.contains(&metric.event_key) {
+            keys.push(metric.event_key.clone());
+        }
+    }
+    keys
 }
 
 /// The catalogue of `metrics`: the custom metrics with an event key; pageview and click metrics

@@ -17,8 +17,8 @@
 
 use super::{BridgeConfig, CatalogueSource, ConfigProblem, MetricCatalogue, UnknownKeyPolicy};
 use crate::launchdarkly_project::{
-    metrics_to_catalogue, pulled_at, ApiBase, ApiError, Environment, LeftOut, Metric,
-    MetricDefinition, Reading, API_BASE_US, TOKEN_VAR,
+    distinct_event_keys, metrics_to_catalogue, pulled_at, ApiBase, ApiError, Environment, LeftOut,
+    Metric, MetricDefinition, Reading, API_BASE_US, TOKEN_VAR,
 };
 use serde::{Deserialize, Serialize};
 
@@ -245,13 +245,7 @@ pub struct FetchedCatalogue {
 impl FetchedCatalogue {
     /// The distinct event keys of the metrics, in order of first appearance.
     pub fn event_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = Vec::new();
-        for metric in &self.metrics {
-            if !keys.contains(&metric.event_key) {
-                keys.push(metric.event_key.clone());
-            }
-        }
-        keys
+        distinct_event_keys(&self.metrics)
     }
 
     /// The key of the environment whose client-side ID is `client_side_id`.
