@@ -284,6 +284,17 @@ pub enum PageError {
     TooManyPages(usize),
 }
 
+impl PageError {
+    /// The error reading `what`.
+    pub fn reading(self, what: &str) -> ApiError {
+        let what = what.to_string();
+        match self {
+            PageError::Link(error) => ApiError::Link { what, error },
+            PageError::TooManyPages(pages) => ApiError::TooManyPages { what, pages },
+        }
+    }
+}
+
 impl<'b, T> PageWalk<'b, T> {
     /// A walk of the list at `path` under `base`, reading at most `max_pages` pages, and the
     /// first URL to read (none when `max_pages` is 0).

@@ -315,15 +315,13 @@ async fn get_all<T: DeserializeOwned>(
     reading: &Reading,
     pages: &mut usize,
 ) -> Result<Vec<T>, RefreshError> {
+    // Over the budget: the refresh's own error, which counts both lists.
     let walked = |error| match error {
-        PageError::Link(error) => RefreshError::Api(ApiError::Link {
-            what: reading.what.clone(),
-            error,
-        }),
         PageError::TooManyPages(_) => RefreshError::TooManyPages {
             what: reading.what.clone(),
             pages: MAX_PAGES,
         },
+        error => RefreshError::Api(error.reading(&reading.what)),
     };
     let before = *pages;
     let left = MAX_PAGES.saturating_sub(before);

@@ -169,16 +169,7 @@ impl Rest {
         path: &str,
         reading: &Reading,
     ) -> Result<Vec<T>, ApiError> {
-        let walked = |error| match error {
-            PageError::Link(error) => ApiError::Link {
-                what: reading.what.clone(),
-                error,
-            },
-            PageError::TooManyPages(pages) => ApiError::TooManyPages {
-                what: reading.what.clone(),
-                pages,
-            },
-        };
+        let walked = |error: PageError| error.reading(&reading.what);
         let (mut walk, mut url) = PageWalk::start(&self.base, path, MAX_PAGES).map_err(walked)?;
         loop {
             let page: Page<T> = self.get(&url, reading)?;
