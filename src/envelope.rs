@@ -225,6 +225,7 @@ impl ConsentCheck {
 pub fn category_preferences<'e>(event: impl Into<EventRef<'e>>) -> Option<&'e Map<String, Value>> {
     (event.into())
         .get("context")?
+        .as_value()?
         .get("consent")?
         .get("categoryPreferences")?
         .as_object()

@@ -1,7 +1,10 @@
 //! How Segment data arrives, checked before anything else: the size limits Segment enforces,
 //! Segment's webhook signatures (`X-Signature`), and the HTTP Tracking API (`/v1/track`, …).
 
-use crate::segment::{field_position, set_field, EventRef, FieldsRead, PropertiesRead};
+use crate::json::Member;
+use crate::segment::{
+    field_position, set_field, EventRef, FieldsRead, PropertiesRead, StoredField,
+};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
@@ -132,7 +135,8 @@ pub struct ReceivedEvents {
     /// [`ReceivedEvents::event`].
     pub inherited: Map<String, Value>,
     /// The events' `properties` copied as JSON text ([`PropertiesRead::Copied`]), one after
-    /// the other: see [`ReceivedEvents::copied_properties`].
+    /// the other (see [`ReceivedEvents::copied_properties`]), and the characters of the
+    /// strings that [`ReadEvent::Fields`] events hold as [`StoredField::Text`].
     pub copies: String,
     /// Where event `i`'s copy lies in [`copies`](Self::copies), by position (empty when
     /// nothing is copied).
@@ -163,7 +167,7 @@ impl ReceivedEvents {
     pub fn event(&self, index: usize) -> Option<EventRef<'_>> {
         let event = match self.events.get(index)? {
             ReadEvent::Value(value) => EventRef::from(value),
-            ReadEvent::Fields(values) => EventRef::fields(&self.names, values),
+            ReadEvent::Fields(values) => EventRef::fields(&self.names, values, &self.copies),
         };
         Some(event.inheriting(&self.inherited))
     }
@@ -183,26 +187,33 @@ impl ReceivedEvents {
         (self.events.iter())
             .map(|event| match event {
                 ReadEvent::Value(value) => value.clone(),
-                ReadEvent::Fields(values) => fields_value(&self.names, values),
+                ReadEvent::Fields(values) => fields_value(&self.names, values, &self.copies),
             })
             .collect()
     }
 
     /// [`ReceivedEvents::values`], taking the events.
     pub fn into_values(self) -> Vec<Value> {
-        let ReceivedEvents { events, names, .. } = self;
+        let ReceivedEvents {
+            events,
+            names,
+            copies,
+            ..
+        } = self;
         (events.into_iter())
             .map(|event| match event {
                 ReadEvent::Value(value) => value,
-                ReadEvent::Fields(values) => fields_value(&names, &values),
+                ReadEvent::Fields(values) => fields_value(&names, &values, &copies),
             })
             .collect()
     }
 }
 
 /// An event read as fields (see [`ReadEvent::Fields`]) as one JSON value.
-fn fields_value(names: &[Box<str>], values: &[(u16, Value)]) -> Value {
-    EventRef::fields(names, values).to_value().into_owned()
+fn fields_value(names: &[Box<str>], values: &[(u16, StoredField)], text: &str) -> Value {
+    EventRef::fields(names, values, text)
+        .to_value()
+        .into_owned()
 }
 
 /// One event as read.
@@ -212,9 +223,11 @@ pub enum ReadEvent {
     Value(Value),
     /// The fields of an event object that the configuration reads, in the text's order, each
     /// the index of its name in [`ReceivedEvents::names`] with its value: no map is built (nor
-    /// its keys allocated and hashed). Read so when the configuration's mappings all read events
-    /// by reference ([`PropertiesRead::Copied`]), which never need the event as one value.
-    Fields(Vec<(u16, Value)>),
+    /// its keys allocated and hashed), and strings without escapes are kept as characters in
+    /// [`ReceivedEvents::copies`] (no `String` each). Read so when the configuration's mappings
+    /// all read events by reference ([`PropertiesRead::Copied`]), which never need the event as
+    /// one value.
+    Fields(Vec<(u16, StoredField)>),
 }
 
 impl Default for ReadEvent {
@@ -232,14 +245,17 @@ impl ReadEvent {
     }
 
     /// Removes the field `name` of an event object, as `serde_json::Map::remove` does (the
-    /// last field takes its place).
-    fn remove(&mut self, name: &str, names: &[Box<str>]) -> Option<Value> {
+    /// last field takes its place); `text` holds the characters of [`StoredField::Text`] ones.
+    fn remove(&mut self, name: &str, names: &[Box<str>], text: &str) -> Option<Value> {
         match self {
             ReadEvent::Value(Value::Object(object)) => object.remove(name),
             ReadEvent::Value(_) => None,
             ReadEvent::Fields(values) => {
                 let at = field_position(names, values, name)?;
-                Some(values.swap_remove(at).1)
+                match values.swap_remove(at).1 {
+                    StoredField::Value(value) => Some(value),
+                    StoredField::Text(range) => text.get(range).map(|s| Value::String(s.into())),
+                }
             }
         }
     }
@@ -264,7 +280,7 @@ impl ReadEvent {
                     }
                 };
                 if let Ok(at) = u16::try_from(at) {
-                    set_field(values, at, value);
+                    set_field(values, at, StoredField::Value(value));
                 }
             }
         }
@@ -628,22 +644,34 @@ fn scan_members(
                     }
                     Some(looked_up) => {
                         copied = Some(start..copies.len());
-                        Some(Value::Object(looked_up))
+                        Some(StoredField::Value(Value::Object(looked_up)))
                     }
-                    None => members.value_within(within)?,
+                    None => members.value_within(within)?.map(StoredField::Value),
                 }
             }
-            _ => members.value_within(within)?,
+            // A string as its characters, appended to the copies.
+            _ if as_fields => match members.scalar_or_value_within(within)? {
+                Some(Member::Str(text)) => {
+                    let start = copies.len();
+                    copies.push_str(text);
+                    Some(StoredField::Text(start..copies.len()))
+                }
+                Some(Member::Value(value)) => Some(StoredField::Value(value)),
+                None => None,
+            },
+            _ => members.value_within(within)?.map(StoredField::Value),
         };
         let Some(value) = value else {
             continue;
         };
         // A repeated key: the last value, in the first one's place (as in a map).
-        match u16::try_from(at) {
-            Ok(at) if as_fields => set_field(&mut fields, at, value),
-            _ => {
+        match (u16::try_from(at), value) {
+            (Ok(at), value) if as_fields => set_field(&mut fields, at, value),
+            (_, StoredField::Value(value)) => {
                 object.insert(key.to_string(), value);
             }
+            // Only read as fields (`as_fields`, where every index fits).
+            (_, StoredField::Text(_)) => {}
         }
     }
     Some(ParsedEvent {
@@ -1140,9 +1168,14 @@ pub fn read_tracking_call(
             }
             let mut received = read_events(body, limits, fields, properties)?;
             let mut write_key = None;
-            let ReceivedEvents { events, names, .. } = &mut received;
+            let ReceivedEvents {
+                events,
+                names,
+                copies,
+                ..
+            } = &mut received;
             if let Some(event) = events.first_mut().filter(|event| event.is_object()) {
-                write_key = write_key_of(event.remove("writeKey", names));
+                write_key = write_key_of(event.remove("writeKey", names, copies));
                 event.insert("type", Value::String(kind.to_string()), names);
             }
             Ok(TrackingRequest {
@@ -1155,7 +1188,7 @@ pub fn read_tracking_call(
             let mut received = read_body(body, limits, &INHERITED_FIELDS, reading)?;
             let write_key = write_key_of(received.envelope.remove("writeKey"));
             for event in &mut received.events {
-                event.remove("writeKey", &received.names);
+                event.remove("writeKey", &received.names, &received.copies);
             }
             for field in INHERITED_FIELDS {
                 if let Some(value) = received.envelope.remove(field) {
@@ -1220,6 +1253,8 @@ pub fn strip_scheme<'h>(header: &'h str, scheme: &str) -> Option<&'h str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::segment::EventField;
+    use serde_json::json;
 
     fn only(fields: &[&str]) -> FieldsRead {
         FieldsRead::Only(fields.iter().map(|f| Box::from(*f)).collect())
@@ -1287,17 +1322,19 @@ mod tests {
                 scanned += 1;
                 let serde =
                     serde.unwrap_or_else(|| panic!("serde refuses what the scan reads: {raw}"));
-                let value = |event: &ParsedEvent| match &event.value {
+                let value = |event: &ParsedEvent, text: &str| match &event.value {
                     ReadEvent::Value(value) => value.clone(),
                     ReadEvent::Fields(values) => {
                         let names = match &fields {
                             FieldsRead::Only(names) => names.as_slice(),
                             FieldsRead::All => &[],
                         };
-                        EventRef::fields(names, values).to_value().into_owned()
+                        EventRef::fields(names, values, text)
+                            .to_value()
+                            .into_owned()
                     }
                 };
-                assert_eq!(value(&scan), value(&serde), "{raw}");
+                assert_eq!(value(&scan, &ours), value(&serde, &theirs), "{raw}");
                 assert_eq!(scan.present, serde.present, "{raw}");
                 let text = |event: &ParsedEvent, copies: &str| {
                     event.copied.clone().map(|range| copies[range].to_string())
@@ -1600,14 +1637,14 @@ mod tests {
             assert_eq!(ours.to_value(), theirs.to_value());
             assert_eq!(ours.get("writeKey"), None);
         }
-        assert_eq!(
-            as_fields.received.event(0).unwrap().get("context").unwrap()["ip"],
-            "1"
-        );
-        assert_eq!(
-            as_fields.received.event(1).unwrap().get("context").unwrap()["ip"],
-            "2"
-        );
+        let ip = |index| {
+            let event = as_fields.received.event(index).unwrap();
+            event.get("context").unwrap().as_value().unwrap()["ip"].clone()
+        };
+        assert_eq!((ip(0), ip(1)), (json!("1"), json!("2")));
+        // Strings are read as their characters, not built.
+        let event = as_fields.received.event(0).unwrap();
+        assert!(matches!(event.get("userId"), Some(EventField::Str("u"))));
     }
 
     #[test]

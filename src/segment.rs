@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// A Segment event as the pipeline reads it: a JSON value, or the top-level fields read from an
 /// event object's text (no map is built for them: see `inbound`), with the fields it inherits
@@ -18,11 +19,87 @@ pub struct EventRef<'e> {
 enum Read<'e> {
     Value(&'e Value),
     /// An object's fields, in the text's order: each the index of its name in `names`, and
-    /// its value.
+    /// its value (a string's characters kept in `text`).
     Fields {
         names: &'e [Box<str>],
-        values: &'e [(u16, Value)],
+        values: &'e [(u16, StoredField)],
+        text: &'e str,
     },
+}
+
+/// The value of a field of an event read as fields: built, or a string without escapes kept
+/// as its characters in text the event's reader holds (no `String` is allocated for it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoredField {
+    /// A JSON value.
+    Value(Value),
+    /// A string: its characters are these bytes of the reader's text.
+    Text(Range<usize>),
+}
+
+impl StoredField {
+    /// The field as [`EventRef::get`] reads it, its text in `text` (`None`: out of `text`).
+    fn read<'e>(&'e self, text: &'e str) -> Option<EventField<'e>> {
+        match self {
+            StoredField::Value(value) => Some(EventField::Value(value)),
+            StoredField::Text(range) => text.get(range.clone()).map(EventField::Str),
+        }
+    }
+}
+
+/// A top-level field of an event: a JSON value, or a string read without building a value.
+/// Two fields are equal when the JSON values they stand for are.
+#[derive(Clone, Copy, Debug)]
+pub enum EventField<'e> {
+    /// A JSON value.
+    Value(&'e Value),
+    /// A JSON string's characters.
+    Str(&'e str),
+}
+
+impl<'e> EventField<'e> {
+    /// The string, when the field is one.
+    pub fn as_str(self) -> Option<&'e str> {
+        match self {
+            EventField::Value(value) => value.as_str(),
+            EventField::Str(text) => Some(text),
+        }
+    }
+
+    /// The field as a JSON value, when it is held as one (a string read as characters is not).
+    pub fn as_value(self) -> Option<&'e Value> {
+        match self {
+            EventField::Value(value) => Some(value),
+            EventField::Str(_) => None,
+        }
+    }
+
+    /// The object, when the field is one.
+    pub fn as_object(self) -> Option<&'e Map<String, Value>> {
+        self.as_value()?.as_object()
+    }
+
+    /// Whether the field is `null`.
+    pub fn is_null(self) -> bool {
+        matches!(self, EventField::Value(Value::Null))
+    }
+
+    /// The field as one JSON value: borrowed when it is one, else built.
+    pub fn to_value(self) -> Cow<'e, Value> {
+        match self {
+            EventField::Value(value) => Cow::Borrowed(value),
+            EventField::Str(text) => Cow::Owned(Value::String(text.to_string())),
+        }
+    }
+}
+
+impl PartialEq for EventField<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (EventField::Value(a), EventField::Value(b)) => a == b,
+            (EventField::Str(a), other) | (other, EventField::Str(a)) => other.as_str() == Some(*a),
+        }
+    }
 }
 
 impl<'e> From<&'e Value> for EventRef<'e> {
@@ -35,10 +112,15 @@ impl<'e> From<&'e Value> for EventRef<'e> {
 }
 
 impl<'e> EventRef<'e> {
-    /// The object whose fields are `values`, each named by its index in `names`.
-    pub fn fields(names: &'e [Box<str>], values: &'e [(u16, Value)]) -> Self {
+    /// The object whose fields are `values`, each named by its index in `names`, the
+    /// characters of [`StoredField::Text`] ones in `text`.
+    pub fn fields(names: &'e [Box<str>], values: &'e [(u16, StoredField)], text: &'e str) -> Self {
         EventRef {
-            read: Read::Fields { names, values },
+            read: Read::Fields {
+                names,
+                values,
+                text,
+            },
             inherited: None,
         }
     }
@@ -84,14 +166,16 @@ impl<'e> EventRef<'e> {
     }
 
     /// A top-level field of an event object (`None` for a non-object).
-    pub fn get(&self, name: &str) -> Option<&'e Value> {
+    pub fn get(&self, name: &str) -> Option<EventField<'e>> {
         let own = match self.read {
-            Read::Value(value) => crate::json::get(value.as_object()?, name),
-            Read::Fields { names, values } => {
-                field_position(names, values, name).and_then(|at| Some(&values.get(at)?.1))
-            }
+            Read::Value(value) => crate::json::get(value.as_object()?, name).map(EventField::Value),
+            Read::Fields {
+                names,
+                values,
+                text,
+            } => field_position(names, values, name).and_then(|at| values.get(at)?.1.read(text)),
         };
-        own.or_else(|| crate::json::get(self.inherited?, name))
+        own.or_else(|| crate::json::get(self.inherited?, name).map(EventField::Value))
     }
 
     /// The event as one JSON value: borrowed when it is one already (and inherits nothing it
@@ -102,11 +186,17 @@ impl<'e> EventRef<'e> {
         }
         let mut object = match self.read {
             Read::Value(value) => value.as_object().cloned().unwrap_or_default(),
-            Read::Fields { names, values } => {
+            Read::Fields {
+                names,
+                values,
+                text,
+            } => {
                 let mut object = Map::with_capacity(values.len());
                 for (at, value) in values {
-                    if let Some(name) = names.get(usize::from(*at)) {
-                        object.insert(name.to_string(), value.clone());
+                    if let (Some(name), Some(value)) =
+                        (names.get(usize::from(*at)), value.read(text))
+                    {
+                        object.insert(name.to_string(), value.to_value().into_owned());
                     }
                 }
                 object
@@ -123,32 +213,60 @@ impl<'e> EventRef<'e> {
 /// in `names` and its value).
 pub(crate) fn field_position(
     names: &[Box<str>],
-    values: &[(u16, Value)],
+    values: &[(u16, StoredField)],
     name: &str,
 ) -> Option<usize> {
-    values.iter().position(|(at, _)| {
-        (names.get(usize::from(*at))).is_some_and(|known| crate::json::same_key(known, name))
-    })
+    // The name's index first (a name not read is no field), then that index among the values:
+    // one comparison of text per name, not per value.
+    let index = names
+        .iter()
+        .position(|known| crate::json::same_key(known, name))?;
+    let index = u16::try_from(index).ok()?;
+    values.iter().position(|(at, _)| *at == index)
 }
 
 /// Sets the field at index `at` of an event read as fields: in place when it is there (a
 /// repeated key keeps its first place, as in a map), else last.
-pub(crate) fn set_field(values: &mut Vec<(u16, Value)>, at: u16, value: Value) {
+pub(crate) fn set_field(values: &mut Vec<(u16, StoredField)>, at: u16, value: StoredField) {
     match values.iter_mut().find(|(known, _)| *known == at) {
         Some((_, slot)) => *slot = value,
         None => values.push((at, value)),
     }
 }
 
+/// An event object as the one-pass reader holds it read as fields: the names of its fields,
+/// their values in order (each string as its characters in the text), and that text. For tests
+/// that read an event both ways.
+#[cfg(test)]
+pub(crate) fn as_fields(
+    object: &Map<String, Value>,
+) -> (Vec<Box<str>>, Vec<(u16, StoredField)>, String) {
+    let names = object.keys().map(|key| Box::from(key.as_str())).collect();
+    let mut text = String::new();
+    let mut values = Vec::with_capacity(object.len());
+    for (at, value) in (0u16..).zip(object.values()) {
+        let stored = match value {
+            Value::String(characters) => {
+                let start = text.len();
+                text.push_str(characters);
+                StoredField::Text(start..text.len())
+            }
+            other => StoredField::Value(other.clone()),
+        };
+        values.push((at, stored));
+    }
+    (names, values, text)
+}
+
 /// The event's `type` (`track`, `page`, …), when it is a string.
 pub fn event_type<'e>(event: impl Into<EventRef<'e>>) -> Option<&'e str> {
-    event.into().get("type").and_then(Value::as_str)
+    event.into().get("type").and_then(EventField::as_str)
 }
 
 /// The event's `messageId`, when it is a non-empty string.
 pub fn message_id<'e>(event: impl Into<EventRef<'e>>) -> Option<&'e str> {
     (event.into().get("messageId"))
-        .and_then(Value::as_str)
+        .and_then(EventField::as_str)
         .filter(|id| !id.is_empty())
 }
 
@@ -279,19 +397,27 @@ mod tests {
         assert!(read.contains("context"));
     }
 
-    /// An event read as fields: `names` by index, the values in the text's order.
-    fn read_as_fields() -> (Vec<Box<str>>, Vec<(u16, Value)>) {
+    /// The text an event read as fields keeps its strings in.
+    const TEXT: &str = "xtrackOrder";
+
+    /// An event read as fields: `names` by index, the values in the text's order (`event` and
+    /// `type` as characters of [`TEXT`], the others built).
+    fn read_as_fields() -> (Vec<Box<str>>, Vec<(u16, StoredField)>) {
         let names = ["type", "userId", "context", "event"]
             .map(Box::from)
             .to_vec();
-        let values = vec![(3, json!("Order")), (0, json!("track")), (1, Value::Null)];
+        let values = vec![
+            (3, StoredField::Text(6..11)),
+            (0, StoredField::Text(1..6)),
+            (1, StoredField::Value(Value::Null)),
+        ];
         (names, values)
     }
 
     #[test]
     fn fields_read_the_same_as_the_value_they_stand_for() {
         let (names, values) = read_as_fields();
-        let fields = EventRef::fields(&names, &values);
+        let fields = EventRef::fields(&names, &values, TEXT);
         let value = json!({"event": "Order", "type": "track", "userId": null});
         let whole = EventRef::from(&value);
         for name in ["type", "userId", "context", "event", "properties"] {
@@ -312,9 +438,12 @@ mod tests {
         let (names, values) = read_as_fields();
         let inherited = json!({"context": {"ip": "1"}, "event": "Batch"});
         let inherited = inherited.as_object().unwrap();
-        let fields = EventRef::fields(&names, &values).inheriting(inherited);
-        assert_eq!(fields.get("context"), Some(&json!({"ip": "1"})));
-        assert_eq!(fields.get("event"), Some(&json!("Order")));
+        let fields = EventRef::fields(&names, &values, TEXT).inheriting(inherited);
+        assert_eq!(
+            fields.get("context"),
+            Some(EventField::Value(&json!({"ip": "1"})))
+        );
+        assert_eq!(fields.get("event"), Some(EventField::Str("Order")));
         assert_eq!(
             fields.to_value().into_owned(),
             json!({"event": "Order", "type": "track", "userId": null, "context": {"ip": "1"}})
@@ -327,13 +456,37 @@ mod tests {
         let complete = json!({"type": "track", "event": "E", "context": {}});
         let event = EventRef::from(&complete).inheriting(inherited);
         assert_eq!(event.as_value(), Some(&complete));
-        assert_eq!(event.get("context"), Some(&json!({})));
+        assert_eq!(event.get("context"), Some(EventField::Value(&json!({}))));
         // Nothing is inherited by an event that is not an object.
         let null = Value::Null;
         let event = EventRef::from(&null).inheriting(inherited);
         assert_eq!(event.non_object(), Some(&Value::Null));
         assert_eq!(event.get("context"), None);
         assert_eq!(event.to_value().into_owned(), Value::Null);
+    }
+
+    /// A string read as characters is the string value it stands for, and nothing else.
+    #[test]
+    fn a_field_read_as_characters_equals_the_string_it_stands_for() {
+        let string = json!("a");
+        let (text, value) = (EventField::Str("a"), EventField::Value(&string));
+        assert_eq!(text, value);
+        assert_eq!(value, text);
+        assert_eq!(text, EventField::Str("a"));
+        assert_ne!(text, EventField::Str("b"));
+        assert_ne!(text, EventField::Value(&json!("b")));
+        assert_ne!(EventField::Value(&json!(1)), EventField::Str("1"));
+        assert_eq!(text.as_str(), Some("a"));
+        assert_eq!(text.as_value(), None);
+        assert_eq!(text.to_value().into_owned(), string);
+        assert!(matches!(value.to_value(), Cow::Borrowed(_)));
+        assert!(!text.is_null() && EventField::Value(&Value::Null).is_null());
+        assert_eq!(EventField::Value(&json!({})).as_object(), Some(&Map::new()));
+        assert_eq!(text.as_object(), None);
+        // Characters out of the text are no field.
+        let outside = [(0, StoredField::Text(3..40))];
+        let names = [Box::from("type")];
+        assert_eq!(EventRef::fields(&names, &outside, TEXT).get("type"), None);
     }
 
     #[test]

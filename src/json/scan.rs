@@ -294,6 +294,14 @@ pub(crate) struct Members<'r> {
     first: bool,
 }
 
+/// A member's value as [`Members::scalar_or_value_within`] reads it.
+pub(crate) enum Member<'r> {
+    /// A string without escapes: its characters.
+    Str(&'r str),
+    /// Any other value, built.
+    Value(Value),
+}
+
 /// How many containers hold a member's value: the object, whose depth is counted from itself
 /// (as each event of a batch is read).
 const MEMBER_DEPTH: usize = 1;
@@ -363,6 +371,18 @@ impl<'r> Members<'r> {
     /// The current member's value, built when it ends by byte `within` of the text (else
     /// checked only: `Some(None)`).
     pub(crate) fn value_within(&mut self, within: usize) -> Option<Option<Value>> {
+        Some(
+            self.scalar_or_value_within(within)?
+                .map(|member| match member {
+                    Member::Str(text) => Value::String(text.to_string()),
+                    Member::Value(value) => value,
+                }),
+        )
+    }
+
+    /// [`Members::value_within`], but a string without escapes is its characters in the text,
+    /// not a value built.
+    pub(crate) fn scalar_or_value_within(&mut self, within: usize) -> Option<Option<Member<'r>>> {
         self.reader.skip_whitespace();
         let start = self.reader.at;
         if self.reader.peek() == Some(b'"') {
@@ -372,15 +392,14 @@ impl<'r> Members<'r> {
                 if end > within {
                     return Some(None);
                 }
-                let text = self.reader.raw.get(start + 1..end - 1)?;
-                return Some(Some(Value::String(text.to_string())));
+                return Some(Some(Member::Str(self.reader.raw.get(start + 1..end - 1)?)));
             }
         }
         self.reader.value(MEMBER_DEPTH)?;
         if self.reader.at > within {
             return Some(None);
         }
-        build(self.reader.raw.get(start..self.reader.at)?).map(Some)
+        build(self.reader.raw.get(start..self.reader.at)?).map(|value| Some(Member::Value(value)))
     }
 
     /// Copies the current member's value, an object, to the end of `out` as [`copy_object`]

@@ -223,7 +223,7 @@ pub fn js_truthy(value: &Value) -> bool {
 
 /// A pre-parsed `@path` argument: Segment's `path.replace('$.', '')`, then [`get`]. For callers
 /// that read values by reference rather than through a whole [`Mapping`].
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DirectivePath(path::PathSpec);
 
 impl DirectivePath {
@@ -238,7 +238,10 @@ impl DirectivePath {
     }
 
     /// [`DirectivePath::lookup`] from a Segment event (see [`path::PathSpec::lookup_event`]).
-    pub fn lookup_event<'a>(&self, event: crate::segment::EventRef<'a>) -> Option<&'a Value> {
+    pub fn lookup_event<'a>(
+        &self,
+        event: crate::segment::EventRef<'a>,
+    ) -> Option<crate::segment::EventField<'a>> {
         self.0.lookup_event(event)
     }
 

@@ -1,6 +1,6 @@
 //! Segment's path lookup (`packages/core/src/get.ts`): parsing a path once, walking it many times.
 
-use crate::segment::EventRef;
+use crate::segment::{EventField, EventRef};
 use serde_json::Value;
 
 /// One key of a parsed path, with the array index it denotes ([`crate::js::array_index`])
@@ -68,15 +68,20 @@ impl PathSpec {
     /// [`PathSpec::lookup`] from a Segment event: its first key is one of the event's fields
     /// (or of those it inherits). `None` for the whole event when it is not one JSON value (see
     /// [`EventRef::as_value`]).
-    pub(crate) fn lookup_event<'v>(&self, event: EventRef<'v>) -> Option<&'v Value> {
+    pub(crate) fn lookup_event<'v>(&self, event: EventRef<'v>) -> Option<EventField<'v>> {
         let (keys, first) = match self {
             PathSpec::Keys(keys) if event.is_object() => match keys.split_first() {
                 Some((first, rest)) => (rest, event.get(&first.name)?),
-                None => return event.as_value(),
+                None => return event.as_value().map(EventField::Value),
             },
-            _ => return self.lookup(Some(event.as_value()?)),
+            _ => return self.lookup(Some(event.as_value()?)).map(EventField::Value),
         };
-        walk(first, keys)
+        match first {
+            EventField::Value(value) => walk(value, keys).map(EventField::Value),
+            // As `walk` walks a string: an empty one is falsy (and the result), and no string
+            // has keys (`undefined`).
+            EventField::Str(text) => (keys.is_empty() || text.is_empty()).then_some(first),
+        }
     }
 }
 
@@ -153,12 +158,15 @@ mod tests {
             "properties.items[1]",
             "missing.x",
             "n.x",
+            "userId.x",
+            "userId.0",
         ];
         let inherited = json!({"context": {"ip": "1"}});
         let inherited = inherited.as_object().unwrap();
         let events = [
             json!({"userId": "u", "properties": {"items": [1, 2]}, "n": null}),
             json!({"userId": "u", "context": {"ip": "2"}}),
+            json!({"userId": "", "n": "x"}),
             json!(null),
             json!(7),
             json!("text"),
@@ -166,7 +174,7 @@ mod tests {
         let items = PathSpec::parse_directive_path("properties.items[1]");
         assert_eq!(
             items.lookup_event(EventRef::from(&events[0])),
-            Some(&json!(2))
+            Some(EventField::Value(&json!(2)))
         );
         for event in &events {
             for path in paths {
@@ -174,7 +182,7 @@ mod tests {
                 let from_value = EventRef::from(event);
                 assert_eq!(
                     spec.lookup_event(from_value),
-                    spec.lookup(Some(event)),
+                    spec.lookup(Some(event)).map(EventField::Value),
                     "{path} on {event}"
                 );
                 let inheriting = from_value.inheriting(inherited);
@@ -182,24 +190,21 @@ mod tests {
                 if !spec.is_root() || inheriting.as_value().is_some() {
                     assert_eq!(
                         spec.lookup_event(inheriting),
-                        spec.lookup(Some(&whole)),
+                        spec.lookup(Some(&whole)).map(EventField::Value),
                         "{path} on {event}, inheriting"
                     );
                 }
                 let Some(object) = event.as_object() else {
                     continue;
                 };
-                let names: Vec<Box<str>> =
-                    object.keys().map(|key| Box::from(key.as_str())).collect();
-                let values: Vec<(u16, Value)> = (object.values().cloned().enumerate())
-                    .map(|(at, value)| (u16::try_from(at).unwrap(), value))
-                    .collect();
-                let fields = EventRef::fields(&names, &values);
+                // Read as fields: strings as their characters (in `text`), the rest built.
+                let (names, values, text) = crate::segment::as_fields(object);
+                let fields = EventRef::fields(&names, &values, &text);
                 // The whole event is not one value when read as fields.
                 let expected = if spec.is_root() {
                     None
                 } else {
-                    spec.lookup(Some(event))
+                    spec.lookup(Some(event)).map(EventField::Value)
                 };
                 assert_eq!(
                     spec.lookup_event(fields),

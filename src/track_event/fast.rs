@@ -3,11 +3,10 @@
 //! instead of copied, which is most of the cost of mapping an event with large `properties`.
 //! Any other mapping goes through the full engine; both give the same result (tested).
 
-use super::MappedFields;
+use super::{MappedFields, MappedValue};
 use crate::mapping::{js_truthy, DirectivePath};
-use crate::segment::{EventRef, PropertiesRead};
+use crate::segment::{EventField, EventRef, PropertiesRead};
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 
 /// Where one field's value comes from.
 #[derive(Debug)]
@@ -21,6 +20,9 @@ enum Source {
         test: DirectivePath,
         then: Option<Box<Source>>,
         otherwise: Option<Box<Source>>,
+        /// Whether `then` is `test`'s path (the preset's `userId` and `revenue`): the value
+        /// tested is then the result, not looked up again.
+        then_is_test: bool,
     },
 }
 
@@ -61,10 +63,12 @@ impl Source {
             Some(value) if !js_truthy(value) => None,
             Some(value) => Some(Box::new(Self::new(value)?)),
         };
+        let then_is_test = matches!(then.as_deref(), Some(Source::Path(path)) if *path == test);
         Some(Source::IfExists {
             test,
             then,
             otherwise,
+            then_is_test,
         })
     }
 
@@ -84,6 +88,7 @@ impl Source {
                 test,
                 then,
                 otherwise,
+                ..
             } => {
                 Source::Path(test.clone()).properties_read(read);
                 for branch in [then, otherwise].into_iter().flatten() {
@@ -107,6 +112,7 @@ impl Source {
                 test,
                 then,
                 otherwise,
+                ..
             } => {
                 test.is_root()
                     || [then, otherwise]
@@ -118,18 +124,21 @@ impl Source {
     }
 
     /// The value, by reference; `None` is undefined.
-    fn read<'a>(&'a self, event: EventRef<'a>) -> Option<&'a Value> {
+    fn read<'a>(&'a self, event: EventRef<'a>) -> Option<EventField<'a>> {
         match self {
-            Source::Literal(value) => Some(value),
+            Source::Literal(value) => Some(EventField::Value(value)),
             Source::Path(path) => path.lookup_event(event),
             Source::IfExists {
                 test,
                 then,
                 otherwise,
+                then_is_test,
             } => {
-                let exists = test
-                    .lookup_event(event)
-                    .is_some_and(|value| !value.is_null());
+                let tested = test.lookup_event(event);
+                let exists = tested.is_some_and(|value| !value.is_null());
+                if exists && *then_is_test {
+                    return tested;
+                }
                 let branch = if exists { then } else { otherwise };
                 branch.as_ref()?.read(event)
             }
@@ -155,7 +164,7 @@ pub(crate) struct ObjectEntries<'a> {
 
 impl<'a> ObjectEntries<'a> {
     /// The defined entries, in the mapping's order.
-    pub(crate) fn iter(self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = (&'a str, EventField<'a>)> {
         (self.entries.iter())
             .filter_map(move |(key, source)| Some((key.as_str(), source.read(self.event)?)))
     }
@@ -249,11 +258,11 @@ impl FastMapping {
             match field {
                 Field::WholeProperties(source) => match copied_properties {
                     Some(text) => mapped.event_properties_copied = Some(text),
-                    None => mapped.event_properties = source.read(event).map(Cow::Borrowed),
+                    None => mapped.event_properties = source.read(event).map(MappedValue::from),
                 },
                 Field::Value(source) => {
                     if let Some(slot) = mapped.slot(name) {
-                        *slot = source.read(event).map(Cow::Borrowed);
+                        *slot = source.read(event).map(MappedValue::from);
                     }
                 }
                 // Only `additional_context_keys` is an object field.

@@ -14,7 +14,7 @@ pub use reads::mapping_fields_read;
 use crate::launchdarkly::{ContextKeys, CustomEvent, EventData, MappedObject};
 use crate::mapping::{Mapping, Tree, ValidationErrors};
 use crate::outcome::Reason;
-use crate::segment::{normalize_identity, EventRef, FieldsRead, PropertiesRead};
+use crate::segment::{normalize_identity, EventField, EventRef, FieldsRead, PropertiesRead};
 use crate::timestamp;
 use serde_json::{json, Map, Number, Value};
 use std::borrow::Cow;
@@ -363,7 +363,7 @@ impl TrackEventMapping {
                 }
                 (name, value) => {
                     if let Some(slot) = fields.slot(name) {
-                        *slot = Some(Cow::Owned(value.into_value()));
+                        *slot = Some(MappedValue::Owned(value.into_value()));
                     }
                 }
             });
@@ -380,10 +380,63 @@ impl TrackEventMapping {
         };
         for (name, value) in mapped {
             if let Some(slot) = fields.slot(&name) {
-                *slot = Some(Cow::Owned(value));
+                *slot = Some(MappedValue::Owned(value));
             }
         }
         to_custom_event(fields, received_at_ms, self.timestamp_window)
+    }
+}
+
+/// A mapped field's value: borrowed from the event (a value, or a string's characters), or
+/// built by the mapping engine.
+#[derive(Debug)]
+pub(crate) enum MappedValue<'a> {
+    Borrowed(&'a Value),
+    Str(&'a str),
+    Owned(Value),
+}
+
+impl<'a> From<EventField<'a>> for MappedValue<'a> {
+    fn from(field: EventField<'a>) -> Self {
+        match field {
+            EventField::Value(value) => MappedValue::Borrowed(value),
+            EventField::Str(text) => MappedValue::Str(text),
+        }
+    }
+}
+
+impl MappedValue<'_> {
+    /// The value as JSON (a string's characters are built into one).
+    fn to_value(&self) -> Cow<'_, Value> {
+        match self {
+            MappedValue::Borrowed(value) => Cow::Borrowed(value),
+            MappedValue::Owned(value) => Cow::Borrowed(value),
+            MappedValue::Str(text) => Cow::Owned(Value::String((*text).to_string())),
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            MappedValue::Borrowed(value) => value.as_str(),
+            MappedValue::Owned(value) => value.as_str(),
+            MappedValue::Str(text) => Some(text),
+        }
+    }
+
+    fn is_null(&self) -> bool {
+        matches!(
+            self,
+            MappedValue::Borrowed(Value::Null) | MappedValue::Owned(Value::Null)
+        )
+    }
+
+    /// How Segment's validator names its type ([`json_type_name`]).
+    fn type_name(&self) -> &'static str {
+        match self {
+            MappedValue::Borrowed(value) => json_type_name(value),
+            MappedValue::Owned(value) => json_type_name(value),
+            MappedValue::Str(_) => "a string",
+        }
     }
 }
 
@@ -391,27 +444,27 @@ impl TrackEventMapping {
 /// the mapping left undefined.
 #[derive(Debug, Default)]
 pub(crate) struct MappedFields<'a> {
-    pub(crate) context_kind: Option<Cow<'a, Value>>,
-    pub(crate) user_key: Option<Cow<'a, Value>>,
-    pub(crate) additional_context_keys: Option<Cow<'a, Value>>,
+    pub(crate) context_kind: Option<MappedValue<'a>>,
+    pub(crate) user_key: Option<MappedValue<'a>>,
+    pub(crate) additional_context_keys: Option<MappedValue<'a>>,
     /// `additional_context_keys` mapped as an object of values by the fast path (which leaves
     /// `additional_context_keys` itself unset).
     pub(crate) additional_context_entries: Option<fast::ObjectEntries<'a>>,
-    pub(crate) event_name: Option<Cow<'a, Value>>,
-    pub(crate) metric_value: Option<Cow<'a, Value>>,
-    pub(crate) event_properties: Option<Cow<'a, Value>>,
+    pub(crate) event_name: Option<MappedValue<'a>>,
+    pub(crate) metric_value: Option<MappedValue<'a>>,
+    pub(crate) event_properties: Option<MappedValue<'a>>,
     /// `event_properties` resolved to an object by the mapping engine (which then leaves
     /// `event_properties` itself unset).
     pub(crate) event_properties_object: Option<MappedObject<'a>>,
     /// `event_properties` as the event's `properties` copied as JSON text (see
     /// [`PropertiesRead::Copied`]; the fast path then leaves `event_properties` unset).
     pub(crate) event_properties_copied: Option<&'a str>,
-    pub(crate) timestamp: Option<Cow<'a, Value>>,
+    pub(crate) timestamp: Option<MappedValue<'a>>,
 }
 
 impl<'a> MappedFields<'a> {
     /// The slot of a Track Event field, by name.
-    pub(crate) fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, Value>>> {
+    pub(crate) fn slot(&mut self, name: &str) -> Option<&mut Option<MappedValue<'a>>> {
         Some(match name {
             "context_kind" => &mut self.context_kind,
             "user_key" => &mut self.user_key,
@@ -426,7 +479,7 @@ impl<'a> MappedFields<'a> {
 }
 
 /// Segment's `removeEmptyValues` at the root: `""` and `null` fields count as not mapped.
-fn present(field: Option<Cow<'_, Value>>) -> Option<Cow<'_, Value>> {
+fn present(field: Option<MappedValue<'_>>) -> Option<MappedValue<'_>> {
     field.filter(|value| !(value.is_null() || value.as_str() == Some("")))
 }
 
@@ -434,9 +487,8 @@ fn needs_identity_normalisation(event: EventRef<'_>) -> bool {
     ["userId", "anonymousId"]
         .iter()
         .any(|field| match event.get(field) {
-            Some(Value::Null) => true,
-            Some(Value::String(text)) => text.is_empty(),
-            _ => false,
+            Some(field) => field.is_null() || field.as_str() == Some(""),
+            None => false,
         })
 }
 
@@ -472,28 +524,28 @@ fn to_custom_event(
             &mut context_keys,
             entries
                 .iter()
-                .map(|(kind, key)| (Cow::Borrowed(kind), Cow::Borrowed(key))),
+                .map(|(kind, key)| (Cow::Borrowed(kind), MappedValue::from(key))),
         )?,
         None => match present(fields.additional_context_keys) {
             None => {}
-            Some(Cow::Borrowed(Value::Object(entries))) => additional_context_keys(
+            Some(MappedValue::Borrowed(Value::Object(entries))) => additional_context_keys(
                 &mut context_keys,
                 entries
                     .iter()
-                    .map(|(kind, key)| (Cow::Borrowed(kind.as_str()), Cow::Borrowed(key))),
+                    .map(|(kind, key)| (Cow::Borrowed(kind.as_str()), MappedValue::Borrowed(key))),
             )?,
-            Some(Cow::Owned(Value::Object(entries))) => additional_context_keys(
+            Some(MappedValue::Owned(Value::Object(entries))) => additional_context_keys(
                 &mut context_keys,
                 entries
                     .into_iter()
-                    .map(|(kind, key)| (Cow::Owned(kind), Cow::Owned(key))),
+                    .map(|(kind, key)| (Cow::Owned(kind), MappedValue::Owned(key))),
             )?,
             Some(other) => {
                 return Err(Rejection::new(
                     Reason::InvalidContextKey,
                     format!(
                         "Additional Context Keys must be an object but it was {}.",
-                        json_type_name(&other)
+                        other.type_name()
                     ),
                 ))
             }
@@ -502,7 +554,7 @@ fn to_custom_event(
     context_keys.insert(kind, context_key);
     let metric_value = match present(fields.metric_value) {
         None => None,
-        Some(value) => Some(metric_value(&value)?),
+        Some(value) => Some(metric_value(&value.to_value())?),
     };
     let data = match (
         fields.event_properties_copied,
@@ -512,10 +564,10 @@ fn to_custom_event(
         (Some(text), _, _) => EventData::Copied(Cow::Borrowed(text)),
         (None, Some(object), _) => EventData::Mapped(object),
         (None, None, None) => EventData::Object(Cow::Owned(Map::new())),
-        (None, None, Some(Cow::Borrowed(Value::Object(properties)))) => {
+        (None, None, Some(MappedValue::Borrowed(Value::Object(properties)))) => {
             EventData::Object(Cow::Borrowed(properties))
         }
-        (None, None, Some(Cow::Owned(Value::Object(properties)))) => {
+        (None, None, Some(MappedValue::Owned(Value::Object(properties)))) => {
             EventData::Object(Cow::Owned(properties))
         }
         (None, None, Some(value)) => {
@@ -523,12 +575,17 @@ fn to_custom_event(
                 Reason::InvalidEventProperties,
                 format!(
                     "Event Properties must be an object but it was {}.",
-                    json_type_name(&value)
+                    value.type_name()
                 ),
             ))
         }
     };
-    let creation_date = match timestamp::unix_millis(present(fields.timestamp).as_deref()) {
+    let timestamp_ms = match present(fields.timestamp) {
+        None => None,
+        Some(MappedValue::Str(text)) => timestamp::parse_iso8601_millis(text),
+        Some(value) => timestamp::unix_millis(Some(&value.to_value())),
+    };
+    let creation_date = match timestamp_ms {
         Some(ms) => window.check(ms, received_at_ms)?,
         None => received_at_ms,
     };
@@ -545,7 +602,7 @@ fn to_custom_event(
 /// A field that must be mapped, as a string: rejected with `missing` (code, message) when it is
 /// not, and as [`as_string`] rejects it (`invalid`: code, label) when it is no string.
 fn required_string<'a>(
-    field: Option<Cow<'a, Value>>,
+    field: Option<MappedValue<'a>>,
     missing: (Reason, &'static str),
     invalid: (Reason, &str),
 ) -> Result<Cow<'a, str>, Rejection> {
@@ -558,35 +615,35 @@ fn required_string<'a>(
 /// A field as a string, with Segment's coercion of numbers and booleans; else rejected with
 /// Segment's message (`Event Name must be a string but it was an object.`).
 fn as_string<'a>(
-    value: Cow<'a, Value>,
+    value: MappedValue<'a>,
     code: Reason,
     label: &str,
 ) -> Result<Cow<'a, str>, Rejection> {
     scalar_to_cow(value).map_err(|value| {
         Rejection::new(
             code,
-            format!(
-                "{label} must be a string but it was {}.",
-                json_type_name(&value)
-            ),
+            format!("{label} must be a string but it was {}.", value.type_name()),
         )
     })
 }
 
 /// [`scalar_to_string`], borrowing a string that is borrowed; the value back when it is not a
 /// scalar.
-fn scalar_to_cow(value: Cow<'_, Value>) -> Result<Cow<'_, str>, Cow<'_, Value>> {
+fn scalar_to_cow(value: MappedValue<'_>) -> Result<Cow<'_, str>, MappedValue<'_>> {
     match value {
-        Cow::Borrowed(Value::String(text)) => Ok(Cow::Borrowed(text)),
-        Cow::Owned(Value::String(text)) => Ok(Cow::Owned(text)),
-        other => scalar_to_string(&other).map(Cow::Owned).ok_or(other),
+        MappedValue::Borrowed(Value::String(text)) => Ok(Cow::Borrowed(text)),
+        MappedValue::Str(text) => Ok(Cow::Borrowed(text)),
+        MappedValue::Owned(Value::String(text)) => Ok(Cow::Owned(text)),
+        other => scalar_to_string(&other.to_value())
+            .map(Cow::Owned)
+            .ok_or(other),
     }
 }
 
 /// The context keys of `additional_context_keys` (kind → key), checked.
 fn additional_context_keys<'a>(
     keys: &mut ContextKeys<'a>,
-    entries: impl Iterator<Item = (Cow<'a, str>, Cow<'a, Value>)>,
+    entries: impl Iterator<Item = (Cow<'a, str>, MappedValue<'a>)>,
 ) -> Result<(), Rejection> {
     for (kind, value) in entries {
         if value.is_null() || value.as_str() == Some("") {
@@ -598,7 +655,7 @@ fn additional_context_keys<'a>(
                 Reason::InvalidContextKey,
                 format!(
                     "the additional context key {kind:?} must be a string but it was {}",
-                    json_type_name(&value)
+                    value.type_name()
                 ),
             )
         })?;
@@ -1045,12 +1102,9 @@ mod tests {
                 let Some(object) = event.as_object() else {
                     continue;
                 };
-                let names: Vec<Box<str>> =
-                    object.keys().map(|key| Box::from(key.as_str())).collect();
-                let values: Vec<(u16, Value)> = (object.values().cloned().enumerate().rev())
-                    .map(|(at, value)| (u16::try_from(at).unwrap(), value))
-                    .collect();
-                let fields = EventRef::fields(&names, &values);
+                let (names, mut values, text) = crate::segment::as_fields(object);
+                values.reverse();
+                let fields = EventRef::fields(&names, &values, &text);
                 assert_eq!(
                     fast.map_read_event(fields, None, RECEIVED),
                     expected,
@@ -1061,11 +1115,8 @@ mod tests {
                 if let Some(context) = rest.remove("context") {
                     inherited.insert("context".to_string(), context);
                 }
-                let names: Vec<Box<str>> = rest.keys().map(|key| Box::from(key.as_str())).collect();
-                let values: Vec<(u16, Value)> = (rest.values().cloned().enumerate())
-                    .map(|(at, value)| (u16::try_from(at).unwrap(), value))
-                    .collect();
-                let inheriting = EventRef::fields(&names, &values).inheriting(&inherited);
+                let (names, values, text) = crate::segment::as_fields(&rest);
+                let inheriting = EventRef::fields(&names, &values, &text).inheriting(&inherited);
                 assert_eq!(
                     fast.map_read_event(inheriting, None, RECEIVED),
                     engine.map_event(&inheriting.to_value(), RECEIVED),

@@ -3,13 +3,15 @@
 //! conversion itself applies ([`super::metric_value`], [`super::present`],
 //! [`crate::segment::normalize_identity`]), so the explanation cannot drift from the decision.
 
-use super::{metric_value, present, scalar_to_string, TrackEventMapping, FIELDS, REQUIRED_FIELDS};
+use super::{
+    metric_value, present, scalar_to_string, MappedValue, TrackEventMapping, FIELDS,
+    REQUIRED_FIELDS,
+};
 use crate::mapping::{js_truthy, Mapping, ValidationErrors};
 use crate::segment;
 use crate::timestamp;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 
 /// How deep [`describe`] follows a mapping before printing the rest as JSON.
 const MAX_DESCRIBE_DEPTH: usize = 8;
@@ -117,7 +119,7 @@ pub fn field_traces(mapping: &TrackEventMapping, event: &Value) -> Vec<FieldTrac
         .iter()
         .find(|(name, _)| *name == "context_kind")
         .and_then(|(_, value)| value.as_ref().ok().cloned().flatten())
-        .and_then(|value| present(Some(Cow::Owned(value))).map(Cow::into_owned))
+        .filter(|value| !is_empty(value))
         .and_then(|value| scalar_to_string(&value))
         .unwrap_or_else(|| "user".to_string());
     values
@@ -208,7 +210,7 @@ fn field_value(
 
 /// `null` or `""`: what the conversion treats as not mapped ([`present`]).
 fn is_empty(value: &Value) -> bool {
-    present(Some(Cow::Borrowed(value))).is_none()
+    present(Some(MappedValue::Borrowed(value))).is_none()
 }
 
 fn output_of(name: &str, kind: &str, value: Option<&Value>) -> String {

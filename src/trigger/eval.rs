@@ -11,7 +11,7 @@
 //! Evaluation yields `None` where upstream throws (a `null` event, an empty `()` group, a
 //! path made only of `.`/`[`/`]`); the caller turns that into "no match".
 
-use crate::segment::EventRef;
+use crate::segment::{EventField, EventRef};
 use serde_json::{Map, Value};
 
 use super::tree::{
@@ -44,6 +44,14 @@ impl<'a> Js<'a> {
             Value::String(s) => Js::Str(s),
             Value::Array(a) => Js::Arr(a),
             Value::Object(o) => Js::Obj(o),
+        }
+    }
+
+    /// A top-level field of an event.
+    fn of_field(field: EventField<'a>) -> Js<'a> {
+        match field {
+            EventField::Value(value) => Js::of(value),
+            EventField::Str(text) => Js::Str(text),
         }
     }
 
@@ -178,7 +186,7 @@ fn top<'a>(event: EventRef<'a>, key: &str) -> Option<Js<'a>> {
     match event.non_object() {
         Some(Value::Null) => None,
         Some(_) => Some(Js::Undefined),
-        None => Some(event.get(key).map_or(Js::Undefined, Js::of)),
+        None => Some(event.get(key).map_or(Js::Undefined, Js::of_field)),
     }
 }
 
