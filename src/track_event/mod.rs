@@ -1046,6 +1046,85 @@ mod tests {
         assert!(message.contains("(2 days after the request"), "{message}");
     }
 
+    /// An event read as fields (strings as characters) and as one value, mapped with
+    /// `overrides`: both results.
+    fn map_both_ways(
+        overrides: Value,
+        event: Value,
+    ) -> [Result<CustomEvent<'static>, Rejection>; 2] {
+        let mapping = TrackEventMapping::with_overrides(&overrides).unwrap();
+        let (names, values, text) = crate::segment::as_fields(event.as_object().unwrap());
+        let fields = EventRef::fields(&names, &values, &text);
+        [
+            mapping
+                .map_read_event(fields, None, RECEIVED)
+                .map(CustomEvent::into_owned),
+            mapping
+                .map_event(&event, RECEIVED)
+                .map(CustomEvent::into_owned),
+        ]
+    }
+
+    /// A `userId` that is `null` or `""` is absent (the preset falls back to `anonymousId`),
+    /// and so is a null or empty field; a field of the wrong type is named by its type,
+    /// whether it is borrowed from the event, a string read as characters, or built.
+    #[test]
+    fn empty_and_mistyped_fields_are_rejected_by_their_type() {
+        for user_id in [json!(null), json!("")] {
+            let event =
+                json!({"type": "track", "event": "E", "userId": user_id, "anonymousId": "a"});
+            for mapped in map_both_ways(json!({}), event) {
+                let context_keys = mapped.unwrap().context_keys;
+                assert_eq!(context_keys.get("user"), Some("a"), "{user_id}");
+            }
+        }
+        let event = json!({"type": "track", "event": "E", "userId": "u", "name": "text",
+                           "properties": {"n": null, "o": {"a": 1}}});
+        let cases = [
+            (
+                json!({"event_name": {"@path": "$.properties.n"}}),
+                Reason::MissingEventName,
+                "no event name",
+            ),
+            (
+                json!({"event_name": {"@path": "$.name"}, "user_key": {"@path": "$.properties.n"}}),
+                Reason::MissingContextKey,
+                "no userId",
+            ),
+            (
+                json!({"event_name": {"@path": "$.properties.o"}}),
+                Reason::InvalidEventName,
+                "Event Name must be a string but it was an object.",
+            ),
+            (
+                json!({"event_name": {"@template": "{{name}}"}, "event_properties": {"@path": "$.name"}}),
+                Reason::InvalidEventProperties,
+                "Event Properties must be an object but it was a string.",
+            ),
+            (
+                json!({"additional_context_keys": {"@path": "$.name"}}),
+                Reason::InvalidContextKey,
+                "Additional Context Keys must be an object but it was a string.",
+            ),
+            (
+                json!({"additional_context_keys": {"org": {"@path": "$.properties.o"}}}),
+                Reason::InvalidContextKey,
+                "the additional context key \"org\" must be a string but it was an object",
+            ),
+        ];
+        for (overrides, code, message) in cases {
+            for mapped in map_both_ways(overrides.clone(), event.clone()) {
+                let rejection = mapped.unwrap_err();
+                assert_eq!(rejection.code, code, "{overrides}");
+                assert!(
+                    rejection.message.contains(message),
+                    "{overrides}: {}",
+                    rejection.message
+                );
+            }
+        }
+    }
+
     /// The by-reference evaluation gives exactly what the engine gives.
     #[test]
     fn the_fast_path_agrees_with_the_engine() {
