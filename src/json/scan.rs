@@ -113,7 +113,7 @@ fn verbatim_object(
         found: Map::new(),
         // Room for the keys of a typical event's `properties`, which are copied.
         keys: Vec::with_capacity(32),
-        bases: Vec::with_capacity(8),
+        base: 0,
         wanted_value: None,
     };
     // Bit 0 is the innermost open container: set for an object, clear for an array.
@@ -134,7 +134,7 @@ fn verbatim_object(
                     objects = objects << 1 | u128::from(object);
                     open += 1;
                     if object {
-                        verbatim.bases.push(verbatim.keys.len());
+                        verbatim.open_object()?;
                         at = verbatim.key(at, open)?;
                     }
                     continue;
@@ -167,10 +167,7 @@ fn verbatim_object(
                     }
                     break;
                 }
-                b'}' if object => {
-                    let base = verbatim.bases.pop()?;
-                    verbatim.keys.truncate(base);
-                }
+                b'}' if object => verbatim.close_object()?,
                 b']' if !object => {}
                 _ => return None,
             }
@@ -186,15 +183,32 @@ struct Verbatim<'r, 'w> {
     raw: &'r str,
     wanted: &'w [Box<str>],
     found: Map<String, Value>,
-    /// The keys of the open objects, each with its [`key_tag`].
+    /// The keys of the open objects, each with its [`key_tag`], each object's keys after a
+    /// marker holding where the enclosing object's keys start (one vector, not two).
     keys: Vec<(u64, &'r str)>,
-    /// Where each open object's keys start in `keys`.
-    bases: Vec<usize>,
+    /// Where the innermost open object's keys start in `keys`.
+    base: usize,
     /// A wanted top-level member whose value is being read: its key, where its value starts.
     wanted_value: Option<(&'r str, usize)>,
 }
 
 impl<'r> Verbatim<'r, '_> {
+    /// An object opens: its keys start after a marker keeping the enclosing object's start.
+    fn open_object(&mut self) -> Option<()> {
+        self.keys.push((u64::try_from(self.base).ok()?, ""));
+        self.base = self.keys.len();
+        Some(())
+    }
+
+    /// The innermost object closes: its keys and its marker go, and the enclosing object's
+    /// keys are the ones met again.
+    fn close_object(&mut self) -> Option<()> {
+        self.keys.truncate(self.base);
+        let (enclosing, _) = self.keys.pop()?;
+        self.base = usize::try_from(enclosing).ok()?;
+        Some(())
+    }
+
     /// Reads the key at `at` and its colon, in an object `open` containers deep: `None` for a
     /// key with an escape, a repeated key, or an object with too many keys.
     fn key(&mut self, at: usize, open: usize) -> Option<usize> {
@@ -204,8 +218,7 @@ impl<'r> Verbatim<'r, '_> {
             return None;
         }
         let tag = key_tag(key);
-        let base = *self.bases.last()?;
-        let met = self.keys.get(base..)?;
+        let met = self.keys.get(self.base..)?;
         if met.len() >= LINEAR_KEYS || met_already(met, tag, key) {
             return None;
         }
@@ -1099,6 +1112,9 @@ mod tests {
             r#"{"product_a":1,"product_b":2}"#.to_string(),
             many_keys(LINEAR_KEYS),
             nested(MAX_DEPTH),
+            // Each object's keys are its own: siblings and levels may share keys.
+            r#"{"p":[{"a":1,"b":2},{"a":3,"b":4}],"a":{"a":{"a":1},"b":2},"b":0}"#.to_string(),
+            format!("{{\"o\":{},\"p\":{}}}", many_keys(LINEAR_KEYS), many_keys(LINEAR_KEYS)),
         ];
         let member_by_member = [
             r#"{ "a":1}"#.to_string(),
@@ -1107,6 +1123,9 @@ mod tests {
             r#"{"a\u0062":1}"#.to_string(),
             r#"{"a":1,"a":2}"#.to_string(),
             r#"{"a":{"b":1,"b":2}}"#.to_string(),
+            // A repeat once a nested object has closed.
+            r#"{"a":{"b":1},"a":2}"#.to_string(),
+            r#"{"x":[{"b":{"c":1},"b":2}]}"#.to_string(),
             r#"{"a":2.50}"#.to_string(),
             r#"{"a":1e2}"#.to_string(),
             r#"{"a":-0}"#.to_string(),
