@@ -3,7 +3,7 @@
 
 use crate::json::Member;
 use crate::segment::{
-    field_position, set_field, EventRef, FieldsRead, PropertiesRead, StoredField,
+    field_position, members_object, set_field, EventRef, FieldsRead, PropertiesRead, StoredField,
 };
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
@@ -122,6 +122,9 @@ pub struct ReceivedEvents {
     /// The names of the fields [`ReadEvent::Fields`] events hold, by index (the configuration's
     /// [`FieldsRead::Only`] list).
     pub names: Vec<Box<str>>,
+    /// The names of the `properties` members looked up ([`PropertiesRead::Copied`]), by index:
+    /// what the [`StoredField::Members`] of [`ReadEvent::Fields`] events are named by.
+    pub members: Vec<Box<str>>,
     /// Positions of events larger than the per-event limit (with what they inherit from the
     /// batch, see [`ReceivedEvents::inherited`]).
     pub oversized: Vec<usize>,
@@ -151,6 +154,10 @@ impl ReceivedEvents {
                 FieldsRead::Only(names) => names.clone(),
                 FieldsRead::All => Vec::new(),
             },
+            members: match reading.properties {
+                PropertiesRead::Copied(members) => members.clone(),
+                PropertiesRead::Built => Vec::new(),
+            },
             ..ReceivedEvents::default()
         }
     }
@@ -167,7 +174,9 @@ impl ReceivedEvents {
     pub fn event(&self, index: usize) -> Option<EventRef<'_>> {
         let event = match self.events.get(index)? {
             ReadEvent::Value(value) => EventRef::from(value),
-            ReadEvent::Fields(values) => EventRef::fields(&self.names, values, &self.copies),
+            ReadEvent::Fields(values) => {
+                EventRef::fields(&self.names, values, &self.copies, &self.members)
+            }
         };
         Some(event.inheriting(&self.inherited))
     }
@@ -187,7 +196,9 @@ impl ReceivedEvents {
         (self.events.iter())
             .map(|event| match event {
                 ReadEvent::Value(value) => value.clone(),
-                ReadEvent::Fields(values) => fields_value(&self.names, values, &self.copies),
+                ReadEvent::Fields(values) => {
+                    fields_value(&self.names, values, &self.copies, &self.members)
+                }
             })
             .collect()
     }
@@ -197,21 +208,27 @@ impl ReceivedEvents {
         let ReceivedEvents {
             events,
             names,
+            members,
             copies,
             ..
         } = self;
         (events.into_iter())
             .map(|event| match event {
                 ReadEvent::Value(value) => value,
-                ReadEvent::Fields(values) => fields_value(&names, &values, &copies),
+                ReadEvent::Fields(values) => fields_value(&names, &values, &copies, &members),
             })
             .collect()
     }
 }
 
 /// An event read as fields (see [`ReadEvent::Fields`]) as one JSON value.
-fn fields_value(names: &[Box<str>], values: &[(u16, StoredField)], text: &str) -> Value {
-    EventRef::fields(names, values, text)
+fn fields_value(
+    names: &[Box<str>],
+    values: &[(u16, StoredField)],
+    text: &str,
+    members: &[Box<str>],
+) -> Value {
+    EventRef::fields(names, values, text, members)
         .to_value()
         .into_owned()
 }
@@ -245,17 +262,21 @@ impl ReadEvent {
     }
 
     /// Removes the field `name` of an event object, as `serde_json::Map::remove` does (the
-    /// last field takes its place); `text` holds the characters of [`StoredField::Text`] ones.
-    fn remove(&mut self, name: &str, names: &[Box<str>], text: &str) -> Option<Value> {
+    /// last field takes its place); `text` and `members` are what [`StoredField::into_value`]
+    /// reads.
+    fn remove(
+        &mut self,
+        name: &str,
+        names: &[Box<str>],
+        text: &str,
+        members: &[Box<str>],
+    ) -> Option<Value> {
         match self {
             ReadEvent::Value(Value::Object(object)) => object.remove(name),
             ReadEvent::Value(_) => None,
             ReadEvent::Fields(values) => {
                 let at = field_position(names, values, name)?;
-                match values.swap_remove(at).1 {
-                    StoredField::Value(value) => Some(value),
-                    StoredField::Text(range) => text.get(range).map(|s| Value::String(s.into())),
-                }
+                values.swap_remove(at).1.into_value(text, members)
             }
         }
     }
@@ -594,6 +615,14 @@ fn scan_event(
     Some(event)
 }
 
+/// What [`scan_members`] collects an event object's members into.
+enum Collected {
+    /// [`ReadEvent::Fields`]: each field read as the index of its name in the fields read.
+    Fields(Vec<(u16, StoredField)>),
+    /// [`ReadEvent::Value`]'s object.
+    Object(Map<String, Value>),
+}
+
 /// Reads an event object's members as [`scan_event`] does, up to its end.
 /// Values are built only for what ends by byte `within` of the text: past it, the event is too
 /// large and is read through only (the caller refuses it).
@@ -608,31 +637,37 @@ fn scan_members(
         FieldsRead::Only(fields) => fields,
         FieldsRead::All => &[],
     };
+    let wanted_members: &[Box<str>] = match reading.properties {
+        PropertiesRead::Copied(members) => members,
+        PropertiesRead::Built => &[],
+    };
     // Fields without a map where every mapping reads events by reference (see
     // `ReadEvent::Fields`); else a map, sized once for the fields read.
     let as_fields = matches!(reading.properties, PropertiesRead::Copied(_))
         && matches!(reading.fields, FieldsRead::Only(_))
         && u16::try_from(names.len()).is_ok();
-    let (mut fields, mut object) = match as_fields {
-        true => (Vec::with_capacity(names.len()), Map::new()),
-        false => (Vec::new(), Map::with_capacity(names.len())),
+    let mut read = match as_fields {
+        true => Collected::Fields(Vec::with_capacity(names.len())),
+        false => Collected::Object(Map::with_capacity(names.len())),
     };
     let mut present = 0u8;
     let mut copied = None;
     while let Some(key) = members.next_key()? {
         present |= presence(inherit, |name| name == key);
         // Every key is read when every field is (into the map: `at` is then unused).
-        let read = match reading.fields {
+        let at = match reading.fields {
             FieldsRead::Only(_) => names
                 .iter()
                 .position(|name| crate::json::same_key(name, key)),
             FieldsRead::All => Some(0),
         };
-        let Some(at) = read.filter(|_| members.position() <= within) else {
+        let Some(at) = at.filter(|_| members.position() <= within) else {
             members.skip()?;
             continue;
         };
-        let value = match (reading.properties, key) {
+        // `Some` for `properties` copied: its value, if any (`None` past `within`): the members
+        // looked up, or the value built where it is not copied.
+        let copied_properties = match (reading.properties, key) {
             (PropertiesRead::Copied(wanted), "properties") => {
                 // Repeated, the last one counts (as in a built object).
                 copied = None;
@@ -644,40 +679,49 @@ fn scan_members(
                     }
                     Some(looked_up) => {
                         copied = Some(start..copies.len());
-                        Some(StoredField::Value(Value::Object(looked_up)))
+                        Some(Some(StoredField::Members(looked_up)))
                     }
-                    None => members.value_within(within)?.map(StoredField::Value),
+                    None => Some(members.value_within(within)?.map(StoredField::Value)),
                 }
             }
-            // A string as its characters, appended to the copies.
-            _ if as_fields => match members.scalar_or_value_within(within)? {
-                Some(Member::Str(text)) => {
-                    let start = copies.len();
-                    copies.push_str(text);
-                    Some(StoredField::Text(start..copies.len()))
-                }
-                Some(Member::Value(value)) => Some(StoredField::Value(value)),
-                None => None,
-            },
-            _ => members.value_within(within)?.map(StoredField::Value),
-        };
-        let Some(value) = value else {
-            continue;
+            _ => None,
         };
         // A repeated key: the last value, in the first one's place (as in a map).
-        match (u16::try_from(at), value) {
-            (Ok(at), value) if as_fields => set_field(&mut fields, at, value),
-            (_, StoredField::Value(value)) => {
-                object.insert(key.to_string(), value);
+        match &mut read {
+            Collected::Fields(fields) => {
+                let value = match copied_properties {
+                    Some(value) => value,
+                    // A string as its characters, appended to the copies.
+                    None => match members.scalar_or_value_within(within)? {
+                        Some(Member::Str(text)) => {
+                            let start = copies.len();
+                            copies.push_str(text);
+                            Some(StoredField::Text(start..copies.len()))
+                        }
+                        Some(Member::Value(value)) => Some(StoredField::Value(value)),
+                        None => None,
+                    },
+                };
+                // Every index fits (`as_fields`).
+                if let (Some(value), Ok(at)) = (value, u16::try_from(at)) {
+                    set_field(fields, at, value);
+                }
             }
-            // Only read as fields (`as_fields`, where every index fits).
-            (_, StoredField::Text(_)) => {}
+            Collected::Object(object) => {
+                let value = match copied_properties {
+                    Some(value) => value.and_then(|value| value.into_value("", wanted_members)),
+                    None => members.value_within(within)?,
+                };
+                if let Some(value) = value {
+                    object.insert(key.to_string(), value);
+                }
+            }
         }
     }
     Some(ParsedEvent {
-        value: match as_fields {
-            true => ReadEvent::Fields(fields),
-            false => ReadEvent::Value(Value::Object(object)),
+        value: match read {
+            Collected::Fields(fields) => ReadEvent::Fields(fields),
+            Collected::Object(object) => ReadEvent::Value(Value::Object(object)),
         },
         present,
         copied,
@@ -884,7 +928,7 @@ impl<'de> Visitor<'de> for SelectedFields<'_> {
                     match crate::json::copy_object(raw.get(), members, self.copies) {
                         Some(looked_up) => {
                             copied = Some(start..self.copies.len());
-                            Value::Object(looked_up)
+                            Value::Object(members_object(members, looked_up))
                         }
                         None => serde_json::from_str(raw.get()).map_err(de::Error::custom)?,
                     }
@@ -1171,11 +1215,12 @@ pub fn read_tracking_call(
             let ReceivedEvents {
                 events,
                 names,
+                members,
                 copies,
                 ..
             } = &mut received;
             if let Some(event) = events.first_mut().filter(|event| event.is_object()) {
-                write_key = write_key_of(event.remove("writeKey", names, copies));
+                write_key = write_key_of(event.remove("writeKey", names, copies, members));
                 event.insert("type", Value::String(kind.to_string()), names);
             }
             Ok(TrackingRequest {
@@ -1188,7 +1233,12 @@ pub fn read_tracking_call(
             let mut received = read_body(body, limits, &INHERITED_FIELDS, reading)?;
             let write_key = write_key_of(received.envelope.remove("writeKey"));
             for event in &mut received.events {
-                event.remove("writeKey", &received.names, &received.copies);
+                event.remove(
+                    "writeKey",
+                    &received.names,
+                    &received.copies,
+                    &received.members,
+                );
             }
             for field in INHERITED_FIELDS {
                 if let Some(value) = received.envelope.remove(field) {
@@ -1329,7 +1379,11 @@ mod tests {
                             FieldsRead::Only(names) => names.as_slice(),
                             FieldsRead::All => &[],
                         };
-                        EventRef::fields(names, values, text)
+                        let members = match reading.properties {
+                            PropertiesRead::Copied(members) => members.as_slice(),
+                            PropertiesRead::Built => &[],
+                        };
+                        EventRef::fields(names, values, text, members)
                             .to_value()
                             .into_owned()
                     }
@@ -1514,7 +1568,11 @@ mod tests {
         let copied = PropertiesRead::Copied(Vec::new());
         for last in [r#""userId":"u""#, r#""properties":{"p":1}"#] {
             let item = format!(r#"{{"type":"track",{last}}}"#);
-            for (limit, built) in [(item.len(), true), (item.len() - 1, false)] {
+            for (limit, built) in [
+                (item.len(), true),
+                (item.len() - 1, false),
+                (item.len() - 2, false),
+            ] {
                 let limits = Limits {
                     max_event_bytes: limit,
                     ..Limits::SEGMENT
@@ -1529,6 +1587,10 @@ mod tests {
                 assert_eq!(received.values()[0].is_object(), built, "{item}");
                 if built {
                     assert_eq!(received.values()[0].as_object().unwrap().len(), 2, "{item}");
+                } else if limit < item.len() - 1 {
+                    // Nothing past the limit is kept: `properties` that end past it are not
+                    // copied (`{"p":1}` ends at the last byte but one).
+                    assert!(!received.copies.contains(r#""p""#), "{item}");
                 }
             }
         }

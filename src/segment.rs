@@ -19,42 +19,109 @@ pub struct EventRef<'e> {
 enum Read<'e> {
     Value(&'e Value),
     /// An object's fields, in the text's order: each the index of its name in `names`, and
-    /// its value (a string's characters kept in `text`).
+    /// its value (a string's characters kept in `text`, an object's members looked up named
+    /// in `members`).
     Fields {
         names: &'e [Box<str>],
         values: &'e [(u16, StoredField)],
         text: &'e str,
+        members: &'e [Box<str>],
     },
 }
 
-/// The value of a field of an event read as fields: built, or a string without escapes kept
-/// as its characters in text the event's reader holds (no `String` is allocated for it).
+/// The value of a field of an event read as fields: built, a string without escapes kept
+/// as its characters in text the event's reader holds (no `String` is allocated for it), or an
+/// object of which only the members a mapping looks up were built (no map: see [`Members`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum StoredField {
     /// A JSON value.
     Value(Value),
     /// A string: its characters are these bytes of the reader's text.
     Text(Range<usize>),
+    /// An object, of which only these members were read (its text is copied elsewhere: see
+    /// `inbound`'s `properties`): each the index of its name in the reader's list of members
+    /// looked up, and its value, in the text's order.
+    Members(Vec<(usize, Value)>),
 }
 
 impl StoredField {
-    /// The field as [`EventRef::get`] reads it, its text in `text` (`None`: out of `text`).
-    fn read<'e>(&'e self, text: &'e str) -> Option<EventField<'e>> {
+    /// The field as [`EventRef::get`] reads it, its text in `text` and its members named in
+    /// `members` (`None`: out of `text`).
+    fn read<'e>(&'e self, text: &'e str, members: &'e [Box<str>]) -> Option<EventField<'e>> {
         match self {
             StoredField::Value(value) => Some(EventField::Value(value)),
             StoredField::Text(range) => text.get(range.clone()).map(EventField::Str),
+            StoredField::Members(values) => Some(EventField::Members(Members {
+                names: members,
+                values,
+            })),
+        }
+    }
+
+    /// The field as one JSON value (see [`StoredField::read`]).
+    pub(crate) fn into_value(self, text: &str, members: &[Box<str>]) -> Option<Value> {
+        match self {
+            StoredField::Value(value) => Some(value),
+            StoredField::Text(range) => text.get(range).map(|s| Value::String(s.into())),
+            StoredField::Members(values) => Some(Value::Object(members_object(members, values))),
         }
     }
 }
 
-/// A top-level field of an event: a JSON value, or a string read without building a value.
-/// Two fields are equal when the JSON values they stand for are.
+/// The object of the members `values` (each the index of its name in `names`): a repeated one
+/// takes the last value in its first place, as in a map.
+pub(crate) fn members_object(
+    names: &[Box<str>],
+    values: Vec<(usize, Value)>,
+) -> Map<String, Value> {
+    let mut object = Map::with_capacity(values.len());
+    for (at, value) in values {
+        if let Some(name) = names.get(at) {
+            object.insert(name.to_string(), value);
+        }
+    }
+    object
+}
+
+/// An object of which only some members were built ([`StoredField::Members`]): those members,
+/// by name. It stands for the object of those members alone.
+#[derive(Clone, Copy, Debug)]
+pub struct Members<'e> {
+    /// The names of the members looked up, by index.
+    names: &'e [Box<str>],
+    /// The members read, each the index of its name in `names`.
+    values: &'e [(usize, Value)],
+}
+
+impl<'e> Members<'e> {
+    /// The member `name` (the last one, when repeated).
+    pub fn get(self, name: &str) -> Option<&'e Value> {
+        let index = self
+            .names
+            .iter()
+            .position(|known| crate::json::same_key(known, name))?;
+        (self.values.iter().rev())
+            .find(|(at, _)| *at == index)
+            .map(|(_, value)| value)
+    }
+
+    /// The object the members stand for.
+    pub fn to_map(self) -> Map<String, Value> {
+        members_object(self.names, self.values.to_vec())
+    }
+}
+
+/// A top-level field of an event: a JSON value, a string read without building a value, or
+/// an object read only in the members a mapping looks up. Two fields are equal when the JSON
+/// values they stand for are.
 #[derive(Clone, Copy, Debug)]
 pub enum EventField<'e> {
     /// A JSON value.
     Value(&'e Value),
     /// A JSON string's characters.
     Str(&'e str),
+    /// An object's members looked up (see [`StoredField::Members`]).
+    Members(Members<'e>),
 }
 
 impl<'e> EventField<'e> {
@@ -63,18 +130,20 @@ impl<'e> EventField<'e> {
         match self {
             EventField::Value(value) => value.as_str(),
             EventField::Str(text) => Some(text),
+            EventField::Members(_) => None,
         }
     }
 
-    /// The field as a JSON value, when it is held as one (a string read as characters is not).
+    /// The field as a JSON value, when it is held as one (a string read as characters, or
+    /// members looked up, are not: see [`EventField::to_value`]).
     pub fn as_value(self) -> Option<&'e Value> {
         match self {
             EventField::Value(value) => Some(value),
-            EventField::Str(_) => None,
+            EventField::Str(_) | EventField::Members(_) => None,
         }
     }
 
-    /// The object, when the field is one.
+    /// The object, when the field is one held as a JSON value ([`EventField::as_value`]).
     pub fn as_object(self) -> Option<&'e Map<String, Value>> {
         self.as_value()?.as_object()
     }
@@ -89,6 +158,7 @@ impl<'e> EventField<'e> {
         match self {
             EventField::Value(value) => Cow::Borrowed(value),
             EventField::Str(text) => Cow::Owned(Value::String(text.to_string())),
+            EventField::Members(members) => Cow::Owned(Value::Object(members.to_map())),
         }
     }
 }
@@ -98,6 +168,9 @@ impl PartialEq for EventField<'_> {
         match (self, other) {
             (EventField::Value(a), EventField::Value(b)) => a == b,
             (EventField::Str(a), other) | (other, EventField::Str(a)) => other.as_str() == Some(*a),
+            (EventField::Members(_), _) | (_, EventField::Members(_)) => {
+                self.to_value() == other.to_value()
+            }
         }
     }
 }
@@ -113,13 +186,20 @@ impl<'e> From<&'e Value> for EventRef<'e> {
 
 impl<'e> EventRef<'e> {
     /// The object whose fields are `values`, each named by its index in `names`, the
-    /// characters of [`StoredField::Text`] ones in `text`.
-    pub fn fields(names: &'e [Box<str>], values: &'e [(u16, StoredField)], text: &'e str) -> Self {
+    /// characters of [`StoredField::Text`] ones in `text`, the members of
+    /// [`StoredField::Members`] ones named in `members`.
+    pub fn fields(
+        names: &'e [Box<str>],
+        values: &'e [(u16, StoredField)],
+        text: &'e str,
+        members: &'e [Box<str>],
+    ) -> Self {
         EventRef {
             read: Read::Fields {
                 names,
                 values,
                 text,
+                members,
             },
             inherited: None,
         }
@@ -173,7 +253,9 @@ impl<'e> EventRef<'e> {
                 names,
                 values,
                 text,
-            } => field_position(names, values, name).and_then(|at| values.get(at)?.1.read(text)),
+                members,
+            } => field_position(names, values, name)
+                .and_then(|at| values.get(at)?.1.read(text, members)),
         };
         own.or_else(|| crate::json::get(self.inherited?, name).map(EventField::Value))
     }
@@ -190,11 +272,12 @@ impl<'e> EventRef<'e> {
                 names,
                 values,
                 text,
+                members,
             } => {
                 let mut object = Map::with_capacity(values.len());
                 for (at, value) in values {
                     if let (Some(name), Some(value)) =
-                        (names.get(usize::from(*at)), value.read(text))
+                        (names.get(usize::from(*at)), value.read(text, members))
                     {
                         object.insert(name.to_string(), value.to_value().into_owned());
                     }
@@ -234,28 +317,58 @@ pub(crate) fn set_field(values: &mut Vec<(u16, StoredField)>, at: u16, value: St
     }
 }
 
-/// An event object as the one-pass reader holds it read as fields: the names of its fields,
-/// their values in order (each string as its characters in the text), and that text. For tests
-/// that read an event both ways.
+/// An event object as the one-pass reader holds it read as fields. For tests that read an
+/// event both ways.
 #[cfg(test)]
-pub(crate) fn as_fields(
-    object: &Map<String, Value>,
-) -> (Vec<Box<str>>, Vec<(u16, StoredField)>, String) {
+pub(crate) struct AsFields {
+    /// The names of its fields.
+    pub names: Vec<Box<str>>,
+    /// Their values in order: each string as its characters in `text`, an object `properties`
+    /// as [`StoredField::Members`] (every member of it looked up, named in `members`).
+    pub values: Vec<(u16, StoredField)>,
+    pub text: String,
+    pub members: Vec<Box<str>>,
+}
+
+#[cfg(test)]
+impl AsFields {
+    /// The event read so.
+    pub(crate) fn event(&self) -> EventRef<'_> {
+        EventRef::fields(&self.names, &self.values, &self.text, &self.members)
+    }
+}
+
+/// `object` read as fields ([`AsFields`]).
+#[cfg(test)]
+pub(crate) fn as_fields(object: &Map<String, Value>) -> AsFields {
     let names = object.keys().map(|key| Box::from(key.as_str())).collect();
     let mut text = String::new();
+    let mut members = Vec::new();
     let mut values = Vec::with_capacity(object.len());
-    for (at, value) in (0u16..).zip(object.values()) {
+    for ((at, name), value) in (0u16..).zip(object.keys()).zip(object.values()) {
         let stored = match value {
             Value::String(characters) => {
                 let start = text.len();
                 text.push_str(characters);
                 StoredField::Text(start..text.len())
             }
+            Value::Object(properties) if name == "properties" => {
+                members = properties
+                    .keys()
+                    .map(|key| Box::from(key.as_str()))
+                    .collect();
+                StoredField::Members(properties.values().cloned().enumerate().collect())
+            }
             other => StoredField::Value(other.clone()),
         };
         values.push((at, stored));
     }
-    (names, values, text)
+    AsFields {
+        names,
+        values,
+        text,
+        members,
+    }
 }
 
 /// The event's `type` (`track`, `page`, …), when it is a string.
@@ -400,25 +513,35 @@ mod tests {
     /// The text an event read as fields keeps its strings in.
     const TEXT: &str = "xtrackOrder";
 
+    /// The names of the members of `properties` looked up (by index, see [`read_as_fields`]).
+    const MEMBERS: [&str; 2] = ["value", "revenue"];
+
     /// An event read as fields: `names` by index, the values in the text's order (`event` and
-    /// `type` as characters of [`TEXT`], the others built).
+    /// `type` as characters of [`TEXT`], `properties` as its member `revenue` of [`MEMBERS`],
+    /// the others built).
     fn read_as_fields() -> (Vec<Box<str>>, Vec<(u16, StoredField)>) {
-        let names = ["type", "userId", "context", "event"]
+        let names = ["type", "userId", "context", "event", "properties"]
             .map(Box::from)
             .to_vec();
         let values = vec![
             (3, StoredField::Text(6..11)),
             (0, StoredField::Text(1..6)),
             (1, StoredField::Value(Value::Null)),
+            (4, StoredField::Members(vec![(1, json!(2.5))])),
         ];
         (names, values)
+    }
+
+    fn members() -> Vec<Box<str>> {
+        MEMBERS.map(Box::from).to_vec()
     }
 
     #[test]
     fn fields_read_the_same_as_the_value_they_stand_for() {
         let (names, values) = read_as_fields();
-        let fields = EventRef::fields(&names, &values, TEXT);
-        let value = json!({"event": "Order", "type": "track", "userId": null});
+        let members = members();
+        let fields = EventRef::fields(&names, &values, TEXT, &members);
+        let value = json!({"event": "Order", "type": "track", "userId": null, "properties": {"revenue": 2.5}});
         let whole = EventRef::from(&value);
         for name in ["type", "userId", "context", "event", "properties"] {
             assert_eq!(fields.get(name), whole.get(name), "{name}");
@@ -436,9 +559,10 @@ mod tests {
     #[test]
     fn an_event_takes_what_it_inherits_only_where_it_lacks_it() {
         let (names, values) = read_as_fields();
+        let members = members();
         let inherited = json!({"context": {"ip": "1"}, "event": "Batch"});
         let inherited = inherited.as_object().unwrap();
-        let fields = EventRef::fields(&names, &values, TEXT).inheriting(inherited);
+        let fields = EventRef::fields(&names, &values, TEXT, &members).inheriting(inherited);
         assert_eq!(
             fields.get("context"),
             Some(EventField::Value(&json!({"ip": "1"})))
@@ -446,7 +570,7 @@ mod tests {
         assert_eq!(fields.get("event"), Some(EventField::Str("Order")));
         assert_eq!(
             fields.to_value().into_owned(),
-            json!({"event": "Order", "type": "track", "userId": null, "context": {"ip": "1"}})
+            json!({"event": "Order", "type": "track", "userId": null, "properties": {"revenue": 2.5}, "context": {"ip": "1"}})
         );
         // A value lacking an inherited field is built with it; one that has them all is not.
         let lacking = json!({"type": "track", "event": "E"});
@@ -486,7 +610,56 @@ mod tests {
         // Characters out of the text are no field.
         let outside = [(0, StoredField::Text(3..40))];
         let names = [Box::from("type")];
-        assert_eq!(EventRef::fields(&names, &outside, TEXT).get("type"), None);
+        assert_eq!(
+            EventRef::fields(&names, &outside, TEXT, &[]).get("type"),
+            None
+        );
+    }
+
+    /// Members looked up stand for the object of those members alone, and are no value held.
+    #[test]
+    fn members_looked_up_equal_the_object_they_stand_for() {
+        let names = members();
+        let values = vec![(1, json!(2.5)), (0, json!("v")), (1, json!(3))];
+        let members = Members {
+            names: &names,
+            values: &values,
+        };
+        let object = json!({"revenue": 3, "value": "v"});
+        let field = EventField::Members(members);
+        // A repeated member: the last value, in the first one's place.
+        assert_eq!(members.get("revenue"), Some(&json!(3)));
+        assert_eq!(members.get("value"), Some(&json!("v")));
+        assert_eq!(members.get("other"), None);
+        assert_eq!(Value::Object(members.to_map()), object);
+        assert_eq!(
+            serde_json::to_string(&members.to_map()).unwrap(),
+            r#"{"revenue":3,"value":"v"}"#
+        );
+        assert_eq!(field, EventField::Value(&object));
+        assert_eq!(EventField::Value(&object), field);
+        assert_ne!(field, EventField::Value(&json!({"revenue": 3})));
+        assert_ne!(field, EventField::Str("v"));
+        assert_ne!(EventField::Str("v"), field);
+        assert_eq!(field.to_value().into_owned(), object);
+        assert_eq!(
+            (field.as_str(), field.as_value(), field.as_object()),
+            (None, None, None)
+        );
+        assert!(!field.is_null());
+        // Read as fields, and back to the value.
+        let stored = StoredField::Members(values.clone());
+        assert_eq!(stored.clone().into_value("", &names), Some(object));
+        assert_eq!(
+            StoredField::Text(0..1).into_value("x", &names),
+            Some(json!("x"))
+        );
+        assert_eq!(StoredField::Text(0..2).into_value("x", &names), None);
+        // A member named out of the list is none.
+        assert_eq!(
+            members_object(&names[..1], values),
+            json!({"value": "v"}).as_object().cloned().unwrap()
+        );
     }
 
     #[test]

@@ -19,15 +19,15 @@ const MAX_DEPTH: usize = 127;
 /// Objects with more keys than this find repeats by sorting rather than comparing each pair.
 const LINEAR_KEYS: usize = 24;
 
+/// The values of an object's top-level members named in a list (`wanted`), built: each with
+/// the index of its name in the list, in the text's order. No map: no key is allocated or hashed.
+pub(crate) type Found = Vec<(usize, Value)>;
+
 /// Appends to `out` the JSON object `raw` as `serde_json::to_string` writes the value it parses
 /// to, and returns the values of its top-level members named in `wanted` (built). `None`, with
 /// `out` as it was, when `raw` is not an object, is not JSON, or holds what is not copied
 /// as it is (see the module's comment): the caller builds the whole value instead.
-pub(crate) fn copy_object(
-    raw: &str,
-    wanted: &[Box<str>],
-    out: &mut String,
-) -> Option<Map<String, Value>> {
+pub(crate) fn copy_object(raw: &str, wanted: &[Box<str>], out: &mut String) -> Option<Found> {
     let start = out.len();
     // The object is the outermost container here, not a member's value.
     let (copied, end) = copy_object_at(raw, 0, 0, wanted, out)?;
@@ -50,7 +50,7 @@ fn copy_object_at(
     depth: usize,
     wanted: &[Box<str>],
     out: &mut String,
-) -> Option<(Map<String, Value>, usize)> {
+) -> Option<(Found, usize)> {
     if let Some((found, end)) = verbatim_object(raw, at, depth, wanted) {
         out.push_str(raw.get(at..end)?);
         return Some((found, end));
@@ -66,7 +66,7 @@ fn copy_members_at(
     depth: usize,
     wanted: &[Box<str>],
     out: &mut String,
-) -> Option<(Map<String, Value>, usize)> {
+) -> Option<(Found, usize)> {
     let start = out.len();
     let mut copier = Reader {
         raw,
@@ -75,7 +75,7 @@ fn copy_members_at(
         out: Some(out),
         pending: at,
     };
-    let mut found = Map::new();
+    let mut found = Found::new();
     match copier.object(depth, wanted, Some(&mut found)) {
         Some(()) => {
             copier.flush(copier.at);
@@ -101,7 +101,7 @@ fn verbatim_object(
     at: usize,
     depth: usize,
     wanted: &[Box<str>],
-) -> Option<(Map<String, Value>, usize)> {
+) -> Option<(Found, usize)> {
     let bytes = raw.as_bytes();
     if bytes.get(at) != Some(&b'{') {
         return None;
@@ -110,7 +110,7 @@ fn verbatim_object(
     let mut verbatim = Verbatim {
         raw,
         wanted,
-        found: Map::new(),
+        found: Found::new(),
         // Room for the keys of a typical event's `properties`, which are copied.
         keys: Vec::with_capacity(32),
         base: 0,
@@ -153,9 +153,10 @@ fn verbatim_object(
                 return Some((verbatim.found, at));
             }
             if open == 1 {
-                if let Some((key, start)) = verbatim.wanted_value.take() {
+                // Keys are not repeated here (refused above).
+                if let Some((index, start)) = verbatim.wanted_value.take() {
                     let value = build(raw.get(start..at)?)?;
-                    verbatim.found.insert(key.to_string(), value);
+                    verbatim.found.push((index, value));
                 }
             }
             let object = objects & 1 == 1;
@@ -182,14 +183,15 @@ fn verbatim_object(
 struct Verbatim<'r, 'w> {
     raw: &'r str,
     wanted: &'w [Box<str>],
-    found: Map<String, Value>,
+    found: Found,
     /// The keys of the open objects, each with its [`key_tag`], each object's keys after a
     /// marker holding where the enclosing object's keys start (one vector, not two).
     keys: Vec<(u64, &'r str)>,
     /// Where the innermost open object's keys start in `keys`.
     base: usize,
-    /// A wanted top-level member whose value is being read: its key, where its value starts.
-    wanted_value: Option<(&'r str, usize)>,
+    /// A wanted top-level member whose value is being read: its name's index in `wanted`,
+    /// where its value starts.
+    wanted_value: Option<(usize, usize)>,
 }
 
 impl<'r> Verbatim<'r, '_> {
@@ -223,8 +225,10 @@ impl<'r> Verbatim<'r, '_> {
             return None;
         }
         self.keys.push((tag, key));
-        if open == 1 && self.wanted.iter().any(|name| **name == *key) {
-            self.wanted_value = Some((key, end + 1));
+        if open == 1 {
+            if let Some(index) = self.wanted.iter().position(|name| **name == *key) {
+                self.wanted_value = Some((index, end + 1));
+            }
         }
         Some(end + 1)
     }
@@ -418,11 +422,7 @@ impl<'r> Members<'r> {
     /// Copies the current member's value, an object, to the end of `out` as [`copy_object`]
     /// does, and returns the values of its members named in `wanted`. `None`, with nothing
     /// read and `out` as it was, when the value is not such an object.
-    pub(crate) fn copy_object(
-        &mut self,
-        wanted: &[Box<str>],
-        out: &mut String,
-    ) -> Option<Map<String, Value>> {
+    pub(crate) fn copy_object(&mut self, wanted: &[Box<str>], out: &mut String) -> Option<Found> {
         self.reader.skip_whitespace();
         if self.reader.peek() != Some(b'{') {
             return None;
@@ -746,13 +746,14 @@ impl<'r, 'o> Reader<'r, 'o> {
         }
     }
 
-    /// An object at `at`; the values of its members named in `wanted` are built into `found`.
-    /// Copied, it may not repeat a key nor have a key with an escape.
+    /// An object at `at`; the values of its members named in `wanted` are built into `found`
+    /// (only where it is copied, which refuses a repeated key). Copied, it may not repeat a key
+    /// nor have a key with an escape.
     fn object(
         &mut self,
         depth: usize,
         wanted: &[Box<str>],
-        mut found: Option<&mut Map<String, Value>>,
+        mut found: Option<&mut Found>,
     ) -> Option<()> {
         if depth >= MAX_DEPTH {
             return None;
@@ -775,9 +776,9 @@ impl<'r, 'o> Reader<'r, 'o> {
             let value_start = self.at;
             self.value(depth + 1)?;
             if let Some(found) = found.as_deref_mut() {
-                if wanted.iter().any(|name| **name == *key) {
+                if let Some(index) = wanted.iter().position(|name| **name == *key) {
                     let text = self.raw.get(value_start..self.at)?;
-                    found.insert(key.to_string(), build(text)?);
+                    found.push((index, build(text)?));
                 }
             }
             self.skip_whitespace();
@@ -1155,9 +1156,9 @@ mod tests {
         }
         // A wanted member is built from its text, at the top level only.
         let (found, _) = verbatim_object(&verbatim[1], 0, 0, &wanted).unwrap();
-        assert_eq!(Value::Object(found), serde_json::json!({"revenue": 25}));
+        assert_eq!(found, vec![(0, serde_json::json!(25))]);
         let (found, _) = verbatim_object(&verbatim[2], 0, 0, &wanted).unwrap();
-        assert_eq!(Value::Object(found), serde_json::json!({"n": {"n": 1}}));
+        assert_eq!(found, vec![(1, serde_json::json!({"n": 1}))]);
         // Held in containers already: the depth counts.
         assert!(verbatim_object(&nested(MAX_DEPTH), 0, 1, &wanted).is_none());
     }
@@ -1483,8 +1484,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            Value::Object(found),
-            serde_json::json!({"revenue": 2.5, "value": {"x": [1]}})
+            found,
+            vec![
+                (0, serde_json::json!(2.5)),
+                (1, serde_json::json!({"x": [1]}))
+            ]
         );
         assert_eq!(out, r#"{"revenue":2.5,"value":{"x":[1]},"other":3}"#);
     }

@@ -81,6 +81,11 @@ impl PathSpec {
             // As `walk` walks a string: an empty one is falsy (and the result), and no string
             // has keys (`undefined`).
             EventField::Str(text) => (keys.is_empty() || text.is_empty()).then_some(first),
+            // An object (truthy): the walk goes on from its member.
+            EventField::Members(members) => match keys.split_first() {
+                None => Some(first),
+                Some((key, rest)) => walk(members.get(&key.name)?, rest).map(EventField::Value),
+            },
         }
     }
 }
@@ -198,8 +203,8 @@ mod tests {
                     continue;
                 };
                 // Read as fields: strings as their characters (in `text`), the rest built.
-                let (names, values, text) = crate::segment::as_fields(object);
-                let fields = EventRef::fields(&names, &values, &text);
+                let read = crate::segment::as_fields(object);
+                let fields = read.event();
                 // The whole event is not one value when read as fields.
                 let expected = if spec.is_root() {
                     None

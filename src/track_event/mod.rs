@@ -387,20 +387,21 @@ impl TrackEventMapping {
     }
 }
 
-/// A mapped field's value: borrowed from the event (a value, or a string's characters), or
+/// A mapped field's value: a field of the event (a value, or a string's characters), or
 /// built by the mapping engine.
 #[derive(Debug)]
 pub(crate) enum MappedValue<'a> {
-    Borrowed(&'a Value),
-    Str(&'a str),
+    Event(EventField<'a>),
     Owned(Value),
 }
 
 impl<'a> From<EventField<'a>> for MappedValue<'a> {
+    /// The field; members looked up are built into the object they stand for, which the
+    /// checks of objects read (a mapping that copies `properties` never maps them whole).
     fn from(field: EventField<'a>) -> Self {
         match field {
-            EventField::Value(value) => MappedValue::Borrowed(value),
-            EventField::Str(text) => MappedValue::Str(text),
+            EventField::Members(members) => MappedValue::Owned(Value::Object(members.to_map())),
+            field => MappedValue::Event(field),
         }
     }
 }
@@ -409,33 +410,32 @@ impl MappedValue<'_> {
     /// The value as JSON (a string's characters are built into one).
     fn to_value(&self) -> Cow<'_, Value> {
         match self {
-            MappedValue::Borrowed(value) => Cow::Borrowed(value),
+            MappedValue::Event(field) => field.to_value(),
             MappedValue::Owned(value) => Cow::Borrowed(value),
-            MappedValue::Str(text) => Cow::Owned(Value::String((*text).to_string())),
         }
     }
 
     fn as_str(&self) -> Option<&str> {
         match self {
-            MappedValue::Borrowed(value) => value.as_str(),
+            MappedValue::Event(field) => field.as_str(),
             MappedValue::Owned(value) => value.as_str(),
-            MappedValue::Str(text) => Some(text),
         }
     }
 
     fn is_null(&self) -> bool {
-        matches!(
-            self,
-            MappedValue::Borrowed(Value::Null) | MappedValue::Owned(Value::Null)
-        )
+        match self {
+            MappedValue::Event(field) => field.is_null(),
+            MappedValue::Owned(value) => value.is_null(),
+        }
     }
 
     /// How Segment's validator names its type ([`json_type_name`]).
     fn type_name(&self) -> &'static str {
         match self {
-            MappedValue::Borrowed(value) => json_type_name(value),
+            MappedValue::Event(EventField::Value(value)) => json_type_name(value),
             MappedValue::Owned(value) => json_type_name(value),
-            MappedValue::Str(_) => "a string",
+            MappedValue::Event(EventField::Str(_)) => "a string",
+            MappedValue::Event(EventField::Members(_)) => "an object",
         }
     }
 }
@@ -528,12 +528,17 @@ fn to_custom_event(
         )?,
         None => match present(fields.additional_context_keys) {
             None => {}
-            Some(MappedValue::Borrowed(Value::Object(entries))) => additional_context_keys(
-                &mut context_keys,
-                entries
-                    .iter()
-                    .map(|(kind, key)| (Cow::Borrowed(kind.as_str()), MappedValue::Borrowed(key))),
-            )?,
+            Some(MappedValue::Event(EventField::Value(Value::Object(entries)))) => {
+                additional_context_keys(
+                    &mut context_keys,
+                    entries.iter().map(|(kind, key)| {
+                        (
+                            Cow::Borrowed(kind.as_str()),
+                            MappedValue::from(EventField::Value(key)),
+                        )
+                    }),
+                )?
+            }
             Some(MappedValue::Owned(Value::Object(entries))) => additional_context_keys(
                 &mut context_keys,
                 entries
@@ -564,7 +569,7 @@ fn to_custom_event(
         (Some(text), _, _) => EventData::Copied(Cow::Borrowed(text)),
         (None, Some(object), _) => EventData::Mapped(object),
         (None, None, None) => EventData::Object(Cow::Owned(Map::new())),
-        (None, None, Some(MappedValue::Borrowed(Value::Object(properties)))) => {
+        (None, None, Some(MappedValue::Event(EventField::Value(Value::Object(properties))))) => {
             EventData::Object(Cow::Borrowed(properties))
         }
         (None, None, Some(MappedValue::Owned(Value::Object(properties)))) => {
@@ -582,7 +587,7 @@ fn to_custom_event(
     };
     let timestamp_ms = match present(fields.timestamp) {
         None => None,
-        Some(MappedValue::Str(text)) => timestamp::parse_iso8601_millis(text),
+        Some(MappedValue::Event(EventField::Str(text))) => timestamp::parse_iso8601_millis(text),
         Some(value) => timestamp::unix_millis(Some(&value.to_value())),
     };
     let creation_date = match timestamp_ms {
@@ -631,8 +636,12 @@ fn as_string<'a>(
 /// scalar.
 fn scalar_to_cow(value: MappedValue<'_>) -> Result<Cow<'_, str>, MappedValue<'_>> {
     match value {
-        MappedValue::Borrowed(Value::String(text)) => Ok(Cow::Borrowed(text)),
-        MappedValue::Str(text) => Ok(Cow::Borrowed(text)),
+        MappedValue::Event(field) => match field.as_str() {
+            Some(text) => Ok(Cow::Borrowed(text)),
+            None => scalar_to_string(&field.to_value())
+                .map(Cow::Owned)
+                .ok_or(value),
+        },
         MappedValue::Owned(Value::String(text)) => Ok(Cow::Owned(text)),
         other => scalar_to_string(&other.to_value())
             .map(Cow::Owned)
@@ -1053,8 +1062,8 @@ mod tests {
         event: Value,
     ) -> [Result<CustomEvent<'static>, Rejection>; 2] {
         let mapping = TrackEventMapping::with_overrides(&overrides).unwrap();
-        let (names, values, text) = crate::segment::as_fields(event.as_object().unwrap());
-        let fields = EventRef::fields(&names, &values, &text);
+        let read = crate::segment::as_fields(event.as_object().unwrap());
+        let fields = read.event();
         [
             mapping
                 .map_read_event(fields, None, RECEIVED)
@@ -1181,9 +1190,9 @@ mod tests {
                 let Some(object) = event.as_object() else {
                     continue;
                 };
-                let (names, mut values, text) = crate::segment::as_fields(object);
-                values.reverse();
-                let fields = EventRef::fields(&names, &values, &text);
+                let mut read = crate::segment::as_fields(object);
+                read.values.reverse();
+                let fields = read.event();
                 assert_eq!(
                     fast.map_read_event(fields, None, RECEIVED),
                     expected,
@@ -1194,8 +1203,8 @@ mod tests {
                 if let Some(context) = rest.remove("context") {
                     inherited.insert("context".to_string(), context);
                 }
-                let (names, values, text) = crate::segment::as_fields(&rest);
-                let inheriting = EventRef::fields(&names, &values, &text).inheriting(&inherited);
+                let read = crate::segment::as_fields(&rest);
+                let inheriting = read.event().inheriting(&inherited);
                 assert_eq!(
                     fast.map_read_event(inheriting, None, RECEIVED),
                     engine.map_event(&inheriting.to_value(), RECEIVED),

@@ -8,7 +8,7 @@ use super::{
     REQUIRED_FIELDS,
 };
 use crate::mapping::{js_truthy, Mapping, ValidationErrors};
-use crate::segment;
+use crate::segment::{self, EventField};
 use crate::timestamp;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -210,7 +210,7 @@ fn field_value(
 
 /// `null` or `""`: what the conversion treats as not mapped ([`present`]).
 fn is_empty(value: &Value) -> bool {
-    present(Some(MappedValue::Borrowed(value))).is_none()
+    present(Some(MappedValue::from(EventField::Value(value)))).is_none()
 }
 
 fn output_of(name: &str, kind: &str, value: Option<&Value>) -> String {

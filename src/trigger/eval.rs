@@ -11,7 +11,7 @@
 //! Evaluation yields `None` where upstream throws (a `null` event, an empty `()` group, a
 //! path made only of `.`/`[`/`]`); the caller turns that into "no match".
 
-use crate::segment::{EventField, EventRef};
+use crate::segment::{EventField, EventRef, Members};
 use serde_json::{Map, Value};
 
 use super::tree::{
@@ -31,6 +31,8 @@ pub(crate) enum Js<'a> {
     Unit(u16),
     Arr(&'a [Value]),
     Obj(&'a Map<String, Value>),
+    /// An object of which only some members were read ([`EventField::Members`]).
+    Members(Members<'a>),
     /// A function or prototype object found through a built-in prototype.
     Opaque,
 }
@@ -52,6 +54,7 @@ impl<'a> Js<'a> {
         match field {
             EventField::Value(value) => Js::of(value),
             EventField::Str(text) => Js::Str(text),
+            EventField::Members(members) => Js::Members(members),
         }
     }
 
@@ -63,7 +66,7 @@ impl<'a> Js<'a> {
             Js::Bool(b) => b,
             Js::Num(n) => crate::js::number_is_truthy(n),
             Js::Str(s) => !s.is_empty(),
-            Js::Unit(_) | Js::Arr(_) | Js::Obj(_) | Js::Opaque => true,
+            Js::Unit(_) | Js::Arr(_) | Js::Obj(_) | Js::Members(_) | Js::Opaque => true,
         }
     }
 
@@ -78,6 +81,10 @@ impl<'a> Js<'a> {
         };
         match self {
             Js::Obj(m) => match crate::json::get(m, &key.name) {
+                Some(v) => Js::of(v),
+                None => proto(PROTO_OBJECT),
+            },
+            Js::Members(members) => match members.get(&key.name) {
                 Some(v) => Js::of(v),
                 None => proto(PROTO_OBJECT),
             },
@@ -125,6 +132,7 @@ impl<'a> Js<'a> {
             Js::Unit(_) => "\"\u{fffd}\"".to_owned(),
             Js::Arr(a) => preview(&a),
             Js::Obj(o) => preview(o),
+            Js::Members(members) => preview(&members.to_map()),
             Js::Opaque => "a built-in function".to_owned(),
         }
     }

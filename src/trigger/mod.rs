@@ -329,6 +329,53 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A trigger reads an event read as fields (strings as characters, `properties` as the
+    /// members looked up) as it reads the event's value: matches, scores and explanations.
+    #[test]
+    fn an_event_read_as_fields_is_read_as_its_value() {
+        let events = [
+            json!({"type": "track", "event": "Order", "userId": "", "properties": {
+                "revenue": 2.5, "items": [1, 2], "s": "abc", "z": 0, "n": null, "o": {"k": "v"}}}),
+            json!({"type": "track", "properties": {}}),
+            json!({"type": "page", "userId": "u", "properties": null}),
+        ];
+        let triggers = [
+            "properties.revenue = 2.5",
+            "properties.revenue > 3",
+            "properties.items.length = 2",
+            r"properties.items.\1 = 2",
+            r#"properties.s.\0 = "a""#,
+            "properties.s.length > 2",
+            "properties.constructor != null",
+            "properties.toString exists",
+            "properties.absent exists",
+            "properties.z.x = 0",
+            "properties.n = null",
+            r#"properties.o.k = "v""#,
+            "properties exists",
+            "properties = null",
+            r#"type = "track" and properties.revenue < 3"#,
+            r#"userId = "" or event = "Order""#,
+            r#"contains(properties.s, "b")"#,
+        ];
+        for event in &events {
+            let read = crate::segment::as_fields(event.as_object().unwrap());
+            for source in triggers {
+                let trigger = Trigger::parse(source).unwrap();
+                assert_eq!(
+                    trigger.matches(read.event()),
+                    trigger.matches(event),
+                    "{source} on {event}"
+                );
+                assert_eq!(
+                    trigger.explain(read.event()).map(|m| (m.score, m.failed)),
+                    trigger.explain(event).map(|m| (m.score, m.failed)),
+                    "{source} on {event}"
+                );
+            }
+        }
+    }
+
     fn ok(src: &str, event: Value) -> bool {
         match evaluate(src, &event) {
             Ok(b) => b,
