@@ -158,58 +158,77 @@ impl CustomEvent<'_> {
 }
 
 /// Context kind → context key, in the order the kinds were first set; the strings may be
-/// borrowed from the Segment event.
+/// borrowed from the Segment event. The first pair is held inline: most events have one
+/// context kind, and then no vector is allocated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ContextKeys<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+pub struct ContextKeys<'a> {
+    /// The first pair set (`None` only while there is none).
+    first: Option<ContextKey<'a>>,
+    /// The pairs set after it.
+    rest: Vec<ContextKey<'a>>,
+}
+
+/// A context kind and its key.
+type ContextKey<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 impl<'a> ContextKeys<'a> {
     /// No context keys.
     pub fn new() -> Self {
-        ContextKeys(Vec::new())
+        ContextKeys::default()
     }
 
     /// Sets the key of `kind`; a kind already set keeps its place and gets the new key.
     pub fn insert(&mut self, kind: impl Into<Cow<'a, str>>, key: impl Into<Cow<'a, str>>) {
         let (kind, key) = (kind.into(), key.into());
-        match self.0.iter_mut().find(|(known, _)| *known == kind) {
+        let first = match &mut self.first {
+            None => {
+                self.first = Some((kind, key));
+                return;
+            }
+            Some(first) => first,
+        };
+        match std::iter::once(first)
+            .chain(self.rest.iter_mut())
+            .find(|(known, _)| *known == kind)
+        {
             Some(entry) => entry.1 = key,
-            None => self.0.push((kind, key)),
+            None => self.rest.push((kind, key)),
         }
     }
 
     /// The key of `kind`.
     pub fn get(&self, kind: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(known, _)| known == kind)
-            .map(|(_, key)| key.as_ref())
+        self.iter()
+            .find(|(known, _)| *known == kind)
+            .map(|(_, key)| key)
     }
 
     /// Kind and key pairs, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0
-            .iter()
+        (self.first.iter())
+            .chain(self.rest.iter())
             .map(|(kind, key)| (kind.as_ref(), key.as_ref()))
     }
 
     /// How many kinds.
     pub fn len(&self) -> usize {
-        self.0.len()
+        usize::from(self.first.is_some()) + self.rest.len()
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.first.is_none()
     }
 
     /// The same keys, owning their strings.
     pub fn into_owned(self) -> ContextKeys<'static> {
-        ContextKeys(
-            self.0
-                .into_iter()
-                .map(|(kind, key)| (Cow::Owned(kind.into_owned()), Cow::Owned(key.into_owned())))
-                .collect(),
-        )
+        let owned = |(kind, key): ContextKey<'a>| -> ContextKey<'static> {
+            (Cow::Owned(kind.into_owned()), Cow::Owned(key.into_owned()))
+        };
+        ContextKeys {
+            first: self.first.map(owned),
+            rest: self.rest.into_iter().map(owned).collect(),
+        }
     }
 
     /// Writes them as a JSON object.
@@ -590,6 +609,20 @@ mod tests {
         keys.insert("user", "u");
         assert!(!keys.is_empty());
         assert_eq!(keys.len(), 1);
+        // Kinds after the first (held apart from it) keep their places too.
+        keys.insert("device", "d");
+        keys.insert("org", "o");
+        keys.insert("device", "e");
+        keys.insert("user", "v");
+        assert_eq!(
+            keys.iter().collect::<Vec<_>>(),
+            [("user", "v"), ("device", "e"), ("org", "o")]
+        );
+        assert_eq!(
+            (keys.len(), keys.get("org"), keys.get("team")),
+            (3, Some("o"), None)
+        );
+        assert_eq!(keys.clone().into_owned(), keys);
         let data = |value: serde_json::Value| match value {
             serde_json::Value::Object(map) => EventData::Object(Cow::Owned(map)),
             _ => unreachable!(),
