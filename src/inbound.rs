@@ -150,14 +150,8 @@ impl ReceivedEvents {
     /// None yet, read as `reading` says (the names of the fields it reads).
     fn reading(reading: Reading<'_>) -> Self {
         ReceivedEvents {
-            names: match reading.fields {
-                FieldsRead::Only(names) => names.clone(),
-                FieldsRead::All => Vec::new(),
-            },
-            members: match reading.properties {
-                PropertiesRead::Copied(members) => members.clone(),
-                PropertiesRead::Built => Vec::new(),
-            },
+            names: reading.fields.listed().to_vec(),
+            members: reading.properties.looked_up().to_vec(),
             ..ReceivedEvents::default()
         }
     }
@@ -633,14 +627,8 @@ fn scan_members(
     copies: &mut String,
     within: usize,
 ) -> Option<ParsedEvent> {
-    let names: &[Box<str>] = match reading.fields {
-        FieldsRead::Only(fields) => fields,
-        FieldsRead::All => &[],
-    };
-    let wanted_members: &[Box<str>] = match reading.properties {
-        PropertiesRead::Copied(members) => members,
-        PropertiesRead::Built => &[],
-    };
+    let names = reading.fields.listed();
+    let wanted_members = reading.properties.looked_up();
     // Fields without a map where every mapping reads events by reference (see
     // `ReadEvent::Fields`); else a map, sized once for the fields read.
     let as_fields = matches!(reading.properties, PropertiesRead::Copied(_))
@@ -928,7 +916,7 @@ impl<'de> Visitor<'de> for SelectedFields<'_> {
                     match crate::json::copy_object(raw.get(), members, self.copies) {
                         Some(looked_up) => {
                             copied = Some(start..self.copies.len());
-                            Value::Object(members_object(members, looked_up))
+                            Value::Object(members_object(members, looked_up.into_iter()))
                         }
                         None => serde_json::from_str(raw.get()).map_err(de::Error::custom)?,
                     }
@@ -1375,14 +1363,7 @@ mod tests {
                 let value = |event: &ParsedEvent, text: &str| match &event.value {
                     ReadEvent::Value(value) => value.clone(),
                     ReadEvent::Fields(values) => {
-                        let names = match &fields {
-                            FieldsRead::Only(names) => names.as_slice(),
-                            FieldsRead::All => &[],
-                        };
-                        let members = match reading.properties {
-                            PropertiesRead::Copied(members) => members.as_slice(),
-                            PropertiesRead::Built => &[],
-                        };
+                        let (names, members) = (fields.listed(), reading.properties.looked_up());
                         EventRef::fields(names, values, text, members)
                             .to_value()
                             .into_owned()

@@ -63,7 +63,9 @@ impl StoredField {
         match self {
             StoredField::Value(value) => Some(value),
             StoredField::Text(range) => text.get(range).map(|s| Value::String(s.into())),
-            StoredField::Members(values) => Some(Value::Object(members_object(members, values))),
+            StoredField::Members(values) => {
+                Some(Value::Object(members_object(members, values.into_iter())))
+            }
         }
     }
 }
@@ -72,7 +74,7 @@ impl StoredField {
 /// takes the last value in its first place, as in a map.
 pub(crate) fn members_object(
     names: &[Box<str>],
-    values: Vec<(usize, Value)>,
+    values: impl ExactSizeIterator<Item = (usize, Value)>,
 ) -> Map<String, Value> {
     let mut object = Map::with_capacity(values.len());
     for (at, value) in values {
@@ -107,7 +109,7 @@ impl<'e> Members<'e> {
 
     /// The object the members stand for.
     pub fn to_map(self) -> Map<String, Value> {
-        members_object(self.names, self.values.to_vec())
+        members_object(self.names, self.values.iter().cloned())
     }
 }
 
@@ -423,6 +425,14 @@ impl FieldsRead {
         )
     }
 
+    /// The fields listed (none for [`FieldsRead::All`]).
+    pub fn listed(&self) -> &[Box<str>] {
+        match self {
+            FieldsRead::All => &[],
+            FieldsRead::Only(fields) => fields,
+        }
+    }
+
     /// Whether `field` is read.
     pub fn contains(&self, field: &str) -> bool {
         match self {
@@ -467,6 +477,14 @@ pub enum PropertiesRead {
 }
 
 impl PropertiesRead {
+    /// The members looked up where `properties` are copied (none where they are built).
+    pub fn looked_up(&self) -> &[Box<str>] {
+        match self {
+            PropertiesRead::Built => &[],
+            PropertiesRead::Copied(members) => members,
+        }
+    }
+
     /// Both ways of reading: copied only when both copy, with both's members.
     pub fn merge(&mut self, other: &PropertiesRead) {
         match (&mut *self, other) {
@@ -657,7 +675,7 @@ mod tests {
         assert_eq!(StoredField::Text(0..2).into_value("x", &names), None);
         // A member named out of the list is none.
         assert_eq!(
-            members_object(&names[..1], values),
+            members_object(&names[..1], values.into_iter()),
             json!({"value": "v"}).as_object().cloned().unwrap()
         );
     }
