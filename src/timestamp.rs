@@ -66,6 +66,60 @@ pub fn iso8601_millis(ms: i64) -> String {
 /// Unix milliseconds for an ISO-8601 date-time string (the forms of the module documentation,
 /// surrounding whitespace ignored), or `None` when it does not parse.
 pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
+    canonical_millis(text.as_bytes()).or_else(|| parse_in_full(text))
+}
+
+/// [`parse_iso8601_millis`] for the form Segment's libraries send (JavaScript's `toISOString`,
+/// `2024-05-06T07:08:09.123Z`), computed directly: `None` for anything else, which is then
+/// parsed in full (the same milliseconds: tested over every month and edge of the form). About
+/// a tenth of the instructions of the full parse, which goes through `time`'s types.
+fn canonical_millis(text: &[u8]) -> Option<i64> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', n0, n1, b':', s0, s1, b'.', f0, f1, f2, b'Z'] =
+        *text
+    else {
+        return None;
+    };
+    let year = number(&[y0, y1, y2, y3])?;
+    let month = number(&[m0, m1])?;
+    let day = number(&[d0, d1])?;
+    let (hour, minute, second) = (number(&[h0, h1])?, number(&[n0, n1])?, number(&[s0, s1])?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Howard Hinnant's `days_from_civil` (the inverse of the one in `iso8601_millis`), for years
+    // 0 to 9999: nothing here is negative before the last subtraction, nor overflows.
+    let year_of_march = year - i64::from(month <= 2);
+    let (era, year_of_era) = (year_of_march.div_euclid(400), year_of_march.rem_euclid(400));
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(
+        days * 86_400_000
+            + hour * 3_600_000
+            + minute * 60_000
+            + second * 1000
+            + number(&[f0, f1, f2])?,
+    )
+}
+
+/// The number the ASCII digits `digits` write (`None` for any other byte).
+fn number(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0, |number, byte| {
+        let digit = byte.wrapping_sub(b'0');
+        (digit < 10).then_some(number * 10 + i64::from(digit))
+    })
+}
+
+/// [`parse_iso8601_millis`] for every form it accepts.
+fn parse_in_full(text: &str) -> Option<i64> {
     let mut cursor = Cursor::new(text.trim());
     let year = cursor.digits(4, 4)? as i32;
     cursor.require(b'-')?;
@@ -204,6 +258,61 @@ impl<'a> Cursor<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The direct reading of `toISOString`'s form gives what the full parse gives, for every
+    /// month of leap and common years, days and times at and past their edges, and refuses what
+    /// is not that form (which the full parse then reads).
+    #[test]
+    fn the_form_segment_sends_is_read_directly_as_in_full() {
+        let mut read = 0;
+        for year in [
+            0, 1, 4, 99, 100, 400, 1600, 1899, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 9999,
+        ] {
+            for month in 0..=13 {
+                for day in [0, 1, 9, 10, 28, 29, 30, 31, 32] {
+                    for (hour, minute, second) in [
+                        (0, 0, 0),
+                        (23, 59, 59),
+                        (24, 0, 0),
+                        (0, 60, 0),
+                        (0, 0, 60),
+                        (12, 34, 56),
+                    ] {
+                        for fraction in ["000", "001", "999", "123"] {
+                            let text = format!(
+                                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{fraction}Z"
+                            );
+                            let direct = canonical_millis(text.as_bytes());
+                            assert_eq!(direct, parse_in_full(&text), "{text}");
+                            read += usize::from(direct.is_some());
+                            if let Some(ms) = direct {
+                                assert_eq!(iso8601_millis(ms), text);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(read > 10_000, "{read}");
+        for other in [
+            "2024-05-06T07:08:09.123z",
+            "2024-05-06t07:08:09.123Z",
+            "2024-05-06T07:08:09.12Z",
+            "2024-05-06T07:08:09.1234Z",
+            "2024-05-06T07:08:09Z",
+            " 2024-05-06T07:08:09.123Z",
+            "2024-05-06T07:08:09.123+00:00",
+            "2024-5-06T07:08:09.1234Z",
+            "2024-05-06T07:08:09.12aZ",
+            "+02024-05-06T07:08:09.123Z",
+        ] {
+            assert_eq!(canonical_millis(other.as_bytes()), None, "{other}");
+        }
+        assert_eq!(
+            parse_iso8601_millis("2024-05-06T07:08:09.123Z"),
+            Some(1_714_979_289_123)
+        );
+    }
 
     #[test]
     fn parses_utc_with_and_without_fraction() {
