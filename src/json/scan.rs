@@ -114,6 +114,7 @@ fn verbatim_object(
         // Room for the keys of a typical event's `properties`, which are copied.
         keys: Vec::with_capacity(32),
         base: 0,
+        seen: 0,
         wanted_value: None,
     };
     // Bit 0 is the innermost open container: set for an object, clear for an array.
@@ -184,28 +185,36 @@ struct Verbatim<'r, 'w> {
     raw: &'r str,
     wanted: &'w [Box<str>],
     found: Found,
-    /// The keys of the open objects, each with its [`key_tag`], each object's keys after a
-    /// marker holding where the enclosing object's keys start (one vector, not two).
+    /// The keys of the open objects, each with its [`key_tag`], each object's keys after two
+    /// markers holding where the enclosing object's keys start and its [`Verbatim::seen`] (one
+    /// vector, not three).
     keys: Vec<(u64, &'r str)>,
     /// Where the innermost open object's keys start in `keys`.
     base: usize,
+    /// The innermost open object's keys as bits, one per key ([`seen_bit`]): a key whose bit is
+    /// clear is not a repeat, and is not compared with the others.
+    seen: u64,
     /// A wanted top-level member whose value is being read: its name's index in `wanted`,
     /// where its value starts.
     wanted_value: Option<(usize, usize)>,
 }
 
 impl<'r> Verbatim<'r, '_> {
-    /// An object opens: its keys start after a marker keeping the enclosing object's start.
+    /// An object opens: its keys start after markers keeping the enclosing object's start and
+    /// bits.
     fn open_object(&mut self) -> Option<()> {
         self.keys.push((u64::try_from(self.base).ok()?, ""));
+        self.keys.push((self.seen, ""));
         self.base = self.keys.len();
+        self.seen = 0;
         Some(())
     }
 
-    /// The innermost object closes: its keys and its marker go, and the enclosing object's
+    /// The innermost object closes: its keys and its markers go, and the enclosing object's
     /// keys are the ones met again.
     fn close_object(&mut self) -> Option<()> {
         self.keys.truncate(self.base);
+        (self.seen, _) = self.keys.pop()?;
         let (enclosing, _) = self.keys.pop()?;
         self.base = usize::try_from(enclosing).ok()?;
         Some(())
@@ -221,12 +230,15 @@ impl<'r> Verbatim<'r, '_> {
         }
         let tag = key_tag(key);
         let met = self.keys.get(self.base..)?;
-        if met.len() >= LINEAR_KEYS || met_already(met, tag, key) {
+        let bit = seen_bit(tag);
+        if met.len() >= LINEAR_KEYS || (self.seen & bit != 0 && met_already(met, tag, key)) {
             return None;
         }
+        self.seen |= bit;
         self.keys.push((tag, key));
         if open == 1 {
-            if let Some(index) = self.wanted.iter().position(|name| **name == *key) {
+            let mut wanted = self.wanted.iter();
+            if let Some(index) = wanted.position(|name| super::same_key(name, key)) {
                 self.wanted_value = Some((index, end + 1));
             }
         }
@@ -572,6 +584,14 @@ impl<'r> KeysMet<'r> {
 fn met_already(met: &[(u64, &str)], tag: u64, key: &str) -> bool {
     met.iter()
         .any(|(other, text)| *other == tag && *text == key)
+}
+
+/// The bit of [`Verbatim::seen`] for a key whose [`key_tag`] is `tag`: equal keys have the same
+/// bit; of the keys of one object, few others do.
+#[inline(always)]
+fn seen_bit(tag: u64) -> u64 {
+    // The tag's bytes mixed by a multiplication; the top six bits of the product pick the bit.
+    1 << (tag.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
 }
 
 /// A key's length and first seven bytes: equal for equal keys, and for different keys mostly
@@ -1105,10 +1125,11 @@ mod tests {
     #[test]
     fn objects_copied_as_they_are_are_the_member_by_member_copies() {
         let wanted: Vec<Box<str>> = vec!["revenue".into(), "n".into()];
-        let many_keys = |count: usize| {
+        let members = |count: usize| {
             let members: Vec<String> = (0..count).map(|i| format!("\"k{i}\":{i}")).collect();
-            format!("{{{}}}", members.join(","))
+            members.join(",")
         };
+        let many_keys = |count: usize| format!("{{{}}}", members(count));
         let nested = |levels: usize| format!("{}1{}", "{\"a\":".repeat(levels), "}".repeat(levels));
         let verbatim = [
             r#"{}"#.to_string(),
@@ -1136,6 +1157,17 @@ mod tests {
             r#"{"a":-0}"#.to_string(),
             r#"{"a":1234567890123456789}"#.to_string(),
             many_keys(LINEAR_KEYS + 1),
+            // The first and the last of many keys repeated last, after an object that closed
+            // keys of its own.
+            format!(
+                "{{\"i\":{{\"k0\":0}},{},\"k0\":1}}",
+                &members(LINEAR_KEYS - 2)
+            ),
+            format!(
+                "{{{},\"k{}\":1}}",
+                &members(LINEAR_KEYS - 1),
+                LINEAR_KEYS - 2
+            ),
             nested(MAX_DEPTH + 1),
             r#"{"a":tru}"#.to_string(),
             r#"{"a":1,}"#.to_string(),
