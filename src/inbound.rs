@@ -284,10 +284,7 @@ impl ReadEvent {
             }
             ReadEvent::Value(_) => {}
             ReadEvent::Fields(values) => {
-                let at = match names
-                    .iter()
-                    .position(|known| crate::json::same_key(known, name))
-                {
+                let at = match crate::json::name_index(names, name) {
                     Some(at) => at,
                     None => {
                         names.push(Box::from(name));
@@ -644,9 +641,7 @@ fn scan_members(
         present |= presence(inherit, |name| name == key);
         // Every key is read when every field is (into the map: `at` is then unused).
         let at = match reading.fields {
-            FieldsRead::Only(_) => names
-                .iter()
-                .position(|name| crate::json::same_key(name, key)),
+            FieldsRead::Only(_) => crate::json::name_index(names, key),
             FieldsRead::All => Some(0),
         };
         let Some(at) = at.filter(|_| members.position() <= within) else {

@@ -23,6 +23,12 @@ pub(crate) fn get<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v V
     }
 }
 
+/// Where `name` is in the list `names` (compared as [`same_key`] compares): how a field, a
+/// member looked up or a wanted member is found by its name's index.
+pub(crate) fn name_index(names: &[Box<str>], name: &str) -> Option<usize> {
+    names.iter().position(|known| same_key(known, name))
+}
+
 /// Whether two keys are the same: lengths first, then their bytes compared in words of eight
 /// (the last word overlapping the one before) or four, or one by one below four. Keys are short:
 /// this is faster than a call to `memcmp` in wasm, and than comparing byte by byte.

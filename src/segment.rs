@@ -98,10 +98,7 @@ pub struct Members<'e> {
 impl<'e> Members<'e> {
     /// The member `name` (the last one, when repeated).
     pub fn get(self, name: &str) -> Option<&'e Value> {
-        let index = self
-            .names
-            .iter()
-            .position(|known| crate::json::same_key(known, name))?;
+        let index = crate::json::name_index(self.names, name)?;
         (self.values.iter().rev())
             .find(|(at, _)| *at == index)
             .map(|(_, value)| value)
@@ -303,10 +300,7 @@ pub(crate) fn field_position(
 ) -> Option<usize> {
     // The name's index first (a name not read is no field), then that index among the values:
     // one comparison of text per name, not per value.
-    let index = names
-        .iter()
-        .position(|known| crate::json::same_key(known, name))?;
-    let index = u16::try_from(index).ok()?;
+    let index = u16::try_from(crate::json::name_index(names, name)?).ok()?;
     values.iter().position(|(at, _)| *at == index)
 }
 
@@ -437,14 +431,14 @@ impl FieldsRead {
     pub fn contains(&self, field: &str) -> bool {
         match self {
             FieldsRead::All => true,
-            FieldsRead::Only(fields) => fields.iter().any(|known| &**known == field),
+            FieldsRead::Only(fields) => crate::json::name_index(fields, field).is_some(),
         }
     }
 
     /// Adds `field`.
     pub fn add(&mut self, field: &str) {
         if let FieldsRead::Only(fields) = self {
-            if !fields.iter().any(|known| &**known == field) {
+            if crate::json::name_index(fields, field).is_none() {
                 fields.push(field.into());
             }
         }

@@ -237,8 +237,7 @@ impl<'r> Verbatim<'r, '_> {
         self.seen |= bit;
         self.keys.push((tag, key));
         if open == 1 {
-            let mut wanted = self.wanted.iter();
-            if let Some(index) = wanted.position(|name| super::same_key(name, key)) {
+            if let Some(index) = super::name_index(self.wanted, key) {
                 self.wanted_value = Some((index, end + 1));
             }
         }
@@ -796,7 +795,7 @@ impl<'r, 'o> Reader<'r, 'o> {
             let value_start = self.at;
             self.value(depth + 1)?;
             if let Some(found) = found.as_deref_mut() {
-                if let Some(index) = wanted.iter().position(|name| **name == *key) {
+                if let Some(index) = super::name_index(wanted, key) {
                     let text = self.raw.get(value_start..self.at)?;
                     found.push((index, build(text)?));
                 }
