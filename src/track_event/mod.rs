@@ -635,13 +635,12 @@ fn as_string<'a>(
 /// [`scalar_to_string`], borrowing a string that is borrowed; the value back when it is not a
 /// scalar.
 fn scalar_to_cow(value: MappedValue<'_>) -> Result<Cow<'_, str>, MappedValue<'_>> {
+    if let MappedValue::Event(field) = value {
+        if let Some(text) = field.as_str() {
+            return Ok(Cow::Borrowed(text));
+        }
+    }
     match value {
-        MappedValue::Event(field) => match field.as_str() {
-            Some(text) => Ok(Cow::Borrowed(text)),
-            None => scalar_to_string(&field.to_value())
-                .map(Cow::Owned)
-                .ok_or(value),
-        },
         MappedValue::Owned(Value::String(text)) => Ok(Cow::Owned(text)),
         other => scalar_to_string(&other.to_value())
             .map(Cow::Owned)
