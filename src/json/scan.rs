@@ -228,7 +228,7 @@ impl<'r> Verbatim<'r, '_> {
         if self.raw.as_bytes().get(end) != Some(&b':') {
             return None;
         }
-        let tag = key_tag(key);
+        let tag = key_tag_at(self.raw.as_bytes(), at + 1, key);
         let met = self.keys.get(self.base..)?;
         let bit = seen_bit(tag);
         if met.len() >= LINEAR_KEYS || (self.seen & bit != 0 && met_already(met, tag, key)) {
@@ -608,6 +608,22 @@ fn key_tag(key: &str) -> u64 {
         }
     }
     (u64::from_le_bytes(prefix) & 0x00ff_ffff_ffff_ffff) ^ (bytes.len() as u64) << 56
+}
+
+/// The [`key_tag`] of `key`, which starts at `start` of `bytes`: one load of the eight bytes
+/// there, masked to the key's, where `bytes` has eight from `start` (a key's own bytes are
+/// copied one by one into the tag, a call to `memcpy` natively and a `memory.copy` in wasm).
+#[inline(always)]
+fn key_tag_at(bytes: &[u8], start: usize, key: &str) -> u64 {
+    let Some(word) = bytes.get(start..).and_then(<[u8]>::first_chunk::<8>) else {
+        return key_tag(key);
+    };
+    let length = key.len();
+    let kept = match length {
+        7.. => 0x00ff_ffff_ffff_ffff,
+        _ => (1 << (8 * length)) - 1,
+    };
+    (u64::from_le_bytes(*word) & kept) ^ (length as u64) << 56
 }
 
 /// JSON text read from `at`, copied to `out` when there is one (else only checked).
@@ -1099,6 +1115,25 @@ fn plain_run(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key's tag read with one load from the text it is in is its tag, for keys of every
+    /// length, wherever they are in the text (with eight bytes after their start or fewer).
+    #[test]
+    fn a_key_tag_read_from_its_text_is_its_tag() {
+        let text = "\"abcdefghijkl\":1}";
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                let Some(key) = text.get(start..end) else {
+                    continue;
+                };
+                assert_eq!(
+                    key_tag_at(text.as_bytes(), start, key),
+                    key_tag(key),
+                    "{key:?} at {start}"
+                );
+            }
+        }
+    }
 
     /// A key's tag is its length and first seven bytes: equal keys, and keys that differ only
     /// past their seventh byte, share it; others do not (repeats are looked for among those).
