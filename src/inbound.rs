@@ -3,7 +3,8 @@
 
 use crate::json::Member;
 use crate::segment::{
-    field_position, members_object, set_field, EventRef, FieldsRead, PropertiesRead, StoredField,
+    field_position, members_object, set_field, EventRef, FieldsRead, Names, PropertiesRead,
+    StoredField,
 };
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
@@ -121,7 +122,7 @@ pub struct ReceivedEvents {
     pub events: Vec<ReadEvent>,
     /// The names of the fields [`ReadEvent::Fields`] events hold, by index (the configuration's
     /// [`FieldsRead::Only`] list).
-    pub names: Vec<Box<str>>,
+    pub names: Names,
     /// The names of the `properties` members looked up ([`PropertiesRead::Copied`]), by index:
     /// what the [`StoredField::Members`] of [`ReadEvent::Fields`] events are named by.
     pub members: Vec<Box<str>>,
@@ -150,7 +151,7 @@ impl ReceivedEvents {
     /// None yet, read as `reading` says (the names of the fields it reads).
     fn reading(reading: Reading<'_>) -> Self {
         ReceivedEvents {
-            names: reading.fields.listed().to_vec(),
+            names: reading.fields.listed().clone(),
             members: reading.properties.looked_up().to_vec(),
             ..ReceivedEvents::default()
         }
@@ -217,7 +218,7 @@ impl ReceivedEvents {
 
 /// An event read as fields (see [`ReadEvent::Fields`]) as one JSON value.
 fn fields_value(
-    names: &[Box<str>],
+    names: &Names,
     values: &[(u16, StoredField)],
     text: &str,
     members: &[Box<str>],
@@ -261,7 +262,7 @@ impl ReadEvent {
     fn remove(
         &mut self,
         name: &str,
-        names: &[Box<str>],
+        names: &Names,
         text: &str,
         members: &[Box<str>],
     ) -> Option<Value> {
@@ -277,19 +278,16 @@ impl ReadEvent {
 
     /// Sets the field `name` of an event object, as `serde_json::Map::insert` does (in place
     /// when present, else last); `names` gains `name` when it lacks it.
-    fn insert(&mut self, name: &str, value: Value, names: &mut Vec<Box<str>>) {
+    fn insert(&mut self, name: &str, value: Value, names: &mut Names) {
         match self {
             ReadEvent::Value(Value::Object(object)) => {
                 object.insert(name.to_string(), value);
             }
             ReadEvent::Value(_) => {}
             ReadEvent::Fields(values) => {
-                let at = match crate::json::name_index(names, name) {
+                let at = match names.index(name) {
                     Some(at) => at,
-                    None => {
-                        names.push(Box::from(name));
-                        names.len() - 1
-                    }
+                    None => names.push(Box::from(name)),
                 };
                 if let Ok(at) = u16::try_from(at) {
                     set_field(values, at, StoredField::Value(value));
@@ -641,7 +639,7 @@ fn scan_members(
         present |= presence(inherit, |name| name == key);
         // Every key is read when every field is (into the map: `at` is then unused).
         let at = match reading.fields {
-            FieldsRead::Only(_) => crate::json::name_index(names, key),
+            FieldsRead::Only(_) => names.index(key),
             FieldsRead::All => Some(0),
         };
         let Some(at) = at.filter(|_| members.position() <= within) else {

@@ -1,6 +1,7 @@
 //! The Segment event model: the fields every layer reads (`type`, `messageId`) and the identity
 //! rule (a null or empty `userId`/`anonymousId` is absent). Imports nothing from the crate.
 
+pub use crate::json::Names;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::ops::Range;
@@ -22,7 +23,7 @@ enum Read<'e> {
     /// its value (a string's characters kept in `text`, an object's members looked up named
     /// in `members`).
     Fields {
-        names: &'e [Box<str>],
+        names: &'e Names,
         values: &'e [(u16, StoredField)],
         text: &'e str,
         members: &'e [Box<str>],
@@ -188,7 +189,7 @@ impl<'e> EventRef<'e> {
     /// characters of [`StoredField::Text`] ones in `text`, the members of
     /// [`StoredField::Members`] ones named in `members`.
     pub fn fields(
-        names: &'e [Box<str>],
+        names: &'e Names,
         values: &'e [(u16, StoredField)],
         text: &'e str,
         members: &'e [Box<str>],
@@ -294,13 +295,13 @@ impl<'e> EventRef<'e> {
 /// Where the field `name` lies in an event read as fields (`values`, each the index of its name
 /// in `names` and its value).
 pub(crate) fn field_position(
-    names: &[Box<str>],
+    names: &Names,
     values: &[(u16, StoredField)],
     name: &str,
 ) -> Option<usize> {
     // The name's index first (a name not read is no field), then that index among the values:
     // one comparison of text per name, not per value.
-    let index = u16::try_from(crate::json::name_index(names, name)?).ok()?;
+    let index = u16::try_from(names.index(name)?).ok()?;
     values.iter().position(|(at, _)| *at == index)
 }
 
@@ -318,7 +319,7 @@ pub(crate) fn set_field(values: &mut Vec<(u16, StoredField)>, at: u16, value: St
 #[cfg(test)]
 pub(crate) struct AsFields {
     /// The names of its fields.
-    pub names: Vec<Box<str>>,
+    pub names: Names,
     /// Their values in order: each string as its characters in `text`, an object `properties`
     /// as [`StoredField::Members`] (every member of it looked up, named in `members`).
     pub values: Vec<(u16, StoredField)>,
@@ -401,7 +402,7 @@ pub enum FieldsRead {
     #[default]
     All,
     /// These fields only, in no particular order.
-    Only(Vec<Box<str>>),
+    Only(Names),
 }
 
 /// The fields the pipeline itself reads from every event: its type, its `messageId` (payload
@@ -420,9 +421,10 @@ impl FieldsRead {
     }
 
     /// The fields listed (none for [`FieldsRead::All`]).
-    pub fn listed(&self) -> &[Box<str>] {
+    pub fn listed(&self) -> &Names {
+        static NONE: Names = Names::new();
         match self {
-            FieldsRead::All => &[],
+            FieldsRead::All => &NONE,
             FieldsRead::Only(fields) => fields,
         }
     }
@@ -431,14 +433,14 @@ impl FieldsRead {
     pub fn contains(&self, field: &str) -> bool {
         match self {
             FieldsRead::All => true,
-            FieldsRead::Only(fields) => crate::json::name_index(fields, field).is_some(),
+            FieldsRead::Only(fields) => fields.index(field).is_some(),
         }
     }
 
     /// Adds `field`.
     pub fn add(&mut self, field: &str) {
         if let FieldsRead::Only(fields) = self {
-            if crate::json::name_index(fields, field).is_none() {
+            if fields.index(field).is_none() {
                 fields.push(field.into());
             }
         }
@@ -449,7 +451,7 @@ impl FieldsRead {
         match other {
             FieldsRead::All => *self = FieldsRead::All,
             FieldsRead::Only(fields) => {
-                for field in fields {
+                for field in fields.iter() {
                     self.add(field);
                 }
             }
@@ -511,10 +513,11 @@ mod tests {
             FieldsRead::Only(
                 ["type", "messageId", "userId", "anonymousId", "properties"]
                     .map(Box::from)
-                    .to_vec()
+                    .into_iter()
+                    .collect()
             )
         );
-        read.merge(&FieldsRead::Only(vec!["event".into()]));
+        read.merge(&FieldsRead::Only(Names::from_iter([Box::from("event")])));
         assert!(read.contains("event"));
         read.merge(&FieldsRead::All);
         assert_eq!(read, FieldsRead::All);
@@ -531,10 +534,11 @@ mod tests {
     /// An event read as fields: `names` by index, the values in the text's order (`event` and
     /// `type` as characters of [`TEXT`], `properties` as its member `revenue` of [`MEMBERS`],
     /// the others built).
-    fn read_as_fields() -> (Vec<Box<str>>, Vec<(u16, StoredField)>) {
+    fn read_as_fields() -> (Names, Vec<(u16, StoredField)>) {
         let names = ["type", "userId", "context", "event", "properties"]
             .map(Box::from)
-            .to_vec();
+            .into_iter()
+            .collect();
         let values = vec![
             (3, StoredField::Text(6..11)),
             (0, StoredField::Text(1..6)),
@@ -621,7 +625,7 @@ mod tests {
         assert_eq!(text.as_object(), None);
         // Characters out of the text are no field.
         let outside = [(0, StoredField::Text(3..40))];
-        let names = [Box::from("type")];
+        let names = Names::from_iter([Box::from("type")]);
         assert_eq!(
             EventRef::fields(&names, &outside, TEXT, &[]).get("type"),
             None

@@ -53,7 +53,7 @@ fn mappings_read_no_field_the_analysis_leaves_out() {
         let Ok(mapping) = Mapping::compile(&case["mapping"]) else {
             continue;
         };
-        let mut read = FieldsRead::Only(Vec::new());
+        let mut read = FieldsRead::Only(Default::default());
         mapping_fields_read(&case["mapping"], &mut read);
         if read != FieldsRead::All {
             bounded += 1;

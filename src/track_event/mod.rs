@@ -218,7 +218,7 @@ impl TrackEventMapping {
         let compiled =
             Mapping::compile(&Value::Object(fields.clone())).map_err(FieldMappingError::Invalid)?;
         let fast = fast::FastMapping::new(&fields);
-        let mut fields_read = FieldsRead::Only(Vec::new());
+        let mut fields_read = FieldsRead::Only(Default::default());
         for mapping in fields.values() {
             reads::mapping_fields_read(mapping, &mut fields_read);
         }

@@ -94,7 +94,7 @@ mod tests {
     use serde_json::json;
 
     fn read(mapping: Value) -> FieldsRead {
-        let mut read = FieldsRead::Only(Vec::new());
+        let mut read = FieldsRead::Only(Default::default());
         mapping_fields_read(&mapping, &mut read);
         read
     }

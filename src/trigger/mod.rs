@@ -144,7 +144,7 @@ impl Trigger {
 
     /// The top-level event fields its conditions read.
     pub fn fields_read(&self) -> crate::segment::FieldsRead {
-        let mut read = crate::segment::FieldsRead::Only(Vec::new());
+        let mut read = crate::segment::FieldsRead::Only(Default::default());
         reads::group_fields_read(&self.root, &mut read);
         read
     }
