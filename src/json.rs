@@ -268,6 +268,9 @@ pub(crate) fn write_number(out: &mut String, number: &Number) {
         out.push_str(itoa::Buffer::new().format(integer));
     } else if let Some(integer) = number.as_i64() {
         out.push_str(itoa::Buffer::new().format(integer));
+    } else if let Some(float) = number.as_f64().filter(|float| float.is_finite()) {
+        // What `serde_json` writes for a float (its `Formatter::write_f64`), without `core::fmt`.
+        out.push_str(zmij::Buffer::new().format_finite(float));
     } else {
         use std::fmt::Write;
         #[expect(
