@@ -1,8 +1,9 @@
 //! Compact JSON writing into a byte buffer, byte for byte as `serde_json::to_writer` writes it
 //! (tested), with fewer calls per value and a fast scan of strings that need no escaping; the
-//! object lookup every reader of events uses; and reading JSON text in one pass without
-//! building it (`scan`: [`Members`], [`Items`], [`copy_object`]). A leaf module: other values
-//! (the mapping engine's results) write themselves with these primitives.
+//! object lookup every reader of events uses, and the list of names ([`Names`]) their fields
+//! are found by; and reading JSON text in one pass without building it (`scan`: [`Members`],
+//! [`Items`], [`copy_object`]). A leaf module: other values (the mapping engine's results)
+//! write themselves with these primitives.
 
 use serde_json::{Map, Number, Value};
 
@@ -138,6 +139,15 @@ impl std::ops::Deref for Names {
 
     fn deref(&self) -> &[Box<str>] {
         &self.list
+    }
+}
+
+impl<'n> IntoIterator for &'n Names {
+    type Item = &'n Box<str>;
+    type IntoIter = std::slice::Iter<'n, Box<str>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
     }
 }
 

@@ -451,7 +451,7 @@ impl FieldsRead {
         match other {
             FieldsRead::All => *self = FieldsRead::All,
             FieldsRead::Only(fields) => {
-                for field in fields.iter() {
+                for field in fields {
                     self.add(field);
                 }
             }
