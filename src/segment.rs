@@ -1,5 +1,6 @@
 //! The Segment event model: the fields every layer reads (`type`, `messageId`) and the identity
-//! rule (a null or empty `userId`/`anonymousId` is absent). Imports nothing from the crate.
+//! rule (a null or empty `userId`/`anonymousId` is absent). Imports only `json`, the other leaf
+//! (object lookups, and [`Names`], the list of fields a configuration reads).
 
 pub use crate::json::Names;
 use serde_json::{Map, Value};
