@@ -26,10 +26,10 @@ pub(crate) fn get<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v V
 
 /// A list of names (the fields a configuration reads), each found by its index in one step: a
 /// table of 64 slots, one picked by a hash of a name's length and first, second and last bytes
-/// ([`slot`]), holds the index of the one name there, so a lookup compares at most one name, or
+/// (`slot`), holds the index of the one name there, so a lookup compares at most one name, or
 /// none for a name no slot holds. The hash's multiplier is the first of a few that give the
-/// names a slot each; slots that names share still (or past [`Names::SEARCHED`] names) fall
-/// back to the scan of [`name_index`]. The scan cost up to 9% of a small event's instructions
+/// names a slot each; slots that names share still (or past `Names::SEARCHED` names) fall
+/// back to the scan of `name_index`. The scan cost up to 9% of a small event's instructions
 /// natively: 13 lookups of each event's fields, and one per member of the event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Names {
@@ -72,7 +72,7 @@ impl Names {
         }
     }
 
-    /// Where `name` is in the list, as [`name_index`] finds it (the first of equal names).
+    /// Where `name` is in the list, as `name_index` finds it (the first of equal names).
     #[inline]
     pub fn index(&self, name: &str) -> Option<usize> {
         let held = (self.slots.get(slot(name, self.multiplier)).copied()).unwrap_or(Names::SHARED);
