@@ -223,13 +223,17 @@ impl ConsentCheck {
 /// an object) the event carries no consent; an empty object is consent refused for every
 /// category (Segment's "Reconcile consent object and integrations object" table).
 pub fn category_preferences<'e>(event: impl Into<EventRef<'e>>) -> Option<&'e Map<String, Value>> {
-    (event.into())
-        .get("context")?
-        .as_value()?
-        .get("consent")?
-        .get("categoryPreferences")?
-        .as_object()
+    let (field, path) = CONSENT_PATH.split_first()?;
+    let mut value = event.into().get(field)?.as_value()?;
+    for key in path {
+        value = value.get(key)?;
+    }
+    value.as_object()
 }
+
+/// Where an event's consent preferences are ([`category_preferences`]): all that a destination
+/// checking consent reads of the event's `context`.
+pub const CONSENT_PATH: [&str; 3] = ["context", "consent", "categoryPreferences"];
 
 /// What `event`'s consent says about a destination with `rules`: each required category must
 /// be exactly `true`; an event without preferences follows `without_consent`.

@@ -646,6 +646,8 @@ fn scan_members(
             members.skip()?;
             continue;
         };
+        // How far the field is read: an object only in the members read.
+        let read_so_far = reading.fields.read(at);
         // `Some` for `properties` copied: its value, if any (`None` past `within`): the members
         // looked up, or the value built where it is not copied.
         let copied_properties = match (reading.properties, key) {
@@ -662,7 +664,11 @@ fn scan_members(
                         copied = Some(start..copies.len());
                         Some(Some(StoredField::Members(looked_up)))
                     }
-                    None => Some(members.value_within(within)?.map(StoredField::Value)),
+                    None => Some(
+                        members
+                            .value_within(within, read_so_far)?
+                            .map(StoredField::Value),
+                    ),
                 }
             }
             _ => None,
@@ -673,7 +679,7 @@ fn scan_members(
                 let value = match copied_properties {
                     Some(value) => value,
                     // A string as its characters, appended to the copies.
-                    None => match members.scalar_or_value_within(within)? {
+                    None => match members.scalar_or_value_within(within, read_so_far)? {
                         Some(Member::Str(text)) => {
                             let start = copies.len();
                             copies.push_str(text);
@@ -691,7 +697,7 @@ fn scan_members(
             Collected::Object(object) => {
                 let value = match copied_properties {
                     Some(value) => value.and_then(|value| value.into_value("", wanted_members)),
-                    None => members.value_within(within)?,
+                    None => members.value_within(within, read_so_far)?,
                 };
                 if let Some(value) = value {
                     object.insert(key.to_string(), value);
@@ -916,6 +922,11 @@ impl<'de> Visitor<'de> for SelectedFields<'_> {
                 }
                 _ => access.next_value()?,
             };
+            // As far as it is read, as the one-pass reader builds it.
+            let mut value = value;
+            if let Some(at) = self.reading.fields.listed().index(&key) {
+                self.reading.fields.read(at).cut_in_place(&mut value);
+            }
             object.insert(key.into_owned(), value);
         }
         Ok(ParsedEvent {
@@ -1590,6 +1601,46 @@ mod tests {
         .unwrap();
         assert_eq!(whole.values()[0]["properties"], serde_json::json!({"b": 2}));
         assert_eq!(whole.values()[0]["context"]["ip"], "1.2.3.4");
+    }
+
+    /// Fields read in part (`context.campaign.source`, `properties.revenue`) are built only in
+    /// the members read, by the one-pass reader and by serde_json alike (an escape in a
+    /// top-level key sends the event to serde_json), and the unread members are still checked.
+    #[test]
+    fn events_are_built_only_as_far_as_they_are_read() {
+        let mut fields = only(&["type"]);
+        fields.add_path("context", &["campaign", "source"]);
+        fields.add_path("context", &["consent", "categoryPreferences"]);
+        fields.add_path("properties", &["revenue"]);
+        fields.add_path("traits", &["a", "b"]);
+        let events = [
+            r#"{"type":"track","context":{"ip":"1.2.3.4","campaign":{"source":"n","medium":"e","source":{"x":[1,{"y":2}]}},"page":{"url":"u"}},"properties":{"revenue":2.5,"total":3,"rev\u0065nue":9}}"#,
+            r#"{"type":"track","c\u006fntext":{"campaign":{"source":"n","name":"s"},"ip":"i"},"context":{"campaign":{"name":"x","source":1e2}},"properties":{"total":1}}"#,
+            r#"{"type":"track","context":"text","properties":[{"revenue":1}],"traits":{"a":{"c":1,"b":{"d":[]}},"z":null}}"#,
+            r#"{"type":"track","context":{"consent":{"categoryPreferences":{"Analytics":true,"x":{"y":1}},"other":1}},"properties":{}}"#,
+            r#"{"type":"track", "context" : { "campaign" : { "source" : "s" , "medium" : "m" } , "ip" : "i" } }"#,
+        ];
+        for event in events {
+            let body = format!("[{event}]");
+            let read = read_events(
+                body.as_bytes(),
+                &Limits::SEGMENT,
+                &fields,
+                &PropertiesRead::Built,
+            )
+            .unwrap();
+            let whole: Value = serde_json::from_str(event).unwrap();
+            assert_eq!(read.values(), vec![fields.cut(&whole)], "{event}");
+        }
+        assert_eq!(
+            fields.cut(&serde_json::from_str(events[0]).unwrap()),
+            serde_json::json!({"type": "track", "context": {"campaign": {"source": {"x": [1, {"y": 2}]}}},
+                               "properties": {"revenue": 9}})
+        );
+        // A member not read is still checked: a number out of range makes the event unreadable.
+        let body = br#"[{"type":"track","context":{"campaign":{"medium":1e999}}}]"#;
+        let read = read_events(body, &Limits::SEGMENT, &fields, &PropertiesRead::Built).unwrap();
+        assert_eq!(read.unreadable.len(), 1);
     }
 
     #[test]

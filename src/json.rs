@@ -161,6 +161,99 @@ impl FromIterator<Box<str>> for Names {
     }
 }
 
+/// How much of a JSON value is read: all of it, or, where it is an object, only the members
+/// named, each read as far as its own `ValueRead` says (any other value is read whole). The
+/// values a configuration reads are built only so far: an object's other members are checked
+/// and skipped, not built (see `segment::FieldsRead`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ValueRead {
+    /// The whole value.
+    #[default]
+    Whole,
+    /// An object's members named here, the others not at all.
+    Members(Vec<(Box<str>, ValueRead)>),
+}
+
+impl ValueRead {
+    /// Paths longer than this are read whole from here: no event is nested deeper
+    /// (`scan::MAX_DEPTH`), and the reads stay a shallow tree whatever a mapping writes.
+    pub const MAX_PATH: usize = 128;
+
+    /// Reads the value at `path` (keys from this value) whole, and the objects on the way in
+    /// that member at least.
+    pub fn add_path<K: AsRef<str>>(&mut self, path: &[K]) {
+        self.add_path_at(path, 0);
+    }
+
+    /// [`ValueRead::add_path`] for a value `depth` keys deep.
+    fn add_path_at<K: AsRef<str>>(&mut self, path: &[K], depth: usize) {
+        let Some((key, rest)) = path.split_first().filter(|_| depth < ValueRead::MAX_PATH) else {
+            *self = ValueRead::Whole;
+            return;
+        };
+        let ValueRead::Members(members) = self else {
+            return;
+        };
+        let key = key.as_ref();
+        match members.iter_mut().find(|(name, _)| **name == *key) {
+            Some((_, member)) => member.add_path_at(rest, depth + 1),
+            None => {
+                let mut member = ValueRead::Members(Vec::new());
+                member.add_path_at(rest, depth + 1);
+                members.push((key.into(), member));
+            }
+        }
+    }
+
+    /// Reads too what `other` reads.
+    pub fn merge(&mut self, other: &ValueRead) {
+        match (&mut *self, other) {
+            (ValueRead::Whole, _) => {}
+            (_, ValueRead::Whole) => *self = ValueRead::Whole,
+            (ValueRead::Members(mine), ValueRead::Members(theirs)) => {
+                for (name, read) in theirs {
+                    match mine.iter_mut().find(|(known, _)| known == name) {
+                        Some((_, known)) => known.merge(read),
+                        None => mine.push((name.clone(), read.clone())),
+                    }
+                }
+            }
+        }
+    }
+
+    /// How member `name` of an object read so is read: `None` when it is not.
+    pub fn member(&self, name: &str) -> Option<&ValueRead> {
+        match self {
+            ValueRead::Whole => Some(self),
+            ValueRead::Members(members) => members
+                .iter()
+                .find(|(known, _)| same_key(known, name))
+                .map(|(_, read)| read),
+        }
+    }
+
+    /// `value` as far as it is read (what the one-pass reader builds from its text).
+    pub fn cut(&self, value: &Value) -> Value {
+        let mut cut = value.clone();
+        self.cut_in_place(&mut cut);
+        cut
+    }
+
+    /// Leaves of `value` only what is read: the members of its objects that are not read are
+    /// removed (the order of the others kept).
+    pub fn cut_in_place(&self, value: &mut Value) {
+        if let (ValueRead::Members(_), Value::Object(object)) = (self, value) {
+            object.retain(|key, member| match self.member(key) {
+                Some(read) => {
+                    read.cut_in_place(member);
+                    true
+                }
+                None => false,
+            });
+        }
+    }
+}
+
 /// The slot of [`Names`] for `name`: its length (its low byte) and first, second and last
 /// bytes, mixed by a multiplication, the top six bits of the product.
 #[inline(always)]

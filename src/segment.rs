@@ -2,7 +2,7 @@
 //! rule (a null or empty `userId`/`anonymousId` is absent). Imports only `json`, the other leaf
 //! (object lookups, and [`Names`], the list of fields a configuration reads).
 
-pub use crate::json::Names;
+pub use crate::json::{Names, ValueRead};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::ops::Range;
@@ -394,16 +394,70 @@ pub fn normalize_identity(event: &mut Map<String, Value>) {
     }
 }
 
-/// Which top-level fields of an event a configuration reads: the pipeline builds values only
-/// for those, and skips the rest of each event unparsed (most of a typical event is `context`,
-/// which the preset never reads).
+/// Which top-level fields of an event a configuration reads, and how far: the pipeline builds
+/// values only for those, as far as they are read, and skips the rest of each event unparsed
+/// (most of a typical event is `context`, which the preset never reads).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum FieldsRead {
-    /// Every field (a mapping that reads the whole event, or one the bridge cannot analyse).
+    /// Every field, whole (a mapping that reads the whole event, or one the bridge cannot
+    /// analyse).
     #[default]
     All,
     /// These fields only, in no particular order.
-    Only(Names),
+    Only(ListedFields),
+}
+
+/// The fields [`FieldsRead::Only`] reads: their names, and how far each one's value is read
+/// (an object may be read only in some members: `$.context.campaign.source` reads no other
+/// member of `context`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListedFields {
+    names: Names,
+    /// By the index of the field's name.
+    reads: Vec<ValueRead>,
+}
+
+impl ListedFields {
+    /// The fields' names.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// How far the field whose name has index `at` is read (whole if there is no such field).
+    pub fn read(&self, at: usize) -> &ValueRead {
+        static WHOLE: ValueRead = ValueRead::Whole;
+        self.reads.get(at).unwrap_or(&WHOLE)
+    }
+
+    /// Reads the value at `path` of `field` (whole for an empty path): see
+    /// [`ValueRead::add_path`].
+    fn add_path<K: AsRef<str>>(&mut self, field: &str, path: &[K]) {
+        self.entry(field).add_path(path);
+    }
+
+    /// How far `field` is read, listed first (read in no member) where it is not yet.
+    fn entry(&mut self, field: &str) -> &mut ValueRead {
+        let at = match self.names.index(field) {
+            Some(at) => at,
+            None => self.names.push(field.into()),
+        };
+        if self.reads.len() <= at {
+            self.reads.resize(at + 1, ValueRead::Members(Vec::new()));
+        }
+        // In bounds: resized above.
+        &mut self.reads[at]
+    }
+}
+
+/// Fields read whole.
+impl FromIterator<Box<str>> for ListedFields {
+    fn from_iter<I: IntoIterator<Item = Box<str>>>(names: I) -> Self {
+        let mut fields = ListedFields::default();
+        for name in names {
+            fields.add_path::<&str>(&name, &[]);
+        }
+        fields
+    }
 }
 
 /// The fields the pipeline itself reads from every event: its type, its `messageId` (payload
@@ -426,34 +480,67 @@ impl FieldsRead {
         static NONE: Names = Names::new();
         match self {
             FieldsRead::All => &NONE,
-            FieldsRead::Only(fields) => fields,
+            FieldsRead::Only(fields) => &fields.names,
         }
     }
 
-    /// Whether `field` is read.
+    /// How far the listed field whose name has index `at` is read (whole for
+    /// [`FieldsRead::All`]).
+    pub fn read(&self, at: usize) -> &ValueRead {
+        static WHOLE: ValueRead = ValueRead::Whole;
+        match self {
+            FieldsRead::All => &WHOLE,
+            FieldsRead::Only(fields) => fields.read(at),
+        }
+    }
+
+    /// Whether `field` is read (in part or whole).
     pub fn contains(&self, field: &str) -> bool {
         match self {
             FieldsRead::All => true,
-            FieldsRead::Only(fields) => fields.index(field).is_some(),
+            FieldsRead::Only(fields) => fields.names.index(field).is_some(),
         }
     }
 
-    /// Adds `field`.
+    /// Reads `field` whole.
     pub fn add(&mut self, field: &str) {
+        self.add_path::<&str>(field, &[]);
+    }
+
+    /// Reads the value at `path` of `field` whole, and the objects on the way in that member
+    /// at least (`add_path("context", &["campaign", "source"])` for
+    /// `$.context.campaign.source`).
+    pub fn add_path<K: AsRef<str>>(&mut self, field: &str, path: &[K]) {
         if let FieldsRead::Only(fields) = self {
-            if fields.index(field).is_none() {
-                fields.push(field.into());
-            }
+            fields.add_path(field, path);
         }
     }
 
-    /// Adds every field `other` reads.
+    /// `event` as far as it is read: the fields not read left out, the others cut to what
+    /// their [`ValueRead`] reads (what the one-pass reader builds from an event's text).
+    pub fn cut(&self, event: &Value) -> Value {
+        match (self, event) {
+            (FieldsRead::Only(fields), Value::Object(object)) => Value::Object(
+                (object.iter())
+                    .filter_map(|(key, value)| {
+                        let at = fields.names.index(key)?;
+                        Some((key.clone(), fields.read(at).cut(value)))
+                    })
+                    .collect(),
+            ),
+            _ => event.clone(),
+        }
+    }
+
+    /// Adds every field `other` reads, as far as it reads it.
     pub fn merge(&mut self, other: &FieldsRead) {
         match other {
             FieldsRead::All => *self = FieldsRead::All,
-            FieldsRead::Only(fields) => {
-                for field in fields {
-                    self.add(field);
+            FieldsRead::Only(theirs) => {
+                if let FieldsRead::Only(mine) = self {
+                    for (name, read) in theirs.names.iter().zip(&theirs.reads) {
+                        mine.entry(name).merge(read);
+                    }
                 }
             }
         }
@@ -518,7 +605,9 @@ mod tests {
                     .collect()
             )
         );
-        read.merge(&FieldsRead::Only(Names::from_iter([Box::from("event")])));
+        read.merge(&FieldsRead::Only(ListedFields::from_iter([Box::from(
+            "event",
+        )])));
         assert!(read.contains("event"));
         read.merge(&FieldsRead::All);
         assert_eq!(read, FieldsRead::All);

@@ -1,7 +1,8 @@
-//! Events are parsed into values only in the top-level fields a configuration reads (issue 14):
-//! proof, on Segment's own vectors, that the analysis never leaves out a field that changes a
-//! result. Each mapping, trigger and destination case is run on the whole event and on the
-//! event cut down to the fields found read; the results must be the same.
+//! Events are parsed into values only in the fields a configuration reads, and only as far as it
+//! reads them (issue 14): proof, on Segment's own vectors, that the analysis never leaves out a
+//! field or a member that changes a result. Each mapping, trigger and destination case is run
+//! on the whole event and on the event cut down to what was found read; the results must be the
+//! same.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
@@ -12,7 +13,7 @@ use segment_ld_bridge::pipeline::{self, Events, Options};
 use segment_ld_bridge::segment::FieldsRead;
 use segment_ld_bridge::track_event::{mapping_fields_read, TrackEventMapping};
 use segment_ld_bridge::trigger::Trigger;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 fn vectors(name: &str) -> Value {
     let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -31,24 +32,16 @@ fn read_as_the_worker(config: &BridgeConfig, text: &str) -> inbound::ReceivedEve
     .unwrap()
 }
 
-/// The event with only the top-level fields `read` keeps.
+/// The event as far as `read` reads it: the fields it reads, each cut to what it reads of it.
 fn cut(event: &Value, read: &FieldsRead) -> Value {
-    match event {
-        Value::Object(object) => Value::Object(
-            object
-                .iter()
-                .filter(|(key, _)| read.contains(key))
-                .map(|(key, value)| (key.clone(), value.clone()))
-                .collect::<Map<String, Value>>(),
-        ),
-        other => other.clone(),
-    }
+    read.cut(event)
 }
 
 #[test]
 fn mappings_read_no_field_the_analysis_leaves_out() {
     let vectors = vectors("segment-mapping-kit.json");
     let mut bounded = 0;
+    let mut cut_inside = 0;
     for case in vectors["transform_cases"].as_array().unwrap() {
         let Ok(mapping) = Mapping::compile(&case["mapping"]) else {
             continue;
@@ -64,8 +57,73 @@ fn mappings_read_no_field_the_analysis_leaves_out() {
             .apply(&cut(payload, &read))
             .map_err(|e| e.to_string());
         assert_eq!(whole, part, "{}: read {read:?}", case["id"]);
+        // Cut inside a field, not only in the fields left out.
+        let fields_only = match payload {
+            Value::Object(object) => Value::Object(
+                (object.iter())
+                    .filter(|(key, _)| read.contains(key))
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        if cut(payload, &read) != fields_only {
+            cut_inside += 1;
+        }
     }
     assert!(bounded > 50, "only {bounded} mappings bounded");
+    // Segment's payloads are small: two are cut inside (arbitrary ones: mapping_properties.rs).
+    assert!(
+        cut_inside >= 2,
+        "only {cut_inside} payloads cut inside a field"
+    );
+}
+
+/// Every `@liquid` template of `tests/mapping_liquid.rs`'s liquidjs vectors, and more, reads
+/// nothing its analysis leaves out: rendered on the whole payload and on the payload cut to
+/// what it reads, it gives the same output.
+#[test]
+fn liquid_templates_read_no_member_the_analysis_leaves_out() {
+    let data = serde_json::json!({
+        "properties": {"name": "Ada", "n": 3, "total": 27.5, "tags": ["a", "b"],
+                       "obj": {"k": 1, "size": 9, "first": "f"}, "empty": {}, "key": "name",
+                       "products": [{"sku": "s1", "price": 2}, {"sku": "s2"}]},
+        "traits": {"email": "A@B.com", "size": 4},
+        "context": {"page": {"url": "https://x.example/p"}, "ip": "1.2.3.4"},
+        "size": 7
+    });
+    let mut bounded = 0;
+    for template in [
+        "{{ properties.name }} {{ properties.n | plus: traits.size }}",
+        "{{ properties.obj.size }} {{ properties.empty.size }} {{ properties.tags.size }}",
+        "{{ context.page.size }} {{ context.size }}",
+        "{{ properties.obj.first }} {{ properties.tags.first }} {{ properties.tags.last }}",
+        "{{ properties.products[1].sku }} {{ properties.products.first.price }}",
+        "{{ properties[properties.key] }} {{ properties.obj['k'] }}",
+        "{% if properties.total > 20 and traits.email contains '@' %}gold{% else %}x{% endif %}",
+        "{% if properties.empty == empty %}e{% endif %}{% unless context.page %}n{% endunless %}",
+        "{% assign t = properties.total %}{% capture c %}{{ t }}/{{ size }}{% endcapture %}{{ c }}",
+        "{% assign properties = traits %}{{ properties.email }}",
+        "{{ properties.tags | join: context.ip }} {{ properties.obj | size }}",
+        "{{ properties }} {{ context.page }} {{ missing.x.y }}",
+        "{% for x in properties.tags %}{{ x }}{% endfor %}",
+    ] {
+        let mapping = serde_json::json!({"out": {"@liquid": template}});
+        let mut read = FieldsRead::Only(Default::default());
+        mapping_fields_read(&mapping, &mut read);
+        if read != FieldsRead::All {
+            bounded += 1;
+        }
+        let Ok(compiled) = Mapping::compile(&mapping) else {
+            continue;
+        };
+        let whole = compiled.apply(&data).map_err(|e| e.to_string());
+        let part = compiled
+            .apply(&cut(&data, &read))
+            .map_err(|e| e.to_string());
+        assert_eq!(whole, part, "{template}: read {read:?}");
+    }
+    assert!(bounded >= 10, "only {bounded} templates bounded");
 }
 
 #[test]

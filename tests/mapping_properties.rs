@@ -324,6 +324,79 @@ fn arbitrary_directive_mappings_never_panic() {
     assert!(applied > cases() / 8, "only {applied} mappings applied");
 }
 
+/// What a mapping reads (`track_event::mapping_fields_read`: the fields, and of each the
+/// members on the paths it reads) is all it reads: applied to an arbitrary payload and to the
+/// payload cut to what was found read, an arbitrary mapping gives the same result or error.
+#[test]
+fn arbitrary_mappings_read_nothing_their_analysis_leaves_out() {
+    use segment_ld_bridge::segment::FieldsRead;
+    let mut rng = rng(9);
+    let (mut bounded, mut cut_inside) = (0, 0);
+    const LIQUID_PATHS: &[&str] = &[
+        "a",
+        "a.b",
+        "a.size",
+        "size",
+        "a.b.size",
+        "properties.x",
+        "properties.x.a",
+        "properties.x.size",
+        "properties.items[0].id",
+        "properties.items.first.id",
+        "properties.items.size",
+        "properties['x']",
+        "a[b]",
+        "a[properties.x]",
+        "traits.0",
+        "event",
+    ];
+    for case in 0..cases() {
+        // Half arbitrary mappings, half Liquid templates made of variables.
+        let mapping = match case % 2 {
+            0 => random_mapping(&mut rng, 4),
+            _ => {
+                let mut template = String::new();
+                for _ in 0..1 + rng.below(3) {
+                    let (path, other) = (rng.pick(LIQUID_PATHS), rng.pick(LIQUID_PATHS));
+                    template.push_str(&match rng.below(4) {
+                        0 => format!("{{{{ {path} }}}}"),
+                        1 => format!("{{% if {path} == {other} %}}y{{% else %}}n{{% endif %}}"),
+                        2 => format!("{{{{ {path} | size }}}}-{{{{ {path} | default: {other} }}}}"),
+                        _ => format!("{{% assign v = {path} %}}{{{{ v.a }}}}{{{{ {other} }}}}"),
+                    });
+                }
+                json!({"out": {"@liquid": template}})
+            }
+        };
+        let payload = random_payload(&mut rng);
+        let mut read = FieldsRead::Only(Default::default());
+        segment_ld_bridge::track_event::mapping_fields_read(&mapping, &mut read);
+        let Ok(compiled) = Mapping::compile(&mapping) else {
+            continue;
+        };
+        if read == FieldsRead::All {
+            continue;
+        }
+        bounded += 1;
+        let cut = read.cut(&payload);
+        let fields_only: Map<String, Value> = (payload.as_object().into_iter().flatten())
+            .filter(|(key, _)| read.contains(key))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        if cut != Value::Object(fields_only) {
+            cut_inside += 1;
+        }
+        let whole = compiled.apply(&payload).map_err(|e| e.to_string());
+        let part = compiled.apply(&cut).map_err(|e| e.to_string());
+        assert_eq!(whole, part, "{mapping} on {payload}: read {read:?}");
+    }
+    assert!(bounded > cases() / 4, "only {bounded} mappings bounded");
+    assert!(
+        cut_inside > cases() / 50,
+        "only {cut_inside} payloads cut inside"
+    );
+}
+
 #[test]
 fn arbitrary_json_mappings_never_panic() {
     let mut rng = rng(2);

@@ -320,7 +320,9 @@ impl BridgeConfig {
                     read.add("integrations");
                 }
                 if destination.envelope.checks_consent() {
-                    read.add("context");
+                    if let Some((field, path)) = crate::envelope::CONSENT_PATH.split_first() {
+                        read.add_path(field, path);
+                    }
                 }
             }
             for subscription in &self.subscriptions {

@@ -10,7 +10,9 @@
 //! that text these accept is text `serde_json` reads; anything else is refused, and the caller
 //! reads the text with `serde_json` (for its exact error).
 
+use super::ValueRead;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// The most containers nested in one another that `serde_json` reads, counting the outermost
 /// (its recursion limit, 128, refuses the 128th).
@@ -396,11 +398,15 @@ impl<'r> Members<'r> {
         self.reader.at = at;
     }
 
-    /// The current member's value, built when it ends by byte `within` of the text (else
-    /// checked only: `Some(None)`).
-    pub(crate) fn value_within(&mut self, within: usize) -> Option<Option<Value>> {
+    /// The current member's value, built as far as `read` reads it when it ends by byte
+    /// `within` of the text (else checked only: `Some(None)`).
+    pub(crate) fn value_within(
+        &mut self,
+        within: usize,
+        read: &ValueRead,
+    ) -> Option<Option<Value>> {
         Some(
-            self.scalar_or_value_within(within)?
+            self.scalar_or_value_within(within, read)?
                 .map(|member| match member {
                     Member::Str(text) => Value::String(text.to_string()),
                     Member::Value(value) => value,
@@ -410,7 +416,11 @@ impl<'r> Members<'r> {
 
     /// [`Members::value_within`], but a string without escapes is its characters in the text,
     /// not a value built.
-    pub(crate) fn scalar_or_value_within(&mut self, within: usize) -> Option<Option<Member<'r>>> {
+    pub(crate) fn scalar_or_value_within(
+        &mut self,
+        within: usize,
+        read: &ValueRead,
+    ) -> Option<Option<Member<'r>>> {
         self.reader.skip_whitespace();
         let start = self.reader.at;
         if self.reader.peek() == Some(b'"') {
@@ -427,7 +437,8 @@ impl<'r> Members<'r> {
         if self.reader.at > within {
             return Some(None);
         }
-        build(self.reader.raw.get(start..self.reader.at)?).map(|value| Some(Member::Value(value)))
+        build_read(self.reader.raw.get(start..self.reader.at)?, read)
+            .map(|value| Some(Member::Value(value)))
     }
 
     /// Copies the current member's value, an object, to the end of `out` as [`copy_object`]
@@ -977,10 +988,20 @@ fn printed_as_it_is(digits: &str) -> bool {
 /// here, and only strings with escapes and other numbers go through `serde_json`. `None` for
 /// text that is not one such value. Tests and the inbound fuzzer compare it with `serde_json`.
 fn build(text: &str) -> Option<Value> {
+    build_read(text, &ValueRead::Whole)
+}
+
+/// [`build`] as far as `read` reads the value: an object's members it does not read are
+/// skipped, not built (the text was checked whole, so skipping them changes no outcome).
+fn build_read(text: &str, read: &ValueRead) -> Option<Value> {
     let mut builder = Builder {
         reader: Reader::new(text),
     };
-    let value = builder.value()?;
+    // Whole values (most) without the object check of `value_read`: a move less of each.
+    let value = match read {
+        ValueRead::Whole => builder.value()?,
+        ValueRead::Members(_) => builder.value_read(read)?,
+    };
     builder.reader.skip_whitespace();
     (builder.reader.at == text.len()).then_some(value)
 }
@@ -992,6 +1013,43 @@ struct Builder<'r> {
 }
 
 impl Builder<'_> {
+    /// The value, as far as `read` reads it.
+    fn value_read(&mut self, read: &ValueRead) -> Option<Value> {
+        self.reader.skip_whitespace();
+        if matches!(read, ValueRead::Whole) || self.reader.peek()? != b'{' {
+            return self.value();
+        }
+        self.reader.at += 1;
+        let mut object = Map::new();
+        if !self.closes(b'}')? {
+            loop {
+                self.reader.skip_whitespace();
+                let start = self.reader.at;
+                let (end, escaped) = self.reader.string_end()?;
+                self.reader.at = end;
+                let key: Cow<'_, str> = match escaped {
+                    false => Cow::Borrowed(self.reader.raw.get(start + 1..end - 1)?),
+                    true => {
+                        Cow::Owned(serde_json::from_str(self.reader.raw.get(start..end)?).ok()?)
+                    }
+                };
+                self.reader.consume(b':')?;
+                match read.member(&key) {
+                    Some(member) => {
+                        let value = self.value_read(member)?;
+                        object.insert(key.into_owned(), value);
+                    }
+                    // Checked already: skipped at depth 0.
+                    None => self.reader.value(0)?,
+                }
+                if self.ends(b'}')? {
+                    break;
+                }
+            }
+        }
+        Some(Value::Object(object))
+    }
+
     fn value(&mut self) -> Option<Value> {
         let reader = &mut self.reader;
         reader.skip_whitespace();

@@ -259,6 +259,44 @@ impl DirectivePath {
     }
 }
 
+/// The paths a `@template` string reads from its payload, each from a top-level key and read
+/// whole (its placeholders' paths); `false` when it may read anything: a placeholder of the
+/// whole payload, or `{{{…}}}` placeholders (their values are rendered, then read again).
+pub(crate) fn template_paths_read(template: &str, mut visit: impl FnMut(&[&str])) -> bool {
+    let template::Template::Parts(parts) = template::Template::parse(template) else {
+        return false;
+    };
+    parts.iter().all(|part| match part {
+        template::TemplatePart::Text(_) => true,
+        template::TemplatePart::Placeholder(path) => match path {
+            path::PathSpec::Keys(keys) if !keys.is_empty() => {
+                visit(&keys.iter().map(|key| key.name.as_str()).collect::<Vec<_>>());
+                true
+            }
+            _ => false,
+        },
+    })
+}
+
+/// The paths a `@liquid` template reads from its payload, each from a top-level key and read
+/// whole (see `LiquidTemplate::paths_read`); `false` when it may read anything, or does not
+/// parse.
+pub(crate) fn liquid_paths_read(source: &str, mut visit: impl FnMut(&[&str])) -> bool {
+    if crate::js::utf16_len(source) > MAX_LIQUID_TEMPLATE_LEN {
+        return false;
+    }
+    let Ok(template) = liquid::LiquidTemplate::parse(source) else {
+        return false;
+    };
+    let Some(paths) = template.paths_read() else {
+        return false;
+    };
+    for path in &paths {
+        visit(path);
+    }
+    true
+}
+
 /// [`get`] with a path already split into keys (Segment's array form of a path).
 pub fn get_keys<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
     let keys = keys

@@ -1,15 +1,18 @@
-//! Which top-level fields of an event a mapping can read, found in the mapping's JSON: the
-//! first key of every `@path` (`$.properties.revenue` reads `properties`), of every `{{…}}` of
-//! an `@template`, and of an `@arrayPath`'s array. Anything the analysis cannot bound (`@liquid`,
-//! a path computed by a directive, `$` itself, bracket or wildcard paths, a template section,
-//! a directive it does not know) reads everything. Reading more than needed is always safe;
-//! `tests/field_selection.rs` proves on Segment's mapping vectors that it never reads less.
+//! Which fields of an event a mapping can read, and how far, found in the mapping's JSON with
+//! the mapping engine's own parsers: every `@path`, every `{{…}}` of an `@template`, every
+//! variable of a `@liquid` template, and an `@arrayPath`'s array, each a path from a top-level
+//! field whose value is read whole (`$.properties.revenue` reads `properties` in its member
+//! `revenue`). Anything the analysis cannot bound (a path computed by a directive, `$` itself,
+//! `{{{…}}}` placeholders, a Liquid variable whose name is computed, a directive it does not
+//! know) reads everything. Reading more than needed is always safe; `tests/field_selection.rs`
+//! and `tests/mapping_properties.rs` prove on Segment's vectors and on arbitrary mappings that
+//! it never reads less.
 
-use crate::mapping::DIRECTIVES;
+use crate::mapping::{liquid_paths_read, template_paths_read, DirectivePath, DIRECTIVES};
 use crate::segment::FieldsRead;
 use serde_json::Value;
 
-/// Adds to `read` the top-level fields `mapping` can read.
+/// Adds to `read` the fields `mapping` can read, as far as it reads them.
 pub fn mapping_fields_read(mapping: &Value, read: &mut FieldsRead) {
     if *read == FieldsRead::All {
         return;
@@ -17,30 +20,40 @@ pub fn mapping_fields_read(mapping: &Value, read: &mut FieldsRead) {
     match mapping {
         Value::Object(object) => {
             for (key, value) in object {
-                match key.as_str() {
-                    "@path" => match value {
-                        Value::String(path) => path_field(path, read),
-                        _ => *read = FieldsRead::All,
-                    },
-                    "@template" => match value {
-                        Value::String(template) => template_fields(template, read),
-                        _ => *read = FieldsRead::All,
-                    },
-                    "@liquid" => *read = FieldsRead::All,
+                let bounded = match (key.as_str(), value) {
+                    ("@path", Value::String(path)) => path_read(path, read),
+                    ("@template", Value::String(template)) => {
+                        template_paths_read(template, |path| add(path, read))
+                    }
+                    ("@liquid", Value::String(source)) => {
+                        liquid_paths_read(source, |path| add(path, read))
+                    }
                     // The array's path reads the event; the item mapping reads each item.
-                    "@arrayPath" => match value.as_array().and_then(|parts| parts.first()) {
-                        Some(Value::String(path)) => path_field(path, read),
-                        _ => *read = FieldsRead::All,
+                    ("@arrayPath", Value::Array(parts)) => match parts.first() {
+                        Some(Value::String(path)) => path_read(path, read),
+                        _ => false,
                     },
                     // `apply` reads the event; `mapping` reads what `apply` made.
-                    "@transform" => match value.get("apply") {
-                        Some(apply) => mapping_fields_read(apply, read),
-                        None => *read = FieldsRead::All,
+                    ("@transform", _) => match value.get("apply") {
+                        Some(apply) => {
+                            mapping_fields_read(apply, read);
+                            true
+                        }
+                        None => false,
                     },
-                    directive if directive.starts_with('@') && !DIRECTIVES.contains(&directive) => {
-                        *read = FieldsRead::All;
+                    ("@path" | "@template" | "@liquid" | "@arrayPath", _) => false,
+                    (directive, _)
+                        if directive.starts_with('@') && !DIRECTIVES.contains(&directive) =>
+                    {
+                        false
                     }
-                    _ => mapping_fields_read(value, read),
+                    _ => {
+                        mapping_fields_read(value, read);
+                        true
+                    }
+                };
+                if !bounded {
+                    *read = FieldsRead::All;
                 }
             }
         }
@@ -54,74 +67,79 @@ pub fn mapping_fields_read(mapping: &Value, read: &mut FieldsRead) {
     }
 }
 
-/// The first key of a JSONPath (`$.a.b`, `$.a[0]`); everything for `$`, brackets or wildcards.
-fn path_field(path: &str, read: &mut FieldsRead) {
-    let rest = path.strip_prefix('$').unwrap_or(path);
-    let rest = rest.strip_prefix('.').unwrap_or(rest);
-    let first = rest.split(['.', '[']).next().unwrap_or("");
-    let bounded = !first.is_empty()
-        && !rest.starts_with('.')
-        && !rest.starts_with('[')
-        && !first.contains(['*', '$', '\'', '"', ' ']);
-    if bounded {
-        read.add(first);
-    } else {
-        *read = FieldsRead::All;
+/// Adds what the `@path` (or `@arrayPath`) argument `path` reads, parsed as the engine parses
+/// it; `false` for the whole event.
+fn path_read(path: &str, read: &mut FieldsRead) -> bool {
+    match DirectivePath::parse(path).key_names() {
+        Some(keys) if !keys.is_empty() => {
+            add(&keys, read);
+            true
+        }
+        _ => false,
     }
 }
 
-/// The first key of each `{{path}}` of a template; everything for a section or an empty tag.
-fn template_fields(template: &str, read: &mut FieldsRead) {
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            return;
-        };
-        let tag = after[..end].trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace());
-        if tag.is_empty() || tag.starts_with(['#', '/', '^', '!', '>', '&', '=']) {
-            *read = FieldsRead::All;
-            return;
-        }
-        path_field(tag, read);
-        rest = &after[end + 2..];
+/// Reads the value at `path` (its first key a top-level field) whole.
+fn add(path: &[&str], read: &mut FieldsRead) {
+    if let Some((field, rest)) = path.split_first() {
+        read.add_path(field, rest);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::segment::ValueRead;
     use serde_json::json;
 
-    fn read(mapping: Value) -> FieldsRead {
+    /// The paths read whole, dotted (`None` for everything).
+    fn read(mapping: Value) -> Option<Vec<String>> {
         let mut read = FieldsRead::Only(Default::default());
         mapping_fields_read(&mapping, &mut read);
-        read
+        let FieldsRead::Only(fields) = &read else {
+            return None;
+        };
+        let mut paths = Vec::new();
+        for (at, name) in fields.names().iter().enumerate() {
+            leaves(name, fields.read(at), &mut paths);
+        }
+        Some(paths)
     }
 
-    fn only(fields: &[&str]) -> FieldsRead {
-        FieldsRead::Only(fields.iter().map(|f| Box::from(*f)).collect())
+    fn leaves(path: &str, read: &ValueRead, paths: &mut Vec<String>) {
+        match read {
+            ValueRead::Whole => paths.push(path.to_string()),
+            ValueRead::Members(members) => {
+                for (name, member) in members {
+                    leaves(&format!("{path}.{name}"), member, paths);
+                }
+            }
+        }
+    }
+
+    fn only(paths: &[&str]) -> Option<Vec<String>> {
+        Some(paths.iter().map(|path| path.to_string()).collect())
     }
 
     #[test]
-    fn paths_templates_and_arrays_read_their_first_key() {
+    fn paths_templates_liquid_and_arrays_read_as_far_as_their_paths() {
         assert_eq!(
             read(json!({"a": {"@path": "$.properties.revenue"}, "b": {"@path": "$.event"}})),
-            only(&["properties", "event"])
+            only(&["properties.revenue", "event"])
         );
         assert_eq!(
-            read(json!({"@template": "{{userId}} {{ context.page.url }} {{{traits.name}}}"})),
-            only(&["userId", "context", "traits"])
+            read(json!({"@template": "{{userId}} {{ context.page.url }} {{traits.name}}"})),
+            only(&["userId", "context.page.url", "traits.name"])
         );
         assert_eq!(
             read(json!({"@arrayPath": ["$.properties.products", {"sku": {"@path": "$.sku"}}]})),
-            only(&["properties"])
+            only(&["properties.products"])
         );
         assert_eq!(
             read(
                 json!({"@transform": {"apply": {"s": {"@path": "$.context.campaign"}}, "mapping": {"u": {"@path": "$.s"}}}})
             ),
-            only(&["context"])
+            only(&["context.campaign"])
         );
         assert_eq!(
             read(
@@ -133,28 +151,60 @@ mod tests {
             read(json!({"kind": "user", "n": 3, "@literal": "x"})),
             only(&[])
         );
-        assert_eq!(read(json!({"@path": "$.a[0].b"})), only(&["a"]));
+        // Paths are parsed as the engine parses them: brackets are keys, `$` alone is a key.
+        assert_eq!(read(json!({"@path": "$.a[0].b"})), only(&["a.0.b"]));
+        assert_eq!(read(json!({"@path": "$['a']"})), only(&["$.a"]));
+        assert_eq!(read(json!({"@path": "$"})), only(&["$"]));
+        // A path read whole covers the paths under it, wherever they come.
+        assert_eq!(
+            read(
+                json!([{"@path": "$.context.campaign.source"}, {"@path": "$.context.campaign"}, {"@path": "$.context.campaign.medium"}])
+            ),
+            only(&["context.campaign"])
+        );
+        assert_eq!(
+            read(
+                json!({"@liquid": "{% if properties.total > 20 %}{{ context.page.url | upcase }}{% else %}{{ traits[properties.key].x }}{% endif %}"})
+            ),
+            only(&[
+                "properties.total",
+                "properties.key",
+                "context.page.url",
+                "traits"
+            ])
+        );
+        // An object's `size` counts all its members: the object is read whole.
+        assert_eq!(
+            read(json!({"@liquid": "{{ properties.products.size }} {{ size }}"})),
+            only(&["properties.products", "size"])
+        );
+        assert_eq!(
+            read(
+                json!({"@liquid": "{% assign t = properties.total %}{% capture c %}{{ t }}{% endcapture %}{{ c | append: context.ip }}"})
+            ),
+            only(&["properties.total", "t", "c", "context.ip"])
+        );
     }
 
     #[test]
     fn what_cannot_be_bounded_reads_everything() {
         for mapping in [
-            json!({"@path": "$"}),
             json!({"@path": "$."}),
-            json!({"@path": "$..a"}),
-            json!({"@path": "$['a']"}),
-            json!({"@path": "$.*"}),
+            json!({"@path": "."}),
+            json!({"@path": ""}),
             json!({"@path": {"@template": "$.{{x}}"}}),
             json!({"@template": {"@path": "$.t"}}),
-            json!({"@template": "{{#each items}}{{.}}{{/each}}"}),
-            json!({"@template": "{{}}"}),
-            json!({"@liquid": "{{ properties.total }}"}),
+            json!({"@template": "{{{traits.name}}}"}),
+            json!({"@template": "{{ }}"}),
+            json!({"@liquid": "{{ [properties.name] }}"}),
+            json!({"@liquid": "{% if %}"}),
+            json!({"@liquid": 3}),
             json!({"@arrayPath": [{"@path": "$.p"}, {}]}),
             json!({"@transform": {"mapping": {}}}),
             json!({"@unknownDirective": "x"}),
-            json!([{"a": {"@liquid": "x"}}]),
+            json!([{"a": {"@liquid": "{{ [x] }}"}}]),
         ] {
-            assert_eq!(read(mapping.clone()), FieldsRead::All, "{mapping}");
+            assert_eq!(read(mapping.clone()), None, "{mapping}");
         }
     }
 }

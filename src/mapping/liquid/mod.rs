@@ -136,6 +136,87 @@ impl LiquidTemplate {
 }
 
 // ---------------------------------------------------------------------------------------
+// What a template reads
+
+impl LiquidTemplate {
+    /// The payload paths the template can read, each from a top-level key, each value read
+    /// whole: every variable's keys up to its first computed index (`a[b]`), or up to a `size`
+    /// past the first key (an object's `size`, when it has no such member, counts all of
+    /// them). A variable named like a local is read as a payload path too (reading more is
+    /// safe). `None` when a variable's first key is computed: it may read any field.
+    pub(crate) fn paths_read(&self) -> Option<Vec<Vec<&str>>> {
+        let mut paths = Vec::new();
+        nodes_read(&self.nodes, &mut paths).then_some(paths)
+    }
+}
+
+/// Adds the paths `nodes` read; `false` when they may read anything.
+fn nodes_read<'t>(nodes: &'t [LNode], paths: &mut Vec<Vec<&'t str>>) -> bool {
+    nodes.iter().all(|node| match node {
+        LNode::Text(_) => true,
+        LNode::Output(output) | LNode::Assign(_, output) => output_read(output, paths),
+        LNode::If {
+            branches,
+            otherwise,
+        } => {
+            branches
+                .iter()
+                .all(|(cond, body)| cond_read(cond, paths) && nodes_read(body, paths))
+                && otherwise
+                    .as_deref()
+                    .is_none_or(|body| nodes_read(body, paths))
+        }
+        LNode::Capture(_, body) => nodes_read(body, paths),
+    })
+}
+
+fn output_read<'t>(output: &'t Output, paths: &mut Vec<Vec<&'t str>>) -> bool {
+    expr_read(&output.expr, paths)
+        && (output.filters.iter()).all(|filter| filter.args.iter().all(|arg| expr_read(arg, paths)))
+}
+
+fn cond_read<'t>(cond: &'t Cond, paths: &mut Vec<Vec<&'t str>>) -> bool {
+    match cond {
+        Cond::Value(expr) => expr_read(expr, paths),
+        Cond::Cmp(_, left, right) => expr_read(left, paths) && expr_read(right, paths),
+        Cond::Not(inner) => cond_read(inner, paths),
+        Cond::And(left, right) | Cond::Or(left, right) => {
+            cond_read(left, paths) && cond_read(right, paths)
+        }
+    }
+}
+
+fn expr_read<'t>(expr: &'t Expr, paths: &mut Vec<Vec<&'t str>>) -> bool {
+    match expr {
+        Expr::Var(steps) => {
+            let mut path = Vec::new();
+            let mut computed = false;
+            for (at, step) in steps.iter().enumerate() {
+                match step {
+                    PathStep::Key(key) if !computed && (at == 0 || key != "size") => {
+                        path.push(key.as_str());
+                    }
+                    PathStep::Key(_) => computed = true,
+                    PathStep::Index(index) => {
+                        computed = true;
+                        if !expr_read(index, paths) {
+                            return false;
+                        }
+                    }
+                }
+            }
+            if path.is_empty() {
+                return steps.is_empty();
+            }
+            paths.push(path);
+            true
+        }
+        Expr::Range(from, to) => expr_read(from, paths) && expr_read(to, paths),
+        Expr::Literal(_) | Expr::Nil | Expr::Empty | Expr::Blank => true,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Rendering
 
 struct Scope<'a> {
