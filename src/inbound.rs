@@ -1613,7 +1613,13 @@ mod tests {
         fields.add_path("context", &["consent", "categoryPreferences"]);
         fields.add_path("properties", &["revenue"]);
         fields.add_path("traits", &["a", "b"]);
+        let mut item = crate::segment::ValueRead::NOTHING;
+        item.add_path(&["sku"]);
+        let items = crate::segment::ValueRead::Items(Box::new(item));
+        fields.add_path_read("properties", &["products"], &items);
         let events = [
+            r#"{"type":"track","properties":{"products":[{"sku":"a","name":"n"},[{"sku":1}],3,{"x":{"sku":2}},{}],"total":2}}"#,
+            r#"{"type":"track","properties":{"products":{"sku":"a","name":"n"}}}"#,
             r#"{"type":"track","context":{"ip":"1.2.3.4","campaign":{"source":"n","medium":"e","source":{"x":[1,{"y":2}]}},"page":{"url":"u"}},"properties":{"revenue":2.5,"total":3,"rev\u0065nue":9}}"#,
             r#"{"type":"track","c\u006fntext":{"campaign":{"source":"n","name":"s"},"ip":"i"},"context":{"campaign":{"name":"x","source":1e2}},"properties":{"total":1}}"#,
             r#"{"type":"track","context":"text","properties":[{"revenue":1}],"traits":{"a":{"c":1,"b":{"d":[]}},"z":null}}"#,
@@ -1633,9 +1639,13 @@ mod tests {
             assert_eq!(read.values(), vec![fields.cut(&whole)], "{event}");
         }
         assert_eq!(
-            fields.cut(&serde_json::from_str(events[0]).unwrap()),
+            fields.cut(&serde_json::from_str(events[2]).unwrap()),
             serde_json::json!({"type": "track", "context": {"campaign": {"source": {"x": [1, {"y": 2}]}}},
                                "properties": {"revenue": 9}})
+        );
+        assert_eq!(
+            fields.cut(&serde_json::from_str(events[0]).unwrap()),
+            serde_json::json!({"type": "track", "properties": {"products": [{"sku": "a"}, [{"sku": 1}], 3, {}, {}]}})
         );
         // A member not read is still checked: a number out of range makes the event unreadable.
         let body = br#"[{"type":"track","context":{"campaign":{"medium":1e999}}}]"#;

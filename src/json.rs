@@ -161,17 +161,21 @@ impl FromIterator<Box<str>> for Names {
     }
 }
 
-/// How much of a JSON value is read: all of it, or, where it is an object, only the members
-/// named, each read as far as its own `ValueRead` says (any other value is read whole). The
-/// values a configuration reads are built only so far: an object's other members are checked
-/// and skipped, not built (see `segment::FieldsRead`).
+/// How much of a JSON value is read: all of it, where it is an object only the members named
+/// (each read as far as its own `ValueRead` says), or where it is an array each item read
+/// alike. Any other value is read whole. The values a configuration reads are built only so
+/// far: what is not read is checked and skipped, not built (see `segment::FieldsRead`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ValueRead {
     /// The whole value.
     #[default]
     Whole,
-    /// An object's members named here, the others not at all.
+    /// An object's members named here, the others not at all (an array is read whole: paths
+    /// index it).
     Members(Vec<(Box<str>, ValueRead)>),
+    /// An array's items, each read as this says; an object is read as this says too, as the
+    /// one item `@arrayPath` maps it as.
+    Items(Box<ValueRead>),
 }
 
 impl ValueRead {
@@ -182,34 +186,56 @@ impl ValueRead {
     /// Reads the value at `path` (keys from this value) whole, and the objects on the way in
     /// that member at least.
     pub fn add_path<K: AsRef<str>>(&mut self, path: &[K]) {
-        self.add_path_at(path, 0);
+        self.add_path_read(path, &ValueRead::Whole);
     }
 
-    /// [`ValueRead::add_path`] for a value `depth` keys deep.
-    fn add_path_at<K: AsRef<str>>(&mut self, path: &[K], depth: usize) {
-        let Some((key, rest)) = path.split_first().filter(|_| depth < ValueRead::MAX_PATH) else {
-            *self = ValueRead::Whole;
+    /// Reads the value at `path` as `read` says, and the objects on the way in that member at
+    /// least.
+    pub fn add_path_read<K: AsRef<str>>(&mut self, path: &[K], read: &ValueRead) {
+        self.add_path_at(path, read, 0);
+    }
+
+    /// [`ValueRead::add_path_read`] for a value `depth` keys deep.
+    fn add_path_at<K: AsRef<str>>(&mut self, path: &[K], read: &ValueRead, depth: usize) {
+        let Some((key, rest)) = path.split_first() else {
+            self.merge(read);
             return;
         };
-        let ValueRead::Members(members) = self else {
+        if depth >= ValueRead::MAX_PATH {
+            *self = ValueRead::Whole;
             return;
+        }
+        let members = match self {
+            ValueRead::Whole => return,
+            ValueRead::Members(members) => members,
+            // A key into items read alike: read the whole.
+            ValueRead::Items(_) => {
+                *self = ValueRead::Whole;
+                return;
+            }
         };
         let key = key.as_ref();
         match members.iter_mut().find(|(name, _)| **name == *key) {
-            Some((_, member)) => member.add_path_at(rest, depth + 1),
+            Some((_, member)) => member.add_path_at(rest, read, depth + 1),
             None => {
-                let mut member = ValueRead::Members(Vec::new());
-                member.add_path_at(rest, depth + 1);
+                let mut member = ValueRead::NOTHING;
+                member.add_path_at(rest, read, depth + 1);
                 members.push((key.into(), member));
             }
         }
     }
+
+    /// An object read in no member: what reads nothing yet ([`ValueRead::merge`] with it
+    /// is the other read).
+    pub const NOTHING: ValueRead = ValueRead::Members(Vec::new());
 
     /// Reads too what `other` reads.
     pub fn merge(&mut self, other: &ValueRead) {
         match (&mut *self, other) {
             (ValueRead::Whole, _) => {}
             (_, ValueRead::Whole) => *self = ValueRead::Whole,
+            (ValueRead::Members(mine), _) if mine.is_empty() => *self = other.clone(),
+            (_, ValueRead::Members(theirs)) if theirs.is_empty() => {}
             (ValueRead::Members(mine), ValueRead::Members(theirs)) => {
                 for (name, read) in theirs {
                     match mine.iter_mut().find(|(known, _)| known == name) {
@@ -218,6 +244,10 @@ impl ValueRead {
                     }
                 }
             }
+            (ValueRead::Items(mine), ValueRead::Items(theirs)) => mine.merge(theirs),
+            // Members of an object and items of an array (or of an object as one item): whole.
+            (ValueRead::Members(_), ValueRead::Items(_))
+            | (ValueRead::Items(_), ValueRead::Members(_)) => *self = ValueRead::Whole,
         }
     }
 
@@ -229,6 +259,7 @@ impl ValueRead {
                 .iter()
                 .find(|(known, _)| same_key(known, name))
                 .map(|(_, read)| read),
+            ValueRead::Items(item) => item.member(name),
         }
     }
 
@@ -242,14 +273,23 @@ impl ValueRead {
     /// Leaves of `value` only what is read: the members of its objects that are not read are
     /// removed (the order of the others kept).
     pub fn cut_in_place(&self, value: &mut Value) {
-        if let (ValueRead::Members(_), Value::Object(object)) = (self, value) {
-            object.retain(|key, member| match self.member(key) {
-                Some(read) => {
-                    read.cut_in_place(member);
-                    true
+        match (self, value) {
+            (ValueRead::Members(_), Value::Object(object)) => {
+                object.retain(|key, member| match self.member(key) {
+                    Some(read) => {
+                        read.cut_in_place(member);
+                        true
+                    }
+                    None => false,
+                })
+            }
+            (ValueRead::Items(item), Value::Array(items)) => {
+                for value in items {
+                    item.cut_in_place(value);
                 }
-                None => false,
-            });
+            }
+            (ValueRead::Items(item), value @ Value::Object(_)) => item.cut_in_place(value),
+            _ => {}
         }
     }
 }

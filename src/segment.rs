@@ -431,8 +431,8 @@ impl ListedFields {
 
     /// Reads the value at `path` of `field` (whole for an empty path): see
     /// [`ValueRead::add_path`].
-    fn add_path<K: AsRef<str>>(&mut self, field: &str, path: &[K]) {
-        self.entry(field).add_path(path);
+    fn add_path<K: AsRef<str>>(&mut self, field: &str, path: &[K], read: &ValueRead) {
+        self.entry(field).add_path_read(path, read);
     }
 
     /// How far `field` is read, listed first (read in no member) where it is not yet.
@@ -442,7 +442,7 @@ impl ListedFields {
             None => self.names.push(field.into()),
         };
         if self.reads.len() <= at {
-            self.reads.resize(at + 1, ValueRead::Members(Vec::new()));
+            self.reads.resize(at + 1, ValueRead::NOTHING);
         }
         // In bounds: resized above.
         &mut self.reads[at]
@@ -454,7 +454,7 @@ impl FromIterator<Box<str>> for ListedFields {
     fn from_iter<I: IntoIterator<Item = Box<str>>>(names: I) -> Self {
         let mut fields = ListedFields::default();
         for name in names {
-            fields.add_path::<&str>(&name, &[]);
+            fields.add_path::<&str>(&name, &[], &ValueRead::Whole);
         }
         fields
     }
@@ -504,15 +504,33 @@ impl FieldsRead {
 
     /// Reads `field` whole.
     pub fn add(&mut self, field: &str) {
-        self.add_path::<&str>(field, &[]);
+        self.add_path_read::<&str>(field, &[], &ValueRead::Whole);
     }
 
     /// Reads the value at `path` of `field` whole, and the objects on the way in that member
     /// at least (`add_path("context", &["campaign", "source"])` for
     /// `$.context.campaign.source`).
     pub fn add_path<K: AsRef<str>>(&mut self, field: &str, path: &[K]) {
+        self.add_path_read(field, path, &ValueRead::Whole);
+    }
+
+    /// Reads the value at `path` of `field` as `read` says (see [`FieldsRead::add_path`]).
+    pub fn add_path_read<K: AsRef<str>>(&mut self, field: &str, path: &[K], read: &ValueRead) {
         if let FieldsRead::Only(fields) = self {
-            fields.add_path(field, path);
+            fields.add_path(field, path, read);
+        }
+    }
+
+    /// What is read of an object read as an event is (a mapping applied to each item of an
+    /// `@arrayPath`): its members read, or the whole of it.
+    pub fn as_value_read(&self) -> ValueRead {
+        match self {
+            FieldsRead::All => ValueRead::Whole,
+            FieldsRead::Only(fields) => ValueRead::Members(
+                (fields.names.iter().cloned())
+                    .zip(fields.reads.iter().cloned())
+                    .collect(),
+            ),
         }
     }
 

@@ -63,6 +63,8 @@ const PATHS: &[&str] = &[
     "\"'",
     "$.properties.items[1].id",
     "..",
+    "$.properties.items",
+    "$.id",
 ];
 const STRINGS: &[&str] = &[
     "",
@@ -265,7 +267,8 @@ fn random_payload(rng: &mut Rng) -> Value {
     }
     payload.insert(
         "properties".into(),
-        json!({"x": random_value(rng, 3), "items": [{"id": 1}, null, "s", {"id": null}]}),
+        json!({"x": random_value(rng, 3),
+               "items": [{"id": 1, "a": {"b": 2, "c": 3}}, null, "s", {"id": null, "b": [{"id": 3}]}, [1, {"id": 4}]]}),
     );
     Value::Object(payload)
 }
@@ -350,10 +353,36 @@ fn arbitrary_mappings_read_nothing_their_analysis_leaves_out() {
         "traits.0",
         "event",
     ];
+    const ITEM_PATHS: &[&str] = &[
+        "$.id", "$.a", "$.a.b", "$.b", "$.0", "$.", "$.b.0.id", "$.1.id",
+    ];
     for case in 0..cases() {
-        // Half arbitrary mappings, half Liquid templates made of variables.
-        let mapping = match case % 2 {
+        // A third arbitrary mappings, a third Liquid templates made of variables, a third
+        // `@arrayPath`s whose item mappings read members of the items.
+        let mapping = match case % 3 {
             0 => random_mapping(&mut rng, 4),
+            1 => {
+                let mut shape = Map::new();
+                for at in 0..1 + rng.below(3) {
+                    let value = match rng.below(3) {
+                        0 => json!({"@path": rng.pick(ITEM_PATHS)}),
+                        1 => {
+                            json!({"@template": format!("{{{{{}}}}}", &rng.pick(ITEM_PATHS)[2..])})
+                        }
+                        _ => {
+                            json!({"@arrayPath": [rng.pick(ITEM_PATHS), {"i": {"@path": rng.pick(ITEM_PATHS)}}]})
+                        }
+                    };
+                    shape.insert(format!("k{at}"), value);
+                }
+                let root = *rng.pick(&[
+                    "$.properties.items",
+                    "$.properties.items.0",
+                    "$.properties.x",
+                    "$.properties",
+                ]);
+                json!({"@arrayPath": [root, shape]})
+            }
             _ => {
                 let mut template = String::new();
                 for _ in 0..1 + rng.below(3) {

@@ -1000,7 +1000,7 @@ fn build_read(text: &str, read: &ValueRead) -> Option<Value> {
     // Whole values (most) without the object check of `value_read`: a move less of each.
     let value = match read {
         ValueRead::Whole => builder.value()?,
-        ValueRead::Members(_) => builder.value_read(read)?,
+        ValueRead::Members(_) | ValueRead::Items(_) => builder.value_read(read)?,
     };
     builder.reader.skip_whitespace();
     (builder.reader.at == text.len()).then_some(value)
@@ -1016,8 +1016,23 @@ impl Builder<'_> {
     /// The value, as far as `read` reads it.
     fn value_read(&mut self, read: &ValueRead) -> Option<Value> {
         self.reader.skip_whitespace();
-        if matches!(read, ValueRead::Whole) || self.reader.peek()? != b'{' {
-            return self.value();
+        match (read, self.reader.peek()?) {
+            (ValueRead::Members(_), b'{') => {}
+            (ValueRead::Items(item), b'[') => {
+                self.reader.at += 1;
+                let mut items = Vec::new();
+                if !self.closes(b']')? {
+                    loop {
+                        items.push(self.value_read(item)?);
+                        if self.ends(b']')? {
+                            break;
+                        }
+                    }
+                }
+                return Some(Value::Array(items));
+            }
+            (ValueRead::Items(item), b'{') => return self.value_read(item),
+            _ => return self.value(),
         }
         self.reader.at += 1;
         let mut object = Map::new();

@@ -9,7 +9,7 @@
 //! it never reads less.
 
 use crate::mapping::{liquid_paths_read, template_paths_read, DirectivePath, DIRECTIVES};
-use crate::segment::FieldsRead;
+use crate::segment::{FieldsRead, ValueRead};
 use serde_json::Value;
 
 /// Adds to `read` the fields `mapping` can read, as far as it reads them.
@@ -28,9 +28,19 @@ pub fn mapping_fields_read(mapping: &Value, read: &mut FieldsRead) {
                     ("@liquid", Value::String(source)) => {
                         liquid_paths_read(source, |path| add(path, read))
                     }
-                    // The array's path reads the event; the item mapping reads each item.
-                    ("@arrayPath", Value::Array(parts)) => match parts.first() {
-                        Some(Value::String(path)) => path_read(path, read),
+                    // The array's path reads the event; the item mapping (the engine's
+                    // `shape`: a non-empty object) reads each item, or an object as its one
+                    // item; without one, the value is taken whole.
+                    ("@arrayPath", Value::Array(parts)) => match (parts.first(), parts.get(1)) {
+                        (Some(Value::String(path)), Some(shape @ Value::Object(members)))
+                            if !members.is_empty() =>
+                        {
+                            let mut item = FieldsRead::Only(Default::default());
+                            mapping_fields_read(shape, &mut item);
+                            let items = ValueRead::Items(Box::new(item.as_value_read()));
+                            path_read_as(path, &items, read)
+                        }
+                        (Some(Value::String(path)), _) => path_read(path, read),
                         _ => false,
                     },
                     // `apply` reads the event; `mapping` reads what `apply` made.
@@ -70,12 +80,20 @@ pub fn mapping_fields_read(mapping: &Value, read: &mut FieldsRead) {
 /// Adds what the `@path` (or `@arrayPath`) argument `path` reads, parsed as the engine parses
 /// it; `false` for the whole event.
 fn path_read(path: &str, read: &mut FieldsRead) -> bool {
+    path_read_as(path, &ValueRead::Whole, read)
+}
+
+/// [`path_read`], the value at the path read as `value_read` says.
+fn path_read_as(path: &str, value_read: &ValueRead, read: &mut FieldsRead) -> bool {
     match DirectivePath::parse(path).key_names() {
-        Some(keys) if !keys.is_empty() => {
-            add(&keys, read);
-            true
-        }
-        _ => false,
+        Some(keys) => match keys.split_first() {
+            Some((field, rest)) => {
+                read.add_path_read(field, rest, value_read);
+                true
+            }
+            None => false,
+        },
+        None => false,
     }
 }
 
@@ -109,11 +127,13 @@ mod tests {
     fn leaves(path: &str, read: &ValueRead, paths: &mut Vec<String>) {
         match read {
             ValueRead::Whole => paths.push(path.to_string()),
+            ValueRead::Members(members) if members.is_empty() => paths.push(format!("{path}{{}}")),
             ValueRead::Members(members) => {
                 for (name, member) in members {
                     leaves(&format!("{path}.{name}"), member, paths);
                 }
             }
+            ValueRead::Items(item) => leaves(&format!("{path}[]"), item, paths),
         }
     }
 
@@ -131,9 +151,42 @@ mod tests {
             read(json!({"@template": "{{userId}} {{ context.page.url }} {{traits.name}}"})),
             only(&["userId", "context.page.url", "traits.name"])
         );
+        // An `@arrayPath`'s items are read as its item mapping reads them (an item mapping
+        // that is not a non-empty object is none: the value is taken whole).
         assert_eq!(
-            read(json!({"@arrayPath": ["$.properties.products", {"sku": {"@path": "$.sku"}}]})),
+            read(
+                json!({"@arrayPath": ["$.properties.products", {"sku": {"@path": "$.sku"}, "n": {"@template": "{{name}} {{p.q}}"}}]})
+            ),
+            only(&[
+                "properties.products[].sku",
+                "properties.products[].name",
+                "properties.products[].p.q"
+            ])
+        );
+        assert_eq!(
+            read(json!({"@arrayPath": ["$.properties.products", {"all": {"@path": "$."}}]})),
+            only(&["properties.products[]"])
+        );
+        assert_eq!(
+            read(json!({"@arrayPath": ["$.properties.products", {}]})),
             only(&["properties.products"])
+        );
+        assert_eq!(
+            read(json!({"@arrayPath": ["$.properties.products", {"k": 1}]})),
+            only(&["properties.products[]{}"])
+        );
+        // Items read alike and a path into the array: the array is read whole.
+        assert_eq!(
+            read(
+                json!([{"@arrayPath": ["$.p.items", {"a": {"@path": "$.a"}}]}, {"@path": "$.p.items.0.b"}])
+            ),
+            only(&["p.items"])
+        );
+        assert_eq!(
+            read(
+                json!([{"@arrayPath": ["$.p.items", {"a": {"@path": "$.a"}}]}, {"@arrayPath": ["$.p.items", {"b": {"@path": "$.b"}}]}])
+            ),
+            only(&["p.items[].a", "p.items[].b"])
         );
         assert_eq!(
             read(
