@@ -8,7 +8,7 @@ use segment_ld_bridge::api::{
 };
 use segment_ld_bridge::config::{read_document, BridgeConfig};
 use segment_ld_bridge::inbound::{self, Limits, TrackingCall};
-use segment_ld_bridge::segment::{FieldsRead, PropertiesRead};
+use segment_ld_bridge::segment::{FieldsRead, PropertiesRead, ValueRead};
 use serde_json::json;
 use std::sync::OnceLock;
 
@@ -94,6 +94,24 @@ fn same_reading(whole: &inbound::ReceivedEvents, copying: &inbound::ReceivedEven
     }
 }
 
+/// Fields read in part: `context` in two members, `properties` in `revenue` and in the `sku`
+/// and `price` of each of its `products`, `traits` in one member.
+fn partial() -> &'static FieldsRead {
+    static PARTIAL: OnceLock<FieldsRead> = OnceLock::new();
+    PARTIAL.get_or_init(|| {
+        let mut read = FieldsRead::pipeline();
+        read.add_path("context", &["campaign", "source"]);
+        read.add_path("context", &["consent", "categoryPreferences"]);
+        read.add_path("properties", &["revenue"]);
+        let mut item = ValueRead::NOTHING;
+        item.add_path(&["sku"]);
+        item.add_path(&["price"]);
+        read.add_path_read("properties", &["products"], &ValueRead::Items(Box::new(item)));
+        read.add_path("traits", &["plan"]);
+        read
+    })
+}
+
 /// Plans a request and, when there is something to deliver, answers as if every delivery
 /// was queued (the report constructor least likely to change).
 fn plan(config: &BridgeConfig, route: &Route, request: &IngestRequest<'_>, limits: &Limits) {
@@ -114,7 +132,6 @@ fuzz_target!(|data: &[u8]| {
     let text = std::str::from_utf8(data).ok();
 
     // The parsers on their own.
-    let selected = configs.routed.fields_read();
     for limits in [&Limits::SEGMENT, &SMALL] {
         let whole = inbound::read_events(data, limits, &FieldsRead::All, &PropertiesRead::Built);
         if let Ok(received) = &whole {
@@ -124,24 +141,27 @@ fuzz_target!(|data: &[u8]| {
                 .iter()
                 .all(|&i| i < received.events.len()));
         }
-        // Reading only some fields, and of `properties` only the members looked up: the same
-        // verdict on the body, the same sizes, and every event read whole, cut to what is
-        // read, is the event read so (whichever reader read it).
-        let some = inbound::read_events(data, limits, selected, &PropertiesRead::Built);
-        assert_eq!(whole.is_ok(), some.is_ok());
-        if let (Ok(whole), Ok(some)) = (&whole, &some) {
-            assert_eq!(whole.events.len(), some.events.len());
-            assert_eq!(whole.oversized, some.oversized);
-            assert_eq!(whole.unreadable, some.unreadable);
-            for (index, (full, part)) in whole.values().iter().zip(&some.values()).enumerate() {
-                if whole.unreadable.iter().any(|(at, _)| *at == index) {
-                    continue;
-                }
-                match (full, part) {
-                    (serde_json::Value::Object(_), serde_json::Value::Object(_)) => {
-                        assert_eq!(&selected.cut(full), part);
+        // Reading only some fields, as a configuration reads them and in part (members of
+        // objects, items of arrays alike): the same verdict on the body, the same sizes, and
+        // every event read whole, cut to what is read, is the event read so (whichever reader
+        // read it).
+        for selected in [configs.routed.fields_read(), partial()] {
+            let some = inbound::read_events(data, limits, selected, &PropertiesRead::Built);
+            assert_eq!(whole.is_ok(), some.is_ok());
+            if let (Ok(whole), Ok(some)) = (&whole, &some) {
+                assert_eq!(whole.events.len(), some.events.len());
+                assert_eq!(whole.oversized, some.oversized);
+                assert_eq!(whole.unreadable, some.unreadable);
+                for (index, (full, part)) in whole.values().iter().zip(&some.values()).enumerate() {
+                    if whole.unreadable.iter().any(|(at, _)| *at == index) {
+                        continue;
                     }
-                    (full, part) => assert_eq!(full, part),
+                    match (full, part) {
+                        (serde_json::Value::Object(_), serde_json::Value::Object(_)) => {
+                            assert_eq!(&selected.cut(full), part);
+                        }
+                        (full, part) => assert_eq!(full, part),
+                    }
                 }
             }
         }

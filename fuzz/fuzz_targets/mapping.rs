@@ -1,6 +1,7 @@
 //! The mapping engine: Segment's mapping-kit directives, templates and the Track Event preset.
 //! Input: `<mapping JSON> 0xFF <payload JSON>` (the first 0xFF splits; JSON text never holds
-//! that byte). Nothing may panic; validation and compilation agree; applying is repeatable.
+//! that byte). Nothing may panic; validation and compilation agree; applying is repeatable; a
+//! mapping applied to the payload cut to what its analysis says it reads gives the same.
 //! The left side is also used as a `@liquid` template and as `@replace` options, and every
 //! mapping also runs on a payload of extreme numbers and long strings, so filters and
 //! directives often get their arguments from the event.
@@ -10,7 +11,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use segment_ld_bridge::mapping::{self, Mapping};
-use segment_ld_bridge::track_event::{TrackEventMapping, FIELDS};
+use segment_ld_bridge::segment::FieldsRead;
+use segment_ld_bridge::track_event::{mapping_fields_read, TrackEventMapping, FIELDS};
 use serde_json::{json, Value};
 
 /// A payload whose properties are extreme numbers, long strings and mixed arrays.
@@ -83,6 +85,17 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(out) = &first {
             // No state between applies.
             assert_eq!(m.apply(&payload).ok().as_ref(), Some(out));
+        }
+        // What the mapping reads is all it reads: the payload cut to it gives the same.
+        let mut read = FieldsRead::Only(Default::default());
+        mapping_fields_read(&spec, &mut read);
+        if read != FieldsRead::All {
+            let cut = read.cut(&payload);
+            assert_eq!(
+                first.as_ref().map_err(ToString::to_string),
+                m.apply(&cut).as_ref().map_err(ToString::to_string),
+                "read {read:?}"
+            );
         }
         let _ = m.apply_optional(&payload);
         let _ = m.apply(extreme_payload());
