@@ -592,6 +592,133 @@ mod tests {
     }
 
     use super::*;
+
+    /// A read made of `paths`, each read whole.
+    fn read_of(paths: &[&[&str]]) -> ValueRead {
+        let mut read = ValueRead::NOTHING;
+        for path in paths {
+            read.add_path(path);
+        }
+        read
+    }
+
+    #[test]
+    fn reads_grow_by_paths_and_merge_into_what_either_reads() {
+        let read = read_of(&[&["a", "b"], &["a", "c"], &["d"]]);
+        let b_and_c = ValueRead::Members(vec![
+            ("b".into(), ValueRead::Whole),
+            ("c".into(), ValueRead::Whole),
+        ]);
+        assert_eq!(
+            read,
+            ValueRead::Members(vec![
+                ("a".into(), b_and_c.clone()),
+                ("d".into(), ValueRead::Whole)
+            ])
+        );
+        // A path read whole covers the longer ones, in either order.
+        assert_eq!(
+            read_of(&[&["a"], &["a", "b"]]),
+            read_of(&[&["a", "b"], &["a"]])
+        );
+        assert_eq!(read_of(&[&["a"], &["a", "b"]]), read_of(&[&["a"]]));
+        assert_eq!(read_of(&[&[]]), ValueRead::Whole);
+        // Merging: nothing is neutral, whole absorbs, members unite, members and items make
+        // the whole.
+        let mut merged = ValueRead::NOTHING;
+        merged.merge(&b_and_c);
+        assert_eq!(merged, b_and_c);
+        let mut merged = b_and_c.clone();
+        merged.merge(&ValueRead::NOTHING);
+        assert_eq!(merged, b_and_c);
+        let mut merged = read_of(&[&["b"]]);
+        merged.merge(&read_of(&[&["c"]]));
+        assert_eq!(merged, b_and_c);
+        let mut merged = read_of(&[&["b"]]);
+        merged.merge(&read_of(&[&["b", "x"]]));
+        assert_eq!(merged, read_of(&[&["b"]]));
+        let items = ValueRead::Items(Box::new(read_of(&[&["b"]])));
+        let mut merged = items.clone();
+        merged.merge(&ValueRead::NOTHING);
+        assert_eq!(merged, items);
+        let mut merged = ValueRead::NOTHING;
+        merged.merge(&items);
+        assert_eq!(merged, items);
+        let mut merged = items.clone();
+        merged.merge(&ValueRead::Items(Box::new(read_of(&[&["c"]]))));
+        assert_eq!(merged, ValueRead::Items(Box::new(b_and_c.clone())));
+        for (mut one, other) in [
+            (items.clone(), b_and_c.clone()),
+            (b_and_c.clone(), items.clone()),
+        ] {
+            one.merge(&other);
+            assert_eq!(one, ValueRead::Whole);
+        }
+        let mut whole = ValueRead::Whole;
+        whole.merge(&b_and_c);
+        assert_eq!(whole, ValueRead::Whole);
+        // A path into items read alike reads them whole.
+        let mut into_items = items.clone();
+        into_items.add_path(&["0"]);
+        assert_eq!(into_items, ValueRead::Whole);
+        // `member`: whole reads every member, members only theirs, items as their item.
+        assert_eq!(ValueRead::Whole.member("x"), Some(&ValueRead::Whole));
+        assert_eq!(b_and_c.member("b"), Some(&ValueRead::Whole));
+        assert_eq!(b_and_c.member("x"), None);
+        assert_eq!(items.member("b"), Some(&ValueRead::Whole));
+        assert_eq!(items.member("c"), None);
+    }
+
+    #[test]
+    fn paths_are_read_whole_from_a_depth_no_event_reaches() {
+        let keys: Vec<String> = (0..ValueRead::MAX_PATH + 50)
+            .map(|at| format!("k{at}"))
+            .collect();
+        let mut read = ValueRead::NOTHING;
+        read.add_path(&keys);
+        let mut depth = 0;
+        let mut at = &read;
+        while let ValueRead::Members(members) = at {
+            assert_eq!(members.len(), 1);
+            at = &members[0].1;
+            depth += 1;
+        }
+        assert_eq!(depth, ValueRead::MAX_PATH);
+        assert_eq!(*at, ValueRead::Whole);
+        // A short path beside it is read to its end.
+        let mut beside = ValueRead::NOTHING;
+        beside.add_path(&keys[..3]);
+        beside.add_path(&["other", "x"]);
+        assert_eq!(beside.member("other"), Some(&read_of(&[&["x"]])));
+    }
+
+    #[test]
+    fn values_are_cut_to_what_is_read() {
+        let value = serde_json::json!({"a": {"b": 1, "c": [1, {"b": 2}], "x": 3}, "d": [{"b": 4, "y": 5}, 6], "e": 7});
+        let read = read_of(&[&["a", "b"], &["a", "c"]]);
+        assert_eq!(
+            read.cut(&value),
+            serde_json::json!({"a": {"b": 1, "c": [1, {"b": 2}]}})
+        );
+        let mut with_items = read.clone();
+        with_items.add_path_read(&["d"], &ValueRead::Items(Box::new(read_of(&[&["b"]]))));
+        assert_eq!(
+            with_items.cut(&value),
+            serde_json::json!({"a": {"b": 1, "c": [1, {"b": 2}]}, "d": [{"b": 4}, 6]})
+        );
+        // Items read alike cut an object as their one item; members leave arrays whole.
+        let items = ValueRead::Items(Box::new(read_of(&[&["b"]])));
+        assert_eq!(
+            items.cut(&serde_json::json!({"b": 1, "c": 2})),
+            serde_json::json!({"b": 1})
+        );
+        assert_eq!(
+            read.cut(&serde_json::json!([{"x": 1}])),
+            serde_json::json!([{"x": 1}])
+        );
+        assert_eq!(ValueRead::Whole.cut(&value), value);
+        assert_eq!(ValueRead::NOTHING.cut(&value), serde_json::json!({}));
+    }
     use serde_json::json;
 
     fn same_as_serde_json(value: &Value) {

@@ -1380,6 +1380,66 @@ mod tests {
         assert!(taken > 20_000, "{taken}");
     }
 
+    /// What `build_read` builds of checked text is serde_json's value cut to what is read: the
+    /// members of objects read, the items of arrays read alike (an object as the one item),
+    /// anything else whole; repeated and escaped keys as serde_json keeps them.
+    #[test]
+    fn values_built_as_far_as_read_are_the_values_cut_so() {
+        let mut members = ValueRead::NOTHING;
+        members.add_path(&["a"]);
+        members.add_path(&["b", "c"]);
+        let mut item = ValueRead::NOTHING;
+        item.add_path(&["a"]);
+        let items = ValueRead::Items(Box::new(item));
+        let mut nested = ValueRead::NOTHING;
+        nested.add_path_read(&["list"], &items);
+        let texts = [
+            r#"{"a":1,"x":{"y":[1,2]},"b":{"c":[3],"d":4},"z":"s"}"#,
+            r#" { "x" : 1 , "a" : { "q" : 2 } , "b" : 5 } "#,
+            r#"{"b":{"d":1},"a":1,"a":{"n":null},"b ":2,"a":3}"#,
+            r#"{}"#,
+            r#"[{"a":1,"x":2},{"x":3},[{"a":4,"x":5}],7,{"a":{"x":6}}]"#,
+            r#"[]"#,
+            r#"{"list":[{"a":1,"b":2}],"a":1,"x":[{"a":2}]}"#,
+            r#""text""#,
+            "12.5",
+            "null",
+        ];
+        for read in [
+            &members,
+            &items,
+            &nested,
+            &ValueRead::Whole,
+            &ValueRead::NOTHING,
+        ] {
+            for text in texts {
+                let value: Value = serde_json::from_str(text).unwrap();
+                assert_eq!(
+                    build_read(text, read),
+                    Some(read.cut(&value)),
+                    "{text} read as {read:?}"
+                );
+            }
+        }
+        assert_eq!(
+            build_read(texts[0], &members),
+            Some(serde_json::json!({"a": 1, "b": {"c": [3]}}))
+        );
+        assert_eq!(
+            build_read(texts[4], &items),
+            Some(serde_json::json!([{"a": 1}, {}, [{"a": 4, "x": 5}], 7, {"a": {"x": 6}}]))
+        );
+        assert_eq!(
+            build_read(r#"{"a":1,"x":2}"#, &items),
+            Some(serde_json::json!({"a": 1}))
+        );
+        // Text that is not one value is refused, read in part or not.
+        for text in [r#"{"a":1"#, r#"{"a":1} x"#, r#"[{"a":1},"#, r#"{"a" 1}"#] {
+            assert_eq!(build_read(text, &members), None, "{text}");
+            assert_eq!(build_read(text, &items), None, "{text}");
+        }
+    }
+
     /// What `build` builds itself is what serde_json builds, in value and in kind of number.
     #[test]
     fn values_built_here_are_the_ones_serde_json_builds() {

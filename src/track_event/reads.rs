@@ -226,6 +226,13 @@ mod tests {
                 "traits"
             ])
         );
+        // Both ends of a range.
+        assert_eq!(
+            read(
+                json!({"@liquid": "{% assign r = (properties.lo..context.hi) %}{{ r | join: ',' }}"})
+            ),
+            only(&["properties.lo", "context.hi", "r"])
+        );
         // An object's `size` counts all its members: the object is read whole.
         assert_eq!(
             read(json!({"@liquid": "{{ properties.products.size }} {{ size }}"})),
