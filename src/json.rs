@@ -685,6 +685,21 @@ mod tests {
         }
         assert_eq!(depth, ValueRead::MAX_PATH);
         assert_eq!(*at, ValueRead::Whole);
+        // Keys met again count towards the depth too.
+        let mut shared = ValueRead::NOTHING;
+        shared.add_path(&[&keys[..50], &["x".to_string()][..]].concat());
+        shared.add_path(&keys);
+        let mut depth = 0;
+        let mut at = &shared;
+        while let Some(next) = (keys.get(depth)).and_then(|key| match at {
+            ValueRead::Members(_) => at.member(key),
+            _ => None,
+        }) {
+            at = next;
+            depth += 1;
+        }
+        assert_eq!(depth, ValueRead::MAX_PATH);
+        assert_eq!(*at, ValueRead::Whole);
         // A short path beside it is read to its end.
         let mut beside = ValueRead::NOTHING;
         beside.add_path(&keys[..3]);

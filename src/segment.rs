@@ -429,8 +429,8 @@ impl ListedFields {
         self.reads.get(at).unwrap_or(&WHOLE)
     }
 
-    /// Reads the value at `path` of `field` (whole for an empty path): see
-    /// [`ValueRead::add_path`].
+    /// Reads the value at `path` of `field` (the field itself for an empty path) as `read`
+    /// says: see [`ValueRead::add_path_read`].
     fn add_path<K: AsRef<str>>(&mut self, field: &str, path: &[K], read: &ValueRead) {
         self.entry(field).add_path_read(path, read);
     }
