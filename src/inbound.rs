@@ -906,7 +906,7 @@ impl<'de> Visitor<'de> for SelectedFields<'_> {
                 access.next_value::<Skipped>()?;
                 continue;
             }
-            let value = match (self.reading.properties, key.as_ref()) {
+            let mut value = match (self.reading.properties, key.as_ref()) {
                 (PropertiesRead::Copied(members), "properties") => {
                     // Repeated, the last one counts (as in a built object).
                     copied = None;
@@ -923,7 +923,6 @@ impl<'de> Visitor<'de> for SelectedFields<'_> {
                 _ => access.next_value()?,
             };
             // As far as it is read, as the one-pass reader builds it.
-            let mut value = value;
             if let Some(at) = self.reading.fields.listed().index(&key) {
                 self.reading.fields.read(at).cut_in_place(&mut value);
             }

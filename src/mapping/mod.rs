@@ -252,10 +252,7 @@ impl DirectivePath {
 
     /// The names of the keys the path walks, in order; `None` for the value itself.
     pub fn key_names(&self) -> Option<Vec<&str>> {
-        match &self.0 {
-            path::PathSpec::Root => None,
-            path::PathSpec::Keys(keys) => Some(keys.iter().map(|key| key.name.as_str()).collect()),
-        }
+        self.0.key_names()
     }
 }
 
@@ -268,9 +265,9 @@ pub(crate) fn template_paths_read(template: &str, mut visit: impl FnMut(&[&str])
     };
     parts.iter().all(|part| match part {
         template::TemplatePart::Text(_) => true,
-        template::TemplatePart::Placeholder(path) => match path {
-            path::PathSpec::Keys(keys) if !keys.is_empty() => {
-                visit(&keys.iter().map(|key| key.name.as_str()).collect::<Vec<_>>());
+        template::TemplatePart::Placeholder(path) => match path.key_names() {
+            Some(keys) if !keys.is_empty() => {
+                visit(&keys);
                 true
             }
             _ => false,

@@ -48,6 +48,14 @@ impl PathSpec {
         }
     }
 
+    /// The names of the keys the path walks, in order; `None` for the value itself.
+    pub(crate) fn key_names(&self) -> Option<Vec<&str>> {
+        match self {
+            PathSpec::Root => None,
+            PathSpec::Keys(keys) => Some(keys.iter().map(|key| key.name.as_str()).collect()),
+        }
+    }
+
     /// Whether the path is the whole value.
     pub(crate) fn is_root(&self) -> bool {
         matches!(self, PathSpec::Root)

@@ -85,22 +85,24 @@ fn path_read(path: &str, read: &mut FieldsRead) -> bool {
 
 /// [`path_read`], the value at the path read as `value_read` says.
 fn path_read_as(path: &str, value_read: &ValueRead, read: &mut FieldsRead) -> bool {
-    match DirectivePath::parse(path).key_names() {
-        Some(keys) => match keys.split_first() {
-            Some((field, rest)) => {
-                read.add_path_read(field, rest, value_read);
-                true
-            }
-            None => false,
-        },
-        None => false,
-    }
+    let path = DirectivePath::parse(path);
+    add_as(&path.key_names().unwrap_or_default(), value_read, read)
 }
 
 /// Reads the value at `path` (its first key a top-level field) whole.
 fn add(path: &[&str], read: &mut FieldsRead) {
-    if let Some((field, rest)) = path.split_first() {
-        read.add_path(field, rest);
+    add_as(path, &ValueRead::Whole, read);
+}
+
+/// Reads the value at `path` (its first key a top-level field) as `value_read` says; `false`
+/// for an empty path (the whole event).
+fn add_as(path: &[&str], value_read: &ValueRead, read: &mut FieldsRead) -> bool {
+    match path.split_first() {
+        Some((field, rest)) => {
+            read.add_path_read(field, rest, value_read);
+            true
+        }
+        None => false,
     }
 }
 
