@@ -822,6 +822,16 @@ fn scan_array(
             };
             (event, start + text.len())
         };
+        if sizes.is_empty() {
+            // Room for as many events as the body holds of this size, read once rather than
+            // grown by doubling (Segment's batches are alike).
+            let expected = expected_events(body.len(), end - start, limits.max_events);
+            sizes.reserve(expected);
+            received.events.reserve(expected);
+            if copying {
+                received.copied.reserve(expected);
+            }
+        }
         sizes.push((
             end - start,
             event.value.is_object().then_some(event.present),
@@ -836,6 +846,19 @@ fn scan_array(
     }
     Some(sizes)
 }
+
+/// How many events a batch of `body_len` bytes whose first event takes `first_len` bytes is
+/// expected to hold: as many of that size, counted as at least [`MIN_EXPECTED_EVENT`] bytes (so
+/// that what is reserved for them stays within about the body's size), at least one and at
+/// most `max_events`.
+fn expected_events(body_len: usize, first_len: usize, max_events: usize) -> usize {
+    (body_len / first_len.max(MIN_EXPECTED_EVENT)).clamp(1, max_events.max(1))
+}
+
+/// The smallest event size [`expected_events`] expects: what is kept per event read (its
+/// value or fields, its size, where its copy lies) takes 112 bytes natively and less in wasm32,
+/// so the room reserved stays under the body's size.
+const MIN_EXPECTED_EVENT: usize = 128;
 
 /// Refuses the items over the per-event limit: an item's `(length, presence)` (from
 /// [`read_items`] or [`scan_array`]), counting for an object the bytes of the `inherited`
@@ -1515,6 +1538,45 @@ mod tests {
             }
         }
         assert_eq!(scanned, 12);
+    }
+
+    #[test]
+    fn a_batch_expects_as_many_events_as_its_first_fits_in_its_body() {
+        // Segment's largest batch: 2,500 events of about 158 bytes in about 396 KB.
+        assert_eq!(expected_events(396_000, 158, 2_500), 2_500);
+        assert_eq!(expected_events(189_000, 1_890, 2_500), 100);
+        // Counted as at least 128 bytes each: room stays within the body's size.
+        assert_eq!(expected_events(12_800, 20, 2_500), 100);
+        assert_eq!(expected_events(12_800, 128, 2_500), 100);
+        assert_eq!(expected_events(12_800, 129, 2_500), 99);
+        // At least one, at most the limit (or the body's worth, without one).
+        assert_eq!(expected_events(10, 2, 2_500), 1);
+        assert_eq!(expected_events(500_000, 200, 2_000), 2_000);
+        assert_eq!(expected_events(500_000, 200, usize::MAX), 2_500);
+        assert_eq!(expected_events(500, 200, 0), 1);
+    }
+
+    #[test]
+    fn alike_events_are_read_without_growing_their_lists() {
+        let event = format!(
+            r#"{{"type":"track","event":"Order Completed","userId":"user-1","properties":{{"revenue":19.99}},"messageId":"{}"}}"#,
+            "m".repeat(60)
+        );
+        let body = format!(r#"{{"batch":[{}]}}"#, vec![event; 40].join(","));
+        let fields = only(&["type", "event", "userId", "properties", "messageId"]);
+        for properties in [
+            PropertiesRead::Copied(vec!["revenue".into()]),
+            PropertiesRead::Built,
+        ] {
+            let received =
+                read_events(body.as_bytes(), &Limits::SEGMENT, &fields, &properties).unwrap();
+            assert_eq!(received.events.len(), 40);
+            // Reserved once for all of them, not grown by doubling past them.
+            assert_eq!(received.events.capacity(), 40, "{properties:?}");
+            if let PropertiesRead::Copied(_) = properties {
+                assert_eq!(received.copied.capacity(), 40);
+            }
+        }
     }
 
     #[test]

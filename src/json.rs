@@ -73,7 +73,7 @@ impl Names {
     }
 
     /// Where `name` is in the list, as `name_index` finds it (the first of equal names).
-    #[inline]
+    #[inline(always)]
     pub fn index(&self, name: &str) -> Option<usize> {
         let held = (self.slots.get(slot(name, self.multiplier)).copied()).unwrap_or(Names::SHARED);
         match held {
@@ -317,6 +317,7 @@ pub(crate) fn name_index(names: &[Box<str>], name: &str) -> Option<usize> {
 /// (the last word overlapping the one before; two words up to 16 bytes, without a loop) or
 /// four, or one by one below four. Keys are short: this is faster than a call to `memcmp` in
 /// wasm, and than comparing byte by byte.
+#[inline(always)]
 pub(crate) fn same_key(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {

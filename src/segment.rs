@@ -247,6 +247,7 @@ impl<'e> EventRef<'e> {
     }
 
     /// A top-level field of an event object (`None` for a non-object).
+    #[inline(always)]
     pub fn get(&self, name: &str) -> Option<EventField<'e>> {
         let own = match self.read {
             Read::Value(value) => crate::json::get(value.as_object()?, name).map(EventField::Value),
@@ -295,6 +296,7 @@ impl<'e> EventRef<'e> {
 
 /// Where the field `name` lies in an event read as fields (`values`, each the index of its name
 /// in `names` and its value).
+#[inline(always)]
 pub(crate) fn field_position(
     names: &Names,
     values: &[(u16, StoredField)],
