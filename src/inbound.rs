@@ -1568,13 +1568,21 @@ mod tests {
             PropertiesRead::Copied(vec!["revenue".into()]),
             PropertiesRead::Built,
         ] {
-            let received =
-                read_events(body.as_bytes(), &Limits::SEGMENT, &fields, &properties).unwrap();
-            assert_eq!(received.events.len(), 40);
-            // Reserved once for all of them, not grown by doubling past them.
-            assert_eq!(received.events.capacity(), 40, "{properties:?}");
-            if let PropertiesRead::Copied(_) = properties {
-                assert_eq!(received.copied.capacity(), 40);
+            let reading = Reading {
+                fields: &fields,
+                properties: &properties,
+            };
+            // By the one-pass reader, and by serde_json item by item.
+            let scanned = scan_batch(&body, &Limits::SEGMENT, &[], reading).unwrap();
+            let by_serde = read_batch(&body, &Limits::SEGMENT, &[], reading).unwrap();
+            for received in [scanned, by_serde] {
+                assert_eq!(received.events.len(), 40);
+                assert_eq!(received.values()[39]["event"], "Order Completed");
+                // Reserved once for all of them, not grown by doubling past them.
+                assert_eq!(received.events.capacity(), 40, "{properties:?}");
+                if let PropertiesRead::Copied(_) = properties {
+                    assert_eq!(received.copied.capacity(), 40);
+                }
             }
         }
     }
