@@ -855,10 +855,15 @@ fn expected_events(body_len: usize, first_len: usize, max_events: usize) -> usiz
     (body_len / first_len.max(MIN_EXPECTED_EVENT)).clamp(1, max_events.max(1))
 }
 
-/// The smallest event size [`expected_events`] expects: what is kept per event read (its
-/// value or fields, its size, where its copy lies) takes 112 bytes natively and less in wasm32,
-/// so the room reserved stays under the body's size.
+/// The smallest event size [`expected_events`] expects: at least what is kept per event read
+/// ([`EVENT_SLOT`], checked when compiling), so the room reserved stays under the body's size.
 const MIN_EXPECTED_EVENT: usize = 128;
+
+/// What is kept per event read: its value or fields, its size and presence, where its copy
+/// lies (112 bytes natively, less in wasm32).
+const EVENT_SLOT: usize =
+    size_of::<ReadEvent>() + size_of::<(usize, Option<u8>)>() + size_of::<Option<Range<usize>>>();
+const _: () = assert!(EVENT_SLOT <= MIN_EXPECTED_EVENT);
 
 /// Refuses the items over the per-event limit: an item's `(length, presence)` (from
 /// [`read_items`] or [`scan_array`]), counting for an object the bytes of the `inherited`
