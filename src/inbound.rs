@@ -145,6 +145,9 @@ pub struct ReceivedEvents {
     /// Where event `i`'s copy lies in [`copies`](Self::copies), by position (empty when
     /// nothing is copied).
     pub copied: Vec<Option<Range<usize>>>,
+    /// The size of the body the events were read from, in bytes: what the pipeline's
+    /// reservations for the request's LaunchDarkly events are bounded by.
+    pub body_bytes: usize,
 }
 
 impl ReceivedEvents {
@@ -354,6 +357,18 @@ fn read_body(
     reading: Reading<'_>,
 ) -> Result<ReceivedEvents, ReadError> {
     check_request_size(body.len(), limits).map_err(ReadError::Limit)?;
+    let mut received = read_checked_body(body, limits, inherit, reading)?;
+    received.body_bytes = body.len();
+    Ok(received)
+}
+
+/// [`read_body`] for a body within the request limit.
+fn read_checked_body(
+    body: &[u8],
+    limits: &Limits,
+    inherit: &[&str],
+    reading: Reading<'_>,
+) -> Result<ReceivedEvents, ReadError> {
     let malformed = |error: serde_json::Error| {
         ReadError::Inbound(InboundError::MalformedJson(error.to_string()))
     };
@@ -1589,6 +1604,30 @@ mod tests {
                     assert_eq!(received.copied.capacity(), 40);
                 }
             }
+        }
+    }
+
+    /// The events read know the size of the body they came from, whichever way it was read
+    /// (one event, an array, a batch; in one pass or by serde_json).
+    #[test]
+    fn received_events_know_their_body_size() {
+        let fields = only(&["type", "event"]);
+        for body in [
+            r#"{"type":"track","event":"A"}"#,
+            r#"[{"type":"track","event":"A"},{"type":"track","event":"B"}]"#,
+            r#"{"batch":[{"type":"track","event":"A"}]}"#,
+            // A repeated envelope key: read by serde_json.
+            r#"{"batch":[{"type":"track","event":"A"}],"x":1,"x":2}"#,
+            r#" [ {"type" : "track", "event":"A"} ] "#,
+        ] {
+            let received = read_events(
+                body.as_bytes(),
+                &Limits::SEGMENT,
+                &fields,
+                &PropertiesRead::Built,
+            )
+            .unwrap();
+            assert_eq!(received.body_bytes, body.len(), "{body}");
         }
     }
 

@@ -77,7 +77,7 @@ fn copy_members_at(
         out: Some(out),
         pending: at,
     };
-    let mut found = Found::new();
+    let mut found = Found::with_capacity(wanted.len());
     match copier.object(depth, wanted, Some(&mut found)) {
         Some(()) => {
             copier.flush(copier.at);
@@ -112,7 +112,7 @@ fn verbatim_object(
     let mut verbatim = Verbatim {
         raw,
         wanted,
-        found: Found::new(),
+        found: Found::with_capacity(wanted.len()),
         // Room for the keys of a typical event's `properties`, which are copied.
         keys: Vec::with_capacity(32),
         base: 0,
@@ -1694,5 +1694,23 @@ mod tests {
             ]
         );
         assert_eq!(out, r#"{"revenue":2.5,"value":{"x":[1]},"other":3}"#);
+    }
+
+    /// The members found are held in room for every wanted name, made once (not grown from
+    /// nothing on the first one found), whether the object is copied as it is or member by
+    /// member; nothing is held for no wanted name.
+    #[test]
+    fn members_found_are_held_in_room_made_once() {
+        let wanted: [Box<str>; 3] = ["revenue".into(), "value".into(), "absent".into()];
+        for raw in [
+            r#"{"revenue":2.5,"value":{"x":[1]},"other":3}"#,
+            r#"{"revenue": 2.50, "value": {"x": [1]}, "other": 3}"#,
+        ] {
+            let found = copy_object(raw, &wanted, &mut String::new()).unwrap();
+            assert_eq!(found.len(), 2, "{raw}");
+            assert_eq!(found.capacity(), wanted.len(), "{raw}");
+            let none = copy_object(raw, &[], &mut String::new()).unwrap();
+            assert_eq!(none.capacity(), 0, "{raw}");
+        }
     }
 }

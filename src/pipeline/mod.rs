@@ -170,6 +170,7 @@ pub fn process(
         Events::Parsed(events) => {
             let received = Received {
                 count: events.len(),
+                bytes: 0,
                 event: &|index| events.get(index).map(EventRef::from),
                 copied_properties: &|_| None,
                 refusal: &|_| None,
@@ -195,6 +196,7 @@ pub fn process(
             };
             let events = Received {
                 count: received.len(),
+                bytes: received.body_bytes,
                 event: &|index| received.event(index),
                 copied_properties: &|index| received.copied_properties(index),
                 refusal: &refusal,
@@ -212,6 +214,17 @@ struct Batch {
     /// The events' identities (see [`write_identity`]), one after the other.
     identities: String,
     events: Vec<BatchedEvent>,
+    /// What the request may still add ([`Batch::for_request`]).
+    room: RequestRoom,
+}
+
+/// How many events a request holds and its body's size: once a [`Batch`] holds its first
+/// event, it reserves room for as many more of that event's size as the request has events
+/// after it, within these bytes.
+#[derive(Clone, Copy, Default)]
+struct RequestRoom {
+    events: usize,
+    bytes: usize,
 }
 
 /// Where one LaunchDarkly event of a [`Batch`] lies.
@@ -229,6 +242,14 @@ struct BatchedEvent {
 }
 
 impl Batch {
+    /// None yet, for a request of `events` events in a body of `bytes` bytes.
+    fn for_request(events: usize, bytes: usize) -> Self {
+        Batch {
+            room: RequestRoom { events, bytes },
+            ..Batch::default()
+        }
+    }
+
     /// Adds an event: `identity` writes its identity, `json` its JSON at the end of the body.
     fn push(
         &mut self,
@@ -257,6 +278,30 @@ impl Batch {
             identity: identity_start..self.identities.len(),
             index,
         });
+        if self.events.len() == 1 {
+            self.reserve_for_rest(index);
+        }
+    }
+
+    /// After the first event (the request's event `index`), reserves room for the request's
+    /// events after it, each as large as the first: all three lists written once instead of
+    /// grown by doubling and copied (Segment's batches are alike). What the body reserves
+    /// stays within twice the request's size (and its `]`), the identities' and the list's
+    /// within its size, so that a large first event in a request of small ones reserves no
+    /// more than the request could fill.
+    fn reserve_for_rest(&mut self, index: usize) {
+        let (Some(first), RequestRoom { events, bytes }) = (self.events.first(), self.room) else {
+            return;
+        };
+        let rest = events.saturating_sub(index.saturating_add(1));
+        let within = |each: usize, limit: usize| each.saturating_mul(rest).min(limit);
+        // Each event after the first also takes a comma; a payload of them all its `]`.
+        let body = within(first.json.len() + 1, bytes.saturating_mul(2)).saturating_add(1);
+        let identities = within(first.identity.len(), bytes);
+        let listed = rest.min(bytes / std::mem::size_of::<BatchedEvent>());
+        self.body.reserve(body);
+        self.identities.reserve(identities);
+        self.events.reserve(listed);
     }
 
     /// The JSON and the identity of the last event.
@@ -318,6 +363,9 @@ fn creation_date_range(json: &[u8]) -> Option<Range<usize>> {
 struct Received<'r> {
     /// How many events the request holds.
     count: usize,
+    /// The size of the request's body in bytes (0 for events given parsed): what a [`Batch`]
+    /// reserves for its events is bounded by it.
+    bytes: usize,
     /// Event `index`, with anything it inherits from its batch.
     event: &'r dyn Fn(usize) -> Option<EventRef<'r>>,
     /// Event `index`'s `properties` as JSON text, when they were copied rather than built
@@ -336,7 +384,7 @@ fn process_events(
     let mut batches: Vec<Batch> = config
         .destinations
         .iter()
-        .map(|_| Batch::default())
+        .map(|_| Batch::for_request(received.count, received.bytes))
         .collect();
     let mut traces = Vec::new();
     let outcomes = (0..received.count)
@@ -983,6 +1031,74 @@ mod tests {
     use crate::inbound::{read_tracking_call, TrackingCall};
     use serde_json::{json, Map};
 
+    /// Adds to `batch` the request's event `index`: JSON of `size` bytes, an identity of 8.
+    fn push_sized(batch: &mut Batch, index: usize, size: usize) {
+        batch.push(
+            index,
+            false,
+            |identity| identity.push_str(&format!("{index:08}")),
+            |json| json.push_str(&"x".repeat(size)),
+        );
+    }
+
+    /// After its first event, a batch has room for the request's other events of that size:
+    /// alike events are written without growing (or moving) its lists.
+    #[test]
+    fn a_batch_has_room_for_the_rest_of_its_request_after_its_first_event() {
+        let mut batch = Batch::for_request(100, 100 * 200);
+        push_sized(&mut batch, 0, 150);
+        assert!(
+            batch.body.capacity() >= 151 * 100,
+            "{}",
+            batch.body.capacity()
+        );
+        assert!(batch.identities.capacity() >= 8 * 100);
+        assert!(batch.events.capacity() >= 100);
+        let room = |batch: &Batch| {
+            (
+                batch.body.as_ptr(),
+                batch.body.capacity(),
+                batch.identities.capacity(),
+                batch.events.capacity(),
+            )
+        };
+        let after_first = room(&batch);
+        for index in 1..100 {
+            push_sized(&mut batch, index, 150);
+        }
+        assert_eq!(room(&batch), after_first);
+        // Events after the first one in the request only: the 51st of 100 leaves room for 49.
+        let mut batch = Batch::for_request(100, 100 * 200);
+        push_sized(&mut batch, 50, 150);
+        assert!(batch.events.capacity() >= 50 && batch.events.capacity() < 100);
+    }
+
+    /// What a batch reserves stays within twice its request's size (a large first event in a
+    /// request of small ones reserves no more than the request could fill), and a batch of
+    /// events given parsed (no request) reserves nothing past its first event.
+    #[test]
+    fn what_a_batch_reserves_stays_within_twice_its_request() {
+        let mut batch = Batch::for_request(2500, 40_000);
+        push_sized(&mut batch, 0, 32_000);
+        // Twice the request, and the closing `]`.
+        assert!(batch.body.capacity() - batch.body.len() <= 2 * 40_000 + 1);
+        assert!(batch.body.capacity() - batch.body.len() >= 2 * 40_000 - 32_001);
+        assert!(batch.identities.capacity() <= 8 + 40_000);
+        let listed = 40_000 / std::mem::size_of::<BatchedEvent>();
+        assert!(
+            batch.events.capacity() <= 1 + listed,
+            "{}",
+            batch.events.capacity()
+        );
+        assert!(batch.events.capacity() >= listed);
+
+        let mut parsed = Batch::for_request(2500, 0);
+        push_sized(&mut parsed, 0, 150);
+        assert!(parsed.body.capacity() <= 2048 + 1);
+        assert!(parsed.identities.capacity() <= 128);
+        assert!(parsed.events.capacity() <= 4);
+    }
+
     /// The fast paths of [`describe`] write what `{:?}` (the key) and JSON (context keys) write.
     #[test]
     fn descriptions_quote_as_debug_and_json_do() {
@@ -1033,6 +1149,44 @@ mod tests {
 
     /// 2025-06-15, after the events' timestamps.
     const T: i64 = 1_750_000_000_000;
+
+    /// A request of alike events becomes a payload whose body was written into room made
+    /// once, after the first event, for all of them and the closing `]`: no growth, no copy.
+    #[test]
+    fn a_request_of_alike_events_is_written_into_room_made_once() {
+        let config = two_sources();
+        let events: Vec<Value> = (0..100)
+            .map(|i| {
+                json!({"type": "track", "event": "Order Completed", "userId": format!("user-{i:03}"),
+                       "messageId": format!("m-{i:03}"), "timestamp": "2024-05-06T07:08:09.123Z",
+                       "properties": {"revenue": 19.99}})
+            })
+            .collect();
+        let body = json!({"writeKey": "wk", "batch": events}).to_string();
+        let limits = Limits::SEGMENT;
+        let request = read_tracking_call(
+            TrackingCall::Batch,
+            body.as_bytes(),
+            &limits,
+            &crate::segment::FieldsRead::All,
+            &crate::segment::PropertiesRead::Built,
+        )
+        .expect("read");
+        let route = config
+            .route(crate::config::SourceHint::WriteKey("wk"))
+            .expect("route");
+        let processed = process(
+            &config,
+            &route,
+            Events::Received(&request.received, &limits),
+            Options::at(T),
+        );
+        let [payload] = &processed.payloads[..] else {
+            panic!("one payload: {:?}", processed.payloads.len());
+        };
+        assert_eq!(payload.event_indexes.len(), 100);
+        assert_eq!(payload.body.capacity(), payload.body.len());
+    }
 
     fn id_of(config: &BridgeConfig, source: &str, events: &[Value], received_at: i64) -> String {
         let route = config
