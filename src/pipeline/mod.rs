@@ -1150,6 +1150,29 @@ mod tests {
     /// 2025-06-15, after the events' timestamps.
     const T: i64 = 1_750_000_000_000;
 
+    /// A Tracking API batch `body` from the write key `wk`, read under Segment's limits (every
+    /// field, `properties` built) and processed at [`T`].
+    fn process_batch_body(config: &BridgeConfig, body: &[u8]) -> Processed {
+        let limits = Limits::SEGMENT;
+        let request = read_tracking_call(
+            TrackingCall::Batch,
+            body,
+            &limits,
+            &crate::segment::FieldsRead::All,
+            &crate::segment::PropertiesRead::Built,
+        )
+        .expect("read");
+        let route = config
+            .route(crate::config::SourceHint::WriteKey("wk"))
+            .expect("route");
+        process(
+            config,
+            &route,
+            Events::Received(&request.received, &limits),
+            Options::at(T),
+        )
+    }
+
     /// A request of alike events becomes a payload whose body was written into room made
     /// once, after the first event, for all of them and the closing `]`: no growth, no copy.
     #[test]
@@ -1163,24 +1186,7 @@ mod tests {
             })
             .collect();
         let body = json!({"writeKey": "wk", "batch": events}).to_string();
-        let limits = Limits::SEGMENT;
-        let request = read_tracking_call(
-            TrackingCall::Batch,
-            body.as_bytes(),
-            &limits,
-            &crate::segment::FieldsRead::All,
-            &crate::segment::PropertiesRead::Built,
-        )
-        .expect("read");
-        let route = config
-            .route(crate::config::SourceHint::WriteKey("wk"))
-            .expect("route");
-        let processed = process(
-            &config,
-            &route,
-            Events::Received(&request.received, &limits),
-            Options::at(T),
-        );
+        let processed = process_batch_body(&config, body.as_bytes());
         let [payload] = &processed.payloads[..] else {
             panic!("one payload: {:?}", processed.payloads.len());
         };
@@ -1271,24 +1277,7 @@ mod tests {
             {"type":"track","event":"A","userId":"u","n":1e400},
             {"type":"track","event":"B","userId":"u"},
             {"type":"track","event":"C","userId":"u","context":{"own":true}}]}"#;
-        let limits = Limits::SEGMENT;
-        let request = read_tracking_call(
-            TrackingCall::Batch,
-            body,
-            &limits,
-            &crate::segment::FieldsRead::All,
-            &crate::segment::PropertiesRead::Built,
-        )
-        .expect("read");
-        let route = config
-            .route(crate::config::SourceHint::WriteKey("wk"))
-            .expect("route");
-        let processed = process(
-            &config,
-            &route,
-            Events::Received(&request.received, &limits),
-            Options::at(T),
-        );
+        let processed = process_batch_body(&config, body);
         let reasons: Vec<&str> = processed
             .outcomes
             .iter()
