@@ -440,19 +440,12 @@ pub(crate) fn write_str(out: &mut String, text: &str) {
 /// Whether `bytes` holds a `"`, a `\\` or a control character: eight bytes at a time, without
 /// branches (most strings need no escaping, and are short).
 pub(crate) fn needs_escaping(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of a byte of `x - ONES & !x` is set when that byte is zero (exact for "any").
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut words = bytes.chunks_exact(8);
     let mut found = 0;
     for word in &mut words {
         let mut array = [0; 8];
         array.copy_from_slice(word);
-        let word = u64::from_ne_bytes(array);
-        found |= (word.wrapping_sub(ONES * 0x20) & !word & HIGH)
-            | zero(word ^ (ONES * u64::from(b'"')))
-            | zero(word ^ (ONES * u64::from(b'\\')));
+        found |= special_bytes(u64::from_ne_bytes(array));
     }
     let tail = words
         .remainder()
@@ -463,6 +456,24 @@ pub(crate) fn needs_escaping(bytes: &[u8]) -> bool {
 
 fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// The bytes of `word` that [`needs_escape`] flags, as the high bit of each: exact for the
+/// lowest one (a borrow runs only towards higher bytes, which may be flagged too), so exact
+/// for "any" and, loaded little-endian, for "the first". `"` and the control characters are
+/// found together: flipping bit 1 turns `"` (0x22) into 0x20 and keeps every control character
+/// below 0x21 and every other byte at or above it, so one comparison finds them (two
+/// subtractions per word instead of three).
+#[inline(always)]
+pub(crate) fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote_or_control = word ^ (ONES * 0x02);
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    // The high bit of a byte of `x - ONES * k & !x` is set when that byte is below `k`.
+    ((quote_or_control.wrapping_sub(ONES * 0x21) & !quote_or_control)
+        | (backslash.wrapping_sub(ONES) & !backslash))
+        & HIGH
 }
 
 /// `text` escaped; the bytes escaped are ASCII, so every cut is at a character boundary.
@@ -497,6 +508,39 @@ fn write_escaped(out: &mut String, text: &str) {
 
 #[cfg(test)]
 mod tests {
+
+    /// The first byte `special_bytes` flags in a word is the first byte `needs_escape` flags,
+    /// for every byte value at every position after plain bytes of every kind, with anything
+    /// after it; and a word of plain bytes has none flagged.
+    #[test]
+    fn special_bytes_flag_the_first_byte_to_escape_exactly() {
+        let first = |bytes: [u8; 8]| {
+            let found = special_bytes(u64::from_le_bytes(bytes));
+            (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
+        };
+        let plain: Vec<u8> = (0..=255).filter(|&b| !needs_escape(b)).collect();
+        for at in 0..8 {
+            for byte in 0..=255u8 {
+                for (n, &before) in plain.iter().enumerate() {
+                    let after = [0x00, b'"', b'\\', b' ', 0xff][n % 5];
+                    let mut bytes = [after; 8];
+                    bytes[..at].fill(before);
+                    bytes[at] = byte;
+                    let expected = match needs_escape(byte) {
+                        true => Some(at),
+                        false => bytes[at + 1..]
+                            .iter()
+                            .position(|&b| needs_escape(b))
+                            .map(|p| at + 1 + p),
+                    };
+                    assert_eq!(first(bytes), expected, "{bytes:?}");
+                }
+            }
+        }
+        for &byte in &plain {
+            assert_eq!(first([byte; 8]), None, "{byte:#x}");
+        }
+    }
     /// A name's index in [`Names`] is its first position in the list, for every name of lists
     /// with shared slots, repeated names, an empty name and more names than slots hold
     /// indexes for, and no index for names near them that are not in the list.

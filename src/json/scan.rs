@@ -1162,20 +1162,14 @@ impl Builder<'_> {
 }
 
 /// How many bytes at the start of `bytes` are neither `"`, `\\` nor a control character:
-/// eight at a time, as [`super::needs_escaping`] looks for them.
+/// eight at a time, as [`super::needs_escaping`] looks for them ([`super::special_bytes`]).
 #[inline(always)]
 fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut run = 0;
     for word in bytes.chunks_exact(8) {
         let mut array = [0; 8];
         array.copy_from_slice(word);
-        let word = u64::from_le_bytes(array);
-        let found = (word.wrapping_sub(ONES * 0x20) & !word & HIGH)
-            | zero(word ^ (ONES * u64::from(b'"')))
-            | zero(word ^ (ONES * u64::from(b'\\')));
+        let found = super::special_bytes(u64::from_le_bytes(array));
         if found != 0 {
             // The lowest flagged byte is exact (borrows only run towards higher bytes).
             return run + (found.trailing_zeros() / 8) as usize;
