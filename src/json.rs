@@ -508,7 +508,6 @@ fn write_escaped(out: &mut String, text: &str) {
 
 #[cfg(test)]
 mod tests {
-
     /// The first byte `special_bytes` flags in a word is the first byte `needs_escape` flags,
     /// for every byte value at every position after plain bytes of every kind, with anything
     /// after it; and a word of plain bytes has none flagged.
@@ -541,6 +540,7 @@ mod tests {
             assert_eq!(first([byte; 8]), None, "{byte:#x}");
         }
     }
+
     /// A name's index in [`Names`] is its first position in the list, for every name of lists
     /// with shared slots, repeated names, an empty name and more names than slots hold
     /// indexes for, and no index for names near them that are not in the list.

@@ -290,9 +290,10 @@ impl Batch {
     /// within its size, so that a large first event in a request of small ones reserves no
     /// more than the request could fill.
     fn reserve_for_rest(&mut self, index: usize) {
-        let (Some(first), RequestRoom { events, bytes }) = (self.events.first(), self.room) else {
+        let Some(first) = self.events.first() else {
             return;
         };
+        let RequestRoom { events, bytes } = self.room;
         let rest = events.saturating_sub(index.saturating_add(1));
         let within = |each: usize, limit: usize| each.saturating_mul(rest).min(limit);
         // Each event after the first also takes a comma; a payload of them all its `]`.
