@@ -242,6 +242,15 @@ if (worker) {
       `The bridge reaches ${share('bridge', 'forward_rust')} of forward_rust and ${share('bridge', 'forward')} of forward: a Worker that makes the one subrequest to LaunchDarkly that each request needs is bounded by those rows, whatever its core costs.`,
   );
   md.push('');
+  const cpuMs = (size) => worker.targets.bridge?.sizes[size]?.workerd_cpu_us_per_request.median / 1000;
+  if (Number.isFinite(cpuMs('1000')) && Number.isFinite(cpuMs('2500'))) {
+    const fits = (ms) => (ms < 10 ? 'within' : 'over');
+    md.push(
+      `Workers Free plan (10 ms of CPU per request): one request of 1,000 small track events cost the bridge ${cpuMs('1000').toFixed(1)} ms of workerd CPU (${fits(cpuMs('1000'))} the limit), ` +
+        `one of 2,500 (Segment's largest batch) ${cpuMs('2500').toFixed(1)} ms (${fits(cpuMs('2500'))}).`,
+    );
+    md.push('');
+  }
 }
 if (workerdCore) {
   md.push('The wasm core alone, from JSON text (the request body\'s bytes, as the Worker reads them), no I/O: CPU time per request in workerd (Miniflare, read from /proc) and in Node, the same wasm and glue, best of ' + `${workerdCore.rounds} rounds:`);

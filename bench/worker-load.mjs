@@ -1,6 +1,6 @@
 // The Worker end to end in workerd (Miniflare) on 127.0.0.1, posting to the LaunchDarkly
 // stand-in: requests per second, p50/p99 latency and workerd CPU time per request and per event,
-// for requests of 1, of 100 and of 2,500 (Segment's largest batch) events, next to trivial Workers on the same
+// for requests of 1, of 100, of 1,000 small and of 2,500 (Segment's largest batch) events, next to trivial Workers on the same
 // machine (an echo, and an echo that makes the same one subrequest to the stand-in).
 // `node bench/worker-load.mjs [--worker target/bench/worker/index.js]
 //   [--rust-forward target/bench/rust-forward/index.js] [--runs 3] [--run-ms 4000]
@@ -136,9 +136,11 @@ const targets = [
 ];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-bench-'));
+// 1,000 small events: the batch size the README advises on the Workers Free plan (10 ms of CPU).
 const bodies = {
   1: batch(1)[0],
   100: batch(100),
+  1000: largestBatch().slice(0, 1000),
   2500: largestBatch(),
 };
 const standIn = await startStandIn();

@@ -1,13 +1,11 @@
 //! What every Rust benchmark runs: the scenarios of `bench/fixtures/scenarios.json` turned into
-//! the bridge's configuration, and the work of one request (trigger, Track Event mapping,
-//! LaunchDarkly payload). Shared by `benches/core.rs` (native) and `bench/wasm-core` (wasm), so
+//! the bridge's configuration (one subscription with the scenario's trigger and mapping), and
+//! the work of one request (trigger, Track Event mapping, LaunchDarkly payload). Shared by `benches/core.rs` (native) and `bench/wasm-core` (wasm), so
 //! both measure exactly the same code path.
 
 use segment_ld_bridge::config::BridgeConfig;
 use segment_ld_bridge::inbound::{self, Limits};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus, Processed};
-use segment_ld_bridge::segment::{FieldsRead, PropertiesRead};
-use segment_ld_bridge::trigger::Trigger;
 use serde_json::{Map, Value};
 
 /// The benchmark scenarios and their event (also read by the JavaScript benchmarks).
@@ -18,15 +16,8 @@ pub const SCENARIOS: [&str; 2] = ["typical", "many_directives"];
 
 /// One scenario, ready to run.
 pub struct Bridge {
+    /// One destination and one subscription: the scenario's trigger and mapping.
     config: BridgeConfig,
-    /// The scenario's trigger. The pipeline of the variable configuration only knows the preset
-    /// trigger (`type = "track"`), so a scenario's own trigger is checked here. When the
-    /// configuration document (subscriptions with triggers) is used in [`bridge`], this goes.
-    trigger: Trigger,
-    /// The fields the configuration and the scenario's trigger read.
-    fields: FieldsRead,
-    /// How the configuration and the scenario's trigger read `properties`.
-    properties: PropertiesRead,
     received_at_ms: i64,
 }
 
@@ -45,32 +36,29 @@ pub fn bridge(fixtures: &Value, scenario: &str) -> Result<Bridge, String> {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let mapping = match &spec["mapping"] {
-        Value::Null => None,
-        overrides => Some(overrides.to_string()),
-    };
-    let config = BridgeConfig::from_vars(|name| match name {
-        "LD_CLIENT_SIDE_ID" => Some(client_side_id.clone()),
-        "LD_EVENTS_HOST" => Some("us".to_string()),
-        "TRACK_EVENT_MAPPING" => mapping.clone(),
+    // A configuration document, as a Worker with this subscription is configured: the
+    // pipeline checks the scenario's trigger once per event, as Segment's JavaScript does.
+    let mut subscription = serde_json::json!({
+        "name": scenario,
+        "trigger": spec["trigger"].as_str().unwrap_or_default(),
+    });
+    if !spec["mapping"].is_null() {
+        subscription["mapping"] = spec["mapping"].clone();
+    }
+    let document = serde_json::json!({
+        "destinations": [{"name": "default", "client_side_id": client_side_id, "events_host": "us"}],
+        "subscriptions": [subscription],
         // Benchmarks measure the work on events, not authentication.
-        "SEGMENT_ALLOW_UNSIGNED" => Some("true".to_string()),
-        _ => None,
+        "sources": [{"name": "bench", "allow_unsigned": true, "default": true}],
     })
-    .map_err(|problems| format!("scenario {scenario:?}: configuration problems {problems:?}"))?;
-    let trigger = Trigger::parse(spec["trigger"].as_str().unwrap_or_default())
-        .map_err(|error| format!("scenario {scenario:?}: trigger: {error}"))?;
-    let mut fields = config.fields_read().clone();
-    fields.merge(&trigger.fields_read());
-    let properties = match trigger.fields_read().contains("properties") {
-        true => PropertiesRead::Built,
-        false => config.properties_read().clone(),
-    };
+    .to_string();
+    let config =
+        BridgeConfig::from_vars(|name| (name == "BRIDGE_CONFIG").then(|| document.clone()))
+            .map_err(|problems| {
+                format!("scenario {scenario:?}: configuration problems {problems:?}")
+            })?;
     Ok(Bridge {
         config,
-        trigger,
-        fields,
-        properties,
         received_at_ms: fixtures["received_at_ms"].as_i64().unwrap_or_default(),
     })
 }
@@ -98,57 +86,35 @@ fn suffix(fields: &mut Map<String, Value>, key: &str, i: usize) {
 }
 
 impl Bridge {
-    /// The work of one request: the trigger, then the pipeline (mapping, LaunchDarkly events,
+    /// The work of one request: the pipeline (the trigger, the mapping, LaunchDarkly events,
     /// outcomes, the bulk request with its serialised body). Outcomes are decided as the
     /// Worker's default answer needs them: accepted events without warnings are counted, not
     /// described ([`pipeline::Options::brief`]).
     pub fn run(&self, events: &[Value]) -> Processed {
-        match events.iter().position(|event| !self.trigger.matches(event)) {
-            None => pipeline::process(
-                &self.config,
-                &pipeline::every_destination(&self.config),
-                pipeline::Events::Parsed(events),
-                pipeline::Options::at(self.received_at_ms).brief(),
-            ),
-            Some(miss) => {
-                let mut kept = events[..miss].to_vec();
-                kept.extend(
-                    events[miss + 1..]
-                        .iter()
-                        .filter(|event| self.trigger.matches(*event))
-                        .cloned(),
-                );
-                pipeline::process(
-                    &self.config,
-                    &pipeline::every_destination(&self.config),
-                    pipeline::Events::Parsed(&kept),
-                    pipeline::Options::at(self.received_at_ms).brief(),
-                )
-            }
-        }
+        pipeline::process(
+            &self.config,
+            &pipeline::every_destination(&self.config),
+            pipeline::Events::Parsed(events),
+            pipeline::Options::at(self.received_at_ms).brief(),
+        )
     }
 
     /// The work of one request as it arrives: the body read as the Worker reads it (values
-    /// only for the fields the configuration and the trigger read), then [`Bridge::run`].
+    /// only for the fields the configuration reads), then the pipeline.
     pub fn run_text(&self, text: &[u8]) -> Result<Processed, String> {
-        let read = |properties| {
-            inbound::read_events(text, &Limits::SEGMENT, &self.fields, properties)
-                .map_err(|error| error.to_string())
-        };
-        let received = read(&self.properties)?;
-        if (0..received.len())
-            .filter_map(|index| received.event(index))
-            .all(|event| self.trigger.matches(event))
-        {
-            return Ok(pipeline::process(
-                &self.config,
-                &pipeline::every_destination(&self.config),
-                pipeline::Events::Received(&received, &Limits::SEGMENT),
-                pipeline::Options::at(self.received_at_ms).brief(),
-            ));
-        }
-        // Events left out by the scenario's trigger: the others, with their values built.
-        Ok(self.run(&read(&PropertiesRead::Built)?.into_values()))
+        let received = inbound::read_events(
+            text,
+            &Limits::SEGMENT,
+            self.config.fields_read(),
+            self.config.properties_read(),
+        )
+        .map_err(|error| error.to_string())?;
+        Ok(pipeline::process(
+            &self.config,
+            &pipeline::every_destination(&self.config),
+            pipeline::Events::Received(&received, &Limits::SEGMENT),
+            pipeline::Options::at(self.received_at_ms).brief(),
+        ))
     }
 
     /// Runs `events` once and checks that every event became a LaunchDarkly event in one
