@@ -1,7 +1,8 @@
 //! What every Rust benchmark runs: the scenarios of `bench/fixtures/scenarios.json` turned into
 //! the bridge's configuration (one subscription with the scenario's trigger and mapping), and
-//! the work of one request (trigger, Track Event mapping, LaunchDarkly payload). Shared by `benches/core.rs` (native) and `bench/wasm-core` (wasm), so
-//! both measure exactly the same code path.
+//! the work of one request (trigger, Track Event mapping, LaunchDarkly payload). Shared by
+//! `benches/core.rs` (native) and `bench/wasm-core` (wasm), so both measure exactly the same
+//! code path.
 
 use segment_ld_bridge::config::BridgeConfig;
 use segment_ld_bridge::inbound::{self, Limits};
