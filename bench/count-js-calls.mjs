@@ -5,13 +5,12 @@
 // (with `Content-Length`), to the LaunchDarkly stand-in.
 // `node bench/count-js-calls.mjs [--worker target/bench/worker/index.js] [--events 1|100|1000|largest] [--requests 50] [--top 15]`
 // (`--worker target/bench/rust-forward/index.js` counts the workers-rs forward Worker's).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { Miniflare } from 'miniflare';
-import { batch, benchDir, largestBatch, fixtures, options, root } from './lib/scenarios.mjs';
+import { fixtures, options, requestEvents, root } from './lib/scenarios.mjs';
+import { runLoad, startStandIn } from './lib/harness.mjs';
 
 const opts = options({
   worker: path.join(root, 'target/bench/worker/index.js'),
@@ -43,8 +42,8 @@ function ${importsFn}(){const all=${importsFn}Uncounted();const own=all["./index
 `;
 fs.writeFileSync(entry, source);
 
-const standIn = spawn(process.execPath, [path.join(benchDir, 'lib/standin.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
-const { baseUrl } = JSON.parse(await new Promise((resolve) => readline.createInterface({ input: standIn.stdout }).once('line', resolve)));
+const standIn = await startStandIn();
+const { baseUrl } = standIn;
 const mf = new Miniflare({
   scriptPath: entry,
   modulesRoot: tmp,
@@ -59,17 +58,10 @@ const mf = new Miniflare({
   },
 });
 const url = new URL('/segment', await mf.ready).href;
-const events = opts.events === 'largest' ? largestBatch() : opts.events === '1' ? batch(1)[0] : opts.events === '1000' ? largestBatch().slice(0, 1000) : batch(Number(opts.events));
 const bodyFile = path.join(tmp, 'body.json');
-fs.writeFileSync(bodyFile, JSON.stringify(events));
+fs.writeFileSync(bodyFile, JSON.stringify(requestEvents(opts.events)));
 const counts = async () => JSON.parse(await (await fetch(url, { headers: { 'x-count-js-calls': '1' } })).text());
-const load = (requests) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(benchDir, 'lib/load-client.mjs'), url, bodyFile, '1', '600000', String(requests)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`))));
-  });
+const load = (requests) => runLoad(url, bodyFile, { connections: 1, durationMs: 600000, maxRequests: requests });
 try {
   await load(5); // warm-up: the first request loads the settings
   await counts();
@@ -85,6 +77,6 @@ try {
   for (const [name, calls] of perRequest.slice(0, Number(opts.top))) console.log(`${calls.toFixed(1).padStart(8)}  ${name}  ${body(name)}`);
 } finally {
   await mf.dispose();
-  standIn.stdin.end();
+  await standIn.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -3,14 +3,13 @@
 // seconds and prints the functions with the most self time (JavaScript and wasm; build the
 // Worker with WORKER_WASM_NAMES=1 bash scripts/build-worker.sh to keep wasm function names).
 // `node bench/profile-worker.mjs [--worker target/bench/worker/index.js] [--events 1|100|largest] [--run-ms 4000] [--top 40] [--out profile.cpuprofile]`
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
-import { batch, benchDir, largestBatch, fixtures, options, root } from './lib/scenarios.mjs';
+import { fixtures, options, requestEvents, root } from './lib/scenarios.mjs';
+import { runLoad, startStandIn } from './lib/harness.mjs';
 
 const opts = options({
   worker: path.join(root, 'target/bench/worker/index.js'),
@@ -22,8 +21,8 @@ const opts = options({
   inspectorPort: 9231,
 });
 
-const standIn = spawn(process.execPath, [path.join(benchDir, 'lib/standin.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
-const { baseUrl } = JSON.parse(await new Promise((resolve) => readline.createInterface({ input: standIn.stdout }).once('line', resolve)));
+const standIn = await startStandIn();
+const { baseUrl } = standIn;
 const mf = new Miniflare({
   scriptPath: opts.worker,
   modulesRoot: path.dirname(opts.worker),
@@ -43,15 +42,8 @@ const url = new URL('/segment', await mf.ready).href;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-profile-'));
 const bodyFile = path.join(tmp, 'body.json');
 // `--events largest`: Segment's largest batch (2,500 small events), as bench/worker-load.mjs sends it.
-const n = Number(opts.events);
-fs.writeFileSync(bodyFile, JSON.stringify(opts.events === 'largest' ? largestBatch() : n === 1 ? batch(1)[0] : batch(n)));
-const load = (ms) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(benchDir, 'lib/load-client.mjs'), url, bodyFile, String(opts.connections), String(ms), '1000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`))));
-  });
+fs.writeFileSync(bodyFile, JSON.stringify(requestEvents(opts.events)));
+const load = (ms) => runLoad(url, bodyFile, { connections: opts.connections, durationMs: ms, maxRequests: 1000000 });
 await load(1500);
 
 const targets = await (await fetch(`http://127.0.0.1:${opts.inspectorPort}/json`)).json();
@@ -96,5 +88,5 @@ for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(o
   console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / run.requests).toFixed(1).padStart(7)} µs/req  ${name.slice(0, 140)}`);
 }
 await mf.dispose();
-standIn.stdin.end();
+await standIn.close();
 fs.rmSync(tmp, { recursive: true, force: true });

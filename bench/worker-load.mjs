@@ -6,13 +6,12 @@
 //   [--rust-forward target/bench/rust-forward/index.js] [--runs 3] [--run-ms 4000]
 //   [--connections 8] [--targets echo,forward,forward_rust,bridge] [--out target/bench/worker.json]`
 // Every load run is bounded in time (run-ms) and count (max-requests) and goes to 127.0.0.1 only.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { Miniflare } from 'miniflare';
-import { batch, largestBatch, benchDir, fixtures, options, root, writeJson } from './lib/scenarios.mjs';
+import { benchDir, fixtures, options, requestEvents, root, writeJson } from './lib/scenarios.mjs';
+import { runLoad, startStandIn } from './lib/harness.mjs';
 
 const opts = options({
   worker: path.join(root, 'target/bench/worker/index.js'),
@@ -52,18 +51,6 @@ function workerdChildren() {
     .map(Number);
 }
 
-async function startStandIn() {
-  const child = spawn(process.execPath, [path.join(benchDir, 'lib/standin.mjs')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const first = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
-  });
-  const { baseUrl, pid } = JSON.parse(first);
-  return { baseUrl, pid, close: () => new Promise((resolve) => (child.once('exit', resolve), child.stdin.end())) };
-}
-
 async function startWorker(target, bindings) {
   const before = new Set(workerdChildren());
   const mf = new Miniflare({
@@ -81,19 +68,6 @@ async function startWorker(target, bindings) {
   const url = await mf.ready;
   const pids = workerdChildren().filter((pid) => !before.has(pid));
   return { mf, url, pid: pids.length === 1 ? pids[0] : undefined };
-}
-
-function runLoad(url, bodyFile, durationMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(benchDir, 'lib/load-client.mjs'), url, bodyFile, String(opts.connections), String(durationMs), String(opts.maxRequests)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load client exited with ${code}`))));
-  });
 }
 
 const median = (values) => {
@@ -137,12 +111,7 @@ const targets = [
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-bench-'));
 // 1,000 small events: the batch size the README advises on the Workers Free plan (10 ms of CPU).
-const bodies = {
-  1: batch(1)[0],
-  100: batch(100),
-  1000: largestBatch().slice(0, 1000),
-  2500: largestBatch(),
-};
+const bodies = Object.fromEntries([['1', '1'], ['100', '100'], ['1000', '1000'], ['2500', 'largest']].map(([size, kind]) => [size, requestEvents(kind)]));
 const standIn = await startStandIn();
 const results = { connections: opts.connections, runs: opts.runs, run_ms: opts.runMs, targets: {} };
 try {
@@ -170,12 +139,12 @@ try {
         if (check.status !== 200 || (target.name === 'bridge' && JSON.parse(answer).accepted !== Number(size))) {
           throw new Error(`${target.name}: unexpected answer ${check.status} ${answer.slice(0, 300)}`);
         }
-        await runLoad(url, bodyFile, opts.warmupMs);
+        await runLoad(url, bodyFile, { connections: opts.connections, durationMs: opts.warmupMs, maxRequests: opts.maxRequests });
         const runs = [];
         for (let i = 0; i < opts.runs; i++) {
           const cpu0 = worker.pid ? cpuSeconds(worker.pid) : NaN;
           const standIn0 = cpuSeconds(standIn.pid);
-          const run = await runLoad(url, bodyFile, opts.runMs);
+          const run = await runLoad(url, bodyFile, { connections: opts.connections, durationMs: opts.runMs, maxRequests: opts.maxRequests });
           const workerdCpu = worker.pid ? cpuSeconds(worker.pid) - cpu0 : NaN;
           run.workerd_cpu_us_per_request = (workerdCpu / run.requests) * 1e6;
           run.workerd_cpu_us_per_event = run.workerd_cpu_us_per_request / Number(size);

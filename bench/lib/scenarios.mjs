@@ -32,6 +32,14 @@ export function largestBatch() {
   }));
 }
 
+/** The events of one Worker request: `1` (one typical event, not in an array), `n` typical
+ * events, `1000` (the first 1,000 of the largest batch) or `largest`. */
+export function requestEvents(kind) {
+  if (kind === 'largest') return largestBatch();
+  if (kind === '1000') return largestBatch().slice(0, 1000);
+  return kind === '1' ? batch(1)[0] : batch(Number(kind));
+}
+
 /** Median, minimum and maximum of `runs` (numbers), with the runs themselves. */
 export function summary(runs) {
   const sorted = [...runs].sort((a, b) => a - b);
