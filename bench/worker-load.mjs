@@ -4,7 +4,8 @@
 // machine (an echo, and an echo that makes the same one subrequest to the stand-in).
 // `node bench/worker-load.mjs [--worker target/bench/worker/index.js]
 //   [--rust-forward target/bench/rust-forward/index.js] [--runs 3] [--run-ms 4000]
-//   [--connections 8] [--targets echo,forward,forward_rust,bridge] [--out target/bench/worker.json]`
+//   [--connections 8] [--targets echo,forward,forward_rust,bridge] [--paired-rounds 6]
+//   [--out target/bench/worker.json]`
 // Every load run is bounded in time (run-ms) and count (max-requests) and goes to 127.0.0.1 only.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,7 @@ const opts = options({
   connections: 8,
   maxRequests: 200000,
   targets: 'echo,forward,forward_rust,bridge',
+  pairedRounds: 6,
   out: path.join(root, 'target/bench/worker.json'),
 });
 const CLK_TCK = 100; // Linux USER_HZ, the unit of /proc/<pid>/stat times
@@ -174,8 +176,45 @@ try {
       await worker.mf.dispose();
     }
   }
+  // The bridge against the workers-rs forward Worker at 1 event/request, in rounds that load
+  // one then the other (in alternating order), both Workers running: each round's ratio compares
+  // two runs seconds apart, where the rows above are measured a minute or more apart on a
+  // machine whose speed drifts.
+  const pair = ['forward_rust', 'bridge'].map((name) => targets.find((t) => t.name === name));
+  if (opts.pairedRounds > 0 && pair.every((t) => opts.targets.split(',').includes(t.name) && fs.existsSync(t.script.scriptPath))) {
+    results.paired_1_event = await pairedRounds(pair, standIn.baseUrl);
+    const { ratio } = results.paired_1_event;
+    console.log(
+      `worker  bridge / forward_rust, 1 event/request, ${opts.pairedRounds} paired rounds: ` +
+        `${(ratio.median * 100).toFixed(0)}% (${(ratio.min * 100).toFixed(0)}–${(ratio.max * 100).toFixed(0)}%)`,
+    );
+  }
 } finally {
   await standIn.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 writeJson(opts.out, results);
+
+/** Requests/s of `a` and `b` at 1 event/request in `opts.pairedRounds` rounds, each a run of
+ * `a` and one of `b` (`b` first in every other round); the ratio b/a of each round. */
+async function pairedRounds([a, b], baseUrl) {
+  const bodyFile = path.join(tmp, 'paired-1.json');
+  fs.writeFileSync(bodyFile, JSON.stringify(bodies['1']));
+  const bindings = { LD_CLIENT_SIDE_ID: fixtures.client_side_id, LD_EVENTS_HOST: baseUrl, SEGMENT_ALLOW_UNSIGNED: 'true' };
+  const workers = [await startWorker(a, bindings), await startWorker(b, bindings)];
+  try {
+    const urls = workers.map((w) => new URL('/segment', w.url).href);
+    const load = (url, durationMs) => runLoad(url, bodyFile, { connections: opts.connections, durationMs, maxRequests: opts.maxRequests });
+    for (const url of urls) await load(url, opts.warmupMs);
+    const rounds = [];
+    for (let i = 0; i < opts.pairedRounds; i++) {
+      const order = i % 2 ? [1, 0] : [0, 1];
+      const rps = [];
+      for (const which of order) rps[which] = (await load(urls[which], opts.runMs)).requests_per_second;
+      rounds.push({ [a.name]: rps[0], [b.name]: rps[1], ratio: rps[1] / rps[0] });
+    }
+    return { baseline: a.name, measured: b.name, events_per_request: 1, rounds, ratio: spread(rounds, 'ratio') };
+  } finally {
+    for (const w of workers) await w.mf.dispose();
+  }
+}
