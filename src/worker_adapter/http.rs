@@ -141,13 +141,47 @@ pub async fn post(
     match JsFuture::from(global.fetch_with_str_and_init(url, &init)).await {
         Ok(value) => {
             let response: Response = value.unchecked_into();
-            PostResult::Answered {
+            let answered = PostResult::Answered {
                 status: response.status(),
                 retry_after: header(&response.headers(), "Retry-After"),
-            }
+            };
+            discard_body(&response).await;
+            answered
         }
         Err(error) if error_name(&error).as_deref() == Some("TimeoutError") => PostResult::TimedOut,
         Err(error) => PostResult::Failed(describe(&error)),
+    }
+}
+
+/// The most of an answer to a `POST` that is read (and dropped); LaunchDarkly's are empty.
+const MAX_DISCARDED_BYTES: usize = 64 * 1024;
+
+/// Reads an answer's body to its end and drops it, so that workerd can send the next request on
+/// the same connection: an unread body closes it, and every `POST` then opened a connection of
+/// its own (a TLS handshake each, with LaunchDarkly). A body declared or found larger than
+/// [`MAX_DISCARDED_BYTES`] is cancelled instead. The answer's status is what counts: a body that
+/// fails to arrive (the timeout aborts it too) changes nothing.
+async fn discard_body(response: &Response) {
+    let declared = header(&response.headers(), "Content-Length")
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    match (declared, response.body()) {
+        (_, None) => {}
+        (Some(length), Some(_)) if length <= MAX_DISCARDED_BYTES as u64 => {
+            if let Ok(read) = response.array_buffer() {
+                #[expect(
+                    clippy::let_underscore_must_use,
+                    reason = "the body is dropped; the answer's status was read already"
+                )]
+                let _ = JsFuture::from(read).await;
+            }
+        }
+        (_, Some(stream)) => {
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "the body is dropped; past the cap `read_stream` cancels it"
+            )]
+            let _ = read_stream(Some(stream), MAX_DISCARDED_BYTES).await;
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 // A local stand-in for LaunchDarkly's events host, on 127.0.0.1: it records every request to
 // /events/bulk/{clientSideId} and answers 202 (or whatever a test scripts).
 //
-// As a module: `const ld = await startStandIn(); ld.baseUrl; ld.received; ld.respondWith(fn); await ld.close()`.
+// As a module: `const ld = await startStandIn(); ld.baseUrl; ld.received; ld.connections; ld.respondWith(fn); await ld.close()`.
 // As a program: `node tests/support/launchdarkly-standin.mjs [--port 8799]` prints every payload,
 // so `scripts/dev.sh` can show exactly what would reach LaunchDarkly without an account.
 import http from 'node:http';
@@ -36,18 +36,29 @@ export async function startStandIn({ port = 0, onRequest } = {}) {
       res.end(answer.body ?? '');
     });
   });
+  // TCP connections accepted since the start or the last reset (a Worker that reuses its
+  // connection opens one for many requests).
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: boundPort } = server.address();
   return {
     baseUrl: `http://127.0.0.1:${boundPort}`,
     port: boundPort,
     received,
+    /** TCP connections accepted since the start or the last `reset()`. */
+    get connections() {
+      return connections;
+    },
     /** Sets how to answer: `fn(record, count) -> {status, headers?, body?} | {destroy: true}`. */
     respondWith(fn) {
       respond = fn;
     },
     reset() {
       received.length = 0;
+      connections = 0;
       respond = () => ({ status: 202 });
     },
     close: () =>
