@@ -4,7 +4,8 @@
 // machine (an echo, and an echo that makes the same one subrequest to the stand-in).
 // `node bench/worker-load.mjs [--worker target/bench/worker/index.js]
 //   [--rust-forward target/bench/rust-forward/index.js] [--runs 3] [--run-ms 4000]
-//   [--connections 8] [--targets echo,forward,forward_rust,bridge] [--paired-rounds 6]
+//   [--connections 8] [--targets echo,forward,forward_rust,bridge] [--sizes 1,100,1000,2500]
+//   [--paired-rounds 6] [--paired-size 1] (`--sizes ''` with two targets: the paired rounds only)
 //   [--out target/bench/worker.json]`
 // Every load run is bounded in time (run-ms) and count (max-requests) and goes to 127.0.0.1 only.
 import fs from 'node:fs';
@@ -23,7 +24,9 @@ const opts = options({
   connections: 8,
   maxRequests: 200000,
   targets: 'echo,forward,forward_rust,bridge',
+  sizes: '1,100,1000,2500',
   pairedRounds: 6,
+  pairedSize: '1',
   out: path.join(root, 'target/bench/worker.json'),
 });
 const CLK_TCK = 100; // Linux USER_HZ, the unit of /proc/<pid>/stat times
@@ -113,7 +116,11 @@ const targets = [
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-bench-'));
 // 1,000 small events: the batch size the README advises on the Workers Free plan (10 ms of CPU).
-const bodies = Object.fromEntries([['1', '1'], ['100', '100'], ['1000', '1000'], ['2500', 'largest']].map(([size, kind]) => [size, requestEvents(kind)]));
+const bodies = Object.fromEntries(
+  [['1', '1'], ['100', '100'], ['1000', '1000'], ['2500', 'largest']]
+    .filter(([size]) => size === opts.pairedSize || opts.sizes.split(',').includes(size))
+    .map(([size, kind]) => [size, requestEvents(kind)]),
+);
 const standIn = await startStandIn();
 const results = { connections: opts.connections, runs: opts.runs, run_ms: opts.runMs, targets: {} };
 try {
@@ -131,7 +138,7 @@ try {
     const worker = await startWorker(target, bindings);
     results.targets[target.name] = { description: target.description, sizes: {} };
     try {
-      for (const [size, events] of Object.entries(bodies)) {
+      for (const [size, events] of Object.entries(bodies).filter(([size]) => opts.sizes.split(',').includes(size))) {
         const bodyFile = path.join(tmp, `${size}.json`);
         fs.writeFileSync(bodyFile, JSON.stringify(events));
         const url = new URL('/segment', worker.url).href;
@@ -182,11 +189,12 @@ try {
   // machine whose speed drifts.
   const pair = ['forward_rust', 'bridge'].map((name) => targets.find((t) => t.name === name));
   if (opts.pairedRounds > 0 && pair.every((t) => opts.targets.split(',').includes(t.name) && fs.existsSync(t.script.scriptPath))) {
-    results.paired_1_event = await pairedRounds(pair, standIn.baseUrl);
-    const { ratio } = results.paired_1_event;
+    const paired = await pairedRounds(pair, standIn.baseUrl);
+    results[`paired_${opts.pairedSize}_event${opts.pairedSize === '1' ? '' : 's'}`] = paired;
+    const pct = ({ median, min, max }) => `${(median * 100).toFixed(0)}% (${(min * 100).toFixed(0)}–${(max * 100).toFixed(0)}%)`;
     console.log(
-      `worker  bridge / forward_rust, 1 event/request, ${opts.pairedRounds} paired rounds: ` +
-        `${(ratio.median * 100).toFixed(0)}% (${(ratio.min * 100).toFixed(0)}–${(ratio.max * 100).toFixed(0)}%)`,
+      `worker  bridge / forward_rust, ${opts.pairedSize} event(s)/request, ${opts.pairedRounds} paired rounds: ` +
+        `requests/s ${pct(paired.ratio)}, workerd CPU per request ${pct(paired.cpu_ratio)}`,
     );
   }
 } finally {
@@ -198,22 +206,43 @@ writeJson(opts.out, results);
 /** Requests/s of `a` and `b` at 1 event/request in `opts.pairedRounds` rounds, each a run of
  * `a` and one of `b` (`b` first in every other round); the ratio b/a of each round. */
 async function pairedRounds([a, b], baseUrl) {
-  const bodyFile = path.join(tmp, 'paired-1.json');
-  fs.writeFileSync(bodyFile, JSON.stringify(bodies['1']));
+  const bodyFile = path.join(tmp, `paired-${opts.pairedSize}.json`);
+  fs.writeFileSync(bodyFile, JSON.stringify(bodies[opts.pairedSize]));
   const bindings = { LD_CLIENT_SIDE_ID: fixtures.client_side_id, LD_EVENTS_HOST: baseUrl, SEGMENT_ALLOW_UNSIGNED: 'true' };
   const workers = [await startWorker(a, bindings), await startWorker(b, bindings)];
   try {
     const urls = workers.map((w) => new URL('/segment', w.url).href);
-    const load = (url, durationMs) => runLoad(url, bodyFile, { connections: opts.connections, durationMs, maxRequests: opts.maxRequests });
-    for (const url of urls) await load(url, opts.warmupMs);
+    // Requests/s and workerd CPU µs per request of one run of worker `which`.
+    const load = async (which, durationMs) => {
+      const { pid } = workers[which];
+      const cpu0 = pid ? cpuSeconds(pid) : NaN;
+      const run = await runLoad(urls[which], bodyFile, { connections: opts.connections, durationMs, maxRequests: opts.maxRequests });
+      const cpu = pid ? ((cpuSeconds(pid) - cpu0) / run.requests) * 1e6 : NaN;
+      return { rps: run.requests_per_second, cpu };
+    };
+    for (const which of [0, 1]) await load(which, opts.warmupMs);
     const rounds = [];
     for (let i = 0; i < opts.pairedRounds; i++) {
       const order = i % 2 ? [1, 0] : [0, 1];
-      const rps = [];
-      for (const which of order) rps[which] = (await load(urls[which], opts.runMs)).requests_per_second;
-      rounds.push({ [a.name]: rps[0], [b.name]: rps[1], ratio: rps[1] / rps[0] });
+      const runs = [];
+      for (const which of order) runs[which] = await load(which, opts.runMs);
+      rounds.push({
+        [a.name]: runs[0].rps,
+        [b.name]: runs[1].rps,
+        ratio: runs[1].rps / runs[0].rps,
+        [`${a.name}_workerd_cpu_us_per_request`]: runs[0].cpu,
+        [`${b.name}_workerd_cpu_us_per_request`]: runs[1].cpu,
+        cpu_ratio: runs[1].cpu / runs[0].cpu,
+      });
     }
-    return { baseline: a.name, measured: b.name, events_per_request: 1, rounds, ratio: spread(rounds, 'ratio') };
+    return {
+      baseline: a.name,
+      measured: b.name,
+      events_per_request: Number(opts.pairedSize),
+      rounds,
+      ratio: spread(rounds, 'ratio'),
+      cpu_ratio: spread(rounds, 'cpu_ratio'),
+    };
   } finally {
     for (const w of workers) await w.mf.dispose();
   }

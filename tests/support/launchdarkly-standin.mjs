@@ -32,8 +32,14 @@ export async function startStandIn({ port = 0, onRequest } = {}) {
         return;
       }
       record.status = answer.status;
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end(answer.body ?? '');
+      // With its length, as LaunchDarkly's servers (Go's net/http) answer a body they write at
+      // once; Node would otherwise send `res.writeHead(...)`'s answer chunked. A test may still
+      // ask for `transfer-encoding: chunked`.
+      const body = answer.body ?? '';
+      const headers = answer.headers ?? {};
+      const chunked = Object.keys(headers).some((name) => name.toLowerCase() === 'transfer-encoding');
+      res.writeHead(answer.status, chunked ? headers : { 'content-length': Buffer.byteLength(body), ...headers });
+      res.end(body);
     });
   });
   // TCP connections accepted since the start or the last reset (a Worker that reuses its
