@@ -259,7 +259,8 @@ if (worker) {
     md.push(
       `Paired rounds, 1 event/request (both Workers running, each round a ${worker.run_ms / 1000} s run of each, seconds apart, in alternating order): ` +
         `the bridge made ${pct(p.ratio.median)} of forward_rust's requests/s (${pct(p.ratio.min)}–${pct(p.ratio.max)} over ${p.rounds.length} rounds; ` +
-        `forward_rust ${Math.round(Math.min(...p.rounds.map((r) => r[p.baseline])))}–${Math.round(Math.max(...p.rounds.map((r) => r[p.baseline])))} req/s).`,
+        `forward_rust ${Math.round(Math.min(...p.rounds.map((r) => r[p.baseline])))}–${Math.round(Math.max(...p.rounds.map((r) => r[p.baseline])))} req/s)` +
+        (p.cpu_ratio ? ` and used ${pct(p.cpu_ratio.median)} of its workerd CPU per request (${pct(p.cpu_ratio.min)}–${pct(p.cpu_ratio.max)}).` : '.'),
     );
     md.push('');
   }
