@@ -183,10 +183,10 @@ try {
       await worker.mf.dispose();
     }
   }
-  // The bridge against the workers-rs forward Worker at 1 event/request, in rounds that load
-  // one then the other (in alternating order), both Workers running: each round's ratio compares
-  // two runs seconds apart, where the rows above are measured a minute or more apart on a
-  // machine whose speed drifts.
+  // The bridge against the workers-rs forward Worker (at 1 event/request unless --paired-size
+  // says otherwise), in rounds that load one then the other (in alternating order), both Workers
+  // running: each round's ratio compares two runs seconds apart, where the rows above are
+  // measured a minute or more apart on a machine whose speed drifts.
   const pair = ['forward_rust', 'bridge'].map((name) => targets.find((t) => t.name === name));
   if (opts.pairedRounds > 0 && pair.every((t) => opts.targets.split(',').includes(t.name) && fs.existsSync(t.script.scriptPath))) {
     const paired = await pairedRounds(pair, standIn.baseUrl);
@@ -203,8 +203,9 @@ try {
 }
 writeJson(opts.out, results);
 
-/** Requests/s of `a` and `b` at 1 event/request in `opts.pairedRounds` rounds, each a run of
- * `a` and one of `b` (`b` first in every other round); the ratio b/a of each round. */
+/** Requests/s and workerd CPU per request of `a` and `b` at `opts.pairedSize` events/request in
+ * `opts.pairedRounds` rounds, each a run of `a` and one of `b` (`b` first in every other round);
+ * the ratios b/a of each round. */
 async function pairedRounds([a, b], baseUrl) {
   const bodyFile = path.join(tmp, `paired-${opts.pairedSize}.json`);
   fs.writeFileSync(bodyFile, JSON.stringify(bodies[opts.pairedSize]));

@@ -158,9 +158,10 @@ const MAX_DISCARDED_BYTES: usize = 64 * 1024;
 
 /// Reads an answer's body to its end and drops it, so that workerd can send the next request on
 /// the same connection: an unread body closes it, and every `POST` then opened a connection of
-/// its own (a TLS handshake each, with LaunchDarkly). A body declared or found larger than
-/// [`MAX_DISCARDED_BYTES`] is cancelled instead. The answer's status is what counts: a body that
-/// fails to arrive (the timeout aborts it too) changes nothing.
+/// its own (a TLS handshake each, with LaunchDarkly). A body declared larger than
+/// [`MAX_DISCARDED_BYTES`] is cancelled unread, one without a length once it grows past it. The
+/// answer's status is what counts: a body that fails to arrive (the timeout aborts it too)
+/// changes nothing.
 async fn discard_body(response: &Response) {
     let declared = header(&response.headers(), "Content-Length")
         .and_then(|value| value.trim().parse::<u64>().ok());
@@ -175,7 +176,14 @@ async fn discard_body(response: &Response) {
                 let _ = JsFuture::from(read).await;
             }
         }
-        (_, Some(stream)) => {
+        (Some(_), Some(stream)) => {
+            #[expect(
+                clippy::let_underscore_must_use,
+                reason = "the body is dropped unread; a stream that fails to cancel is dropped"
+            )]
+            let _ = stream.cancel();
+        }
+        (None, Some(stream)) => {
             #[expect(
                 clippy::let_underscore_must_use,
                 reason = "the body is dropped; past the cap `read_stream` cancels it"
