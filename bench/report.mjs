@@ -149,9 +149,9 @@ if (bridge2500 && Number.isFinite(bridge2500.workerd_cpu_us_per_request.median))
 // the two rows' medians, measured a minute or more apart.
 const paired = worker?.paired_1_event;
 const forwardRust1 = worker?.targets.forward_rust?.sizes['1'];
+const pct = (v) => `${(v * 100).toFixed(0)}%`;
 if (paired) {
   const { median, min, max } = paired.ratio;
-  const pct = (v) => `${(v * 100).toFixed(0)}%`;
   targets14.push({
     target: "Worker ≥ 95% of the workers-rs forward Worker's requests/s (1 event/request)",
     value: `${pct(median)} (${pct(min)}–${pct(max)}, ${paired.rounds.length} paired rounds)`,
@@ -253,9 +253,8 @@ if (worker) {
       `The bridge reaches ${share('bridge', 'forward_rust')} of forward_rust and ${share('bridge', 'forward')} of forward: a Worker that makes the one subrequest to LaunchDarkly that each request needs is bounded by those rows, whatever its core costs.`,
   );
   md.push('');
-  if (worker.paired_1_event) {
-    const p = worker.paired_1_event;
-    const pct = (v) => `${(v * 100).toFixed(0)}%`;
+  if (paired) {
+    const p = paired;
     md.push(
       `Paired rounds, 1 event/request (both Workers running, each round a ${worker.run_ms / 1000} s run of each, seconds apart, in alternating order): ` +
         `the bridge made ${pct(p.ratio.median)} of forward_rust's requests/s (${pct(p.ratio.min)}–${pct(p.ratio.max)} over ${p.rounds.length} rounds; ` +

@@ -148,16 +148,12 @@ try {
         if (check.status !== 200 || (target.name === 'bridge' && JSON.parse(answer).accepted !== Number(size))) {
           throw new Error(`${target.name}: unexpected answer ${check.status} ${answer.slice(0, 300)}`);
         }
-        await runLoad(url, bodyFile, { connections: opts.connections, durationMs: opts.warmupMs, maxRequests: opts.maxRequests });
+        await timedLoad(worker, url, bodyFile, opts.warmupMs);
         const runs = [];
         for (let i = 0; i < opts.runs; i++) {
-          const cpu0 = worker.pid ? cpuSeconds(worker.pid) : NaN;
           const standIn0 = cpuSeconds(standIn.pid);
-          const run = await runLoad(url, bodyFile, { connections: opts.connections, durationMs: opts.runMs, maxRequests: opts.maxRequests });
-          const workerdCpu = worker.pid ? cpuSeconds(worker.pid) - cpu0 : NaN;
-          run.workerd_cpu_us_per_request = (workerdCpu / run.requests) * 1e6;
+          const run = await timedLoad(worker, url, bodyFile, opts.runMs);
           run.workerd_cpu_us_per_event = run.workerd_cpu_us_per_request / Number(size);
-          run.workerd_cores = workerdCpu / run.seconds;
           run.standin_cpu_us_per_request = ((cpuSeconds(standIn.pid) - standIn0) / run.requests) * 1e6;
           runs.push(run);
         }
@@ -203,6 +199,17 @@ try {
 }
 writeJson(opts.out, results);
 
+/** One load run of `durationMs` against `url`: the load client's figures, with the workerd CPU
+ * of `worker` per request and in cores (NaN when its process is not known). */
+async function timedLoad(worker, url, bodyFile, durationMs) {
+  const cpu0 = worker.pid ? cpuSeconds(worker.pid) : NaN;
+  const run = await runLoad(url, bodyFile, { connections: opts.connections, durationMs, maxRequests: opts.maxRequests });
+  const workerdCpu = worker.pid ? cpuSeconds(worker.pid) - cpu0 : NaN;
+  run.workerd_cpu_us_per_request = (workerdCpu / run.requests) * 1e6;
+  run.workerd_cores = workerdCpu / run.seconds;
+  return run;
+}
+
 /** Requests/s and workerd CPU per request of `a` and `b` at `opts.pairedSize` events/request in
  * `opts.pairedRounds` rounds, each a run of `a` and one of `b` (`b` first in every other round);
  * the ratios b/a of each round. */
@@ -213,27 +220,22 @@ async function pairedRounds([a, b], baseUrl) {
   const workers = [await startWorker(a, bindings), await startWorker(b, bindings)];
   try {
     const urls = workers.map((w) => new URL('/segment', w.url).href);
-    // Requests/s and workerd CPU µs per request of one run of worker `which`.
-    const load = async (which, durationMs) => {
-      const { pid } = workers[which];
-      const cpu0 = pid ? cpuSeconds(pid) : NaN;
-      const run = await runLoad(urls[which], bodyFile, { connections: opts.connections, durationMs, maxRequests: opts.maxRequests });
-      const cpu = pid ? ((cpuSeconds(pid) - cpu0) / run.requests) * 1e6 : NaN;
-      return { rps: run.requests_per_second, cpu };
-    };
+    const load = (which, durationMs) => timedLoad(workers[which], urls[which], bodyFile, durationMs);
     for (const which of [0, 1]) await load(which, opts.warmupMs);
     const rounds = [];
     for (let i = 0; i < opts.pairedRounds; i++) {
       const order = i % 2 ? [1, 0] : [0, 1];
       const runs = [];
       for (const which of order) runs[which] = await load(which, opts.runMs);
+      const [rpsA, rpsB] = runs.map((run) => run.requests_per_second);
+      const [cpuA, cpuB] = runs.map((run) => run.workerd_cpu_us_per_request);
       rounds.push({
-        [a.name]: runs[0].rps,
-        [b.name]: runs[1].rps,
-        ratio: runs[1].rps / runs[0].rps,
-        [`${a.name}_workerd_cpu_us_per_request`]: runs[0].cpu,
-        [`${b.name}_workerd_cpu_us_per_request`]: runs[1].cpu,
-        cpu_ratio: runs[1].cpu / runs[0].cpu,
+        [a.name]: rpsA,
+        [b.name]: rpsB,
+        ratio: rpsB / rpsA,
+        [`${a.name}_workerd_cpu_us_per_request`]: cpuA,
+        [`${b.name}_workerd_cpu_us_per_request`]: cpuB,
+        cpu_ratio: cpuB / cpuA,
       });
     }
     return {

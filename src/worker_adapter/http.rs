@@ -29,24 +29,25 @@ pub enum Body {
     },
 }
 
+/// The `Content-Length` of a request or an answer, when present and a number.
+fn content_length(headers: &Headers) -> Option<u64> {
+    header(headers, "Content-Length").and_then(|value| value.trim().parse::<u64>().ok())
+}
+
 /// Reads the request body, never holding more than `cap` bytes: a `Content-Length` over the cap
 /// is refused before reading (within it, the HTTP layer bounds the body by it); a body without
 /// one is streamed and abandoned past the cap.
 pub async fn read_body(request: &Request, cap: usize) -> Result<Body, JsValue> {
-    let declared = header(&request.headers(), "Content-Length");
-    match declared.map(|value| value.trim().parse::<u64>()) {
-        Some(Ok(length)) if length > cap as u64 => {
-            return Ok(Body::TooLarge {
-                bytes: usize::try_from(length).unwrap_or(usize::MAX),
-            })
-        }
-        Some(Ok(_)) => {
+    match content_length(&request.headers()) {
+        Some(length) if length > cap as u64 => Ok(Body::TooLarge {
+            bytes: usize::try_from(length).unwrap_or(usize::MAX),
+        }),
+        Some(_) => {
             let buffer = JsFuture::from(request.array_buffer()?).await?;
-            return Ok(Body::Read(Uint8Array::new(&buffer).to_vec()));
+            Ok(Body::Read(Uint8Array::new(&buffer).to_vec()))
         }
-        _ => {}
+        None => read_stream(request.body(), cap).await,
     }
-    read_stream(request.body(), cap).await
 }
 
 /// Reads a body stream (none: empty), never holding more than `cap` bytes: abandoned past it.
@@ -141,11 +142,12 @@ pub async fn post(
     match JsFuture::from(global.fetch_with_str_and_init(url, &init)).await {
         Ok(value) => {
             let response: Response = value.unchecked_into();
+            let answer_headers = response.headers();
             let answered = PostResult::Answered {
                 status: response.status(),
-                retry_after: header(&response.headers(), "Retry-After"),
+                retry_after: header(&answer_headers, "Retry-After"),
             };
-            discard_body(&response).await;
+            discard_body(&response, &answer_headers).await;
             answered
         }
         Err(error) if error_name(&error).as_deref() == Some("TimeoutError") => PostResult::TimedOut,
@@ -158,16 +160,22 @@ const MAX_DISCARDED_BYTES: usize = 64 * 1024;
 
 /// Reads an answer's body to its end and drops it, so that workerd can send the next request on
 /// the same connection: an unread body closes it, and every `POST` then opened a connection of
-/// its own (a TLS handshake each, with LaunchDarkly). A body declared larger than
-/// [`MAX_DISCARDED_BYTES`] is cancelled unread, one without a length once it grows past it. The
-/// answer's status is what counts: a body that fails to arrive (the timeout aborts it too)
-/// changes nothing.
-async fn discard_body(response: &Response) {
-    let declared = header(&response.headers(), "Content-Length")
-        .and_then(|value| value.trim().parse::<u64>().ok());
-    match (declared, response.body()) {
-        (_, None) => {}
-        (Some(length), Some(_)) if length <= MAX_DISCARDED_BYTES as u64 => {
+/// its own (a TLS handshake each, with LaunchDarkly). As [`read_body`] reads a request, without
+/// copying what is read: a body declared larger than [`MAX_DISCARDED_BYTES`] is cancelled
+/// unread, one without a length abandoned once past it. The answer's status is what counts: a
+/// body that fails to arrive (the timeout aborts it too) changes nothing.
+async fn discard_body(response: &Response, headers: &Headers) {
+    match content_length(headers) {
+        Some(length) if length > MAX_DISCARDED_BYTES as u64 => {
+            if let Some(stream) = response.body() {
+                #[expect(
+                    clippy::let_underscore_must_use,
+                    reason = "the body is dropped unread; a stream that fails to cancel is dropped"
+                )]
+                let _ = stream.cancel();
+            }
+        }
+        Some(_) => {
             if let Ok(read) = response.array_buffer() {
                 #[expect(
                     clippy::let_underscore_must_use,
@@ -176,19 +184,12 @@ async fn discard_body(response: &Response) {
                 let _ = JsFuture::from(read).await;
             }
         }
-        (Some(_), Some(stream)) => {
-            #[expect(
-                clippy::let_underscore_must_use,
-                reason = "the body is dropped unread; a stream that fails to cancel is dropped"
-            )]
-            let _ = stream.cancel();
-        }
-        (None, Some(stream)) => {
+        None => {
             #[expect(
                 clippy::let_underscore_must_use,
                 reason = "the body is dropped; past the cap `read_stream` cancels it"
             )]
-            let _ = read_stream(Some(stream), MAX_DISCARDED_BYTES).await;
+            let _ = read_stream(response.body(), MAX_DISCARDED_BYTES).await;
         }
     }
 }
@@ -244,8 +245,7 @@ pub async fn get(
         Err(error) => return GetResult::Failed(describe(&error)),
     };
     let answer_headers = response.headers();
-    let declared = header(&answer_headers, "Content-Length")
-        .and_then(|value| value.trim().parse::<u64>().ok());
+    let declared = content_length(&answer_headers);
     let body = if declared.is_some_and(|length| length > max_body_bytes as u64) {
         Err(format!("the answer is over {max_body_bytes} bytes"))
     } else {
