@@ -1016,8 +1016,9 @@ impl Builder<'_> {
     /// The value, as far as `read` reads it.
     fn value_read(&mut self, read: &ValueRead) -> Option<Value> {
         self.reader.skip_whitespace();
-        match (read, self.reader.peek()?) {
-            (ValueRead::Members(_), b'{') => {}
+        // An object holds at most the members read: its map is allocated once.
+        let capacity = match (read, self.reader.peek()?) {
+            (ValueRead::Members(members), b'{') => members.len(),
             (ValueRead::Items(item), b'[') => {
                 self.reader.at += 1;
                 let mut items = Vec::new();
@@ -1033,9 +1034,9 @@ impl Builder<'_> {
             }
             (ValueRead::Items(item), b'{') => return self.value_read(item),
             _ => return self.value(),
-        }
+        };
         self.reader.at += 1;
-        let mut object = Map::new();
+        let mut object = Map::with_capacity(capacity);
         if !self.closes(b'}')? {
             loop {
                 self.reader.skip_whitespace();

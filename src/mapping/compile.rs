@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::liquid::LiquidTemplate;
 use super::path::PathSpec;
+use super::replace::ReplaceStep;
 use super::template::Template;
 use super::validate::is_directive;
 use super::value::{truthy, type_name};
@@ -42,15 +43,6 @@ pub(crate) enum JsonMode {
     Encode,
     Decode,
     Other,
-}
-
-/// One literal replacement of `@replace`.
-#[derive(Debug)]
-pub(crate) struct ReplaceStep {
-    pub(crate) pattern: Vec<char>,
-    pub(crate) replacement: String,
-    /// Segment checks the lengths when it replaces, so a too-long value errors only then.
-    pub(crate) too_long: Option<&'static str>,
 }
 
 /// `@replace` options after Segment's defaults are filled in.
@@ -261,11 +253,7 @@ fn replace_step(pattern: &str, replacement: &str) -> ReplaceStep {
     } else {
         None
     };
-    ReplaceStep {
-        pattern: pattern.chars().collect(),
-        replacement: replacement.to_string(),
-        too_long,
-    }
+    ReplaceStep::new(pattern, replacement, too_long)
 }
 
 fn compile_replace(value: &Value) -> Node {

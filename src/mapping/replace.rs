@@ -1,9 +1,32 @@
 //! `@replace`: literal (regex-escaped) pattern replacement with JavaScript's `String.replace`
 //! semantics (`g` and `i` flags, `$&`, `$$`, `` $` `` and `$'` in the replacement).
 
-use super::compile::ReplaceStep;
 use super::value::Budget;
 use super::MappingError;
+
+/// One literal replacement of `@replace`, prepared when the mapping is compiled.
+#[derive(Debug)]
+pub(crate) struct ReplaceStep {
+    /// The pattern, for case-sensitive matching.
+    needle: Box<str>,
+    /// The pattern's characters canonicalized ([`canonicalize`]), for case-insensitive matching.
+    folded: Box<[char]>,
+    /// The replacement's pieces.
+    pieces: Box<[Piece]>,
+    /// Segment checks the lengths when it replaces, so a too-long value errors only then.
+    pub(crate) too_long: Option<&'static str>,
+}
+
+impl ReplaceStep {
+    pub(crate) fn new(pattern: &str, replacement: &str, too_long: Option<&'static str>) -> Self {
+        ReplaceStep {
+            needle: pattern.into(),
+            folded: pattern.chars().map(canonicalize).collect(),
+            pieces: pieces(replacement).into(),
+            too_long,
+        }
+    }
+}
 
 /// JavaScript's `Canonicalize` for a non-unicode, ignore-case regular expression.
 fn canonicalize(c: char) -> char {
@@ -20,34 +43,25 @@ fn canonicalize(c: char) -> char {
     u
 }
 
-/// The matches of `pattern` in `haystack` as byte ranges, left to right, non-overlapping,
-/// found lazily (nothing is allocated per match or per character).
-struct Matches<'h> {
+/// The matches of a step's pattern in `haystack` as byte ranges, left to right,
+/// non-overlapping, found lazily (nothing is allocated).
+struct Matches<'h, 's> {
     haystack: &'h str,
-    /// The pattern; canonicalized when matching ignores case.
-    pattern: Vec<char>,
-    /// The pattern as a string, for case-sensitive matching.
-    needle: String,
+    step: &'s ReplaceStep,
     global: bool,
     ignore_case: bool,
     /// Byte offset where the search resumes; `None` once it is over.
     pos: Option<usize>,
 }
 
-impl<'h> Matches<'h> {
-    fn new(haystack: &'h str, pattern: &[char], global: bool, ignore_case: bool) -> Self {
-        let pattern: Vec<char> = if ignore_case {
-            pattern.iter().copied().map(canonicalize).collect()
-        } else {
-            pattern.to_vec()
-        };
+impl<'h, 's> Matches<'h, 's> {
+    fn new(haystack: &'h str, step: &'s ReplaceStep, global: bool, ignore_case: bool) -> Self {
         Matches {
             haystack,
-            needle: pattern.iter().collect(),
-            pos: (!pattern.is_empty()).then_some(0),
-            pattern,
+            step,
             global,
             ignore_case,
+            pos: (!step.needle.is_empty()).then_some(0),
         }
     }
 
@@ -55,7 +69,7 @@ impl<'h> Matches<'h> {
     fn match_at(&self, at: usize) -> Option<usize> {
         let rest = self.haystack.get(at..)?;
         let mut chars = rest.char_indices();
-        for &p in &self.pattern {
+        for &p in &self.step.folded {
             let (_, c) = chars.next()?;
             if canonicalize(c) != p {
                 return None;
@@ -65,7 +79,7 @@ impl<'h> Matches<'h> {
     }
 }
 
-impl Iterator for Matches<'_> {
+impl Iterator for Matches<'_, '_> {
     type Item = (usize, usize);
 
     fn next(&mut self) -> Option<(usize, usize)> {
@@ -75,10 +89,15 @@ impl Iterator for Matches<'_> {
             rest.char_indices()
                 .find_map(|(i, _)| self.match_at(from + i).map(|end| (from + i, end)))
         } else {
-            self.haystack
-                .get(from..)
-                .and_then(|rest| rest.find(self.needle.as_str()))
-                .map(|i| (from + i, from + i + self.needle.len()))
+            let needle = &*self.step.needle;
+            let rest = self.haystack.get(from..).unwrap_or_default();
+            // One byte (the common `-`, ` `, `_`): a byte search, without the substring
+            // searcher's set-up for each match.
+            let at = match needle.as_bytes() {
+                [byte] => rest.bytes().position(|b| b == *byte),
+                _ => rest.find(needle),
+            };
+            at.map(|i| (from + i, from + i + needle.len()))
         };
         self.pos = match found {
             Some((_, end)) if self.global => Some(end),
@@ -89,9 +108,9 @@ impl Iterator for Matches<'_> {
 }
 
 /// One piece of a replacement string (`GetSubstitution` without capture groups).
-#[derive(Debug, Clone, Copy)]
-enum Piece<'r> {
-    Text(&'r str),
+#[derive(Debug)]
+enum Piece {
+    Text(Box<str>),
     /// `$&`
     Matched,
     /// `` $` ``
@@ -102,21 +121,21 @@ enum Piece<'r> {
 
 /// Splits a replacement string into its pieces (`$$` is a literal `$`; a `$` before anything
 /// else stays as it is).
-fn pieces(replacement: &str) -> Vec<Piece<'_>> {
+fn pieces(replacement: &str) -> Vec<Piece> {
     let mut out = Vec::new();
     let mut rest = replacement;
     while let Some(at) = rest.find('$') {
         if at > 0 {
-            out.push(Piece::Text(&rest[..at]));
+            out.push(Piece::Text(rest[..at].into()));
         }
         let after = &rest[at + 1..];
         let piece = match after.chars().next() {
-            Some('$') => Piece::Text("$"),
+            Some('$') => Piece::Text("$".into()),
             Some('&') => Piece::Matched,
             Some('`') => Piece::Before,
             Some('\'') => Piece::After,
             _ => {
-                out.push(Piece::Text("$"));
+                out.push(Piece::Text("$".into()));
                 rest = after;
                 continue;
             }
@@ -125,13 +144,13 @@ fn pieces(replacement: &str) -> Vec<Piece<'_>> {
         rest = &after[1..];
     }
     if !rest.is_empty() {
-        out.push(Piece::Text(rest));
+        out.push(Piece::Text(rest.into()));
     }
     out
 }
 
 /// The text a piece stands for in a match at `start..end`.
-fn piece_text<'h>(piece: Piece<'h>, haystack: &'h str, start: usize, end: usize) -> &'h str {
+fn piece_text<'a>(piece: &'a Piece, haystack: &'a str, start: usize, end: usize) -> &'a str {
     match piece {
         Piece::Text(t) => t,
         Piece::Matched => haystack.get(start..end).unwrap_or_default(),
@@ -150,12 +169,12 @@ pub(crate) fn replace_literal(
     ignore_case: bool,
     budget: &mut Budget,
 ) -> Result<String, MappingError> {
-    let pieces = pieces(&step.replacement);
-    let matches = || Matches::new(value, &step.pattern, global, ignore_case);
+    let pieces = &step.pieces;
+    let matches = || Matches::new(value, step, global, ignore_case);
     // Never below zero: the matches are disjoint parts of `value`.
     let mut len = value.len() as u64;
     for (start, end) in matches() {
-        for &p in &pieces {
+        for p in pieces {
             len = len.saturating_add(piece_text(p, value, start, end).len() as u64);
         }
         len = len.saturating_sub((end - start) as u64);
@@ -166,7 +185,7 @@ pub(crate) fn replace_literal(
     let mut pos = 0;
     for (start, end) in matches() {
         out.push_str(value.get(pos..start).unwrap_or_default());
-        for &p in &pieces {
+        for p in pieces {
             out.push_str(piece_text(p, value, start, end));
         }
         pos = end;
@@ -180,11 +199,7 @@ mod tests {
     use super::*;
 
     fn step(p: &str, r: &str) -> ReplaceStep {
-        ReplaceStep {
-            pattern: p.chars().collect(),
-            replacement: r.to_string(),
-            too_long: None,
-        }
+        ReplaceStep::new(p, r, None)
     }
 
     fn replace_literal(value: &str, step: &ReplaceStep, global: bool, ignore_case: bool) -> String {
@@ -218,6 +233,17 @@ mod tests {
             replace_literal("straße", &step("SS", "x"), true, true),
             "straße"
         );
+        // A one-byte pattern (found by a byte search) among multi-byte characters, at both
+        // ends, repeated and once.
+        assert_eq!(
+            replace_literal("-é-ß--€-", &step("-", "_"), true, false),
+            "_é_ß__€_"
+        );
+        assert_eq!(
+            replace_literal("é-ß-", &step("-", "$`"), false, false),
+            "ééß-"
+        );
+        assert_eq!(replace_literal("a b", &step(" ", ""), true, false), "ab");
     }
 
     #[test]

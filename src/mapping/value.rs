@@ -101,6 +101,9 @@ impl Budget {
 
 /// Length in bytes of `s.to_uppercase()`, computed without building it.
 pub(crate) fn upper_len(s: &str) -> usize {
+    if s.is_ascii() {
+        return s.len();
+    }
     s.chars()
         .map(|c| c.to_uppercase().map(char::len_utf8).sum::<usize>())
         .sum()
@@ -109,6 +112,9 @@ pub(crate) fn upper_len(s: &str) -> usize {
 /// Length in bytes of `s.to_lowercase()`, computed without building it (the final sigma that
 /// `to_lowercase` special-cases has the same length as the other).
 pub(crate) fn lower_len(s: &str) -> usize {
+    if s.is_ascii() {
+        return s.len();
+    }
     s.chars()
         .map(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>())
         .sum()
@@ -666,6 +672,26 @@ impl<'a> ObjectBuilder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lengths charged for `@case` and Liquid's case filters are the lengths of the
+    /// strings built, ASCII (counted without a walk) or not.
+    #[test]
+    fn case_lengths_are_the_built_lengths() {
+        for s in [
+            "",
+            "Order Completed",
+            "ABC-12_x",
+            "straße",
+            "İstanbul",
+            "ΟΔΟΣ",
+            "ǅ",
+            "ﬁ",
+            "a\u{0}é",
+        ] {
+            assert_eq!(lower_len(s), s.to_lowercase().len(), "{s:?}");
+            assert_eq!(upper_len(s), s.to_uppercase().len(), "{s:?}");
+        }
+    }
 
     #[test]
     fn loose_blank() {
