@@ -267,6 +267,16 @@ mod tests {
             "-aA"
         );
         assert_eq!(replace_literal("abc", &step("", "-"), true, false), "abc");
+        // A non-ASCII character whose uppercase is ASCII keeps its own case class, as in
+        // JavaScript: `"ſ-s-S".replace(/s/gi, "x")` is `"ſ-x-x"`, `/ſ/gi` only matches `ſ`.
+        assert_eq!(
+            replace_literal("ſ-s-S", &step("s", "x"), true, true),
+            "ſ-x-x"
+        );
+        assert_eq!(
+            replace_literal("ſ-s-S", &step("ſ", "x"), true, true),
+            "x-s-S"
+        );
     }
 
     #[test]
