@@ -3,7 +3,8 @@
 # project's pinned tools so that nothing is downloaded. Run scripts/setup.sh first.
 # worker-build keeps the wasm's function names (wasm-opt --debuginfo), about 115 KB (32 KB
 # gzipped) that only stack traces and profiles read: they are removed afterwards, unless
-# WORKER_WASM_NAMES=1 (e.g. for bench/profile-worker.mjs).
+# WORKER_WASM_NAMES=1 (e.g. for bench/profile-worker.mjs). The glue then schedules the Rust futures
+# with promise reactions, not workerd's queueMicrotask (scripts/patch-worker-glue.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
@@ -17,6 +18,8 @@ for arg in "$@"; do
   previous=$arg
 done
 worker-build --release "$@"
+# wasm-bindgen's futures woken by promise reactions, not workerd's queueMicrotask (see the script).
+node scripts/patch-worker-glue.mjs "$out_dir/index.js"
 if [ "${WORKER_WASM_NAMES:-0}" != 1 ]; then
   node scripts/strip-wasm-names.mjs "$out_dir/index_bg.wasm"
 fi

@@ -339,3 +339,13 @@ test('the answer to a batch of 2,500 events lists counts and only the outcomes t
   assert.equal(all.json.outcomes_listed, 'all');
   assert.equal(all.json.outcomes.length, 2500);
 });
+
+test('the built Worker wakes its Rust futures with promise reactions, not workerd\'s queueMicrotask', async () => {
+  // scripts/patch-worker-glue.mjs, run by scripts/build-worker.sh: every request above ran on it.
+  const fs = await import('node:fs');
+  const glue = fs.readFileSync(new URL('../../build/index.js', import.meta.url), 'utf8');
+  const imports = glue.match(/__wbg_queueMicrotask_[0-9a-f]+:function\(\w+\)\{[^}]*\}/g) ?? [];
+  const calls = imports.filter((body) => !body.includes('return '));
+  assert.equal(calls.length, 1, imports.join('\n'));
+  assert.match(calls[0], /\{Promise\.resolve\(\)\.then\(\w+\)\}$/);
+});
