@@ -29,9 +29,9 @@ use crate::api::{
 use crate::delivery::QueuedPayload;
 use crate::inbound::Limits;
 use futures_util::future::join_all;
-use platform::{log, now_ms, read_var};
+use platform::{log, log_line, now_ms, read_var};
 use runtime::{load_settings, refresh_status, Runtime};
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::{event, web_sys, Context, Env, MessageBatch, Result, ScheduleContext, ScheduledEvent};
 
 /// The most an admin request body may hold (a list of payload ids).
@@ -132,44 +132,88 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
             }
         },
     };
-    log(request_line(&method, path, &response, now_ms() - started));
+    log_line(&request_line(&method, path, &response, now_ms() - started));
     Ok(http::respond(&response)?)
 }
 
 /// The request's log line, made from the typed answer: counts and deliveries of an ingest
 /// answer (destination, payload id, events, attempts, status, result; failed attempts also get
 /// lines of their own), and the error code of any error.
-fn request_line(method: &str, path: &str, response: &ApiResponse, ms: i64) -> Value {
-    let mut line = json!({
-        "log": "request",
-        "method": method,
-        "path": path,
-        "status": response.status,
-        "error": response.error_code(),
-        "ms": ms,
-    });
-    if let Some(answer) = response.ingest() {
-        line["received"] = json!(answer.received);
-        line["accepted"] = json!(answer.accepted);
-        line["skipped"] = json!(answer.skipped);
-        line["rejected"] = json!(answer.rejected);
-        line["dead_lettered"] = json!(answer.dead_lettered);
-        line["deliveries"] = answer
-            .deliveries
-            .iter()
-            .map(|delivery| {
-                json!({
-                    "destination": delivery.destination,
-                    "payload_id": delivery.payload_id,
-                    "events": delivery.events,
-                    "attempts": delivery.attempts,
-                    "status": delivery.status,
-                    "result": delivery.result.name(),
-                })
-            })
-            .collect();
+fn request_line<'a>(
+    method: &'a str,
+    path: &'a str,
+    response: &'a ApiResponse,
+    ms: i64,
+) -> RequestLine<'a> {
+    let ingest = response.ingest();
+    RequestLine {
+        log: "request",
+        method,
+        path,
+        status: response.status,
+        error: response.error_code(),
+        ms,
+        received: ingest.map(|answer| answer.received),
+        accepted: ingest.map(|answer| answer.accepted),
+        skipped: ingest.map(|answer| answer.skipped),
+        rejected: ingest.map(|answer| answer.rejected),
+        dead_lettered: ingest.and_then(|answer| answer.dead_lettered),
+        deliveries: ingest.map(|answer| DeliveryLines(&answer.deliveries)),
     }
-    line
+}
+
+/// [`request_line`]'s fields, in the line's order; a field without a value is left out.
+/// Serialized straight to its JSON text, with no `serde_json::Value` (a map and its hashed keys)
+/// built for it on every request.
+#[derive(serde::Serialize)]
+struct RequestLine<'a> {
+    log: &'static str,
+    method: &'a str,
+    path: &'a str,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<api::ErrorCode>,
+    ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    received: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejected: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dead_lettered: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deliveries: Option<DeliveryLines<'a>>,
+}
+
+/// The deliveries of an ingest answer as the request's log line lists them.
+struct DeliveryLines<'a>(&'a [api::DeliveryAnswer]);
+
+impl serde::Serialize for DeliveryLines<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct DeliveryLine<'a> {
+            destination: &'a str,
+            payload_id: &'a uuid::Uuid,
+            events: usize,
+            attempts: u32,
+            status: Option<u16>,
+            result: &'static str,
+        }
+        serializer.collect_seq(self.0.iter().map(|delivery| DeliveryLine {
+            destination: &delivery.destination,
+            payload_id: &delivery.payload_id,
+            events: delivery.events,
+            attempts: delivery.attempts,
+            status: delivery.status,
+            result: delivery.result.name(),
+        }))
+    }
 }
 
 /// The runtime of an ingest request, with the refreshed catalogue: at most one KV read per

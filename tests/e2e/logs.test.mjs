@@ -80,7 +80,12 @@ test('a delivered request writes one line, with its delivery', async () => {
   const logged = await logLines();
   assert.equal(logged.length, 1, `one line, got ${JSON.stringify(logged)}`);
   const [line] = logged;
+  // Its fields, in order; `error` and `dead_lettered` are left out when there is none.
+  assert.deepEqual(Object.keys(line), [
+    'log', 'method', 'path', 'status', 'ms', 'received', 'accepted', 'skipped', 'rejected', 'deliveries',
+  ]);
   assert.equal(line.log, 'request');
+  assert.equal(line.method, 'POST');
   assert.equal(line.path, '/segment/web');
   assert.equal(line.status, 200);
   assert.equal(line.accepted, 1);
@@ -95,6 +100,19 @@ test('a delivered request writes one line, with its delivery', async () => {
     },
   ]);
   assert.equal(typeof line.ms, 'number');
+});
+
+test('a refused request writes its error code, and no counts', async () => {
+  const event = order('m-logs-refused');
+  const answer = await bridge.post('/segment/web', event, { 'x-signature': 'forged' });
+  assert.equal(answer.status, 401);
+  const logged = await logLines();
+  assert.equal(logged.length, 1, `one line, got ${JSON.stringify(logged)}`);
+  const [line] = logged;
+  assert.deepEqual(Object.keys(line), ['log', 'method', 'path', 'status', 'error', 'ms']);
+  assert.equal(line.status, 401);
+  assert.equal(line.error, answer.json.error.code);
+  assert.equal(typeof line.error, 'string');
 });
 
 test('a failed attempt writes a warning line of its own', async () => {
