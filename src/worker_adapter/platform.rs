@@ -35,6 +35,6 @@ pub fn log(mut line: Value) {
 /// left out. Never given secrets.
 pub fn log_line(line: &impl serde::Serialize) {
     if let Ok(text) = serde_json::to_string(line) {
-        worker::console_log!("{text}");
+        console_log!("{text}");
     }
 }
