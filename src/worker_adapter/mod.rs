@@ -145,7 +145,6 @@ fn request_line<'a>(
     response: &'a ApiResponse,
     ms: i64,
 ) -> RequestLine<'a> {
-    let ingest = response.ingest();
     RequestLine {
         log: "request",
         method,
@@ -153,12 +152,14 @@ fn request_line<'a>(
         status: response.status,
         error: response.error_code(),
         ms,
-        received: ingest.map(|answer| answer.received),
-        accepted: ingest.map(|answer| answer.accepted),
-        skipped: ingest.map(|answer| answer.skipped),
-        rejected: ingest.map(|answer| answer.rejected),
-        dead_lettered: ingest.and_then(|answer| answer.dead_lettered),
-        deliveries: ingest.map(|answer| DeliveryLines(&answer.deliveries)),
+        ingest: response.ingest().map(|answer| IngestLine {
+            received: answer.received,
+            accepted: answer.accepted,
+            skipped: answer.skipped,
+            rejected: answer.rejected,
+            dead_lettered: answer.dead_lettered,
+            deliveries: DeliveryLines(&answer.deliveries),
+        }),
     }
 }
 
@@ -174,18 +175,21 @@ struct RequestLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<api::ErrorCode>,
     ms: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    received: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    accepted: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    skipped: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rejected: Option<usize>,
+    /// The counts and deliveries of an ingest answer, after `ms`.
+    #[serde(flatten)]
+    ingest: Option<IngestLine<'a>>,
+}
+
+/// What the request's log line says of an ingest answer.
+#[derive(serde::Serialize)]
+struct IngestLine<'a> {
+    received: usize,
+    accepted: usize,
+    skipped: usize,
+    rejected: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     dead_lettered: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deliveries: Option<DeliveryLines<'a>>,
+    deliveries: DeliveryLines<'a>,
 }
 
 /// The deliveries of an ingest answer as the request's log line lists them.

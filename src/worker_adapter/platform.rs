@@ -28,7 +28,7 @@ pub fn log(mut line: Value) {
     if let Some(fields) = line.as_object_mut() {
         fields.retain(|_, value| !value.is_null());
     }
-    console_log!("{line}");
+    log_line(&line);
 }
 
 /// Writes one structured log line from a typed value, whose fields say themselves which are
