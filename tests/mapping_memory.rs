@@ -185,7 +185,7 @@ fn huge_outputs_are_refused_within_the_budget() {
             matches!(
                 result,
                 Err(MappingError::LimitExceeded {
-                    what: "bytes of produced strings",
+                    what: "bytes of produced strings and values",
                     ..
                 })
             ),
@@ -203,4 +203,78 @@ fn huge_outputs_are_refused_within_the_budget() {
     let ok = liquid("{{ properties.s | slice: 1, properties.len | replace: 'a', 'bc' | size }}");
     let (result, _) = peak_of(&ok, &payload);
     assert_eq!(result.ok(), Some(json!({"v": "39998"})));
+    // In this test, not one of its own: tests of one binary run at once, and the counts are
+    // of the whole process.
+    trees_are_refused_within_the_budget();
+}
+
+/// Mappings that build many values from one event within Segment's 32 KB: each value is
+/// charged against the same byte budget as strings (`mapping::VALUE_BYTES`), so that what the
+/// engine builds stays within about the budget however many strings it holds (before, these
+/// built 100 MB and more while their strings stayed far under the budget).
+fn trees_are_refused_within_the_budget() {
+    let numbers = format!("[{}0]", "0,".repeat(4_500));
+    let letters = "a,".repeat(4_500);
+    let members: serde_json::Map<String, Value> =
+        (0..900).map(|i| (format!("k{i}"), json!(i))).collect();
+    let payload = json!({"properties": {"j": numbers, "s": letters, "o": members}});
+    // About 30 KB of text: within one event's 32 KB.
+    assert!(serde_json::to_string(&payload).unwrap().len() < 32 * 1024);
+    let repeated = |count: usize, node: Value| -> Value {
+        Value::Object(
+            (0..count)
+                .map(|i| (format!("v{i}"), node.clone()))
+                .collect(),
+        )
+    };
+    let split = "{% assign a = properties.s | split: '' %}";
+    let cases = [
+        // 4 500 numbers decoded 1 000 times: 4.5 million values, 590 MB before.
+        (
+            "@json decode",
+            repeated(
+                1_000,
+                json!({"@json": {"mode": "decode", "value": {"@path": "$.properties.j"}}}),
+            ),
+        ),
+        // 9 000 one-letter strings per split, 24 splits per template, 40 templates.
+        (
+            "liquid split",
+            repeated(40, json!({"@liquid": split.repeat(24)})),
+        ),
+        // A 900-member object merged into 600 objects: 540 000 members, 70 MB before.
+        (
+            "@merge",
+            repeated(
+                600,
+                json!({"@merge": {"direction": "right",
+                    "objects": [{"@path": "$.properties.o"}]}}),
+            ),
+        ),
+        // The same object copied 600 times: 125 MB before.
+        (
+            "@path copies",
+            repeated(600, json!({"@path": "$.properties.o"})),
+        ),
+    ];
+    for (name, mapping) in &cases {
+        let (result, peak) = peak_of(mapping, &payload);
+        eprintln!("{name}: peak {peak} bytes");
+        assert!(
+            matches!(
+                result,
+                Err(MappingError::LimitExceeded {
+                    what: "bytes of produced strings and values",
+                    ..
+                })
+            ),
+            "{name}: {:?}",
+            result.map(|_| ())
+        );
+        assert!(
+            peak <= Bound::Grown.max_peak(),
+            "{name}: peak {peak} bytes, at most {}, budget {MAX_OUTPUT_BYTES}",
+            Bound::Grown.max_peak()
+        );
+    }
 }

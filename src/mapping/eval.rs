@@ -126,7 +126,7 @@ pub(crate) fn eval<'a>(
                 JsonMode::Decode => match v.as_str() {
                     Some(s) => match serde_json::from_str::<Value>(s) {
                         Ok(parsed) => {
-                            budget.bytes(s.len())?;
+                            charge_value(&parsed, budget, 0)?;
                             Res::Val(parsed)
                         }
                         Err(_) => v,
@@ -580,13 +580,23 @@ fn clean_nulls<'a>(v: Res<'a>, budget: &mut Budget, depth: usize) -> Result<Res<
 mod tests {
     use serde_json::json;
 
+    use super::super::VALUE_BYTES;
     use super::*;
 
-    /// Applies `mapping` to `payload` with a budget of `bytes` bytes of produced strings.
+    /// Applies `mapping` to `payload` with a budget of `bytes` bytes of produced strings,
+    /// besides what its values take (as much as a run with no byte limit charges them).
     fn apply_within(mapping: &Value, payload: &Value, bytes: usize) -> Result<(), MappingError> {
         let root = super::super::compile_root(mapping).map_err(MappingError::Invalid)?;
+        let mut unlimited = Budget::new();
+        unlimited.bytes_left = usize::MAX;
+        #[expect(
+            clippy::let_underscore_must_use,
+            reason = "its outcome is the one checked below, with `bytes`"
+        )]
+        let _ = eval_value(&root.node, Some(payload), &mut unlimited);
+        let values = unlimited.units;
         let mut budget = Budget::new();
-        budget.bytes_left = bytes;
+        budget.bytes_left = bytes.saturating_add(values * VALUE_BYTES);
         eval_value(&root.node, Some(payload), &mut budget).map(|_| ())
     }
 
@@ -594,10 +604,26 @@ mod tests {
         matches!(
             r,
             Err(MappingError::LimitExceeded {
-                what: "bytes of produced strings",
+                what: "bytes of produced strings and values",
                 ..
             })
         )
+    }
+
+    /// Values are charged against the byte budget as strings are: decoding 100 numbers
+    /// charges the array and its items, though no string is produced.
+    #[test]
+    fn decoded_values_are_charged_as_bytes() {
+        let payload = json!({"j": format!("[{}0]", "0,".repeat(99))});
+        let mapping = json!({"@json": {"mode": "decode", "value": {"@path": "$.j"}}});
+        let root = super::super::compile_root(&mapping).expect("a valid mapping");
+        let mut budget = Budget::new();
+        let decoded = eval_value(&root.node, Some(&payload), &mut budget).expect("decoded");
+        assert_eq!(decoded.and_then(|v| v.as_array().map(Vec::len)), Some(100));
+        let charged = super::super::MAX_OUTPUT_BYTES - budget.bytes_left;
+        assert!(charged >= 101 * VALUE_BYTES, "{charged}");
+        // The text decoded is not charged as well: at most a few evaluated nodes more.
+        assert!(charged < 110 * VALUE_BYTES, "{charged}");
     }
 
     #[test]

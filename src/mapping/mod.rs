@@ -44,12 +44,18 @@ pub const MAX_PAYLOAD_DEPTH: usize = 128;
 pub const MAX_TEMPLATE_LEN: usize = 64 * 1024;
 /// Longest `@liquid` template, in UTF-16 code units (Segment's limit).
 pub const MAX_LIQUID_TEMPLATE_LEN: usize = 1000;
-/// Most units of work (evaluated nodes and produced values) one `apply` may spend.
-pub const MAX_OUTPUT_NODES: usize = 2_000_000;
-/// Most bytes of strings one `apply` may produce, intermediate ones included (Liquid filter
-/// results and variables, `@replace` steps, template passes). Each string is charged before
-/// or while it is built, so a refused one is never allocated in full.
+/// Most bytes of strings and values one `apply` may produce, intermediate ones included
+/// (Liquid filter results and variables, `@replace` steps, template passes, decoded and copied
+/// values). Each string is charged before or while it is built, so a refused one is never
+/// allocated in full; each value [`VALUE_BYTES`], with the work that makes it.
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
+/// What one value (a unit of work: an evaluated node, an object member or array item built,
+/// copied or decoded) is charged against [`MAX_OUTPUT_BYTES`], besides its strings: twice a
+/// native `serde_json::Value` (72 bytes with `preserve_order`), its own room and the spare room
+/// of an array grown by doubling (an object's member, with its key and index, takes less). The
+/// same on every target, so that a mapping gets the same outcome in the Worker and the CLI
+/// (values are smaller in wasm). It bounds the work too: at most about 116 000 units.
+pub const VALUE_BYTES: usize = 144;
 
 /// The directives of Segment's mapping language.
 pub const DIRECTIVES: [&str; 13] = [

@@ -290,7 +290,7 @@ mod tests {
             matches!(
                 result,
                 Err(MappingError::LimitExceeded {
-                    what: "bytes of produced strings",
+                    what: "bytes of produced strings and values",
                     ..
                 })
             ),

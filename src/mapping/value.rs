@@ -21,33 +21,30 @@ pub(crate) enum Res<'a> {
     Arr(Vec<Res<'a>>),
 }
 
-/// Output budget shared by one `apply`: bounds the work and memory a mapping can cause.
+/// Output budget shared by one `apply`: bounds the work and memory a mapping can cause, in
+/// bytes ([`super::MAX_OUTPUT_BYTES`]): the strings it produces, and [`super::VALUE_BYTES`] for
+/// each unit of work (so the work is bounded too).
 #[derive(Debug)]
 pub(crate) struct Budget {
-    pub(crate) nodes_left: usize,
     pub(crate) bytes_left: usize,
+    /// Units of work charged so far (what the budget's tests tell strings from values by).
+    pub(crate) units: usize,
 }
 
 impl Budget {
     pub(crate) fn new() -> Self {
         Budget {
-            nodes_left: super::MAX_OUTPUT_NODES,
             bytes_left: super::MAX_OUTPUT_BYTES,
+            units: 0,
         }
     }
 
-    /// Charges `n` units of work (evaluated nodes, cloned values).
+    /// Charges `n` units of work (evaluated nodes, produced, copied and decoded values),
+    /// [`super::VALUE_BYTES`] bytes each: a unit of work may leave a value behind, and what
+    /// values take in memory counts as their strings do.
     pub(crate) fn nodes(&mut self, n: usize) -> Result<(), MappingError> {
-        match self.nodes_left.checked_sub(n) {
-            Some(left) => {
-                self.nodes_left = left;
-                Ok(())
-            }
-            None => Err(MappingError::LimitExceeded {
-                what: "work (evaluated and produced values)",
-                max: super::MAX_OUTPUT_NODES,
-            }),
-        }
+        self.units = self.units.saturating_add(n);
+        self.bytes(n.saturating_mul(super::VALUE_BYTES))
     }
 
     /// Charges `n` bytes of produced string data.
@@ -123,7 +120,7 @@ pub(crate) fn lower_len(s: &str) -> usize {
 /// The error of an exceeded byte budget.
 fn bytes_exceeded() -> MappingError {
     MappingError::LimitExceeded {
-        what: "bytes of produced strings",
+        what: "bytes of produced strings and values",
         max: super::MAX_OUTPUT_BYTES,
     }
 }
