@@ -180,24 +180,7 @@ fn huge_outputs_are_refused_within_the_budget() {
         ),
     ];
     for (bound, name, mapping) in &cases {
-        let (result, peak) = peak_of(mapping, &payload);
-        assert!(
-            matches!(
-                result,
-                Err(MappingError::LimitExceeded {
-                    what: "bytes of produced strings and values",
-                    ..
-                })
-            ),
-            "{name}: {:?}",
-            result.map(|_| ())
-        );
-        eprintln!("{name}: peak {peak} bytes");
-        assert!(
-            peak <= bound.max_peak(),
-            "{name}: peak {peak} bytes, at most {} ({bound:?}), budget {MAX_OUTPUT_BYTES}",
-            bound.max_peak()
-        );
+        assert_refused_within(*bound, name, mapping, &payload);
     }
     // Within the budget, such mappings still work.
     let ok = liquid("{{ properties.s | slice: 1, properties.len | replace: 'a', 'bc' | size }}");
@@ -258,23 +241,29 @@ fn trees_are_refused_within_the_budget() {
         ),
     ];
     for (name, mapping) in &cases {
-        let (result, peak) = peak_of(mapping, &payload);
-        eprintln!("{name}: peak {peak} bytes");
-        assert!(
-            matches!(
-                result,
-                Err(MappingError::LimitExceeded {
-                    what: "bytes of produced strings and values",
-                    ..
-                })
-            ),
-            "{name}: {:?}",
-            result.map(|_| ())
-        );
-        assert!(
-            peak <= Bound::Grown.max_peak(),
-            "{name}: peak {peak} bytes, at most {}, budget {MAX_OUTPUT_BYTES}",
-            Bound::Grown.max_peak()
-        );
+        assert_refused_within(Bound::Grown, name, mapping, &payload);
     }
+}
+
+/// Applies `mapping` (the case `name`): it must be refused by the byte budget, having peaked
+/// within `bound`.
+fn assert_refused_within(bound: Bound, name: &str, mapping: &Value, payload: &Value) {
+    let (result, peak) = peak_of(mapping, payload);
+    eprintln!("{name}: peak {peak} bytes");
+    assert!(
+        matches!(
+            result,
+            Err(MappingError::LimitExceeded {
+                what: "bytes of produced strings and values",
+                ..
+            })
+        ),
+        "{name}: {:?}",
+        result.map(|_| ())
+    );
+    assert!(
+        peak <= bound.max_peak(),
+        "{name}: peak {peak} bytes, at most {} ({bound:?}), budget {MAX_OUTPUT_BYTES}",
+        bound.max_peak()
+    );
 }
