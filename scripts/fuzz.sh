@@ -7,7 +7,7 @@
 #   FUZZ_SECONDS   seconds per target (default 40)
 #   FUZZ_TARGETS   targets to run (default "inbound mapping trigger")
 #   FUZZ_TIMEOUT   seconds one input may take (default 1; 5 for mapping, whose work on one
-#                  input is bounded by the engine's budgets, 16 MB of produced strings: a
+#                  input is bounded by the engine's budget, 16 MiB of produced strings and values: a
 #                  template doubling a string up to that budget takes 9 ms natively in
 #                  release, 1.7 s in the instrumented fuzz build)
 #
