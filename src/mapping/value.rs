@@ -27,7 +27,8 @@ pub(crate) enum Res<'a> {
 #[derive(Debug)]
 pub(crate) struct Budget {
     pub(crate) bytes_left: usize,
-    /// Units of work charged so far (what the budget's tests tell strings from values by).
+    /// Units of work charged so far: what the budget's tests tell strings from values by.
+    #[cfg(test)]
     pub(crate) units: usize,
 }
 
@@ -35,6 +36,7 @@ impl Budget {
     pub(crate) fn new() -> Self {
         Budget {
             bytes_left: super::MAX_OUTPUT_BYTES,
+            #[cfg(test)]
             units: 0,
         }
     }
@@ -42,8 +44,12 @@ impl Budget {
     /// Charges `n` units of work (evaluated nodes, produced, copied and decoded values),
     /// [`super::VALUE_BYTES`] bytes each: a unit of work may leave a value behind, and what
     /// values take in memory counts as their strings do.
+    #[inline]
     pub(crate) fn nodes(&mut self, n: usize) -> Result<(), MappingError> {
-        self.units = self.units.saturating_add(n);
+        #[cfg(test)]
+        {
+            self.units = self.units.saturating_add(n);
+        }
         self.bytes(n.saturating_mul(super::VALUE_BYTES))
     }
 
