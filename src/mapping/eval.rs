@@ -587,17 +587,9 @@ mod tests {
     /// besides what its values take (as much as a run with no byte limit charges them).
     fn apply_within(mapping: &Value, payload: &Value, bytes: usize) -> Result<(), MappingError> {
         let root = super::super::compile_root(mapping).map_err(MappingError::Invalid)?;
-        let mut unlimited = Budget::new();
-        unlimited.bytes_left = usize::MAX;
-        #[expect(
-            clippy::let_underscore_must_use,
-            reason = "its outcome is the one checked below, with `bytes`"
-        )]
-        let _ = eval_value(&root.node, Some(payload), &mut unlimited);
-        let values = unlimited.units;
-        let mut budget = Budget::new();
-        budget.bytes_left = bytes.saturating_add(values * VALUE_BYTES);
-        eval_value(&root.node, Some(payload), &mut budget).map(|_| ())
+        Budget::with_string_bytes(bytes, |budget| {
+            eval_value(&root.node, Some(payload), budget).map(|_| ())
+        })
     }
 
     fn is_bytes_limit(r: &Result<(), MappingError>) -> bool {

@@ -123,6 +123,22 @@ pub(crate) fn lower_len(s: &str) -> usize {
         .sum()
 }
 
+/// For the budget's tests.
+#[cfg(test)]
+impl Budget {
+    /// What `run` returns with a budget of `strings` bytes of produced strings, besides what
+    /// its values take: as much as a first run, with no byte limit, charges them.
+    pub(crate) fn with_string_bytes<R>(strings: usize, run: impl Fn(&mut Budget) -> R) -> R {
+        let mut unlimited = Budget::new();
+        unlimited.bytes_left = usize::MAX;
+        // Only its charges count: its outcome is the one of the run below, with `strings`.
+        let _unlimited = run(&mut unlimited);
+        let mut budget = Budget::new();
+        budget.bytes_left = strings.saturating_add(unlimited.units * super::VALUE_BYTES);
+        run(&mut budget)
+    }
+}
+
 /// The error of an exceeded byte budget.
 fn bytes_exceeded() -> MappingError {
     MappingError::LimitExceeded {

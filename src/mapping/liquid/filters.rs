@@ -698,17 +698,7 @@ mod tests {
     /// take (as much as a render with no byte limit charges them).
     fn render_within(t: &str, data: &Value, bytes: usize) -> Result<String, MappingError> {
         let template = LiquidTemplate::parse(t).map_err(MappingError::Liquid)?;
-        let mut unlimited = Budget::new();
-        unlimited.bytes_left = usize::MAX;
-        #[expect(
-            clippy::let_underscore_must_use,
-            reason = "its outcome is the one checked below, with `bytes`"
-        )]
-        let _ = template.render(Some(data), &mut unlimited);
-        let values = unlimited.units;
-        let mut budget = Budget::new();
-        budget.bytes_left = bytes.saturating_add(values * crate::mapping::VALUE_BYTES);
-        template.render(Some(data), &mut budget)
+        Budget::with_string_bytes(bytes, |budget| template.render(Some(data), budget))
     }
 
     fn is_bytes_limit(r: &Result<String, MappingError>) -> bool {
