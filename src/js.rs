@@ -317,10 +317,9 @@ fn write_value_string_at<E>(
 /// are numbers; anything else (`inf`, `nan`, `1_000`, `0x` alone, `-0x1`) is `NaN`.
 ///
 /// Decimal literals are read by serde_json's number parser, the one that reads the events'
-/// numbers, so that a `"0.3"` here and a `0.3` in an event are the same double. JavaScript
-/// rounds every literal correctly; serde_json without its `float_roundtrip` feature can be
-/// one unit in the last place off for literals of more than 15 significant digits or with an
-/// exponent beyond ±22 (`902e-116`), for the events' numbers and these alike.
+/// numbers, so that a `"0.3"` here and a `0.3` in an event are the same double; with its
+/// `float_roundtrip` feature it rounds every literal correctly, as JavaScript does (`902e-116`
+/// is 9.02e-114).
 pub(crate) fn string_to_number(s: &str) -> f64 {
     let s = trim(s);
     let b = s.as_bytes();

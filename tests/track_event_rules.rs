@@ -3,9 +3,15 @@
 #![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::config::{BridgeConfig, Destination};
+use segment_ld_bridge::inbound::{self, Limits};
 use segment_ld_bridge::pipeline::{self, OutcomeStatus, Processed};
 use segment_ld_bridge::track_event::{TimestampWindow, TrackEventMapping};
 use serde_json::{json, Value};
+
+#[path = "common/rng.rs"]
+#[allow(dead_code)] // this file draws numbers only
+mod rng;
+use rng::Rng;
 
 /// 2025-06-15T15:06:40.000Z: after every timestamp below that is accepted (the default window
 /// allows timestamps at most 1 day after the receive time).
@@ -194,6 +200,70 @@ fn the_metric_value_is_revenue_else_value() {
             "{message}"
         );
     }
+}
+
+/// Numbers reach LaunchDarkly as the doubles JavaScript reads from the same text (Segment's
+/// destination runs `JSON.parse`, which rounds correctly): random doubles, sent as their
+/// shortest text as JavaScript clients send them, come out as that text again, whether read as
+/// the Worker reads a request (a `properties` copied whole by the preset, a member a custom
+/// mapping reads, the metric value from a number or from a string). serde_json without its
+/// `float_roundtrip` feature read about one in eight of these a unit in the last place off.
+#[test]
+fn numbers_reach_launchdarkly_as_javascript_reads_them() {
+    let preset = BridgeConfig::single(
+        Destination::new("env-1", "").expect("destination"),
+        TrackEventMapping::preset().expect("preset"),
+    );
+    let custom = BridgeConfig::single(
+        Destination::new("env-1", "").expect("destination"),
+        TrackEventMapping::with_overrides(&json!({
+            "metric_value": {"@path": "$.properties.text"},
+            "event_properties": {"copied": {"@path": "$.properties.number"}}
+        }))
+        .expect("valid mapping"),
+    );
+    let sent_from_text = |config: &BridgeConfig, text: &str| -> String {
+        let received = inbound::read_events(
+            text.as_bytes(),
+            &Limits::SEGMENT,
+            config.fields_read(),
+            config.properties_read(),
+        )
+        .expect("readable");
+        let processed = pipeline::process(
+            config,
+            &pipeline::every_destination(config),
+            pipeline::Events::Received(&received, &Limits::SEGMENT),
+            pipeline::Options::at(RECEIVED_AT),
+        );
+        assert_eq!(processed.count(OutcomeStatus::Accepted), 1, "{text}");
+        processed.payloads[0].body.clone()
+    };
+    // Known cases: JavaScript reads `902e-116` as 9.02e-114; 0.1 + 0.2 prints with 17 digits.
+    let mut texts = vec!["9.02e-114".to_string(), "0.30000000000000004".to_string()];
+    let mut rng = Rng::seeded("NUMBER_SEED", 14, 1);
+    while texts.len() < 2_000 {
+        let number = f64::from_bits(rng.next());
+        // Within the metric value's limit (±(2^53 - 1)), as prices and amounts are.
+        if number.is_finite() && (1e-6..1e9).contains(&number.abs()) {
+            texts.push(serde_json::to_string(&number).expect("a finite number"));
+        }
+    }
+    let mut long = 0;
+    for text in &texts {
+        long += usize::from(text.trim_start_matches('-').len() > 16);
+        let event = format!(
+            r#"{{"type":"track","event":"Paid","userId":"u-1","properties":{{"number":{text},"text":"{text}","revenue":{text}}}}}"#
+        );
+        let body = sent_from_text(&preset, &event);
+        assert!(body.contains(&format!(r#""metricValue":{text}"#)), "{body}");
+        assert!(body.contains(&format!(r#""number":{text},"#)), "{body}");
+        let body = sent_from_text(&custom, &event);
+        assert!(body.contains(&format!(r#""metricValue":{text}"#)), "{body}");
+        assert!(body.contains(&format!(r#""copied":{text}"#)), "{body}");
+    }
+    // Most are past the 15 significant digits that are read and written as they are.
+    assert!(long > 1_000, "only {long} numbers of 17 or more characters");
 }
 
 /// Issue: per event, not per batch. A metric value beyond 2^53 - 1 (JavaScript's
