@@ -78,6 +78,71 @@ pub(crate) fn number_is_truthy(x: f64) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------
+// Arithmetic
+
+/// `Math.round(x)`: the whole number nearest `x`, halves towards +∞ (`-2.5` is `-2`), `-0`
+/// for `x` from -0.5 to -0; not-a-number, infinities and whole numbers as they are.
+pub(crate) fn math_round(x: f64) -> f64 {
+    if !x.is_finite() || x.fract() == 0.0 {
+        return x;
+    }
+    let floor = x.floor();
+    // Exact: `x` is not whole, so it is under 2^52 and `x - floor` loses no bit.
+    let rounded = if x - floor >= 0.5 { floor + 1.0 } else { floor };
+    if rounded == 0.0 && x < 0.0 {
+        -0.0
+    } else {
+        rounded
+    }
+}
+
+/// V8's `Math.pow(10, -n)` for `n` from 1 to 22, as bits: fdlibm's results, five of which
+/// (n = 4, 5, 17, 20, 21) are a unit off the double nearest 10^-n (`Math.pow(10, -4)` is
+/// 0.00009999999999999999, where `1e-4` is 0.0001).
+const V8_NEGATIVE_POWERS_OF_TEN: [u64; 22] = [
+    0x3fb9_9999_9999_999a,
+    0x3f84_7ae1_47ae_147b,
+    0x3f50_624d_d2f1_a9fc,
+    0x3f1a_36e2_eb1c_432c,
+    0x3ee4_f8b5_88e3_68f0,
+    0x3eb0_c6f7_a0b5_ed8d,
+    0x3e7a_d7f2_9abc_af48,
+    0x3e45_798e_e230_8c3a,
+    0x3e11_2e0b_e826_d695,
+    0x3ddb_7cdf_d9d7_bdbb,
+    0x3da5_fd7f_e179_6495,
+    0x3d71_9799_812d_ea11,
+    0x3d3c_25c2_6849_7682,
+    0x3d06_849b_86a1_2b9b,
+    0x3cd2_03af_9ee7_5616,
+    0x3c9c_d2b2_97d8_89bc,
+    0x3c67_0ef5_4646_d496,
+    0x3c32_725d_d1d2_43ac,
+    0x3bfd_83c9_4fb6_d2ac,
+    0x3bc7_9ca1_0c92_4224,
+    0x3b92_e3b4_0a0e_9b50,
+    0x3b5e_3920_1017_5ee6,
+];
+
+/// `Math.pow(10, n)` as V8 (Node, workerd, Chromium) computes it for whole `n` from -22 to 22:
+/// the exact power for 0 to 22, [`V8_NEGATIVE_POWERS_OF_TEN`] below 0. Other `n` (fractions,
+/// beyond ±22) take the platform's `powf`, which may differ from V8's in the last bit.
+pub(crate) fn pow10(n: f64) -> f64 {
+    if n.fract() == 0.0 && (-22.0..=22.0).contains(&n) {
+        let whole = n as i32;
+        if whole >= 0 {
+            // 10^0 to 10^22 are doubles, and every product on the way is exact.
+            return (0..whole).fold(1.0, |power, _| power * 10.0);
+        }
+        let index = usize::try_from(-whole - 1).unwrap_or(0);
+        if let Some(bits) = V8_NEGATIVE_POWERS_OF_TEN.get(index) {
+            return f64::from_bits(*bits);
+        }
+    }
+    10f64.powf(n)
+}
+
+// ---------------------------------------------------------------------------------------
 // Number to text
 
 /// The text of a number, without allocating: what [`number_to_string`] returns. Derefs to
@@ -480,6 +545,52 @@ pub(crate) fn value_to_number(v: &Value) -> f64 {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `Math.round` as Node gives it: halves towards +∞, `-0` just below zero.
+    #[test]
+    fn math_round_is_javascripts() {
+        let cases = [
+            (2.5, 3.0),
+            (-2.5, -2.0),
+            (-2.6, -3.0),
+            (1.4999999999999998, 1.0),
+            (0.49999999999999994, 0.0),
+            (125.49999999999999, 125.0),
+            (4_503_599_627_370_497.0, 4_503_599_627_370_497.0),
+            (f64::INFINITY, f64::INFINITY),
+        ];
+        for (x, want) in cases {
+            assert_eq!(math_round(x).to_bits(), want.to_bits(), "{x}");
+        }
+        for x in [-0.4, -0.5, -0.0] {
+            assert_eq!(math_round(x).to_bits(), (-0.0f64).to_bits(), "{x}");
+        }
+        assert!(math_round(f64::NAN).is_nan());
+    }
+
+    /// `Math.pow(10, n)` as Node gives it: exact from 0 to 22, V8's own below 0.
+    #[test]
+    fn pow10_is_v8s() {
+        for n in 0..=22 {
+            assert_eq!(
+                pow10(f64::from(n)),
+                format!("1e{n}").parse::<f64>().unwrap(),
+                "{n}"
+            );
+        }
+        for n in 1..=22 {
+            let nearest = format!("1e-{n}").parse::<f64>().unwrap();
+            // V8 is a unit off the nearest double for these five.
+            let off = [4, 5, 17, 20, 21].contains(&n);
+            assert_eq!(pow10(-f64::from(n)) != nearest, off, "{n}");
+            assert!((pow10(-f64::from(n)) / nearest - 1.0).abs() < 1e-15, "{n}");
+        }
+        assert_eq!(pow10(-4.0), 0.000_099_999_999_999_999_99);
+        assert_eq!(pow10(2.5), 10f64.powf(2.5));
+        assert_eq!(pow10(400.0), f64::INFINITY);
+        assert_eq!(pow10(-400.0), 0.0);
+        assert!(pow10(f64::NAN).is_nan());
+    }
 
     #[test]
     fn numbers_print_as_javascript_prints_them() {

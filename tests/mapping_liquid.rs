@@ -780,6 +780,241 @@ const LIQUIDJS_JS_RULES_VECTORS: &str = r#"{
  ]
 }"#;
 
+/// JavaScript's arithmetic in `round` (`Math.round(v * amp * (1 + Number.EPSILON)) / amp`,
+/// `amp = Math.pow(10, digits)` as V8 computes it: prices to cents, taxes, negative digits),
+/// `size` of objects (their `length` member), `first` and `last` of what is not an array, and
+/// `truncate` passing its input through when it fits: rendered by liquidjs 10.27.2 with
+/// Segment's options (`node bench/render-liquid.mjs` with this document's data and templates).
+const LIQUIDJS_ARITHMETIC_VECTORS: &str = r#"{
+ "data": {
+  "properties": {
+   "prices": [
+    1.255,
+    1.005,
+    4.35,
+    0.285,
+    2.675,
+    19.99,
+    1.115,
+    8.675
+   ],
+   "p1": 1.255,
+   "p2": 1.005,
+   "p3": 4.35,
+   "p4": 0.285,
+   "p5": 8.675,
+   "p6": 19.99,
+   "big": 1e+21,
+   "obj": {
+    "a": 1,
+    "b": 2
+   },
+   "withlength": {
+    "length": 5
+   },
+   "zerolength": {
+    "length": 0
+   },
+   "textlength": {
+    "length": "abc"
+   },
+   "arraylike": {
+    "0": "a",
+    "1": "b",
+    "length": 2
+   },
+   "arr": [
+    1,
+    2,
+    3
+   ],
+   "word": "h\u00e9llo"
+  }
+ },
+ "cases": [
+  {
+   "template": "{{ properties.p1 | times: 100 | round }}",
+   "output": "126"
+  },
+  {
+   "template": "{{ properties.p2 | times: 100 | round }}",
+   "output": "101"
+  },
+  {
+   "template": "{{ properties.p3 | times: 100 | round }}",
+   "output": "435"
+  },
+  {
+   "template": "{{ properties.p4 | times: 100 | round }}",
+   "output": "29"
+  },
+  {
+   "template": "{{ properties.p5 | times: 100 | round }}",
+   "output": "868"
+  },
+  {
+   "template": "{{ properties.p6 | times: 1.0825 | round: 2 }}",
+   "output": "21.64"
+  },
+  {
+   "template": "{{ properties.p1 | plus: 0.1 | times: 3 | round: 2 }}",
+   "output": "4.07"
+  },
+  {
+   "template": "{{ properties.p4 | times: 3 | round: 2 }}",
+   "output": "0.86"
+  },
+  {
+   "template": "{{ 1.255 | round: 2 }}",
+   "output": "1.26"
+  },
+  {
+   "template": "{{ 2.675 | round: 2 }}",
+   "output": "2.68"
+  },
+  {
+   "template": "{{ 1.005 | round: 2 }}",
+   "output": "1.01"
+  },
+  {
+   "template": "{{ 8.675 | round: 2 }}",
+   "output": "8.68"
+  },
+  {
+   "template": "{{ -2.5 | round }}",
+   "output": "-3"
+  },
+  {
+   "template": "{{ -0.4 | round }}",
+   "output": "0"
+  },
+  {
+   "template": "{{ 1234.5 | round: -2 }}",
+   "output": "1200"
+  },
+  {
+   "template": "{{ -1250 | round: -2 }}",
+   "output": "-1300"
+  },
+  {
+   "template": "{{ 123456 | round: -4 }}",
+   "output": "120000.00000000001"
+  },
+  {
+   "template": "{{ 123456 | round: -5 }}",
+   "output": "100000.00000000001"
+  },
+  {
+   "template": "{{ 0.000123456 | round: 5 }}",
+   "output": "0.00012"
+  },
+  {
+   "template": "{{ 5.55 | round: 1 }}",
+   "output": "5.6"
+  },
+  {
+   "template": "{{ properties.big | round }}",
+   "output": "1.0000000000000003e+21"
+  },
+  {
+   "template": "{{ properties.big | round: 2 }}",
+   "output": "1.0000000000000001e+21"
+  },
+  {
+   "template": "{{ 2.5 | round: 23 }}",
+   "output": "2.500000000000001"
+  },
+  {
+   "template": "{{ 2.5 | round: 400 }}",
+   "output": "NaN"
+  },
+  {
+   "template": "{{ 2.5 | round: -400 }}",
+   "output": "NaN"
+  },
+  {
+   "template": "{{ 2.5 | round: \"2\" }}",
+   "output": "2.5"
+  },
+  {
+   "template": "{{ 2.5 | round: properties.missing }}",
+   "output": "3"
+  },
+  {
+   "template": "{{ properties.obj | size }}",
+   "output": "0"
+  },
+  {
+   "template": "{{ properties.withlength | size }}",
+   "output": "5"
+  },
+  {
+   "template": "{{ properties.zerolength | size }}",
+   "output": "0"
+  },
+  {
+   "template": "{{ properties.textlength | size }}",
+   "output": "abc"
+  },
+  {
+   "template": "{{ properties.arr | size }}",
+   "output": "3"
+  },
+  {
+   "template": "{{ properties.word | size }}",
+   "output": "5"
+  },
+  {
+   "template": "{{ properties.missing | first | json }}",
+   "output": "\"\""
+  },
+  {
+   "template": "{{ properties.missing | last | json }}",
+   "output": "\"\""
+  },
+  {
+   "template": "{{ 12 | last | json }}",
+   "output": "\"\""
+  },
+  {
+   "template": "{{ properties.obj | first | json }}",
+   "output": "\"\""
+  },
+  {
+   "template": "{{ properties.arraylike | first }}",
+   "output": "a"
+  },
+  {
+   "template": "{{ properties.arraylike | last }}",
+   "output": "b"
+  },
+  {
+   "template": "{{ properties.word | first }}{{ properties.word | last }}",
+   "output": "ho"
+  },
+  {
+   "template": "{{ 123 | truncate: 5 | plus: 1 }}",
+   "output": "124"
+  },
+  {
+   "template": "{{ 123456 | truncate: 5 }}",
+   "output": "12..."
+  },
+  {
+   "template": "{{ properties.arr | truncate: 5 | size }}",
+   "output": "3"
+  },
+  {
+   "template": "{{ properties.missing | truncate: 5 | json }}",
+   "output": ""
+  },
+  {
+   "template": "{{ properties.p1 | truncate: 10 | times: 2 }}",
+   "output": "2.51"
+  }
+ ]
+}"#;
+
 /// Every case of `vectors` renders as liquidjs rendered it.
 fn check_vectors(vectors: &str) {
     let vectors: Value = serde_json::from_str(vectors).expect("vectors parse");
@@ -811,4 +1046,9 @@ fn liquid_matches_liquidjs() {
 #[test]
 fn liquid_matches_liquidjs_on_white_space_and_numbers() {
     check_vectors(LIQUIDJS_JS_RULES_VECTORS);
+}
+
+#[test]
+fn liquid_matches_liquidjs_on_arithmetic_and_array_likes() {
+    check_vectors(LIQUIDJS_ARITHMETIC_VECTORS);
 }
