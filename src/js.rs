@@ -83,11 +83,9 @@ pub(crate) fn number_is_truthy(x: f64) -> bool {
 /// `Math.round(x)`: the whole number nearest `x`, halves towards +∞ (`-2.5` is `-2`), `-0`
 /// for `x` from -0.5 to -0; not-a-number, infinities and whole numbers as they are.
 pub(crate) fn math_round(x: f64) -> f64 {
-    if !x.is_finite() || x.fract() == 0.0 {
-        return x;
-    }
     let floor = x.floor();
-    // Exact: `x` is not whole, so it is under 2^52 and `x - floor` loses no bit.
+    // Exact: a double past 2^52 is whole (so 0 here), and one under it keeps every bit of its
+    // fraction. Infinities and not-a-number give not-a-number, under 0.5: `floor`, themselves.
     let rounded = if x - floor >= 0.5 { floor + 1.0 } else { floor };
     if rounded == 0.0 && x < 0.0 {
         -0.0
@@ -558,6 +556,9 @@ mod tests {
             (125.49999999999999, 125.0),
             (4_503_599_627_370_497.0, 4_503_599_627_370_497.0),
             (f64::INFINITY, f64::INFINITY),
+            (f64::NEG_INFINITY, f64::NEG_INFINITY),
+            (0.0, 0.0),
+            (0.3, 0.0),
         ];
         for (x, want) in cases {
             assert_eq!(math_round(x).to_bits(), want.to_bits(), "{x}");

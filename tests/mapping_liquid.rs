@@ -1015,6 +1015,123 @@ const LIQUIDJS_ARITHMETIC_VECTORS: &str = r#"{
  ]
 }"#;
 
+/// Property reads as liquidjs makes them (JavaScript's own properties): a string's characters
+/// by index (`name[0]`, `name.0`, `name["1"]`, `name[1.0]`) and its `length`, an array's
+/// `length` and its elements by a whole decimal (`items[1.0]`, `items[-1.0]`): rendered by
+/// liquidjs 10.27.2 with Segment's options (`node bench/render-liquid.mjs`).
+const LIQUIDJS_PROPERTY_VECTORS: &str = r#"{
+ "data": {
+  "properties": {
+   "name": "Ada",
+   "items": [
+    10,
+    20,
+    30
+   ],
+   "one": 1,
+   "key": "1",
+   "obj": {
+    "a": 1
+   },
+   "n": 5
+  }
+ },
+ "cases": [
+  {
+   "template": "{{ properties.name[0] }}",
+   "output": "A"
+  },
+  {
+   "template": "{{ properties.name.0 }}{{ properties.name.2 }}",
+   "output": "Aa"
+  },
+  {
+   "template": "{{ properties.name[3] }}|",
+   "output": "|"
+  },
+  {
+   "template": "{{ properties.name[-1] }}|",
+   "output": "|"
+  },
+  {
+   "template": "{{ properties.name[\"1\"] }}",
+   "output": "d"
+  },
+  {
+   "template": "{{ properties.name[1.0] }}",
+   "output": "d"
+  },
+  {
+   "template": "{{ properties.name[properties.key] }}",
+   "output": "d"
+  },
+  {
+   "template": "{{ properties.name[properties.one] }}",
+   "output": "d"
+  },
+  {
+   "template": "{{ properties.name.length }}",
+   "output": "3"
+  },
+  {
+   "template": "{{ properties.name[\"length\"] | plus: 1 }}",
+   "output": "4"
+  },
+  {
+   "template": "{{ properties.name.size }}",
+   "output": "3"
+  },
+  {
+   "template": "{{ properties.name.first }}|{{ properties.name.last }}|",
+   "output": "||"
+  },
+  {
+   "template": "{{ properties.items.length }}",
+   "output": "3"
+  },
+  {
+   "template": "{{ properties.items[\"length\"] }}",
+   "output": "3"
+  },
+  {
+   "template": "{{ properties.items[1.0] }}",
+   "output": "20"
+  },
+  {
+   "template": "{{ properties.items[1.5] }}|",
+   "output": "|"
+  },
+  {
+   "template": "{{ properties.items[-1.0] }}",
+   "output": "30"
+  },
+  {
+   "template": "{{ properties.items[properties.one] }}",
+   "output": "20"
+  },
+  {
+   "template": "{{ properties.obj.length }}|",
+   "output": "|"
+  },
+  {
+   "template": "{{ properties.n.length }}|",
+   "output": "|"
+  },
+  {
+   "template": "{% if properties.name[0] == \"A\" %}initial{% endif %}",
+   "output": "initial"
+  },
+  {
+   "template": "{{ properties.name | first }}{{ properties.name | last }}",
+   "output": "Aa"
+  },
+  {
+   "template": "{{ \"\" | first | json }}",
+   "output": "\"\""
+  }
+ ]
+}"#;
+
 /// Every case of `vectors` renders as liquidjs rendered it.
 fn check_vectors(vectors: &str) {
     let vectors: Value = serde_json::from_str(vectors).expect("vectors parse");
@@ -1051,4 +1168,9 @@ fn liquid_matches_liquidjs_on_white_space_and_numbers() {
 #[test]
 fn liquid_matches_liquidjs_on_arithmetic_and_array_likes() {
     check_vectors(LIQUIDJS_ARITHMETIC_VECTORS);
+}
+
+#[test]
+fn liquid_matches_liquidjs_on_property_reads() {
+    check_vectors(LIQUIDJS_PROPERTY_VECTORS);
 }

@@ -628,19 +628,22 @@ pub(super) fn apply_filter<'a>(
         // What is not array-like (a number, `true`, nothing) gives an empty string.
         "first" => match (input.value(), array_like_key(&input, false)) {
             (Some(Value::Array(_)), _) => element(input, <[Value]>::first),
-            (Some(Value::String(text)), _) => text
-                .chars()
-                .next()
-                .map_or(string(String::new()), |c| string(c.to_string())),
+            // Its first UTF-16 code unit, as `text[0]` reads it.
+            (Some(Value::String(text)), _) => {
+                string(super::utf16_unit(text, 0).unwrap_or_default())
+            }
             (_, Some(key)) => member(input, &key),
             _ => string(String::new()),
         },
         "last" => match (input.value(), array_like_key(&input, true)) {
             (Some(Value::Array(_)), _) => element(input, <[Value]>::last),
-            (Some(Value::String(text)), _) => text
-                .chars()
-                .last()
-                .map_or(string(String::new()), |c| string(c.to_string())),
+            (Some(Value::String(text)), _) => string(
+                u32::try_from(js::utf16_len(text))
+                    .ok()
+                    .and_then(|units| units.checked_sub(1))
+                    .and_then(|last| super::utf16_unit(text, last))
+                    .unwrap_or_default(),
+            ),
             (_, Some(key)) => member(input, &key),
             _ => string(String::new()),
         },

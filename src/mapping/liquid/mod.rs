@@ -388,15 +388,18 @@ fn lookup<'s>(scope: &'s Scope<'_>, name: &str) -> LV<'s> {
     }
 }
 
-/// What a property read selects: a member, or a computed size.
+/// What a property read selects: a member, a computed size, or a character of a string.
 enum Picked<'v> {
     Member(&'v Value),
     Size(usize),
+    Text(String),
 }
 
-/// `base[key]` for a JSON value, with Liquid's `size`, `first` and `last`. An integral number
-/// selects an array element (a negative one counts from the end); a string only when it is
-/// an array index in JavaScript's sense (`'1'`, not `'01'` or `'-1'`).
+/// `base[key]` for a JSON value, as liquidjs reads it: an object's member, with Liquid's
+/// `size`; an array's element by a whole number (a negative one counts from the end) or by a
+/// string that is an array index in JavaScript's sense (`'1'`, not `'01'` or `'-1'`), with
+/// `size`, `first`, `last` and `length`; a string's `size` and `length` (UTF-16 code units)
+/// and its character at an array index (`name[0]`).
 fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
     match v {
         Value::Object(m) => match m.get(key_str) {
@@ -408,7 +411,12 @@ fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
             let idx = match key {
                 LV::Num(n) if n.fract() == 0.0 => Some(*n as i64),
                 LV::V(kv) => match kv.as_ref() {
-                    Value::Number(n) => n.as_i64(),
+                    // `1.0` is the number 1 in JavaScript.
+                    Value::Number(n) => n.as_i64().or_else(|| {
+                        n.as_f64()
+                            .filter(|x| x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0)
+                            .map(|x| x as i64)
+                    }),
                     Value::String(s) => js::array_index(s).map(i64::from),
                     _ => None,
                 },
@@ -423,15 +431,38 @@ fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
                         .and_then(|i| items.get(i))
                         .map(Picked::Member)
                 }
-                ("size", None) => Some(Picked::Size(items.len())),
+                ("size" | "length", None) => Some(Picked::Size(items.len())),
                 ("first", None) => items.first().map(Picked::Member),
                 ("last", None) => items.last().map(Picked::Member),
                 _ => None,
             }
         }
-        Value::String(s) if key_str == "size" => Some(Picked::Size(js::utf16_len(s))),
+        Value::String(s) => match key_str {
+            "size" | "length" => Some(Picked::Size(js::utf16_len(s))),
+            _ => js::array_index(key_str)
+                .and_then(|index| utf16_unit(s, index))
+                .map(Picked::Text),
+        },
         _ => None,
     }
+}
+
+/// The UTF-16 code unit at `index` of `s` as text, as JavaScript's `s[index]` gives it; half of
+/// a character outside the Basic Multilingual Plane is U+FFFD, which is what LaunchDarkly keeps
+/// of the lone surrogate JavaScript would send.
+fn utf16_unit(s: &str, index: u32) -> Option<String> {
+    let mut at = 0u32;
+    for c in s.chars() {
+        let units = c.len_utf16() as u32;
+        if index < at + units {
+            return Some(match units {
+                1 => c.to_string(),
+                _ => char::REPLACEMENT_CHARACTER.to_string(),
+            });
+        }
+        at += units;
+    }
+    None
 }
 
 /// `base[key]`, borrowed from `base` when `base` is borrowed.
@@ -445,11 +476,13 @@ fn read_property<'a>(base: LV<'a>, key: &LV<'_>) -> LV<'a> {
         LV::V(Cow::Borrowed(v)) => match pick(v, key, &key_str) {
             Some(Picked::Member(m)) => LV::V(Cow::Borrowed(m)),
             Some(Picked::Size(n)) => size(n),
+            Some(Picked::Text(t)) => LV::V(Cow::Owned(Value::String(t))),
             None => LV::Undef,
         },
         LV::V(Cow::Owned(v)) => match pick(&v, key, &key_str) {
             Some(Picked::Member(m)) => LV::V(Cow::Owned(m.clone())),
             Some(Picked::Size(n)) => size(n),
+            Some(Picked::Text(t)) => LV::V(Cow::Owned(Value::String(t))),
             None => LV::Undef,
         },
         _ => LV::Undef,
@@ -722,6 +755,24 @@ mod tests {
         let tpl = LiquidTemplate::parse(t)?;
         tpl.render(Some(&data), &mut Budget::new())
             .map_err(|e| e.to_string())
+    }
+
+    /// JavaScript indexes a string by UTF-16 code units: half of a character outside the Basic
+    /// Multilingual Plane is a lone surrogate there, U+FFFD here (what LaunchDarkly keeps of it).
+    #[test]
+    fn string_indexes_count_utf16_code_units() {
+        let data = json!({"p": {"e": "\u{1F600}a\u{1F600}"}});
+        let got = render(
+            "{{ p.e[0] }}|{{ p.e[1] }}|{{ p.e[2] }}|{{ p.e[3] }}|{{ p.e[5] }}|{{ p.e.length }}|{{ p.e | first }}|{{ p.e | last }}",
+            data,
+        );
+        assert_eq!(
+            got.as_deref(),
+            Ok("\u{FFFD}|\u{FFFD}|a|\u{FFFD}||5|\u{FFFD}|\u{FFFD}")
+        );
+        assert_eq!(utf16_unit("", 0), None);
+        assert_eq!(utf16_unit("ab", 1).as_deref(), Some("b"));
+        assert_eq!(utf16_unit("ab", 2), None);
     }
 
     #[test]
