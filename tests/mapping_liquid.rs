@@ -1017,7 +1017,8 @@ const LIQUIDJS_ARITHMETIC_VECTORS: &str = r#"{
 
 /// Property reads as liquidjs makes them (JavaScript's own properties): a string's characters
 /// by index (`name[0]`, `name.0`, `name["1"]`, `name[1.0]`) and its `length`, an array's
-/// `length` and its elements by a whole decimal (`items[1.0]`, `items[-1.0]`): rendered by
+/// `length` and its elements by a whole decimal (`items[1.0]`, `items[-1.0]`), a variable
+/// assigned a missing value (`undefined`, which `json` writes as nothing): rendered by
 /// liquidjs 10.27.2 with Segment's options (`node bench/render-liquid.mjs`).
 const LIQUIDJS_PROPERTY_VECTORS: &str = r#"{
  "data": {
@@ -1128,6 +1129,18 @@ const LIQUIDJS_PROPERTY_VECTORS: &str = r#"{
   {
    "template": "{{ \"\" | first | json }}",
    "output": "\"\""
+  },
+  {
+   "template": "{% assign a = properties.missing %}{{ a | json }}|{% if a == nil %}nil{% endif %}|{{ a | default: \"d\" }}|{{ a.b }}|{{ a | size }}",
+   "output": "|nil|d||0"
+  },
+  {
+   "template": "{% assign a = properties.name %}{{ a | json }}",
+   "output": "\"Ada\""
+  },
+  {
+   "template": "{% assign a = nil %}{{ a }}|{% if a %}t{% else %}f{% endif %}",
+   "output": "|f"
   }
  ]
 }"#;

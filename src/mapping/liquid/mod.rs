@@ -221,7 +221,8 @@ fn expr_read<'t>(expr: &'t Expr, paths: &mut Vec<Vec<&'t str>>) -> bool {
 
 struct Scope<'a> {
     payload: Option<&'a Value>,
-    locals: HashMap<String, Value>,
+    /// Assigned and captured variables; `None` for one assigned `undefined` (a missing value).
+    locals: HashMap<String, Option<Value>>,
 }
 
 /// A Liquid value during evaluation.
@@ -300,23 +301,27 @@ fn render_nodes(
             LNode::Capture(name, body) => {
                 let mut captured = String::new();
                 render_nodes(body, scope, &mut captured, budget)?;
-                scope.locals.insert(name.clone(), Value::String(captured));
+                scope
+                    .locals
+                    .insert(name.clone(), Some(Value::String(captured)));
             }
         }
     }
     Ok(())
 }
 
-/// The value a variable keeps. A value borrowed from the payload or another variable is
-/// copied, so the copy is charged; owned values were charged when a filter produced them.
-fn to_local(v: LV<'_>, budget: &mut Budget) -> Result<Value, MappingError> {
-    Ok(match v {
-        LV::Undef | LV::Nil => Value::Null,
+/// The value a variable keeps: `None` for `undefined`, which liquidjs keeps as it is (`json`
+/// then writes nothing). A value borrowed from the payload or another variable is copied, so
+/// the copy is charged; owned values were charged when a filter produced them.
+fn to_local(v: LV<'_>, budget: &mut Budget) -> Result<Option<Value>, MappingError> {
+    Ok(Some(match v {
+        LV::Undef => return Ok(None),
+        LV::Nil => Value::Null,
         LV::Empty | LV::Blank => Value::String(String::new()),
         LV::Num(n) => js::number_to_json(n),
         LV::V(Cow::Borrowed(v)) => clone_value(v, budget, 0)?,
         LV::V(Cow::Owned(v)) => v,
-    })
+    }))
 }
 
 /// liquidjs `stringify`: nil is `''`, arrays are joined without separator. Charged to the
@@ -377,8 +382,10 @@ fn to_str<'v>(v: &'v LV<'_>) -> Cow<'v, str> {
 
 /// A variable: a local (borrowed from the scope) or a top-level key of the payload.
 fn lookup<'s>(scope: &'s Scope<'_>, name: &str) -> LV<'s> {
-    if let Some(v) = scope.locals.get(name) {
-        return LV::V(Cow::Borrowed(v));
+    if let Some(local) = scope.locals.get(name) {
+        return local
+            .as_ref()
+            .map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v)));
     }
     match scope.payload {
         Some(Value::Object(m)) => {
