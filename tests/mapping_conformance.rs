@@ -3,7 +3,7 @@
 #![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::mapping::{self, MappingError};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -114,6 +114,36 @@ fn check_spec_case(case: &Value) -> Result<(), String> {
             (Some(want), Some(got)) if js_equal(&got, want) => Ok(()),
             (want, got) => Err(format!("got {got:?}, expected {want:?}")),
         },
+    }
+}
+
+/// JavaScript's order of keys where a mapping writes JSON text (`@json` encode, Liquid's
+/// `json`): keys that are array indexes first, ascending, then the others as they came; the
+/// expected texts are what Segment's mapping-kit (`@segment/actions-core` 3.170.0, in `bench/`)
+/// gives for the same mappings and payload.
+#[test]
+fn json_text_orders_keys_as_javascript_does() {
+    let payload: Value = serde_json::from_str(
+        r#"{"p": {"b": 1, "2": 0, "10": {"z": 1, "0": 2}, "01": "x", "a": [{"1": 1, "c": 2}]},
+            "s": "42", "o": {"b": 1}}"#,
+    )
+    .unwrap();
+    let ordered = r#"{"2":0,"10":{"0":2,"z":1},"b":1,"01":"x","a":[{"1":1,"c":2}]}"#;
+    let cases = [
+        (
+            json!({"@json": {"mode": "encode", "value": {"@path": "$.p"}}}),
+            ordered,
+        ),
+        (json!({"@liquid": "{{ p | json }}"}), ordered),
+        (
+            json!({"@json": {"mode": "encode", "value": {"@merge": {"direction": "right",
+                "objects": [{"@path": "$.o"}, {"@path": "$.s"}]}}}}),
+            r#"{"0":"4","1":"2","b":1}"#,
+        ),
+    ];
+    for (mapping, want) in cases {
+        let got = mapping::transform(&json!({ "v": mapping }), &payload).unwrap();
+        assert_eq!(got["v"], json!(want), "{mapping}");
     }
 }
 

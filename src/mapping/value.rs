@@ -573,21 +573,10 @@ fn stringify_res(out: &mut dyn Sink, v: &Res<'_>, depth: usize) -> Result<(), Ma
         Res::Ref(v) => stringify_value(out, v, depth)?,
         Res::Val(v) => stringify_value(out, v, depth)?,
         Res::Obj(entries) => {
-            out.put("{")?;
-            let mut first = true;
-            for (k, v) in entries {
-                if v.is_undefined() {
-                    continue;
-                }
-                if !first {
-                    out.put(",")?;
-                }
-                first = false;
-                write_json_string(k, &mut |p| out.put(p))?;
-                out.put(":")?;
-                stringify_res(out, v, depth + 1)?;
-            }
-            out.put("}")?;
+            let members = (entries.iter())
+                .filter(|(_, v)| !v.is_undefined())
+                .map(|(k, v)| (k.as_ref(), v));
+            write_members(out, members, |out, v| stringify_res(out, v, depth + 1))?;
         }
         Res::Arr(items) => {
             out.put("[")?;
@@ -623,19 +612,46 @@ fn stringify_value(out: &mut dyn Sink, v: &Value, depth: usize) -> Result<(), Ma
             out.put("]")?;
         }
         Value::Object(m) => {
-            out.put("{")?;
-            for (i, (k, item)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.put(",")?;
-                }
-                write_json_string(k, &mut |p| out.put(p))?;
-                out.put(":")?;
-                stringify_value(out, item, depth + 1)?;
-            }
-            out.put("}")?;
+            let members = m.iter().map(|(k, v)| (k.as_str(), v));
+            write_members(out, members, |out, v| stringify_value(out, v, depth + 1))?;
         }
     }
     Ok(())
+}
+
+/// An object's members as `JSON.stringify` writes them, in JavaScript's order of keys: the
+/// keys that are array indexes (`"0"`, `"12"`; not `"01"`) first, in ascending order, then the
+/// others in the order they were added (`{"b":1,"2":0}` is written `{"2":0,"b":1}`).
+fn write_members<'k, T>(
+    out: &mut dyn Sink,
+    members: impl Iterator<Item = (&'k str, T)> + Clone,
+    write: impl Fn(&mut dyn Sink, T) -> Result<(), MappingError>,
+) -> Result<(), MappingError> {
+    out.put("{")?;
+    let mut write_member = |i: usize, (key, value): (&str, T)| {
+        if i > 0 {
+            out.put(",")?;
+        }
+        write_json_string(key, &mut |p| out.put(p))?;
+        out.put(":")?;
+        write(&mut *out, value)
+    };
+    if members
+        .clone()
+        .any(|(key, _)| js::array_index(key).is_some())
+    {
+        let mut ordered: Vec<_> = members.collect();
+        // Stable: the other keys keep their order.
+        ordered.sort_by_key(|(key, _)| js::array_index(key).map_or((1, 0), |index| (0, index)));
+        for (i, member) in ordered.into_iter().enumerate() {
+            write_member(i, member)?;
+        }
+    } else {
+        for (i, member) in members.enumerate() {
+            write_member(i, member)?;
+        }
+    }
+    out.put("}")
 }
 
 /// Builds an object with unique keys where a later key overwrites the value of an earlier one
