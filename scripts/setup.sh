@@ -52,4 +52,12 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.setup-lock
 fi
+
+# 5. Segment's own packages in bench/ (@segment/actions-core, liquidjs): the oracle of
+#    tests/mapping_differential.rs and the JavaScript side of the benchmarks.
+if [ ! -f bench/node_modules/.package-lock.json ] || ! cmp -s bench/package-lock.json bench/node_modules/.setup-lock; then
+  say "installing Segment's packages in bench/"
+  (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+  cp bench/package-lock.json bench/node_modules/.setup-lock
+fi
 say "ready"

@@ -21,6 +21,8 @@ cargo clippy --lib --tests --target wasm32-unknown-unknown --no-default-features
 
 step "native tests (core, conformance, CLI)"
 cargo test
+step "the mapping engine against Segment's own code (random mappings and Liquid templates)"
+cargo test --test mapping_differential -- --ignored
 
 step "fuzz: inbound parser, mapping engine, trigger parser (FUZZ_SECONDS per target)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh

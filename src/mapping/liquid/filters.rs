@@ -567,6 +567,8 @@ pub(super) fn apply_filter<'a>(
                     }
                     LV::V(Cow::Owned(Value::Array(out)))
                 }
+                // liquidjs slices nothing into an empty array.
+                _ if input.is_nil() => LV::V(Cow::Owned(Value::Array(Vec::new()))),
                 _ => {
                     let s = text(&input, budget)?;
                     let (from, to) = slice_range(s.chars().count(), start, len);
@@ -622,7 +624,15 @@ pub(super) fn apply_filter<'a>(
                     }
                     Ok(())
                 })?),
-                _ => input,
+                // liquidjs's `toArray`: nothing is no item, anything else one item, which
+                // `Array.prototype.join` writes with `String(v)` (`[object Object]`, `true`).
+                Some(item) if !item.is_null() => {
+                    string(budget.build(|out| push_js_string(out, item))?)
+                }
+                _ => match input {
+                    LV::Num(n) => charged(&js::number_to_string(n), budget)?,
+                    _ => string(String::new()),
+                },
             }
         }
         // What is not array-like (a number, `true`, nothing) gives an empty string.

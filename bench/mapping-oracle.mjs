@@ -1,0 +1,115 @@
+// Segment's own mapping code as an oracle: random mappings (every directive of mapping-kit) and
+// random `@liquid` templates, evaluated by `@segment/actions-core`'s `transform` (liquidjs
+// 10.27.2 with Segment's options), printed as JSON for tests/mapping_differential.rs, which
+// runs the same cases through the bridge's engine and requires the same results.
+// `node bench/mapping-oracle.mjs mappings|liquid SEED COUNT` prints
+// `{"payload", "cases": [{"mapping", "result": <value> | null (undefined), "error"?}]}`.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { transform } = require('@segment/actions-core');
+const [kind, seedText = '1', countText = '1000'] = process.argv.slice(2);
+let seed = Number(seedText) >>> 0 || 1;
+// A linear congruential generator: the same cases for the same seed.
+const random = () => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 4294967296;
+};
+const pick = (items) => items[Math.floor(random() * items.length)];
+const price = () =>
+  pick([
+    () => Math.round(random() * 100000) / 100,
+    () => Math.round(random() * 1000) / 1000,
+    () => -Math.round(random() * 10000) / 100,
+    () => Math.floor(random() * 1000),
+    () => random() * 1000,
+    () => Math.floor(random() * 40) * 0.005,
+  ])();
+
+const payload = {
+  type: 'track', event: 'Order Completed', userId: 'u-1', anonymousId: 'a-1', n: 0, e: '', nul: null, t: true,
+  properties: {
+    total: 27.5, revenue: 25, currency: 'usd', coupon: null, zero: 0, neg: -3, name: 'Ada Lovelace', tags: ['a', 'b', ''],
+    products: [{ sku: 'x', price: 19, qty: 1 }, { sku: 'y', price: 3.5 }, { name: 'z' }],
+    nested: { a: { b: 1, c: [1, 2] }, d: '' }, tiny: 1e-7, str_num: '42', emptyarr: [], emptyobj: {},
+    p1: price(), p2: price(), p3: price(), s1: String(price()), list: 'a,b,c', html: '<b>"x" & y</b>', sp: '  ',
+    obj: { a: 1 }, arr: [1, 'a', null], word: 'héllo', num: '3', t: true, f: false,
+  },
+  context: { library: { name: 'analytics.js', version: '1.2' }, campaign: { source: 'news', medium: 'email' }, groupId: 'g-1' },
+};
+
+const paths = ['$.event', '$.userId', '$.properties.total', '$.properties.revenue', '$.properties.currency',
+  '$.properties.coupon', '$.properties.zero', '$.properties.neg', '$.properties.name', '$.properties.tags',
+  '$.properties.products', '$.properties.products[0].sku', '$.properties.products.0.price', '$.properties.nested',
+  '$.properties.nested.a', '$.properties.nested.a.c', '$.properties.missing', '$.properties.tiny',
+  '$.properties.str_num', '$.properties.emptyarr', '$.properties.emptyobj', '$.context', '$.context.library', '$.n',
+  '$.e', '$.nul', '$.t', '$.properties.tags[1]', '$.properties.nested.d', '$.properties.products[*].sku', '$.properties.p1'];
+const templates = ['{{event}}', '{{properties.total}} {{properties.currency}}', '{{properties.tags}}', '{{properties.products}}',
+  '{{properties.nested}}', '{{properties.missing}}x', '{{properties.tiny}}', '{{properties.zero}}/{{properties.coupon}}',
+  '{{{properties.name}}}', '{{ properties.name }}', '{{properties.emptyobj}}'];
+
+function mappingValue(depth) {
+  const r = random();
+  if (depth > 2 || r < 0.3) return { '@path': pick(paths) };
+  if (r < 0.38) return pick(['lit', 3, 0, '', null, true, false, 2.5, [], {}, ['a', 1]]);
+  if (r < 0.45) return { '@template': pick(templates) };
+  if (r < 0.52) return { '@if': { [pick(['exists', 'blank'])]: mappingValue(depth + 1), then: mappingValue(depth + 1), else: mappingValue(depth + 1) } };
+  if (r < 0.58) return { '@case': { operator: pick(['lower', 'upper']), value: mappingValue(depth + 1) } };
+  if (r < 0.64) {
+    return { '@replace': { pattern: pick(['a', ' ', '-', '.', 'A']), replacement: pick(['', 'X', '$&']), global: pick([true, false]),
+      ignorecase: pick([true, false]), value: mappingValue(depth + 1) } };
+  }
+  if (r < 0.70) return { '@arrayPath': [pick(paths), pick([undefined, { s: { '@path': '$.sku' }, p: { '@path': '$.price' } }])].filter((x) => x !== undefined) };
+  if (r < 0.75) return { '@merge': { direction: pick(['left', 'right']), objects: [mappingValue(depth + 1), mappingValue(depth + 1)] } };
+  if (r < 0.80) return { '@json': { mode: pick(['encode', 'decode']), value: mappingValue(depth + 1) } };
+  if (r < 0.85) return { '@flatten': { value: mappingValue(depth + 1), separator: pick(['.', '_']) } };
+  if (r < 0.88) return { '@literal': pick(['x', 1, null, { a: 1 }]) };
+  if (r < 0.92) return { '@excludeWhenNull': mappingValue(depth + 1) };
+  if (r < 0.96) {
+    return { '@transform': { apply: { a: mappingValue(depth + 1), b: mappingValue(depth + 1) },
+      mapping: { x: { '@path': '$.a' }, y: { '@template': '{{b}}' } } } };
+  }
+  return { k1: mappingValue(depth + 1), k2: mappingValue(depth + 1) };
+}
+
+// Liquid on everyday values: filters, chains, conditions and property reads. Left out, as the
+// README lists them: `round` to a fractional number of digits, and `nil`, `empty` and `blank`
+// assigned or compared on the left.
+const variables = ['properties.p1', 'properties.p2', 'properties.p3', 'properties.s1', 'properties.missing', 'properties.coupon',
+  'properties.name', 'properties.e', 'properties.arr', 'properties.obj', 'properties.t', 'properties.word', 'properties.tags'];
+const filters = ['round', 'round: 1', 'round: 2', 'round: 3', 'round: -1', 'ceil', 'floor', 'abs', 'plus: properties.p2',
+  'minus: properties.p3', 'times: properties.p2', 'divided_by: properties.p3', 'divided_by: 3, true', 'modulo: 7',
+  'at_least: properties.p2', 'at_most: 5', 'json', 'size', 'default: "d"', 'upcase', 'downcase', 'capitalize', 'append: "!"',
+  'prepend: "$"', 'truncate: 5', 'truncatewords: 1', 'split: ","', 'join: "-"', 'first', 'last', 'strip', 'escape',
+  'url_encode', 'slice: 1, 2', 'replace: "a", "b"', 'remove: "a"', 'times: 100 | round', 'times: 1.0825 | round: 2',
+  'plus: 0.1 | times: 3'];
+const operands = ['properties.p1', 'properties.zero', 'properties.name', 'properties.e', 'properties.sp', 'properties.t',
+  'properties.f', 'properties.coupon', 'properties.arr', 'properties.emptyarr', 'properties.obj', 'properties.emptyobj',
+  'properties.num', 'properties.neg', 'properties.missing'];
+const literals = ['3', '"3"', '"Ada"', '""', '2.5', 'nil', 'empty', 'blank', 'true', 'false', '0', '-1', '"a"'];
+const keys = ['[0]', '[1]', '[-1]', '[1.0]', '["1"]', '.length', '.size', '.first', '.last', '.0', '[99]'];
+function liquidTemplate() {
+  const r = random();
+  if (r < 0.5) {
+    const more = random() < 0.3 ? ` | ${pick(filters)}` : '';
+    return `{{ ${pick(variables)} | ${pick(filters)}${more} }}`;
+  }
+  if (r < 0.6) return `{{ ${price()} | round: ${pick([0, 1, 2, 3])} }}`;
+  if (r < 0.7) return `{{ ${pick(['properties.word', 'properties.tags', 'properties.products', 'properties.obj', 'properties.p1'])}${pick(keys)} | json }}`;
+  if (r < 0.8) return `{% assign a = ${pick(variables)} %}{{ a | json }}|{% if a %}t{% endif %}`;
+  const comparison = () => `${pick(operands)} ${pick(['==', '!=', '<', '>', '<=', '>=', 'contains'])} ${pick([...operands, ...literals])}`;
+  const condition = random() < 0.3 ? `${comparison()} ${pick(['and', 'or'])} ${comparison()}` : comparison();
+  return random() < 0.8 ? `{% if ${condition} %}T{% else %}F{% endif %}` : `{% unless ${condition} %}T{% else %}F{% endunless %}`;
+}
+
+const cases = [];
+for (let i = 0; i < Number(countText); i++) {
+  const mapping = kind === 'liquid' ? { v: { '@liquid': liquidTemplate() } } : { out: mappingValue(0), other: mappingValue(1) };
+  try {
+    const result = transform(mapping, payload);
+    cases.push({ mapping, result: result === undefined ? null : result });
+  } catch (error) {
+    cases.push({ mapping, error: String(error.message).slice(0, 200) });
+  }
+}
+console.log(JSON.stringify({ payload, cases }));

@@ -1,0 +1,101 @@
+//! The bridge's mapping engine against Segment's own code as an oracle: random mappings of
+//! every directive, and random `@liquid` templates on everyday values, evaluated by
+//! `@segment/actions-core`'s `transform` (liquidjs 10.27.2 with Segment's options) in Node
+//! (`bench/mapping-oracle.mjs`), must give the same results here: the same value, or an error
+//! on both sides. Needs Node and the packages `scripts/setup.sh` installs in `bench/`, so the
+//! tests are ignored by a bare `cargo test`; `scripts/test.sh` runs them (`-- --ignored`).
+//! `ORACLE_SEED` replays other cases (the seed of a run is in its failure message).
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
+
+use segment_ld_bridge::mapping::Mapping;
+use serde_json::Value;
+use std::process::Command;
+
+/// Cases of `kind` from the oracle: its payload and `{mapping, result | error}` each.
+fn oracle(kind: &str, seed: u64, count: usize) -> Value {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = Command::new("node")
+        .arg(format!("{root}/bench/mapping-oracle.mjs"))
+        .args([kind, &seed.to_string(), &count.to_string()])
+        .output()
+        .expect("node runs (scripts/setup.sh installs it)");
+    assert!(
+        output.status.success(),
+        "bench/mapping-oracle.mjs failed (scripts/setup.sh installs Segment's packages in bench/): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the oracle prints JSON")
+}
+
+/// Runs every case through the engine; the cases whose result differs from the oracle's.
+fn differences(kind: &str, count: usize) -> (u64, usize, Vec<String>) {
+    let seed = std::env::var("ORACLE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_202);
+    let cases = oracle(kind, seed, count);
+    let payload = &cases["payload"];
+    let cases = cases["cases"].as_array().expect("cases");
+    let mut differ = Vec::new();
+    for case in cases {
+        let mapping = &case["mapping"];
+        let got = Mapping::compile(mapping)
+            .map_err(|e| e.to_string())
+            .and_then(|m| m.apply(payload).map_err(|e| e.to_string()));
+        let same = match (&got, case.get("result"), case.get("error")) {
+            (Ok(value), Some(want), None) => js_equal(value, want),
+            (Err(_), None, Some(_)) => true,
+            _ => false,
+        };
+        if !same {
+            differ.push(format!("{mapping}\n  bridge: {got:?}\n  Segment: {case}"));
+        }
+    }
+    (seed, cases.len(), differ)
+}
+
+/// Equal as JavaScript values: numbers by their double (`1e7` built as a float here is the
+/// integer 10000000 in the oracle's JSON), objects by their members in any order.
+fn js_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| js_equal(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| js_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn assert_same(kind: &str, count: usize) {
+    let (seed, total, differ) = differences(kind, count);
+    assert_eq!(total, count, "the oracle gave every case");
+    assert!(
+        differ.is_empty(),
+        "{} of {total} {kind} cases differ from Segment's (ORACLE_SEED={seed}):\n{}",
+        differ.len(),
+        differ
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+#[ignore = "needs Node and bench/node_modules: scripts/test.sh runs it"]
+fn mappings_give_what_segments_mapping_kit_gives() {
+    assert_same("mappings", 4_000);
+}
+
+#[test]
+#[ignore = "needs Node and bench/node_modules: scripts/test.sh runs it"]
+fn liquid_gives_what_liquidjs_gives() {
+    assert_same("liquid", 4_000);
+}
