@@ -1,13 +1,18 @@
-// Segment's own mapping code as an oracle: random mappings (every directive of mapping-kit) and
-// random `@liquid` templates, evaluated by `@segment/actions-core`'s `transform` (liquidjs
-// 10.27.2 with Segment's options), printed as JSON for tests/mapping_differential.rs, which
-// runs the same cases through the bridge's engine and requires the same results.
+// Segment's own code as an oracle: random mappings (every directive of mapping-kit) and random
+// `@liquid` templates, evaluated by `@segment/actions-core`'s `transform` (liquidjs 10.27.2
+// with Segment's options), and random triggers (FQL) evaluated by
+// `@segment/destination-subscriptions`' `parseFql` and `validate`, printed as JSON for
+// tests/mapping_differential.rs, which runs the same cases through the bridge and requires
+// the same results.
 // `node bench/mapping-oracle.mjs mappings|liquid SEED COUNT` prints
-// `{"payload", "cases": [{"mapping", "result": <value> | null (undefined), "error"?}]}`.
+// `{"payload", "cases": [{"mapping", "result": <value> | null (undefined), "error"?}]}`;
+// `node bench/mapping-oracle.mjs triggers SEED COUNT` prints
+// `{"events", "cases": [{"trigger", "matches": [<bool per event>], "error"?}]}`.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { transform } = require('@segment/actions-core');
+const { parseFql, validate } = require('@segment/destination-subscriptions');
 const [kind, seedText = '1', countText = '1000'] = process.argv.slice(2);
 let seed = Number(seedText) >>> 0 || 1;
 // A linear congruential generator: the same cases for the same seed.
@@ -102,8 +107,57 @@ function liquidTemplate() {
   return random() < 0.8 ? `{% if ${condition} %}T{% else %}F{% endif %}` : `{% unless ${condition} %}T{% else %}F{% endunless %}`;
 }
 
+// Triggers: comparisons, `contains` and `match`, negations, `and`/`or` and parentheses over
+// fields that are present, missing, null, numbers, booleans, text, arrays and objects.
+const events = [
+  { type: 'track', event: 'Order Completed', userId: 'u-1', properties: { total: 27.5, price: 100, name: 'Nike Air', tags: ['a'], flag: true, none: null, code: '123', nested: { x: 1 }, empty: '' }, context: { library: { name: 'analytics.js', version: '2.1.0' }, ip: '1.1.1.1' } },
+  { type: 'track', event: 'Product Added', anonymousId: 'a-1', properties: { total: '30', price: 99.99, name: 'Button X', flag: false, code: 123 }, context: { library: { name: 'analytics-node', version: '1.0' } } },
+  { type: 'identify', userId: 'u-2', traits: { name: 'Ada', logins: 150, age: 49 }, context: {} },
+  { type: 'page', name: 'Home', properties: { total: 0, name: null } },
+  { type: 'track', event: 'Click', userId: '', properties: {} },
+];
+const fields = ['type', 'event', 'name', 'userId', 'anonymousId', 'properties.total', 'properties.price', 'properties.name',
+  'properties.tags', 'properties.flag', 'properties.none', 'properties.code', 'properties.nested', 'properties.empty',
+  'properties.missing', 'traits.name', 'traits.logins', 'traits.age', 'context.library.name', 'context.library.version',
+  'context.ip'];
+const triggerLiterals = ['"track"', "'track'", '"Order Completed"', '"Nike Air"', '"123"', '123', '100', '99.99', '27.5',
+  '-1', '0', '"0"', 'true', 'false', 'null', '"Ada"', '""', '30', '"30"', '150', '1e2'];
+const patterns = ['"Order*"', '"*X"', '"X*"', '"*Air"', '"2.*"', '"1.*"', '"*"', '"Nike*"', '"B?tton*"', "'Button *'"];
+function atom() {
+  const r = random();
+  const field = pick(fields);
+  if (r < 0.6) return `${field} ${pick(['=', '!=', '<', '>', '<=', '>='])} ${pick(triggerLiterals)}`;
+  if (r < 0.8) return `${pick(['', '!'])}contains(${field}, ${pick(['"Nike"', '"b"', '"1"', '"Order"', '"js"', '""'])})`;
+  return `${pick(['', '!'])}match(${field}, ${pick(patterns)})`;
+}
+function trigger(depth) {
+  if (depth > 2 || random() < 0.4) return atom();
+  const inner = `${trigger(depth + 1)} ${pick(['and', 'or'])} ${trigger(depth + 1)}`;
+  return random() < 0.4 ? `(${inner})` : inner;
+}
+
 const cases = [];
-for (let i = 0; i < Number(countText); i++) {
+if (kind === 'triggers') {
+  for (let i = 0; i < Number(countText); i++) {
+    const source = trigger(0);
+    const parsed = parseFql(source);
+    if (parsed.error) cases.push({ trigger: source, error: String(parsed.error.message ?? parsed.error).slice(0, 200) });
+    else {
+      // `validate` throws on some trees it parsed (a `!` before a group, for one): `null`.
+      const matches = events.map((event) => {
+        try {
+          return validate(parsed, event);
+        } catch {
+          return null;
+        }
+      });
+      cases.push({ trigger: source, matches });
+    }
+  }
+  // Printed, not followed by `process.exit`: a pipe would lose what is not written yet.
+  console.log(JSON.stringify({ events, cases }));
+}
+for (let i = 0; kind !== 'triggers' && i < Number(countText); i++) {
   const mapping = kind === 'liquid' ? { v: { '@liquid': liquidTemplate() } } : { out: mappingValue(0), other: mappingValue(1) };
   try {
     const result = transform(mapping, payload);
@@ -112,4 +166,4 @@ for (let i = 0; i < Number(countText); i++) {
     cases.push({ mapping, error: String(error.message).slice(0, 200) });
   }
 }
-console.log(JSON.stringify({ payload, cases }));
+if (kind !== 'triggers') console.log(JSON.stringify({ payload, cases }));

@@ -1,14 +1,16 @@
-//! The bridge's mapping engine against Segment's own code as an oracle: random mappings of
-//! every directive, and random `@liquid` templates on everyday values, evaluated by
-//! `@segment/actions-core`'s `transform` (liquidjs 10.27.2 with Segment's options) in Node
-//! (`bench/mapping-oracle.mjs`), must give the same results here: the same value, or an error
-//! on both sides. Needs Node and the packages `scripts/setup.sh` installs in `bench/`, so the
+//! The bridge's mapping engine and triggers against Segment's own code as an oracle: random
+//! mappings of every directive, and random `@liquid` templates on everyday values, evaluated by
+//! `@segment/actions-core`'s `transform` (liquidjs 10.27.2 with Segment's options), and random
+//! triggers evaluated by `@segment/destination-subscriptions` (`parseFql`, `validate`) in Node
+//! (`bench/mapping-oracle.mjs`), must give the same results here: the same value or match, or
+//! an error on both sides. Needs Node and the packages `scripts/setup.sh` installs in `bench/`, so the
 //! tests are ignored by a bare `cargo test`; `scripts/test.sh` runs them (`-- --ignored`).
 //! `ORACLE_SEED` replays other cases (the seed of a run is in its failure message).
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
 
 use segment_ld_bridge::mapping::Mapping;
+use segment_ld_bridge::trigger;
 use serde_json::Value;
 use std::process::Command;
 
@@ -98,4 +100,54 @@ fn mappings_give_what_segments_mapping_kit_gives() {
 #[ignore = "needs Node and bench/node_modules: scripts/test.sh runs it"]
 fn liquid_gives_what_liquidjs_gives() {
     assert_same("liquid", 4_000);
+}
+
+#[test]
+#[ignore = "needs Node and bench/node_modules: scripts/test.sh runs it"]
+fn triggers_match_what_segments_fql_matches() {
+    let seed = std::env::var("ORACLE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_202);
+    let oracle = oracle("triggers", seed, 4_000);
+    let events = oracle["events"].as_array().expect("events");
+    let cases = oracle["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 4_000, "the oracle gave every case");
+    let mut differ = Vec::new();
+    let mut matched = 0;
+    for case in cases {
+        let source = case["trigger"].as_str().expect("a trigger");
+        let got: Result<Vec<bool>, String> = events
+            .iter()
+            .map(|event| trigger::evaluate(source, event).map_err(|e| e.to_string()))
+            .collect();
+        let same = match (&got, case.get("matches")) {
+            // `null`: Segment's `validate` threw on this event (not compared).
+            (Ok(ours), Some(Value::Array(theirs))) => {
+                matched += ours.iter().filter(|m| **m).count();
+                ours.iter()
+                    .zip(theirs)
+                    .all(|(a, b)| b.is_null() || Some(*a) == b.as_bool())
+            }
+            (Err(_), None) => true,
+            _ => false,
+        };
+        if !same {
+            differ.push(format!("{source}\n  bridge: {got:?}\n  Segment: {case}"));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} triggers differ from Segment's (ORACLE_SEED={seed}):\n{}",
+        differ.len(),
+        cases.len(),
+        differ
+            .iter()
+            .take(400)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // The cases are not all misses.
+    assert!(matched > 1_000, "only {matched} matches");
 }
