@@ -5,6 +5,10 @@
 use segment_ld_bridge::mapping::{self, MappingError};
 use serde_json::{json, Value};
 
+#[path = "common/js_equal.rs"]
+mod js_equal;
+use js_equal::js_equal;
+
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/vectors/segment-mapping-kit.json"
@@ -174,22 +178,6 @@ fn vectors() -> Value {
     let text =
         std::fs::read_to_string(VECTORS).unwrap_or_else(|e| panic!("reading {VECTORS}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {VECTORS}: {e}"))
-}
-
-/// Deep equality as JavaScript's `toEqual` sees JSON: numbers by value, object keys unordered.
-fn js_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| js_equal(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| js_equal(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 fn str_field<'a>(case: &'a Value, key: &str) -> &'a str {

@@ -14,6 +14,10 @@ use segment_ld_bridge::trigger;
 use serde_json::Value;
 use std::process::Command;
 
+#[path = "common/js_equal.rs"]
+mod js_equal;
+use js_equal::js_equal;
+
 /// Cases of `kind` from the oracle: its payload and `{mapping, result | error}` each.
 fn oracle(kind: &str, seed: u64, count: usize) -> Value {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -55,23 +59,6 @@ fn differences(kind: &str, count: usize) -> (u64, usize, Vec<String>) {
         }
     }
     (seed, cases.len(), differ)
-}
-
-/// Equal as JavaScript values: numbers by their double (`1e7` built as a float here is the
-/// integer 10000000 in the oracle's JSON), objects by their members in any order.
-fn js_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| js_equal(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| js_equal(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 fn assert_same(kind: &str, count: usize) {
