@@ -622,14 +622,15 @@ fn stringify_value(out: &mut dyn Sink, v: &Value, depth: usize) -> Result<(), Ma
 /// An object's members as `JSON.stringify` writes them, in JavaScript's order of keys: the
 /// keys that are array indexes (`"0"`, `"12"`; not `"01"`) first, in ascending order, then the
 /// others in the order they were added (`{"b":1,"2":0}` is written `{"2":0,"b":1}`).
-fn write_members<'k, T>(
+fn write_members<'k, T: Copy>(
     out: &mut dyn Sink,
     members: impl Iterator<Item = (&'k str, T)> + Clone,
     write: impl Fn(&mut dyn Sink, T) -> Result<(), MappingError>,
 ) -> Result<(), MappingError> {
     out.put("{")?;
-    let mut write_member = |i: usize, (key, value): (&str, T)| {
-        if i > 0 {
+    let mut first = true;
+    let mut write_member = |key: &str, value: T| {
+        if !std::mem::take(&mut first) {
             out.put(",")?;
         }
         write_json_string(key, &mut |p| out.put(p))?;
@@ -640,18 +641,36 @@ fn write_members<'k, T>(
         .clone()
         .any(|(key, _)| js::array_index(key).is_some())
     {
-        let mut ordered: Vec<_> = members.collect();
-        // Stable: the other keys keep their order.
-        ordered.sort_by_key(|(key, _)| js::array_index(key).map_or((1, 0), |index| (0, index)));
-        for (i, member) in ordered.into_iter().enumerate() {
-            write_member(i, member)?;
+        let members: Vec<(&str, T)> = members.collect();
+        for position in js_key_order(members.iter().map(|(key, _)| *key)) {
+            if let Some(&(key, value)) = members.get(position) {
+                write_member(key, value)?;
+            }
         }
     } else {
-        for (i, member) in members.enumerate() {
-            write_member(i, member)?;
+        for (key, value) in members {
+            write_member(key, value)?;
         }
     }
     out.put("}")
+}
+
+/// The positions of `keys` in JavaScript's order (see [`write_members`]). Not generic, so that
+/// the sort is compiled once: an index and a position packed in a `u64` each.
+fn js_key_order<'k>(keys: impl Iterator<Item = &'k str>) -> impl Iterator<Item = usize> {
+    let mut indexes = Vec::new();
+    let mut others = Vec::new();
+    for (position, key) in keys.enumerate() {
+        match js::array_index(key) {
+            Some(index) => indexes.push(u64::from(index) << 32 | position as u64),
+            None => others.push(position),
+        }
+    }
+    // Keys are unique, so no two packed values are equal: an unstable sort is exact.
+    indexes.sort_unstable();
+    (indexes.into_iter())
+        .map(|packed| (packed & 0xffff_ffff) as usize)
+        .chain(others)
 }
 
 /// Builds an object with unique keys where a later key overwrites the value of an earlier one
@@ -707,6 +726,22 @@ impl<'a> ObjectBuilder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Array indexes first, ascending (as numbers: 2 before 10), then the rest as they came.
+    #[test]
+    fn keys_take_javascripts_order() {
+        let keys = ["b", "2", "10", "01", "a", "0", "4294967295", "4294967294"];
+        let order: Vec<usize> = js_key_order(keys.into_iter()).collect();
+        assert_eq!(order, [5, 1, 2, 7, 0, 3, 4, 6]);
+        let plain: Vec<usize> = js_key_order(["z", "y"].into_iter()).collect();
+        assert_eq!(plain, [0, 1]);
+        let object = serde_json::json!({"b": 1, "10": {"z": 1, "0": 2}, "2": [{"1": 1, "c": 2}]});
+        let text = json_stringify(&Res::Ref(&object), &mut Budget::new()).unwrap();
+        assert_eq!(
+            text.as_deref(),
+            Some(r#"{"2":[{"1":1,"c":2}],"10":{"0":2,"z":1},"b":1}"#)
+        );
+    }
 
     /// The lengths charged for `@case` and Liquid's case filters are the lengths of the
     /// strings built, ASCII (counted without a walk) or not.
