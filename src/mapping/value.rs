@@ -655,8 +655,9 @@ fn write_members<'k, T: Copy>(
     out.put("}")
 }
 
-/// The positions of `keys` in JavaScript's order (see [`write_members`]). Not generic, so that
-/// the sort is compiled once: an index and a position packed in a `u64` each.
+/// The positions of `keys` in JavaScript's order (see [`write_members`]). The sort is of
+/// `u64`s (an index and a position packed in each), so it is compiled once, whatever the
+/// members' type.
 fn js_key_order<'k>(keys: impl Iterator<Item = &'k str>) -> impl Iterator<Item = usize> {
     let mut indexes = Vec::new();
     let mut others = Vec::new();

@@ -415,15 +415,12 @@ fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
             None => None,
         },
         Value::Array(items) => {
+            // A whole number, `1.0` included (the number 1 in JavaScript).
+            let whole = |x: f64| (x.fract() == 0.0).then_some(x as i64);
             let idx = match key {
-                LV::Num(n) if n.fract() == 0.0 => Some(*n as i64),
+                LV::Num(n) => whole(*n),
                 LV::V(kv) => match kv.as_ref() {
-                    // `1.0` is the number 1 in JavaScript.
-                    Value::Number(n) => n.as_i64().or_else(|| {
-                        n.as_f64()
-                            .filter(|x| x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0)
-                            .map(|x| x as i64)
-                    }),
+                    Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(whole)),
                     Value::String(s) => js::array_index(s).map(i64::from),
                     _ => None,
                 },
