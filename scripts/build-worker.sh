@@ -4,7 +4,8 @@
 # worker-build keeps the wasm's function names (wasm-opt --debuginfo), about 115 KB (32 KB
 # gzipped) that only stack traces and profiles read: they are removed afterwards, unless
 # WORKER_WASM_NAMES=1 (e.g. for bench/profile-worker.mjs). The glue then schedules the Rust futures
-# with promise reactions, not workerd's queueMicrotask (scripts/patch-worker-glue.mjs).
+# with promise reactions, not workerd's queueMicrotask, and its default export is a plain object
+# rather than worker-build's proxied class (scripts/patch-worker-glue.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
@@ -18,7 +19,7 @@ for arg in "$@"; do
   previous=$arg
 done
 worker-build --release "$@"
-# wasm-bindgen's futures woken by promise reactions, not workerd's queueMicrotask (see the script).
+# Futures woken by promise reactions; a plain object as the default export (see the script).
 node scripts/patch-worker-glue.mjs "$out_dir/index.js"
 if [ "${WORKER_WASM_NAMES:-0}" != 1 ]; then
   node scripts/strip-wasm-names.mjs "$out_dir/index_bg.wasm"

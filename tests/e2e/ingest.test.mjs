@@ -349,3 +349,19 @@ test('the built Worker wakes its Rust futures with promise reactions, not worker
   assert.equal(calls.length, 1, imports.join('\n'));
   assert.match(calls[0], /\{Promise\.resolve\(\)\.then\(\w+\)\}$/);
 });
+
+test('the built Worker\'s default export is the plain entry object, which makes the instance anew after a trap', async () => {
+  // scripts/patch-worker-glue.mjs: every request, queue batch and Cron run of these tests goes through it.
+  const fs = await import('node:fs');
+  const glue = fs.readFileSync(new URL('../../build/index.js', import.meta.url), 'utf8');
+  assert.match(glue, /export\{[^}]*\b__bridge_entry as default\}/);
+  const entry = glue.match(/var __bridge_entry=\{([^;]*)\};/);
+  assert.ok(entry, 'no __bridge_entry');
+  for (const handler of ['fetch', 'queue', 'scheduled']) {
+    assert.match(entry[1], new RegExp(`\\b${handler}\\(a,e,c\\)\\{return __bridge_call\\(`));
+  }
+  // Each call first makes the instance anew when an earlier one trapped, and records traps.
+  const call = glue.match(/function __bridge_call\(h,a,e,c\)\{([\w$]+)\(\);.*?\}\}/);
+  assert.ok(call, 'no __bridge_call');
+  assert.match(glue, new RegExp(`function ${call[1].replace(/\$/g, '\\$')}\\(\\)\\{[\\w$]+\\.criticalError&&\\(console\\.log\\("Reinitializing`));
+});
