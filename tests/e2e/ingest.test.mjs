@@ -365,3 +365,52 @@ test('the built Worker\'s default export is the plain entry object, which makes 
   assert.ok(call, 'no __bridge_call');
   assert.match(glue, new RegExp(`function ${call[1].replace(/\$/g, '\\$')}\\(\\)\\{[\\w$]+\\.criticalError&&\\(console\\.log\\("Reinitializing`));
 });
+
+test('after a trap, thrown or in the returned promise, the plain entry makes the wasm instance anew before the next request', async () => {
+  // A copy of the built glue whose wasm `fetch` traps on two marker paths (a Rust panic is a
+  // `WebAssembly.RuntimeError`), and which answers /instance with worker-build's instance count.
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { root } = await import('../support/worker.mjs');
+  const glue = fs.readFileSync(path.join(root, 'build/index.js'), 'utf8');
+  const handler = glue.match(/fetch\(a,e,c\)\{return __bridge_call\(([\w$]+),a,e,c\)\}/)[1];
+  const marker = `function ${handler}(`;
+  assert.equal(glue.split(marker).length, 2, `one function ${handler}`);
+  const copy = path.join(root, 'build/index.trap-test.js');
+  fs.writeFileSync(
+    copy,
+    glue.replace(
+      marker,
+      `function ${handler}(r,...rest){const p=new URL(r.url).pathname;` +
+        `if(p==="/trap")throw new WebAssembly.RuntimeError("simulated trap");` +
+        `if(p==="/trap-async")return Promise.reject(new WebAssembly.RuntimeError("simulated trap"));` +
+        `if(p==="/instance")return new Response(String(globalThis.__worker_init_state.instanceId));` +
+        `return ${handler}_wasm(r,...rest)}function ${handler}_wasm(`,
+    ),
+  );
+  const trapping = await startBridge(
+    { LD_CLIENT_SIDE_ID: CLIENT_SIDE_ID, LD_EVENTS_HOST: ld.baseUrl, ...UNSIGNED },
+    { scriptPath: copy },
+  );
+  try {
+    // worker-build's count goes up by 2 each time it makes the instance anew (its own glue does
+    // the same: tried on the unpatched build).
+    const instance = async () => Number((await trapping.get('/instance')).text);
+    const first = await instance();
+    assert.equal(await instance(), first, 'no trap, the same instance');
+    assert.equal((await trapping.get('/trap')).status, 500);
+    const second = await instance();
+    assert.ok(second > first, 'made anew after a thrown trap');
+    assert.equal(await instance(), second, 'once');
+    assert.equal((await trapping.get('/trap-async')).status, 500);
+    const third = await instance();
+    assert.ok(third > second, 'made anew after a trap in the promise');
+    assert.equal(await instance(), third, 'once');
+    const answer = await trapping.post('/segment', purchase);
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json.accepted, 1);
+  } finally {
+    await trapping.close();
+    fs.rmSync(copy, { force: true });
+  }
+});
