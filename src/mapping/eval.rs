@@ -385,41 +385,42 @@ fn flatten_into<'a>(
         return Err(too_deep());
     }
     budget.nodes(1)?;
+    // An object's entries in the order `Object.entries` gives: array indexes first, ascending
+    // (an `@merge` of an array and an object, say, has both kinds of key).
+    let entries = match v {
+        Res::Ref(Value::Object(m)) => (m.iter())
+            .map(|(k, item)| (Cow::Borrowed(k.as_str()), Res::Ref(item)))
+            .collect(),
+        Res::Val(Value::Object(m)) => (m.into_iter())
+            .map(|(k, item)| (Cow::Owned(k), Res::Val(item)))
+            .collect(),
+        Res::Obj(entries) => entries,
+        other => return flatten_other(out, other, prefix, sep, omit_arrays, budget, depth),
+    };
+    for (k, item) in super::value::in_js_order(entries) {
+        let key = join_key(&prefix, sep, &k, budget)?;
+        flatten_into(out, item, key, sep, omit_arrays, budget, depth + 1)?;
+    }
+    Ok(())
+}
+
+/// [`flatten_into`] of what is not an object: an array's items, or a leaf.
+fn flatten_other<'a>(
+    out: &mut ObjectBuilder<'a>,
+    v: Res<'a>,
+    prefix: String,
+    sep: &str,
+    omit_arrays: bool,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<(), MappingError> {
     match v {
-        Res::Ref(Value::Object(m)) => {
-            for (k, item) in m {
-                let key = join_key(&prefix, sep, k, budget)?;
-                flatten_into(
-                    out,
-                    Res::Ref(item),
-                    key,
-                    sep,
-                    omit_arrays,
-                    budget,
-                    depth + 1,
-                )?;
-            }
-        }
         Res::Ref(Value::Array(items)) if !omit_arrays => {
             for (i, item) in items.iter().enumerate() {
                 let key = join_key(&prefix, sep, &i.to_string(), budget)?;
                 flatten_into(
                     out,
                     Res::Ref(item),
-                    key,
-                    sep,
-                    omit_arrays,
-                    budget,
-                    depth + 1,
-                )?;
-            }
-        }
-        Res::Val(Value::Object(m)) => {
-            for (k, item) in m {
-                let key = join_key(&prefix, sep, &k, budget)?;
-                flatten_into(
-                    out,
-                    Res::Val(item),
                     key,
                     sep,
                     omit_arrays,
@@ -440,12 +441,6 @@ fn flatten_into<'a>(
                     budget,
                     depth + 1,
                 )?;
-            }
-        }
-        Res::Obj(entries) => {
-            for (k, item) in entries {
-                let key = join_key(&prefix, sep, &k, budget)?;
-                flatten_into(out, item, key, sep, omit_arrays, budget, depth + 1)?;
             }
         }
         Res::Arr(items) if !omit_arrays => {
@@ -527,8 +522,9 @@ fn spread_string<'a>(
     Ok(())
 }
 
-/// `cleanNulls`: removes null-valued keys of an object, recursively through nested objects
-/// (arrays are left as they are).
+/// `cleanNulls`: the null-valued keys of an object become undefined, recursively through nested
+/// objects (arrays are left as they are). Undefined, not removed: in `@merge` an undefined member
+/// overwrites an earlier one (`Object.assign`), and it is removed from the output at the end.
 fn clean_nulls<'a>(v: Res<'a>, budget: &mut Budget, depth: usize) -> Result<Res<'a>, MappingError> {
     if depth > MAX_PAYLOAD_DEPTH {
         return Err(too_deep());
@@ -538,12 +534,9 @@ fn clean_nulls<'a>(v: Res<'a>, budget: &mut Budget, depth: usize) -> Result<Res<
             budget.nodes(m.len())?;
             let mut out = Vec::with_capacity(m.len());
             for (k, item) in m {
-                if item.is_null() {
-                    continue;
-                }
                 out.push((
                     Cow::Borrowed(k.as_str()),
-                    clean_nulls(Res::Ref(item), budget, depth + 1)?,
+                    clean_null(Res::Ref(item), budget, depth)?,
                 ));
             }
             Res::Obj(out)
@@ -552,28 +545,32 @@ fn clean_nulls<'a>(v: Res<'a>, budget: &mut Budget, depth: usize) -> Result<Res<
             budget.nodes(m.len())?;
             let mut out = Vec::with_capacity(m.len());
             for (k, item) in m {
-                if item.is_null() {
-                    continue;
-                }
-                out.push((
-                    Cow::Owned(k),
-                    clean_nulls(Res::Val(item), budget, depth + 1)?,
-                ));
+                out.push((Cow::Owned(k), clean_null(Res::Val(item), budget, depth)?));
             }
             Res::Obj(out)
         }
         Res::Obj(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for (k, item) in entries {
-                if item.is_null() {
-                    continue;
-                }
-                out.push((k, clean_nulls(item, budget, depth + 1)?));
+                out.push((k, clean_null(item, budget, depth)?));
             }
             Res::Obj(out)
         }
         other => other,
     })
+}
+
+/// A member of an object `cleanNulls` cleans (at `depth`): undefined for null.
+fn clean_null<'a>(
+    item: Res<'a>,
+    budget: &mut Budget,
+    depth: usize,
+) -> Result<Res<'a>, MappingError> {
+    if item.is_null() {
+        Ok(Res::Undefined)
+    } else {
+        clean_nulls(item, budget, depth + 1)
+    }
 }
 
 #[cfg(test)]
@@ -669,5 +666,62 @@ mod tests {
                 "liquid": "9007199254740992",
             })
         );
+    }
+
+    /// What `@segment/actions-core` 3.170.0 gives for these (`transform` in Node), cases the
+    /// differential test found (seeds 278, 282 and 283).
+    #[test]
+    fn exclude_when_null_and_flatten_take_javascripts_objects() {
+        let payload = json!({"properties": {
+            "coupon": null,
+            "products": [{"sku": "x", "price": 19}, {"sku": "y"}],
+            "nested": {"b": 1, "c": [1, 2]},
+            "deep": {"a": null, "b": {"c": null, "d": 1}},
+        }});
+        let deep = json!({"@excludeWhenNull": {"@path": "$.properties.deep"}});
+        let cases = [
+            // `cleanNulls` makes a null member undefined, which `Object.assign` copies over an
+            // earlier member.
+            (
+                json!({"@merge": {"direction": "right", "objects": [
+                    {"k1": "x", "k2": "z"},
+                    {"@excludeWhenNull": {"k1": {"@path": "$.properties.coupon"}, "k2": "y"}},
+                ]}}),
+                json!({"k2": "y"}),
+            ),
+            (
+                json!({"@merge": {"direction": "left", "objects": [deep, {"a": 1, "b": {"c": 2}}]}}),
+                json!({"b": {"d": 1}}),
+            ),
+            (
+                json!({"@json": {"mode": "encode", "value": deep}}),
+                json!("{\"b\":{\"d\":1}}"),
+            ),
+            (
+                json!({"@flatten": {"separator": ".", "value": deep}}),
+                json!({"b.d": 1}),
+            ),
+            // `Object.entries` gives array indexes first, ascending, wherever they came from.
+            (
+                json!({"@json": {"mode": "encode", "value": {"@flatten": {"separator": ".", "value":
+                {"@merge": {"direction": "left", "objects": [
+                    {"@path": "$.properties.products"},
+                    {"@path": "$.properties.nested"},
+                ]}}}}}}),
+                json!(
+                    "{\"0.sku\":\"x\",\"0.price\":19,\"1.sku\":\"y\",\"b\":1,\"c.0\":1,\"c.1\":2}"
+                ),
+            ),
+            (
+                json!({"@json": {"mode": "encode", "value": {"@flatten": {"separator": "_", "value":
+                    {"z": 1, "10": {"2": "a", "b": "c", "1": "d"}, "9": "e"}}}}}),
+                json!("{\"9\":\"e\",\"10_1\":\"d\",\"10_2\":\"a\",\"10_b\":\"c\",\"z\":1}"),
+            ),
+        ];
+        for (mapping, want) in cases {
+            let root = super::super::compile_root(&json!({"out": mapping})).expect("valid");
+            let got = eval_value(&root.node, Some(&payload), &mut Budget::new()).expect("applies");
+            assert_eq!(got, Some(json!({"out": want})), "{mapping}");
+        }
     }
 }

@@ -674,6 +674,20 @@ fn js_key_order<'k>(keys: impl Iterator<Item = &'k str>) -> impl Iterator<Item =
         .chain(others)
 }
 
+/// An object's `entries` (unique keys) in JavaScript's order, the order of `Object.entries`:
+/// array indexes first, ascending, then the other keys as they are. Allocates only when there
+/// is an array index among the keys.
+pub(crate) fn in_js_order<K: AsRef<str>, T>(entries: Vec<(K, T)>) -> Vec<(K, T)> {
+    if !(entries.iter()).any(|(key, _)| js::array_index(key.as_ref()).is_some()) {
+        return entries;
+    }
+    let order: Vec<usize> = js_key_order(entries.iter().map(|(key, _)| key.as_ref())).collect();
+    let mut slots: Vec<Option<(K, T)>> = entries.into_iter().map(Some).collect();
+    (order.into_iter())
+        .filter_map(|position| slots.get_mut(position).and_then(Option::take))
+        .collect()
+}
+
 /// Builds an object with unique keys where a later key overwrites the value of an earlier one
 /// but keeps its position, as JavaScript property assignment does.
 pub(crate) struct ObjectBuilder<'a> {
