@@ -39,6 +39,8 @@ const payload = {
     nested: { a: { b: 1, c: [1, 2] }, d: '' }, tiny: 1e-7, str_num: '42', emptyarr: [], emptyobj: {},
     p1: price(), p2: price(), p3: price(), s1: String(price()), list: 'a,b,c', html: '<b>"x" & y</b>', sp: '  ',
     obj: { a: 1 }, arr: [1, 'a', null], word: 'héllo', num: '3', t: true, f: false,
+    // Keys that are array indexes, which JavaScript orders first (JSON text, @flatten, @merge).
+    ix: { k: 'kay', 10: 'ten', 2: { 1: 'one', z: null } },
   },
   context: { library: { name: 'analytics.js', version: '1.2' }, campaign: { source: 'news', medium: 'email' }, groupId: 'g-1' },
 };
@@ -48,10 +50,11 @@ const paths = ['$.event', '$.userId', '$.properties.total', '$.properties.revenu
   '$.properties.products', '$.properties.products[0].sku', '$.properties.products.0.price', '$.properties.nested',
   '$.properties.nested.a', '$.properties.nested.a.c', '$.properties.missing', '$.properties.tiny',
   '$.properties.str_num', '$.properties.emptyarr', '$.properties.emptyobj', '$.context', '$.context.library', '$.n',
-  '$.e', '$.nul', '$.t', '$.properties.tags[1]', '$.properties.nested.d', '$.properties.products[*].sku', '$.properties.p1'];
+  '$.e', '$.nul', '$.t', '$.properties.tags[1]', '$.properties.nested.d', '$.properties.products[*].sku', '$.properties.p1',
+  '$.properties.ix', '$.properties.ix.2'];
 const templates = ['{{event}}', '{{properties.total}} {{properties.currency}}', '{{properties.tags}}', '{{properties.products}}',
   '{{properties.nested}}', '{{properties.missing}}x', '{{properties.tiny}}', '{{properties.zero}}/{{properties.coupon}}',
-  '{{{properties.name}}}', '{{ properties.name }}', '{{properties.emptyobj}}'];
+  '{{{properties.name}}}', '{{ properties.name }}', '{{properties.emptyobj}}', '{{properties.ix}}'];
 
 function mappingValue(depth) {
   const r = random();
