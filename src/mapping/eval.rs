@@ -724,4 +724,86 @@ mod tests {
             assert_eq!(got, Some(json!({"out": want})), "{mapping}");
         }
     }
+
+    /// `omitArrays` keeps an array whole in every form a value takes (read from the event,
+    /// decoded, built by the mapping); without it an array's items are flattened by index.
+    /// What `@segment/actions-core` 3.170.0 gives.
+    #[test]
+    fn flatten_omit_arrays_keeps_arrays_whole_in_every_form() {
+        let payload = json!({"properties": {
+            "o": {"a": [1, {"b": 2}], "c": 3},
+            "j": "{\"a\":[1,{\"b\":2}],\"c\":3}",
+        }});
+        let forms = [
+            (json!({"@path": "$.properties.o"}), 2),
+            (
+                json!({"@json": {"mode": "decode", "value": {"@path": "$.properties.j"}}}),
+                2,
+            ),
+            (
+                json!({"a": [1, {"b": {"@path": "$.properties.o.c"}}], "c": 3}),
+                3,
+            ),
+        ];
+        for (value, b) in forms {
+            for (omit, want) in [
+                (false, json!({"a.0": 1, "a.1.b": b, "c": 3})),
+                (true, json!({"a": [1, {"b": b}], "c": 3})),
+            ] {
+                let mapping = json!({"out": {"@flatten":
+                    {"separator": ".", "omitArrays": omit, "value": value}}});
+                let root = super::super::compile_root(&mapping).expect("valid");
+                let got = eval_value(&root.node, Some(&payload), &mut Budget::new());
+                assert_eq!(
+                    got.expect("applies"),
+                    Some(json!({"out": want})),
+                    "{mapping}"
+                );
+            }
+        }
+    }
+
+    /// `v` nested in `levels` objects (`{"a": {"a": ... v}}`), or arrays.
+    fn nested(levels: usize, in_arrays: bool, v: Value) -> Value {
+        (0..levels).fold(v, |v, _| {
+            if in_arrays {
+                json!([v])
+            } else {
+                json!({"a": v})
+            }
+        })
+    }
+
+    /// `@flatten` (through objects and arrays) and `@excludeWhenNull` (through objects) walk at
+    /// most `MAX_PAYLOAD_DEPTH` levels below the value they are given, then fail with the limit.
+    #[test]
+    fn flatten_and_exclude_when_null_stop_at_the_depth_limit() {
+        let depth_of = |mapping: Value, value: Value| {
+            let root = super::super::compile_root(&json!({"out": mapping})).expect("valid");
+            let payload = json!({"v": value});
+            eval_value(&root.node, Some(&payload), &mut Budget::new()).map(|_| ())
+        };
+        let too_deep = |r: &Result<(), MappingError>| {
+            matches!(
+                r,
+                Err(MappingError::LimitExceeded {
+                    what: "payload nesting depth",
+                    ..
+                })
+            )
+        };
+        let flatten = json!({"@flatten": {"separator": ".", "value": {"@path": "$.v"}}});
+        let clean = json!({"@excludeWhenNull": {"@path": "$.v"}});
+        // The leaf `1` is `MAX_PAYLOAD_DEPTH` levels below the value, then one more.
+        for (mapping, in_arrays) in [(&flatten, false), (&flatten, true), (&clean, false)] {
+            let at = nested(MAX_PAYLOAD_DEPTH, in_arrays, json!(1));
+            let past = nested(MAX_PAYLOAD_DEPTH + 1, in_arrays, json!(1));
+            assert!(
+                depth_of(mapping.clone(), at).is_ok(),
+                "{mapping} {in_arrays}"
+            );
+            let result = depth_of(mapping.clone(), past);
+            assert!(too_deep(&result), "{mapping} {in_arrays}: {result:?}");
+        }
+    }
 }
