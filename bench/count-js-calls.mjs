@@ -20,23 +20,25 @@ const opts = options({
 });
 
 // The copy: worker-build's entry module (minified) with its imports object and its fetch
-// method patched. Both patterns are worker-build 0.8's output; anything else is refused.
+// method patched. Both patterns are worker-build 0.8's output (the bridge's build replaces the
+// entry class with a plain object, scripts/patch-worker-glue.mjs); anything else is refused.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bridge-js-calls-'));
 fs.cpSync(path.dirname(opts.worker), tmp, { recursive: true });
 const entry = path.join(tmp, path.basename(opts.worker));
 let source = fs.readFileSync(entry, 'utf8');
 const imports = /function (\w+)\(\)\{return\{__proto__:null,"\.\/index_bg\.js":\{/.exec(source);
-const fetchMethod = /(\w+)\.prototype\.fetch=function\((\w)\)\{return (\w+)\.call\(this,\2,this\.env,this\.ctx\)\}/.exec(source);
-if (!imports || !fetchMethod) {
+const countsAnswer = (request) =>
+  `if(${request}.headers.get("x-count-js-calls")){const counts=globalThis.__jsCalls||{};globalThis.__jsCalls={};return new Response(JSON.stringify(counts))}`;
+const plainFetch = /__bridge_entry=\{fetch\((\w),(\w),(\w)\)\{/.exec(source);
+const classFetch = /(\w+)\.prototype\.fetch=function\((\w)\)\{(?=return (\w+)\.call\(this,\2,this\.env,this\.ctx\)\})/.exec(source);
+if (!imports || !(plainFetch || classFetch)) {
   throw new Error(`${opts.worker}: not worker-build's entry module as this script knows it`);
 }
 const [, importsFn] = imports;
-const [fetchDefinition, entryClass, request, handler] = fetchMethod;
 source = source.replace(imports[0], imports[0].replace(`function ${importsFn}(`, `function ${importsFn}Uncounted(`));
-source = source.replace(
-  fetchDefinition,
-  `${entryClass}.prototype.fetch=function(${request}){if(${request}.headers.get("x-count-js-calls")){const counts=globalThis.__jsCalls||{};globalThis.__jsCalls={};return new Response(JSON.stringify(counts))}return ${handler}.call(this,${request},this.env,this.ctx)}`,
-);
+source = plainFetch
+  ? source.replace(plainFetch[0], plainFetch[0] + countsAnswer(plainFetch[1]))
+  : source.replace(classFetch[0], classFetch[0] + countsAnswer(classFetch[2]));
 source += `
 function ${importsFn}(){const all=${importsFn}Uncounted();const own=all["./index_bg.js"];for(const name of Object.keys(own)){const f=own[name];if(typeof f==="function"){own[name]=function(...args){const counts=(globalThis.__jsCalls||={});counts[name]=(counts[name]||0)+1;return f.apply(this,args)}}}return all}
 `;
