@@ -385,72 +385,40 @@ fn flatten_into<'a>(
         return Err(too_deep());
     }
     budget.nodes(1)?;
-    // An object's entries in the order `Object.entries` gives: array indexes first, ascending
-    // (an `@merge` of an array and an object, say, has both kinds of key).
-    let entries = match v {
-        Res::Ref(Value::Object(m)) => (m.iter())
-            .map(|(k, item)| (Cow::Borrowed(k.as_str()), Res::Ref(item)))
+    let indexed = |i: usize| Cow::Owned(i.to_string());
+    let entries: Vec<(Cow<'a, str>, Res<'a>)> = match v {
+        // An object's entries in the order `Object.entries` gives: array indexes first,
+        // ascending (an `@merge` of an array and an object, say, has both kinds of key).
+        Res::Ref(Value::Object(m)) => super::value::in_js_order(
+            (m.iter())
+                .map(|(k, item)| (Cow::Borrowed(k.as_str()), Res::Ref(item)))
+                .collect(),
+        ),
+        Res::Val(Value::Object(m)) => super::value::in_js_order(
+            (m.into_iter())
+                .map(|(k, item)| (Cow::Owned(k), Res::Val(item)))
+                .collect(),
+        ),
+        Res::Obj(entries) => super::value::in_js_order(entries),
+        // An array's items under their indexes, unless arrays are kept whole.
+        Res::Ref(Value::Array(items)) if !omit_arrays => (items.iter().enumerate())
+            .map(|(i, item)| (indexed(i), Res::Ref(item)))
             .collect(),
-        Res::Val(Value::Object(m)) => (m.into_iter())
-            .map(|(k, item)| (Cow::Owned(k), Res::Val(item)))
+        Res::Val(Value::Array(items)) if !omit_arrays => (items.into_iter().enumerate())
+            .map(|(i, item)| (indexed(i), Res::Val(item)))
             .collect(),
-        Res::Obj(entries) => entries,
-        other => return flatten_other(out, other, prefix, sep, omit_arrays, budget, depth),
+        Res::Arr(items) if !omit_arrays => (items.into_iter().enumerate())
+            .map(|(i, item)| (indexed(i), item))
+            .collect(),
+        // The key was charged when it was joined.
+        leaf => {
+            out.set(Cow::Owned(prefix), leaf);
+            return Ok(());
+        }
     };
-    for (k, item) in super::value::in_js_order(entries) {
+    for (k, item) in entries {
         let key = join_key(&prefix, sep, &k, budget)?;
         flatten_into(out, item, key, sep, omit_arrays, budget, depth + 1)?;
-    }
-    Ok(())
-}
-
-/// [`flatten_into`] of what is not an object: an array's items, or a leaf.
-fn flatten_other<'a>(
-    out: &mut ObjectBuilder<'a>,
-    v: Res<'a>,
-    prefix: String,
-    sep: &str,
-    omit_arrays: bool,
-    budget: &mut Budget,
-    depth: usize,
-) -> Result<(), MappingError> {
-    match v {
-        Res::Ref(Value::Array(items)) if !omit_arrays => {
-            for (i, item) in items.iter().enumerate() {
-                let key = join_key(&prefix, sep, &i.to_string(), budget)?;
-                flatten_into(
-                    out,
-                    Res::Ref(item),
-                    key,
-                    sep,
-                    omit_arrays,
-                    budget,
-                    depth + 1,
-                )?;
-            }
-        }
-        Res::Val(Value::Array(items)) if !omit_arrays => {
-            for (i, item) in items.into_iter().enumerate() {
-                let key = join_key(&prefix, sep, &i.to_string(), budget)?;
-                flatten_into(
-                    out,
-                    Res::Val(item),
-                    key,
-                    sep,
-                    omit_arrays,
-                    budget,
-                    depth + 1,
-                )?;
-            }
-        }
-        Res::Arr(items) if !omit_arrays => {
-            for (i, item) in items.into_iter().enumerate() {
-                let key = join_key(&prefix, sep, &i.to_string(), budget)?;
-                flatten_into(out, item, key, sep, omit_arrays, budget, depth + 1)?;
-            }
-        }
-        // The key was charged when it was joined.
-        leaf => out.set(Cow::Owned(prefix), leaf),
     }
     Ok(())
 }
