@@ -51,10 +51,17 @@ const paths = ['$.event', '$.userId', '$.properties.total', '$.properties.revenu
   '$.properties.nested.a', '$.properties.nested.a.c', '$.properties.missing', '$.properties.tiny',
   '$.properties.str_num', '$.properties.emptyarr', '$.properties.emptyobj', '$.context', '$.context.library', '$.n',
   '$.e', '$.nul', '$.t', '$.properties.tags[1]', '$.properties.nested.d', '$.properties.products[*].sku', '$.properties.p1',
-  '$.properties.ix', '$.properties.ix.2'];
+  '$.properties.ix', '$.properties.ix.2',
+  // `length` of arrays and strings (own properties in JavaScript), falsy values met on the way,
+  // quoted and bracketed keys.
+  '$.properties.tags.length', '$.properties.products.length', '$.properties.emptyarr.length',
+  '$.properties.emptyarr.length.x', '$.properties.tags.length.x', '$.properties.word.length', '$.properties.e.length',
+  '$.properties.obj.length', '$.properties.zero.x', '$.nul.x', '$.properties.f.x', '$.e.x', "$.properties['ix'][2]",
+  '$.properties.products[1]["sku"]'];
 const templates = ['{{event}}', '{{properties.total}} {{properties.currency}}', '{{properties.tags}}', '{{properties.products}}',
   '{{properties.nested}}', '{{properties.missing}}x', '{{properties.tiny}}', '{{properties.zero}}/{{properties.coupon}}',
-  '{{{properties.name}}}', '{{ properties.name }}', '{{properties.emptyobj}}', '{{properties.ix}}'];
+  '{{{properties.name}}}', '{{ properties.name }}', '{{properties.emptyobj}}', '{{properties.ix}}',
+  '{{properties.tags.length}}/{{properties.word.length}}', '{{properties.emptyarr.length}}'];
 
 function mappingValue(depth) {
   const r = random();

@@ -123,6 +123,8 @@ pub enum EventField<'e> {
     Str(&'e str),
     /// An object's members looked up (see [`StoredField::Members`]).
     Members(Members<'e>),
+    /// The `length` of an array or a string, which a path may end with (a number).
+    Length(usize),
 }
 
 impl<'e> EventField<'e> {
@@ -131,7 +133,7 @@ impl<'e> EventField<'e> {
         match self {
             EventField::Value(value) => value.as_str(),
             EventField::Str(text) => Some(text),
-            EventField::Members(_) => None,
+            EventField::Members(_) | EventField::Length(_) => None,
         }
     }
 
@@ -140,7 +142,7 @@ impl<'e> EventField<'e> {
     pub fn as_value(self) -> Option<&'e Value> {
         match self {
             EventField::Value(value) => Some(value),
-            EventField::Str(_) | EventField::Members(_) => None,
+            EventField::Str(_) | EventField::Members(_) | EventField::Length(_) => None,
         }
     }
 
@@ -160,6 +162,7 @@ impl<'e> EventField<'e> {
             EventField::Value(value) => Cow::Borrowed(value),
             EventField::Str(text) => Cow::Owned(Value::String(text.to_string())),
             EventField::Members(members) => Cow::Owned(Value::Object(members.to_map())),
+            EventField::Length(length) => Cow::Owned(Value::from(length)),
         }
     }
 }
@@ -169,7 +172,8 @@ impl PartialEq for EventField<'_> {
         match (self, other) {
             (EventField::Value(a), EventField::Value(b)) => a == b,
             (EventField::Str(a), other) | (other, EventField::Str(a)) => other.as_str() == Some(*a),
-            (EventField::Members(_), _) | (_, EventField::Members(_)) => {
+            (EventField::Members(_) | EventField::Length(_), _)
+            | (_, EventField::Members(_) | EventField::Length(_)) => {
                 self.to_value() == other.to_value()
             }
         }

@@ -230,9 +230,13 @@ pub(crate) fn eval_tree<'a>(
         Node::Path(StrArg::Static(path)) => {
             budget.nodes(1)?;
             match path.lookup(payload) {
-                Some(v) => {
+                Some(Cow::Borrowed(v)) => {
                     charge_value(v, budget, 0)?;
                     Ok(Some(Tree::Ref(v)))
+                }
+                Some(Cow::Owned(v)) => {
+                    charge_value(&v, budget, 0)?;
+                    Ok(Some(Tree::Val(v)))
                 }
                 None => Ok(None),
             }
@@ -259,7 +263,11 @@ pub(crate) fn eval_fields<'m>(
 }
 
 fn lookup<'a>(path: &PathSpec, payload: Option<&'a Value>) -> Res<'a> {
-    path.lookup(payload).map_or(Res::Undefined, Res::Ref)
+    match path.lookup(payload) {
+        Some(Cow::Borrowed(v)) => Res::Ref(v),
+        Some(Cow::Owned(v)) => Res::Val(v),
+        None => Res::Undefined,
+    }
 }
 
 /// Evaluates `node` against a payload built during resolution, detaching the result from it.

@@ -28,6 +28,8 @@ mod template;
 mod validate;
 mod value;
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use compile::Root;
@@ -211,8 +213,9 @@ pub fn validate(mapping: &Value) -> Result<(), ValidationErrors> {
 
 /// Segment's path lookup (`get`), for `get_cases`: `''` and `'.'` are the root, `a.b[0].c`,
 /// `['a'].b` and `a.b.0.c` walk keys, a falsy intermediate value is returned as it is.
-/// `None` is JavaScript's `undefined`. No `$.` prefix is stripped here.
-pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+/// `None` is JavaScript's `undefined`; an array's or a string's `length` is an owned number.
+/// No `$.` prefix is stripped here.
+pub fn get<'a>(value: &'a Value, path: &str) -> Option<Cow<'a, Value>> {
     path::PathSpec::parse(path).lookup(Some(value))
 }
 
@@ -238,8 +241,9 @@ impl DirectivePath {
         DirectivePath(path::PathSpec::parse_directive_path(path))
     }
 
-    /// The value at the path, by reference; `None` is JavaScript's `undefined`.
-    pub fn lookup<'a>(&self, value: &'a Value) -> Option<&'a Value> {
+    /// The value at the path, by reference (a `length` owned); `None` is JavaScript's
+    /// `undefined`.
+    pub fn lookup<'a>(&self, value: &'a Value) -> Option<Cow<'a, Value>> {
         self.0.lookup(Some(value))
     }
 
@@ -301,7 +305,7 @@ pub(crate) fn liquid_paths_read(source: &str, mut visit: impl FnMut(&[&str])) ->
 }
 
 /// [`get`] with a path already split into keys (Segment's array form of a path).
-pub fn get_keys<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+pub fn get_keys<'a>(value: &'a Value, keys: &[&str]) -> Option<Cow<'a, Value>> {
     let keys = keys
         .iter()
         .map(|k| path::Key::new((*k).to_string()))

@@ -1,20 +1,52 @@
 //! Segment's path lookup (`packages/core/src/get.ts`): parsing a path once, walking it many times.
 
+use std::borrow::Cow;
+
 use crate::segment::{EventField, EventRef};
 use serde_json::Value;
 
 /// One key of a parsed path, with the array index it denotes ([`crate::js::array_index`])
-/// precomputed.
+/// precomputed, and whether it is `length`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Key {
     pub(crate) name: String,
     index: Option<usize>,
+    is_length: bool,
 }
 
 impl Key {
     pub(crate) fn new(name: String) -> Key {
         let index = crate::js::array_index(&name).and_then(|i| usize::try_from(i).ok());
-        Key { name, index }
+        let is_length = name == "length";
+        Key {
+            name,
+            index,
+            is_length,
+        }
+    }
+}
+
+/// Where a path's walk ends: a value of the payload, or the `length` of an array or a string
+/// (an own property in JavaScript, not a member of the JSON).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Found<'v> {
+    Value(&'v Value),
+    Length(usize),
+}
+
+impl<'v> Found<'v> {
+    fn into_value(self) -> Cow<'v, Value> {
+        match self {
+            Found::Value(value) => Cow::Borrowed(value),
+            Found::Length(length) => Cow::Owned(Value::from(length)),
+        }
+    }
+
+    fn into_field(self) -> EventField<'v> {
+        match self {
+            Found::Value(value) => EventField::Value(value),
+            Found::Length(length) => EventField::Length(length),
+        }
     }
 }
 
@@ -62,15 +94,16 @@ impl PathSpec {
     }
 
     /// Walks the path as `pathArray.reduce((prev, key) => prev && prev[key], obj)` does:
-    /// a falsy intermediate value (`null`, `false`, `0`, `''`) is itself the result.
-    /// `None` is `undefined`. JavaScript property semantics on strings (`.length`, indexing)
-    /// and inherited properties are deliberately not reproduced: they give `undefined`.
-    pub(crate) fn lookup<'v>(&self, root: Option<&'v Value>) -> Option<&'v Value> {
+    /// a falsy intermediate value (`null`, `false`, `0`, `''`) is itself the result, and the
+    /// `length` of an array or a string is a number (borrowed values, an owned length).
+    /// `None` is `undefined`. Indexing into strings and inherited properties are deliberately
+    /// not reproduced: they give `undefined`.
+    pub(crate) fn lookup<'v>(&self, root: Option<&'v Value>) -> Option<Cow<'v, Value>> {
         let keys = match self {
-            PathSpec::Root => return root,
+            PathSpec::Root => return root.map(Cow::Borrowed),
             PathSpec::Keys(keys) => keys,
         };
-        walk(root?, keys)
+        walk(root?, keys).map(Found::into_value)
     }
 
     /// [`PathSpec::lookup`] from a Segment event: its first key is one of the event's fields
@@ -82,36 +115,74 @@ impl PathSpec {
                 Some((first, rest)) => (rest, event.get(&first.name)?),
                 None => return event.as_value().map(EventField::Value),
             },
-            _ => return self.lookup(Some(event.as_value()?)).map(EventField::Value),
+            _ => {
+                let whole = event.as_value()?;
+                return match self {
+                    PathSpec::Root => Some(EventField::Value(whole)),
+                    PathSpec::Keys(keys) => walk(whole, keys).map(Found::into_field),
+                };
+            }
         };
         match first {
-            EventField::Value(value) => walk(value, keys).map(EventField::Value),
-            // As `walk` walks a string: an empty one is falsy (and the result), and no string
-            // has keys (`undefined`).
-            EventField::Str(text) => (keys.is_empty() || text.is_empty()).then_some(first),
+            EventField::Value(value) => walk(value, keys).map(Found::into_field),
+            // As `walk` walks a string: an empty one is falsy (and the result), its `length` is
+            // a number, and it has no other keys (`undefined`).
+            EventField::Str(text) => match keys.split_first() {
+                None => Some(first),
+                Some(_) if text.is_empty() => Some(first),
+                Some((key, rest)) if key.is_length => {
+                    walk_past(Found::Length(crate::js::utf16_len(text)), rest)
+                        .map(Found::into_field)
+                }
+                Some(_) => None,
+            },
             // An object (truthy): the walk goes on from its member.
             EventField::Members(members) => match keys.split_first() {
                 None => Some(first),
-                Some((key, rest)) => walk(members.get(&key.name)?, rest).map(EventField::Value),
+                Some((key, rest)) => walk(members.get(&key.name)?, rest).map(Found::into_field),
             },
+            // A top-level field is never a length.
+            EventField::Length(_) => None,
         }
     }
 }
 
 /// The value at `keys` from `cur`, as Segment's `get` walks it: a falsy value ends the walk
-/// (and is the result).
-fn walk<'v>(mut cur: &'v Value, keys: &[Key]) -> Option<&'v Value> {
-    for key in keys {
+/// (and is the result); an array's or a string's `length` is a number.
+fn walk<'v>(mut cur: &'v Value, keys: &[Key]) -> Option<Found<'v>> {
+    for (at, key) in keys.iter().enumerate() {
         if !crate::js::truthy(cur) {
-            return Some(cur);
+            return Some(Found::Value(cur));
         }
         cur = match cur {
             Value::Object(map) => crate::json::get(map, &key.name)?,
-            Value::Array(items) => items.get(key.index?)?,
+            Value::Array(items) => match key.index {
+                Some(index) => items.get(index)?,
+                None if key.is_length => {
+                    return walk_past(Found::Length(items.len()), keys.get(at + 1..)?)
+                }
+                None => return None,
+            },
+            Value::String(text) if key.is_length => {
+                return walk_past(
+                    Found::Length(crate::js::utf16_len(text)),
+                    keys.get(at + 1..)?,
+                )
+            }
             _ => return None,
         };
     }
-    Some(cur)
+    Some(Found::Value(cur))
+}
+
+/// The walk past a `length` (a number) with `rest` of the keys: a length of 0 is falsy (and
+/// the result); a number has no keys of its own (`undefined`).
+fn walk_past<'v>(length: Found<'v>, rest: &[Key]) -> Option<Found<'v>> {
+    match length {
+        _ if rest.is_empty() => Some(length),
+        Found::Length(0) => Some(length),
+        _ => None,
+    }
 }
 
 fn is_quote_or_digit(c: char) -> bool {
@@ -173,17 +244,26 @@ mod tests {
             "n.x",
             "userId.x",
             "userId.0",
+            "userId.length",
+            "userId.length.x",
+            "properties.items.length",
+            "properties.items.length.x",
+            "properties.none.length.x",
+            "properties.none.length",
+            "n.length",
         ];
         let inherited = json!({"context": {"ip": "1"}});
         let inherited = inherited.as_object().unwrap();
         let events = [
-            json!({"userId": "u", "properties": {"items": [1, 2]}, "n": null}),
+            json!({"userId": "u", "properties": {"items": [1, 2], "none": []}, "n": null}),
             json!({"userId": "u", "context": {"ip": "2"}}),
             json!({"userId": "", "n": "x"}),
+            json!({"userId": "ab\u{1F600}", "properties": {"items": "xy", "none": ""}}),
             json!(null),
             json!(7),
             json!("text"),
         ];
+        let owned = |field: EventField<'_>| field.to_value().into_owned();
         let items = PathSpec::parse_directive_path("properties.items[1]");
         assert_eq!(
             items.lookup_event(EventRef::from(&events[0])),
@@ -194,16 +274,16 @@ mod tests {
                 let spec = PathSpec::parse_directive_path(path);
                 let from_value = EventRef::from(event);
                 assert_eq!(
-                    spec.lookup_event(from_value),
-                    spec.lookup(Some(event)).map(EventField::Value),
+                    spec.lookup_event(from_value).map(owned),
+                    spec.lookup(Some(event)).map(Cow::into_owned),
                     "{path} on {event}"
                 );
                 let inheriting = from_value.inheriting(inherited);
                 let whole = inheriting.to_value();
                 if !spec.is_root() || inheriting.as_value().is_some() {
                     assert_eq!(
-                        spec.lookup_event(inheriting),
-                        spec.lookup(Some(&whole)).map(EventField::Value),
+                        spec.lookup_event(inheriting).map(owned),
+                        spec.lookup(Some(&whole)).map(Cow::into_owned),
                         "{path} on {event}, inheriting"
                     );
                 }
@@ -217,14 +297,40 @@ mod tests {
                 let expected = if spec.is_root() {
                     None
                 } else {
-                    spec.lookup(Some(event)).map(EventField::Value)
+                    spec.lookup(Some(event)).map(Cow::into_owned)
                 };
                 assert_eq!(
-                    spec.lookup_event(fields),
+                    spec.lookup_event(fields).map(owned),
                     expected,
                     "{path} on {event} read as fields"
                 );
             }
+        }
+    }
+
+    /// What Segment's `get` gives for `length` (in Node): an own property of arrays and strings
+    /// (UTF-16 code units), a number the walk may go on from (0 is falsy, the result).
+    #[test]
+    fn length_is_an_arrays_and_a_strings_own_property() {
+        let payload = json!({
+            "tags": ["a", "b", ""], "none": [], "name": "Ada\u{1F600}", "e": "",
+            "obj": {"length": "own"}, "n": 5,
+        });
+        let cases = [
+            ("tags.length", Some(json!(3))),
+            ("none.length", Some(json!(0))),
+            ("none.length.x", Some(json!(0))),
+            ("tags.length.x", None),
+            ("name.length", Some(json!(5))),
+            ("e.length", Some(json!(""))),
+            ("obj.length", Some(json!("own"))),
+            ("n.length", None),
+            ("tags.lengths", None),
+            ("tags[length]", None),
+        ];
+        for (path, want) in cases {
+            let got = PathSpec::parse(path).lookup(Some(&payload));
+            assert_eq!(got.map(Cow::into_owned), want, "{path}");
         }
     }
 

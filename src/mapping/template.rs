@@ -90,7 +90,10 @@ fn render_pass(
         while let Some((start, inner_start, inner_end, end)) = find_placeholder(s, pos, n) {
             out.put(s.get(pos..start).unwrap_or_default())?;
             let inner = s.get(inner_start..inner_end).unwrap_or_default();
-            push_value(out, PathSpec::parse(js::trim(inner)).lookup(payload))?;
+            push_value(
+                out,
+                PathSpec::parse(js::trim(inner)).lookup(payload).as_deref(),
+            )?;
             pos = end;
         }
         out.put(s.get(pos..).unwrap_or_default())
@@ -131,7 +134,9 @@ impl Template {
                 for part in parts {
                     match part {
                         TemplatePart::Text(text) => out.put(text)?,
-                        TemplatePart::Placeholder(path) => push_value(out, path.lookup(payload))?,
+                        TemplatePart::Placeholder(path) => {
+                            push_value(out, path.lookup(payload).as_deref())?
+                        }
                     }
                 }
                 Ok(())

@@ -401,6 +401,7 @@ impl<'a> From<EventField<'a>> for MappedValue<'a> {
     fn from(field: EventField<'a>) -> Self {
         match field {
             EventField::Members(members) => MappedValue::Owned(Value::Object(members.to_map())),
+            EventField::Length(length) => MappedValue::Owned(Value::from(length)),
             field => MappedValue::Event(field),
         }
     }
@@ -436,6 +437,7 @@ impl MappedValue<'_> {
             MappedValue::Owned(value) => json_type_name(value),
             MappedValue::Event(EventField::Str(_)) => "a string",
             MappedValue::Event(EventField::Members(_)) => "an object",
+            MappedValue::Event(EventField::Length(_)) => "a number",
         }
     }
 }

@@ -55,6 +55,7 @@ impl<'a> Js<'a> {
             EventField::Value(value) => Js::of(value),
             EventField::Str(text) => Js::Str(text),
             EventField::Members(members) => Js::Members(members),
+            EventField::Length(length) => Js::Num(length as f64),
         }
     }
 
