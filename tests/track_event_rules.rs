@@ -266,6 +266,53 @@ fn numbers_reach_launchdarkly_as_javascript_reads_them() {
     assert!(long > 1_000, "only {long} numbers of 17 or more characters");
 }
 
+/// A numeric metric from the number of items in an array (`$.properties.products.length`, an
+/// own property of arrays in JavaScript that Segment's paths read), or of characters in a
+/// string, read as the Worker reads a request: the top-level `userId`, `properties` looked up
+/// member by member, and an empty array whose `length` is 0.
+#[test]
+fn a_metric_value_may_be_the_length_of_an_array_or_a_string() {
+    let config = BridgeConfig::single(
+        Destination::new("env-1", "").expect("destination"),
+        TrackEventMapping::with_overrides(&json!({
+            "metric_value": {"@path": "$.properties.products.length"},
+            "event_properties": {
+                "user_chars": {"@path": "$.userId.length"},
+                "none": {"@path": "$.properties.none.length"},
+                "tag_count": {"@template": "{{properties.tags.length}}"},
+            }
+        }))
+        .expect("valid mapping"),
+    );
+    // The `userId` without an escape (read as its characters) and with one.
+    for user_id in ["u-\u{1F600}", r"u-\ud83d\ude00"] {
+        let text = format!(
+            r#"{{"type":"track","event":"Paid","userId":"{user_id}","properties":{{"products":[{{"sku":"a"}},{{"sku":"b"}},{{"sku":"c"}}],"none":[],"tags":["x","y"]}}}}"#
+        );
+        let received = inbound::read_events(
+            text.as_bytes(),
+            &Limits::SEGMENT,
+            config.fields_read(),
+            config.properties_read(),
+        )
+        .expect("readable");
+        let processed = pipeline::process(
+            &config,
+            &pipeline::every_destination(&config),
+            pipeline::Events::Received(&received, &Limits::SEGMENT),
+            pipeline::Options::at(RECEIVED_AT),
+        );
+        assert_eq!(processed.count(OutcomeStatus::Accepted), 1, "{text}");
+        let body: Value = serde_json::from_str(&processed.payloads[0].body).expect("JSON");
+        assert_eq!(body[0]["metricValue"], json!(3), "{body}");
+        assert_eq!(
+            body[0]["data"],
+            json!({"user_chars": 4, "none": 0, "tag_count": "2"}),
+            "{body}"
+        );
+    }
+}
+
 /// Issue: per event, not per batch. A metric value beyond 2^53 - 1 (JavaScript's
 /// Number.MAX_SAFE_INTEGER) either side of zero rejects its event only.
 #[test]
