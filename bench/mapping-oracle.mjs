@@ -41,6 +41,8 @@ const payload = {
     obj: { a: 1 }, arr: [1, 'a', null], word: 'héllo', num: '3', t: true, f: false,
     // Keys that are array indexes, which JavaScript orders first (JSON text, @flatten, @merge).
     ix: { k: 'kay', 10: 'ten', 2: { 1: 'one', z: null } },
+    // Numbers JavaScript prints in exponent form, or past 2^53.
+    big: 1e21, small: 1.5e-9, huge: 12345678901234567000, frac: 123456789.123,
   },
   context: { library: { name: 'analytics.js', version: '1.2' }, campaign: { source: 'news', medium: 'email' }, groupId: 'g-1' },
 };
@@ -57,11 +59,12 @@ const paths = ['$.event', '$.userId', '$.properties.total', '$.properties.revenu
   '$.properties.tags.length', '$.properties.products.length', '$.properties.emptyarr.length',
   '$.properties.emptyarr.length.x', '$.properties.tags.length.x', '$.properties.word.length', '$.properties.e.length',
   '$.properties.obj.length', '$.properties.zero.x', '$.nul.x', '$.properties.f.x', '$.e.x', "$.properties['ix'][2]",
-  '$.properties.products[1]["sku"]'];
+  '$.properties.products[1]["sku"]', '$.properties.big', '$.properties.huge'];
 const templates = ['{{event}}', '{{properties.total}} {{properties.currency}}', '{{properties.tags}}', '{{properties.products}}',
   '{{properties.nested}}', '{{properties.missing}}x', '{{properties.tiny}}', '{{properties.zero}}/{{properties.coupon}}',
   '{{{properties.name}}}', '{{ properties.name }}', '{{properties.emptyobj}}', '{{properties.ix}}',
-  '{{properties.tags.length}}/{{properties.word.length}}', '{{properties.emptyarr.length}}'];
+  '{{properties.tags.length}}/{{properties.word.length}}', '{{properties.emptyarr.length}}',
+  '{{properties.big}} {{properties.small}} {{properties.huge}} {{properties.frac}}', '{{properties.products.0.sku}}'];
 
 function mappingValue(depth) {
   const r = random();
@@ -91,7 +94,8 @@ function mappingValue(depth) {
 // README lists them: `round` to a fractional number of digits, and `nil`, `empty` and `blank`
 // assigned or compared on the left.
 const variables = ['properties.p1', 'properties.p2', 'properties.p3', 'properties.s1', 'properties.missing', 'properties.coupon',
-  'properties.name', 'properties.e', 'properties.arr', 'properties.obj', 'properties.t', 'properties.word', 'properties.tags'];
+  'properties.name', 'properties.e', 'properties.arr', 'properties.obj', 'properties.t', 'properties.word', 'properties.tags',
+  'properties.big', 'properties.small', 'properties.huge', 'properties.frac'];
 const filters = ['round', 'round: 1', 'round: 2', 'round: 3', 'round: -1', 'ceil', 'floor', 'abs', 'plus: properties.p2',
   'minus: properties.p3', 'times: properties.p2', 'divided_by: properties.p3', 'divided_by: 3, true', 'modulo: 7',
   'at_least: properties.p2', 'at_most: 5', 'json', 'size', 'default: "d"', 'upcase', 'downcase', 'capitalize', 'append: "!"',
