@@ -202,6 +202,26 @@ fn the_metric_value_is_revenue_else_value() {
     }
 }
 
+/// The LaunchDarkly body sent for `text`, one event read as the Worker reads a request, which
+/// must be accepted.
+fn sent_from_text(config: &BridgeConfig, text: &str) -> String {
+    let received = inbound::read_events(
+        text.as_bytes(),
+        &Limits::SEGMENT,
+        config.fields_read(),
+        config.properties_read(),
+    )
+    .expect("readable");
+    let processed = pipeline::process(
+        config,
+        &pipeline::every_destination(config),
+        pipeline::Events::Received(&received, &Limits::SEGMENT),
+        pipeline::Options::at(RECEIVED_AT),
+    );
+    assert_eq!(processed.count(OutcomeStatus::Accepted), 1, "{text}");
+    processed.payloads[0].body.clone()
+}
+
 /// Numbers reach LaunchDarkly as the doubles JavaScript reads from the same text (Segment's
 /// destination runs `JSON.parse`, which rounds correctly): random doubles, sent as their
 /// shortest text as JavaScript clients send them, come out as that text again, whether read as
@@ -222,23 +242,6 @@ fn numbers_reach_launchdarkly_as_javascript_reads_them() {
         }))
         .expect("valid mapping"),
     );
-    let sent_from_text = |config: &BridgeConfig, text: &str| -> String {
-        let received = inbound::read_events(
-            text.as_bytes(),
-            &Limits::SEGMENT,
-            config.fields_read(),
-            config.properties_read(),
-        )
-        .expect("readable");
-        let processed = pipeline::process(
-            config,
-            &pipeline::every_destination(config),
-            pipeline::Events::Received(&received, &Limits::SEGMENT),
-            pipeline::Options::at(RECEIVED_AT),
-        );
-        assert_eq!(processed.count(OutcomeStatus::Accepted), 1, "{text}");
-        processed.payloads[0].body.clone()
-    };
     // Known cases: JavaScript reads `902e-116` as 9.02e-114; 0.1 + 0.2 prints with 17 digits.
     let mut texts = vec!["9.02e-114".to_string(), "0.30000000000000004".to_string()];
     let mut rng = Rng::seeded("NUMBER_SEED", 14, 1);
@@ -289,21 +292,7 @@ fn a_metric_value_may_be_the_length_of_an_array_or_a_string() {
         let text = format!(
             r#"{{"type":"track","event":"Paid","userId":"{user_id}","properties":{{"products":[{{"sku":"a"}},{{"sku":"b"}},{{"sku":"c"}}],"none":[],"tags":["x","y"]}}}}"#
         );
-        let received = inbound::read_events(
-            text.as_bytes(),
-            &Limits::SEGMENT,
-            config.fields_read(),
-            config.properties_read(),
-        )
-        .expect("readable");
-        let processed = pipeline::process(
-            &config,
-            &pipeline::every_destination(&config),
-            pipeline::Events::Received(&received, &Limits::SEGMENT),
-            pipeline::Options::at(RECEIVED_AT),
-        );
-        assert_eq!(processed.count(OutcomeStatus::Accepted), 1, "{text}");
-        let body: Value = serde_json::from_str(&processed.payloads[0].body).expect("JSON");
+        let body: Value = serde_json::from_str(&sent_from_text(&config, &text)).expect("JSON");
         assert_eq!(body[0]["metricValue"], json!(3), "{body}");
         assert_eq!(
             body[0]["data"],
