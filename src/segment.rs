@@ -112,8 +112,9 @@ impl<'e> Members<'e> {
     }
 }
 
-/// A top-level field of an event: a JSON value, a string read without building a value, or
-/// an object read only in the members a mapping looks up. Two fields are equal when the JSON
+/// A top-level field of an event, or what a path reaches from one: a JSON value, a string
+/// read without building a value, an object read only in the members a mapping looks up, or a
+/// `length`. Two fields are equal when the JSON
 /// values they stand for are.
 #[derive(Clone, Copy, Debug)]
 pub enum EventField<'e> {

@@ -99,11 +99,15 @@ impl PathSpec {
     /// `None` is `undefined`. Indexing into strings and inherited properties are deliberately
     /// not reproduced: they give `undefined`.
     pub(crate) fn lookup<'v>(&self, root: Option<&'v Value>) -> Option<Cow<'v, Value>> {
-        let keys = match self {
-            PathSpec::Root => return root.map(Cow::Borrowed),
-            PathSpec::Keys(keys) => keys,
-        };
-        walk(root?, keys).map(Found::into_value)
+        self.find(root?).map(Found::into_value)
+    }
+
+    /// [`PathSpec::lookup`] from a value there is.
+    fn find<'v>(&self, root: &'v Value) -> Option<Found<'v>> {
+        match self {
+            PathSpec::Root => Some(Found::Value(root)),
+            PathSpec::Keys(keys) => walk(root, keys),
+        }
     }
 
     /// [`PathSpec::lookup`] from a Segment event: its first key is one of the event's fields
@@ -115,13 +119,7 @@ impl PathSpec {
                 Some((first, rest)) => (rest, event.get(&first.name)?),
                 None => return event.as_value().map(EventField::Value),
             },
-            _ => {
-                let whole = event.as_value()?;
-                return match self {
-                    PathSpec::Root => Some(EventField::Value(whole)),
-                    PathSpec::Keys(keys) => walk(whole, keys).map(Found::into_field),
-                };
-            }
+            _ => return self.find(event.as_value()?).map(Found::into_field),
         };
         match first {
             EventField::Value(value) => walk(value, keys).map(Found::into_field),
@@ -130,11 +128,7 @@ impl PathSpec {
             EventField::Str(text) => match keys.split_first() {
                 None => Some(first),
                 Some(_) if text.is_empty() => Some(first),
-                Some((key, rest)) if key.is_length => {
-                    walk_past(Found::Length(crate::js::utf16_len(text)), rest)
-                        .map(Found::into_field)
-                }
-                Some(_) => None,
+                Some((key, rest)) => string_key(text, key, rest).map(Found::into_field),
             },
             // An object (truthy): the walk goes on from its member.
             EventField::Members(members) => match keys.split_first() {
@@ -158,31 +152,30 @@ fn walk<'v>(mut cur: &'v Value, keys: &[Key]) -> Option<Found<'v>> {
             Value::Object(map) => crate::json::get(map, &key.name)?,
             Value::Array(items) => match key.index {
                 Some(index) => items.get(index)?,
-                None if key.is_length => {
-                    return walk_past(Found::Length(items.len()), keys.get(at + 1..)?)
-                }
+                None if key.is_length => return past_length(items.len(), keys.get(at + 1..)?),
                 None => return None,
             },
-            Value::String(text) if key.is_length => {
-                return walk_past(
-                    Found::Length(crate::js::utf16_len(text)),
-                    keys.get(at + 1..)?,
-                )
-            }
+            Value::String(text) => return string_key(text, key, keys.get(at + 1..)?),
             _ => return None,
         };
     }
     Some(Found::Value(cur))
 }
 
-/// The walk past a `length` (a number) with `rest` of the keys: a length of 0 is falsy (and
-/// the result); a number has no keys of its own (`undefined`).
-fn walk_past<'v>(length: Found<'v>, rest: &[Key]) -> Option<Found<'v>> {
-    match length {
-        _ if rest.is_empty() => Some(length),
-        Found::Length(0) => Some(length),
-        _ => None,
+/// The walk from `key` of a non-empty (truthy) string, with `rest` of the keys after it: its
+/// `length` is a number; it has no other keys here (`undefined`).
+fn string_key<'v>(text: &str, key: &Key, rest: &[Key]) -> Option<Found<'v>> {
+    if key.is_length {
+        past_length(crate::js::utf16_len(text), rest)
+    } else {
+        None
     }
+}
+
+/// The walk past a `length` with `rest` of the keys: a length of 0 is falsy (and the result);
+/// a number has no keys of its own (`undefined`).
+fn past_length<'v>(length: usize, rest: &[Key]) -> Option<Found<'v>> {
+    (rest.is_empty() || length == 0).then_some(Found::Length(length))
 }
 
 fn is_quote_or_digit(c: char) -> bool {
