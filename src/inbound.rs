@@ -430,19 +430,23 @@ fn read_batch(
             "an object whose \"batch\" is not an array",
         ))
     })?;
-    // Envelope fields are read only within the per-event limit: a larger one could only
+    // Envelope fields are built only within the per-event limit: a larger one could only
     // make every event that takes it too large, and would cost memory for nothing.
-    // Of the others, only what the events' readers read (and the write key).
+    // Of the others, only what the events' readers read (and the write key). The rest are
+    // checked as if built, so that whether a body is valid JSON does not depend on what the
+    // configuration reads or on a member's size (as the one-pass reader checks them).
     let mut envelope = Map::new();
-    for (key, raw) in top.iter().filter(|(key, raw)| {
-        key.as_str() != "batch"
-            && raw.get().len() <= limits.max_event_bytes
+    for (key, raw) in top.iter().filter(|(key, _)| key.as_str() != "batch") {
+        if raw.get().len() <= limits.max_event_bytes
             && (key.as_str() == "writeKey" || reading.fields.contains(key))
-    }) {
-        envelope.insert(
-            key.clone(),
-            serde_json::from_str(raw.get()).map_err(malformed)?,
-        );
+        {
+            envelope.insert(
+                key.clone(),
+                serde_json::from_str(raw.get()).map_err(malformed)?,
+            );
+        } else {
+            serde_json::from_str::<Skipped>(raw.get()).map_err(malformed)?;
+        }
     }
     // Each inherited field with its size (none when the envelope lacks it).
     let inherited: Vec<(&str, usize)> = inherit
@@ -1764,6 +1768,43 @@ mod tests {
         let body = br#"[{"type":"track","context":{"campaign":{"medium":1e999}}}]"#;
         let read = read_events(body, &Limits::SEGMENT, &fields, &PropertiesRead::Built).unwrap();
         assert_eq!(read.unreadable.len(), 1);
+    }
+
+    /// Found by the inbound fuzzer (2026-12-03): a batch envelope's member that no event reads
+    /// was not checked where the body is read by `serde_json` (a key with an escape sends it
+    /// there), so a number out of range in it made the body invalid for one configuration and
+    /// valid for another.
+    #[test]
+    fn a_batch_envelope_is_checked_whole_whatever_the_configuration_reads() {
+        let event = r#"{"type":"track","event":"E","userId":"u"}"#;
+        let cut = Limits {
+            max_event_bytes: 64,
+            ..Limits::SEGMENT
+        };
+        for member in [r#""x":1e400"#, r#""x":[{"a":1e400}]"#, r#""x":"\ud800""#] {
+            // With a key with an escape (`serde_json` reads the body) and without.
+            for escape in ["", r#","c\t":1"#] {
+                let body = format!(r#"{{"batch":[{event}],{member}{escape}}}"#);
+                // A member larger than an event may be is not built, but checked.
+                let long = format!(
+                    r#"{{"batch":[{event}],"context":{{"p":"{}",{member}}}{escape}}}"#,
+                    "a".repeat(64)
+                );
+                for (body, limits) in [(&body, &Limits::SEGMENT), (&long, &cut)] {
+                    for fields in [&FieldsRead::All, &FieldsRead::pipeline(), &only(&["type"])] {
+                        let read =
+                            read_events(body.as_bytes(), limits, fields, &PropertiesRead::Built);
+                        assert!(
+                            matches!(
+                                read,
+                                Err(ReadError::Inbound(InboundError::MalformedJson(_)))
+                            ),
+                            "{body}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
