@@ -32,6 +32,11 @@ corpora["inbound"].add(dump(dict(events[0], writeKey="wk", properties={"revenue"
 corpora["inbound"].add(json.dumps(events[:2], indent=1).encode())
 for bad in [b"", b"[]", b"{}", b"null", b"[1,", b'{"batch":{}}', b"\xef\xbb\xbf{}"]:
     corpora["inbound"].add(bad)
+# Envelope members no event reads, which are checked all the same (found by the fuzzer): a
+# number out of range, a lone surrogate, with and without a key with an escape.
+for member in [b'"x":1e400', b'"x":[{"a":1e400}]', b'"x":"\\ud800"']:
+    for escape in [b"", b',"c\\t":1']:
+        corpora["inbound"].add(b'{"batch":[' + dump(events[0]) + b"]," + member + escape + b"}")
 
 # mapping: transform cases, render cases (template text on the left), schema fixtures.
 for c in kit["transform_cases"]:
@@ -48,12 +53,13 @@ corpora["mapping"].add(dump({"metric_value": {"@path": "$.properties.revenue"},
 EXTREME = {"sku": "abcdef", "s": "a" * 600, "r": "b" * 40, "items": ["x", None, 1, [2, "y"]] * 8,
            "len": 1e19, "huge": 9223372036854775807, "min": -9223372036854775808,
            "umax": 18446744073709551615, "neg": -1e308, "big": 1e308, "tiny": 5e-324,
-           "nan": "not a number", "zero": 0, "html": "<a href=\"x\">&'</a>" * 8, "sigma": "ΣΑΣ ß ǅ"}
+           "nan": "not a number", "zero": 0, "html": "<a href=\"x\">&'</a>" * 8, "sigma": "ΣΑΣ ß ǅ", "astral": "𐐨😀x😃"}
 extreme_payloads = [dump({"event": "E", "properties": EXTREME})]
 # serde_json refuses these numbers, so the fuzz target falls back to its default payload.
 extreme_payloads += [b'{"properties":{"len":1e400,"sku":"abc"}}', b'{"properties":{"len":-1e400}}']
 liquid = [
     "{{ properties.sku | slice: 1, properties.len }}",
+    "{{ properties.astral | slice: -3, 2 }}{{ properties.astral | truncate: 3 }}{{ properties.astral | capitalize }}",
     "{{ properties.sku | slice: 1, 9223372036854775807 }}",
     "{{ properties.sku | slice: -9223372036854775808, properties.huge }}",
     "{{ properties.sku | slice: properties.neg, properties.big }}",

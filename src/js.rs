@@ -3,7 +3,8 @@
 //! `String(v)` and `Number(v)` of a JSON value ([`write_value_string`], [`value_to_number`]),
 //! the JSON value of a number ([`number_to_json`]), white space as `String.prototype.trim`
 //! and `/\s/` see it ([`is_whitespace`]), truthiness ([`truthy`]), array indexes
-//! ([`array_index`]) and string length in UTF-16 code units ([`utf16_len`]).
+//! ([`array_index`]), and strings as UTF-16 code units: their length ([`utf16_len`]), a slice
+//! ([`utf16_slice`]) and the code units one by one ([`utf16_units`]).
 //!
 //! Tested once, here, with a table of vectors for both engines' needs; the engines' own tests
 //! and Segment's conformance vectors exercise them through the engines.
@@ -12,6 +13,7 @@
 //! of its own instead (liquidjs' character classes and `toNumber`, fql-ts' white space), that
 //! rule lives, named, next to the engine.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
@@ -59,6 +61,61 @@ pub(crate) fn array_index(key: &str) -> Option<u32> {
 /// `s.length`: the length of a string in UTF-16 code units.
 pub(crate) fn utf16_len(s: &str) -> usize {
     s.chars().map(char::len_utf16).sum()
+}
+
+/// `s.slice(from, to)`, the UTF-16 code units `from..to` of `s` (both clamped to its length;
+/// empty when `from >= to`). Half of a character outside the Basic Multilingual Plane, a lone
+/// surrogate in JavaScript, is U+FFFD: what LaunchDarkly keeps of the lone surrogate Segment
+/// would send. Borrowed unless a character is cut.
+pub(crate) fn utf16_slice(s: &str, from: usize, to: usize) -> Cow<'_, str> {
+    if from >= to {
+        return Cow::Borrowed("");
+    }
+    let (mut start, mut end) = (s.len(), s.len());
+    let (mut cut_first, mut cut_last) = (false, false);
+    let mut started = false;
+    let mut unit = 0;
+    for (at, c) in s.char_indices() {
+        let next = unit + c.len_utf16();
+        if !started && from < next {
+            started = true;
+            // `from` is this character's second half when it is not its start.
+            cut_first = from > unit;
+            start = if cut_first { at + c.len_utf8() } else { at };
+        }
+        if started && to < next {
+            // `to` ends inside this character (after its first half) or before it.
+            cut_last = to > unit;
+            end = at;
+            break;
+        }
+        unit = next;
+    }
+    if !cut_first && !cut_last {
+        return Cow::Borrowed(s.get(start..end.max(start)).unwrap_or_default());
+    }
+    let mut out = String::with_capacity(end.saturating_sub(start) + 6);
+    if cut_first {
+        out.push(char::REPLACEMENT_CHARACTER);
+    }
+    out.push_str(s.get(start..end.max(start)).unwrap_or_default());
+    if cut_last {
+        out.push(char::REPLACEMENT_CHARACTER);
+    }
+    Cow::Owned(out)
+}
+
+/// The UTF-16 code units of `s`, each as the text JavaScript's `s[i]` gives (a character outside
+/// the Basic Multilingual Plane is two U+FFFD, as [`utf16_slice`] says why).
+pub(crate) fn utf16_units(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().flat_map(|c| {
+        let halves = if c.len_utf16() == 2 {
+            [char::REPLACEMENT_CHARACTER; 2]
+        } else {
+            [c, c]
+        };
+        halves.into_iter().take(c.len_utf16())
+    })
 }
 
 /// Truthiness of a JSON value (`Boolean(v)`): `null`, `false`, `0` and `""` are falsy.
@@ -886,5 +943,35 @@ mod tests {
         assert_eq!(utf16_len("abc"), 3);
         assert_eq!(utf16_len("é"), 1);
         assert_eq!(utf16_len("😀"), 2);
+    }
+
+    /// `s.slice(from, to)` in Node, lone surrogates made U+FFFD (`toWellFormed`).
+    #[test]
+    fn a_slice_counts_utf16_code_units_and_a_cut_half_is_a_replacement_character() {
+        let s = "a😀b𐐀";
+        for (from, to, want) in [
+            (0, 0, ""),
+            (0, 1, "a"),
+            (0, 2, "a\u{FFFD}"),
+            (0, 3, "a😀"),
+            (1, 2, "\u{FFFD}"),
+            (1, 3, "😀"),
+            (2, 3, "\u{FFFD}"),
+            (2, 4, "\u{FFFD}b"),
+            (1, 6, "😀b𐐀"),
+            (2, 6, "\u{FFFD}b𐐀"),
+            (3, 6, "b𐐀"),
+            (5, 6, "\u{FFFD}"),
+            (6, 9, ""),
+            (4, 2, ""),
+            (0, 99, s),
+        ] {
+            let got = utf16_slice(s, from, to);
+            assert_eq!(got, want, "{from}..{to}");
+            // Borrowed unless a character is cut.
+            assert_eq!(matches!(got, Cow::Borrowed(_)), !want.contains('\u{FFFD}'));
+        }
+        let units: String = utf16_units("x😀é").collect();
+        assert_eq!(units, "x\u{FFFD}\u{FFFD}é");
     }
 }

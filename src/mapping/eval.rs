@@ -489,7 +489,8 @@ fn spread_string<'a>(
     budget: &mut Budget,
 ) -> Result<(), MappingError> {
     budget.nodes(s.len())?;
-    for (i, c) in s.chars().enumerate() {
+    // A string's own properties are its UTF-16 code units.
+    for (i, c) in crate::js::utf16_units(s).enumerate() {
         out.set(
             Cow::Owned(i.to_string()),
             Res::Val(Value::String(c.to_string())),
@@ -692,6 +693,12 @@ mod tests {
                 json!({"@json": {"mode": "encode", "value": {"@flatten": {"separator": "_", "value":
                     {"z": 1, "10": {"2": "a", "b": "c", "1": "d"}, "9": "e"}}}}}),
                 json!("{\"9\":\"e\",\"10_1\":\"d\",\"10_2\":\"a\",\"10_b\":\"c\",\"z\":1}"),
+            ),
+            // A string's own properties are its UTF-16 code units: a character outside the
+            // Basic Multilingual Plane is two, each half a lone surrogate (U+FFFD here).
+            (
+                json!({"@merge": {"direction": "right", "objects": [{"@literal": "a😀b"}]}}),
+                json!({"0": "a", "1": "\u{FFFD}", "2": "\u{FFFD}", "3": "b"}),
             ),
         ];
         for (mapping, want) in cases {

@@ -376,8 +376,8 @@ fn mapping_to_process(mapping: &Value) -> Result<Value, ValidationErrors> {
             .enumerate()
             .map(|(i, v)| (i.to_string(), v.clone()))
             .collect(),
-        Value::String(s) => s
-            .chars()
+        // A string's own properties are its UTF-16 code units.
+        Value::String(s) => crate::js::utf16_units(s)
             .enumerate()
             .map(|(i, c)| (i.to_string(), Value::String(c.to_string())))
             .collect(),
@@ -470,5 +470,14 @@ mod tests {
             "boom"
         );
         assert_eq!(MappingError::Liquid("bad".to_string()).to_string(), "bad");
+    }
+
+    /// `transform("a😀b", {})` with `@segment/actions-core` 3.170.0: a string mapping is spread
+    /// into its UTF-16 code units (a lone surrogate is U+FFFD here).
+    #[test]
+    fn a_string_mapping_spreads_into_utf16_code_units() {
+        let got = transform(&serde_json::json!("a😀b"), &serde_json::json!({}));
+        let want = serde_json::json!({"0": "a", "1": "\u{FFFD}", "2": "\u{FFFD}", "3": "b"});
+        assert_eq!(got.ok(), Some(want));
     }
 }

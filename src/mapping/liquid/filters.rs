@@ -87,29 +87,22 @@ fn int_arg(args: &[LV<'_>], i: usize, default: i64) -> i64 {
     }
 }
 
-/// The range `slice: start, len` selects among `n` items: a negative `start` counts from the
-/// end, both ends are clamped to `0..=n`. Saturating, so any `i64` arguments are safe.
+/// The range `slice: start, len` selects among `n` items (or UTF-16 code units): a negative
+/// `start` counts from the end; nothing when it is still negative or `len` is (liquidjs's
+/// rule), else both ends are clamped to `0..=n`. Saturating, so any `i64` arguments are safe.
 fn slice_range(n: usize, start: i64, len: i64) -> (usize, usize) {
     let n_i = i64::try_from(n).unwrap_or(i64::MAX);
     let from = if start < 0 {
-        n_i.saturating_add(start).max(0)
+        n_i.saturating_add(start)
     } else {
-        start.min(n_i)
+        start
     };
-    let to = from.saturating_add(len.max(0)).min(n_i);
+    if from < 0 || len < 0 {
+        return (0, 0);
+    }
+    let to = from.saturating_add(len);
     let clamp = |i: i64| usize::try_from(i).unwrap_or(0).min(n);
     (clamp(from), clamp(to).max(clamp(from)))
-}
-
-/// The byte range of the characters `from..to` of `s` (clamped to its end).
-fn char_span(s: &str, from: usize, to: usize) -> (usize, usize) {
-    let at = |n: usize| s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
-    let start = at(from);
-    let end = s
-        .get(start..)
-        .and_then(|rest| rest.char_indices().nth(to.saturating_sub(from)))
-        .map_or(s.len(), |(i, _)| start + i);
-    (start, end)
 }
 
 /// A copy of `s` as a Liquid string, charged to the budget.
@@ -427,6 +420,13 @@ pub(super) fn apply_filter<'a>(
             let s = text(&input, budget)?;
             let mut chars = s.chars();
             match chars.next() {
+                // `str.charAt(0).toUpperCase()`: a character outside the Basic Multilingual
+                // Plane is two code units there, whose first half no case changes.
+                Some(first) if first.len_utf16() == 2 => {
+                    let rest = chars.as_str();
+                    budget.bytes(first.len_utf8().saturating_add(lower_len(rest)))?;
+                    string(first.to_string() + &rest.to_lowercase())
+                }
                 Some(first) => {
                     let rest = chars.as_str();
                     budget.bytes(
@@ -494,7 +494,8 @@ pub(super) fn apply_filter<'a>(
                 LV::Undef => Cow::Borrowed("..."),
                 v => text(v, budget)?,
             };
-            let count = s.chars().count();
+            // Lengths in UTF-16 code units, as JavaScript counts them.
+            let count = js::utf16_len(&s);
             if usize::try_from(len).is_ok_and(|len| count <= len) {
                 // liquidjs returns its input itself when its text fits (`123 | truncate: 5`
                 // is still the number 123).
@@ -502,9 +503,8 @@ pub(super) fn apply_filter<'a>(
             } else {
                 let keep = usize::try_from(len)
                     .unwrap_or(0)
-                    .saturating_sub(ellipsis.chars().count());
-                let (_, end) = char_span(&s, 0, keep.min(count));
-                concat(&[s.get(..end).unwrap_or_default(), &ellipsis], budget)?
+                    .saturating_sub(js::utf16_len(&ellipsis));
+                concat(&[&js::utf16_slice(&s, 0, keep), &ellipsis], budget)?
             }
         }
         "truncatewords" => {
@@ -543,6 +543,8 @@ pub(super) fn apply_filter<'a>(
             budget.nodes(count)?;
             budget.bytes(s.len())?;
             let mut parts: Vec<Value> = if sep.is_empty() {
+                // By characters: `str.split("")` gives UTF-16 code units, which join back
+                // into the characters they cut (the README's deliberate differences).
                 s.chars().map(|c| Value::String(c.to_string())).collect()
             } else {
                 s.split(sep.as_ref())
@@ -571,9 +573,8 @@ pub(super) fn apply_filter<'a>(
                 _ if input.is_nil() => LV::V(Cow::Owned(Value::Array(Vec::new()))),
                 _ => {
                     let s = text(&input, budget)?;
-                    let (from, to) = slice_range(s.chars().count(), start, len);
-                    let (start, end) = char_span(&s, from, to);
-                    charged(s.get(start..end).unwrap_or_default(), budget)?
+                    let (from, to) = slice_range(js::utf16_len(&s), start, len);
+                    charged(&js::utf16_slice(&s, from, to), budget)?
                 }
             }
         }
@@ -789,6 +790,32 @@ mod tests {
         assert!(render_within(copies, &data, 3 * 1024).is_ok());
     }
 
+    /// liquidjs 10.27.2 through `@segment/actions-core` 3.170.0 in Node, a lone surrogate shown
+    /// as U+FFFD (`toWellFormed`): lengths and positions are UTF-16 code units.
+    #[test]
+    fn truncate_slice_and_capitalize_count_as_javascript_does() {
+        let data = json!({"e": "😀😃", "d": "𐐨𐐩 ΣΑΣ", "s": "$", "a": [1, 2, 3], "u": "a😀b"});
+        for (template, want) in [
+            ("{{ e | truncate: 3 }}", "..."),
+            ("{{ e | truncate: 4 }}", "😀😃"),
+            ("{{ u | truncate: 3, \"\" }}", "a😀"),
+            ("{{ e | slice: -2 }}", "\u{FFFD}"),
+            ("{{ e | slice: 1, 2 }}", "\u{FFFD}\u{FFFD}"),
+            ("{{ u | slice: 0, 2 }}", "a\u{FFFD}"),
+            ("{{ s | slice: -2 }}", ""),
+            ("{{ a | slice: -4 | json }}", "[]"),
+            ("{{ a | slice: -3 | json }}", "[1]"),
+            ("{{ a | slice: 1, -1 | json }}", "[]"),
+            ("{{ d | capitalize }}", "𐐨𐐩 σας"),
+        ] {
+            assert_eq!(
+                render(template, data.clone()).as_deref(),
+                Ok(want),
+                "{template}"
+            );
+        }
+    }
+
     #[test]
     fn slice_with_extreme_arguments_does_not_overflow() {
         let data = json!({"properties": {"sku": "abcdef", "items": [1, 2, 3],
@@ -804,12 +831,13 @@ mod tests {
                 "{{ properties.sku | slice: properties.huge, properties.huge }}",
                 "",
             ),
+            // A start still negative after counting from the end slices nothing (liquidjs).
             (
                 "{{ properties.sku | slice: properties.min, properties.huge }}",
-                "abcdef",
+                "",
             ),
             ("{{ properties.sku | slice: -2, properties.len }}", "ef"),
-            ("{{ properties.sku | slice: properties.neg, 2 }}", "ab"),
+            ("{{ properties.sku | slice: properties.neg, 2 }}", ""),
             ("{{ properties.sku | slice: 1, properties.neg }}", ""),
             (
                 "{{ properties.sku | slice: properties.nan, properties.nan }}",
@@ -825,7 +853,7 @@ mod tests {
             ),
             (
                 "{{ properties.items | slice: properties.min, 2 | join: ',' }}",
-                "1,2",
+                "",
             ),
         ];
         for (template, want) in cases {

@@ -451,22 +451,12 @@ fn pick<'v>(v: &'v Value, key: &LV<'_>, key_str: &str) -> Option<Picked<'v>> {
     }
 }
 
-/// The UTF-16 code unit at `index` of `s` as text, as JavaScript's `s[index]` gives it; half of
-/// a character outside the Basic Multilingual Plane is U+FFFD, which is what LaunchDarkly keeps
-/// of the lone surrogate JavaScript would send.
+/// The UTF-16 code unit at `index` of `s` as text, as JavaScript's `s[index]` gives it (see
+/// [`js::utf16_units`]).
 fn utf16_unit(s: &str, index: u32) -> Option<String> {
-    let mut at = 0u32;
-    for c in s.chars() {
-        let units = c.len_utf16() as u32;
-        if index < at + units {
-            return Some(match units {
-                1 => c.to_string(),
-                _ => char::REPLACEMENT_CHARACTER.to_string(),
-            });
-        }
-        at += units;
-    }
-    None
+    js::utf16_units(s)
+        .nth(usize::try_from(index).ok()?)
+        .map(String::from)
 }
 
 /// `base[key]`, borrowed from `base` when `base` is borrowed.
