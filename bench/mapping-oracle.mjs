@@ -48,6 +48,8 @@ const payload = {
     // (Kelvin, long s), and characters outside the Basic Multilingual Plane.
     uni: 'Straße İstanbul ΟΔΟΣ ǅemal ﬁne \u212Aelvin ſun 😀 𐐀x', uni2: 'ÀÉÎ ß and ς', emoji: '😀😃',
     deseret: '𐐨𐐩 ΣΑΣ',
+    // Keys that are not identifiers: not ASCII, with a space, with a dot.
+    'ключ': 1, 'a b': 2, '😀': 3, 'a.b': 4,
   },
   context: { library: { name: 'analytics.js', version: '1.2' }, campaign: { source: 'news', medium: 'email' }, groupId: 'g-1' },
 };
@@ -65,13 +67,16 @@ const paths = ['$.event', '$.userId', '$.properties.total', '$.properties.revenu
   '$.properties.emptyarr.length.x', '$.properties.tags.length.x', '$.properties.word.length', '$.properties.e.length',
   '$.properties.obj.length', '$.properties.zero.x', '$.nul.x', '$.properties.f.x', '$.e.x', "$.properties['ix'][2]",
   '$.properties.products[1]["sku"]', '$.properties.big', '$.properties.huge', '$.properties.uni', '$.properties.uni2',
-  '$.properties.emoji', '$.properties.uni.length', '$.properties.emoji.length', '$.properties.deseret'];
+  '$.properties.emoji', '$.properties.uni.length', '$.properties.emoji.length', '$.properties.deseret',
+  '$.properties.ключ', '$.properties["a b"]', '$.properties.😀', '$.properties["a.b"]', "$.properties['ключ']",
+  '$.properties.a b', '$["properties"].name', '$.properties.a.b'];
 const templates = ['{{event}}', '{{properties.total}} {{properties.currency}}', '{{properties.tags}}', '{{properties.products}}',
   '{{properties.nested}}', '{{properties.missing}}x', '{{properties.tiny}}', '{{properties.zero}}/{{properties.coupon}}',
   '{{{properties.name}}}', '{{ properties.name }}', '{{properties.emptyobj}}', '{{properties.ix}}',
   '{{properties.tags.length}}/{{properties.word.length}}', '{{properties.emptyarr.length}}',
   '{{properties.big}} {{properties.small}} {{properties.huge}} {{properties.frac}}', '{{properties.products.0.sku}}',
-  '{{properties.uni}}|{{properties.emoji.length}}', '{{properties.uni2}}'];
+  '{{properties.uni}}|{{properties.emoji.length}}', '{{properties.uni2}}', '{{properties.ключ}}/{{properties.😀}}',
+  '{{properties.a.b}}', '{{properties.a b}}'];
 
 function mappingValue(depth) {
   const r = random();
@@ -103,7 +108,7 @@ function mappingValue(depth) {
 const variables = ['properties.p1', 'properties.p2', 'properties.p3', 'properties.s1', 'properties.missing', 'properties.coupon',
   'properties.name', 'properties.e', 'properties.arr', 'properties.obj', 'properties.t', 'properties.word', 'properties.tags',
   'properties.big', 'properties.small', 'properties.huge', 'properties.frac', 'properties.uni', 'properties.uni2',
-  'properties.emoji', 'properties.deseret'];
+  'properties.emoji', 'properties.deseret', 'properties.ключ', 'properties["a b"]', 'properties["😀"]', 'properties["a.b"]'];
 const filters = ['round', 'round: 1', 'round: 2', 'round: 3', 'round: -1', 'ceil', 'floor', 'abs', 'plus: properties.p2',
   'minus: properties.p3', 'times: properties.p2', 'divided_by: properties.p3', 'divided_by: 3, true', 'modulo: 7',
   'at_least: properties.p2', 'at_most: 5', 'json', 'size', 'default: "d"', 'upcase', 'downcase', 'capitalize', 'append: "!"',
@@ -133,8 +138,8 @@ function liquidTemplate() {
 // Triggers: comparisons, `contains` and `match`, negations, `and`/`or` and parentheses over
 // fields that are present, missing, null, numbers, booleans, text, arrays and objects.
 const events = [
-  { type: 'track', event: 'Order Completed', userId: 'u-1', properties: { total: 27.5, price: 100, name: 'Nike Air', tags: ['a'], flag: true, none: null, code: '123', nested: { x: 1 }, empty: '' }, context: { library: { name: 'analytics.js', version: '2.1.0' }, ip: '1.1.1.1' } },
-  { type: 'track', event: 'Product Added', anonymousId: 'a-1', properties: { total: '30', price: 99.99, name: 'Button X', flag: false, code: 123 }, context: { library: { name: 'analytics-node', version: '1.0' } } },
+  { type: 'track', event: 'Order Completed', userId: 'u-1', properties: { total: 27.5, price: 100, name: 'Nike Air', tags: ['a'], flag: true, none: null, code: '123', nested: { x: 1 }, empty: '', uni: '😀 Straße' }, context: { library: { name: 'analytics.js', version: '2.1.0' }, ip: '1.1.1.1' } },
+  { type: 'track', event: 'Product Added', anonymousId: 'a-1', properties: { total: '30', price: 99.99, name: 'Button X', flag: false, code: 123, uni: 'x😀' }, context: { library: { name: 'analytics-node', version: '1.0' } } },
   { type: 'identify', userId: 'u-2', traits: { name: 'Ada', logins: 150, age: 49 }, context: {} },
   { type: 'page', name: 'Home', properties: { total: 0, name: null } },
   { type: 'track', event: 'Click', userId: '', properties: {} },
@@ -142,15 +147,16 @@ const events = [
 const fields = ['type', 'event', 'name', 'userId', 'anonymousId', 'properties.total', 'properties.price', 'properties.name',
   'properties.tags', 'properties.flag', 'properties.none', 'properties.code', 'properties.nested', 'properties.empty',
   'properties.missing', 'traits.name', 'traits.logins', 'traits.age', 'context.library.name', 'context.library.version',
-  'context.ip'];
+  'context.ip', 'properties.uni'];
 const triggerLiterals = ['"track"', "'track'", '"Order Completed"', '"Nike Air"', '"123"', '123', '100', '99.99', '27.5',
-  '-1', '0', '"0"', 'true', 'false', 'null', '"Ada"', '""', '30', '"30"', '150', '1e2'];
-const patterns = ['"Order*"', '"*X"', '"X*"', '"*Air"', '"2.*"', '"1.*"', '"*"', '"Nike*"', '"B?tton*"', "'Button *'"];
+  '-1', '0', '"0"', 'true', 'false', 'null', '"Ada"', '""', '30', '"30"', '150', '1e2', '"x😀"', '"😀 Straße"'];
+const patterns = ['"Order*"', '"*X"', '"X*"', '"*Air"', '"2.*"', '"1.*"', '"*"', '"Nike*"', '"B?tton*"', "'Button *'",
+  '"😀*"', '"*😀"', '"?😀"', '"??😀"', '"*ße"', '"😀 S?raße"'];
 function atom() {
   const r = random();
   const field = pick(fields);
   if (r < 0.6) return `${field} ${pick(['=', '!=', '<', '>', '<=', '>='])} ${pick(triggerLiterals)}`;
-  if (r < 0.8) return `${pick(['', '!'])}contains(${field}, ${pick(['"Nike"', '"b"', '"1"', '"Order"', '"js"', '""'])})`;
+  if (r < 0.8) return `${pick(['', '!'])}contains(${field}, ${pick(['"Nike"', '"b"', '"1"', '"Order"', '"js"', '""', '"😀"', '"ß"'])})`;
   return `${pick(['', '!'])}match(${field}, ${pick(patterns)})`;
 }
 function trigger(depth) {

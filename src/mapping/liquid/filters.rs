@@ -88,8 +88,9 @@ fn int_arg(args: &[LV<'_>], i: usize, default: i64) -> i64 {
 }
 
 /// The range `slice: start, len` selects among `n` items (or UTF-16 code units): a negative
-/// `start` counts from the end; nothing when it is still negative or `len` is (liquidjs's
-/// rule), else both ends are clamped to `0..=n`. Saturating, so any `i64` arguments are safe.
+/// `start` counts from the end, and selects nothing when it is still negative (liquidjs's
+/// rule); both ends are clamped to `0..=n`, a negative `len` selecting nothing. Saturating, so
+/// any `i64` arguments are safe.
 fn slice_range(n: usize, start: i64, len: i64) -> (usize, usize) {
     let n_i = i64::try_from(n).unwrap_or(i64::MAX);
     let from = if start < 0 {
@@ -97,7 +98,7 @@ fn slice_range(n: usize, start: i64, len: i64) -> (usize, usize) {
     } else {
         start
     };
-    if from < 0 || len < 0 {
+    if from < 0 {
         return (0, 0);
     }
     let to = from.saturating_add(len);
@@ -807,6 +808,10 @@ mod tests {
             ("{{ a | slice: -3 | json }}", "[1]"),
             ("{{ a | slice: 1, -1 | json }}", "[]"),
             ("{{ d | capitalize }}", "𐐨𐐩 σας"),
+            ("{{ \"ada LOVELACE\" | capitalize }}", "Ada lovelace"),
+            ("{{ e | slice: 1, -1 }}", ""),
+            // Nothing sliced is an empty array, not text.
+            ("{{ missing | slice: 0 | json }}", "[]"),
         ] {
             assert_eq!(
                 render(template, data.clone()).as_deref(),
