@@ -473,11 +473,13 @@ mod tests {
     }
 
     /// `transform("a😀b", {})` with `@segment/actions-core` 3.170.0: a string mapping is spread
-    /// into its UTF-16 code units (a lone surrogate is U+FFFD here).
+    /// into its UTF-16 code units (a lone surrogate is U+FFFD here), an array into its items.
     #[test]
     fn a_string_mapping_spreads_into_utf16_code_units() {
         let got = transform(&serde_json::json!("a😀b"), &serde_json::json!({}));
         let want = serde_json::json!({"0": "a", "1": "\u{FFFD}", "2": "\u{FFFD}", "3": "b"});
         assert_eq!(got.ok(), Some(want));
+        let got = transform(&serde_json::json!(["cool", 1]), &serde_json::json!({}));
+        assert_eq!(got.ok(), Some(serde_json::json!({"0": "cool", "1": 1})));
     }
 }
