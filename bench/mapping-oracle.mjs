@@ -102,13 +102,14 @@ function mappingValue(depth) {
   return { k1: mappingValue(depth + 1), k2: mappingValue(depth + 1) };
 }
 
-// Liquid on everyday values: filters, chains, conditions and property reads. Left out, as the
-// README lists them: `round` to a fractional number of digits, and `nil`, `empty` and `blank`
-// assigned or compared on the left.
+// Liquid on everyday values: filters, chains, conditions and property reads, and the literals
+// `nil`, `empty` and `blank` (objects in liquidjs) filtered, assigned and compared on either
+// side. Left out, as the README lists it: `round` to a fractional number of digits.
 const variables = ['properties.p1', 'properties.p2', 'properties.p3', 'properties.s1', 'properties.missing', 'properties.coupon',
   'properties.name', 'properties.e', 'properties.arr', 'properties.obj', 'properties.t', 'properties.word', 'properties.tags',
   'properties.big', 'properties.small', 'properties.huge', 'properties.frac', 'properties.uni', 'properties.uni2',
-  'properties.emoji', 'properties.deseret', 'properties.ключ', 'properties["a b"]', 'properties["😀"]', 'properties["a.b"]'];
+  'properties.emoji', 'properties.deseret', 'properties.ключ', 'properties["a b"]', 'properties["😀"]', 'properties["a.b"]',
+  'nil', 'empty', 'blank'];
 const filters = ['round', 'round: 1', 'round: 2', 'round: 3', 'round: -1', 'ceil', 'floor', 'abs', 'plus: properties.p2',
   'minus: properties.p3', 'times: properties.p2', 'divided_by: properties.p3', 'divided_by: 3, true', 'modulo: 7',
   'at_least: properties.p2', 'at_most: 5', 'json', 'size', 'default: "d"', 'upcase', 'downcase', 'capitalize', 'append: "!"',
@@ -130,7 +131,7 @@ function liquidTemplate() {
   if (r < 0.6) return `{{ ${price()} | round: ${pick([0, 1, 2, 3])} }}`;
   if (r < 0.7) return `{{ ${pick(['properties.word', 'properties.uni', 'properties.tags', 'properties.products', 'properties.obj', 'properties.p1'])}${pick(keys)} | json }}`;
   if (r < 0.8) return `{% assign a = ${pick(variables)} %}{{ a | json }}|{% if a %}t{% endif %}`;
-  const comparison = () => `${pick(operands)} ${pick(['==', '!=', '<', '>', '<=', '>=', 'contains'])} ${pick([...operands, ...literals])}`;
+  const comparison = () => `${pick([...operands, 'nil', 'empty', 'blank'])} ${pick(['==', '!=', '<', '>', '<=', '>=', 'contains'])} ${pick([...operands, ...literals])}`;
   const condition = random() < 0.3 ? `${comparison()} ${pick(['and', 'or'])} ${comparison()}` : comparison();
   return random() < 0.8 ? `{% if ${condition} %}T{% else %}F{% endif %}` : `{% unless ${condition} %}T{% else %}F{% endunless %}`;
 }

@@ -594,17 +594,14 @@ pub(super) fn apply_filter<'a>(
                 Some(Value::String(text)) => text.is_empty(),
                 Some(Value::Array(items)) => items.is_empty(),
                 Some(Value::Bool(false)) => !arg(args, 1).truthy(),
+                // `toValue`: `empty` and `blank` are `''`.
+                None if matches!(input, LV::Empty | LV::Blank) => true,
                 _ => !input.truthy(),
             };
             if use_default {
-                match arg(args, 0) {
-                    LV::Undef => LV::Undef,
-                    LV::Nil => LV::Nil,
-                    LV::Empty | LV::Blank => string(String::new()),
-                    LV::Num(n) => LV::Num(*n),
-                    // Borrowed stays borrowed; an owned argument is a literal of the template.
-                    LV::V(v) => LV::V(v.clone()),
-                }
+                // Borrowed stays borrowed; an owned argument is a literal of the template (a
+                // drop stays a drop).
+                arg(args, 0).clone()
             } else {
                 input
             }
@@ -667,6 +664,10 @@ pub(super) fn apply_filter<'a>(
                         out.push(clone_value(item, budget, 0)?);
                     }
                 }
+                // `toArray(toValue(v))`: `empty` and `blank` are `['']`.
+                None if matches!(input, LV::Empty | LV::Blank) => {
+                    out.push(Value::String(String::new()));
+                }
                 Some(Value::Null) | None => {}
                 Some(other) => out.push(clone_value(other, budget, 0)?),
             }
@@ -675,8 +676,8 @@ pub(super) fn apply_filter<'a>(
         "json" | "jsonify" => {
             let res = match &input {
                 LV::Undef => Res::Undefined,
-                LV::Nil => Res::Val(Value::Null),
-                LV::Empty | LV::Blank => Res::Val(Value::String(String::new())),
+                // `JSON.stringify` of a drop object: it has no own enumerable property.
+                LV::Nil | LV::Empty | LV::Blank => Res::Val(Value::Object(serde_json::Map::new())),
                 LV::Num(n) => Res::Val(js::number_to_json(*n)),
                 LV::V(v) => Res::Ref(v.as_ref()),
             };

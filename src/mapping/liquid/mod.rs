@@ -221,8 +221,9 @@ fn expr_read<'t>(expr: &'t Expr, paths: &mut Vec<Vec<&'t str>>) -> bool {
 
 struct Scope<'a> {
     payload: Option<&'a Value>,
-    /// Assigned and captured variables; `None` for one assigned `undefined` (a missing value).
-    locals: HashMap<String, Option<Value>>,
+    /// Assigned and captured variables, as liquidjs keeps them: `undefined` (a missing value)
+    /// and the objects `nil`, `empty` and `blank` stand for included.
+    locals: HashMap<String, LV<'static>>,
 }
 
 /// A Liquid value during evaluation.
@@ -303,25 +304,27 @@ fn render_nodes(
                 render_nodes(body, scope, &mut captured, budget)?;
                 scope
                     .locals
-                    .insert(name.clone(), Some(Value::String(captured)));
+                    .insert(name.clone(), LV::V(Cow::Owned(Value::String(captured))));
             }
         }
     }
     Ok(())
 }
 
-/// The value a variable keeps: `None` for `undefined`, which liquidjs keeps as it is (`json`
-/// then writes nothing). A value borrowed from the payload or another variable is copied, so
-/// the copy is charged; owned values were charged when a filter produced them.
-fn to_local(v: LV<'_>, budget: &mut Budget) -> Result<Option<Value>, MappingError> {
-    Ok(Some(match v {
-        LV::Undef => return Ok(None),
-        LV::Nil => Value::Null,
-        LV::Empty | LV::Blank => Value::String(String::new()),
-        LV::Num(n) => js::number_to_json(n),
-        LV::V(Cow::Borrowed(v)) => clone_value(v, budget, 0)?,
-        LV::V(Cow::Owned(v)) => v,
-    }))
+/// The value a variable keeps. liquidjs keeps `undefined` (`json` then writes nothing) and the
+/// objects of `nil`, `empty` and `blank` as they are. A value borrowed from the payload or
+/// another variable is copied, so the copy is charged; owned values were charged when a filter
+/// produced them.
+fn to_local(v: LV<'_>, budget: &mut Budget) -> Result<LV<'static>, MappingError> {
+    Ok(match v {
+        LV::Undef => LV::Undef,
+        LV::Nil => LV::Nil,
+        LV::Empty => LV::Empty,
+        LV::Blank => LV::Blank,
+        LV::Num(n) => LV::V(Cow::Owned(js::number_to_json(n))),
+        LV::V(Cow::Borrowed(v)) => LV::V(Cow::Owned(clone_value(v, budget, 0)?)),
+        LV::V(Cow::Owned(v)) => LV::V(Cow::Owned(v)),
+    })
 }
 
 /// liquidjs `stringify`: nil is `''`, arrays are joined without separator. Charged to the
@@ -383,9 +386,10 @@ fn to_str<'v>(v: &'v LV<'_>) -> Cow<'v, str> {
 /// A variable: a local (borrowed from the scope) or a top-level key of the payload.
 fn lookup<'s>(scope: &'s Scope<'_>, name: &str) -> LV<'s> {
     if let Some(local) = scope.locals.get(name) {
-        return local
-            .as_ref()
-            .map_or(LV::Undef, |v| LV::V(Cow::Borrowed(v)));
+        return match local {
+            LV::V(v) => LV::V(Cow::Borrowed(v.as_ref())),
+            other => other.clone(),
+        };
     }
     match scope.payload {
         Some(Value::Object(m)) => {
@@ -574,6 +578,11 @@ fn eval_cond(
     })
 }
 
+/// Whether `v` is one of liquidjs' drops, the objects `nil`, `empty` and `blank` stand for.
+fn is_drop(v: &LV<'_>) -> bool {
+    matches!(v, LV::Nil | LV::Empty | LV::Blank)
+}
+
 fn is_empty_value(v: &LV<'_>) -> bool {
     match v.value() {
         Some(Value::String(s)) => s.is_empty(),
@@ -594,20 +603,34 @@ fn is_blank_value(v: &LV<'_>) -> bool {
     }
 }
 
+/// liquidjs `equals`: a drop (`nil`, `empty`, `blank`) on the left compares with its own
+/// `equals`, else one on the right does, so `blank == nil` is true and `nil == blank` false.
 fn equals(l: &LV<'_>, r: &LV<'_>) -> bool {
+    let (drop, other) = match (is_drop(l), is_drop(r)) {
+        (true, _) => (l, r),
+        (false, true) => (r, l),
+        (false, false) => return plain_equals(l, r),
+    };
+    match drop {
+        // `NullDrop.equals`: `isNil(toValue(other))` (`empty` and `blank` are `''`).
+        LV::Nil => other.is_nil(),
+        // `EmptyDrop.equals` is false for any `EmptyDrop` (a `BlankDrop` is one too).
+        LV::Empty => !is_drop(other) && is_empty_value(other),
+        // `BlankDrop.equals`: `nil` reads as `null`, `empty` is an `EmptyDrop`.
+        _ => matches!(other, LV::Nil) || (!is_drop(other) && is_blank_value(other)),
+    }
+}
+
+/// [`equals`] of two values that are not drops.
+fn plain_equals(l: &LV<'_>, r: &LV<'_>) -> bool {
     match (l, r) {
-        (LV::Nil, other) | (other, LV::Nil) => other.is_nil(),
-        (LV::Empty, LV::Empty)
-        | (LV::Blank, LV::Blank)
-        | (LV::Empty, LV::Blank)
-        | (LV::Blank, LV::Empty) => false,
-        (LV::Empty, other) | (other, LV::Empty) => is_empty_value(other),
-        (LV::Blank, other) | (other, LV::Blank) => is_blank_value(other),
         (LV::Undef, LV::Undef) => true,
         (LV::Undef, _) | (_, LV::Undef) => false,
         (LV::Num(a), LV::Num(b)) => a == b,
         (LV::Num(a), LV::V(v)) | (LV::V(v), LV::Num(a)) => v.as_f64() == Some(*a),
         (LV::V(a), LV::V(b)) => value_equals(a, b, 0),
+        // Drops compare in `equals`.
+        _ => false,
     }
 }
 
@@ -652,7 +675,13 @@ fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
         CmpOp::Eq => return equals(l, r),
         CmpOp::Ne => return !equals(l, r),
         CmpOp::Contains => {
-            return match l.value() {
+            // `toValue(l)`: `empty` and `blank` are `''`, `nil` is `null`.
+            let empty = Value::String(String::new());
+            let l = match l {
+                LV::Empty | LV::Blank => Some(&empty),
+                other => other.value(),
+            };
+            return match l {
                 Some(Value::Array(items)) => {
                     items.iter().any(|i| equals(&LV::V(Cow::Borrowed(i)), r))
                 }
@@ -749,6 +778,42 @@ mod tests {
         let tpl = LiquidTemplate::parse(t)?;
         tpl.render(Some(&data), &mut Budget::new())
             .map_err(|e| e.to_string())
+    }
+
+    /// `nil`, `empty` and `blank` are objects in liquidjs (drops): kept as they are when
+    /// assigned, written by `json` as `{}`, read as `null` and `''` by filters that take values,
+    /// and compared by the drop's own `equals`, the left one first. liquidjs 10.27.2 through
+    /// `@segment/actions-core` 3.170.0 in Node.
+    #[test]
+    fn nil_empty_and_blank_are_liquidjs_drops() {
+        let data = json!({"e": " "});
+        for (template, want) in [
+            ("{% assign a = nil %}{{ a | json }}", "{}"),
+            ("{{ x | default: empty | json }}", "{}"),
+            ("{% if blank == nil %}T{% else %}F{% endif %}", "T"),
+            ("{% if nil == blank %}T{% else %}F{% endif %}", "F"),
+            (
+                "{% assign a = empty %}{% if a == empty %}T{% else %}F{% endif %}",
+                "F",
+            ),
+            (
+                "{% assign a = blank %}{% if a == nil %}T{% else %}F{% endif %}",
+                "T",
+            ),
+            ("{% if blank == e %}T{% else %}F{% endif %}", "T"),
+            ("{% if e == blank %}T{% else %}F{% endif %}", "T"),
+            ("{{ empty | default: \"d\" }}", "d"),
+            ("{{ blank | compact | json }}", "[\"\"]"),
+            ("{% if empty contains e %}T{% else %}F{% endif %}", "F"),
+            ("{% if empty contains \"\" %}T{% else %}F{% endif %}", "T"),
+            ("{% if empty contains nil %}T{% else %}F{% endif %}", "F"),
+        ] {
+            assert_eq!(
+                render(template, data.clone()).as_deref(),
+                Ok(want),
+                "{template}"
+            );
+        }
     }
 
     /// JavaScript indexes a string by UTF-16 code units: half of a character outside the Basic
