@@ -86,10 +86,16 @@ function mappingValue(depth) {
   if (r < 0.52) return { '@if': { [pick(['exists', 'blank'])]: mappingValue(depth + 1), then: mappingValue(depth + 1), else: mappingValue(depth + 1) } };
   if (r < 0.58) return { '@case': { operator: pick(['lower', 'upper']), value: mappingValue(depth + 1) } };
   if (r < 0.64) {
-    return { '@replace': { pattern: pick(['a', ' ', '-', '.', 'A', 'ß', 'SS', 's', 'S', 'k', 'K', 'i', 'I', 'σ', 'Σ', 'ς', 'ǆ', 'à', '😀', 'ﬁ']), replacement: pick(['', 'X', '$&']), global: pick([true, false]),
+    return { '@replace': { pattern: pick(['a', ' ', '-', '.', 'A', 'ß', 'SS', 's', 'S', 'k', 'K', 'i', 'I', 'σ', 'Σ', 'ς', 'ǆ', 'à', '😀', 'ﬁ']), replacement: pick(['', 'X', '$&', '$$', '$`', "$'", '$1', '$<n>', '$', 'a$&b$$']), global: pick([true, false]),
       ignorecase: pick([true, false]), value: mappingValue(depth + 1) } };
   }
-  if (r < 0.70) return { '@arrayPath': [pick(paths), pick([undefined, { s: { '@path': '$.sku' }, p: { '@path': '$.price' } }])].filter((x) => x !== undefined) };
+  if (r < 0.70) {
+    const item = pick([undefined, { s: { '@path': '$.sku' }, p: { '@path': '$.price' } },
+      { t: { '@template': '{{sku}}:{{price}}' }, c: { '@case': { operator: 'upper', value: { '@path': '$.sku' } } },
+        e: { '@if': { exists: { '@path': '$.qty' }, then: { '@path': '$.qty' }, else: 0 } } },
+      { '@path': '$.sku' }, 'lit']);
+    return { '@arrayPath': [pick(paths), item].filter((x) => x !== undefined) };
+  }
   if (r < 0.75) return { '@merge': { direction: pick(['left', 'right']), objects: [mappingValue(depth + 1), mappingValue(depth + 1)] } };
   if (r < 0.80) return { '@json': { mode: pick(['encode', 'decode']), value: mappingValue(depth + 1) } };
   if (r < 0.85) return { '@flatten': { value: mappingValue(depth + 1), separator: pick(['.', '_']) } };
