@@ -78,34 +78,38 @@ const templates = ['{{event}}', '{{properties.total}} {{properties.currency}}', 
   '{{properties.uni}}|{{properties.emoji.length}}', '{{properties.uni2}}', '{{properties.ключ}}/{{properties.😀}}',
   '{{properties.a.b}}', '{{properties.a b}}'];
 
-function mappingValue(depth) {
+// `inApply`: inside a `@transform`'s `apply`, whose result the bridge hands on as JSON (an
+// undefined item of an array is null there; Segment's code keeps it undefined, which only
+// `@flatten` and `@merge` then tell apart: the README's deliberate differences), so no
+// `@arrayPath` item there may be undefined.
+function mappingValue(depth, inApply = false) {
   const r = random();
   if (depth > 2 || r < 0.3) return { '@path': pick(paths) };
   if (r < 0.38) return pick(['lit', 3, 0, '', null, true, false, 2.5, [], {}, ['a', 1]]);
   if (r < 0.45) return { '@template': pick(templates) };
-  if (r < 0.52) return { '@if': { [pick(['exists', 'blank'])]: mappingValue(depth + 1), then: mappingValue(depth + 1), else: mappingValue(depth + 1) } };
-  if (r < 0.58) return { '@case': { operator: pick(['lower', 'upper']), value: mappingValue(depth + 1) } };
+  if (r < 0.52) return { '@if': { [pick(['exists', 'blank'])]: mappingValue(depth + 1, inApply), then: mappingValue(depth + 1, inApply), else: mappingValue(depth + 1, inApply) } };
+  if (r < 0.58) return { '@case': { operator: pick(['lower', 'upper']), value: mappingValue(depth + 1, inApply) } };
   if (r < 0.64) {
     return { '@replace': { pattern: pick(['a', ' ', '-', '.', 'A', 'ß', 'SS', 's', 'S', 'k', 'K', 'i', 'I', 'σ', 'Σ', 'ς', 'ǆ', 'à', '😀', 'ﬁ']), replacement: pick(['', 'X', '$&', '$$', '$`', "$'", '$1', '$<n>', '$', 'a$&b$$']), global: pick([true, false]),
-      ignorecase: pick([true, false]), value: mappingValue(depth + 1) } };
+      ignorecase: pick([true, false]), value: mappingValue(depth + 1, inApply) } };
   }
   if (r < 0.70) {
     const item = pick([undefined, { s: { '@path': '$.sku' }, p: { '@path': '$.price' } },
       { t: { '@template': '{{sku}}:{{price}}' }, c: { '@case': { operator: 'upper', value: { '@path': '$.sku' } } },
         e: { '@if': { exists: { '@path': '$.qty' }, then: { '@path': '$.qty' }, else: 0 } } },
-      { '@path': '$.sku' }, 'lit']);
+      ...(inApply ? [] : [{ '@path': '$.sku' }, 'lit'])]);
     return { '@arrayPath': [pick(paths), item].filter((x) => x !== undefined) };
   }
-  if (r < 0.75) return { '@merge': { direction: pick(['left', 'right']), objects: [mappingValue(depth + 1), mappingValue(depth + 1)] } };
-  if (r < 0.80) return { '@json': { mode: pick(['encode', 'decode']), value: mappingValue(depth + 1) } };
-  if (r < 0.85) return { '@flatten': { value: mappingValue(depth + 1), separator: pick(['.', '_']) } };
+  if (r < 0.75) return { '@merge': { direction: pick(['left', 'right']), objects: [mappingValue(depth + 1, inApply), mappingValue(depth + 1, inApply)] } };
+  if (r < 0.80) return { '@json': { mode: pick(['encode', 'decode']), value: mappingValue(depth + 1, inApply) } };
+  if (r < 0.85) return { '@flatten': { value: mappingValue(depth + 1, inApply), separator: pick(['.', '_']) } };
   if (r < 0.88) return { '@literal': pick(['x', 1, null, { a: 1 }]) };
-  if (r < 0.92) return { '@excludeWhenNull': mappingValue(depth + 1) };
+  if (r < 0.92) return { '@excludeWhenNull': mappingValue(depth + 1, inApply) };
   if (r < 0.96) {
-    return { '@transform': { apply: { a: mappingValue(depth + 1), b: mappingValue(depth + 1) },
+    return { '@transform': { apply: { a: mappingValue(depth + 1, true), b: mappingValue(depth + 1, true) },
       mapping: { x: { '@path': '$.a' }, y: { '@template': '{{b}}' } } } };
   }
-  return { k1: mappingValue(depth + 1), k2: mappingValue(depth + 1) };
+  return { k1: mappingValue(depth + 1, inApply), k2: mappingValue(depth + 1, inApply) };
 }
 
 // Liquid on everyday values: filters, chains, conditions and property reads, and the literals
