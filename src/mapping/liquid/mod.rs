@@ -625,11 +625,10 @@ fn equals(l: &LV<'_>, r: &LV<'_>) -> bool {
 fn plain_equals(l: &LV<'_>, r: &LV<'_>) -> bool {
     match (l, r) {
         (LV::Undef, LV::Undef) => true,
-        (LV::Undef, _) | (_, LV::Undef) => false,
         (LV::Num(a), LV::Num(b)) => a == b,
         (LV::Num(a), LV::V(v)) | (LV::V(v), LV::Num(a)) => v.as_f64() == Some(*a),
         (LV::V(a), LV::V(b)) => value_equals(a, b, 0),
-        // Drops compare in `equals`.
+        // `undefined` equals only itself; drops compare in `equals`.
         _ => false,
     }
 }
@@ -807,11 +806,63 @@ mod tests {
             ("{% if empty contains e %}T{% else %}F{% endif %}", "F"),
             ("{% if empty contains \"\" %}T{% else %}F{% endif %}", "T"),
             ("{% if empty contains nil %}T{% else %}F{% endif %}", "F"),
+            ("{% if nil == e %}T{% else %}F{% endif %}", "F"),
+            ("{% if empty == e %}T{% else %}F{% endif %}", "F"),
+            ("{% if empty == \"\" %}T{% else %}F{% endif %}", "T"),
+            ("{% if blank == \"x\" %}T{% else %}F{% endif %}", "F"),
         ] {
             assert_eq!(
                 render(template, data.clone()).as_deref(),
                 Ok(want),
                 "{template}"
+            );
+        }
+    }
+
+    /// `==`, `!=` and the orderings of values, as liquidjs 10.27.2 compares them (in Node):
+    /// numbers by value, arrays item by item, objects by identity, `undefined` only with itself.
+    #[test]
+    fn values_compare_as_liquidjs_compares_them() {
+        let data = json!({"n": 1, "f": 1.5, "arr": [1, 2], "arr2": [1, 2], "arr3": [1, 3],
+            "arr4": [1, [2]], "arr5": [1, [2]], "obj": {"a": 1}, "obj2": {"a": 1}, "s": "1",
+            "arr6": [1.0, 2], "objs": [{"a": 1}], "objs2": [{"a": 1}]});
+        for (condition, want) in [
+            ("1 == 1", "T"),
+            ("1 == 2", "F"),
+            ("n == 1", "T"),
+            ("n == 2", "F"),
+            ("1.5 == f", "T"),
+            ("f == n", "F"),
+            ("arr == arr2", "T"),
+            ("arr == arr3", "F"),
+            ("arr4 == arr5", "T"),
+            ("obj == obj2", "F"),
+            ("obj == obj", "T"),
+            ("x == y", "T"),
+            ("x == 1", "F"),
+            ("n == x", "F"),
+            ("s == 1", "F"),
+            ("n == \"1\"", "F"),
+            ("n == 1.0", "T"),
+            ("arr == arr6", "T"),
+            ("objs == objs2", "F"),
+            ("n != 1", "F"),
+            ("n != 2", "T"),
+            // Drops are never ordered, on either side.
+            ("1 > nil", "F"),
+            ("nil < 1", "F"),
+            ("1 < 2", "T"),
+            ("2 < 1", "F"),
+            ("2 <= 2", "T"),
+            ("3 <= 2", "F"),
+            ("1 >= 2", "F"),
+            ("2 >= 2", "T"),
+        ] {
+            let template = format!("{{% if {condition} %}}T{{% else %}}F{{% endif %}}");
+            assert_eq!(
+                render(&template, data.clone()).as_deref(),
+                Ok(want),
+                "{condition}"
             );
         }
     }
