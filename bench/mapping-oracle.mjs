@@ -82,7 +82,21 @@ const templates = ['{{event}}', '{{properties.total}} {{properties.currency}}', 
 // undefined item of an array is null there; Segment's code keeps it undefined, which only
 // `@flatten` and `@merge` then tell apart: the README's deliberate differences), so no
 // `@arrayPath` item there may be undefined.
+// Directives written wrong (missing or extra options, wrong types, unknown names): Segment's
+// validation refuses some, and the bridge must refuse the same ones.
+const malformed = [
+  { '@if': { exists: { '@path': '$.e' } } }, { '@if': { exists: 1, blank: 2, then: 1 } }, { '@if': { then: 1, else: 2 } },
+  { '@case': { value: 'x' } }, { '@case': { operator: 'title', value: 'x' } }, { '@case': 'x' }, { '@foo': 1 },
+  { '@path': 3 }, { '@path': '$.event', extra: 1 }, { '@path': 'event' }, { '@path': '' }, { '@template': 3 },
+  { '@replace': { pattern: 'a', value: 'x' } }, { '@replace': { replacement: 'a', value: 'x' } },
+  { '@replace': { pattern: 'a', replacement: 'b', value: 'x', global: 'yes' } }, { '@json': { mode: 'both', value: 'x' } },
+  { '@json': { value: 'x' } }, { '@flatten': { value: { a: { b: 1 } } } }, { '@flatten': { separator: 1, value: {} } },
+  { '@merge': { objects: [] } }, { '@merge': { direction: 'up', objects: [{}] } }, { '@merge': { direction: 'left', objects: 'x' } },
+  { '@arrayPath': 'x' }, { '@arrayPath': [] }, { '@arrayPath': ['$.a', {}, 3] }, { '@transform': { apply: 'x', mapping: {} } },
+  { '@transform': { mapping: {} } }, { '@liquid': 3 }, { '@liquid': '{% if %}' }, { '@liquid': '{{ x | nofilter }}' },
+  { '@excludeWhenNull': 3 }, { '@literal': 1, '@path': '$.e' }, { '@template': '{{' }];
 function mappingValue(depth, inApply = false) {
+  if (random() < 0.02) return pick(malformed);
   const r = random();
   if (depth > 2 || r < 0.3) return { '@path': pick(paths) };
   if (r < 0.38) return pick(['lit', 3, 0, '', null, true, false, 2.5, [], {}, ['a', 1]]);
@@ -209,7 +223,9 @@ const carriesHalves = (mapping, error) =>
 while (kind !== 'triggers' && cases.length < Number(countText)) {
   const mapping = kind === 'liquid' ? { v: { '@liquid': liquidTemplate() } } : { out: mappingValue(0), other: mappingValue(1) };
   try {
-    const result = transform(mapping, payload);
+    // A copy: `transform` fills in some directives' defaults (`@replace`) in the mapping it is
+    // given, and the bridge must be given the mapping as written.
+    const result = transform(structuredClone(mapping), payload);
     if (!carriesHalves(mapping)) cases.push({ mapping, result: result === undefined ? null : result });
   } catch (error) {
     const message = String(error.message).slice(0, 200);
