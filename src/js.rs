@@ -91,18 +91,12 @@ pub(crate) fn utf16_slice(s: &str, from: usize, to: usize) -> Cow<'_, str> {
         }
         unit = next;
     }
+    let kept = s.get(start..end.max(start)).unwrap_or_default();
     if !cut_first && !cut_last {
-        return Cow::Borrowed(s.get(start..end.max(start)).unwrap_or_default());
+        return Cow::Borrowed(kept);
     }
-    let mut out = String::with_capacity(end.saturating_sub(start) + 6);
-    if cut_first {
-        out.push(char::REPLACEMENT_CHARACTER);
-    }
-    out.push_str(s.get(start..end.max(start)).unwrap_or_default());
-    if cut_last {
-        out.push(char::REPLACEMENT_CHARACTER);
-    }
-    Cow::Owned(out)
+    let half = |cut: bool| if cut { "\u{FFFD}" } else { "" };
+    Cow::Owned([half(cut_first), kept, half(cut_last)].concat())
 }
 
 /// The UTF-16 code units of `s`, each as the text JavaScript's `s[i]` gives (a character outside

@@ -590,12 +590,11 @@ pub(super) fn apply_filter<'a>(
             _ => num(0.0),
         },
         "default" => {
-            let use_default = match input.value() {
+            // `toValue`: `empty` and `blank` are `''`.
+            let use_default = match input.to_value() {
                 Some(Value::String(text)) => text.is_empty(),
                 Some(Value::Array(items)) => items.is_empty(),
                 Some(Value::Bool(false)) => !arg(args, 1).truthy(),
-                // `toValue`: `empty` and `blank` are `''`.
-                None if matches!(input, LV::Empty | LV::Blank) => true,
                 _ => !input.truthy(),
             };
             if use_default {
@@ -658,15 +657,12 @@ pub(super) fn apply_filter<'a>(
         },
         "compact" => {
             let mut out = Vec::new();
-            match input.value() {
+            // `toArray(toValue(v))`: `empty` and `blank` are `['']`.
+            match input.to_value() {
                 Some(Value::Array(items)) => {
                     for item in items.iter().filter(|v| !v.is_null()) {
                         out.push(clone_value(item, budget, 0)?);
                     }
-                }
-                // `toArray(toValue(v))`: `empty` and `blank` are `['']`.
-                None if matches!(input, LV::Empty | LV::Blank) => {
-                    out.push(Value::String(String::new()));
                 }
                 Some(Value::Null) | None => {}
                 Some(other) => out.push(clone_value(other, budget, 0)?),

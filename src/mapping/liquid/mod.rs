@@ -237,11 +237,23 @@ enum LV<'a> {
     V(Cow<'a, Value>),
 }
 
+/// `''`, the value liquidjs' `empty` and `blank` stand for ([`LV::to_value`]).
+static EMPTY_TEXT: Value = Value::String(String::new());
+
 impl LV<'_> {
     fn value(&self) -> Option<&Value> {
         match self {
             LV::V(v) => Some(v),
             _ => None,
+        }
+    }
+
+    /// liquidjs' `toValue`: a value as it is, `empty` and `blank` as `''` (`nil` is `null`,
+    /// which [`LV::is_nil`] tells).
+    fn to_value(&self) -> Option<&Value> {
+        match self {
+            LV::Empty | LV::Blank => Some(&EMPTY_TEXT),
+            other => other.value(),
         }
     }
 
@@ -614,10 +626,11 @@ fn equals(l: &LV<'_>, r: &LV<'_>) -> bool {
     match drop {
         // `NullDrop.equals`: `isNil(toValue(other))` (`empty` and `blank` are `''`).
         LV::Nil => other.is_nil(),
-        // `EmptyDrop.equals` is false for any `EmptyDrop` (a `BlankDrop` is one too).
-        LV::Empty => !is_drop(other) && is_empty_value(other),
-        // `BlankDrop.equals`: `nil` reads as `null`, `empty` is an `EmptyDrop`.
-        _ => matches!(other, LV::Nil) || (!is_drop(other) && is_blank_value(other)),
+        // `EmptyDrop.equals` is false for any `EmptyDrop` (a `BlankDrop` is one too), as
+        // `is_empty_value` is for a drop.
+        LV::Empty => is_empty_value(other),
+        // `BlankDrop.equals`: `nil` reads as `null` (blank), `empty` is an `EmptyDrop` (not).
+        _ => is_blank_value(other),
     }
 }
 
@@ -674,13 +687,8 @@ fn compare(op: CmpOp, l: &LV<'_>, r: &LV<'_>) -> bool {
         CmpOp::Eq => return equals(l, r),
         CmpOp::Ne => return !equals(l, r),
         CmpOp::Contains => {
-            // `toValue(l)`: `empty` and `blank` are `''`, `nil` is `null`.
-            let empty = Value::String(String::new());
-            let l = match l {
-                LV::Empty | LV::Blank => Some(&empty),
-                other => other.value(),
-            };
-            return match l {
+            // `toValue(l)`: `empty` and `blank` are `''`.
+            return match l.to_value() {
                 Some(Value::Array(items)) => {
                     items.iter().any(|i| equals(&LV::V(Cow::Borrowed(i)), r))
                 }
