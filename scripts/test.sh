@@ -23,6 +23,8 @@ step "native tests (core, conformance, CLI)"
 cargo test
 step "the mapping engine against Segment's own code (random mappings and Liquid templates)"
 cargo test --test mapping_differential -- --ignored
+step "whole events against Segment's LaunchDarkly destination (random events and mappings)"
+cargo test --test destination_differential -- --ignored
 
 step "fuzz: inbound parser, mapping engine, trigger parser (FUZZ_SECONDS per target)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh

@@ -388,16 +388,14 @@ pub fn message_id<'e>(event: impl Into<EventRef<'e>>) -> Option<&'e str> {
         .filter(|id| !id.is_empty())
 }
 
-/// Applies LaunchDarkly's correlation rule to the identity fields: a `userId` or `anonymousId`
-/// that is `null` or `""` counts as absent, so the preset's `@if exists` falls back from
-/// `userId` to `anonymousId` and no `"null"` or empty context key is ever sent.
+/// Applies LaunchDarkly's correlation rule to the identity fields: an empty `userId` counts as
+/// absent, so the preset's `@if exists` falls back to `anonymousId` (Segment would send the
+/// empty key, which LaunchDarkly refuses). A `null` one needs nothing: `@if exists` already
+/// falls back from it, and a `null` or empty context key is never sent (`track_event`); both
+/// stay as they are for every other mapping, as in Segment.
 pub fn normalize_identity(event: &mut Map<String, Value>) {
-    for field in ["userId", "anonymousId"] {
-        if matches!(event.get(field), Some(Value::Null))
-            || event.get(field) == Some(&Value::from(""))
-        {
-            event.remove(field);
-        }
+    if event.get("userId") == Some(&Value::from("")) {
+        event.remove("userId");
     }
 }
 
@@ -794,12 +792,17 @@ mod tests {
     }
 
     #[test]
-    fn identity_normalisation_drops_null_and_empty_ids() {
+    fn identity_normalisation_drops_an_empty_user_id_only() {
         let mut event = json!({"userId": "", "anonymousId": null, "event": "x"});
         normalize_identity(event.as_object_mut().unwrap());
-        assert_eq!(event, json!({"event": "x"}));
-        let mut event = json!({"userId": 0, "anonymousId": "a"});
-        normalize_identity(event.as_object_mut().unwrap());
-        assert_eq!(event, json!({"userId": 0, "anonymousId": "a"}));
+        assert_eq!(event, json!({"anonymousId": null, "event": "x"}));
+        for unchanged in [
+            json!({"userId": 0, "anonymousId": "a"}),
+            json!({"userId": null, "anonymousId": ""}),
+        ] {
+            let mut event = unchanged.clone();
+            normalize_identity(event.as_object_mut().unwrap());
+            assert_eq!(event, unchanged);
+        }
     }
 }

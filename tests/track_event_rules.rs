@@ -164,8 +164,12 @@ fn non_string_ids_become_strings_as_segment_does() {
         rejection(track(json!({"userId": {"id": 1}}))).0,
         "invalid_context_key"
     );
+    // Segment's schema step (AJV's `coerceTypes: "array"`) reads an array of one item as the
+    // item; two items are still no string.
+    let event = sent(track(json!({"userId": [1]})));
+    assert_eq!(event["contextKeys"]["user"], "1");
     assert_eq!(
-        rejection(track(json!({"userId": [1]}))).0,
+        rejection(track(json!({"userId": [1, 2]}))).0,
         "invalid_context_key"
     );
 }
@@ -182,16 +186,22 @@ fn the_metric_value_is_revenue_else_value() {
     assert_eq!(value_of(json!({"revenue": null, "value": 3})), json!(3));
     assert_eq!(value_of(json!({"revenue": "39.95"})), json!(39.95));
     assert_eq!(value_of(json!({"value": "-2"})), json!(-2));
-    assert_eq!(value_of(json!({"value": "1e3"})), json!(1000.0));
+    assert_eq!(value_of(json!({"value": "1e3"})), json!(1000));
+    // Segment's schema step: JavaScript's `Number(s)`, booleans as 1 and 0, one item as itself.
+    assert_eq!(value_of(json!({"value": "0x10"})), json!(16));
+    assert_eq!(value_of(json!({"value": " "})), json!(0));
+    assert_eq!(value_of(json!({"revenue": true})), json!(1));
+    assert_eq!(value_of(json!({"revenue": false})), json!(0));
+    assert_eq!(value_of(json!({"revenue": ["2.5"]})), json!(2.5));
     assert_eq!(value_of(json!({"revenue": 0})), json!(0));
     let absent = sent(track(json!({"properties": {"plan": "pro"}})));
     assert!(absent.get("metricValue").is_none(), "left out when absent");
     for bad in [
         json!("lots"),
-        json!(true),
         json!({"amount": 1}),
-        json!([1]),
-        json!("0x10"),
+        json!([1, 2]),
+        json!([[1]]),
+        json!("-0x10"),
     ] {
         let (reason, message) = rejection(track(json!({"properties": {"revenue": bad}})));
         assert_eq!(reason, "invalid_metric_value");
@@ -350,7 +360,13 @@ fn metric_values_beyond_max_safe_integer_reject_their_event_only() {
             "{bad}: {message}"
         );
     }
-    for nan_like in [json!("NaN"), json!("Infinity"), json!("-Infinity")] {
+    // `Number("Infinity")` is a number, Infinity, which JSON cannot hold (Segment sends null).
+    for infinite in [json!("Infinity"), json!("-Infinity")] {
+        let (reason, message) = rejection(track(json!({"properties": {"value": infinite}})));
+        assert_eq!(reason, "invalid_metric_value", "{infinite}");
+        assert!(message.contains("outside that range"), "{message}");
+    }
+    for nan_like in [json!("NaN"), json!("nan")] {
         let (reason, message) = rejection(track(json!({"properties": {"value": nan_like}})));
         assert_eq!(reason, "invalid_metric_value", "{nan_like}");
         assert_eq!(

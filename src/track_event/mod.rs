@@ -430,6 +430,19 @@ impl MappedValue<'_> {
         }
     }
 
+    /// The value as the schema step types it: [`single_item`].
+    fn single_item(self) -> Self {
+        match self {
+            MappedValue::Event(EventField::Value(value)) => {
+                MappedValue::Event(EventField::Value(single_item(value)))
+            }
+            MappedValue::Owned(Value::Array(mut items)) if items.len() == 1 => {
+                MappedValue::Owned(items.pop().unwrap_or_default())
+            }
+            other => other,
+        }
+    }
+
     /// How Segment's validator names its type ([`json_type_name`]).
     fn type_name(&self) -> &'static str {
         match self {
@@ -485,13 +498,17 @@ fn present(field: Option<MappedValue<'_>>) -> Option<MappedValue<'_>> {
     field.filter(|value| !(value.is_null() || value.as_str() == Some("")))
 }
 
+/// A string, number or timestamp field as the schema step types it: [`present`], then
+/// [`single_item`].
+fn typed(field: Option<MappedValue<'_>>) -> Option<MappedValue<'_>> {
+    present(field).map(MappedValue::single_item)
+}
+
+/// Whether [`normalize_identity`] changes the event: its `userId` is `""`.
 fn needs_identity_normalisation(event: EventRef<'_>) -> bool {
-    ["userId", "anonymousId"]
-        .iter()
-        .any(|field| match event.get(field) {
-            Some(field) => field.is_null() || field.as_str() == Some(""),
-            None => false,
-        })
+    event
+        .get("userId")
+        .is_some_and(|field| field.as_str() == Some(""))
 }
 
 fn to_custom_event(
@@ -515,7 +532,7 @@ fn to_custom_event(
         ),
         (Reason::InvalidContextKey, "Context Key"),
     )?;
-    let kind = match present(fields.context_kind) {
+    let kind = match present(typed(fields.context_kind)) {
         None => Cow::Borrowed("user"),
         Some(value) => as_string(value, Reason::InvalidContextKind, "Context Kind")?,
     };
@@ -587,7 +604,7 @@ fn to_custom_event(
             ))
         }
     };
-    let timestamp_ms = match present(fields.timestamp) {
+    let timestamp_ms = match typed(fields.timestamp) {
         None => None,
         Some(MappedValue::Event(EventField::Str(text))) => timestamp::parse_iso8601_millis(text),
         Some(value) => timestamp::unix_millis(Some(&value.to_value())),
@@ -607,13 +624,14 @@ fn to_custom_event(
 }
 
 /// A field that must be mapped, as a string: rejected with `missing` (code, message) when it is
-/// not, and as [`as_string`] rejects it (`invalid`: code, label) when it is no string.
+/// not, or when it is typed to `""` or `null` (`[""]`: Segment would send an empty key), and as
+/// [`as_string`] rejects it (`invalid`: code, label) when it is no string.
 fn required_string<'a>(
     field: Option<MappedValue<'a>>,
     missing: (Reason, &'static str),
     invalid: (Reason, &str),
 ) -> Result<Cow<'a, str>, Rejection> {
-    match present(field) {
+    match present(typed(field)) {
         None => Err(Rejection::new(missing.0, missing.1)),
         Some(value) => as_string(value, invalid.0, invalid.1),
     }
@@ -716,12 +734,11 @@ fn metric_value(value: &Value) -> Result<Number, Rejection> {
             ),
         )
     };
-    match to_number(value) {
-        Some(number) if metric_value_in_range(&number) => Ok(number),
-        Some(_) => Err(out_of_range()),
-        // A numeric string too large even for a float, such as "1e400".
-        None if value.as_str().is_some_and(overflows_float) => Err(out_of_range()),
-        None => Err(Rejection::new(
+    match to_number(single_item(value)) {
+        Coerced::Number(number) if metric_value_in_range(&number) => Ok(number),
+        // Beyond it, or a numeric string too large even for a float (`"1e400"`, `"Infinity"`).
+        Coerced::Number(_) | Coerced::Infinite => Err(out_of_range()),
+        Coerced::NotANumber => Err(Rejection::new(
             Reason::InvalidMetricValue,
             format!(
                 "Metric Value must be a number but it was {}.",
@@ -740,42 +757,50 @@ fn metric_value_in_range(number: &Number) -> bool {
     }
 }
 
-/// Segment's number coercion: numbers as they are, numeric strings parsed; else `None`.
-fn to_number(value: &Value) -> Option<Number> {
+/// What Segment's number coercion makes of a value.
+enum Coerced {
+    /// A number (a string's number is an integer when it is one).
+    Number(Number),
+    /// A string whose number is infinite, which JSON cannot hold.
+    Infinite,
+    /// Not a number.
+    NotANumber,
+}
+
+/// Segment's number coercion, the schema step's (AJV's `coerceTypes: "array"`, after
+/// [`single_item`]): a number as it is; `true` and `false` are 1 and 0 and `null` (an array's
+/// only item: a `null` field is not mapped) is 0; a non-empty string is `Number(s)` unless
+/// that is NaN (`" 7 "`, `"1e3"`, `"0x10"`, `"Infinity"`); anything else is not a number.
+fn to_number(value: &Value) -> Coerced {
     match value {
-        Value::Number(number) => Some(number.clone()),
-        Value::String(text) => parse_numeric_string(text),
-        _ => None,
+        Value::Number(number) => Coerced::Number(number.clone()),
+        Value::Bool(flag) => Coerced::Number(Number::from(u8::from(*flag))),
+        Value::Null => Coerced::Number(Number::from(0)),
+        Value::String(text) if !text.is_empty() => {
+            let number = crate::js::string_to_number(text);
+            if number.is_nan() {
+                Coerced::NotANumber
+            } else if number.is_infinite() {
+                Coerced::Infinite
+            } else {
+                match crate::js::number_to_json(number) {
+                    Value::Number(number) => Coerced::Number(number),
+                    _ => Coerced::NotANumber,
+                }
+            }
+        }
+        _ => Coerced::NotANumber,
     }
 }
 
-/// Digits with signs, `.`, `e` or `E` (at least one digit), once trimmed.
-fn has_numeric_syntax(trimmed: &str) -> bool {
-    trimmed
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
-        && trimmed.bytes().any(|b| b.is_ascii_digit())
-}
-
-/// A numeric string that parses as a float only to infinity (`"1e400"`, `"-1e400"`).
-fn overflows_float(text: &str) -> bool {
-    let trimmed = text.trim();
-    has_numeric_syntax(trimmed) && trimmed.parse::<f64>().is_ok_and(f64::is_infinite)
-}
-
-fn parse_numeric_string(text: &str) -> Option<Number> {
-    let trimmed = text.trim();
-    if !has_numeric_syntax(trimmed) {
-        return None;
+/// AJV's `coerceTypes: "array"`, which Segment's schema step applies to the fields it may
+/// coerce (strings, numbers and timestamps; not objects, nor the members of one): an array of
+/// exactly one item stands for the item.
+pub(crate) fn single_item(value: &Value) -> &Value {
+    match value.as_array().map(Vec::as_slice) {
+        Some([item]) => item,
+        _ => value,
     }
-    if let Ok(integer) = trimmed.parse::<i64>() {
-        return Some(Number::from(integer));
-    }
-    trimmed
-        .parse::<f64>()
-        .ok()
-        .filter(|float| float.is_finite())
-        .and_then(Number::from_f64)
 }
 
 /// How Segment's validator names a JSON type in messages (`a string`, `an object`, …).
@@ -811,13 +836,94 @@ mod tests {
     }
 
     #[test]
-    fn numeric_strings() {
-        assert_eq!(parse_numeric_string("39.95"), Number::from_f64(39.95));
-        assert_eq!(parse_numeric_string(" 7 "), Some(Number::from(7)));
-        assert_eq!(parse_numeric_string("1e3"), Number::from_f64(1000.0));
-        for bad in ["", "lots", "0x10", "Infinity", "NaN", "1e999", "-", "."] {
-            assert_eq!(parse_numeric_string(bad), None, "{bad:?}");
+    fn metric_values_are_coerced_as_segments_schema_step_coerces_them() {
+        let number = |value: Value| match to_number(&value) {
+            Coerced::Number(number) => Some(Value::Number(number)),
+            Coerced::Infinite | Coerced::NotANumber => None,
+        };
+        let coerced = [
+            (json!("39.95"), json!(39.95)),
+            (json!(" 7 "), json!(7)),
+            (json!("\u{feff}7\n"), json!(7)),
+            (json!(" "), json!(0)),
+            (json!("1e3"), json!(1000)),
+            (json!("0x10"), json!(16)),
+            (json!("0b11"), json!(3)),
+            (json!(".5"), json!(0.5)),
+            (json!("-0"), json!(0)),
+            (json!(true), json!(1)),
+            (json!(false), json!(0)),
+            (json!(null), json!(0)),
+            (json!(2.5), json!(2.5)),
+        ];
+        for (value, expected) in coerced {
+            assert_eq!(number(value.clone()), Some(expected), "{value}");
         }
+        for bad in [
+            json!(""),
+            json!("lots"),
+            json!("NaN"),
+            json!("-0x10"),
+            json!("1_000"),
+            json!({}),
+            json!([1]),
+        ] {
+            assert_eq!(number(bad.clone()), None, "{bad}");
+        }
+        assert!(matches!(to_number(&json!("-Infinity")), Coerced::Infinite));
+        assert!(matches!(to_number(&json!("1e400")), Coerced::Infinite));
+    }
+
+    #[test]
+    fn an_array_of_one_item_stands_for_the_item_in_string_number_and_timestamp_fields() {
+        assert_eq!(single_item(&json!([5])), &json!(5));
+        assert_eq!(single_item(&json!([[5]])), &json!([5]));
+        assert_eq!(single_item(&json!([1, 2])), &json!([1, 2]));
+        assert_eq!(single_item(&json!([])), &json!([]));
+        let event = json!({"type": "track", "event": ["Order Completed"], "userId": [42],
+            "anonymousId": "a", "timestamp": ["2024-05-06T07:08:09.123Z"],
+            "properties": {"revenue": ["12.5"]}});
+        let preset = TrackEventMapping::preset().unwrap();
+        let mut engine = TrackEventMapping::preset().unwrap();
+        engine.fast = None;
+        for mapping in [&preset, &engine] {
+            let custom = mapping.map_event(&event, RECEIVED).unwrap();
+            assert_eq!(custom.key, "Order Completed");
+            assert_eq!(custom.creation_date, 1_714_979_289_123);
+            assert_eq!(custom.metric_value, Some(Number::from_f64(12.5).unwrap()));
+            let mut text = String::new();
+            custom.write_json(&mut text);
+            let json: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                json["contextKeys"],
+                json!({"user": "42", "unauthenticatedUser": "a"})
+            );
+        }
+        let mapped = TrackEventMapping::with_overrides(&json!({
+            "event_properties": {"@path": "$.properties.items"},
+            "user_key": {"@path": "$.properties.empty"},
+        }))
+        .unwrap();
+        let event = json!({"type": "track", "event": "E", "userId": "u",
+            "properties": {"items": [{"sku": "a"}], "empty": [""]}});
+        // `[""]` is an empty key: rejected, where Segment would send it.
+        assert_eq!(
+            mapped.map_event(&event, RECEIVED).unwrap_err().code,
+            "missing_context_key"
+        );
+        let mut event = event;
+        event["properties"]["empty"] = json!(["k"]);
+        // An object field is not coerced: an array of one object is still no object.
+        assert_eq!(
+            mapped.map_event(&event, RECEIVED).unwrap_err().code,
+            "invalid_event_properties"
+        );
+        event["properties"]["items"] = json!({"sku": "a"});
+        let custom = mapped.map_event(&event, RECEIVED).unwrap();
+        let mut text = String::new();
+        custom.write_json(&mut text);
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["contextKeys"]["user"], "k");
     }
 
     /// 2025-06-15T15:06:40.000Z.
@@ -858,7 +964,8 @@ mod tests {
                 json!(" -9007199254740991 "),
                 json!(-9_007_199_254_740_991i64),
             ),
-            (json!("9007199254740991.0"), json!(9_007_199_254_740_991.0)),
+            // Written as JSON.stringify writes the number Segment's coercion makes.
+            (json!("9007199254740991.0"), json!(9_007_199_254_740_991i64)),
             (json!(0), json!(0)),
             (json!(-0.5), json!(-0.5)),
             (json!(1e-300), json!(1e-300)),
@@ -892,13 +999,19 @@ mod tests {
                 "{value}"
             );
         }
+        for value in [json!("Infinity"), json!("-Infinity")] {
+            assert!(
+                rejected_metric(value.clone())
+                    .message
+                    .contains("outside that range"),
+                "{value}"
+            );
+        }
         for value in [
             json!("NaN"),
             json!("nan"),
-            json!("Infinity"),
-            json!("-Infinity"),
             json!("1e"),
-            json!(true),
+            json!({"amount": 1}),
         ] {
             let message = rejected_metric(value.clone()).message;
             assert!(

@@ -4,7 +4,7 @@
 //! [`crate::segment::normalize_identity`]), so the explanation cannot drift from the decision.
 
 use super::{
-    metric_value, present, scalar_to_string, MappedValue, TrackEventMapping, FIELDS,
+    metric_value, present, scalar_to_string, single_item, MappedValue, TrackEventMapping, FIELDS,
     REQUIRED_FIELDS,
 };
 use crate::mapping::{js_truthy, Mapping, ValidationErrors};
@@ -257,15 +257,17 @@ fn value_note(name: &str, value: &Value) -> Option<String> {
         },
         ("event_properties", Value::Object(_)) => None,
         ("event_properties", _) => Some("not an object: the event is rejected".to_string()),
-        ("user_key" | "event_name" | "context_kind", Value::Number(_) | Value::Bool(_)) => {
-            Some(format!(
-                "sent as the string {:?}",
-                scalar_to_string(value).unwrap_or_default()
-            ))
-        }
-        ("user_key" | "event_name" | "context_kind", Value::Array(_) | Value::Object(_)) => {
-            Some("not a string: the event is rejected".to_string())
-        }
+        // Segment's schema step reads an array of one item as the item (`single_item`).
+        ("user_key" | "event_name" | "context_kind", _) => match single_item(value) {
+            Value::Array(_) | Value::Object(_) => {
+                Some("not a string: the event is rejected".to_string())
+            }
+            item if item == value && !matches!(value, Value::Number(_) | Value::Bool(_)) => None,
+            item => Some(match scalar_to_string(item) {
+                Some(text) if !text.is_empty() => format!("sent as the string {text:?}"),
+                _ => missing_note(name, true),
+            }),
+        },
         ("additional_context_keys", Value::Object(entries)) => {
             let empty: Vec<&str> = entries
                 .iter()
@@ -275,7 +277,7 @@ fn value_note(name: &str, value: &Value) -> Option<String> {
             (!empty.is_empty()).then(|| format!("empty, left out: {}", empty.join(", ")))
         }
         ("additional_context_keys", _) => Some("not an object: the event is rejected".to_string()),
-        ("timestamp", _) => Some(match timestamp::unix_millis(Some(value)) {
+        ("timestamp", _) => Some(match timestamp::unix_millis(Some(single_item(value))) {
             Some(ms) => format!("{ms} (Unix ms)"),
             None => "not a date: creationDate is the receive time".to_string(),
         }),
@@ -409,11 +411,41 @@ mod tests {
         let key_trace = field_traces(&preset(), &event);
         let key = trace_of(&key_trace, "user_key");
         assert_eq!(key.state, FieldState::Missing);
-        assert!(key
-            .note
-            .as_deref()
-            .unwrap()
-            .starts_with("userId is null: treated as absent; "));
+        // `@if exists` falls back from a null userId by itself: nothing was dropped.
+        assert!(!key.note.as_deref().unwrap().contains("treated as absent"));
+    }
+
+    #[test]
+    fn string_fields_are_explained_as_the_schema_step_coerces_them() {
+        let note = |value: Value| value_note("user_key", &value);
+        assert_eq!(note(json!("u")), None);
+        assert_eq!(
+            note(json!(42)).as_deref(),
+            Some("sent as the string \"42\"")
+        );
+        assert_eq!(
+            note(json!([true])).as_deref(),
+            Some("sent as the string \"true\"")
+        );
+        assert_eq!(
+            note(json!(["u"])).as_deref(),
+            Some("sent as the string \"u\"")
+        );
+        assert_eq!(
+            note(json!([""])).as_deref(),
+            Some("no value: the event is rejected (no context key)")
+        );
+        for rejected in [json!([1, 2]), json!([["u"]]), json!({"id": 1})] {
+            assert_eq!(
+                note(rejected.clone()).as_deref(),
+                Some("not a string: the event is rejected"),
+                "{rejected}"
+            );
+        }
+        assert_eq!(
+            value_note("timestamp", &json!(["2024-05-06T07:08:09.123Z"])).as_deref(),
+            Some("1714979289123 (Unix ms)")
+        );
     }
 
     #[test]

@@ -1,0 +1,226 @@
+//! The bridge against Segment's LaunchDarkly (Actions) destination as an oracle, event by event:
+//! random track events and random Track Event mappings laid over the preset
+//! (`bench/destination-oracle.mjs`, which runs them through the destination as Segment's runtime
+//! does: `bench/lib/segment-launchdarkly.mjs`) must give the same LaunchDarkly event, or a
+//! rejection where Segment throws, read both ways the bridge reads events: parsed, and from the
+//! request's JSON text as the Worker reads it. Needs Node and the packages `scripts/setup.sh`
+//! installs in `bench/`, so the test is ignored by a bare `cargo test`; `scripts/test.sh` runs
+//! it (`-- --ignored`). `ORACLE_SEED` replays other cases (a failure names its seed).
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::restriction)] // unwrap, expect and panic are how tests fail
+
+use segment_ld_bridge::config::{BridgeConfig, Destination};
+use segment_ld_bridge::inbound::{self, Limits};
+use segment_ld_bridge::pipeline::{self, Events, Options, OutcomeStatus, Processed};
+use segment_ld_bridge::track_event::TrackEventMapping;
+use serde_json::{json, Value};
+use std::process::Command;
+
+#[path = "common/js_equal.rs"]
+mod js_equal;
+use js_equal::js_equal;
+
+/// Cases from the oracle: `{received_at_ms, cases: [{event, mapping, body | error | skipped, now?}]}`.
+fn oracle(seed: u64, count: usize) -> Value {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = Command::new("node")
+        .arg(format!("{root}/bench/destination-oracle.mjs"))
+        .args([&seed.to_string(), &count.to_string()])
+        .output()
+        .expect("node runs (scripts/setup.sh installs it)");
+    assert!(
+        output.status.success(),
+        "bench/destination-oracle.mjs failed (scripts/setup.sh installs Segment's packages in bench/): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the oracle prints JSON")
+}
+
+/// What became of one event: its LaunchDarkly event, or its outcome's reason and message.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Sent(Value),
+    Rejected(String),
+    Skipped,
+}
+
+fn verdict(processed: &Processed) -> Verdict {
+    let outcome = &processed.outcomes[0];
+    match outcome.status {
+        OutcomeStatus::Accepted => {
+            assert_eq!(processed.payloads.len(), 1, "one payload: {processed:?}");
+            let body: Value = serde_json::from_str(&processed.payloads[0].body).expect("JSON");
+            Verdict::Sent(body[0].clone())
+        }
+        OutcomeStatus::Rejected => {
+            Verdict::Rejected(format!("{}: {}", outcome.reason, outcome.message))
+        }
+        _ => Verdict::Skipped,
+    }
+}
+
+/// The event run through the pipeline parsed, and from its JSON text as the Worker reads it.
+fn run_both(config: &BridgeConfig, event: &Value, received_at: i64) -> (Verdict, Verdict) {
+    let parsed = pipeline::process(
+        config,
+        &pipeline::every_destination(config),
+        Events::Parsed(std::slice::from_ref(event)),
+        Options::at(received_at),
+    );
+    let text = event.to_string();
+    let received = inbound::read_events(
+        text.as_bytes(),
+        &Limits::SEGMENT,
+        config.fields_read(),
+        config.properties_read(),
+    )
+    .expect("an event object is a request");
+    let from_text = pipeline::process(
+        config,
+        &pipeline::every_destination(config),
+        Events::Received(&received, &Limits::SEGMENT),
+        Options::at(received_at),
+    );
+    (verdict(&parsed), verdict(&from_text))
+}
+
+/// The cases whose verdict differs from Segment's (or between the bridge's two readings).
+fn differences(seed: u64, count: usize) -> (usize, Vec<String>) {
+    let found = oracle(seed, count);
+    let received_at = found["received_at_ms"].as_i64().expect("received_at_ms");
+    let cases = found["cases"].as_array().expect("cases");
+    let destination = Destination::new("client-side-id", "").expect("a destination");
+    let mut differ = Vec::new();
+    let mut listed = std::collections::BTreeMap::<&str, usize>::new();
+    for case in cases {
+        let mapping = match TrackEventMapping::with_overrides(&case["mapping"]) {
+            Ok(mapping) => mapping,
+            Err(error) => {
+                differ.push(format!("{case}\n  bridge refuses the mapping: {error}"));
+                continue;
+            }
+        };
+        let config = BridgeConfig::single(destination.clone(), mapping);
+        let (parsed, from_text) = run_both(&config, &case["event"], received_at);
+        let same = match (&parsed, case.get("body"), case.get("error")) {
+            (Verdict::Sent(got), Some(want), None) => {
+                let mut want = want.clone();
+                if case.get("now").is_some() {
+                    // Segment takes the time of the call; the bridge the receive time.
+                    want["creationDate"] = json!(received_at);
+                }
+                js_equal(got, &want)
+            }
+            (Verdict::Rejected(_), None, Some(_)) => true,
+            (Verdict::Skipped, None, None) => case.get("skipped").is_some(),
+            _ => false,
+        };
+        if case.get("empty_user_id").is_some() {
+            *listed
+                .entry("empty userId: absent (compared with Segment's outcome without it)")
+                .or_default() += 1;
+        }
+        let deliberate = (!same)
+            .then(|| deliberate_difference(case, &parsed, received_at))
+            .flatten();
+        if let Some(rule) = deliberate {
+            *listed.entry(rule).or_default() += 1;
+            continue;
+        }
+        if !same || parsed != from_text {
+            differ.push(format!(
+                "{case}\n  bridge (parsed): {parsed:?}\n  bridge (text):   {from_text:?}"
+            ));
+        }
+    }
+    eprintln!("deliberate differences met: {listed:?}");
+    (cases.len(), differ)
+}
+
+/// The README's deliberate difference (Compatibility) that explains why the bridge's verdict
+/// differs from Segment's on `case`, checked on both sides; `None` when none does.
+fn deliberate_difference(case: &Value, bridge: &Verdict, received_at: i64) -> Option<&'static str> {
+    let segment = case.get("body");
+    let error = case.get("error").and_then(Value::as_str);
+    match bridge {
+        Verdict::Rejected(reason) => {
+            let body = segment?;
+            if reason.starts_with("invalid_metric_value") && reason.contains("outside that range") {
+                // `"Infinity"` is sent as null (JSON.stringify).
+                let beyond = body["metricValue"]
+                    .as_f64()
+                    .map_or(body["metricValue"].is_null(), |x| {
+                        x.abs() > 9_007_199_254_740_991.0
+                    });
+                return beyond.then_some("metric value beyond 2^53-1");
+            }
+            if reason.starts_with("invalid_context_kind") {
+                let refused = body["contextKeys"].as_object()?.keys().any(|kind| {
+                    kind.is_empty()
+                        || kind == "kind"
+                        || kind == "multi"
+                        || !kind
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                });
+                return refused.then_some("context kind LaunchDarkly refuses");
+            }
+            if reason.starts_with("invalid_context_key: the additional context key")
+                && (reason.ends_with("an array") || reason.ends_with("an object"))
+            {
+                return Some("additional context key not a string, number or boolean");
+            }
+            if reason.starts_with("missing_context_key") || reason.starts_with("missing_event_name")
+            {
+                let empty = body["key"] == ""
+                    || body["contextKeys"]
+                        .as_object()?
+                        .values()
+                        .any(|key| key == "");
+                return empty.then_some("empty context key or event name");
+            }
+            None
+        }
+        Verdict::Sent(got) => {
+            if let Some(error) = error {
+                let only_timestamp = error
+                    .split(". ")
+                    .all(|message| message.starts_with("Event timestamp must be"));
+                return (only_timestamp && got["creationDate"] == received_at)
+                    .then_some("timestamp not a date: the receive time");
+            }
+            // An additional context key that is null or "": left out.
+            let mut want = segment?.clone();
+            let keys = want["contextKeys"].as_object_mut()?;
+            let before = keys.len();
+            keys.retain(|kind, key| {
+                got["contextKeys"].get(kind).is_some() || !(key == "" || key == "null")
+            });
+            if keys.len() == before {
+                return None;
+            }
+            if case.get("now").is_some() {
+                want["creationDate"] = json!(received_at);
+            }
+            js_equal(got, &want).then_some("additional context key null or empty: left out")
+        }
+        Verdict::Skipped => None,
+    }
+}
+
+#[test]
+#[ignore = "needs Node and Segment's packages (scripts/setup.sh); scripts/test.sh runs it"]
+fn whole_events_match_segments_destination() {
+    let seed = std::env::var("ORACLE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_203);
+    let (count, differ) = differences(seed, 4000);
+    assert_eq!(count, 4000);
+    assert!(
+        differ.is_empty(),
+        "ORACLE_SEED={seed}: {} of {count} events differ from Segment's destination; the first:\n{}",
+        differ.len(),
+        differ.iter().take(5).cloned().collect::<Vec<_>>().join("\n\n")
+    );
+}
