@@ -899,6 +899,14 @@ mod tests {
                 json!({"user": "42", "unauthenticatedUser": "a"})
             );
         }
+        // Two items are no string, whichever path maps them (the engine's are its own values).
+        let two = json!({"type": "track", "event": "E", "userId": [1, 2]});
+        for mapping in [&preset, &engine] {
+            assert_eq!(
+                mapping.map_event(&two, RECEIVED).unwrap_err().code,
+                "invalid_context_key"
+            );
+        }
         let mapped = TrackEventMapping::with_overrides(&json!({
             "event_properties": {"@path": "$.properties.items"},
             "user_key": {"@path": "$.properties.empty"},

@@ -449,6 +449,34 @@ mod tests {
     }
 
     #[test]
+    fn object_fields_are_explained_as_the_conversion_takes_them() {
+        assert_eq!(value_note("event_properties", &json!({"a": 1})), None);
+        let not_an_object = Some("not an object: the event is rejected");
+        for value in [json!("x"), json!([{"a": 1}])] {
+            assert_eq!(
+                value_note("event_properties", &value).as_deref(),
+                not_an_object
+            );
+            assert_eq!(
+                value_note("additional_context_keys", &value).as_deref(),
+                not_an_object
+            );
+        }
+        assert_eq!(
+            value_note("additional_context_keys", &json!({"a": "k"})),
+            None
+        );
+        assert_eq!(
+            value_note(
+                "additional_context_keys",
+                &json!({"a": null, "b": "k", "c": ""})
+            )
+            .as_deref(),
+            Some("empty, left out: a, c")
+        );
+    }
+
+    #[test]
     fn metric_values_are_judged_by_the_conversion_rule() {
         let note = |value: Value| value_note("metric_value", &value);
         assert_eq!(note(json!(3)), None);
