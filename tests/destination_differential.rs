@@ -3,7 +3,9 @@
 //! (`bench/destination-oracle.mjs`, which runs them through the destination as Segment's runtime
 //! does: `bench/lib/segment-launchdarkly.mjs`) must give the same LaunchDarkly event, or a
 //! rejection where Segment throws, read both ways the bridge reads events: parsed, and from the
-//! request's JSON text as the Worker reads it. Needs Node and the packages `scripts/setup.sh`
+//! request's JSON text as the Worker reads it; or one of the README's deliberate differences,
+//! each checked where it is met. The events under the preset, sent 100 to a request, must each
+//! get the verdict they get alone. Needs Node and the packages `scripts/setup.sh`
 //! installs in `bench/`, so the test is ignored by a bare `cargo test`; `scripts/test.sh` runs
 //! it (`-- --ignored`). `ORACLE_SEED` replays other cases (a failure names its seed).
 #![cfg(not(target_arch = "wasm32"))]
@@ -206,6 +208,88 @@ fn deliberate_difference(case: &Value, bridge: &Verdict, received_at: i64) -> Op
         }
         Verdict::Skipped => None,
     }
+}
+
+/// Each event's verdict in a request of many (`{"batch": [...]}`, read as the Worker reads it):
+/// the LaunchDarkly event found through its payload's `event_indexes`, or its outcome.
+fn batch_verdicts(config: &BridgeConfig, events: &[Value], received_at: i64) -> Vec<Verdict> {
+    let text = json!({ "batch": events }).to_string();
+    let received = inbound::read_events(
+        text.as_bytes(),
+        &Limits::SEGMENT,
+        config.fields_read(),
+        config.properties_read(),
+    )
+    .expect("a batch is a request");
+    let processed = pipeline::process(
+        config,
+        &pipeline::every_destination(config),
+        Events::Received(&received, &Limits::SEGMENT),
+        Options::at(received_at),
+    );
+    let mut sent: Vec<Option<Value>> = vec![None; events.len()];
+    for payload in &processed.payloads {
+        let body: Value = serde_json::from_str(&payload.body).expect("JSON");
+        for (position, &index) in payload.event_indexes.iter().enumerate() {
+            sent[index] = Some(body[position].clone());
+        }
+    }
+    processed
+        .outcomes
+        .iter()
+        .zip(sent)
+        .map(|(outcome, sent)| match outcome.status {
+            OutcomeStatus::Accepted => Verdict::Sent(sent.expect("an accepted event is sent")),
+            OutcomeStatus::Rejected => {
+                Verdict::Rejected(format!("{}: {}", outcome.reason, outcome.message))
+            }
+            _ => Verdict::Skipped,
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs Node and Segment's packages (scripts/setup.sh); scripts/test.sh runs it"]
+fn events_in_one_request_get_the_verdicts_they_get_alone() {
+    let seed = std::env::var("ORACLE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_203);
+    let found = oracle(seed, 4000);
+    let received_at = found["received_at_ms"].as_i64().expect("received_at_ms");
+    let destination = Destination::new("client-side-id", "").expect("a destination");
+    let config = BridgeConfig::single(
+        destination,
+        TrackEventMapping::preset().expect("the preset"),
+    );
+    // The events under the preset: valid, rejected and skipped ones side by side.
+    let events: Vec<Value> = found["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|case| case["mapping"] == json!({}))
+        .map(|case| case["event"].clone())
+        .collect();
+    assert!(
+        events.len() > 500,
+        "{} events under the preset",
+        events.len()
+    );
+    let mut accepted = 0;
+    for request in events.chunks(100) {
+        let together = batch_verdicts(&config, request, received_at);
+        for (event, verdict) in request.iter().zip(&together) {
+            let (alone, _) = run_both(&config, event, received_at);
+            assert_eq!(
+                verdict,
+                &alone,
+                "ORACLE_SEED={seed}: {event} in a request of {}",
+                request.len()
+            );
+            accepted += usize::from(matches!(verdict, Verdict::Sent(_)));
+        }
+    }
+    assert!(accepted > 100, "{accepted} accepted");
 }
 
 #[test]

@@ -250,9 +250,13 @@ fn value_note(name: &str, value: &Value) -> Option<String> {
     match (name, value) {
         // The conversion's own rule decides, and its message says why not.
         ("metric_value", _) => match metric_value(value) {
-            Ok(number) => value
-                .as_str()
-                .map(|text| format!("the numeric string {text:?} is sent as a number ({number})")),
+            Ok(number) => match value {
+                Value::Number(_) => None,
+                Value::String(text) => Some(format!(
+                    "the numeric string {text:?} is sent as a number ({number})"
+                )),
+                other => Some(format!("{other} is sent as the number {number}")),
+            },
             Err(rejection) => Some(format!("the event is rejected: {}", rejection.message)),
         },
         ("event_properties", Value::Object(_)) => None,
@@ -480,6 +484,18 @@ mod tests {
     fn metric_values_are_judged_by_the_conversion_rule() {
         let note = |value: Value| value_note("metric_value", &value);
         assert_eq!(note(json!(3)), None);
+        assert_eq!(
+            note(json!("0x10")).as_deref(),
+            Some("the numeric string \"0x10\" is sent as a number (16)")
+        );
+        assert_eq!(
+            note(json!(true)).as_deref(),
+            Some("true is sent as the number 1")
+        );
+        assert_eq!(
+            note(json!([2.5])).as_deref(),
+            Some("[2.5] is sent as the number 2.5")
+        );
         assert!(note(json!("1e400"))
             .unwrap()
             .starts_with("the event is rejected: "));
