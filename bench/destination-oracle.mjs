@@ -61,6 +61,26 @@ const timestamp = () => {
     () => `${iso.slice(0, 19)}+02:00`,
     () => `${iso.slice(0, 23)}-05:30`,
     () => ms,
+    // dayjs' own form (no Z): its parts carried over by JavaScript's Date.
+    () => {
+      const [date, time] = iso.slice(0, 23).split('T');
+      const [y, m, d] = date.split('-');
+      return pick([
+        () => `${y}/${m}/${d}`,
+        () => `${y}${m}${d}`,
+        () => `${y}-${Number(m)}-${Number(d)} ${time.slice(0, 5)}`,
+        () => `${y}-${m}-${d}T${time.slice(0, 2)}`,
+        () => `${y}-${m}-${d}T${time.slice(0, 9)}${pick(['5', '12', '123456'])}`,
+        // Carried over (at most a month on, from a date two months back: within the window).
+        () => {
+          const [y2, m2] = new Date(ms - 62 * 86_400_000).toISOString().split('-');
+          return `${y2}-${m2}-${pick(['31', '30', '00'])}`;
+        },
+        () => pick([`${y}-00-${d}`, `${Number(y) - 1}-13-${d}`]),
+        () => `${y}-${m}-${d}t${time}`,
+        () => `${y}${m}${d}${time.replace(/[:.]/g, '')}`,
+      ])();
+    },
     () => pick(['', 'not a date', 'yesterday']),
     () => null,
     () => undefined,

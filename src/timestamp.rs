@@ -1,12 +1,14 @@
 //! Segment timestamps to LaunchDarkly `creationDate` (Unix milliseconds).
 //!
 //! Segment sends ISO-8601 strings (`2022-03-30T17:24:58Z`, `2024-05-06T07:08:09.123+02:00`);
-//! Segment's destination parses them with dayjs and falls back to "now" when they do not parse.
-//! Accepted here: a date (`2024-05-06`; the month and the day may have one digit), optionally
-//! followed by `T`, `t` or a space, a time with minutes or seconds (two digits each) and any
-//! number of fractional digits after `.` or `,` (fractions of a millisecond dropped), and an
-//! optional `Z`, `z`, `±hh`, `±hhmm` or `±hh:mm` offset (no offset means UTC, the Worker's time
-//! zone). A JSON number is taken as Unix milliseconds, as dayjs does.
+//! Segment's destination parses them with dayjs, which reads text without a trailing `Z` in a
+//! form of its own when it can (`2024/05/06`, `20240506`, `2024-05-06T07`; see
+//! [`parse_iso8601_millis`]), and other text with JavaScript's `Date`. Read here as well: a date
+//! (`2024-05-06`; the month and the day may have one digit), optionally followed by `T`, `t` or a
+//! space, a time with minutes or seconds (two digits each) and any number of fractional digits
+//! after `.` or `,` (fractions of a millisecond dropped), and an optional `Z`, `z`, `±hh`,
+//! `±hhmm` or `±hh:mm` offset (no offset means UTC, the Worker's time zone). A JSON number is
+//! taken as Unix milliseconds, as dayjs does.
 
 use serde_json::Value;
 use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
@@ -63,10 +65,187 @@ pub fn iso8601_millis(ms: i64) -> String {
     )
 }
 
-/// Unix milliseconds for an ISO-8601 date-time string (the forms of the module documentation,
-/// surrounding whitespace ignored), or `None` when it does not parse.
+/// Unix milliseconds for a timestamp string as Segment's destination reads it (dayjs): text
+/// that does not end in `Z` and has dayjs' own form is read as dayjs reads it
+/// ([`dayjs_form_millis`]), except more than eight digits alone; other text as ISO 8601 (the
+/// forms of the module documentation, surrounding whitespace ignored). `None` when it does not
+/// parse.
 pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
-    canonical_millis(text.as_bytes()).or_else(|| parse_in_full(text))
+    canonical_millis(text.as_bytes())
+        .or_else(|| {
+            let zulu = text.ends_with(['Z', 'z']);
+            (!zulu && !is_unix_time_text(text))
+                .then(|| dayjs_form_millis(text))
+                .flatten()
+        })
+        .or_else(|| parse_in_full(text))
+}
+
+/// More than eight digits alone: Unix seconds or milliseconds sent as text, which dayjs reads
+/// as a year, a month, a day and a time (`"1714979289"` is in the year 1714, and Segment's
+/// schema step refuses the longest). Not a date here: the receive time, as for other text that
+/// is none, rather than a date centuries away that the timestamp window would refuse.
+fn is_unix_time_text(text: &str) -> bool {
+    text.len() > 8 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// dayjs' own reading of a string that does not end in `Z` (its `REGEX_PARSE`,
+/// `^(\d{4})[-/]?(\d{1,2})?[-/]?(\d{0,2})[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?$`):
+/// a year of four digits, then a month, a day, hours, minutes and seconds of up to two digits
+/// each, every one optional, and a fraction of which the first three digits are milliseconds
+/// (`.5` is 5 ms). The parts go to JavaScript's `new Date(y, m - 1, d, h, min, s, ms)`, which
+/// carries them over (`2024-02-31` is 2 March, month 13 is January of the next year, month 0
+/// December of the year before) and reads years 0 to 99 as 1900 to 1999, in the local time
+/// zone: UTC, the Worker's, as dayjs reads it on Segment's servers. `None` for any other form.
+fn dayjs_form_millis(text: &str) -> Option<i64> {
+    let parts = DayjsParts::read(text)?;
+    // `d[2] - 1 || 0`: no month, or month 1, is January.
+    let month = parts.month.map_or(0, |month| month - 1);
+    // `d[3] || 1`: an empty day is the first; a day of "0" is the one before it.
+    let day = parts.day.unwrap_or(1);
+    let year = if (0..=99).contains(&parts.year) {
+        1900 + parts.year
+    } else {
+        parts.year
+    };
+    let year = year + month.div_euclid(12);
+    let days = days_from_civil(year, month.rem_euclid(12) + 1, 1) + day - 1;
+    let ms = days * 86_400_000
+        + parts.hour * 3_600_000
+        + parts.minute * 60_000
+        + parts.second * 1000
+        + parts.millisecond;
+    (ms.abs() <= 8_640_000_000_000_000).then_some(ms)
+}
+
+/// The numbers of a string of dayjs' form (see [`dayjs_form_millis`]); absent parts as
+/// JavaScript has them (`undefined` month, empty day), the others as numbers.
+#[derive(Debug, PartialEq)]
+struct DayjsParts {
+    year: i64,
+    month: Option<i64>,
+    day: Option<i64>,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    millisecond: i64,
+}
+
+impl DayjsParts {
+    /// Matches the regular expression as JavaScript does (greedy, the first match in its order
+    /// of trying). `[Tt\s]*` and the final `(\d+)?$` can only take all they see (nothing after
+    /// them matches what they leave), so the search tries a few splits of digits only.
+    fn read(text: &str) -> Option<DayjsParts> {
+        let chars: Vec<char> = text.chars().collect();
+        let digit = |at: usize| chars.get(at).is_some_and(char::is_ascii_digit);
+        let number = |from: usize, to: usize| {
+            chars[from..to]
+                .iter()
+                .fold(0i64, |n, c| n * 10 + i64::from(c.to_digit(10).unwrap_or(0)))
+        };
+        let separator = |at: usize| matches!(chars.get(at), Some('-' | '/'));
+        if !(0..4).all(digit) {
+            return None;
+        }
+        let year = number(0, 4);
+        // Lengths of up to `max` digits at `at`, longest first.
+        let runs = |at: usize, max: usize| {
+            let available = (0..max).take_while(|k| digit(at + k)).count();
+            (0..=available).rev()
+        };
+        for first_separator in [separator(4), false] {
+            let at = 4 + usize::from(first_separator);
+            // `(\d{1,2})?`: two digits, one, or none (undefined).
+            for month_len in runs(at, 2) {
+                let at = at + month_len;
+                for second_separator in [separator(at), false] {
+                    let at = at + usize::from(second_separator);
+                    for day_len in runs(at, 2) {
+                        let at = at + day_len;
+                        if let Some(time) = Self::time(&chars, at) {
+                            return Some(DayjsParts {
+                                year,
+                                month: (month_len > 0).then(|| {
+                                    number(
+                                        4 + usize::from(first_separator),
+                                        4 + usize::from(first_separator) + month_len,
+                                    )
+                                }),
+                                day: (day_len > 0).then(|| number(at - day_len, at)),
+                                hour: time[0],
+                                minute: time[1],
+                                second: time[2],
+                                millisecond: time[3],
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// `[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?$` from `at`: hours, minutes,
+    /// seconds and milliseconds (`(d[7] || '0').substring(0, 3)`), or `None`.
+    fn time(chars: &[char], at: usize) -> Option<[i64; 4]> {
+        let at = at
+            + chars
+                .get(at..)?
+                .iter()
+                .take_while(|c| matches!(c, 'T' | 't') || crate::js::is_whitespace(**c))
+                .count();
+        let digit = |at: usize| chars.get(at).is_some_and(char::is_ascii_digit);
+        let number = |from: usize, to: usize| {
+            chars[from..to]
+                .iter()
+                .fold(0i64, |n, c| n * 10 + i64::from(c.to_digit(10).unwrap_or(0)))
+        };
+        let runs = |at: usize, max: usize| {
+            let available = (0..max).take_while(|k| digit(at + k)).count();
+            (0..=available).rev()
+        };
+        let is = |at: usize, wanted: &[char]| chars.get(at).is_some_and(|c| wanted.contains(c));
+        for hour_len in runs(at, 2) {
+            let hour_end = at + hour_len;
+            for colon in [is(hour_end, &[':']), false] {
+                let at = hour_end + usize::from(colon);
+                for minute_len in runs(at, 2) {
+                    let minute_end = at + minute_len;
+                    for colon in [is(minute_end, &[':']), false] {
+                        let at = minute_end + usize::from(colon);
+                        for second_len in runs(at, 2) {
+                            let second_end = at + second_len;
+                            for point in [is(second_end, &['.', ':']), false] {
+                                let at = second_end + usize::from(point);
+                                // `(\d+)?$`: the rest, all digits (or nothing).
+                                let rest = chars.get(at..)?;
+                                if rest.iter().all(char::is_ascii_digit) {
+                                    let kept = rest.len().min(3);
+                                    return Some([
+                                        number(hour_end - hour_len, hour_end),
+                                        number(minute_end - minute_len, minute_end),
+                                        number(second_end - second_len, second_end),
+                                        number(at, at + kept),
+                                    ]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Days from 1970-01-01 to the first of `month` (1 to 12) of `year`, plus `day - 1`: Howard
+/// Hinnant's `days_from_civil`, for any year an `i64` holds with room.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year_of_march = year - i64::from(month <= 2);
+    let (era, year_of_era) = (year_of_march.div_euclid(400), year_of_march.rem_euclid(400));
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// [`parse_iso8601_millis`] for the form Segment's libraries send (JavaScript's `toISOString`,
@@ -258,6 +437,69 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// dayjs 1.11.23 in Node with TZ=UTC (`dayjs(text).valueOf()`), Segment's reading.
+    #[test]
+    fn dayjs_forms_are_read_as_dayjs_reads_them() {
+        let cases: [(&str, i64); 25] = [
+            ("2024/05/06", 1_714_953_600_000),
+            ("20240506", 1_714_953_600_000),
+            ("2024-5-6", 1_714_953_600_000),
+            ("2024-02-31", 1_709_337_600_000),
+            ("2024-05-06 07:08", 1_714_979_280_000),
+            ("2024-05-06T07", 1_714_978_800_000),
+            ("2024-05-06T07:08:09.5", 1_714_979_289_005),
+            ("2024-05-06T07:08:09.123456", 1_714_979_289_123),
+            ("2024-13-01", 1_735_689_600_000),
+            ("2024-00-10", 1_702_166_400_000),
+            ("2024-05-00", 1_714_435_200_000),
+            ("0099-01-01", 915_148_800_000),
+            ("2024", 1_704_067_200_000),
+            ("2024-05", 1_714_521_600_000),
+            ("2024-05-06t07:08:09", 1_714_979_289_000),
+            ("2024-05-06T07:08:09", 1_714_979_289_000),
+            ("2024-05-06  T 07:08", 1_714_979_280_000),
+            ("2024-05-06T7:8:9", 1_714_979_289_000),
+            ("2024-05-06T07:08:09:5", 1_714_979_289_005),
+            ("2024-05-06T07:08:09.", 1_714_979_289_000),
+            ("2024-05-06T25:61:61", 1_715_047_321_000),
+            ("2024/5/6 7:8", 1_714_979_280_000),
+            ("2024-05-06\n07:08", 1_714_979_280_000),
+            // Not dayjs' form (an offset, a trailing Z): ISO 8601, as `new Date` reads it.
+            ("2024-05-06T07:08:09.123+02:00", 1_714_972_089_123),
+            ("2024-05-06T07:08:09.123z", 1_714_979_289_123),
+        ];
+        for (text, ms) in cases {
+            assert_eq!(parse_iso8601_millis(text), Some(ms), "{text:?}");
+        }
+        for text in [
+            "2024-05-06x",
+            "202",
+            "24-05-06",
+            "2024-05-06T07:08:09.1x",
+            "２０２４",
+        ] {
+            assert_eq!(dayjs_form_millis(text), None, "{text:?}");
+        }
+        // Unix time as text: dayjs' form, but not read as one (year 1714 and worse).
+        for text in ["1714979289", "1714979289123", "202405060"] {
+            assert!(dayjs_form_millis(text).is_some(), "{text:?}");
+            assert_eq!(parse_iso8601_millis(text), None, "{text:?}");
+        }
+        assert_eq!(parse_iso8601_millis("20240506"), Some(1_714_953_600_000));
+        assert_eq!(
+            DayjsParts::read("2024-05"),
+            Some(DayjsParts {
+                year: 2024,
+                month: Some(5),
+                day: None,
+                hour: 0,
+                minute: 0,
+                second: 0,
+                millisecond: 0
+            })
+        );
+    }
     use serde_json::json;
 
     /// The direct reading of `toISOString`'s form gives what the full parse gives, for every
