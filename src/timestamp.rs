@@ -134,9 +134,17 @@ struct DayjsParts {
 impl DayjsParts {
     /// Matches the regular expression as JavaScript does (greedy, the first match in its order
     /// of trying). `[Tt\s]*` and the final `(\d+)?$` can only take all they see (nothing after
-    /// them matches what they leave), so the search tries a few splits of digits only.
+    /// them matches what they leave), so the search tries a few splits of digits only, each in
+    /// constant time but for one skip of `[Tt\s]*`: linear in the text, however long.
     fn read(text: &str) -> Option<DayjsParts> {
         let chars: Vec<char> = text.chars().collect();
+        // Where the digits that end the text begin: `(\d+)?$` matches from there on.
+        let final_digits = chars.len()
+            - chars
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
         let digit = |at: usize| chars.get(at).is_some_and(char::is_ascii_digit);
         let number = |from: usize, to: usize| {
             chars[from..to]
@@ -162,7 +170,7 @@ impl DayjsParts {
                     let at = at + usize::from(second_separator);
                     for day_len in runs(at, 2) {
                         let at = at + day_len;
-                        if let Some(time) = Self::time(&chars, at) {
+                        if let Some(time) = Self::time(&chars, at, final_digits) {
                             return Some(DayjsParts {
                                 year,
                                 month: (month_len > 0).then(|| {
@@ -186,8 +194,9 @@ impl DayjsParts {
     }
 
     /// `[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?$` from `at`: hours, minutes,
-    /// seconds and milliseconds (`(d[7] || '0').substring(0, 3)`), or `None`.
-    fn time(chars: &[char], at: usize) -> Option<[i64; 4]> {
+    /// seconds and milliseconds (`(d[7] || '0').substring(0, 3)`), or `None`. The text is all
+    /// digits from `final_digits` on.
+    fn time(chars: &[char], at: usize, final_digits: usize) -> Option<[i64; 4]> {
         let at = at
             + chars
                 .get(at..)?
@@ -218,9 +227,8 @@ impl DayjsParts {
                             for point in [is(second_end, &['.', ':']), false] {
                                 let at = second_end + usize::from(point);
                                 // `(\d+)?$`: the rest, all digits (or nothing).
-                                let rest = chars.get(at..)?;
-                                if rest.iter().all(char::is_ascii_digit) {
-                                    let kept = rest.len().min(3);
+                                if at >= final_digits && at <= chars.len() {
+                                    let kept = (chars.len() - at).min(3);
                                     return Some([
                                         number(hour_end - hour_len, hour_end),
                                         number(minute_end - minute_len, minute_end),
@@ -487,6 +495,21 @@ mod tests {
             assert_eq!(parse_iso8601_millis(text), None, "{text:?}");
         }
         assert_eq!(parse_iso8601_millis("20240506"), Some(1_714_953_600_000));
+        // Linear in the text: the longest a 32 KB event holds, each way the search can fail.
+        let started = std::time::Instant::now();
+        for tail in ["x", " x", ":x", ".x"] {
+            for filler in ["9", " ", "T"] {
+                let text = format!("2024-05-06T07:08:09{}{tail}", filler.repeat(32_000));
+                assert_eq!(dayjs_form_millis(&text), None);
+            }
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        let long = format!("2024-05-06T07:08:09.{}", "1".repeat(32_000));
+        assert_eq!(dayjs_form_millis(&long), Some(1_714_979_289_111));
         assert_eq!(
             DayjsParts::read("2024-05"),
             Some(DayjsParts {
