@@ -137,53 +137,28 @@ impl DayjsParts {
     /// them matches what they leave), so the search tries a few splits of digits only, each in
     /// constant time but for one skip of `[Tt\s]*`: linear in the text, however long.
     fn read(text: &str) -> Option<DayjsParts> {
-        let chars: Vec<char> = text.chars().collect();
-        // Where the digits that end the text begin: `(\d+)?$` matches from there on.
-        let final_digits = chars.len()
-            - chars
-                .iter()
-                .rev()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
-        let digit = |at: usize| chars.get(at).is_some_and(char::is_ascii_digit);
-        let number = |from: usize, to: usize| {
-            chars[from..to]
-                .iter()
-                .fold(0i64, |n, c| n * 10 + i64::from(c.to_digit(10).unwrap_or(0)))
-        };
-        let separator = |at: usize| matches!(chars.get(at), Some('-' | '/'));
-        if !(0..4).all(digit) {
+        let text = RegexText::new(text);
+        if !(0..4).all(|at| text.digit(at)) {
             return None;
         }
-        let year = number(0, 4);
-        // Lengths of up to `max` digits at `at`, longest first.
-        let runs = |at: usize, max: usize| {
-            let available = (0..max).take_while(|k| digit(at + k)).count();
-            (0..=available).rev()
-        };
-        for first_separator in [separator(4), false] {
-            let at = 4 + usize::from(first_separator);
+        for first_separator in text.optional(4, &['-', '/']) {
+            let month_at = 4 + usize::from(*first_separator);
             // `(\d{1,2})?`: two digits, one, or none (undefined).
-            for month_len in runs(at, 2) {
-                let at = at + month_len;
-                for second_separator in [separator(at), false] {
-                    let at = at + usize::from(second_separator);
-                    for day_len in runs(at, 2) {
-                        let at = at + day_len;
-                        if let Some(time) = Self::time(&chars, at, final_digits) {
+            for month_len in text.runs(month_at, 2) {
+                let at = month_at + month_len;
+                for second_separator in text.optional(at, &['-', '/']) {
+                    let day_at = at + usize::from(*second_separator);
+                    for day_len in text.runs(day_at, 2) {
+                        let day_end = day_at + day_len;
+                        if let Some([hour, minute, second, millisecond]) = text.time(day_end) {
                             return Some(DayjsParts {
-                                year,
-                                month: (month_len > 0).then(|| {
-                                    number(
-                                        4 + usize::from(first_separator),
-                                        4 + usize::from(first_separator) + month_len,
-                                    )
-                                }),
-                                day: (day_len > 0).then(|| number(at - day_len, at)),
-                                hour: time[0],
-                                minute: time[1],
-                                second: time[2],
-                                millisecond: time[3],
+                                year: text.number(0, 4),
+                                month: (month_len > 0).then(|| text.number(month_at, at)),
+                                day: (day_len > 0).then(|| text.number(day_at, day_end)),
+                                hour,
+                                minute,
+                                second,
+                                millisecond,
                             });
                         }
                     }
@@ -192,48 +167,88 @@ impl DayjsParts {
         }
         None
     }
+}
+
+/// A string's characters, as dayjs' regular expression reads them.
+struct RegexText {
+    chars: Vec<char>,
+    /// Where the digits that end the text begin: `(\d+)?$` matches from there on.
+    final_digits: usize,
+}
+
+impl RegexText {
+    fn new(text: &str) -> RegexText {
+        let chars: Vec<char> = text.chars().collect();
+        let trailing = chars
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        RegexText {
+            final_digits: chars.len() - trailing,
+            chars,
+        }
+    }
+
+    /// `\d` at `at`.
+    fn digit(&self, at: usize) -> bool {
+        self.chars.get(at).is_some_and(char::is_ascii_digit)
+    }
+
+    /// The number the digits from `from` to `to` write.
+    fn number(&self, from: usize, to: usize) -> i64 {
+        self.chars.get(from..to).map_or(0, |digits| {
+            digits
+                .iter()
+                .fold(0, |n, c| n * 10 + i64::from(c.to_digit(10).unwrap_or(0)))
+        })
+    }
+
+    /// The lengths `\d{0,max}` may take at `at`, longest first.
+    fn runs(&self, at: usize, max: usize) -> impl Iterator<Item = usize> {
+        let available = (0..max).take_while(|k| self.digit(at + k)).count();
+        (0..=available).rev()
+    }
+
+    /// Whether `[…]?` of `wanted` takes the character at `at`, in JavaScript's order of trying:
+    /// yes then no when it is one of them, else no.
+    fn optional(&self, at: usize, wanted: &[char]) -> &'static [bool] {
+        if self.chars.get(at).is_some_and(|c| wanted.contains(c)) {
+            &[true, false]
+        } else {
+            &[false]
+        }
+    }
 
     /// `[Tt\s]*(\d{1,2})?:?(\d{1,2})?:?(\d{1,2})?[.:]?(\d+)?$` from `at`: hours, minutes,
-    /// seconds and milliseconds (`(d[7] || '0').substring(0, 3)`), or `None`. The text is all
-    /// digits from `final_digits` on.
-    fn time(chars: &[char], at: usize, final_digits: usize) -> Option<[i64; 4]> {
-        let at = at
-            + chars
-                .get(at..)?
-                .iter()
-                .take_while(|c| matches!(c, 'T' | 't') || crate::js::is_whitespace(**c))
-                .count();
-        let digit = |at: usize| chars.get(at).is_some_and(char::is_ascii_digit);
-        let number = |from: usize, to: usize| {
-            chars[from..to]
-                .iter()
-                .fold(0i64, |n, c| n * 10 + i64::from(c.to_digit(10).unwrap_or(0)))
-        };
-        let runs = |at: usize, max: usize| {
-            let available = (0..max).take_while(|k| digit(at + k)).count();
-            (0..=available).rev()
-        };
-        let is = |at: usize, wanted: &[char]| chars.get(at).is_some_and(|c| wanted.contains(c));
-        for hour_len in runs(at, 2) {
-            let hour_end = at + hour_len;
-            for colon in [is(hour_end, &[':']), false] {
-                let at = hour_end + usize::from(colon);
-                for minute_len in runs(at, 2) {
-                    let minute_end = at + minute_len;
-                    for colon in [is(minute_end, &[':']), false] {
-                        let at = minute_end + usize::from(colon);
-                        for second_len in runs(at, 2) {
-                            let second_end = at + second_len;
-                            for point in [is(second_end, &['.', ':']), false] {
-                                let at = second_end + usize::from(point);
+    /// seconds and milliseconds (`(d[7] || '0').substring(0, 3)`), or `None`.
+    fn time(&self, at: usize) -> Option<[i64; 4]> {
+        let skipped = self
+            .chars
+            .get(at..)?
+            .iter()
+            .take_while(|c| matches!(c, 'T' | 't') || crate::js::is_whitespace(**c))
+            .count();
+        let hour_at = at + skipped;
+        for hour_len in self.runs(hour_at, 2) {
+            let hour_end = hour_at + hour_len;
+            for colon in self.optional(hour_end, &[':']) {
+                let minute_at = hour_end + usize::from(*colon);
+                for minute_len in self.runs(minute_at, 2) {
+                    let minute_end = minute_at + minute_len;
+                    for colon in self.optional(minute_end, &[':']) {
+                        let second_at = minute_end + usize::from(*colon);
+                        for second_len in self.runs(second_at, 2) {
+                            let second_end = second_at + second_len;
+                            for point in self.optional(second_end, &['.', ':']) {
                                 // `(\d+)?$`: the rest, all digits (or nothing).
-                                if at >= final_digits && at <= chars.len() {
-                                    let kept = (chars.len() - at).min(3);
+                                let rest = second_end + usize::from(*point);
+                                if rest >= self.final_digits {
                                     return Some([
-                                        number(hour_end - hour_len, hour_end),
-                                        number(minute_end - minute_len, minute_end),
-                                        number(second_end - second_len, second_end),
-                                        number(at, at + kept),
+                                        self.number(hour_at, hour_end),
+                                        self.number(minute_at, minute_end),
+                                        self.number(second_at, second_end),
+                                        self.number(rest, rest + (self.chars.len() - rest).min(3)),
                                     ]);
                                 }
                             }

@@ -71,21 +71,25 @@ fn run_both(config: &BridgeConfig, event: &Value, received_at: i64) -> (Verdict,
         Events::Parsed(std::slice::from_ref(event)),
         Options::at(received_at),
     );
-    let text = event.to_string();
+    let from_text = process_text(config, &event.to_string(), received_at);
+    (verdict(&parsed), verdict(&from_text))
+}
+
+/// A request's JSON text read as the Worker reads it, then the pipeline.
+fn process_text(config: &BridgeConfig, text: &str, received_at: i64) -> Processed {
     let received = inbound::read_events(
         text.as_bytes(),
         &Limits::SEGMENT,
         config.fields_read(),
         config.properties_read(),
     )
-    .expect("an event object is a request");
-    let from_text = pipeline::process(
+    .expect("an event or a batch is a request");
+    pipeline::process(
         config,
         &pipeline::every_destination(config),
         Events::Received(&received, &Limits::SEGMENT),
         Options::at(received_at),
-    );
-    (verdict(&parsed), verdict(&from_text))
+    )
 }
 
 /// The cases whose verdict differs from Segment's (or between the bridge's two readings).
@@ -224,20 +228,7 @@ fn deliberate_difference(case: &Value, bridge: &Verdict, received_at: i64) -> Op
 /// Each event's verdict in a request of many (`{"batch": [...]}`, read as the Worker reads it):
 /// the LaunchDarkly event found through its payload's `event_indexes`, or its outcome.
 fn batch_verdicts(config: &BridgeConfig, events: &[Value], received_at: i64) -> Vec<Verdict> {
-    let text = json!({ "batch": events }).to_string();
-    let received = inbound::read_events(
-        text.as_bytes(),
-        &Limits::SEGMENT,
-        config.fields_read(),
-        config.properties_read(),
-    )
-    .expect("a batch is a request");
-    let processed = pipeline::process(
-        config,
-        &pipeline::every_destination(config),
-        Events::Received(&received, &Limits::SEGMENT),
-        Options::at(received_at),
-    );
+    let processed = process_text(config, &json!({ "batch": events }).to_string(), received_at);
     let mut sent: Vec<Option<Value>> = vec![None; events.len()];
     for payload in &processed.payloads {
         let body: Value = serde_json::from_str(&payload.body).expect("JSON");
