@@ -13,11 +13,12 @@
 use serde_json::Value;
 use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
-/// Unix milliseconds for a Segment `timestamp` value, or `None` when it is absent or unparsable.
-/// A number's fraction is dropped; from ±8.64e15 (JavaScript's date limit) on, it is `None`.
+/// Unix milliseconds for a Segment `timestamp` value, or `None` when it is absent or unparsable:
+/// text as [`event_timestamp_millis`] reads it; a number's fraction is dropped, and from
+/// ±8.64e15 (JavaScript's date limit) on, it is `None`.
 pub fn unix_millis(value: Option<&Value>) -> Option<i64> {
     match value? {
-        Value::String(text) => parse_iso8601_millis(text),
+        Value::String(text) => event_timestamp_millis(text),
         Value::Number(number) => number
             .as_f64()
             .filter(|ms| ms.is_finite() && ms.abs() < 8.64e15)
@@ -65,12 +66,11 @@ pub fn iso8601_millis(ms: i64) -> String {
     )
 }
 
-/// Unix milliseconds for a timestamp string as Segment's destination reads it (dayjs): text
-/// that does not end in `Z` and has dayjs' own form is read as dayjs reads it
-/// ([`dayjs_form_millis`]), except more than eight digits alone; other text as ISO 8601 (the
-/// forms of the module documentation, surrounding whitespace ignored). `None` when it does not
-/// parse.
-pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
+/// Unix milliseconds for an event's timestamp text as Segment's destination reads it (dayjs):
+/// text that does not end in `Z` and has dayjs' own form is read as dayjs reads it
+/// ([`dayjs_form_millis`]), except more than eight digits alone; other text as ISO 8601
+/// ([`parse_iso8601_millis`]). `None` when it does not parse.
+pub fn event_timestamp_millis(text: &str) -> Option<i64> {
     canonical_millis(text.as_bytes())
         .or_else(|| {
             let zulu = text.ends_with(['Z', 'z']);
@@ -79,6 +79,13 @@ pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
                 .flatten()
         })
         .or_else(|| parse_in_full(text))
+}
+
+/// Unix milliseconds for an ISO-8601 date-time string (the forms of the module documentation,
+/// surrounding whitespace ignored), or `None` when it does not parse: the strict reading, for
+/// settings and documents (an event's timestamp is read by [`event_timestamp_millis`]).
+pub fn parse_iso8601_millis(text: &str) -> Option<i64> {
+    canonical_millis(text.as_bytes()).or_else(|| parse_in_full(text))
 }
 
 /// More than eight digits alone: Unix seconds or milliseconds sent as text, which dayjs reads
@@ -493,7 +500,7 @@ mod tests {
             ("2024-05-06T07:08:09.123z", 1_714_979_289_123),
         ];
         for (text, ms) in cases {
-            assert_eq!(parse_iso8601_millis(text), Some(ms), "{text:?}");
+            assert_eq!(event_timestamp_millis(text), Some(ms), "{text:?}");
         }
         for text in [
             "2024-05-06x",
@@ -507,9 +514,16 @@ mod tests {
         // Unix time as text: dayjs' form, but not read as one (year 1714 and worse).
         for text in ["1714979289", "1714979289123", "202405060"] {
             assert!(dayjs_form_millis(text).is_some(), "{text:?}");
-            assert_eq!(parse_iso8601_millis(text), None, "{text:?}");
+            assert_eq!(event_timestamp_millis(text), None, "{text:?}");
         }
-        assert_eq!(parse_iso8601_millis("20240506"), Some(1_714_953_600_000));
+        assert_eq!(event_timestamp_millis("20240506"), Some(1_714_953_600_000));
+        // Settings and documents are read strictly: ISO 8601 only.
+        assert_eq!(parse_iso8601_millis("20240506"), None);
+        assert_eq!(parse_iso8601_millis("2024-13-01"), None);
+        assert_eq!(
+            parse_iso8601_millis("2024-05-06T07:08:09.5"),
+            Some(1_714_979_289_500)
+        );
         // Linear in the text: the longest a 32 KB event holds, each way the search can fail.
         let started = std::time::Instant::now();
         for tail in ["x", " x", ":x", ".x"] {

@@ -606,7 +606,7 @@ fn to_custom_event(
     };
     let timestamp_ms = match typed(fields.timestamp) {
         None => None,
-        Some(MappedValue::Event(EventField::Str(text))) => timestamp::parse_iso8601_millis(text),
+        Some(MappedValue::Event(EventField::Str(text))) => timestamp::event_timestamp_millis(text),
         Some(value) => timestamp::unix_millis(Some(&value.to_value())),
     };
     let creation_date = match timestamp_ms {
