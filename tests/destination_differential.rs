@@ -40,6 +40,14 @@ fn oracle(seed: u64, count: usize) -> Value {
     serde_json::from_slice(&output.stdout).expect("the oracle prints JSON")
 }
 
+/// The cases' seed: `ORACLE_SEED`, or the one `scripts/test.sh` runs.
+fn seed() -> u64 {
+    std::env::var("ORACLE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_203)
+}
+
 /// What became of one event: its LaunchDarkly event, or its outcome's reason and message.
 #[derive(Debug, PartialEq)]
 enum Verdict {
@@ -253,10 +261,7 @@ fn batch_verdicts(config: &BridgeConfig, events: &[Value], received_at: i64) -> 
 #[test]
 #[ignore = "needs Node and Segment's packages (scripts/setup.sh); scripts/test.sh runs it"]
 fn events_in_one_request_get_the_verdicts_they_get_alone() {
-    let seed = std::env::var("ORACLE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_261_203);
+    let seed = seed();
     let found = oracle(seed, 4000);
     let received_at = found["received_at_ms"].as_i64().expect("received_at_ms");
     let destination = Destination::new("client-side-id", "").expect("a destination");
@@ -297,10 +302,7 @@ fn events_in_one_request_get_the_verdicts_they_get_alone() {
 #[test]
 #[ignore = "needs Node and Segment's packages (scripts/setup.sh); scripts/test.sh runs it"]
 fn whole_events_match_segments_destination() {
-    let seed = std::env::var("ORACLE_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_261_203);
+    let seed = seed();
     let (count, differ) = differences(seed, 4000);
     assert_eq!(count, 4000);
     assert!(
