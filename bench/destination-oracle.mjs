@@ -1,7 +1,7 @@
 // Segment's LaunchDarkly (Actions) destination as an oracle for whole events: random track
 // events (context keys present, absent, empty or of other types; metric values as numbers,
-// numeric text and other values; timestamps in the forms Segment's libraries send; nested
-// properties) and random Track Event mappings laid over the preset, run through the
+// numeric text and other values; timestamps in the forms Segment's libraries send, in dayjs'
+// own forms, as Unix ms and not dates; nested properties) and random Track Event mappings laid over the preset, run through the
 // destination as Segment's runtime runs it (`bench/lib/segment-launchdarkly.mjs`: the trigger,
 // `transform`, `removeEmptyValues`, the AJV schema step, `perform`), printed as JSON for
 // tests/destination_differential.rs, which runs the same events through the bridge's pipeline
@@ -50,7 +50,8 @@ const object = (depth) => {
 const metric = () =>
   pick([numberValue, numberValue, () => pick(['12', '19.99', ' 7 ', '1e3', '-4.5', '', 'abc', '12abc', '0x10', 'Infinity', '.5']), () => pick([null, true, false, [], [1], {}, { amount: 5 }])])();
 // Timestamps as Segment's libraries send them (`toISOString`), with offsets, without
-// milliseconds, as Unix milliseconds, or not a date: all within the bridge's window.
+// milliseconds, in dayjs' own forms, as Unix milliseconds, or not a date: all within the
+// bridge's window.
 const timestamp = () => {
   const ms = Math.floor(1_704_067_200_000 + random() * (RECEIVED_AT_MS - 1_704_067_200_000));
   const iso = new Date(ms).toISOString();
