@@ -115,8 +115,7 @@ fn dayjs_form_millis(text: &str) -> Option<i64> {
     } else {
         parts.year
     };
-    let year = year + month.div_euclid(12);
-    let days = days_from_civil(year, month.rem_euclid(12) + 1, 1) + day - 1;
+    let days = days_from_civil(year + month.div_euclid(12), month.rem_euclid(12) + 1, day);
     let ms = days * 86_400_000
         + parts.hour * 3_600_000
         + parts.minute * 60_000
@@ -268,8 +267,10 @@ impl RegexText {
     }
 }
 
-/// Days from 1970-01-01 to the first of `month` (1 to 12) of `year`, plus `day - 1`: Howard
-/// Hinnant's `days_from_civil`, for any year an `i64` holds with room.
+/// Days from 1970-01-01 to `day` of `month` (1 to 12) of `year`, where a `day` past the month's
+/// end (or below 1) carries over as `Date` carries it: Howard Hinnant's `days_from_civil` (the
+/// inverse of the one in [`iso8601_millis`]). The Euclidean division counts year 0's January
+/// and February (in March-based year -1) right; nothing overflows for years within ±10^12.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year_of_march = year - i64::from(month <= 2);
     let (era, year_of_era) = (year_of_march.div_euclid(400), year_of_march.rem_euclid(400));
@@ -303,16 +304,8 @@ fn canonical_millis(text: &[u8]) -> Option<i64> {
     if !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    // Howard Hinnant's `days_from_civil` (the inverse of the one in `iso8601_millis`), for years
-    // 0 to 9999: the Euclidean division counts year 0's January and February (in March-based
-    // year -1) right, and nothing overflows.
-    let year_of_march = year - i64::from(month <= 2);
-    let (era, year_of_era) = (year_of_march.div_euclid(400), year_of_march.rem_euclid(400));
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = era * 146_097 + day_of_era - 719_468;
     Some(
-        days * 86_400_000
+        days_from_civil(year, month, day) * 86_400_000
             + hour * 3_600_000
             + minute * 60_000
             + second * 1000

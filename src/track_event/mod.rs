@@ -498,10 +498,11 @@ fn present(field: Option<MappedValue<'_>>) -> Option<MappedValue<'_>> {
     field.filter(|value| !(value.is_null() || value.as_str() == Some("")))
 }
 
-/// A string, number or timestamp field as the schema step types it: [`present`], then
-/// [`single_item`].
+/// A string or timestamp field as the schema step types it: [`present`], then [`single_item`],
+/// whose item counts as not mapped when it is `""` or `null` (`[""]`: Segment would send an
+/// empty key).
 fn typed(field: Option<MappedValue<'_>>) -> Option<MappedValue<'_>> {
-    present(field).map(MappedValue::single_item)
+    present(present(field).map(MappedValue::single_item))
 }
 
 /// Whether [`normalize_identity`] changes the event: its `userId` is `""`.
@@ -532,7 +533,7 @@ fn to_custom_event(
         ),
         (Reason::InvalidContextKey, "Context Key"),
     )?;
-    let kind = match present(typed(fields.context_kind)) {
+    let kind = match typed(fields.context_kind) {
         None => Cow::Borrowed("user"),
         Some(value) => as_string(value, Reason::InvalidContextKind, "Context Kind")?,
     };
@@ -624,14 +625,14 @@ fn to_custom_event(
 }
 
 /// A field that must be mapped, as a string: rejected with `missing` (code, message) when it is
-/// not, or when it is typed to `""` or `null` (`[""]`: Segment would send an empty key), and as
-/// [`as_string`] rejects it (`invalid`: code, label) when it is no string.
+/// not ([`typed`]), and as [`as_string`] rejects it (`invalid`: code, label) when it is no
+/// string.
 fn required_string<'a>(
     field: Option<MappedValue<'a>>,
     missing: (Reason, &'static str),
     invalid: (Reason, &str),
 ) -> Result<Cow<'a, str>, Rejection> {
-    match present(typed(field)) {
+    match typed(field) {
         None => Err(Rejection::new(missing.0, missing.1)),
         Some(value) => as_string(value, invalid.0, invalid.1),
     }

@@ -266,7 +266,8 @@ fn value_note(name: &str, value: &Value) -> Option<String> {
             Value::Array(_) | Value::Object(_) => {
                 Some("not a string: the event is rejected".to_string())
             }
-            item if item == value && !matches!(value, Value::Number(_) | Value::Bool(_)) => None,
+            // A string as it is needs no word.
+            Value::String(_) | Value::Null if !value.is_array() => None,
             item => Some(match scalar_to_string(item) {
                 Some(text) if !text.is_empty() => format!("sent as the string {text:?}"),
                 _ => missing_note(name, true),
