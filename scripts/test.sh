@@ -25,6 +25,8 @@ step "the mapping engine against Segment's own code (random mappings and Liquid 
 cargo test --test mapping_differential -- --ignored
 step "whole events against Segment's LaunchDarkly destination (random events and mappings)"
 cargo test --test destination_differential -- --ignored
+step "event timestamps against JavaScript's Date.parse and dayjs (random date-like text)"
+cargo test --test date_parse_differential -- --ignored
 
 step "fuzz: inbound parser, mapping engine, trigger parser (FUZZ_SECONDS per target)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh

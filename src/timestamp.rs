@@ -1,15 +1,19 @@
 //! Segment timestamps to LaunchDarkly `creationDate` (Unix milliseconds).
 //!
-//! Segment sends ISO-8601 strings (`2022-03-30T17:24:58Z`, `2024-05-06T07:08:09.123+02:00`);
-//! Segment's destination parses them with dayjs, which reads text without a trailing `Z` in a
-//! form of its own when it can (`2024/05/06`, `20240506`, `2024-05-06T07`; see
-//! [`parse_iso8601_millis`]), and other text with JavaScript's `Date`. Read here as well: a date
-//! (`2024-05-06`; the month and the day may have one digit), optionally followed by `T`, `t` or a
-//! space, a time with minutes or seconds (two digits each) and any number of fractional digits
-//! after `.` or `,` (fractions of a millisecond dropped), and an optional `Z`, `z`, `±hh`,
-//! `±hhmm` or `±hh:mm` offset (no offset means UTC, the Worker's time zone). A JSON number is
-//! taken as Unix milliseconds, as dayjs does.
+//! Segment sends ISO-8601 strings (`2022-03-30T17:24:58Z`, `2024-05-06T07:08:09.123+02:00`).
+//! Segment's destination parses an event's with dayjs, which reads text without a trailing `Z`
+//! in a form of its own when it can (`2024/05/06`, `20240506`, `2024-05-06T07`) and other text
+//! with JavaScript's `Date` (`May 6, 2024`, RFC 2822 dates): both are read here as they are there
+//! ([`event_timestamp_millis`]). Settings and documents are read as ISO 8601 only
+//! ([`parse_iso8601_millis`]): a date (`2024-05-06`; the month and the day may have one digit),
+//! optionally followed by `T`, `t` or a space, a time with minutes or seconds (two digits each)
+//! and any number of fractional digits after `.` or `,` (fractions of a millisecond dropped), and
+//! an optional `Z`, `z`, `±hh`, `±hhmm` or `±hh:mm` offset (no offset means UTC, the Worker's
+//! time zone). A JSON number is taken as Unix milliseconds, as dayjs does.
 
+mod js_date;
+
+pub use js_date::date_parse_millis;
 use serde_json::Value;
 use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
@@ -68,15 +72,21 @@ pub fn iso8601_millis(ms: i64) -> String {
 
 /// Unix milliseconds for an event's timestamp text as Segment's destination reads it (dayjs):
 /// text that does not end in `Z` and has dayjs' own form is read as dayjs reads it
-/// ([`dayjs_form_millis`]), except more than eight digits alone; other text as ISO 8601
-/// ([`parse_iso8601_millis`]). `None` when it does not parse.
+/// ([`dayjs_form_millis`]), except more than eight digits alone; other text as dayjs hands it to
+/// JavaScript's `Date` ([`date_parse_millis`]); what neither reads (Segment's schema step then
+/// refuses the event), as ISO 8601 where it is ([`parse_iso8601_millis`]: `+02`, a decimal
+/// comma). `None` when it does not parse.
 pub fn event_timestamp_millis(text: &str) -> Option<i64> {
     canonical_millis(text.as_bytes())
         .or_else(|| {
+            if is_unix_time_text(text) {
+                return None;
+            }
             let zulu = text.ends_with(['Z', 'z']);
-            (!zulu && !is_unix_time_text(text))
+            (!zulu)
                 .then(|| dayjs_form_millis(text))
                 .flatten()
+                .or_else(|| date_parse_millis(text))
         })
         .or_else(|| parse_in_full(text))
 }
@@ -510,6 +520,20 @@ mod tests {
             assert_eq!(event_timestamp_millis(text), None, "{text:?}");
         }
         assert_eq!(event_timestamp_millis("20240506"), Some(1_714_953_600_000));
+        // What dayjs hands to JavaScript's `Date` (text ending in `Z`, or not of its form), as
+        // V8 reads it (Node 20, TZ=UTC); what neither reads (Segment then refuses the event) as
+        // ISO 8601 where it is.
+        for (text, ms) in [
+            ("May 6, 2024", 1_714_953_600_000),
+            ("Mon, 06 May 2024 07:08:09 GMT", 1_714_979_289_000),
+            ("2024-02-30T00:00:00Z", 1_709_251_200_000),
+            ("2024-05-06T24:00:00Z", 1_715_040_000_000),
+            ("2024-05-06T07:08:09+02", 1_714_972_089_000),
+            ("2024-05-06T07:08:09,5Z", 1_714_979_289_500),
+        ] {
+            assert_eq!(event_timestamp_millis(text), Some(ms), "{text:?}");
+        }
+        assert_eq!(event_timestamp_millis("May 6 2024 13 PM"), None);
         // Settings and documents are read strictly: ISO 8601 only.
         assert_eq!(parse_iso8601_millis("20240506"), None);
         assert_eq!(parse_iso8601_millis("2024-13-01"), None);

@@ -170,6 +170,14 @@ fn deliberate_difference(case: &Value, bridge: &Verdict, received_at: i64) -> Op
                     });
                 return beyond.then_some("metric value beyond 2^53-1");
             }
+            if reason.starts_with("timestamp_out_of_range") {
+                // The bridge's window (`TIMESTAMP_EARLIEST`, `TIMESTAMP_MAX_FUTURE_SECONDS`), here
+                // its defaults: Segment sends any date dayjs reads (`"m-72919"` is in the year 72919).
+                let outside = body["creationDate"]
+                    .as_i64()
+                    .is_some_and(|ms| !(946_684_800_000..=received_at + 86_400_000).contains(&ms));
+                return outside.then_some("timestamp outside the bridge's window: rejected");
+            }
             if reason.starts_with("invalid_context_kind") {
                 let refused = body["contextKeys"].as_object()?.keys().any(|kind| {
                     kind.is_empty()
@@ -211,8 +219,18 @@ fn deliberate_difference(case: &Value, bridge: &Verdict, received_at: i64) -> Op
                 let only_timestamp = error
                     .split(". ")
                     .all(|message| message.starts_with("Event timestamp must be"));
-                return (only_timestamp && got["creationDate"] == received_at)
-                    .then_some("timestamp not a date: the receive time");
+                if !only_timestamp {
+                    return None;
+                }
+                if got["creationDate"] == received_at {
+                    return Some("timestamp not a date: the receive time");
+                }
+                let iso = (case["mapping"].get("timestamp").is_none())
+                    .then(|| timestamp.as_str())
+                    .flatten()
+                    .and_then(segment_ld_bridge::timestamp::parse_iso8601_millis);
+                return (iso.is_some() && got["creationDate"] == json!(iso))
+                    .then_some("timestamp Segment refuses read as ISO 8601 (`+02`)");
             }
             // An additional context key that is null or "": left out.
             let mut want = segment?.clone();
