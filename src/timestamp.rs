@@ -19,13 +19,13 @@ use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
 
 /// Unix milliseconds for a Segment `timestamp` value, or `None` when it is absent or unparsable:
 /// text as [`event_timestamp_millis`] reads it; a number's fraction is dropped, and from
-/// ±8.64e15 (JavaScript's date limit) on, it is `None`.
+/// beyond ±8.64e15 (JavaScript's date limit, which is a date) it is `None`.
 pub fn unix_millis(value: Option<&Value>) -> Option<i64> {
     match value? {
         Value::String(text) => event_timestamp_millis(text),
         Value::Number(number) => number
             .as_f64()
-            .filter(|ms| ms.is_finite() && ms.abs() < 8.64e15)
+            .filter(|ms| ms.is_finite() && ms.abs() <= 8.64e15)
             .map(|ms| ms.trunc() as i64),
         _ => None,
     }
@@ -769,7 +769,17 @@ mod tests {
         assert_eq!(unix_millis(Some(&json!(null))), None);
         assert_eq!(unix_millis(Some(&json!({"a": 1}))), None);
         assert_eq!(unix_millis(Some(&json!(1e300))), None);
-        assert_eq!(unix_millis(Some(&json!(-8.64e15))), None);
+        // JavaScript's limits are dates (Segment sends them); a millisecond beyond is not.
+        assert_eq!(
+            unix_millis(Some(&json!(-8.64e15))),
+            Some(-8_640_000_000_000_000)
+        );
+        assert_eq!(
+            unix_millis(Some(&json!(8.64e15))),
+            Some(8_640_000_000_000_000)
+        );
+        assert_eq!(unix_millis(Some(&json!(-8_640_000_000_000_001i64))), None);
+        assert_eq!(unix_millis(Some(&json!(8_640_000_000_000_001i64))), None);
         assert_eq!(
             unix_millis(Some(&json!(-8_639_999_999_999_999.0))),
             Some(-8_639_999_999_999_999)

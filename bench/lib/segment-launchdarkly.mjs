@@ -53,7 +53,7 @@ const FIELDS = {
   },
   event_name: { label: 'Event name', type: 'string', required: true, default: { '@path': '$.event' } },
   metric_value: {
-    label: 'Metric value',
+    label: 'Metric Value', // as Segment's error messages spell it (tests/vectors)
     type: 'number',
     required: false,
     default: {

@@ -203,50 +203,35 @@ fn read_iso_form(
     } else if read_iso_time(scanner, time, zone).is_none() {
         return Token::Invalid;
     }
-    // A date alone is UTC; a date and time without an offset local time (UTC here too).
-    if zone.hour == NONE && time.count == 0 {
-        zone.set_hours(0);
-    }
+    // Without an offset, a date alone is UTC and a date and time local time: UTC here too.
     day.iso = true;
     Token::End
 }
 
-/// The ECMAScript form's time, from its `T` to the end of the text: `HH:mm[:ss[.s…]]` (24:00
-/// only with zeros), then `Z`, `±hh:mm` or `±hhmm`. `None` for anything else.
+/// The ECMAScript form's time, from its `T` to the end of the text: `HH:mm[:ss[.s…]]`, then `Z`,
+/// `±hh:mm` or `±hhmm`. `None` for anything else. The time's ranges (24:00 only with zeros) are
+/// checked where it is written ([`TimeParts::write`]), as V8 checks them here: either way the
+/// text is not a date.
 fn read_iso_time(
     scanner: &mut Scanner<'_>,
     time: &mut TimeParts,
     zone: &mut ZoneParts,
 ) -> Option<()> {
     scanner.next();
-    let hour = scanner
-        .peek()
-        .fixed(2)
-        .filter(|hour| (0..=24).contains(hour))?;
-    scanner.next();
-    time.add(hour);
-    let midnight_ending = hour == 24;
-    // A part after a 24th hour must be zero.
-    let part = |token: Token, valid: fn(i32) -> bool| {
-        token
-            .fixed(2)
-            .filter(|n| valid(*n) && !(midnight_ending && *n > 0))
-    };
-    scanner.skip_symbol(b':').then_some(())?;
-    let minute = part(scanner.peek(), is_minute)?;
-    scanner.next();
-    time.add(minute);
-    if scanner.skip_symbol(b':') {
-        let second = part(scanner.peek(), is_minute)?;
+    let mut two_digits = |scanner: &mut Scanner<'_>| {
+        let n = scanner.peek().fixed(2)?;
         scanner.next();
-        time.add(second);
+        time.add(n).then_some(())
+    };
+    two_digits(scanner)?;
+    scanner.skip_symbol(b':').then_some(())?;
+    two_digits(scanner)?;
+    if scanner.skip_symbol(b':') {
+        two_digits(scanner)?;
         if scanner.skip_symbol(b'.') {
             let Token::Number { value, length } = scanner.peek() else {
                 return None;
             };
-            if midnight_ending && value > 0 {
-                return None;
-            }
             scanner.next();
             time.add(milliseconds(value, length));
         }
@@ -283,8 +268,7 @@ fn milliseconds(value: i32, length: usize) -> i32 {
     match length {
         1 => value * 100,
         2 => value * 10,
-        0 | 3 => value,
-        _ => value / 10_i32.pow(length.min(9) as u32 - 3),
+        _ => value / 10_i32.pow(length.clamp(3, 9) as u32 - 3),
     }
 }
 
@@ -594,6 +578,8 @@ impl<'a> Input<'a> {
         input
     }
 
+    /// Never inlined: each of the scanner's loops would carry a copy of the UTF-16 encoding.
+    #[inline(never)]
     fn advance(&mut self) {
         self.unit = self.units.next().map_or(0, u32::from);
     }
@@ -609,7 +595,9 @@ impl<'a> Input<'a> {
         self.unit >= u32::from(b'A') && !is_white_space(self.unit)
     }
 
-    /// The next token.
+    /// The next token. Never inlined: the scanner's every step would carry a copy (8.5 KB of
+    /// the Worker's wasm otherwise; dates of this kind are rare).
+    #[inline(never)]
     fn scan(&mut self) -> Token {
         if self.unit == 0 {
             return Token::End;
@@ -686,41 +674,43 @@ fn is_white_space(unit: u32) -> bool {
     )
 }
 
-/// A word's kind and value by its first three letters, lower-cased (zero-padded) and its length:
+/// A word's kind and value by its first three letters, lower-cased (zero-padded), and its length:
 /// a longer word is only ever a month.
 fn keyword(prefix: [u32; 3], length: usize) -> (WordKind, i32) {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
-        b"dec",
-    ];
-    const SHORT: [(&[u8], WordKind, i32); 15] = [
-        (b"am", WordKind::AmPm, 0),
-        (b"pm", WordKind::AmPm, 12),
-        (b"ut", WordKind::TimeZone, 0),
-        (b"utc", WordKind::TimeZone, 0),
-        (b"z", WordKind::TimeZone, 0),
-        (b"gmt", WordKind::TimeZone, 0),
-        (b"cdt", WordKind::TimeZone, -5),
-        (b"cst", WordKind::TimeZone, -6),
-        (b"edt", WordKind::TimeZone, -4),
-        (b"est", WordKind::TimeZone, -5),
-        (b"mdt", WordKind::TimeZone, -6),
-        (b"mst", WordKind::TimeZone, -7),
-        (b"pdt", WordKind::TimeZone, -7),
-        (b"pst", WordKind::TimeZone, -8),
-        (b"t", WordKind::TimeSeparator, 0),
-    ];
-    let is = |word: &[u8]| {
-        prefix
-            .iter()
-            .zip(word.iter().map(|b| u32::from(*b)).chain([0, 0, 0]))
-            .all(|(have, want)| *have == want)
+    let [Ok(a), Ok(b), Ok(c)] = prefix.map(u8::try_from) else {
+        return (WordKind::Other, 0);
     };
-    if let Some(month) = MONTHS.iter().position(|month| is(*month)) {
-        return (WordKind::Month, month as i32 + 1);
+    let month = match &[a, b, c] {
+        b"jan" => 1,
+        b"feb" => 2,
+        b"mar" => 3,
+        b"apr" => 4,
+        b"may" => 5,
+        b"jun" => 6,
+        b"jul" => 7,
+        b"aug" => 8,
+        b"sep" => 9,
+        b"oct" => 10,
+        b"nov" => 11,
+        b"dec" => 12,
+        _ => 0,
+    };
+    if month > 0 {
+        return (WordKind::Month, month);
     }
-    match SHORT.iter().find(|(word, ..)| is(word)) {
-        Some((_, kind, value)) if length <= 3 => (*kind, *value),
+    if length > 3 {
+        return (WordKind::Other, 0);
+    }
+    match &[a, b, c] {
+        b"am\0" => (WordKind::AmPm, 0),
+        b"pm\0" => (WordKind::AmPm, 12),
+        b"ut\0" | b"utc" | b"z\0\0" | b"gmt" => (WordKind::TimeZone, 0),
+        b"edt" => (WordKind::TimeZone, -4),
+        b"est" | b"cdt" => (WordKind::TimeZone, -5),
+        b"cst" | b"mdt" => (WordKind::TimeZone, -6),
+        b"mst" | b"pdt" => (WordKind::TimeZone, -7),
+        b"pst" => (WordKind::TimeZone, -8),
+        b"t\0\0" => (WordKind::TimeSeparator, 0),
         _ => (WordKind::Other, 0),
     }
 }
@@ -798,6 +788,12 @@ mod tests {
         ("May 6 2024 10:00:00:00", Some(1_714_989_600_000)),
         ("2024-05-06T10:00:00.000+05:30", Some(1_714_969_800_000)),
         ("2024-05-06T10:00:00+0530", Some(1_714_969_800_000)),
+        ("2024-05-06T10:00:00-05:30", Some(1_715_009_400_000)),
+        ("2024-05-06T10:00:00-0530", Some(1_715_009_400_000)),
+        ("2024-05-06T24:01:00Z", None),
+        ("2024-05-06T24:00:00.001Z", None),
+        ("2024-05-06T24:00:00.000Z", Some(1_715_040_000_000)),
+        ("2024-05-06T25:00:00Z", None),
         ("2024-05-06T10:00:00+2400", None),
         ("2024-05-06T10:00:00+05", None),
         ("+002024-05-06T10:00:00Z", Some(1_714_989_600_000)),
@@ -829,6 +825,57 @@ mod tests {
         ("5 6 2024 7:08:09.5 PM", Some(1_715_022_489_500)),
         ("May-6-2024", Some(1_714_953_600_000)),
         ("6-May-2024", Some(1_714_953_600_000)),
+        // Words after the first number are zone names or nothing; a time ends at the end, a
+        // space, `Z` or a sign; `n::` only starts a time.
+        ("2024 foo", None),
+        ("2024-05-06 foo", None),
+        ("2024-05 EST", Some(1_714_539_600_000)),
+        ("EST May 6 2024 10:00", Some(1_714_989_600_000)),
+        ("May 6 2024 10:00 7::", None),
+        ("May 6 2024 10:00z", Some(1_714_989_600_000)),
+        ("May 6 2024 10:00pm", None),
+        ("May 6 2024 10:00:00Z", Some(1_714_989_600_000)),
+        ("7:: May 6 2024", Some(1_714_546_806_000)),
+        ("May 6 2024 10:00:00:123", Some(1_714_989_600_123)),
+        ("May 6 2024 10:00:00:1234", Some(1_714_989_600_000)),
+        // A sign starts an offset only after UTC (`+00:00`) or a time.
+        ("May 6 2024 GMT+:30", Some(1_714_951_800_000)),
+        ("May 6 2024 GMT+:30 +0100", None),
+        // Every word V8 knows, and some it does not.
+        ("May 6 2024 10:00 UT", Some(1_714_989_600_000)),
+        ("May 6 2024 10:00 UTC", Some(1_714_989_600_000)),
+        ("May 6 2024 10:00 GMT", Some(1_714_989_600_000)),
+        ("May 6 2024 10:00 Z", Some(1_714_989_600_000)),
+        ("May 6 2024 10:00 EST", Some(1_715_007_600_000)),
+        ("May 6 2024 10:00 EDT", Some(1_715_004_000_000)),
+        ("May 6 2024 10:00 CST", Some(1_715_011_200_000)),
+        ("May 6 2024 10:00 CDT", Some(1_715_007_600_000)),
+        ("May 6 2024 10:00 MST", Some(1_715_014_800_000)),
+        ("May 6 2024 10:00 MDT", Some(1_715_011_200_000)),
+        ("May 6 2024 10:00 PST", Some(1_715_018_400_000)),
+        ("May 6 2024 10:00 PDT", Some(1_715_014_800_000)),
+        ("May 6 2024 10:00 CET", None),
+        ("May 6 2024 10:00 utcx", None),
+        ("May 6 2024 10:00 gm", None),
+        ("6 jan 2024", Some(1_704_499_200_000)),
+        ("6 FEB 2024", Some(1_707_177_600_000)),
+        ("6 Mar 2024", Some(1_709_683_200_000)),
+        ("6 april 2024", Some(1_712_361_600_000)),
+        ("6 May 2024", Some(1_714_953_600_000)),
+        ("6 June 2024", Some(1_717_632_000_000)),
+        ("6 jul 2024", Some(1_720_224_000_000)),
+        ("6 AUGUST 2024", Some(1_722_902_400_000)),
+        ("6 Sept 2024", Some(1_725_580_800_000)),
+        ("6 oct 2024", Some(1_728_172_800_000)),
+        ("6 November 2024", Some(1_730_851_200_000)),
+        ("6 dec 2024", Some(1_733_443_200_000)),
+        ("6 ja 2024", None),
+        ("6 decx 2024", Some(1_733_443_200_000)),
+        ("May 6 2024 10:00 am", Some(1_714_989_600_000)),
+        ("May 6 2024 10:00 PM", Some(1_715_032_800_000)),
+        ("May 6 2024 10:00 a", None),
+        ("May 6 2024 10:00 pmx", None),
+        ("May 6 2024 10:00 T", None),
     ];
 
     #[test]

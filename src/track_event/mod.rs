@@ -1133,7 +1133,7 @@ mod tests {
         for timestamp in [
             json!("-271821-04-19T23:59:59.999Z"),
             json!("+275760-09-13T00:00:00.001Z"),
-            json!(-8.64e15),
+            json!(-8_640_000_000_000_001i64),
             json!(1e300),
             json!("yesterday"),
             json!({"at": 1}),

@@ -43,7 +43,7 @@ pub fn field_info(name: &str) -> FieldInfo {
         "event_name" => ("event_name", "Event Name", "key", "The metric event key: it must equal the event key of your LaunchDarkly metric, byte for byte."),
         "metric_value" => ("metric_value", "Metric Value", "metricValue", "The number numeric metrics use (numeric strings become numbers)."),
         "event_properties" => ("event_properties", "Event Properties", "data", "Extra attributes for Data Export; not saved to the context."),
-        "timestamp" => ("timestamp", "Timestamp", "creationDate", "When it happened (ISO-8601 becomes Unix ms; the receive time when missing or unparsable)."),
+        "timestamp" => ("timestamp", "Timestamp", "creationDate", "When it happened (a date as Segment reads it, ISO 8601 or another form, becomes Unix ms; the receive time when missing or unparsable)."),
         _ => ("", "", "", ""),
     };
     FieldInfo {
