@@ -6,19 +6,13 @@
 // `TZ=UTC node bench/date-parse-oracle.mjs SEED COUNT` prints
 // `[[text, Date.parse(text) | null, dayjs(text).valueOf() | null], ...]` (null: NaN, invalid).
 import { createRequire } from 'node:module';
+import { seeded } from './lib/random.mjs';
 
 const require = createRequire(import.meta.url);
 const dayjs = require('dayjs');
 
 const [seedText = '1', countText = '1000'] = process.argv.slice(2);
-let seed = Number(seedText) >>> 0 || 1;
-// A linear congruential generator: the same cases for the same seed.
-const random = () => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 4294967296;
-};
-const pick = (items) => items[Math.floor(random() * items.length)];
-const chance = (p) => random() < p;
+const { random, pick, chance } = seeded(seedText);
 const int = (low, high) => low + Math.floor(random() * (high - low + 1));
 const pad = (n, width) => String(n).padStart(width, '0');
 

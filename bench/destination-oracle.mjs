@@ -14,16 +14,10 @@
 // Left out: timestamps that the bridge's window refuses. The README's deliberate differences
 // are generated, and the test checks each one it meets.
 import { segmentDestination } from './lib/segment-launchdarkly.mjs';
+import { seeded } from './lib/random.mjs';
 
 const [seedText = '1', countText = '1000'] = process.argv.slice(2);
-let seed = Number(seedText) >>> 0 || 1;
-// A linear congruential generator: the same cases for the same seed.
-const random = () => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 4294967296;
-};
-const pick = (items) => items[Math.floor(random() * items.length)];
-const chance = (p) => random() < p;
+const { random, pick, chance } = seeded(seedText);
 
 // The bridge's receive time in tests/destination_differential.rs (2025-06-15T15:06:40Z).
 const RECEIVED_AT_MS = 1_750_000_000_000;

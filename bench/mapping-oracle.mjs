@@ -9,18 +9,13 @@
 // `node bench/mapping-oracle.mjs triggers SEED COUNT` prints
 // `{"events", "cases": [{"trigger", "matches": [<bool per event>], "error"?}]}`.
 import { createRequire } from 'node:module';
+import { seeded } from './lib/random.mjs';
 
 const require = createRequire(import.meta.url);
 const { transform } = require('@segment/actions-core');
 const { parseFql, validate } = require('@segment/destination-subscriptions');
 const [kind, seedText = '1', countText = '1000'] = process.argv.slice(2);
-let seed = Number(seedText) >>> 0 || 1;
-// A linear congruential generator: the same cases for the same seed.
-const random = () => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 4294967296;
-};
-const pick = (items) => items[Math.floor(random() * items.length)];
+const { random, pick } = seeded(seedText);
 const price = () =>
   pick([
     () => Math.round(random() * 100000) / 100,
