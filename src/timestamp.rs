@@ -9,7 +9,7 @@
 //! optionally followed by `T`, `t` or a space, a time with minutes or seconds (two digits each)
 //! and any number of fractional digits after `.` or `,` (fractions of a millisecond dropped), and
 //! an optional `Z`, `z`, `±hh`, `±hhmm` or `±hh:mm` offset (no offset means UTC, the Worker's
-//! time zone). A JSON number is taken as Unix milliseconds, as dayjs does.
+//! time zone). An event's JSON number is taken as Unix milliseconds, as dayjs takes it.
 
 mod js_date;
 
