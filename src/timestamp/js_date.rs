@@ -26,7 +26,7 @@ pub fn date_parse_millis(text: &str) -> Option<i64> {
     let mut time = TimeParts::default();
     let mut zone = ZoneParts::default();
     let mut token = read_iso_form(&mut scanner, &mut day, &mut time, &mut zone);
-    let mut read_number = day.count > 0;
+    let mut read_number = day.parts.count > 0;
     loop {
         match token {
             Token::End => break,
@@ -36,7 +36,7 @@ pub fn date_parse_millis(text: &str) -> Option<i64> {
                 read_legacy_number(&mut scanner, &mut day, &mut time, &mut zone, value)?;
             }
             Token::Word { kind, value, .. } => match kind {
-                WordKind::AmPm if time.count > 0 => time.hour_offset = value,
+                WordKind::AmPm if time.parts.count > 0 => time.hour_offset = value,
                 WordKind::Month => {
                     day.named_month = value;
                     scanner.skip_symbol(b'-');
@@ -46,7 +46,7 @@ pub fn date_parse_millis(text: &str) -> Option<i64> {
                 _ if read_number || matches!(scanner.peek(), Token::Number { .. }) => return None,
                 _ => {}
             },
-            Token::Symbol(sign @ (b'+' | b'-')) if zone.is_utc() || time.count > 0 => {
+            Token::Symbol(sign @ (b'+' | b'-')) if zone.is_utc() || time.parts.count > 0 => {
                 read_number = true;
                 read_legacy_offset(&mut scanner, &mut zone, sign)?;
             }
@@ -79,20 +79,20 @@ fn read_legacy_number(
     if scanner.skip_symbol(b':') {
         if scanner.skip_symbol(b':') {
             // `n::`: hours and zero minutes.
-            if time.count > 0 {
+            if time.parts.count > 0 {
                 return None;
             }
-            time.add(n);
-            time.add(0);
+            time.parts.add(n);
+            time.parts.add(0);
         } else {
-            time.add(n).then_some(())?;
+            time.parts.add(n).then_some(())?;
             if scanner.peek() == Token::Symbol(b'.') {
                 scanner.next();
             }
         }
     // The `.` is consumed even where the time is not expecting `n` (as V8 consumes it).
     } else if scanner.skip_symbol(b'.') && time.expects(n) {
-        time.add(n);
+        time.parts.add(n);
         let Token::Number { value, length } = scanner.peek() else {
             return None;
         };
@@ -109,7 +109,7 @@ fn read_legacy_number(
             _ => return None,
         }
     } else {
-        day.add(n).then_some(())?;
+        day.parts.add(n).then_some(())?;
         scanner.skip_symbol(b'-');
     }
     Some(())
@@ -162,12 +162,12 @@ fn read_iso_form(
             if sign == b'-' && year == 0 {
                 return sign_token;
             }
-            day.add(if sign == b'-' { -year } else { year });
+            day.parts.add(if sign == b'-' { -year } else { year });
         }
         token => match token.fixed(4) {
             Some(year) => {
                 scanner.next();
-                day.add(year);
+                day.parts.add(year);
             }
             None => return scanner.next(),
         },
@@ -176,7 +176,7 @@ fn read_iso_form(
         match scanner.peek().fixed(2).filter(|month| is_month(*month)) {
             Some(month) => {
                 scanner.next();
-                day.add(month);
+                day.parts.add(month);
             }
             None => return scanner.next(),
         }
@@ -184,24 +184,23 @@ fn read_iso_form(
             match scanner.peek().fixed(2).filter(|day| is_day(*day)) {
                 Some(day_of_month) => {
                     scanner.next();
-                    day.add(day_of_month);
+                    day.parts.add(day_of_month);
                 }
                 None => return scanner.next(),
             }
         }
     }
-    if !matches!(
-        scanner.peek(),
+    match scanner.peek() {
+        Token::End => {}
         Token::Word {
             kind: WordKind::TimeSeparator,
             ..
+        } => {
+            if read_iso_time(scanner, time, zone).is_none() {
+                return Token::Invalid;
+            }
         }
-    ) {
-        if scanner.peek() != Token::End {
-            return scanner.next();
-        }
-    } else if read_iso_time(scanner, time, zone).is_none() {
-        return Token::Invalid;
+        _ => return scanner.next(),
     }
     // Without an offset, a date alone is UTC and a date and time local time: UTC here too.
     day.iso = true;
@@ -221,7 +220,7 @@ fn read_iso_time(
     let mut two_digits = |scanner: &mut Scanner<'_>| {
         let n = scanner.peek().fixed(2)?;
         scanner.next();
-        time.add(n).then_some(())
+        time.parts.add(n).then_some(())
     };
     two_digits(scanner)?;
     scanner.skip_symbol(b':').then_some(())?;
@@ -233,7 +232,7 @@ fn read_iso_time(
                 return None;
             };
             scanner.next();
-            time.add(milliseconds(value, length));
+            time.parts.add(milliseconds(value, length));
         }
     }
     if scanner.peek().is_z() {
@@ -289,11 +288,46 @@ fn is_minute(n: i32) -> bool {
     (0..=59).contains(&n)
 }
 
+/// Up to `N` numbers, in the order they were read.
+#[derive(Debug)]
+struct Numbers<const N: usize> {
+    items: [i32; N],
+    count: usize,
+}
+
+impl<const N: usize> Numbers<N> {
+    /// Adds `n`; `false` when all `N` are there.
+    fn add(&mut self, n: i32) -> bool {
+        let Some(slot) = self.items.get_mut(self.count) else {
+            return false;
+        };
+        *slot = n;
+        self.count += 1;
+        true
+    }
+
+    /// The numbers, those not read being `missing`.
+    fn or(mut self, missing: i32) -> [i32; N] {
+        for slot in self.items.iter_mut().skip(self.count) {
+            *slot = missing;
+        }
+        self.items
+    }
+}
+
+impl<const N: usize> Default for Numbers<N> {
+    fn default() -> Self {
+        Numbers {
+            items: [0; N],
+            count: 0,
+        }
+    }
+}
+
 /// The numbers of the date, and a named month.
 #[derive(Debug)]
 struct DayParts {
-    parts: [i32; 3],
-    count: usize,
+    parts: Numbers<3>,
     named_month: i32,
     /// Read in the ECMAScript form: year, month, day, and the year as it is.
     iso: bool,
@@ -302,8 +336,7 @@ struct DayParts {
 impl Default for DayParts {
     fn default() -> Self {
         DayParts {
-            parts: [0; 3],
-            count: 0,
+            parts: Numbers::default(),
             named_month: NONE,
             iso: false,
         }
@@ -311,25 +344,13 @@ impl Default for DayParts {
 }
 
 impl DayParts {
-    fn add(&mut self, n: i32) -> bool {
-        let Some(slot) = self.parts.get_mut(self.count) else {
-            return false;
-        };
-        *slot = n;
-        self.count += 1;
-        true
-    }
-
     /// The year, month (1 to 12) and day (1 to 31), the parts read in the order their values
     /// allow; missing ones are 1 (so a missing year is 2001).
-    fn write(mut self) -> Option<(i32, i32, i32)> {
-        if self.count == 0 {
+    fn write(self) -> Option<(i32, i32, i32)> {
+        if self.parts.count == 0 {
             return None;
         }
-        for slot in self.parts.iter_mut().skip(self.count) {
-            *slot = 1;
-        }
-        let [first, second, third] = self.parts;
+        let [first, second, third] = self.parts.or(1);
         let (year, month, day) = if self.named_month == NONE {
             if self.iso || !is_day(first) {
                 (first, second, third)
@@ -354,8 +375,7 @@ impl DayParts {
 /// The numbers of the time of day (hours, minutes, seconds, milliseconds) and an `am`/`pm`.
 #[derive(Debug)]
 struct TimeParts {
-    parts: [i32; 4],
-    count: usize,
+    parts: Numbers<4>,
     /// 0 for `am`, 12 for `pm`.
     hour_offset: i32,
 }
@@ -363,8 +383,7 @@ struct TimeParts {
 impl Default for TimeParts {
     fn default() -> Self {
         TimeParts {
-            parts: [0; 4],
-            count: 0,
+            parts: Numbers::default(),
             hour_offset: NONE,
         }
     }
@@ -373,33 +392,23 @@ impl Default for TimeParts {
 impl TimeParts {
     /// Whether `n` can be the next part: minutes, seconds or milliseconds after the hours.
     fn expects(&self, n: i32) -> bool {
-        match self.count {
+        match self.parts.count {
             1 | 2 => is_minute(n),
             3 => (0..=999).contains(&n),
             _ => false,
         }
     }
 
-    fn add(&mut self, n: i32) -> bool {
-        let Some(slot) = self.parts.get_mut(self.count) else {
-            return false;
-        };
-        *slot = n;
-        self.count += 1;
-        true
-    }
-
     /// Adds `n` as the last part: the parts after it are zero.
     fn add_final(&mut self, n: i32) {
-        if self.add(n) {
-            self.count = self.parts.len();
+        if self.parts.add(n) {
+            self.parts.count = self.parts.items.len();
         }
     }
 
     /// Milliseconds into the day; 24:00 only with zeros.
     fn write(self) -> Option<i64> {
-        let [mut hour, minute, second, millisecond] = self.parts;
-        // Parts never added are zero (`count` only grows over added parts).
+        let [mut hour, minute, second, millisecond] = self.parts.or(0);
         if self.hour_offset != NONE {
             if !(0..=12).contains(&hour) {
                 return None;
