@@ -143,7 +143,8 @@ if (bridge100 && Number.isFinite(bridge100.workerd_cpu_us_per_event.median)) {
 const bridge2500 = worker?.targets.bridge?.sizes['2500'];
 if (bridge2500 && Number.isFinite(bridge2500.workerd_cpu_us_per_request.median)) {
   const ms = bridge2500.workerd_cpu_us_per_request.median / 1000;
-  targets14.push({ target: 'Worker < 10 ms workerd CPU for one request of 2,500 small track events', value: `${ms.toFixed(1)} ms`, met: ms < 10 });
+  // Two decimals: near the limit, one would print 9.97 ms as 10.0 ms, met.
+  targets14.push({ target: 'Worker < 10 ms workerd CPU for one request of 2,500 small track events', value: `${ms.toFixed(2)} ms`, met: ms < 10 });
 }
 // The paired rounds (both Workers loaded in turn, seconds apart) when the run has them; else
 // the two rows' medians, measured a minute or more apart.
@@ -267,8 +268,8 @@ if (worker) {
   if (Number.isFinite(cpuMs('1000')) && Number.isFinite(cpuMs('2500'))) {
     const fits = (ms) => (ms < 10 ? 'within' : 'over');
     md.push(
-      `Workers Free plan (10 ms of CPU per request): one request of 1,000 small track events cost the bridge ${cpuMs('1000').toFixed(1)} ms of workerd CPU (${fits(cpuMs('1000'))} the limit), ` +
-        `one of 2,500 (Segment's largest batch) ${cpuMs('2500').toFixed(1)} ms (${fits(cpuMs('2500'))}).`,
+      `Workers Free plan (10 ms of CPU per request): one request of 1,000 small track events cost the bridge ${cpuMs('1000').toFixed(2)} ms of workerd CPU (${fits(cpuMs('1000'))} the limit), ` +
+        `one of 2,500 (Segment's largest batch) ${cpuMs('2500').toFixed(2)} ms (${fits(cpuMs('2500'))}).`,
     );
     md.push('');
   }
