@@ -479,6 +479,127 @@ fn check_reads_wrangler_toml_by_default() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("LD_CLIENT_SIDE_ID"));
 }
 
+/// `check` in `dir` with the catalogue refresh's secrets exported as `secrets` says (and no
+/// others from the test's own environment).
+fn check_with_secrets(dir: &std::path::Path, secrets: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_segment-ld-bridge"));
+    command.arg("check").current_dir(dir);
+    for name in ["LD_API_TOKEN", "LD_PROJECT_KEY"] {
+        command.env_remove(name);
+    }
+    command.envs(secrets.iter().copied());
+    let output = command.output().expect("the CLI runs");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), printed)
+}
+
+#[test]
+fn check_reads_the_delivery_dead_letter_and_catalogue_settings_of_wrangler_toml() {
+    let dir = std::env::temp_dir().join(format!(
+        "segment-ld-bridge-wrangler-deploy-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let write = |rest: &str| {
+        let base = "name = \"x\"\n[vars]\nLD_CLIENT_SIDE_ID = \"abc\"\nSEGMENT_ALLOW_UNSIGNED = \"true\"\n";
+        std::fs::write(dir.join("wrangler.toml"), format!("{base}{rest}")).expect("write");
+    };
+    // What the Worker would answer 503 for, or log as an error: each a problem.
+    write("DELIVERY_TIMEOUT_MS = \"ten\"\nDELIVERY_RETRY_DELAYS = \"10,x\"\nDEAD_LETTER_TTL_DAYS = \"forever\"\n");
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(printed.contains("3 problems"), "{printed}");
+    for location in [
+        "DELIVERY_TIMEOUT_MS: ",
+        "DELIVERY_RETRY_DELAYS: ",
+        "DEAD_LETTER_TTL_DAYS: ",
+    ] {
+        assert!(printed.contains(location), "{location} {printed}");
+    }
+    write("DELIVERY_TIMEOUT_MS = \"5000\"\nDELIVERY_RETRY_DELAYS = \"10,60\"\nDEAD_LETTER_TTL_DAYS = \"7\"\n");
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    // No sign of the catalogue refresh: nothing said of it.
+    assert!(!printed.contains("catalogue refresh"), "{printed}");
+    assert!(!printed.contains("LD_API_TOKEN"), "{printed}");
+
+    // One of its options: the refresh is meant, and checked as the Worker checks it.
+    write("LD_CATALOGUE_UNKNOWN_EVENT_KEYS = \"drop\"\nLD_CATALOGUE_OVERRIDE = \"yes\"\n");
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(
+        printed.contains("LD_CATALOGUE_OVERRIDE: \"yes\" is not"),
+        "{printed}"
+    );
+    assert!(printed.contains("kv_namespaces: "), "{printed}");
+    // The dead letters' namespace keeps the catalogue too; the secrets are taken as set.
+    let kv = |binding: &str| format!("[[kv_namespaces]]\nbinding = \"{binding}\"\nid = \"n\"\n");
+    write(&format!(
+        "LD_CATALOGUE_UNKNOWN_EVENT_KEYS = \"drop\"\n{}",
+        kv("DEAD_LETTERS")
+    ));
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(printed.contains("catalogue refresh: the metrics of the project the Worker secret LD_PROJECT_KEY names, from https://app.launchdarkly.com, given to the project's destinations without a catalogue of their own; unknown event keys dropped and reported"), "{printed}");
+    assert!(
+        printed.contains("warning: no [triggers] crons"),
+        "{printed}"
+    );
+    for name in ["LD_API_TOKEN", "LD_PROJECT_KEY"] {
+        assert!(
+            printed.contains(&format!("note: the Worker secret {name} must be set")),
+            "{printed}"
+        );
+    }
+    // A namespace of its own, a Cron Trigger, and the project exported to check.
+    write(&format!("LD_API_BASE = \"https://app.eu.launchdarkly.com\"\nLD_CATALOGUE_OVERRIDE = \"true\"\n{}[triggers]\ncrons = [\"*/15 * * * *\"]\n", kv("CATALOGUE")));
+    let (status, printed) = check_with_secrets(&dir, &[("LD_PROJECT_KEY", "shop")]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(printed.contains("the metrics of project \"shop\" from https://app.eu.launchdarkly.com, given to every destination of the project; unknown event keys sent and reported"), "{printed}");
+    assert!(!printed.contains("crons"), "{printed}");
+    assert!(
+        printed.contains("the Worker secret LD_API_TOKEN must be set"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("the Worker secret LD_PROJECT_KEY"),
+        "{printed}"
+    );
+    // A Cron Trigger alone means the refresh (the Worker's only scheduled work): its store.
+    write(
+        "[[kv_namespaces]]\nbinding = \"OTHER\"\nid = \"n\"\n[triggers]\ncrons = [\"0 * * * *\"]\n",
+    );
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(
+        printed.contains("kv_namespaces: the refreshed catalogue is kept in Workers KV"),
+        "{printed}"
+    );
+    // An SDK key where the token goes: refused, and never printed.
+    write(&kv("DEAD_LETTERS"));
+    let (status, printed) = check_with_secrets(&dir, &[("LD_API_TOKEN", "sdk-0123456789abcdef")]);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(
+        printed.contains("LD_API_TOKEN: holds an SDK key"),
+        "{printed}"
+    );
+    assert!(!printed.contains("0123456789abcdef"), "{printed}");
+    // A token written into wrangler.toml: accepted, with a warning, and never printed.
+    write(&format!("LD_API_TOKEN = \"api-0123456789abcdef\"\nLD_PROJECT_KEY = \"shop\"\n{}[triggers]\ncrons = [\"0 * * * *\"]\n", kv("DEAD_LETTERS")));
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(
+        printed.contains("warning: LD_API_TOKEN is in wrangler.toml"),
+        "{printed}"
+    );
+    assert!(!printed.contains("0123456789abcdef"), "{printed}");
+    assert!(!printed.contains("must be set"), "{printed}");
+}
+
 #[test]
 fn trigger_prints_true_or_false() {
     let event = r#"{"type": "track", "event": "Order Completed", "properties": {"total": 150}}"#;

@@ -43,6 +43,13 @@ pub const REFRESH_VARS: [&str; 5] = [
     VAR_CATALOGUE_UNKNOWN_EVENT_KEYS,
 ];
 
+/// The KV binding of a namespace of the catalogue's own.
+pub const CATALOGUE_BINDING: &str = "CATALOGUE";
+/// The KV binding of the dead-letter store, whose namespace the catalogue can share.
+pub const DEAD_LETTER_STORE_BINDING: &str = "DEAD_LETTERS";
+/// Where the Worker keeps the refreshed catalogue: the first of these that is bound.
+pub const STORE_BINDINGS: [&str; 2] = [CATALOGUE_BINDING, DEAD_LETTER_STORE_BINDING];
+
 /// The prefix of the KV keys the catalogue is kept under (`catalogue:{project}`); the dead-letter
 /// store's keys start with `dead-letter:`, so the two can share a namespace.
 pub const STORED_KEY_PREFIX: &str = "catalogue:";
@@ -159,7 +166,7 @@ impl RefreshSetup {
         if !store_bound {
             problem(
                 "kv_namespaces",
-                "the refreshed catalogue is kept in Workers KV: bind a namespace as CATALOGUE (or DEAD_LETTERS, whose namespace it can share)".to_string(),
+                format!("the refreshed catalogue is kept in Workers KV: bind a namespace as {CATALOGUE_BINDING} (or {DEAD_LETTER_STORE_BINDING}, whose namespace it can share)"),
             );
         }
         match (project, api_base) {

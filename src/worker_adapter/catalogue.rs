@@ -7,9 +7,9 @@
 
 use super::http::{self, GetResult};
 use super::platform::{log, now_ms, read_var};
-use super::store;
 use crate::config::refreshed::{
-    redact, RefreshError, RefreshSettings, RefreshSetup, StoredCatalogue, VAR_API_TOKEN,
+    redact, RefreshError, RefreshSettings, RefreshSetup, StoredCatalogue, STORE_BINDINGS,
+    VAR_API_TOKEN,
 };
 use crate::launchdarkly::USER_AGENT;
 use crate::launchdarkly_project::{
@@ -24,9 +24,6 @@ use std::rc::Rc;
 use worker::kv::KvStore;
 use worker::wasm_bindgen::JsValue;
 use worker::Env;
-
-/// The KV binding of the catalogue, when it has a namespace of its own.
-pub const BINDING: &str = "CATALOGUE";
 
 /// How long an isolate uses its copy of the record before reading KV again.
 pub const RECHECK_MS: i64 = 60_000;
@@ -74,9 +71,12 @@ pub fn snapshot() -> Option<Snapshot> {
     })
 }
 
-/// The KV namespace the catalogue is kept in: `CATALOGUE`, else `DEAD_LETTERS`.
+/// The KV namespace the catalogue is kept in: the first of [`STORE_BINDINGS`] bound
+/// (`CATALOGUE`, else `DEAD_LETTERS`).
 fn namespace(env: &Env) -> Option<KvStore> {
-    env.kv(BINDING).or_else(|_| env.kv(store::BINDING)).ok()
+    STORE_BINDINGS
+        .iter()
+        .find_map(|binding| env.kv(binding).ok())
 }
 
 fn read_setup(env: &Env) -> RefreshSetup {

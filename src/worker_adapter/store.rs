@@ -13,7 +13,7 @@ use worker::kv::KvStore;
 use worker::Env;
 
 /// The KV binding of the dead-letter store.
-pub const BINDING: &str = "DEAD_LETTERS";
+pub const BINDING: &str = crate::config::refreshed::DEAD_LETTER_STORE_BINDING;
 
 /// Keeps a dead letter until it expires (storing it twice keeps one). An invalid
 /// `DEAD_LETTER_TTL_DAYS` is logged and the default applies.

@@ -22,10 +22,17 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use clap::{Args, CommandFactory, Parser, Subcommand};
+    use segment_ld_bridge::config::refreshed::{
+        RefreshSetup, REFRESH_VARS, STORE_BINDINGS, VAR_API_TOKEN, VAR_PROJECT_KEY,
+    };
+    use segment_ld_bridge::config::UnknownKeyPolicy;
     use segment_ld_bridge::config::{
         read_document, BridgeConfig, ConfigProblem, Destination, SourceHint, CONFIG_VARS,
         VAR_BRIDGE_CONFIG, VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST, VAR_SHARED_SECRET,
         VAR_TIMESTAMP_EARLIEST, VAR_TIMESTAMP_MAX_FUTURE_SECONDS, VAR_WRITE_KEY,
+    };
+    use segment_ld_bridge::delivery::{
+        dead_letter_ttl_seconds, RetryPolicy, VAR_DEAD_LETTER_TTL_DAYS,
     };
     use segment_ld_bridge::inbound;
     use segment_ld_bridge::mapping::Mapping;
@@ -273,18 +280,30 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
     }
 
     fn check(args: &CheckArgs) -> Result<String, CliError> {
-        let (what, result) = match &args.config {
-            Some(path) => (path.display().to_string(), config_from_file(path)),
-            None => (
-                "wrangler.toml [vars]".to_string(),
-                config_from_wrangler_toml()?,
+        let (what, result, deployment) = match &args.config {
+            Some(path) => (
+                path.display().to_string(),
+                config_from_file(path),
+                DeploymentCheck::default(),
             ),
+            None => {
+                let (result, deployment) = config_from_wrangler_toml()?;
+                ("wrangler.toml [vars]".to_string(), result, deployment)
+            }
         };
         // What the Worker refuses too: a deployment that authenticates no event.
         let result = result.and_then(|config| match config.authentication_problem() {
             Some(problem) => Err(vec![problem]),
             None => Ok(config),
         });
+        let result = match (result, deployment.problems) {
+            (Ok(config), problems) if problems.is_empty() => Ok(config),
+            (Ok(_), problems) => Err(problems),
+            (Err(mut problems), more) => {
+                problems.extend(more);
+                Err(problems)
+            }
+        };
         match result {
             Ok(config) => {
                 let mut report = format!(
@@ -302,7 +321,10 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
                         report.push_str(&format!("\ncatalogue of {:?}: {line}", destination.name));
                     }
                 }
-                for name in config.secret_names() {
+                for line in deployment.lines {
+                    report.push_str(&format!("\n{line}"));
+                }
+                for name in config.secret_names().into_iter().chain(deployment.secrets) {
                     report.push_str(&format!(
                         "\nnote: the Worker secret {name} must be set (wrangler secret put {name})"
                     ));
@@ -332,7 +354,9 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
 
     /// Reads the configuration variables from `./wrangler.toml` as the Worker would see them
     /// (secrets and `--var` overrides aside).
-    fn config_from_wrangler_toml() -> Result<Result<BridgeConfig, Vec<ConfigProblem>>, CliError> {
+    /// The configuration in wrangler.toml, and what else [`DeploymentCheck`] finds there.
+    fn config_from_wrangler_toml(
+    ) -> Result<(Result<BridgeConfig, Vec<ConfigProblem>>, DeploymentCheck), CliError> {
         let text = std::fs::read_to_string("wrangler.toml").map_err(|error| {
             usage_error(format!("wrangler.toml: {error} (or give --config FILE)"))
         })?;
@@ -343,6 +367,7 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
             .and_then(toml::Value::as_table)
             .cloned()
             .unwrap_or_default();
+        let deployment = DeploymentCheck::of(&manifest, &vars);
         let mut values = Vec::new();
         let timestamp_vars = [VAR_TIMESTAMP_EARLIEST, VAR_TIMESTAMP_MAX_FUTURE_SECONDS];
         for name in CONFIG_VARS.into_iter().chain(timestamp_vars) {
@@ -359,12 +384,126 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
         }
         // Worker secrets are not in wrangler.toml: `check` takes them as set (the Worker itself
         // answers 503 naming any that is missing).
-        Ok(BridgeConfig::from_vars(|name| {
-            match values.iter().find(|(known, _)| *known == name) {
-                Some((_, value)) => value.clone(),
-                None => Some("<worker secret>".to_string()),
+        let config =
+            BridgeConfig::from_vars(
+                |name| match values.iter().find(|(known, _)| *known == name) {
+                    Some((_, value)) => value.clone(),
+                    None => Some("<worker secret>".to_string()),
+                },
+            );
+        Ok((config, deployment))
+    }
+
+    /// A `[vars]` value as the Worker reads it: a string as it is, anything else (a table) as
+    /// text that no setting takes.
+    fn var_text(vars: &toml::Table, name: &str) -> Option<String> {
+        match vars.get(name)? {
+            toml::Value::String(text) => Some(text.clone()),
+            _ => Some(String::new()),
+        }
+    }
+
+    /// What `check` finds in wrangler.toml besides the configuration, by the core's rules for
+    /// the same variables and bindings: the delivery policy (the Worker answers 503 without
+    /// it), the dead letters' expiry (the Worker logs an error and keeps the default), and the
+    /// catalogue refresh (the Worker runs without it: `/health` says `invalid_settings`).
+    #[derive(Default)]
+    struct DeploymentCheck {
+        problems: Vec<ConfigProblem>,
+        /// Lines of the report: what the catalogue refresh will do, and warnings.
+        lines: Vec<String>,
+        /// Worker secrets `check` cannot see and takes as set.
+        secrets: Vec<&'static str>,
+    }
+
+    impl DeploymentCheck {
+        fn of(manifest: &toml::Table, vars: &toml::Table) -> DeploymentCheck {
+            let var = |name: &str| var_text(vars, name);
+            let mut check = DeploymentCheck::default();
+            if let Err(problems) = RetryPolicy::from_vars(var) {
+                check.problems.extend(problems);
             }
-        }))
+            if let Err(problem) = dead_letter_ttl_seconds(var(VAR_DEAD_LETTER_TTL_DAYS).as_deref())
+            {
+                check.problems.push(problem);
+            }
+            check.refresh(manifest, &var);
+            check
+        }
+
+        /// The catalogue refresh, when wrangler.toml means it (its token or project seen, one
+        /// of its options set, or a Cron Trigger, which only the refresh uses). Its two
+        /// secrets are read from `[vars]` or from what is exported to `check`, else taken as
+        /// set.
+        fn refresh(&mut self, manifest: &toml::Table, var: &dyn Fn(&str) -> Option<String>) {
+            let crons = manifest
+                .get("triggers")
+                .and_then(|triggers| triggers.get("crons"))
+                .and_then(toml::Value::as_array)
+                .map_or(0, Vec::len);
+            let seen = |name: &str| {
+                var(name)
+                    .or_else(|| std::env::var(name).ok())
+                    .filter(|value| !value.trim().is_empty())
+            };
+            let options_set = REFRESH_VARS.iter().skip(2).any(|name| var(name).is_some());
+            let (token, project) = (seen(VAR_API_TOKEN), seen(VAR_PROJECT_KEY));
+            if token.is_none() && project.is_none() && !options_set && crons == 0 {
+                return;
+            }
+            if var(VAR_API_TOKEN).is_some() {
+                self.lines.push(format!("warning: {VAR_API_TOKEN} is in wrangler.toml: an access token belongs in a Worker secret (wrangler secret put {VAR_API_TOKEN}), not in a file that is committed"));
+            }
+            self.secrets = [(VAR_API_TOKEN, &token), (VAR_PROJECT_KEY, &project)]
+                .into_iter()
+                .filter(|(_, value)| value.is_none())
+                .map(|(name, _)| name)
+                .collect();
+            let bound = (manifest
+                .get("kv_namespaces")
+                .and_then(toml::Value::as_array))
+            .into_iter()
+            .flatten()
+            .filter_map(|namespace| namespace.get("binding").and_then(toml::Value::as_str))
+            .any(|binding| STORE_BINDINGS.contains(&binding));
+            // A secret taken as set: a placeholder that reads as a token and a project key.
+            let setup = RefreshSetup::from_vars(
+                |name| match name {
+                    VAR_API_TOKEN => token.clone().or_else(|| Some("worker-secret".to_string())),
+                    VAR_PROJECT_KEY => project
+                        .clone()
+                        .or_else(|| Some("worker-secret".to_string())),
+                    _ => var(name),
+                },
+                bound,
+            );
+            match setup {
+                RefreshSetup::On(settings) => {
+                    let project = match &project {
+                        Some(key) => format!("project {key:?}"),
+                        None => format!("the project the Worker secret {VAR_PROJECT_KEY} names,"),
+                    };
+                    let unknown = match settings.unknown_keys {
+                        UnknownKeyPolicy::Send => "sent and reported",
+                        UnknownKeyPolicy::Drop => "dropped and reported",
+                    };
+                    let given_to = if settings.replaces_hand_written {
+                        "every destination of the project"
+                    } else {
+                        "the project's destinations without a catalogue of their own"
+                    };
+                    self.lines.push(format!(
+                        "catalogue refresh: the metrics of {project} from {}, given to {given_to}; unknown event keys {unknown}",
+                        settings.api_base.as_str()
+                    ));
+                    if crons == 0 {
+                        self.lines.push("warning: no [triggers] crons: the Worker refreshes the catalogue on its Cron Trigger only (crons = [\"*/15 * * * *\"])".to_string());
+                    }
+                }
+                RefreshSetup::Invalid(problems) => self.problems.extend(problems),
+                RefreshSetup::Off => {}
+            }
+        }
     }
 
     fn trigger(args: &TriggerArgs) -> Result<String, CliError> {
