@@ -544,6 +544,14 @@ pub const VAR_ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 /// `true` opens `/dev/recent` without the admin token (local development only).
 pub const VAR_DEV_MODE: &str = "DEV_MODE";
 
+/// Whether a `DEV_MODE` value turns dev mode on: `"true"` exactly.
+pub fn dev_mode_on(value: Option<&str>) -> bool {
+    value == Some("true")
+}
+
+/// What dev mode opens, for whoever would turn it on outside local development.
+pub const DEV_MODE_WARNING: &str = "DEV_MODE = \"true\": the Worker keeps the last 50 request bodies (personal data) and serves them at /dev/recent to anyone; for wrangler dev only (scripts/dev.sh sets it there), never for a deployment";
+
 /// Checks `Authorization: Bearer <admin token>` in constant time. Without a configured token the
 /// admin routes do not exist (404).
 pub fn check_admin(
@@ -1106,6 +1114,14 @@ pub fn ingest_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dev_mode_is_on_for_true_only() {
+        assert!(dev_mode_on(Some("true")));
+        for off in [None, Some(""), Some("false"), Some("TRUE"), Some("1"), Some(" true")] {
+            assert!(!dev_mode_on(off), "{off:?}");
+        }
+    }
 
     #[test]
     fn outcome_detail_comes_from_the_query_and_keeps_what_needs_attention() {

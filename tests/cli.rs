@@ -526,6 +526,19 @@ fn check_reads_the_delivery_dead_letter_and_catalogue_settings_of_wrangler_toml(
     // No sign of the catalogue refresh: nothing said of it.
     assert!(!printed.contains("catalogue refresh"), "{printed}");
     assert!(!printed.contains("LD_API_TOKEN"), "{printed}");
+    assert!(!printed.contains("DEV_MODE"), "{printed}");
+    // Dev mode in a deployment's wrangler.toml: what it opens, said (as allow_unsigned is).
+    write("DEV_MODE = \"true\"\n");
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(
+        printed
+            .contains("warning: DEV_MODE = \"true\": the Worker keeps the last 50 request bodies"),
+        "{printed}"
+    );
+    write("DEV_MODE = \"false\"\n");
+    let (_, printed) = check_with_secrets(&dir, &[]);
+    assert!(!printed.contains("DEV_MODE"), "{printed}");
 
     // One of its options: the refresh is meant, and checked as the Worker checks it.
     write("LD_CATALOGUE_UNKNOWN_EVENT_KEYS = \"drop\"\nLD_CATALOGUE_OVERRIDE = \"yes\"\n");

@@ -45,7 +45,7 @@ async fn fetch(request: web_sys::Request, env: Env, _ctx: Context) -> Result<web
     let path = api::path_of(&url);
     let headers = request.headers();
     let authorization = http::header(&headers, "Authorization");
-    let dev_mode = read_var(&env, api::VAR_DEV_MODE).is_some_and(|value| value == "true");
+    let dev_mode = api::dev_mode_on(read_var(&env, api::VAR_DEV_MODE).as_deref());
     let admin = || {
         api::check_admin(
             read_var(&env, api::VAR_ADMIN_TOKEN).as_deref(),

@@ -22,6 +22,7 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use clap::{Args, CommandFactory, Parser, Subcommand};
+    use segment_ld_bridge::api::{dev_mode_on, DEV_MODE_WARNING, VAR_DEV_MODE};
     use segment_ld_bridge::config::refreshed::{
         RefreshSetup, REFRESH_VARS, STORE_BINDINGS, VAR_API_TOKEN, VAR_PROJECT_KEY,
     };
@@ -405,8 +406,9 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
 
     /// What `check` finds in wrangler.toml besides the configuration, by the core's rules for
     /// the same variables and bindings: the delivery policy (the Worker answers 503 without
-    /// it), the dead letters' expiry (the Worker logs an error and keeps the default), and the
-    /// catalogue refresh (the Worker runs without it: `/health` says `invalid_settings`).
+    /// it), the dead letters' expiry (the Worker logs an error and keeps the default), dev mode
+    /// (a warning), and the catalogue refresh (the Worker runs without it: `/health` says
+    /// `invalid_settings`).
     #[derive(Default)]
     struct DeploymentCheck {
         problems: Vec<ConfigProblem>,
@@ -426,6 +428,9 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
             if let Err(problem) = dead_letter_ttl_seconds(var(VAR_DEAD_LETTER_TTL_DAYS).as_deref())
             {
                 check.problems.push(problem);
+            }
+            if dev_mode_on(var(VAR_DEV_MODE).as_deref()) {
+                check.lines.push(format!("warning: {DEV_MODE_WARNING}"));
             }
             check.refresh(manifest, &var);
             check
