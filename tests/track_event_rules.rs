@@ -599,17 +599,22 @@ fn mapping_overrides_are_checked() {
 
 #[test]
 fn large_requests_are_cut_into_bounded_payloads() {
-    let events: Vec<Value> = (0..1_200)
+    // Segment's largest batch of small events is one payload; the pipeline (which takes more
+    // than a request's 2,500) cuts at 2,500 events.
+    let events: Vec<Value> = (0..6_000)
         .map(|i| track(json!({"event": format!("E{i}"), "messageId": format!("m-{i}")})))
         .collect();
+    let sizes = |processed: &segment_ld_bridge::pipeline::Processed| -> Vec<usize> {
+        processed
+            .payloads
+            .iter()
+            .map(|d| d.event_indexes.len())
+            .collect()
+    };
+    assert_eq!(sizes(&process(&events[..2_500])), [2_500]);
     let processed = process(&events);
-    let sizes: Vec<usize> = processed
-        .payloads
-        .iter()
-        .map(|d| d.event_indexes.len())
-        .collect();
-    assert_eq!(sizes, [500, 500, 200]);
-    assert_eq!(processed.payloads[1].event_indexes[0], 500);
+    assert_eq!(sizes(&processed), [2_500, 2_500, 1_000]);
+    assert_eq!(processed.payloads[1].event_indexes[0], 2_500);
     let ids: std::collections::HashSet<_> =
         processed.payloads.iter().map(|d| d.payload_id).collect();
     assert_eq!(ids.len(), 3);

@@ -62,8 +62,9 @@ function deliveries(tag) {
   return seen;
 }
 
-// The quote-heavy batch makes 500-event payloads of about 107 KB whose queued JSON is about
-// 157 KB: each is cut in two.
+// The quote-heavy batch makes payloads whose queued JSON is about 1.5 times their size (every
+// quote escaped), well over a queue message: they are cut into pieces that fit (Miniflare
+// refuses a message over 128 KB).
 for (const [name, count, bytes, padChar, eventName] of [
   ['500 KB of 2,500 small track events', 2500, 500 * 1000],
   ['500 KB of 2,500 small track events with quote-heavy properties', 2500, 500 * 1000, '"', 'E'],
@@ -94,7 +95,9 @@ for (const [name, count, bytes, padChar, eventName] of [
       seen = deliveries(tag);
       const duplicates = [...seen.values()].filter((n) => n > 1).length;
       const payloadIds = new Set(ld.received.map((r) => r.headers['x-launchdarkly-payload-id']));
-      if (padChar === '"') assert.equal(ld.received.length, 10, 'each 500-event payload is cut in two');
+      if (padChar === '"') {
+        assert.ok(ld.received.length > response.json.deliveries.length, 'the payloads are cut to fit queue messages');
+      }
       console.log(
         `${name}: request ${body.length} bytes, ${response.json.deliveries.length} payloads queued, ` +
           `${ld.received.length} LaunchDarkly requests (${payloadIds.size} payload ids), ` +
