@@ -1118,7 +1118,14 @@ mod tests {
     #[test]
     fn dev_mode_is_on_for_true_only() {
         assert!(dev_mode_on(Some("true")));
-        for off in [None, Some(""), Some("false"), Some("TRUE"), Some("1"), Some(" true")] {
+        for off in [
+            None,
+            Some(""),
+            Some("false"),
+            Some("TRUE"),
+            Some("1"),
+            Some(" true"),
+        ] {
             assert!(!dev_mode_on(off), "{off:?}");
         }
     }

@@ -484,7 +484,13 @@ fn check_reads_wrangler_toml_by_default() {
 fn check_with_secrets(dir: &std::path::Path, secrets: &[(&str, &str)]) -> (Option<i32>, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_segment-ld-bridge"));
     command.arg("check").current_dir(dir);
-    for name in ["LD_API_TOKEN", "LD_PROJECT_KEY"] {
+    for name in [
+        "LD_API_TOKEN",
+        "LD_PROJECT_KEY",
+        "LD_CLIENT_SIDE_ID",
+        "SEGMENT_SHARED_SECRET",
+        "SEGMENT_WRITE_KEY",
+    ] {
         command.env_remove(name);
     }
     command.envs(secrets.iter().copied());
@@ -520,7 +526,39 @@ fn check_reads_the_delivery_dead_letter_and_catalogue_settings_of_wrangler_toml(
     ] {
         assert!(printed.contains(location), "{location} {printed}");
     }
-    write("DELIVERY_TIMEOUT_MS = \"5000\"\nDELIVERY_RETRY_DELAYS = \"10,60\"\nDEAD_LETTER_TTL_DAYS = \"7\"\n");
+    // The simple configuration's secrets are read from what is exported to check; the
+    // variables that belong in wrangler.toml are not.
+    let signed = "name = \"x\"\n[vars]\nLD_EVENTS_HOST = \"eu\"\n";
+    std::fs::write(dir.join("wrangler.toml"), signed).expect("write");
+    let exported = [
+        ("LD_CLIENT_SIDE_ID", "abc"),
+        ("SEGMENT_SHARED_SECRET", "s3cret-value"),
+    ];
+    let (status, printed) = check_with_secrets(&dir, &exported);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(printed.contains("LD_CLIENT_SIDE_ID: missing"), "{printed}");
+    assert!(
+        !printed.contains("nothing authenticates events"),
+        "{printed}"
+    );
+    assert!(!printed.contains("s3cret-value"), "{printed}");
+    // A value that is not a string reaches the Worker as its JSON text, and check reads it so.
+    write("DELIVERY_TIMEOUT_MS = 5\n");
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(
+        printed.contains("DELIVERY_TIMEOUT_MS: \"5\" is not a timeout"),
+        "{printed}"
+    );
+    let unsigned_by_boolean =
+        "name = \"x\"\n[vars]\nLD_CLIENT_SIDE_ID = \"abc\"\nSEGMENT_ALLOW_UNSIGNED = true\n";
+    std::fs::write(dir.join("wrangler.toml"), unsigned_by_boolean).expect("write");
+    let (status, printed) = check_with_secrets(&dir, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(printed.contains("accept(s) unsigned events"), "{printed}");
+    write(
+        "DELIVERY_TIMEOUT_MS = 5000\nDELIVERY_RETRY_DELAYS = \"10,60\"\nDEAD_LETTER_TTL_DAYS = 7\n",
+    );
     let (status, printed) = check_with_secrets(&dir, &[]);
     assert_eq!(status, Some(0), "{printed}");
     // No sign of the catalogue refresh: nothing said of it.

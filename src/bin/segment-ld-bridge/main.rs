@@ -29,8 +29,8 @@ mod cli {
     use segment_ld_bridge::config::UnknownKeyPolicy;
     use segment_ld_bridge::config::{
         read_document, BridgeConfig, ConfigProblem, Destination, SourceHint, CONFIG_VARS,
-        VAR_BRIDGE_CONFIG, VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST, VAR_SHARED_SECRET,
-        VAR_TIMESTAMP_EARLIEST, VAR_TIMESTAMP_MAX_FUTURE_SECONDS, VAR_WRITE_KEY,
+        VAR_CLIENT_SIDE_ID, VAR_EVENTS_HOST, VAR_SHARED_SECRET, VAR_TIMESTAMP_EARLIEST,
+        VAR_TIMESTAMP_MAX_FUTURE_SECONDS, VAR_WRITE_KEY,
     };
     use segment_ld_bridge::delivery::{
         dead_letter_ttl_seconds, RetryPolicy, VAR_DEAD_LETTER_TTL_DAYS,
@@ -372,14 +372,11 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
         let mut values = Vec::new();
         let timestamp_vars = [VAR_TIMESTAMP_EARLIEST, VAR_TIMESTAMP_MAX_FUTURE_SECONDS];
         for name in CONFIG_VARS.into_iter().chain(timestamp_vars) {
-            let value = match vars.get(name) {
+            let value = match var_text(&vars, name) {
                 // The simple configuration's secrets are never in wrangler.toml: `check` sees
                 // them only when they are exported to it.
                 None if SECRET_VARS.contains(&name) => std::env::var(name).ok(),
-                None => None,
-                Some(toml::Value::String(text)) => Some(text.clone()),
-                Some(table) if name == VAR_BRIDGE_CONFIG => Some(serde_json::to_string(table)?),
-                Some(_) => Some(String::new()),
+                value => value,
             };
             values.push((name, value));
         }
@@ -395,12 +392,13 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
         Ok((config, deployment))
     }
 
-    /// A `[vars]` value as the Worker reads it: a string as it is, anything else (a table) as
-    /// text that no setting takes.
+    /// A `[vars]` value as the Worker reads it (`env.var`, else the JSON of `env.object_var`): a
+    /// string as it is, anything else (a number, a boolean, a table such as `BRIDGE_CONFIG`) as
+    /// its JSON text.
     fn var_text(vars: &toml::Table, name: &str) -> Option<String> {
         match vars.get(name)? {
             toml::Value::String(text) => Some(text.clone()),
-            _ => Some(String::new()),
+            other => serde_json::to_string(other).ok(),
         }
     }
 
