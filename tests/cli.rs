@@ -561,7 +561,12 @@ fn check_reads_the_delivery_dead_letter_and_catalogue_settings_of_wrangler_toml(
     );
     let (status, printed) = check_with_secrets(&dir, &[]);
     assert_eq!(status, Some(0), "{printed}");
-    // No sign of the catalogue refresh: nothing said of it.
+    // No sign of the catalogue refresh: nothing said of it, even with a token exported for the
+    // `launchdarkly` commands.
+    assert!(!printed.contains("catalogue refresh"), "{printed}");
+    assert!(!printed.contains("LD_API_TOKEN"), "{printed}");
+    let (status, printed) = check_with_secrets(&dir, &[("LD_API_TOKEN", "sdk-not-for-the-worker")]);
+    assert_eq!(status, Some(0), "{printed}");
     assert!(!printed.contains("catalogue refresh"), "{printed}");
     assert!(!printed.contains("LD_API_TOKEN"), "{printed}");
     assert!(!printed.contains("DEV_MODE"), "{printed}");
@@ -631,7 +636,10 @@ fn check_reads_the_delivery_dead_letter_and_catalogue_settings_of_wrangler_toml(
         "{printed}"
     );
     // An SDK key where the token goes: refused, and never printed.
-    write(&kv("DEAD_LETTERS"));
+    write(&format!(
+        "{}[triggers]\ncrons = [\"0 * * * *\"]\n",
+        kv("DEAD_LETTERS")
+    ));
     let (status, printed) = check_with_secrets(&dir, &[("LD_API_TOKEN", "sdk-0123456789abcdef")]);
     assert_eq!(status, Some(1), "{printed}");
     assert!(

@@ -354,8 +354,7 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
     const SECRET_VARS: [&str; 2] = [VAR_SHARED_SECRET, VAR_WRITE_KEY];
 
     /// Reads the configuration variables from `./wrangler.toml` as the Worker would see them
-    /// (secrets and `--var` overrides aside).
-    /// The configuration in wrangler.toml, and what else [`DeploymentCheck`] finds there.
+    /// (secrets and `--var` overrides aside), and what else [`DeploymentCheck`] finds there.
     fn config_from_wrangler_toml(
     ) -> Result<(Result<BridgeConfig, Vec<ConfigProblem>>, DeploymentCheck), CliError> {
         let text = std::fs::read_to_string("wrangler.toml").map_err(|error| {
@@ -434,10 +433,10 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
             check
         }
 
-        /// The catalogue refresh, when wrangler.toml means it (its token or project seen, one
-        /// of its options set, or a Cron Trigger, which only the refresh uses). Its two
-        /// secrets are read from `[vars]` or from what is exported to `check`, else taken as
-        /// set.
+        /// The catalogue refresh, when wrangler.toml means it (its token or project in
+        /// `[vars]`, one of its options set, or a Cron Trigger, which only the refresh uses;
+        /// not a token exported for the `launchdarkly` commands alone). Its two secrets are
+        /// read from `[vars]` or from what is exported to `check`, else taken as set.
         fn refresh(&mut self, manifest: &toml::Table, var: &dyn Fn(&str) -> Option<String>) {
             let crons = manifest
                 .get("triggers")
@@ -449,11 +448,10 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
                     .or_else(|| std::env::var(name).ok())
                     .filter(|value| !value.trim().is_empty())
             };
-            let options_set = REFRESH_VARS.iter().skip(2).any(|name| var(name).is_some());
-            let (token, project) = (seen(VAR_API_TOKEN), seen(VAR_PROJECT_KEY));
-            if token.is_none() && project.is_none() && !options_set && crons == 0 {
+            if crons == 0 && REFRESH_VARS.iter().all(|name| var(name).is_none()) {
                 return;
             }
+            let (token, project) = (seen(VAR_API_TOKEN), seen(VAR_PROJECT_KEY));
             if var(VAR_API_TOKEN).is_some() {
                 self.lines.push(format!("warning: {VAR_API_TOKEN} is in wrangler.toml: an access token belongs in a Worker secret (wrangler secret put {VAR_API_TOKEN}), not in a file that is committed"));
             }
