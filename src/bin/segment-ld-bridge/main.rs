@@ -371,11 +371,12 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
         let mut values = Vec::new();
         let timestamp_vars = [VAR_TIMESTAMP_EARLIEST, VAR_TIMESTAMP_MAX_FUTURE_SECONDS];
         for name in CONFIG_VARS.into_iter().chain(timestamp_vars) {
-            let value = match var_text(&vars, name) {
-                // The simple configuration's secrets are never in wrangler.toml: `check` sees
-                // them only when they are exported to it.
-                None if SECRET_VARS.contains(&name) => std::env::var(name).ok(),
-                value => value,
+            // The simple configuration's secrets are never in wrangler.toml: `check` sees them
+            // only when they are exported to it.
+            let value = if SECRET_VARS.contains(&name) {
+                var_or_exported(&vars, name)
+            } else {
+                var_text(&vars, name)
             };
             values.push((name, value));
         }
@@ -399,6 +400,12 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
             toml::Value::String(text) => Some(text.clone()),
             other => serde_json::to_string(other).ok(),
         }
+    }
+
+    /// A secret as `check` can see it: in `[vars]` (where it should not be), else exported to
+    /// `check`.
+    fn var_or_exported(vars: &toml::Table, name: &str) -> Option<String> {
+        var_text(vars, name).or_else(|| std::env::var(name).ok())
     }
 
     /// What `check` finds in wrangler.toml besides the configuration, by the core's rules for
@@ -429,7 +436,7 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
             if dev_mode_on(var(VAR_DEV_MODE).as_deref()) {
                 check.lines.push(format!("warning: {DEV_MODE_WARNING}"));
             }
-            check.refresh(manifest, &var);
+            check.refresh(manifest, vars);
             check
         }
 
@@ -437,17 +444,15 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
         /// `[vars]`, one of its options set, or a Cron Trigger, which only the refresh uses;
         /// not a token exported for the `launchdarkly` commands alone). Its two secrets are
         /// read from `[vars]` or from what is exported to `check`, else taken as set.
-        fn refresh(&mut self, manifest: &toml::Table, var: &dyn Fn(&str) -> Option<String>) {
+        fn refresh(&mut self, manifest: &toml::Table, vars: &toml::Table) {
+            let var = |name: &str| var_text(vars, name);
             let crons = manifest
                 .get("triggers")
                 .and_then(|triggers| triggers.get("crons"))
                 .and_then(toml::Value::as_array)
                 .map_or(0, Vec::len);
-            let seen = |name: &str| {
-                var(name)
-                    .or_else(|| std::env::var(name).ok())
-                    .filter(|value| !value.trim().is_empty())
-            };
+            let seen =
+                |name: &str| var_or_exported(vars, name).filter(|value| !value.trim().is_empty());
             if crons == 0 && REFRESH_VARS.iter().all(|name| var(name).is_none()) {
                 return;
             }
@@ -460,20 +465,21 @@ Exit status: 0 done, 1 `check` found problems or LaunchDarkly's API failed (`lau
                 .filter(|(_, value)| value.is_none())
                 .map(|(name, _)| name)
                 .collect();
-            let bound = (manifest
+            let bound = manifest
                 .get("kv_namespaces")
-                .and_then(toml::Value::as_array))
-            .into_iter()
-            .flatten()
-            .filter_map(|namespace| namespace.get("binding").and_then(toml::Value::as_str))
-            .any(|binding| STORE_BINDINGS.contains(&binding));
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|namespace| namespace.get("binding").and_then(toml::Value::as_str))
+                .any(|binding| STORE_BINDINGS.contains(&binding));
             // A secret taken as set: a placeholder that reads as a token and a project key.
+            let taken_as_set = |value: &Option<String>| {
+                Some(value.clone().unwrap_or_else(|| "worker-secret".to_string()))
+            };
             let setup = RefreshSetup::from_vars(
                 |name| match name {
-                    VAR_API_TOKEN => token.clone().or_else(|| Some("worker-secret".to_string())),
-                    VAR_PROJECT_KEY => project
-                        .clone()
-                        .or_else(|| Some("worker-secret".to_string())),
+                    VAR_API_TOKEN => taken_as_set(&token),
+                    VAR_PROJECT_KEY => taken_as_set(&project),
                     _ => var(name),
                 },
                 bound,
